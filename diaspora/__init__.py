@@ -1,0 +1,104 @@
+"""Diaspora: diaspora professionals putting their expertise at the service of their
+countries of origin."""
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from diaspora.config import CONFIGS, INSTANCE, ROOT, check_production, development_secret_key
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, errors, commands."""
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    configure(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, config: dict | None) -> None:
+    env_name = (config or {}).get("ENV_NAME") or os.environ.get("DIASPORA_ENV", "development")
+    app.config.from_object(CONFIGS[env_name])
+    if config:
+        app.config.update(config)
+    if env_name == "production":
+        check_production(app.config)
+    elif not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = development_secret_key(Path(app.instance_path))
+    app.config["MAX_FORM_PARTS"] = app.config.get("MAX_FORM_PARTS", 500)
+    app.request_class.max_form_parts = app.config["MAX_FORM_PARTS"]
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+
+
+def register_extensions(app: Flask) -> None:
+    from diaspora import security
+    from diaspora.extensions import csrf, db, limiter, login_manager, mail, migrate
+    from diaspora.mail import register_session_hooks
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    security.init_app(app)
+    register_session_hooks()
+    app.after_request(_deliver_committed_mail)
+
+    from diaspora.services.accounts import load_user
+
+    login_manager.user_loader(load_user)
+
+
+def _deliver_committed_mail(response):
+    """Send the mail committed by this request; what fails stays queued for the worker."""
+    from diaspora.mail import deliver_pending
+
+    try:
+        deliver_pending()
+    except Exception:  # the outbox keeps the message; never fail the user's request for it
+        logging.getLogger(__name__).exception("mail delivery after commit failed")
+    return response
+
+
+def register_blueprints(app: Flask) -> None:
+    from diaspora.auth import bp as auth_bp
+    from diaspora.coordination import bp as coordination_bp
+    from diaspora.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(coordination_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from diaspora.main.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from diaspora.main.helpers import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from diaspora.cli import register
+
+    register(app)

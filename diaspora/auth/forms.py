@@ -1,0 +1,98 @@
+"""Forms of the account pages."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from diaspora.mail.outbox import HeaderInjectionError, check_header_value
+
+
+def no_line_breaks(form, field):
+    try:
+        check_header_value(field.data or "")
+    except HeaderInjectionError as exc:
+        raise ValidationError("Line breaks are not allowed here.") from exc
+
+
+class EmailAddress(EmailField):
+    """An email field that refuses line breaks and checks the address's form."""
+
+    def __init__(self, label="Email address", **kwargs):
+        kwargs.setdefault(
+            "validators",
+            [
+                DataRequired(),
+                Length(max=254),
+                no_line_breaks,
+                Email(check_deliverability=False, message="Enter a valid email address."),
+            ],
+        )
+        super().__init__(label, **kwargs)
+
+
+class SignupForm(FlaskForm):
+    name = StringField(
+        "Your name",
+        validators=[DataRequired(), Length(max=120), no_line_breaks],
+        description="A pseudonym is fine; you decide later who sees it.",
+    )
+    email = EmailAddress()
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(max=128)],
+        description="At least 8 characters; a long phrase is best.",
+    )
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[DataRequired(), EqualTo("password", "The passwords differ.")],
+    )
+    role = RadioField(
+        "I am joining as",
+        choices=[
+            ("member", "A diaspora professional offering my expertise"),
+            ("institution", "A representative of an institution in a country of origin"),
+        ],
+        default="member",
+        validators=[DataRequired()],
+    )
+    accept_terms = BooleanField(
+        "I accept the terms of use and the privacy notice",
+        validators=[DataRequired("You must accept the terms to join.")],
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailAddress()
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
+    remember = BooleanField("Keep me signed in on this device")
+    next = HiddenField()
+
+
+class EmailOnlyForm(FlaskForm):
+    email = EmailAddress()
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=128)])
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("password", "The passwords differ.")],
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=128)])
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("password", "The passwords differ.")],
+    )
+
+
+class ChangeEmailForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    email = EmailAddress("New email address")
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change state."""

@@ -1,0 +1,80 @@
+"""``flask`` commands: users, demo data, mail delivery."""
+
+import time
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+from diaspora.extensions import db
+from diaspora.models import Role, User
+from diaspora.services import accounts
+from diaspora.services.accounts import AccountError
+
+users_cli = AppGroup("users", help="Manage accounts.")
+mail_cli = AppGroup("mail", help="Deliver queued mail.")
+demo_cli = AppGroup("demo", help="Demonstration data.")
+
+
+@users_cli.command("create")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user(role, email, name, password):
+    """Create a confirmed account (coordinators and administrators)."""
+    try:
+        user = accounts.create_user(name, email, password, Role(role))
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
+
+
+@users_cli.command("list")
+@click.option("--role", type=click.Choice([r.value for r in Role]))
+def list_users(role):
+    """List accounts: id, role, status, email, name."""
+    query = sa.select(User).order_by(User.id)
+    if role:
+        query = query.where(User.role == Role(role))
+    for user in db.session.scalars(query):
+        status = (
+            "suspended" if user.suspended_at else ("active" if user.is_confirmed else "unconfirmed")
+        )
+        click.echo(f"{user.id:>5}  {user.role.value:<12} {status:<11} {user.email}  {user.name}")
+
+
+@mail_cli.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep running as a worker process.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
+@click.option("--max-passes", default=0, hidden=True)
+def deliver(loop, interval, max_passes):
+    """Deliver every queued message that is due (retries with backoff)."""
+    from diaspora.mail import deliver_due
+
+    passes = 0
+    while True:
+        sent = deliver_due()
+        if sent or not loop:
+            click.echo(f"Delivered {sent} message(s).")
+        passes += 1
+        if not loop or (max_passes and passes >= max_passes):
+            break
+        db.session.remove()
+        time.sleep(interval)
+
+
+@demo_cli.command("load")
+def load_demo():
+    """Create demonstration accounts and data (safe to run again)."""
+    from diaspora.demo import load
+
+    for line in load():
+        click.echo(line)
+
+
+def register(app: Flask) -> None:
+    for group in (users_cli, mail_cli, demo_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,106 @@
+"""Coordinators' pages: accounts (suspend, reactivate) and mail delivery failures."""
+
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from diaspora.auth.forms import EmptyForm
+from diaspora.coordination import bp
+from diaspora.coordination.forms import SuspendForm, UserFilterForm
+from diaspora.extensions import db
+from diaspora.models import OutboxMessage, OutboxStatus, User
+from diaspora.models.base import utcnow
+from diaspora.services import accounts
+from diaspora.services.accounts import AccountError, PermissionDenied
+
+PER_PAGE = 50
+
+
+def coordinator_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_coordinator:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.route("/users")
+@coordinator_required
+def users():
+    form = UserFilterForm(request.args)
+    query = sa.select(User).order_by(User.created_at.desc())
+    if form.validate() and form.q.data:
+        like = f"%{form.q.data.strip().lower()}%"
+        query = query.where(sa.or_(sa.func.lower(User.name).like(like), User.email.like(like)))
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "coordination/users.html", page=page, form=form, suspend_form=SuspendForm()
+    )
+
+
+@bp.post("/users/<int:user_id>/suspend")
+@coordinator_required
+def suspend(user_id):
+    user = db.get_or_404(User, user_id)
+    form = SuspendForm()
+    if not form.validate_on_submit():
+        flash("Give a reason to suspend an account.", "error")
+        return redirect(url_for("coordination.users"))
+    try:
+        accounts.suspend(current_user, user, form.reason.data)
+    except PermissionDenied:
+        abort(403)
+    except AccountError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("coordination.users"))
+    db.session.commit()
+    flash(f"{user.name} is suspended and logged out everywhere.", "success")
+    return redirect(url_for("coordination.users"))
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@coordinator_required
+def reactivate(user_id):
+    user = db.get_or_404(User, user_id)
+    if EmptyForm().validate_on_submit():
+        accounts.reactivate(current_user, user)
+        db.session.commit()
+        flash(f"{user.name} can log in again.", "success")
+    return redirect(url_for("coordination.users"))
+
+
+@bp.route("/mail")
+@coordinator_required
+def mail_health():
+    counts = dict(
+        db.session.execute(
+            sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
+        ).all()
+    )
+    failed = db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
+        .order_by(OutboxMessage.created_at.desc())
+        .limit(100)
+    ).all()
+    return render_template(
+        "coordination/mail.html", counts=counts, failed=failed, statuses=list(OutboxStatus)
+    )
+
+
+@bp.post("/mail/<int:message_id>/retry")
+@coordinator_required
+def retry_mail(message_id):
+    message = db.get_or_404(OutboxMessage, message_id)
+    if EmptyForm().validate_on_submit() and message.status == OutboxStatus.FAILED:
+        message.status = OutboxStatus.QUEUED
+        message.next_attempt_at = utcnow()
+        message.attempts = 0
+        db.session.commit()
+        flash("The message is queued again.", "success")
+    return redirect(url_for("coordination.mail_health"))

@@ -1,0 +1,32 @@
+"""Template globals and filters shared by every page."""
+
+from datetime import date, datetime
+
+from flask import Flask
+from markupsafe import Markup, escape
+
+from diaspora.auth.forms import EmptyForm
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Plain text as escaped HTML paragraphs (blank lines split paragraphs)."""
+    if not text:
+        return Markup("")
+    parts = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    return Markup("").join(
+        Markup("<p>{}</p>").format(Markup("<br>").join(escape(line) for line in p.split("\n")))
+        for p in parts
+    )
+
+
+def format_date(value: date | datetime | None, fmt: str = "%d %b %Y") -> str:
+    return value.strftime(fmt) if value else ""
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(paragraphs)
+    app.add_template_filter(format_date, "date")
+
+    @app.context_processor
+    def inject():
+        return {"site_name": app.config["SITE_NAME"], "button_form": EmptyForm}

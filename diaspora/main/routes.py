@@ -1,0 +1,30 @@
+"""The home page and the static information pages."""
+
+from flask import render_template
+
+from diaspora.main import bp
+
+
+@bp.route("/")
+def index():
+    return render_template("main/index.html")
+
+
+@bp.route("/about")
+def about():
+    return render_template("main/about.html")
+
+
+@bp.route("/terms")
+def terms():
+    return render_template("main/terms.html")
+
+
+@bp.route("/privacy")
+def privacy():
+    return render_template("main/privacy.html")
+
+
+@bp.route("/healthz")
+def healthz():
+    return {"status": "ok"}

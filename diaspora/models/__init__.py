@@ -1,0 +1,39 @@
+"""The SQLAlchemy models, one module per aggregate."""
+
+from diaspora.models.audit import AuditEntry
+from diaspora.models.institution import (
+    Institution,
+    InstitutionInvitation,
+    InstitutionRepresentative,
+    InstitutionStatus,
+    InstitutionType,
+)
+from diaspora.models.outbox import OutboxMessage, OutboxStatus
+from diaspora.models.project import (
+    Compensation,
+    EngagementMode,
+    Project,
+    ProjectStatus,
+    WorkMode,
+)
+from diaspora.models.skill import Skill
+from diaspora.models.user import Role, User
+
+__all__ = [
+    "AuditEntry",
+    "Compensation",
+    "EngagementMode",
+    "Institution",
+    "InstitutionInvitation",
+    "InstitutionRepresentative",
+    "InstitutionStatus",
+    "InstitutionType",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Project",
+    "ProjectStatus",
+    "Role",
+    "Skill",
+    "User",
+    "WorkMode",
+]

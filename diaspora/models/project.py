@@ -1,0 +1,144 @@
+"""Projects that verified institutions post, and their life from draft to archive."""
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from diaspora.extensions import db
+from diaspora.models.base import UTCDateTime, utcnow
+from diaspora.models.institution import Institution, _enum
+from diaspora.models.skill import Skill
+
+
+class ProjectStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PENDING = "pending_review"
+    CHANGES_REQUESTED = "changes_requested"
+    REJECTED = "rejected"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+    COMPLETED = "completed"
+    ARCHIVED = "archived"
+
+
+class EngagementMode(enum.StrEnum):
+    REMOTE_ADVICE = "remote_advice"
+    SHORT_MISSION = "short_mission"
+    TEACHING = "teaching"
+    MENTORING = "mentoring"
+    RESEARCH = "research"
+    INVESTMENT = "investment"
+    RETURN = "return"
+
+    @property
+    def label(self) -> str:
+        return {
+            "remote_advice": "Remote advice",
+            "short_mission": "Short mission in the country",
+            "teaching": "Teaching or lecturing",
+            "mentoring": "Mentoring",
+            "research": "Research collaboration",
+            "investment": "Investment or entrepreneurship",
+            "return": "Permanent return",
+        }[self.value]
+
+
+class WorkMode(enum.StrEnum):
+    REMOTE = "remote"
+    ONSITE = "onsite"
+    HYBRID = "hybrid"
+
+    @property
+    def label(self) -> str:
+        return {"remote": "Remote", "onsite": "On site", "hybrid": "Hybrid"}[self.value]
+
+
+class Compensation(enum.StrEnum):
+    VOLUNTEER = "volunteer"
+    EXPENSES = "expenses"
+    STIPEND = "stipend"
+    PAID = "paid"
+
+    @property
+    def label(self) -> str:
+        return {
+            "volunteer": "Volunteer",
+            "expenses": "Expenses covered",
+            "stipend": "Stipend",
+            "paid": "Paid",
+        }[self.value]
+
+
+project_skills = sa.Table(
+    "project_skills",
+    db.Model.metadata,
+    sa.Column("project_id", sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("skill_id", sa.ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Project(db.Model):
+    """A project an institution posts. Only published, current projects are public."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("institutions.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(sa.String(200))
+    summary: Mapped[str] = mapped_column(sa.String(500))
+    description: Mapped[str] = mapped_column(sa.Text)
+    country: Mapped[str] = mapped_column(sa.String(2), index=True)
+    region: Mapped[str] = mapped_column(sa.String(120), default="")
+    sector: Mapped[str] = mapped_column(sa.String(40), index=True)
+    engagement_mode: Mapped[EngagementMode] = mapped_column(_enum(EngagementMode))
+    work_mode: Mapped[WorkMode] = mapped_column(_enum(WorkMode))
+    start_date: Mapped[date | None]
+    duration_weeks: Mapped[int | None]
+    deadline: Mapped[date | None] = mapped_column(index=True)
+    places: Mapped[int] = mapped_column(default=1)
+    places_filled: Mapped[int] = mapped_column(default=0)
+    compensation: Mapped[Compensation] = mapped_column(_enum(Compensation))
+    languages: Mapped[list] = mapped_column(sa.JSON, default=list)
+    contact_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    contact_role: Mapped[str] = mapped_column(sa.String(120), default="")
+    status: Mapped[ProjectStatus] = mapped_column(
+        _enum(ProjectStatus), default=ProjectStatus.DRAFT, index=True
+    )
+    status_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    screening: Mapped[list] = mapped_column(sa.JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_current_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    institution: Mapped[Institution] = relationship()
+    skills: Mapped[list[Skill]] = relationship(secondary=project_skills, order_by=Skill.name)
+
+    __table_args__ = (
+        sa.CheckConstraint("places >= 1", name="places_positive"),
+        sa.CheckConstraint(
+            "places_filled >= 0 AND places_filled <= places", name="places_within_bounds"
+        ),
+    )
+
+    @property
+    def places_left(self) -> int:
+        return max(self.places - self.places_filled, 0)
+
+    def is_open(self, today: date | None = None) -> bool:
+        """Published, not past its deadline, with places left: open to applications."""
+        today = today or utcnow().date()
+        return (
+            self.status == ProjectStatus.PUBLISHED
+            and (self.deadline is None or self.deadline >= today)
+            and self.places_left > 0
+        )

@@ -1,0 +1,89 @@
+"""Security plumbing shared by every area: headers, sessions, safe redirects, tokens."""
+
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, request, session, url_for
+from flask_login import current_user, logout_user, user_loaded_from_cookie, user_logged_in
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def is_safe_next(target: str | None) -> bool:
+    """True when ``target`` is a path on this site (no scheme, host, or backslash tricks)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def safe_next(target: str | None, default_endpoint: str = "main.index") -> str:
+    """``target`` if it stays on the site, else the default page."""
+    return target if is_safe_next(target) else url_for(default_endpoint)
+
+
+def serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def make_token(salt: str, payload: dict) -> str:
+    return serializer(salt).dumps(payload)
+
+
+def read_token(salt: str, token: str, max_age: int) -> dict | None:
+    """The payload of a valid, unexpired token, or None."""
+    try:
+        data = serializer(salt).loads(token, max_age=max_age)
+    except (SignatureExpired, BadSignature):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _set_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if current_user and current_user.is_authenticated:
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _mark_login(*args, **kwargs):
+    session["login_at"] = datetime.now(UTC).timestamp()
+    session.permanent = True
+
+
+def _enforce_absolute_limit():
+    """End a session that is older than the absolute limit, whatever its activity."""
+    if not current_user.is_authenticated:
+        return
+    login_at = session.get("login_at")
+    limit = current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600
+    now = datetime.now(UTC).timestamp()
+    if login_at is None or now - float(login_at) > limit:
+        logout_user()
+        session.clear()
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_set_headers)
+    app.before_request(_enforce_absolute_limit)
+    user_logged_in.connect(_mark_login, app)
+    user_loaded_from_cookie.connect(_mark_login, app)
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"

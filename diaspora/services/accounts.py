@@ -1,0 +1,279 @@
+"""Account workflows: sign-up, confirmation, login, password and email changes, suspension.
+
+Functions here take plain values and model objects, never request objects, and leave the
+commit to the caller.
+"""
+
+import secrets
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+from diaspora.extensions import db
+from diaspora.mail import queue_email
+from diaspora.models import Role, User, audit
+from diaspora.models.base import utcnow
+from diaspora.models.user import burn_password_check
+from diaspora.security import make_token, read_token
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+SIGNUP_ROLES = (Role.MEMBER, Role.INSTITUTION)
+_COMMON = frozenset(FREQUENCY_LISTS["passwords"])
+
+
+class AccountError(Exception):
+    """A rule of the account workflows was broken; the message is safe to show."""
+
+
+class PermissionDenied(Exception):
+    """The acting user may not do this."""
+
+
+def load_user(session_token: str) -> User | None:
+    """Flask-Login loader: the account whose *current* session token this is."""
+    if not session_token:
+        return None
+    user = db.session.scalar(sa.select(User).where(User.session_token == session_token))
+    if user is None or not user.is_active:
+        return None
+    return user
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def password_problem(password: str, email: str = "", name: str = "") -> str | None:
+    """Why a password is refused, or None. Accepts any characters, as typed."""
+    if len(password) < PASSWORD_MIN:
+        return f"Use at least {PASSWORD_MIN} characters."
+    if len(password) > PASSWORD_MAX:
+        return f"Use at most {PASSWORD_MAX} characters."
+    lowered = password.lower()
+    if lowered in _COMMON or len(set(password)) < 3:
+        return "This password is too common. Choose another."
+    local = normalize_email(email).split("@")[0]
+    if (len(local) >= 4 and lowered == local) or (name and lowered == name.strip().lower()):
+        return "Do not use your name or email address as your password."
+    return None
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+def sign_up(name: str, email: str, password: str, role: Role) -> User | None:
+    """Create an unconfirmed account and queue its confirmation mail.
+
+    If the address is taken, nothing is created and the owner is told someone tried:
+    the caller answers the same way in both cases (no account enumeration).
+    """
+    if role not in SIGNUP_ROLES:
+        raise AccountError("Choose member or institution representative.")
+    problem = password_problem(password, email, name)
+    if problem:
+        raise AccountError(problem)
+    email = normalize_email(email)
+    existing = find_by_email(email)
+    if existing is not None:
+        queue_email(
+            existing.email,
+            "signup_existing",
+            "Someone tried to sign up with your address",
+            user=existing,
+            login_url=url_for("auth.login", _external=True),
+            reset_url=url_for("auth.forgot", _external=True),
+        )
+        return None
+    user = User(name=name.strip(), email=email, role=role, terms_accepted_at=utcnow())
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    send_confirmation(user)
+    return user
+
+
+def send_confirmation(user: User) -> None:
+    token = make_token("confirm", {"uid": user.id, "email": user.email})
+    queue_email(
+        user.email,
+        "confirm",
+        "Confirm your email address",
+        user=user,
+        confirm_url=url_for("auth.confirm", token=token, _external=True),
+    )
+
+
+def confirm_email(token: str) -> User | None:
+    """Confirm the address a token was issued for; None if invalid, expired or stale."""
+    data = read_token("confirm", token, current_app.config["CONFIRM_TOKEN_MAX_AGE"])
+    if not data:
+        return None
+    user = db.session.get(User, data.get("uid"))
+    if user is None or user.email != data.get("email"):
+        return None
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The account for these credentials, or None for unknown, wrong or suspended alike."""
+    user = find_by_email(email)
+    if user is None:
+        burn_password_check(password)
+        return None
+    if not user.check_password(password) or not user.is_active:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Log the account out everywhere (every session and remember-me cookie)."""
+    user.end_all_sessions()
+
+
+def request_password_reset(email: str) -> None:
+    """Queue a reset link if the account exists; the caller answers the same either way."""
+    user = find_by_email(email)
+    if user is None or not user.is_active:
+        return
+    user.reset_nonce = secrets.token_hex(8)
+    token = make_token("reset", {"uid": user.id, "n": user.reset_nonce})
+    queue_email(
+        user.email,
+        "reset_password",
+        "Reset your password",
+        user=user,
+        reset_url=url_for("auth.reset", token=token, _external=True),
+    )
+
+
+def user_for_reset_token(token: str) -> User | None:
+    """The account a reset token is for, if it is unexpired, unused and the newest one."""
+    data = read_token("reset", token, current_app.config["RESET_TOKEN_MAX_AGE"])
+    if not data:
+        return None
+    user = db.session.get(User, data.get("uid"))
+    if user is None or not user.is_active or not user.reset_nonce:
+        return None
+    if not secrets.compare_digest(user.reset_nonce, str(data.get("n", ""))):
+        return None
+    return user
+
+
+def reset_password(token: str, password: str) -> User:
+    user = user_for_reset_token(token)
+    if user is None:
+        raise AccountError("This reset link is invalid or has expired. Ask for a new one.")
+    _set_new_password(user, password)
+    user.reset_nonce = None
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not user.check_password(current):
+        raise AccountError("Your current password is not correct.")
+    _set_new_password(user, new)
+
+
+def _set_new_password(user: User, password: str) -> None:
+    problem = password_problem(password, user.email, user.name)
+    if problem:
+        raise AccountError(problem)
+    user.set_password(password)
+    user.end_all_sessions()
+    queue_email(
+        user.email,
+        "password_changed",
+        "Your password was changed",
+        user=user,
+        reset_url=url_for("auth.forgot", _external=True),
+    )
+
+
+def request_email_change(user: User, current_password: str, new_email: str) -> None:
+    """Send a confirmation link to the new address; the change happens when it is used."""
+    if not user.check_password(current_password):
+        raise AccountError("Your current password is not correct.")
+    new_email = normalize_email(new_email)
+    if new_email == user.email:
+        raise AccountError("That is already your address.")
+    user.pending_email = new_email
+    if find_by_email(new_email) is not None:
+        return
+    token = make_token("email-change", {"uid": user.id, "email": new_email})
+    queue_email(
+        new_email,
+        "confirm_email_change",
+        "Confirm your new email address",
+        user=user,
+        confirm_url=url_for("auth.confirm_email_change", token=token, _external=True),
+    )
+    queue_email(
+        user.email, "email_change_requested", "Your email address is being changed", user=user
+    )
+
+
+def confirm_email_change(token: str) -> User | None:
+    data = read_token("email-change", token, current_app.config["CONFIRM_TOKEN_MAX_AGE"])
+    if not data:
+        return None
+    user = db.session.get(User, data.get("uid"))
+    if user is None or user.pending_email != data.get("email"):
+        return None
+    if find_by_email(data["email"]) is not None:
+        return None
+    user.email = data["email"]
+    user.pending_email = None
+    user.email_confirmed_at = utcnow()
+    user.email_failures = 0
+    user.email_bouncing_since = None
+    return user
+
+
+def create_user(name: str, email: str, password: str, role: Role) -> User:
+    """Create a confirmed account directly (administration commands, demo data)."""
+    if find_by_email(email) is not None:
+        raise AccountError(f"An account with {normalize_email(email)} already exists.")
+    problem = password_problem(password, email, name)
+    if problem:
+        raise AccountError(problem)
+    user = User(
+        name=name,
+        email=normalize_email(email),
+        role=role,
+        email_confirmed_at=utcnow(),
+        terms_accepted_at=utcnow(),
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def suspend(actor: User, user: User, reason: str) -> None:
+    """Suspend an account and end all its sessions. Coordinators only."""
+    if not actor.is_coordinator:
+        raise PermissionDenied
+    if user.id == actor.id:
+        raise AccountError("You cannot suspend your own account.")
+    if user.is_admin and not actor.is_admin:
+        raise PermissionDenied
+    user.suspended_at = utcnow()
+    user.suspended_reason = reason.strip()[:500]
+    user.end_all_sessions()
+    audit.record(actor, "account.suspend", "user", user.id, reason, subject_user_id=user.id)
+
+
+def reactivate(actor: User, user: User) -> None:
+    if not actor.is_coordinator:
+        raise PermissionDenied
+    user.suspended_at = None
+    user.suspended_reason = None
+    audit.record(actor, "account.reactivate", "user", user.id, subject_user_id=user.id)

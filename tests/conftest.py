@@ -1,0 +1,204 @@
+"""Fixture chain: app -> db -> client / runner / smtp; factories for test data.
+
+The database is built by the migrations once per run (SQLite: a template file copied for
+each test; PostgreSQL, when ``TEST_DATABASE_URL`` is set: tables emptied after each test).
+"""
+
+import contextlib
+import os
+import re
+import shutil
+import socket
+import threading
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from diaspora import create_app
+from diaspora.extensions import db as _db
+from diaspora.models import Role, User
+from diaspora.models.base import utcnow
+
+PASSWORD = "correct horse battery staple"
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def _base_config(tmp_path: Path, database_url: str) -> dict:
+    return {
+        "ENV_NAME": "testing",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SEARCH_INDEX_DIR": str(tmp_path / "search"),
+        "MAIL_FILE_DIR": str(tmp_path / "mail"),
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "diaspora.test",
+        "MAIL_SERVER": "",
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory):
+    """Upgrade an empty database to head with the migrations, once per run."""
+    from flask_migrate import upgrade
+
+    url = PG_URL or f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.sqlite'}"
+    app = create_app(_base_config(tmp_path_factory.mktemp("migrate"), url))
+    with app.app_context():
+        upgrade()
+        _db.engine.dispose()
+    return url
+
+
+def _empty_tables():
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def app_config(tmp_path, migrated_database):
+    """The configuration of the app under test; tests may update it before ``app``."""
+    if PG_URL:
+        url = PG_URL
+    else:
+        path = tmp_path / "test.sqlite"
+        shutil.copyfile(migrated_database.removeprefix("sqlite:///"), path)
+        url = f"sqlite:///{path}"
+    return _base_config(tmp_path, url)
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        if PG_URL:
+            _empty_tables()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class SMTPSink:
+    """Collects what a real SMTP server on 127.0.0.1 receives."""
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd hook)
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self.lock:
+            self.messages.append({"to": list(envelope.rcpt_tos), "message": message})
+        return "250 Message accepted for delivery"
+
+    def clear(self):
+        with self.lock:
+            self.messages.clear()
+
+    def to(self, address):
+        return [m["message"] for m in self.messages if address in m["to"]]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_port():
+    return free_port()
+
+
+@pytest.fixture
+def smtp_server(smtp_port):
+    """A real SMTP server on 127.0.0.1; ``.stop()`` and ``.start()`` simulate an outage."""
+    sink = SMTPSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    sink.controller = controller
+    yield sink
+    with contextlib.suppress(AssertionError):
+        controller.stop()
+
+
+@pytest.fixture
+def mail_config(app_config, smtp_port):
+    """Configure the app to deliver through the test SMTP server."""
+    app_config.update(
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, MAIL_SUPPRESS_SEND=False, MAIL_TIMEOUT=5
+    )
+    return app_config
+
+
+def text_of(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def first_link(message, pattern: str) -> str:
+    """The first link in a message's text whose path matches ``pattern``."""
+    match = re.search(r"https?://[^\s]*" + pattern + r"[^\s]*", text_of(message))
+    assert match, f"no link matching {pattern!r} in: {text_of(message)}"
+    return match.group(0)
+
+
+@pytest.fixture
+def make_user(db):
+    counter = {"n": 0}
+
+    def make(role=Role.MEMBER, confirmed=True, email=None, name=None, password=PASSWORD):
+        counter["n"] += 1
+        user = User(
+            name=name or f"User {counter['n']}",
+            email=email or f"user{counter['n']}@example.org",
+            role=role,
+            email_confirmed_at=utcnow() if confirmed else None,
+            terms_accepted_at=utcnow(),
+        )
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+def login(client, email, password=PASSWORD, remember=False, next_url=""):
+    data = {"email": email, "password": password}
+    if remember:
+        data["remember"] = "y"
+    if next_url:
+        data["next"] = next_url
+    return client.post("/login", data=data)
+
+
+@pytest.fixture
+def auth(client):
+    """Log the test client in and out."""
+
+    class Auth:
+        def login(self, user_or_email, password=PASSWORD, **kwargs):
+            email = getattr(user_or_email, "email", user_or_email)
+            return login(client, email, password, **kwargs)
+
+        def logout(self):
+            return client.post("/logout")
+
+    return Auth()
