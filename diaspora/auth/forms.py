@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from diaspora.mail.outbox import HeaderInjectionError, check_header_value
@@ -49,8 +50,10 @@ class SignupForm(FlaskForm):
     role = RadioField(
         "I am joining as",
         choices=[
-            ("member", "A diaspora professional offering my expertise"),
-            ("institution", "A representative of an institution in a country of origin"),
+            SelectChoice("member", "A diaspora professional offering my expertise"),
+            SelectChoice(
+                "institution", "A representative of an institution in a country of origin"
+            ),
         ],
         default="member",
         validators=[DataRequired()],

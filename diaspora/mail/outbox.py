@@ -3,8 +3,9 @@
 import logging
 import secrets
 import smtplib
+import time
 from datetime import timedelta
-from email.utils import formatdate, make_msgid
+from email.utils import make_msgid
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -238,7 +239,7 @@ def _build(message: OutboxMessage) -> Message:
         extra_headers=dict(message.headers or {}),
     )
     msg.msgId = make_msgid(idstring=f"outbox{message.id}", domain="diaspora.local")
-    msg.date = formatdate(localtime=False)
+    msg.date = time.time()
     return msg
 
 

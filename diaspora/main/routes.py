@@ -1,6 +1,6 @@
 """The home page and the static information pages."""
 
-from flask import render_template
+from flask import redirect, render_template, url_for
 
 from diaspora.main import bp
 
@@ -28,3 +28,8 @@ def privacy():
 @bp.route("/healthz")
 def healthz():
     return {"status": "ok"}
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="favicon.svg"), code=301)

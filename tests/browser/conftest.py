@@ -1,0 +1,73 @@
+"""Browser tests: the app served on 127.0.0.1 in a thread, driven by Debian's Chromium.
+
+Without Chromium these tests skip on a developer machine; with DIASPORA_REQUIRE_BROWSER=1
+(CI) a missing browser is an error, so they can never silently skip there.
+"""
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import free_port
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+REQUIRED = os.environ.get("DIASPORA_REQUIRE_BROWSER") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not os.path.exists(CHROMIUM):
+        if REQUIRED:
+            pytest.fail(f"Chromium is required but missing at {CHROMIUM}")
+        pytest.skip("Chromium is not installed")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture
+def live_port():
+    return free_port()
+
+
+@pytest.fixture
+def app_config(app_config, live_port):
+    app_config["SERVER_NAME"] = f"127.0.0.1:{live_port}"
+    return app_config
+
+
+@pytest.fixture
+def live_server(app, live_port):
+    """Serve the test app on 127.0.0.1 for the duration of a test; yields its base URL."""
+    server = make_server("127.0.0.1", live_port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{live_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 390, "height": 844}}

@@ -1,0 +1,27 @@
+"""A newcomer signs up, confirms by the emailed link and logs in, in a real Chromium."""
+
+from tests.conftest import first_link
+
+
+def test_signup_confirm_login_in_chromium(mail_config, smtp_server, app, page, live_server):
+    page.goto(f"{live_server}/")
+    page.get_by_role("link", name="Join", exact=True).click()
+    page.get_by_label("A diaspora professional offering my expertise").check()
+    page.get_by_label("Your name").fill("Abebe Kebede")
+    page.get_by_label("Email address").fill("abebe@example.org")
+    page.get_by_label("Password", exact=True).fill("blue nile sunrise 42")
+    page.get_by_label("Repeat the password").fill("blue nile sunrise 42")
+    page.get_by_label("I accept the terms of use and the privacy notice").check()
+    page.get_by_role("button", name="Create my account").click()
+    assert page.get_by_role("heading", name="Check your inbox").is_visible()
+
+    (message,) = smtp_server.to("abebe@example.org")
+    assert message["Subject"] == "Confirm your email address"
+    page.goto(first_link(message, "/confirm/"))
+    assert page.get_by_text("Your email address is confirmed").is_visible()
+
+    page.get_by_label("Email address").fill("abebe@example.org")
+    page.get_by_label("Password").fill("blue nile sunrise 42")
+    page.get_by_role("button", name="Log in").click()
+    assert page.get_by_role("link", name="Account").is_visible()
+    assert not page.get_by_text("Please confirm your email address").is_visible()
