@@ -36,8 +36,6 @@ def configure(app: Flask, config: dict | None) -> None:
         check_production(app.config)
     elif not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = development_secret_key(Path(app.instance_path))
-    app.config["MAX_FORM_PARTS"] = app.config.get("MAX_FORM_PARTS", 500)
-    app.request_class.max_form_parts = app.config["MAX_FORM_PARTS"]
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
 
 

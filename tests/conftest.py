@@ -4,7 +4,6 @@ The database is built by the migrations once per run (SQLite: a template file co
 each test; PostgreSQL, when ``TEST_DATABASE_URL`` is set: tables emptied after each test).
 """
 
-import contextlib
 import os
 import re
 import shutil
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from flask import g
 
 from diaspora import create_app
 from diaspora.extensions import db as _db
@@ -69,9 +69,16 @@ def app_config(tmp_path, migrated_database):
     return _base_config(tmp_path, url)
 
 
+def _forget_previous_request():
+    """Tests keep one app context open, which Flask reuses for every request and so shares
+    ``g`` between them; drop the user Flask-Login cached there by an earlier request."""
+    g.pop("_login_user", None)
+
+
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget_previous_request)
     with app.app_context():
         yield app
         _db.session.remove()
@@ -98,9 +105,20 @@ def runner(app):
 class SMTPSink:
     """Collects what a real SMTP server on 127.0.0.1 receives."""
 
-    def __init__(self):
+    def __init__(self, port: int):
+        self.port = port
         self.messages = []
         self.lock = threading.Lock()
+        self.controller = None
+
+    def start(self):
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd hook)
         message = message_from_bytes(envelope.content, policy=policy.default)
@@ -130,13 +148,10 @@ def smtp_port():
 @pytest.fixture
 def smtp_server(smtp_port):
     """A real SMTP server on 127.0.0.1; ``.stop()`` and ``.start()`` simulate an outage."""
-    sink = SMTPSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    sink.controller = controller
+    sink = SMTPSink(smtp_port)
+    sink.start()
     yield sink
-    with contextlib.suppress(AssertionError):
-        controller.stop()
+    sink.stop()
 
 
 @pytest.fixture

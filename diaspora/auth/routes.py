@@ -153,7 +153,7 @@ def change_password():
             form.password.errors.append(str(exc))
         else:
             db.session.commit()
-            login_user(current_user)
+            login_user(current_user._get_current_object())
             flash("Your password is changed. Other devices have been logged out.", "success")
             return redirect(url_for("auth.account"))
     return render_template(

@@ -1,0 +1,322 @@
+"""SECURITY.md cases for accounts, sessions, CSRF, headers, limits and error pages."""
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from freezegun import freeze_time
+
+from diaspora import create_app
+from diaspora.config import ConfigurationError
+from diaspora.models import OutboxMessage, Role, User
+from tests.conftest import PASSWORD, login
+
+
+def test_security_headers_on_every_page(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] in (
+        "same-origin",
+        "no-referrer",
+        "strict-origin-when-cross-origin",
+    )
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_pages_load_nothing_from_other_sites(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "<script" not in html
+    for marker in ("http://", "https://", "//fonts", "//cdn"):
+        assert marker not in html.replace("http://diaspora.test", "")
+
+
+def test_session_and_remember_cookie_flags_in_production(app_config, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    config = {
+        **app_config,
+        "ENV_NAME": "production",
+        "SECRET_KEY": "s" * 40,
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@127.0.0.1:1/db",
+        "SESSION_COOKIE_SECURE": True,
+        "REMEMBER_COOKIE_SECURE": True,
+        "TESTING": False,
+    }
+    app = create_app(config)
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["REMEMBER_COOKIE_HTTPONLY"]
+    assert app.config["SESSION_COOKIE_SAMESITE"] == app.config["REMEMBER_COOKIE_SAMESITE"] == "Lax"
+    assert not app.debug
+
+
+@pytest.mark.parametrize(
+    "override,problem",
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"SQLALCHEMY_DATABASE_URI": "sqlite:///x.db"}, "DATABASE_URL"),
+        ({"DEBUG": True}, "debug"),
+        ({"SESSION_COOKIE_SECURE": False}, "Secure"),
+    ],
+)
+def test_production_refuses_unsafe_configuration(app_config, override, problem):
+    config = {
+        **app_config,
+        "ENV_NAME": "production",
+        "SECRET_KEY": "s" * 40,
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@127.0.0.1:1/db",
+        "SESSION_COOKIE_SECURE": True,
+        "REMEMBER_COOKIE_SECURE": True,
+        **override,
+    }
+    with pytest.raises(ConfigurationError, match=problem):
+        create_app(config)
+
+
+def test_cookies_are_httponly_and_lax(client, make_user):
+    user = make_user()
+    response = login(client, user.email, remember=True)
+    cookies = response.headers.getlist("Set-Cookie")
+    assert len(cookies) == 2
+    for cookie in cookies:
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_password_hashes_are_argon2id(make_user):
+    assert make_user().password_hash.startswith("$argon2id$v=19$")
+
+
+@pytest.fixture
+def csrf_app_config(app_config):
+    app_config["WTF_CSRF_ENABLED"] = True
+    return app_config
+
+
+def test_every_post_route_requires_a_csrf_token(csrf_app_config, app, client, make_user):
+    user = make_user(role=Role.ADMIN)
+    with app.test_request_context():
+        pass
+    # Log in through a form that carries a token, then post everywhere without one.
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    assert (
+        client.post(
+            "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+        ).status_code
+        == 302
+    )
+    posts = [r for r in app.url_map.iter_rules() if "POST" in r.methods]
+    assert len(posts) >= 8
+    for rule in posts:
+        url = rule.rule
+        for arg in rule.arguments:
+            url = url.replace(f"<int:{arg}>", "1").replace(f"<{arg}>", "x")
+        response = client.post(url, data={"reason": "x", "email": "a@b.org"})
+        assert response.status_code == 400, f"{url} accepted a POST without a CSRF token"
+    assert client.get("/account").status_code == 200, "still logged in: nothing changed"
+
+
+def test_get_never_changes_state(client, make_user):
+    user = make_user()
+    login(client, user.email)
+    assert client.get("/logout").status_code == 405
+    assert client.get("/account").status_code == 200
+
+
+def test_suspension_ends_sessions_and_login_is_refused(app, client, db, make_user):
+    coordinator = make_user(role=Role.COORDINATOR)
+    member = make_user()
+    member_client = app.test_client()
+    login(member_client, member.email)
+    assert member_client.get("/account").status_code == 200
+    login(client, coordinator.email)
+    response = client.post(f"/coordination/users/{member.id}/suspend", data={"reason": "spam"})
+    assert response.status_code == 302
+    assert member_client.get("/account").status_code == 302
+    assert b"Email or password is incorrect." in login(member_client, member.email).data
+    client.post(f"/coordination/users/{member.id}/reactivate")
+    assert login(member_client, member.email).status_code == 302
+
+
+@pytest.mark.parametrize("role", [Role.MEMBER, Role.INSTITUTION])
+def test_coordination_is_for_coordinators(client, make_user, role):
+    user = make_user(role=role)
+    victim = make_user()
+    login(client, user.email)
+    assert client.get("/coordination/users").status_code == 403
+    assert client.get("/coordination/mail").status_code == 403
+    assert (
+        client.post(f"/coordination/users/{victim.id}/suspend", data={"reason": "x"}).status_code
+        == 403
+    )
+
+
+def test_visitors_are_sent_to_login_for_coordination(client):
+    response = client.get("/coordination/users")
+    assert response.status_code == 302 and "/login" in response.location
+
+
+def test_coordinator_cannot_suspend_admin(client, db, make_user):
+    coordinator = make_user(role=Role.COORDINATOR)
+    admin = make_user(role=Role.ADMIN)
+    login(client, coordinator.email)
+    assert (
+        client.post(f"/coordination/users/{admin.id}/suspend", data={"reason": "x"}).status_code
+        == 403
+    )
+    db.session.refresh(admin)
+    assert admin.suspended_at is None
+
+
+def test_idle_session_expires(client, make_user):
+    user = make_user()
+    login(client, user.email)
+    with freeze_time(timedelta(hours=3)):
+        assert client.get("/account").status_code == 302
+
+
+def test_absolute_session_limit(client, make_user):
+    user = make_user()
+    login(client, user.email)
+    for hours in range(1, 24):
+        with freeze_time(timedelta(hours=hours)):
+            assert client.get("/account").status_code == 200, hours
+    with freeze_time(timedelta(hours=24, minutes=30)):
+        assert client.get("/account").status_code == 302
+
+
+@pytest.fixture
+def limited_config(app_config):
+    app_config["RATELIMIT_ENABLED"] = True
+    return app_config
+
+
+def test_login_rate_limit(limited_config, client, make_user):
+    user = make_user()
+    for _ in range(25):
+        assert login(client, user.email, "wrong password!").status_code == 200
+    response = login(client, user.email)
+    assert response.status_code == 429
+    assert b"Too many" in response.data
+
+
+def test_signup_rate_limit(limited_config, client):
+    for n in range(5):
+        client.post("/signup", data={"name": "x", "email": f"s{n}@example.org"})
+    assert client.post("/signup", data={"name": "x"}).status_code == 429
+
+
+def test_reset_request_rate_limit(limited_config, client):
+    for _ in range(5):
+        client.post("/forgot", data={"email": "flood@example.org"})
+    assert client.post("/forgot", data={"email": "flood@example.org"}).status_code == 429
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("name", "Eve\r\nBcc: victim@example.org"),
+        ("email", "eve@example.org\r\nBcc: v@x.org"),
+        ("name", "Eve\nX-Injected: 1"),
+    ],
+)
+def test_line_breaks_in_header_values_are_refused(client, db, field, value):
+    data = {
+        "name": "Eve",
+        "email": "eve@example.org",
+        "password": "long enough phrase",
+        "confirm": "long enough phrase",
+        "role": "member",
+        "accept_terms": "y",
+        field: value,
+    }
+    response = client.post("/signup", data=data)
+    assert response.status_code == 200
+    assert b"Check your inbox" not in response.data
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 0
+
+
+def test_oversized_body_gets_413(client):
+    response = client.post("/signup", data={"name": "x" * (1024 * 1024)})
+    assert response.status_code == 413
+    assert b"Too large" in response.data
+
+
+def test_too_many_form_fields_get_a_clear_answer(client, db):
+    data = {f"f{n}": "v" for n in range(10_000)}
+    response = client.post("/signup", data=data)
+    assert response.status_code == 200 and b"This field is required" in response.data
+    multipart = {f"f{n}": "v" for n in range(1_000)}
+    response = client.post("/signup", data=multipart, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+@pytest.mark.parametrize("name", ["محمد الأمين", "አበበ ቢቂላ", "王小明", "Ama\u202eevil"])
+def test_non_latin_and_rtl_names_are_kept_as_typed(client, db, name):
+    client.post(
+        "/signup",
+        data={
+            "name": name,
+            "email": "n@example.org",
+            "password": "long enough phrase",
+            "confirm": "long enough phrase",
+            "role": "member",
+            "accept_terms": "y",
+        },
+    )
+    user = db.session.scalar(sa.select(User))
+    assert user.name == name
+    user.email_confirmed_at = user.created_at
+    user.role = Role.COORDINATOR
+    db.session.commit()
+    login(client, "n@example.org", "long enough phrase")
+    html = client.get("/coordination/users").get_data(as_text=True)
+    assert f'<td dir="auto">{name}</td>' in html
+
+
+def test_script_in_a_name_is_shown_as_text(client, db, make_user):
+    make_user(name='<script>alert(1)</script>"><img src=x onerror=alert(1)>')
+    admin = make_user(role=Role.ADMIN)
+    login(client, admin.email)
+    html = client.get("/coordination/users").get_data(as_text=True)
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+@pytest.mark.parametrize(
+    "code,path,method", [(404, "/no/such/page", "get"), (405, "/logout", "get")]
+)
+def test_error_pages_are_friendly(client, code, path, method):
+    response = getattr(client, method)(path)
+    assert response.status_code == code
+    assert b"<h1>" in response.data and b"Traceback" not in response.data
+
+
+def test_internal_error_shows_no_internals(app_config):
+    app_config["TESTING"] = False
+    app = create_app(app_config)
+
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("secret internals: password=hunter2")
+
+    with app.app_context():
+        response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "Something went wrong" in body
+    assert "hunter2" not in body and "Traceback" not in body and "RuntimeError" not in body
+
+
+def test_logs_hold_no_passwords_or_links(client, caplog, make_user):
+    user = make_user()
+    with caplog.at_level("DEBUG"):
+        login(client, user.email, "a wrong secret phrase")
+        login(client, user.email)
+        client.post("/forgot", data={"email": user.email})
+    text = caplog.text
+    assert PASSWORD not in text and "a wrong secret phrase" not in text
+    assert "/reset/" not in text
