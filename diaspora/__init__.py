@@ -78,10 +78,14 @@ def register_blueprints(app: Flask) -> None:
     from diaspora.auth import bp as auth_bp
     from diaspora.coordination import bp as coordination_bp
     from diaspora.main import bp as main_bp
+    from diaspora.moderation import bp as moderation_bp
+    from diaspora.projects import bp as projects_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(coordination_bp)
+    app.register_blueprint(projects_bp)
+    app.register_blueprint(moderation_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
