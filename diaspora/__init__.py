@@ -78,10 +78,12 @@ def register_blueprints(app: Flask) -> None:
     from diaspora.auth import bp as auth_bp
     from diaspora.coordination import bp as coordination_bp
     from diaspora.main import bp as main_bp
+    from diaspora.notifications import bp as notifications_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(coordination_bp)
+    app.register_blueprint(notifications_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

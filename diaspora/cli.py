@@ -15,6 +15,7 @@ from diaspora.services.accounts import AccountError
 users_cli = AppGroup("users", help="Manage accounts.")
 mail_cli = AppGroup("mail", help="Deliver queued mail.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
+notify_cli = AppGroup("notify", help="Notification digests.")
 
 
 @users_cli.command("create")
@@ -75,6 +76,16 @@ def load_demo():
         click.echo(line)
 
 
+@notify_cli.command("digests")
+def send_digests():
+    """Queue every daily (and, on Mondays, weekly) digest that is due. Safe to run again."""
+    from diaspora.services.notifications import send_digests as send
+
+    count = send()
+    db.session.commit()
+    click.echo(f"Queued {count} digest(s).")
+
+
 def register(app: Flask) -> None:
-    for group in (users_cli, mail_cli, demo_cli):
+    for group in (users_cli, mail_cli, demo_cli, notify_cli):
         app.cli.add_command(group)
