@@ -101,6 +101,7 @@ def run_migrations_online():
             # Batch migrations rebuild tables; with foreign keys on, dropping the old table
             # would cascade deletes into every table that refers to it.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
