@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from diaspora.coordination import bp as coordination_bp
     from diaspora.main import bp as main_bp
     from diaspora.moderation import bp as moderation_bp
+    from diaspora.notifications import bp as notifications_bp
     from diaspora.projects import bp as projects_bp
 
     app.register_blueprint(main_bp)
@@ -86,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(coordination_bp)
     app.register_blueprint(projects_bp)
     app.register_blueprint(moderation_bp)
+    app.register_blueprint(notifications_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -8,6 +8,13 @@ from diaspora.models.institution import (
     InstitutionStatus,
     InstitutionType,
 )
+from diaspora.models.notification import (
+    DigestEntry,
+    DigestRun,
+    Frequency,
+    Notification,
+    NotificationPreference,
+)
 from diaspora.models.outbox import OutboxMessage, OutboxStatus
 from diaspora.models.project import (
     Compensation,
@@ -23,12 +30,17 @@ from diaspora.models.user import Role, User
 __all__ = [
     "AuditEntry",
     "Compensation",
+    "DigestEntry",
+    "DigestRun",
     "EngagementMode",
+    "Frequency",
     "Institution",
     "InstitutionInvitation",
     "InstitutionRepresentative",
     "InstitutionStatus",
     "InstitutionType",
+    "Notification",
+    "NotificationPreference",
     "OutboxMessage",
     "OutboxStatus",
     "Project",
