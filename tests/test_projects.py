@@ -12,6 +12,7 @@ from diaspora.models import (
     ProjectStatus,
     Role,
     Skill,
+    User,
 )
 from diaspora.models.base import utcnow
 from diaspora.services import projects
@@ -356,3 +357,17 @@ def test_line_breaks_in_single_line_fields_are_refused(client, auth, db, rep, in
     )
     assert "Line breaks are not allowed" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Project.id))) == 0
+
+
+def test_demo_load_creates_projects_once(runner, db):
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    assert "3 new project(s)" in first.output
+    assert "0 new project(s)" in runner.invoke(args=["demo", "load"]).output
+    by_title = {p.title: p for p in db.session.scalars(sa.select(Project))}
+    assert len(by_title) == 3
+    assert by_title["Guest lecturers in water engineering"].flagged
+    assert by_title["Mentoring paediatric cardiology residents"].status == S.PUBLISHED
+    assert by_title["Mentoring paediatric cardiology residents"].institution.has_representative(
+        db.session.scalar(sa.select(User).where(User.email.startswith("kwame.mensah")))
+    )
