@@ -9,6 +9,17 @@ from diaspora.models.institution import (
     InstitutionType,
 )
 from diaspora.models.outbox import OutboxMessage, OutboxStatus
+from diaspora.models.profile import (
+    FIELD_GROUPS,
+    Audience,
+    Education,
+    Proficiency,
+    Profile,
+    ProfileLanguage,
+    ProfileSkill,
+    SkillKind,
+    TravelWindow,
+)
 from diaspora.models.project import (
     Compensation,
     EngagementMode,
@@ -20,6 +31,15 @@ from diaspora.models.skill import Skill
 from diaspora.models.user import Role, User
 
 __all__ = [
+    "FIELD_GROUPS",
+    "Audience",
+    "Education",
+    "Proficiency",
+    "Profile",
+    "ProfileLanguage",
+    "ProfileSkill",
+    "SkillKind",
+    "TravelWindow",
     "AuditEntry",
     "Compensation",
     "EngagementMode",
