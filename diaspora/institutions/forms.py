@@ -7,12 +7,15 @@ from wtforms.validators import DataRequired, Length
 from diaspora.auth.forms import EmailAddress
 from diaspora.geo import country_choices
 from diaspora.models import InstitutionType
+from diaspora.profiles.forms import select_choices
 
 
 class InstitutionForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     kind = SelectField(
-        "Type", choices=[(t.value, t.label) for t in InstitutionType], validators=[DataRequired()]
+        "Type",
+        choices=select_choices((t.value, t.label) for t in InstitutionType),
+        validators=[DataRequired()],
     )
     country = SelectField("Country", validators=[DataRequired()])
     city = StringField("City", validators=[Length(max=120)])
@@ -26,7 +29,7 @@ class InstitutionForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = [("", "Choose a country"), *country_choices()]
+        self.country.choices = select_choices([("", "Choose a country"), *country_choices()])
 
 
 class DecisionForm(FlaskForm):

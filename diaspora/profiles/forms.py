@@ -11,12 +11,18 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from diaspora.geo import country_choices, language_choices
 from diaspora.models import FIELD_GROUPS, Audience, EngagementMode, Proficiency, SkillKind
 from diaspora.models.profile import GROUP_LABELS
+
+
+def select_choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as the option objects WTForms expects."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -27,7 +33,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _countries(blank: str = "Choose a country"):
-    return [("", blank), *country_choices()]
+    return select_choices([("", blank), *country_choices()])
 
 
 class ProfileForm(FlaskForm):
@@ -55,7 +61,7 @@ class ProfileForm(FlaskForm):
     )
     engagement_modes = MultiCheckboxField(
         "How I would like to engage",
-        choices=[(m.value, m.label) for m in EngagementMode],
+        choices=select_choices((m.value, m.label) for m in EngagementMode),
     )
     availability_hours = IntegerField(
         "Availability (hours per month)", validators=[Optional(), NumberRange(0, 744)]
@@ -72,23 +78,25 @@ class ProfileForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.origin_country.choices = _countries()
         self.residence_country.choices = _countries()
-        self.sectors.choices = list((sectors or {}).items())
+        self.sectors.choices = select_choices((sectors or {}).items())
 
 
 class LanguageForm(FlaskForm):
     code = SelectField("Language", validators=[DataRequired()])
     proficiency = SelectField(
-        "Level", choices=[(p.value, p.label) for p in Proficiency], validators=[DataRequired()]
+        "Level",
+        choices=select_choices((p.value, p.label) for p in Proficiency),
+        validators=[DataRequired()],
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.code.choices = [("", "Choose a language"), *language_choices()]
+        self.code.choices = select_choices([("", "Choose a language"), *language_choices()])
 
 
 SKILL_KIND_CHOICES = [
-    (SkillKind.HAVE.value, "I have"),
-    (SkillKind.DEVELOP.value, "I want to use or develop"),
+    SelectChoice(SkillKind.HAVE.value, "I have"),
+    SelectChoice(SkillKind.DEVELOP.value, "I want to use or develop"),
 ]
 
 
@@ -122,7 +130,7 @@ class TravelForm(FlaskForm):
         self.country.choices = _countries()
 
 
-AUDIENCE_CHOICES = [(str(int(a)), a.label) for a in Audience]
+AUDIENCE_CHOICES = select_choices((str(int(a)), a.label) for a in Audience)
 
 
 class PrivacyForm(FlaskForm):

@@ -22,6 +22,7 @@ from diaspora.profiles.forms import (
     RestrictedViewForm,
     SkillForm,
     TravelForm,
+    select_choices,
 )
 from diaspora.services import profiles
 from diaspora.services.accounts import AccountError, PermissionDenied
@@ -340,8 +341,8 @@ def restricted(user_id):
 @coordinator_required
 def free_skills():
     form = MergeSkillForm()
-    form.free_id.choices = [(s.id, s.name) for s in profiles.free_skills()]
-    form.curated_id.choices = [(s.id, s.name) for s in profiles.curated_skills()]
+    form.free_id.choices = select_choices((s.id, s.name) for s in profiles.free_skills())
+    form.curated_id.choices = select_choices((s.id, s.name) for s in profiles.curated_skills())
     if form.validate_on_submit():
         try:
             result = profiles.merge_skill(current_user, form.free_id.data, form.curated_id.data)
