@@ -404,3 +404,28 @@ def test_delete_account_is_on_the_account_page_and_needs_a_post(member_client, m
     assert "/account/delete" in page and "/profile/export" in page
     assert member_client.get("/account/delete").status_code == 200
     assert db.session.get(User, member.id) is not None
+
+
+def test_demo_load_builds_profiles_and_institutions_once(runner, app):
+    from diaspora.models import Institution, InstitutionStatus
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    counts = [
+        db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Profile, Institution)
+    ]
+    assert counts == [6, 3]
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    again = [
+        db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Profile, Institution)
+    ]
+    assert again == counts
+    statuses = sorted(s.value for s in db.session.scalars(sa.select(Institution.status)))
+    assert statuses == [
+        InstitutionStatus.PENDING,
+        InstitutionStatus.VERIFIED,
+        InstitutionStatus.VERIFIED,
+    ]
+    nour = db.session.scalar(sa.select(Profile).where(Profile.display_name == "نور الهدى حداد"))
+    assert nour is not None and not nour.public and not nour.listed
+    public = db.session.scalar(sa.select(sa.func.count()).where(Profile.public.is_(True)))
+    assert public >= 2
