@@ -77,13 +77,17 @@ def _deliver_committed_mail(response):
 def register_blueprints(app: Flask) -> None:
     from diaspora.auth import bp as auth_bp
     from diaspora.coordination import bp as coordination_bp
+    from diaspora.institutions import bp as institutions_bp
     from diaspora.main import bp as main_bp
     from diaspora.notifications import bp as notifications_bp
+    from diaspora.profiles import bp as profiles_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(coordination_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(profiles_bp)
+    app.register_blueprint(institutions_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
