@@ -14,6 +14,7 @@ from flask import url_for
 from diaspora.extensions import db
 from diaspora.geo import is_country
 from diaspora.mail import queue_email
+from diaspora.services.notifications import notify
 from diaspora.models import (
     Institution,
     InstitutionInvitation,
@@ -133,13 +134,17 @@ def published_projects(institution: Institution) -> list[Project]:
 
 
 def _tell_representatives(institution: Institution, template: str, subject: str) -> None:
+    """Tell every representative on the site and, as they chose, by email."""
+    path = url_for("institutions.show", institution_id=institution.id)
     link = url_for("institutions.show", institution_id=institution.id, _external=True)
     for rep in institution.representatives:
-        queue_email(
-            rep.user.email,
-            template,
+        notify(
+            rep.user,
+            "moderation",
             subject,
-            user=rep.user,
+            path,
+            subject=subject,
+            email_template=template,
             institution=institution,
             institution_url=link,
         )
