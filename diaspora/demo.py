@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from diaspora.demo_profiles import load_institutions, load_profiles
 from diaspora.extensions import db
 from diaspora.models import (
     Compensation,
@@ -20,6 +21,7 @@ from diaspora.models import (
 )
 from diaspora.models.base import utcnow
 from diaspora.services import accounts
+from diaspora.services.profiles import load_skills_taxonomy
 
 DEMO_PASSWORD = "diaspora-demo-2026"  # noqa: S105  (printed for local demonstrations only)
 
@@ -44,12 +46,17 @@ def load() -> Iterator[str]:
         if accounts.find_by_email(email) is None:
             accounts.create_user(name, email, DEMO_PASSWORD, role)
             created += 1
+    db.session.flush()
+    skills, _ = load_skills_taxonomy()
+    new_profiles = load_profiles()
+    institutions = load_institutions()
     db.session.commit()
     yield from load_projects()
     yield f"Demo data ready ({created} new account(s)). Log in at /login with:"
     for email, name, role in ACCOUNTS:
         yield f"  {role.label:<28} {email:<42} {name}"
     yield f"  password for every demo account: {DEMO_PASSWORD}"
+    yield (f"Skills: {skills} new; profiles: {new_profiles} new; institutions: {institutions} new.")
 
 
 # Institution name -> (type, country, city, representative's email).

@@ -16,6 +16,17 @@ from diaspora.models.notification import (
     NotificationPreference,
 )
 from diaspora.models.outbox import OutboxMessage, OutboxStatus
+from diaspora.models.profile import (
+    FIELD_GROUPS,
+    Audience,
+    Education,
+    Proficiency,
+    Profile,
+    ProfileLanguage,
+    ProfileSkill,
+    SkillKind,
+    TravelWindow,
+)
 from diaspora.models.project import (
     Compensation,
     EngagementMode,
@@ -28,6 +39,15 @@ from diaspora.models.skill import Skill
 from diaspora.models.user import Role, User
 
 __all__ = [
+    "FIELD_GROUPS",
+    "Audience",
+    "Education",
+    "Proficiency",
+    "Profile",
+    "ProfileLanguage",
+    "ProfileSkill",
+    "SkillKind",
+    "TravelWindow",
     "AuditEntry",
     "Compensation",
     "DigestEntry",

@@ -347,6 +347,7 @@ def _send_one(user: User, frequency: Frequency, period: str, now: datetime) -> i
         settings_url=url_for("notifications.settings", _external=True),
         title=title,
         unsubscribe_url=unsubscribe_url(user, f"digest-{frequency.value}"),
+        kind_label=f"{frequency.label.lower()}",
     )
     db.session.commit()
     return 1

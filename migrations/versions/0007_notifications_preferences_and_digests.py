@@ -1,7 +1,7 @@
 """notifications, preferences and digests
 
 Revision ID: 0007
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-28 15:47:26.533671
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
