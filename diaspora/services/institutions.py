@@ -14,7 +14,6 @@ from flask import url_for
 from diaspora.extensions import db
 from diaspora.geo import is_country
 from diaspora.mail import queue_email
-from diaspora.services.notifications import notify
 from diaspora.models import (
     Institution,
     InstitutionInvitation,
@@ -29,6 +28,7 @@ from diaspora.models import (
 from diaspora.models.base import utcnow
 from diaspora.security import make_token, read_token
 from diaspora.services.accounts import AccountError, PermissionDenied, normalize_email
+from diaspora.services.notifications import notify
 from diaspora.validation import is_http_url
 
 INVITATION_MAX_AGE = timedelta(days=7)
