@@ -25,7 +25,6 @@ from flask import url_for
 
 from diaspora import catalog
 from diaspora.extensions import db
-from diaspora.mail import queue_email
 from diaspora.mail.outbox import HeaderInjectionError, check_header_value
 from diaspora.models import (
     AuditEntry,
@@ -43,6 +42,7 @@ from diaspora.models import (
 )
 from diaspora.models.base import utcnow
 from diaspora.services.accounts import PermissionDenied
+from diaspora.services.notifications import notify
 from diaspora.services.screening import Match, screen, summarize
 
 REP = "rep"
@@ -253,12 +253,15 @@ def _tell_institution(project: Project, action: str, reason: str) -> None:
     """Email every active representative what was decided about their project, and why."""
     decision = DECISION_LABELS[action]
     subject = f"Your project was {decision}"
+    path = url_for("projects.dashboard")
     for rep in _representatives(project.institution):
-        queue_email(
-            rep.email,
-            "project_decision",
-            subject,
-            user=rep,
+        notify(
+            rep,
+            "moderation",
+            f"{project.title}: {decision}",
+            path,
+            subject=subject,
+            email_template="project_decision",
             project=project,
             decision=decision,
             action=action,
@@ -526,11 +529,13 @@ def remind_stale(now: datetime | None = None) -> int:
     ).all()
     for project in candidates:
         for rep in _representatives(project.institution):
-            queue_email(
-                rep.email,
-                "project_still_current",
-                "Is your project still current?",
-                user=rep,
+            notify(
+                rep,
+                "moderation",
+                f"Is {project.title} still current? Confirm it on your dashboard.",
+                url_for("projects.dashboard"),
+                subject="Is your project still current?",
+                email_template="project_still_current",
                 project=project,
                 dashboard_url=url_for("projects.dashboard", _external=True),
             )
