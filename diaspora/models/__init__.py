@@ -1,5 +1,12 @@
 """The SQLAlchemy models, one module per aggregate."""
 
+from diaspora.models.application import (
+    Application,
+    ApplicationMessage,
+    ApplicationStatus,
+    ApplicationUpdate,
+    EngagementFeedback,
+)
 from diaspora.models.audit import AuditEntry
 from diaspora.models.institution import (
     Institution,
@@ -20,8 +27,13 @@ from diaspora.models.skill import Skill
 from diaspora.models.user import Role, User
 
 __all__ = [
+    "Application",
+    "ApplicationMessage",
+    "ApplicationStatus",
+    "ApplicationUpdate",
     "AuditEntry",
     "Compensation",
+    "EngagementFeedback",
     "EngagementMode",
     "Institution",
     "InstitutionInvitation",
