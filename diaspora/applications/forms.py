@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from diaspora.models import WorkMode
@@ -32,7 +33,8 @@ class ApplyForm(FlaskForm):
     )
     work_mode = SelectField(
         "How you would work",
-        choices=[("", "No preference")] + [(m.value, m.label) for m in WorkMode],
+        choices=[SelectChoice("", "No preference")]
+        + [SelectChoice(m.value, m.label) for m in WorkMode],
         validators=[Optional()],
     )
     consent = BooleanField(
@@ -48,7 +50,11 @@ class ApplyForm(FlaskForm):
 class DecisionForm(FlaskForm):
     decision = RadioField(
         "Your answer",
-        choices=[("shortlist", "Shortlist"), ("accept", "Accept"), ("decline", "Decline")],
+        choices=[
+            SelectChoice("shortlist", "Shortlist"),
+            SelectChoice("accept", "Accept"),
+            SelectChoice("decline", "Decline"),
+        ],
         validators=[DataRequired("Choose an answer.")],
     )
     message = TextAreaField(
@@ -66,7 +72,8 @@ class MessageForm(FlaskForm):
 class FeedbackForm(FlaskForm):
     rating = SelectField(
         "Rating (optional)",
-        choices=[("", "No rating")] + [(str(n), f"{n} out of 5") for n in range(5, 0, -1)],
+        choices=[SelectChoice("", "No rating")]
+        + [SelectChoice(str(n), f"{n} out of 5") for n in range(5, 0, -1)],
         coerce=_optional_int,
         validators=[Optional()],
     )

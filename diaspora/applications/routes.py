@@ -206,7 +206,7 @@ def _act(application, action, success):
         action(current_user, application)
     except PermissionDenied:
         db.session.rollback()
-        abort(404)
+        abort(403)
     except ApplicationError as exc:
         db.session.rollback()
         flash(str(exc), "error")
