@@ -78,11 +78,15 @@ def register_blueprints(app: Flask) -> None:
     from diaspora.applications import bp as applications_bp
     from diaspora.auth import bp as auth_bp
     from diaspora.coordination import bp as coordination_bp
+    from diaspora.institutions import bp as institutions_bp
     from diaspora.main import bp as main_bp
+    from diaspora.profiles import bp as profiles_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(coordination_bp)
+    app.register_blueprint(profiles_bp)
+    app.register_blueprint(institutions_bp)
     app.register_blueprint(applications_bp)
 
 

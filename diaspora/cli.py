@@ -15,6 +15,7 @@ from diaspora.services.accounts import AccountError
 users_cli = AppGroup("users", help="Manage accounts.")
 mail_cli = AppGroup("mail", help="Deliver queued mail.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
+skills_cli = AppGroup("skills", help="The skills taxonomy.")
 
 
 @users_cli.command("create")
@@ -75,6 +76,16 @@ def load_demo():
         click.echo(line)
 
 
+@skills_cli.command("load")
+def load_skills():
+    """Load the curated skills from diaspora/data/skills.csv (safe to run again)."""
+    from diaspora.services.profiles import load_skills_taxonomy
+
+    created, updated = load_skills_taxonomy()
+    db.session.commit()
+    click.echo(f"Skills loaded: {created} new, {updated} updated.")
+
+
 def register(app: Flask) -> None:
-    for group in (users_cli, mail_cli, demo_cli):
+    for group in (users_cli, mail_cli, demo_cli, skills_cli):
         app.cli.add_command(group)

@@ -16,6 +16,17 @@ from diaspora.models.institution import (
     InstitutionType,
 )
 from diaspora.models.outbox import OutboxMessage, OutboxStatus
+from diaspora.models.profile import (
+    FIELD_GROUPS,
+    Audience,
+    Education,
+    Proficiency,
+    Profile,
+    ProfileLanguage,
+    ProfileSkill,
+    SkillKind,
+    TravelWindow,
+)
 from diaspora.models.project import (
     Compensation,
     EngagementMode,
@@ -31,6 +42,15 @@ __all__ = [
     "ApplicationMessage",
     "ApplicationStatus",
     "ApplicationUpdate",
+    "FIELD_GROUPS",
+    "Audience",
+    "Education",
+    "Proficiency",
+    "Profile",
+    "ProfileLanguage",
+    "ProfileSkill",
+    "SkillKind",
+    "TravelWindow",
     "AuditEntry",
     "Compensation",
     "EngagementFeedback",

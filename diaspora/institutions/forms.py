@@ -1,0 +1,43 @@
+"""Forms of the institution pages."""
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from diaspora.auth.forms import EmailAddress
+from diaspora.geo import country_choices
+from diaspora.models import InstitutionType
+from diaspora.profiles.forms import select_choices
+
+
+class InstitutionForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(
+        "Type",
+        choices=select_choices((t.value, t.label) for t in InstitutionType),
+        validators=[DataRequired()],
+    )
+    country = SelectField("Country", validators=[DataRequired()])
+    city = StringField("City", validators=[Length(max=120)])
+    website = StringField("Website", validators=[Length(max=300)], description="https://...")
+    email_domain = StringField(
+        "Official email domain",
+        validators=[Length(max=253)],
+        description="The domain of the institution's addresses, like university.example.",
+    )
+    description = TextAreaField("Description", validators=[Length(max=5000)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = select_choices([("", "Choose a country"), *country_choices()])
+
+
+class DecisionForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason (sent to the representatives, recorded in the audit log)",
+        validators=[Length(max=2000)],
+    )
+
+
+class InviteForm(FlaskForm):
+    email = EmailAddress("Colleague's email address")

@@ -1,0 +1,198 @@
+"""Views of the institution pages: each validates a form, calls one service, commits."""
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from diaspora.auth.forms import EmptyForm
+from diaspora.coordination.routes import coordinator_required
+from diaspora.extensions import db
+from diaspora.institutions import bp
+from diaspora.institutions.forms import DecisionForm, InstitutionForm, InviteForm
+from diaspora.models import Institution
+from diaspora.services import institutions
+from diaspora.services.accounts import PermissionDenied
+from diaspora.services.institutions import InstitutionError
+
+
+def _institution(institution_id: int) -> Institution:
+    institution = db.get_or_404(Institution, institution_id)
+    if not institutions.can_view(current_user, institution):
+        abort(404)
+    return institution
+
+
+def _represented(institution_id: int) -> Institution:
+    """An institution the current user represents (coordinators too); others get 404/403."""
+    institution = _institution(institution_id)
+    if not (institution.has_representative(current_user) or current_user.is_coordinator):
+        abort(403)
+    return institution
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if not current_user.is_institution_rep:
+        abort(403)
+    form = InstitutionForm()
+    if form.validate_on_submit():
+        try:
+            institution = institutions.register(current_user, form.data)
+        except PermissionDenied:
+            flash("Confirm your email address before registering an institution.", "error")
+            return redirect(url_for("institutions.mine"))
+        except InstitutionError as exc:
+            form.name.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Registered. A coordinator will verify it; we will email you.", "success")
+            return redirect(url_for("institutions.show", institution_id=institution.id))
+    return render_template("institutions/form.html", form=form, institution=None)
+
+
+@bp.route("/mine")
+@login_required
+def mine():
+    if not current_user.is_institution_rep:
+        abort(403)
+    items = institutions.institutions_of(current_user)
+    return render_template("institutions/mine.html", items=items)
+
+
+@bp.route("/pending")
+@coordinator_required
+def pending():
+    return render_template("institutions/pending.html", items=institutions.pending())
+
+
+@bp.route("/<int:institution_id>")
+def show(institution_id):
+    institution = _institution(institution_id)
+    return render_template(
+        "institutions/show.html",
+        institution=institution,
+        projects=institutions.published_projects(institution),
+        project_endpoints=current_app.view_functions,
+        can_edit=current_user.is_authenticated
+        and (institution.has_representative(current_user) or current_user.is_coordinator),
+    )
+
+
+@bp.route("/<int:institution_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(institution_id):
+    institution = _represented(institution_id)
+    form = InstitutionForm(obj=institution, kind=institution.kind.value)
+    if form.validate_on_submit():
+        try:
+            institutions.update(current_user, institution, form.data)
+        except InstitutionError as exc:
+            form.name.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Saved.", "success")
+            return redirect(url_for("institutions.show", institution_id=institution.id))
+    return render_template("institutions/form.html", form=form, institution=institution)
+
+
+@bp.route("/<int:institution_id>/representatives")
+@login_required
+def representatives(institution_id):
+    institution = _represented(institution_id)
+    return render_template(
+        "institutions/representatives.html",
+        institution=institution,
+        invite_form=InviteForm(),
+        invitations=institutions.open_invitations(institution),
+    )
+
+
+@bp.post("/<int:institution_id>/invite")
+@login_required
+def invite(institution_id):
+    institution = _represented(institution_id)
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            institutions.invite(current_user, institution, form.email.data)
+        except InstitutionError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"Invitation sent to {form.email.data}.", "success")
+    else:
+        flash("Enter a valid email address.", "error")
+    return redirect(url_for("institutions.representatives", institution_id=institution.id))
+
+
+@bp.post("/<int:institution_id>/representatives/<int:rep_id>/remove")
+@login_required
+def remove_representative(institution_id, rep_id):
+    institution = _represented(institution_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            institutions.remove_representative(current_user, institution, rep_id)
+        except InstitutionError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("Representative removed.", "success")
+    if not institution.has_representative(current_user) and not current_user.is_coordinator:
+        return redirect(url_for("institutions.mine"))
+    return redirect(url_for("institutions.representatives", institution_id=institution.id))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@login_required
+def accept_invitation(token):
+    invitation = institutions.invitation_for(token)
+    if invitation is None:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        try:
+            institution = institutions.accept_invitation(current_user, token)
+        except InstitutionError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"You now represent {institution.name}.", "success")
+            return redirect(url_for("institutions.show", institution_id=institution.id))
+    institution = db.session.get(Institution, invitation.institution_id)
+    return render_template(
+        "institutions/accept.html", institution=institution, invitation=invitation
+    )
+
+
+@bp.route("/<int:institution_id>/review")
+@coordinator_required
+def review(institution_id):
+    institution = db.get_or_404(Institution, institution_id)
+    return render_template("institutions/review.html", institution=institution, form=DecisionForm())
+
+
+@bp.post("/<int:institution_id>/verify")
+@coordinator_required
+def verify(institution_id):
+    institution = db.get_or_404(Institution, institution_id)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        institutions.verify(current_user, institution, form.reason.data)
+        db.session.commit()
+        flash(f"{institution.name} is verified; its representatives are told.", "success")
+    return redirect(url_for("institutions.pending"))
+
+
+@bp.post("/<int:institution_id>/reject")
+@coordinator_required
+def reject(institution_id):
+    institution = db.get_or_404(Institution, institution_id)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            institutions.reject(current_user, institution, form.reason.data)
+        except InstitutionError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("institutions.review", institution_id=institution.id))
+        db.session.commit()
+        flash(f"{institution.name} is rejected; its representatives are told why.", "success")
+    return redirect(url_for("institutions.pending"))

@@ -1,0 +1,167 @@
+"""Forms of the member's profile pages."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from diaspora.geo import country_choices, language_choices
+from diaspora.models import FIELD_GROUPS, Audience, EngagementMode, Proficiency, SkillKind
+from diaspora.models.profile import GROUP_LABELS
+
+
+def select_choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as the option objects WTForms expects."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes (works without JavaScript)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _countries(blank: str = "Choose a country"):
+    return select_choices([("", blank), *country_choices()])
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(
+        "Display name",
+        validators=[DataRequired(), Length(max=120)],
+        description="A pseudonym is fine. Anyone who may see your profile sees this name.",
+    )
+    headline = StringField(
+        "Headline",
+        validators=[Length(max=200)],
+        description="e.g. Obstetrician, 12 years in the NHS",
+    )
+    bio = TextAreaField(
+        "About me",
+        validators=[Length(max=10000)],
+        description="Plain text; blank lines start a paragraph.",
+    )
+    origin_country = SelectField("Country of origin", validators=[Optional()])
+    residence_country = SelectField("Country of residence", validators=[Optional()])
+    city = StringField("City (optional)", validators=[Length(max=120)])
+    sectors = MultiCheckboxField("Sectors")
+    years_experience = IntegerField(
+        "Years of professional experience", validators=[Optional(), NumberRange(0, 80)]
+    )
+    engagement_modes = MultiCheckboxField(
+        "How I would like to engage",
+        choices=select_choices((m.value, m.label) for m in EngagementMode),
+    )
+    availability_hours = IntegerField(
+        "Availability (hours per month)", validators=[Optional(), NumberRange(0, 744)]
+    )
+    website = StringField("Website", validators=[Length(max=300)], description="https://...")
+    orcid = StringField(
+        "ORCID iD", validators=[Length(max=40)], description="e.g. 0000-0002-1825-0097"
+    )
+    professional_url = StringField(
+        "Professional profile", validators=[Length(max=300)], description="https://..."
+    )
+
+    def __init__(self, *args, sectors=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.origin_country.choices = _countries()
+        self.residence_country.choices = _countries()
+        self.sectors.choices = select_choices((sectors or {}).items())
+
+
+class LanguageForm(FlaskForm):
+    code = SelectField("Language", validators=[DataRequired()])
+    proficiency = SelectField(
+        "Level",
+        choices=select_choices((p.value, p.label) for p in Proficiency),
+        validators=[DataRequired()],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.code.choices = select_choices([("", "Choose a language"), *language_choices()])
+
+
+SKILL_KIND_CHOICES = [
+    SelectChoice(SkillKind.HAVE.value, "I have"),
+    SelectChoice(SkillKind.DEVELOP.value, "I want to use or develop"),
+]
+
+
+class SkillForm(FlaskForm):
+    name = StringField(
+        "Skill",
+        validators=[DataRequired(), Length(max=120)],
+        description="Pick from the list or type your own.",
+    )
+    kind = SelectField(
+        "This is a skill",
+        choices=SKILL_KIND_CHOICES,
+        validators=[DataRequired()],
+    )
+
+
+class EducationForm(FlaskForm):
+    degree = StringField("Degree", validators=[DataRequired(), Length(max=120)])
+    field = StringField("Field", validators=[Length(max=120)])
+    institution = StringField("Institution", validators=[DataRequired(), Length(max=200)])
+    year = IntegerField("Year", validators=[Optional(), NumberRange(1940, 2100)])
+
+
+class TravelForm(FlaskForm):
+    country = SelectField("I will be in", validators=[DataRequired()])
+    start = DateField("from", validators=[DataRequired()])
+    end = DateField("to", validators=[DataRequired()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = _countries()
+
+
+AUDIENCE_CHOICES = select_choices((str(int(a)), a.label) for a in Audience)
+
+
+class PrivacyForm(FlaskForm):
+    listed = BooleanField("List me in the expert search (for signed-in institutions and members)")
+    public = BooleanField("Turn on my public profile page (visitors who are not signed in)")
+
+
+for _group in FIELD_GROUPS:
+    setattr(
+        PrivacyForm,
+        f"audience_{_group}",
+        SelectField(GROUP_LABELS[_group], choices=AUDIENCE_CHOICES, validators=[DataRequired()]),
+    )
+
+
+class RestrictedViewForm(FlaskForm):
+    reason = TextAreaField(
+        "Why do you need to see this member's restricted fields?",
+        validators=[DataRequired(), Length(max=500)],
+        description="Recorded in the audit log; the member sees it.",
+    )
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired()])
+    confirm = BooleanField(
+        "I understand that this deletes my account and profile for good",
+        validators=[DataRequired("Tick the box to confirm.")],
+    )
+
+
+class MergeSkillForm(FlaskForm):
+    free_id = SelectField("Free skill", coerce=int)
+    curated_id = SelectField("Merge into the curated skill", coerce=int)

@@ -1,0 +1,375 @@
+"""Views of the member's profile: each validates a form, calls one service, commits."""
+
+import json
+from functools import wraps
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, logout_user
+
+from diaspora.auth.forms import EmptyForm
+from diaspora.coordination.routes import coordinator_required
+from diaspora.extensions import db
+from diaspora.geo import country_name, language_name
+from diaspora.models import FIELD_GROUPS, EngagementMode, Profile, SkillKind
+from diaspora.profiles import bp
+from diaspora.profiles.forms import (
+    DeleteAccountForm,
+    EducationForm,
+    LanguageForm,
+    MergeSkillForm,
+    PrivacyForm,
+    ProfileForm,
+    RestrictedViewForm,
+    SkillForm,
+    TravelForm,
+    select_choices,
+)
+from diaspora.services import profiles
+from diaspora.services.accounts import AccountError, PermissionDenied
+from diaspora.services.deletion import delete_account as delete_account_service
+from diaspora.services.export import export_user_data
+from diaspora.services.privacy import PREVIEWS, ProfileView
+from diaspora.services.profiles import NotFound, ProfileError
+
+
+def member_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_member:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _editor(profile_form=None, status=200, **forms):
+    profile = profiles.get_or_create_profile(current_user)
+    db.session.commit()
+    sectors = profiles.load_sectors()
+    percent, missing = profiles.completeness(profile)
+    return render_template(
+        "profiles/edit.html",
+        profile=profile,
+        form=profile_form or ProfileForm(obj=profile, sectors=sectors),
+        language_form=forms.get("language_form") or LanguageForm(),
+        skill_form=forms.get("skill_form") or SkillForm(),
+        education_form=forms.get("education_form") or EducationForm(),
+        curated=profiles.curated_skills(),
+        sectors=sectors,
+        percent=percent,
+        missing=missing,
+        SkillKind=SkillKind,
+    ), status
+
+
+@bp.route("/profile")
+@member_required
+def edit():
+    return _editor()
+
+
+@bp.post("/profile")
+@member_required
+def save():
+    form = ProfileForm(sectors=profiles.load_sectors())
+    if form.validate_on_submit():
+        try:
+            profiles.update_profile(current_user, form.data)
+        except ProfileError as exc:
+            flash(str(exc), "error")
+            db.session.rollback()
+            return _editor(form, 400)
+        db.session.commit()
+        flash("Your profile is saved.", "success")
+        return redirect(url_for("profiles.edit"))
+    return _editor(form, 400)
+
+
+def _section_action(form, action, success: str, anchor: str):
+    """Run one service call for a section form, then return to that section of the editor."""
+    if not form.validate_on_submit():
+        flash(
+            "Check the form: " + "; ".join(e for errs in form.errors.values() for e in errs),
+            "error",
+        )
+        return redirect(url_for("profiles.edit", _anchor=anchor))
+    try:
+        action()
+    except ProfileError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("profiles.edit", _anchor=anchor))
+
+
+def _remove(action, anchor: str):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        action()
+    except NotFound:
+        abort(404)
+    db.session.commit()
+    flash("Removed.", "success")
+    return redirect(url_for("profiles.edit", _anchor=anchor))
+
+
+@bp.post("/profile/languages")
+@member_required
+def add_language():
+    form = LanguageForm()
+    return _section_action(
+        form,
+        lambda: profiles.add_language(current_user, form.code.data, form.proficiency.data),
+        "Language saved.",
+        "languages",
+    )
+
+
+@bp.post("/profile/languages/<int:language_id>/delete")
+@member_required
+def remove_language(language_id):
+    return _remove(lambda: profiles.remove_language(current_user, language_id), "languages")
+
+
+@bp.post("/profile/skills")
+@member_required
+def add_skill():
+    form = SkillForm()
+    return _section_action(
+        form,
+        lambda: profiles.add_skill(current_user, form.name.data, form.kind.data),
+        "Skill added.",
+        "skills",
+    )
+
+
+@bp.post("/profile/skills/<int:skill_id>/<kind>/delete")
+@member_required
+def remove_skill(skill_id, kind):
+    return _remove(lambda: profiles.remove_skill(current_user, skill_id, kind), "skills")
+
+
+@bp.post("/profile/education")
+@member_required
+def add_education():
+    form = EducationForm()
+    return _section_action(
+        form,
+        lambda: profiles.add_education(
+            current_user, form.degree.data, form.field.data, form.institution.data, form.year.data
+        ),
+        "Education added.",
+        "education",
+    )
+
+
+@bp.post("/profile/education/<int:entry_id>/delete")
+@member_required
+def remove_education(entry_id):
+    return _remove(lambda: profiles.remove_education(current_user, entry_id), "education")
+
+
+@bp.post("/profile/confirm")
+@member_required
+def confirm():
+    if EmptyForm().validate_on_submit():
+        profiles.confirm_up_to_date(current_user)
+        db.session.commit()
+        flash("Thank you: your profile is marked as up to date.", "success")
+    return redirect(url_for("profiles.edit"))
+
+
+@bp.route("/profile/travel", methods=["GET", "POST"])
+@member_required
+def travel():
+    profile = profiles.get_or_create_profile(current_user)
+    form = TravelForm()
+    if form.validate_on_submit():
+        try:
+            profiles.add_travel_window(
+                current_user, form.country.data, form.start.data, form.end.data
+            )
+        except ProfileError as exc:
+            db.session.rollback()
+            form.end.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Travel window added.", "success")
+            return redirect(url_for("profiles.travel"))
+    db.session.commit()
+    return render_template("profiles/travel.html", profile=profile, form=form)
+
+
+@bp.post("/profile/travel/<int:window_id>/delete")
+@member_required
+def remove_travel(window_id):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        profiles.remove_travel_window(current_user, window_id)
+    except NotFound:
+        abort(404)
+    db.session.commit()
+    flash("Travel window removed.", "success")
+    return redirect(url_for("profiles.travel"))
+
+
+@bp.route("/profile/privacy", methods=["GET", "POST"])
+@member_required
+def privacy():
+    profile = profiles.get_or_create_profile(current_user)
+    form = PrivacyForm(
+        data={
+            "listed": profile.listed,
+            "public": profile.public,
+            **{f"audience_{g}": str(int(profile.audience_of(g))) for g in FIELD_GROUPS},
+        }
+    )
+    if form.validate_on_submit():
+        chosen = {g: form[f"audience_{g}"].data for g in FIELD_GROUPS}
+        try:
+            profiles.set_privacy(current_user, chosen, form.listed.data, form.public.data)
+        except ProfileError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("Your privacy settings are saved.", "success")
+            return redirect(url_for("profiles.privacy"))
+    db.session.commit()
+    return render_template("profiles/privacy.html", profile=profile, form=form, groups=FIELD_GROUPS)
+
+
+@bp.post("/profile/hide")
+@member_required
+def hide():
+    if EmptyForm().validate_on_submit():
+        hidden = request.form.get("hidden") == "1"
+        profiles.set_hidden(current_user, hidden)
+        db.session.commit()
+        flash(
+            "You are hidden everywhere." if hidden else "You are visible again, as you chose.",
+            "success",
+        )
+    return redirect(url_for("profiles.privacy"))
+
+
+@bp.route("/profile/preview")
+@member_required
+def preview():
+    kind = request.args.get("as", "public")
+    if kind not in PREVIEWS:
+        abort(404)
+    profile = profiles.get_or_create_profile(current_user)
+    db.session.commit()
+    view = ProfileView.preview(profile, kind)
+    return render_template("profiles/preview.html", view=view, kind=kind, previews=PREVIEWS)
+
+
+@bp.route("/profile/export")
+@login_required
+def export():
+    data = export_user_data(current_user)
+    return Response(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="my-diaspora-data.json"'},
+    )
+
+
+@bp.route("/profile/access-log")
+@member_required
+def access_log():
+    return render_template("profiles/access_log.html", entries=profiles.access_log(current_user))
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            delete_account_service(current_user, form.password.data)
+        except AccountError as exc:
+            db.session.rollback()
+            form.password.errors.append(str(exc))
+        else:
+            db.session.commit()
+            logout_user()
+            flash("Your account and everything in it are deleted. Goodbye.", "success")
+            return redirect(url_for("main.index"))
+    return render_template("profiles/delete.html", form=form), 400 if form.errors else 200
+
+
+def _member_profile(user_id: int) -> Profile:
+    profile = db.session.scalar(db.select(Profile).where(Profile.user_id == user_id))
+    if profile is None:
+        abort(404)
+    return profile
+
+
+@bp.route("/members/<int:user_id>")
+def show(user_id):
+    view = ProfileView.for_viewer(_member_profile(user_id), current_user)
+    if not view.visible:
+        abort(404)
+    return render_template("profiles/show.html", view=view, restricted=False)
+
+
+@bp.route("/members/<int:user_id>/restricted", methods=["GET", "POST"])
+@coordinator_required
+def restricted(user_id):
+    profile = _member_profile(user_id)
+    form = RestrictedViewForm()
+    if form.validate_on_submit():
+        try:
+            profiles.record_restricted_view(current_user, profile, form.reason.data)
+        except ProfileError as exc:
+            form.reason.errors.append(str(exc))
+        else:
+            db.session.commit()
+            view = ProfileView.for_viewer(profile, current_user, restricted=True)
+            return render_template("profiles/show.html", view=view, restricted=True)
+    return render_template("profiles/restricted.html", profile=profile, form=form)
+
+
+@bp.route("/skills/free", methods=["GET", "POST"])
+@coordinator_required
+def free_skills():
+    form = MergeSkillForm()
+    form.free_id.choices = select_choices((s.id, s.name) for s in profiles.free_skills())
+    form.curated_id.choices = select_choices((s.id, s.name) for s in profiles.curated_skills())
+    if form.validate_on_submit():
+        try:
+            result = profiles.merge_skill(current_user, form.free_id.data, form.curated_id.data)
+        except (ProfileError, PermissionDenied) as exc:
+            db.session.rollback()
+            flash(str(exc) or "Not allowed.", "error")
+        else:
+            db.session.commit()
+            flash(f"Merged: {result.profiles_moved} profile(s) moved over.", "success")
+            return redirect(url_for("profiles.free_skills"))
+    return render_template("profiles/free_skills.html", form=form, skills=profiles.free_skills())
+
+
+@bp.app_template_filter("country_name")
+def country_name_filter(code):
+    return country_name(code)
+
+
+@bp.app_template_filter("language_name")
+def language_name_filter(code):
+    return language_name(code)
+
+
+@bp.app_context_processor
+def profile_helpers():
+    return {
+        "skill_kinds": SkillKind,
+        "sector_names": profiles.load_sectors(),
+        "engagement_labels": {m.value: m.label for m in EngagementMode},
+    }

@@ -1,0 +1,67 @@
+"""Account deletion: the person leaves, and nothing of theirs stays behind.
+
+One function, so later workflows (applications to anonymise, search documents to drop)
+extend it in one place. Rows are deleted explicitly rather than trusting database
+cascades, which SQLite does not enforce unless told to.
+"""
+
+import sqlalchemy as sa
+
+from diaspora.extensions import db
+from diaspora.mail import purge_for_user
+from diaspora.models import (
+    AuditEntry,
+    Institution,
+    InstitutionInvitation,
+    InstitutionRepresentative,
+    OutboxMessage,
+    Profile,
+    Project,
+    User,
+)
+from diaspora.services.accounts import AccountError
+
+DELETED_NAME = "deleted account"
+
+
+def delete_account(user: User, password: str) -> None:
+    """Delete the account after checking its password: profile and every row that belongs
+    to it, queued mail, and (with the user row) its session token, so every session ends."""
+    if not user.check_password(password or ""):
+        raise AccountError("Your password is not correct.")
+    profile = db.session.scalar(sa.select(Profile).where(Profile.user_id == user.id))
+    if profile is not None:
+        db.session.delete(profile)
+    purge_for_user(user.id)
+    db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.user_id == user.id))
+    db.session.execute(
+        sa.delete(InstitutionRepresentative).where(InstitutionRepresentative.user_id == user.id)
+    )
+    db.session.execute(
+        sa.delete(InstitutionInvitation).where(InstitutionInvitation.email == user.email)
+    )
+    _forget_references(user.id)
+    db.session.flush()
+    db.session.delete(user)
+    db.session.flush()
+
+
+def _forget_references(user_id: int) -> None:
+    """Keep other people's records (audit log, institutions, projects) without naming the
+    deleted person."""
+    updates = (
+        (AuditEntry, AuditEntry.actor_id, {"actor_id": None, "actor_name": DELETED_NAME}),
+        (AuditEntry, AuditEntry.subject_user_id, {"subject_user_id": None}),
+        (Institution, Institution.created_by_id, {"created_by_id": None}),
+        (Institution, Institution.decided_by_id, {"decided_by_id": None}),
+        (InstitutionRepresentative, InstitutionRepresentative.added_by_id, {"added_by_id": None}),
+        (InstitutionInvitation, InstitutionInvitation.invited_by_id, {"invited_by_id": None}),
+        (Project, Project.created_by_id, {"created_by_id": None}),
+    )
+    for model, column, values in updates:
+        db.session.execute(
+            sa.update(model)
+            .where(column == user_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )

@@ -1,0 +1,138 @@
+"""Export of one's own data (GDPR article 20): everything held about the person, nothing
+about anyone else."""
+
+import sqlalchemy as sa
+
+from diaspora.extensions import db
+from diaspora.models import (
+    FIELD_GROUPS,
+    AuditEntry,
+    InstitutionRepresentative,
+    OutboxMessage,
+    Profile,
+    SkillKind,
+    User,
+)
+from diaspora.models.base import utcnow
+
+ACCOUNT_FIELDS = (
+    "id",
+    "email",
+    "name",
+    "role",
+    "created_at",
+    "terms_accepted_at",
+    "email_confirmed_at",
+    "pending_email",
+    "password_changed_at",
+    "last_login_at",
+    "suspended_at",
+    "suspended_reason",
+    "email_failures",
+    "email_bouncing_since",
+)
+
+
+def _value(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "value"):
+        return value.value
+    return value
+
+
+def _profile(profile: Profile) -> dict:
+    return {
+        "display_name": profile.display_name,
+        "headline": profile.headline,
+        "bio": profile.bio,
+        "origin_country": profile.origin_country,
+        "residence_country": profile.residence_country,
+        "city": profile.city,
+        "sectors": list(profile.sectors or []),
+        "years_experience": profile.years_experience,
+        "engagement_modes": list(profile.engagement_modes or []),
+        "availability_hours": profile.availability_hours,
+        "website": profile.website,
+        "orcid": profile.orcid,
+        "professional_url": profile.professional_url,
+        "audiences": {g: int(profile.audience_of(g)) for g in FIELD_GROUPS},
+        "listed": profile.listed,
+        "public": profile.public,
+        "hidden": profile.hidden,
+        "confirmed_at": _value(profile.confirmed_at),
+        "created_at": _value(profile.created_at),
+        "updated_at": _value(profile.updated_at),
+        "languages": [
+            {"code": lang.code, "proficiency": lang.proficiency.value} for lang in profile.languages
+        ],
+        "skills": [s.name for s in profile.skills_of(SkillKind.HAVE)],
+        "skills_to_develop": [s.name for s in profile.skills_of(SkillKind.DEVELOP)],
+        "education": [
+            {"degree": e.degree, "field": e.field, "institution": e.institution, "year": e.year}
+            for e in profile.education
+        ],
+        "travel_windows": [
+            {"country": w.country, "start": w.start.isoformat(), "end": w.end.isoformat()}
+            for w in profile.travel_windows
+        ],
+    }
+
+
+def _actor(entry: AuditEntry) -> dict:
+    """Who acted, by role and name only: never another person's address."""
+    if entry.actor_id is None:
+        return {"role": "system", "name": entry.actor_name}
+    if entry.actor_id == entry.subject_user_id:
+        return {"role": "you", "name": entry.actor_name}
+    actor = db.session.get(User, entry.actor_id)
+    return {"role": actor.role.label if actor else "unknown", "name": entry.actor_name}
+
+
+def export_user_data(user: User) -> dict:
+    """Everything the platform holds about ``user`` as JSON-ready data."""
+    profile = db.session.scalar(sa.select(Profile).where(Profile.user_id == user.id))
+    audit_rows = db.session.scalars(
+        sa.select(AuditEntry)
+        .where(sa.or_(AuditEntry.subject_user_id == user.id, AuditEntry.actor_id == user.id))
+        .order_by(AuditEntry.created_at)
+    )
+    mail = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.user_id == user.id).order_by(OutboxMessage.id)
+    )
+    reps = db.session.scalars(
+        sa.select(InstitutionRepresentative).where(InstitutionRepresentative.user_id == user.id)
+    )
+    return {
+        "exported_at": utcnow().isoformat(),
+        "account": {name: _value(getattr(user, name)) for name in ACCOUNT_FIELDS},
+        "profile": _profile(profile) if profile is not None else None,
+        "institutions_represented": [
+            {
+                "institution_id": r.institution_id,
+                "name": r.institution.name,
+                "added_at": r.added_at.isoformat(),
+            }
+            for r in reps
+        ],
+        "audit_entries": [
+            {
+                "action": e.action,
+                "at": e.created_at.isoformat(),
+                "by": _actor(e),
+                "target": e.target_type,
+                "reason": e.reason if e.subject_user_id == user.id else "",
+            }
+            for e in audit_rows
+        ],
+        "mail": [
+            {
+                "subject": m.subject,
+                "to": m.recipient,
+                "status": m.status.value,
+                "queued_at": m.created_at.isoformat(),
+                "sent_at": _value(m.sent_at),
+            }
+            for m in mail
+        ],
+    }

@@ -1,0 +1,260 @@
+"""Institutions: registration, verification by coordinators, and their representatives.
+
+Functions take the acting user and plain values, check permissions, queue mail in the same
+transaction, and leave the commit to the caller.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import url_for
+
+from diaspora.extensions import db
+from diaspora.geo import is_country
+from diaspora.mail import queue_email
+from diaspora.models import (
+    Institution,
+    InstitutionInvitation,
+    InstitutionRepresentative,
+    InstitutionStatus,
+    InstitutionType,
+    Project,
+    ProjectStatus,
+    User,
+    audit,
+)
+from diaspora.models.base import utcnow
+from diaspora.security import make_token, read_token
+from diaspora.services.accounts import AccountError, PermissionDenied, normalize_email
+from diaspora.validation import is_http_url
+
+INVITATION_MAX_AGE = timedelta(days=7)
+INVITATION_SALT = "institution-invitation"
+
+
+class InstitutionError(AccountError):
+    """An institution rule was broken; the message is safe to show."""
+
+
+def _clean(data: dict) -> dict:
+    name = (data.get("name") or "").strip()
+    if not name or len(name) > 200:
+        raise InstitutionError("Give the institution's name (up to 200 characters).")
+    try:
+        kind = InstitutionType(data.get("kind"))
+    except ValueError as exc:
+        raise InstitutionError("Choose the kind of institution.") from exc
+    country = (data.get("country") or "").upper()
+    if not is_country(country):
+        raise InstitutionError("Choose a country from the list.")
+    website = (data.get("website") or "").strip()
+    if website and not is_http_url(website):
+        raise InstitutionError("The website must start with http:// or https://.")
+    domain = (data.get("email_domain") or "").strip().lower().lstrip("@")
+    if domain and ("." not in domain or any(ch in domain for ch in " /:@")):
+        raise InstitutionError("Give the email domain only, like university.example.")
+    return {
+        "name": name,
+        "kind": kind,
+        "country": country,
+        "city": (data.get("city") or "").strip()[:120],
+        "website": website,
+        "email_domain": domain[:253],
+        "description": (data.get("description") or "").strip()[:5000],
+    }
+
+
+def register(user: User, data: dict) -> Institution:
+    """Register a pending institution; the registering representative represents it."""
+    if not user.is_institution_rep or not user.is_confirmed:
+        raise PermissionDenied
+    institution = Institution(**_clean(data), created_by_id=user.id)
+    institution.representatives.append(InstitutionRepresentative(user_id=user.id))
+    db.session.add(institution)
+    db.session.flush()
+    audit.record(user, "institution.register", "institution", institution.id)
+    return institution
+
+
+def update(user: User, institution: Institution, data: dict) -> Institution:
+    """Edit the institution's details (its representatives and coordinators)."""
+    require_representative(user, institution)
+    for key, value in _clean(data).items():
+        setattr(institution, key, value)
+    return institution
+
+
+def require_representative(user: User, institution: Institution) -> None:
+    if not (institution.has_representative(user) or user.is_coordinator):
+        raise PermissionDenied
+
+
+def can_view(user, institution: Institution) -> bool:
+    """Verified institutions are public; others only to their representatives and coordinators."""
+    if institution.is_verified:
+        return True
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_coordinator or institution.has_representative(user)
+
+
+def institutions_of(user: User) -> list[Institution]:
+    return list(
+        db.session.scalars(
+            sa.select(Institution)
+            .join(InstitutionRepresentative)
+            .where(InstitutionRepresentative.user_id == user.id)
+            .order_by(Institution.name)
+        )
+    )
+
+
+def pending() -> list[Institution]:
+    return list(
+        db.session.scalars(
+            sa.select(Institution)
+            .where(Institution.status == InstitutionStatus.PENDING)
+            .order_by(Institution.created_at)
+        )
+    )
+
+
+def published_projects(institution: Institution) -> list[Project]:
+    return list(
+        db.session.scalars(
+            sa.select(Project)
+            .where(Project.institution_id == institution.id)
+            .where(Project.status == ProjectStatus.PUBLISHED)
+            .order_by(Project.published_at.desc())
+        )
+    )
+
+
+def _tell_representatives(institution: Institution, template: str, subject: str) -> None:
+    link = url_for("institutions.show", institution_id=institution.id, _external=True)
+    for rep in institution.representatives:
+        queue_email(
+            rep.user.email,
+            template,
+            subject,
+            user=rep.user,
+            institution=institution,
+            institution_url=link,
+        )
+
+
+def verify(actor: User, institution: Institution, reason: str = "") -> None:
+    """A coordinator verifies an institution: it may now post projects."""
+    _decide(actor, institution, InstitutionStatus.VERIFIED, reason)
+    _tell_representatives(institution, "institution_verified", "Your institution is verified")
+
+
+def reject(actor: User, institution: Institution, reason: str) -> None:
+    """A coordinator rejects an institution with a reason the representatives receive."""
+    if not (reason or "").strip():
+        raise InstitutionError("Give the reason for the rejection.")
+    _decide(actor, institution, InstitutionStatus.REJECTED, reason)
+    _tell_representatives(
+        institution, "institution_rejected", "Your institution could not be verified"
+    )
+
+
+def _decide(actor: User, institution: Institution, status: InstitutionStatus, reason: str):
+    if not actor.is_coordinator:
+        raise PermissionDenied
+    institution.status = status
+    institution.status_reason = (reason or "").strip()[:2000]
+    institution.decided_at = utcnow()
+    institution.decided_by_id = actor.id
+    audit.record(actor, f"institution.{status.value}", "institution", institution.id, reason)
+
+
+# Representatives and invitations.
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite(actor: User, institution: Institution, email: str) -> InstitutionInvitation:
+    """Email a signed one-time link to represent the institution; only its hash is stored."""
+    require_representative(actor, institution)
+    email = normalize_email(email)
+    if any(rep.user.email == email for rep in institution.representatives):
+        raise InstitutionError("This person already represents the institution.")
+    token = make_token(INVITATION_SALT, {"i": institution.id, "n": secrets.token_hex(16)})
+    invitation = InstitutionInvitation(
+        institution_id=institution.id, email=email, token_hash=_hash(token), invited_by_id=actor.id
+    )
+    db.session.add(invitation)
+    queue_email(
+        email,
+        "institution_invitation",
+        f"You are invited to represent {institution.name} on the platform",
+        institution=institution,
+        inviter_name=actor.name,
+        accept_url=url_for("institutions.accept_invitation", token=token, _external=True),
+    )
+    return invitation
+
+
+def invitation_for(token: str) -> InstitutionInvitation | None:
+    """The open, unexpired invitation this token belongs to, or None."""
+    max_age = int(INVITATION_MAX_AGE.total_seconds())
+    if read_token(INVITATION_SALT, token, max_age) is None:
+        return None
+    invitation = db.session.scalar(
+        sa.select(InstitutionInvitation).where(InstitutionInvitation.token_hash == _hash(token))
+    )
+    if invitation is None or invitation.accepted_at or invitation.revoked_at:
+        return None
+    if invitation.created_at < utcnow() - INVITATION_MAX_AGE:
+        return None
+    return invitation
+
+
+def accept_invitation(user: User, token: str) -> Institution:
+    """The invited person, signed in as a confirmed representative, joins the institution."""
+    invitation = invitation_for(token)
+    if invitation is None:
+        raise InstitutionError("This invitation is invalid, used or expired.")
+    if not user.is_institution_rep or not user.is_confirmed:
+        raise InstitutionError("Sign in with a confirmed institution representative account.")
+    if user.email != invitation.email:
+        raise InstitutionError("This invitation was sent to another email address.")
+    institution = db.session.get(Institution, invitation.institution_id)
+    if not institution.has_representative(user):
+        institution.representatives.append(
+            InstitutionRepresentative(user_id=user.id, added_by_id=invitation.invited_by_id)
+        )
+    invitation.accepted_at = utcnow()
+    audit.record(user, "institution.join", "institution", institution.id)
+    return institution
+
+
+def remove_representative(actor: User, institution: Institution, rep_id: int) -> None:
+    """Remove a representative; the last one cannot be removed."""
+    require_representative(actor, institution)
+    rep = next((r for r in institution.representatives if r.id == rep_id), None)
+    if rep is None:
+        raise InstitutionError("This person does not represent the institution.")
+    if len(institution.representatives) <= 1:
+        raise InstitutionError("An institution keeps at least one representative.")
+    institution.representatives.remove(rep)
+    audit.record(actor, "institution.remove_representative", "institution", institution.id)
+
+
+def open_invitations(institution: Institution) -> list[InstitutionInvitation]:
+    return list(
+        db.session.scalars(
+            sa.select(InstitutionInvitation)
+            .where(
+                InstitutionInvitation.institution_id == institution.id,
+                InstitutionInvitation.accepted_at.is_(None),
+                InstitutionInvitation.revoked_at.is_(None),
+            )
+            .order_by(InstitutionInvitation.created_at.desc())
+        )
+    )

@@ -1,0 +1,377 @@
+"""Member profiles: editing, skills taxonomy, languages, education, travel windows, privacy.
+
+Functions take the acting user and plain values, check that the record belongs to them,
+and leave the commit to the caller.
+"""
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from diaspora.extensions import db
+from diaspora.geo import is_country, is_language
+from diaspora.models import (
+    FIELD_GROUPS,
+    Audience,
+    AuditEntry,
+    Education,
+    EngagementMode,
+    Proficiency,
+    Profile,
+    ProfileLanguage,
+    ProfileSkill,
+    Skill,
+    SkillKind,
+    TravelWindow,
+    audit,
+)
+from diaspora.models.base import utcnow
+from diaspora.models.project import project_skills
+from diaspora.services.accounts import AccountError, PermissionDenied
+from diaspora.validation import is_http_url, is_valid_orcid, normalize_orcid
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+RESTRICTED_VIEW = "profile.restricted_view"
+
+
+class ProfileError(AccountError):
+    """A profile rule was broken; the message is safe to show."""
+
+
+class NotFound(Exception):
+    """The record does not exist or does not belong to the acting user."""
+
+
+@cache
+def load_sectors() -> dict[str, str]:
+    """Sector keys and names from ``diaspora/data/sectors.csv`` (read once; do not modify)."""
+    with (DATA / "sectors.csv").open(newline="", encoding="utf-8") as handle:
+        return {row["key"]: row["name"] for row in csv.DictReader(handle)}
+
+
+def profile_of(user) -> Profile | None:
+    return db.session.scalar(sa.select(Profile).where(Profile.user_id == user.id))
+
+
+def get_or_create_profile(user) -> Profile:
+    """The member's profile, created private and unlisted on first use. Members only."""
+    if not user.is_member:
+        raise PermissionDenied
+    profile = profile_of(user)
+    if profile is None:
+        profile = Profile(user_id=user.id, display_name=user.name)
+        db.session.add(profile)
+        db.session.flush()
+    return profile
+
+
+def _text(value, limit: int) -> str:
+    value = (value or "").strip()
+    if len(value) > limit:
+        raise ProfileError(f"Keep this under {limit} characters.")
+    return value
+
+
+def _link(value: str, label: str) -> str:
+    value = (value or "").strip()
+    if value and not is_http_url(value):
+        raise ProfileError(f"{label} must be a web address starting with http:// or https://.")
+    return value
+
+
+def update_profile(user, data: dict) -> Profile:
+    """Save the profile's own fields from a dict of plain values; other keys are ignored."""
+    profile = get_or_create_profile(user)
+    name = _text(data.get("display_name"), 120)
+    if not name:
+        raise ProfileError("Give a display name (a pseudonym is fine).")
+    for key in ("origin_country", "residence_country"):
+        if data.get(key) and not is_country(data[key]):
+            raise ProfileError("Choose a country from the list.")
+    orcid = (data.get("orcid") or "").strip()
+    if orcid and not is_valid_orcid(orcid):
+        raise ProfileError("This ORCID iD is not valid (check the digits).")
+    sectors = load_sectors()
+    modes = {m.value for m in EngagementMode}
+    profile.display_name = name
+    profile.headline = _text(data.get("headline"), 200)
+    profile.bio = _text(data.get("bio"), 10000)
+    profile.origin_country = (data.get("origin_country") or "").upper()
+    profile.residence_country = (data.get("residence_country") or "").upper()
+    profile.city = _text(data.get("city"), 120)
+    profile.sectors = [s for s in data.get("sectors") or [] if s in sectors]
+    profile.engagement_modes = [m for m in data.get("engagement_modes") or [] if m in modes]
+    profile.years_experience = _bounded(data.get("years_experience"), 0, 80)
+    profile.availability_hours = _bounded(data.get("availability_hours"), 0, 744)
+    profile.website = _link(data.get("website"), "Website")
+    profile.professional_url = _link(data.get("professional_url"), "Professional profile")
+    profile.orcid = normalize_orcid(orcid) if orcid else ""
+    return profile
+
+
+def _bounded(value, low: int, high: int) -> int | None:
+    if value in (None, ""):
+        return None
+    value = int(value)
+    if not low <= value <= high:
+        raise ProfileError(f"Give a number from {low} to {high}.")
+    return value
+
+
+def confirm_up_to_date(user) -> None:
+    get_or_create_profile(user).confirmed_at = utcnow()
+
+
+def completeness(profile: Profile) -> tuple[int, list[str]]:
+    """A percentage and the list of what is still missing, for the owner."""
+    checks = [
+        ("a headline", bool(profile.headline)),
+        ("a short bio", bool(profile.bio)),
+        ("your country of origin", bool(profile.origin_country)),
+        ("your country of residence", bool(profile.residence_country)),
+        ("at least one language", bool(profile.languages)),
+        ("skills you have", bool(profile.skills_of(SkillKind.HAVE))),
+        ("at least one sector", bool(profile.sectors)),
+        ("your education", bool(profile.education)),
+        ("years of experience", profile.years_experience is not None),
+        ("how you want to engage", bool(profile.engagement_modes)),
+        ("your availability", profile.availability_hours is not None),
+    ]
+    missing = [label for label, ok in checks if not ok]
+    return round(100 * (len(checks) - len(missing)) / len(checks)), missing
+
+
+# Languages, skills, education, travel windows: each row is checked against its owner.
+
+
+def _owned(model, row_id: int, user):
+    row = db.session.get(model, row_id)
+    if row is None or row.profile.user_id != user.id:
+        raise NotFound
+    return row
+
+
+def add_language(user, code: str, proficiency: str) -> ProfileLanguage:
+    profile = get_or_create_profile(user)
+    code = (code or "").lower()
+    if not is_language(code):
+        raise ProfileError("Choose a language from the list.")
+    if proficiency not in {p.value for p in Proficiency}:
+        raise ProfileError("Choose a level.")
+    existing = next((lang for lang in profile.languages if lang.code == code), None)
+    if existing is not None:
+        existing.proficiency = Proficiency(proficiency)
+        return existing
+    language = ProfileLanguage(code=code, proficiency=Proficiency(proficiency))
+    profile.languages.append(language)
+    return language
+
+
+def remove_language(user, language_id: int) -> None:
+    db.session.delete(_owned(ProfileLanguage, language_id, user))
+
+
+def find_or_create_skill(name: str) -> Skill:
+    """The skill with this name (any case or spacing), or a new free one."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ProfileError("Type a skill.")
+    if len(name) > 120:
+        raise ProfileError("Keep a skill under 120 characters.")
+    skill = db.session.scalar(sa.select(Skill).where(Skill.key == Skill.key_for(name)))
+    if skill is None:
+        skill = Skill(name=name, key=Skill.key_for(name), curated=False)
+        db.session.add(skill)
+        db.session.flush()
+    return skill
+
+
+def add_skill(user, name: str, kind: str) -> Skill:
+    profile = get_or_create_profile(user)
+    if kind not in {k.value for k in SkillKind}:
+        raise ProfileError("Choose whether you have this skill or want to develop it.")
+    skill = find_or_create_skill(name)
+    if not any(link.skill_id == skill.id and link.kind == kind for link in profile.skill_links):
+        profile.skill_links.append(ProfileSkill(skill=skill, kind=SkillKind(kind)))
+    return skill
+
+
+def remove_skill(user, skill_id: int, kind: str) -> None:
+    profile = get_or_create_profile(user)
+    link = db.session.get(ProfileSkill, (profile.id, skill_id, kind))
+    if link is None:
+        raise NotFound
+    db.session.delete(link)
+
+
+def add_education(user, degree: str, field: str, institution: str, year) -> Education:
+    profile = get_or_create_profile(user)
+    degree, institution = _text(degree, 120), _text(institution, 200)
+    if not degree or not institution:
+        raise ProfileError("Give the degree and the institution.")
+    entry = Education(
+        degree=degree,
+        field=_text(field, 120),
+        institution=institution,
+        year=_bounded(year, 1940, utcnow().year + 10),
+    )
+    profile.education.append(entry)
+    return entry
+
+
+def remove_education(user, entry_id: int) -> None:
+    db.session.delete(_owned(Education, entry_id, user))
+
+
+def add_travel_window(user, country: str, start: date, end: date) -> TravelWindow:
+    profile = get_or_create_profile(user)
+    if not is_country(country):
+        raise ProfileError("Choose a country from the list.")
+    if start is None or end is None:
+        raise ProfileError("Give both dates.")
+    if end < start:
+        raise ProfileError("The end date must be on or after the start date.")
+    window = TravelWindow(country=country.upper(), start=start, end=end)
+    profile.travel_windows.append(window)
+    return window
+
+
+def remove_travel_window(user, window_id: int) -> None:
+    db.session.delete(_owned(TravelWindow, window_id, user))
+
+
+# Privacy settings.
+
+
+def set_privacy(user, audiences: dict, listed: bool, public: bool) -> Profile:
+    """Save the audience of each field group and the listing and public-page switches."""
+    profile = get_or_create_profile(user)
+    chosen = dict(profile.audiences or {})
+    for group in FIELD_GROUPS:
+        if group in audiences:
+            try:
+                chosen[group] = int(Audience(int(audiences[group])))
+            except (TypeError, ValueError) as exc:
+                raise ProfileError("Choose an audience from the list.") from exc
+    profile.audiences = chosen
+    profile.listed = bool(listed)
+    profile.public = bool(public)
+    return profile
+
+
+def set_hidden(user, hidden: bool) -> Profile:
+    """Hide the member from every listing, search and profile page at once, or show again."""
+    profile = get_or_create_profile(user)
+    profile.hidden = bool(hidden)
+    return profile
+
+
+# Coordinators: the audited restricted view, and the skills taxonomy.
+
+
+def record_restricted_view(actor, profile: Profile, reason: str) -> AuditEntry:
+    """Record that a coordinator opened a member's restricted fields, and why."""
+    if not actor.is_coordinator:
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise ProfileError("Say why you need to see the restricted fields.")
+    return audit.record(
+        actor, RESTRICTED_VIEW, "profile", profile.id, reason[:500], profile.user_id
+    )
+
+
+def access_log(user) -> list[AuditEntry]:
+    """Who looked at the member's restricted data, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.subject_user_id == user.id, AuditEntry.action == RESTRICTED_VIEW)
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        )
+    )
+
+
+def load_skills_taxonomy() -> tuple[int, int]:
+    """Load the curated skills from ``diaspora/data/skills.csv``; safe to run again.
+
+    A free skill that a member added with the same name becomes curated.
+    Returns (created, updated).
+    """
+    sectors = load_sectors()
+    existing = {s.key: s for s in db.session.scalars(sa.select(Skill))}
+    created = updated = 0
+    with (DATA / "skills.csv").open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            name, sector = " ".join(row["skill"].split()), row["sector"].strip()
+            if not name or sector not in sectors:
+                continue
+            key = Skill.key_for(name)
+            skill = existing.get(key)
+            if skill is None:
+                skill = Skill(name=name, key=key, sector=sector, curated=True)
+                db.session.add(skill)
+                existing[key] = skill
+                created += 1
+            elif not skill.curated or skill.sector != sector:
+                skill.curated, skill.sector = True, sector
+                updated += 1
+    db.session.flush()
+    return created, updated
+
+
+def curated_skills() -> list[Skill]:
+    return list(db.session.scalars(sa.select(Skill).where(Skill.curated).order_by(Skill.name)))
+
+
+def free_skills() -> list[Skill]:
+    return list(
+        db.session.scalars(sa.select(Skill).where(Skill.curated.is_(False)).order_by(Skill.name))
+    )
+
+
+@dataclass
+class MergeResult:
+    profiles_moved: int
+    projects_moved: int
+
+
+def merge_skill(actor, free_id: int, curated_id: int) -> MergeResult:
+    """Move every profile and project using a free skill onto a curated one, then drop it."""
+    if not actor.is_coordinator:
+        raise PermissionDenied
+    free, curated = db.session.get(Skill, free_id), db.session.get(Skill, curated_id)
+    if free is None or curated is None or free.curated or not curated.curated:
+        raise ProfileError("Choose a free skill and a curated skill to merge it into.")
+    moved = 0
+    for link in db.session.scalars(sa.select(ProfileSkill).where(ProfileSkill.skill_id == free.id)):
+        duplicate = db.session.get(ProfileSkill, (link.profile_id, curated.id, link.kind))
+        if duplicate is None:
+            db.session.add(
+                ProfileSkill(profile_id=link.profile_id, skill_id=curated.id, kind=link.kind)
+            )
+            moved += 1
+        db.session.delete(link)
+    project_ids = set(
+        db.session.scalars(
+            sa.select(project_skills.c.project_id).where(project_skills.c.skill_id == free.id)
+        )
+    )
+    already = set(
+        db.session.scalars(
+            sa.select(project_skills.c.project_id).where(project_skills.c.skill_id == curated.id)
+        )
+    )
+    db.session.execute(sa.delete(project_skills).where(project_skills.c.skill_id == free.id))
+    for project_id in project_ids - already:
+        db.session.execute(
+            sa.insert(project_skills).values(project_id=project_id, skill_id=curated.id)
+        )
+    audit.record(actor, "skill.merge", "skill", curated.id, f"{free.name} -> {curated.name}")
+    db.session.flush()
+    db.session.delete(free)
+    return MergeResult(moved, len(project_ids))

@@ -1,0 +1,204 @@
+"""Institutions: registration, verification and rejection by mail, representatives, IDOR."""
+
+import sqlalchemy as sa
+
+from diaspora.extensions import db
+from diaspora.models import (
+    AuditEntry,
+    Institution,
+    InstitutionRepresentative,
+    InstitutionStatus,
+    Role,
+)
+from tests.conftest import first_link, text_of
+from tests.profile_helpers import institution_with_rep, new_user, sign_in
+
+FORM = {
+    "name": "University of Rwanda",
+    "kind": "university",
+    "country": "RW",
+    "city": "Kigali",
+    "website": "https://ur.ac.rw",
+    "email_domain": "ur.ac.rw",
+    "description": "Public university.",
+    "status": "verified",
+}
+
+
+def _client(app, user):
+    client = app.test_client()
+    sign_in(client, user)
+    return client
+
+
+def test_representative_registers_a_pending_institution(app):
+    rep = new_user(Role.INSTITUTION)
+    client = _client(app, rep)
+    response = client.post("/institutions/new", data=FORM)
+    assert response.status_code == 302
+    institution = db.session.scalar(sa.select(Institution))
+    assert institution.status == InstitutionStatus.PENDING and not institution.is_verified
+    assert institution.has_representative(rep)
+    assert "University of Rwanda" in client.get("/institutions/mine").get_data(as_text=True)
+    assert app.test_client().get(f"/institutions/{institution.id}").status_code == 404
+    assert client.get(f"/institutions/{institution.id}").status_code == 200
+    assert "My institution(s)" in client.get("/").get_data(as_text=True)
+
+
+def test_registration_refuses_bad_links_members_and_unconfirmed(app):
+    rep = new_user(Role.INSTITUTION)
+    bad = _client(app, rep).post("/institutions/new", data={**FORM, "website": "javascript:x"})
+    assert bad.status_code == 200 and "http" in bad.get_data(as_text=True)
+    assert (
+        _client(app, new_user(Role.MEMBER)).post("/institutions/new", data=FORM).status_code == 403
+    )
+    _client(app, new_user(Role.INSTITUTION, confirmed=False)).post("/institutions/new", data=FORM)
+    assert db.session.scalar(sa.select(sa.func.count(Institution.id))) == 0
+
+
+def test_verification_email_reaches_the_representatives(mail_config, smtp_server, app):
+    rep = new_user(Role.INSTITUTION, email="kwame@kbth.example")
+    institution = institution_with_rep(rep, status=InstitutionStatus.PENDING)
+    coordinator = _client(app, new_user(Role.COORDINATOR))
+    assert "Korle Bu" in coordinator.get("/institutions/pending").get_data(as_text=True)
+    assert coordinator.get(f"/institutions/{institution.id}/review").status_code == 200
+    coordinator.post(f"/institutions/{institution.id}/verify", data={"reason": "Checked by phone"})
+    db.session.refresh(institution)
+    assert institution.is_verified
+    (message,) = smtp_server.to("kwame@kbth.example")
+    assert message["Subject"] == "Your institution is verified"
+    assert first_link(message, f"/institutions/{institution.id}")
+    entry = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == "institution.verified")
+    )
+    assert entry.target_id == institution.id
+    page = app.test_client().get(f"/institutions/{institution.id}").get_data(as_text=True)
+    assert "Verified" in page
+
+
+def test_rejection_needs_a_reason_and_emails_it(mail_config, smtp_server, app):
+    rep = new_user(Role.INSTITUTION, email="fake@scam.example")
+    institution = institution_with_rep(rep, status=InstitutionStatus.PENDING, name="Visa Jobs Ltd")
+    coordinator = _client(app, new_user(Role.COORDINATOR))
+    coordinator.post(f"/institutions/{institution.id}/reject", data={"reason": ""})
+    db.session.refresh(institution)
+    assert institution.status == InstitutionStatus.PENDING
+    coordinator.post(
+        f"/institutions/{institution.id}/reject", data={"reason": "No such registered company"}
+    )
+    db.session.refresh(institution)
+    assert institution.status == InstitutionStatus.REJECTED
+    (message,) = smtp_server.to("fake@scam.example")
+    assert message["Subject"] == "Your institution could not be verified"
+    assert "No such registered company" in text_of(message)
+
+
+def test_only_coordinators_review(app):
+    rep = new_user(Role.INSTITUTION)
+    institution = institution_with_rep(rep, status=InstitutionStatus.PENDING)
+    client = _client(app, rep)
+    assert client.get("/institutions/pending").status_code == 403
+    assert client.get(f"/institutions/{institution.id}/review").status_code == 403
+    assert client.post(f"/institutions/{institution.id}/verify").status_code == 403
+    db.session.refresh(institution)
+    assert institution.status == InstitutionStatus.PENDING
+
+
+def test_other_institutions_cannot_be_edited_or_managed(app):
+    owner = new_user(Role.INSTITUTION)
+    colleague = new_user(Role.INSTITUTION)
+    institution = institution_with_rep(owner)
+    db.session.add(InstitutionRepresentative(institution_id=institution.id, user_id=colleague.id))
+    db.session.commit()
+    rep_id = institution.representatives[0].id
+    attacker = _client(app, new_user(Role.INSTITUTION))
+    member = _client(app, new_user(Role.MEMBER))
+    for client in (attacker, member):
+        assert client.get(f"/institutions/{institution.id}/edit").status_code == 403
+        assert client.post(f"/institutions/{institution.id}/edit", data=FORM).status_code == 403
+        assert client.get(f"/institutions/{institution.id}/representatives").status_code == 403
+        assert (
+            client.post(
+                f"/institutions/{institution.id}/invite", data={"email": "x@example.org"}
+            ).status_code
+            == 403
+        )
+        assert (
+            client.post(
+                f"/institutions/{institution.id}/representatives/{rep_id}/remove"
+            ).status_code
+            == 403
+        )
+    db.session.refresh(institution)
+    assert (
+        institution.name == "Korle Bu Teaching Hospital" and len(institution.representatives) == 2
+    )
+    pending = institution_with_rep(owner, status=InstitutionStatus.PENDING, name="Hidden one")
+    assert attacker.get(f"/institutions/{pending.id}/edit").status_code == 404
+
+
+def test_edit_ignores_extra_fields(app):
+    rep = new_user(Role.INSTITUTION)
+    institution = institution_with_rep(rep, status=InstitutionStatus.PENDING)
+    _client(app, rep).post(f"/institutions/{institution.id}/edit", data=FORM)
+    db.session.refresh(institution)
+    assert institution.name == "University of Rwanda"
+    assert institution.status == InstitutionStatus.PENDING
+
+
+def test_invite_accept_and_remove_but_not_the_last(mail_config, smtp_server, app):
+    rep = new_user(Role.INSTITUTION)
+    institution = institution_with_rep(rep)
+    client = _client(app, rep)
+    client.post(f"/institutions/{institution.id}/invite", data={"email": "ama@kbth.example"})
+    (message,) = smtp_server.to("ama@kbth.example")
+    link = first_link(message, "/institutions/invitations/")
+    token = link.rsplit("/", 1)[1]
+    stored = db.session.scalar(sa.text("select token_hash from institution_invitations"))
+    assert token not in stored and len(stored) == 64
+    path = link.split("diaspora.test", 1)[1]
+    stranger = _client(app, new_user(Role.INSTITUTION, email="other@example.org"))
+    stranger.post(path)
+    assert len(institution.representatives) == 1
+    invited = new_user(Role.INSTITUTION, email="ama@kbth.example")
+    invited_client = _client(app, invited)
+    assert invited_client.get(path).status_code == 200
+    invited_client.post(path)
+    db.session.refresh(institution)
+    assert institution.has_representative(invited)
+    assert invited_client.post(path).status_code == 404
+    mine = next(r for r in institution.representatives if r.user_id == rep.id)
+    other = next(r for r in institution.representatives if r.user_id == invited.id)
+    client.post(f"/institutions/{institution.id}/representatives/{other.id}/remove")
+    db.session.refresh(institution)
+    assert [r.user_id for r in institution.representatives] == [rep.id]
+    client.post(f"/institutions/{institution.id}/representatives/{mine.id}/remove")
+    db.session.refresh(institution)
+    assert [r.user_id for r in institution.representatives] == [rep.id]
+
+
+def test_public_page_lists_published_projects_only(app):
+    from diaspora.models import Compensation, EngagementMode, Project, ProjectStatus, WorkMode
+
+    institution = institution_with_rep(new_user(Role.INSTITUTION))
+    for title, status in (
+        ("Midwifery course", ProjectStatus.PUBLISHED),
+        ("Draft plan", ProjectStatus.DRAFT),
+    ):
+        db.session.add(
+            Project(
+                institution_id=institution.id,
+                title=title,
+                summary="s",
+                description="d",
+                country="GH",
+                sector="health",
+                engagement_mode=EngagementMode.TEACHING,
+                work_mode=WorkMode.ONSITE,
+                compensation=Compensation.EXPENSES,
+                status=status,
+            )
+        )
+    db.session.commit()
+    page = app.test_client().get(f"/institutions/{institution.id}").get_data(as_text=True)
+    assert "Midwifery course" in page and "Draft plan" not in page

@@ -1,0 +1,406 @@
+"""The profile editor, validation, skills taxonomy, travel windows, IDOR, export and deletion."""
+
+import json
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from diaspora.extensions import db
+from diaspora.models import (
+    AuditEntry,
+    Education,
+    InstitutionRepresentative,
+    OutboxMessage,
+    Profile,
+    ProfileLanguage,
+    ProfileSkill,
+    Role,
+    Skill,
+    TravelWindow,
+    User,
+    audit,
+)
+from diaspora.services import profiles
+from diaspora.validation import is_http_url, is_valid_orcid
+from tests.conftest import PASSWORD
+from tests.profile_helpers import MARKERS, filled_profile, institution_with_rep, new_user, sign_in
+
+BASIC = {"display_name": "Amina Yusuf", "headline": "Obstetrician"}
+
+
+@pytest.fixture
+def member(app):
+    return new_user(Role.MEMBER, name="Amina Yusuf", email="amina@example.org")
+
+
+@pytest.fixture
+def member_client(app, member):
+    client = app.test_client()
+    sign_in(client, member)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("0000-0002-1825-0097", True),
+        ("https://orcid.org/0000-0002-1825-0097", True),
+        ("0000-0002-1694-233X", True),
+        ("0000-0002-1825-0098", False),
+        ("0000-0002-1825-009", False),
+        ("0000-0002-1825-00977", False),
+        ("0000 0002 1825 0097", False),
+        ("0000-0002-1852-0097", False),
+        ("abcd-0002-1825-0097", False),
+        ("", False),
+    ],
+)
+def test_orcid_checksum(value, valid):
+    assert is_valid_orcid(value) is valid
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("https://example.org/me", True),
+        ("http://example.org", True),
+        ("javascript:alert(1)", False),
+        ("JavaScript:alert(1)", False),
+        ("data:text/html,hi", False),
+        ("//evil.example", False),
+        ("ftp://example.org", False),
+        ("https://", False),
+        ("https://exa mple.org", False),
+    ],
+)
+def test_links_accept_http_and_https_only(value, valid):
+    assert is_http_url(value) is valid
+
+
+def test_editor_saves_and_shows_completeness(member_client, member):
+    page = member_client.get("/profile")
+    assert page.status_code == 200
+    assert "Still missing" in page.get_data(as_text=True)
+    response = member_client.post(
+        "/profile",
+        data={
+            **BASIC,
+            "origin_country": "NG",
+            "residence_country": "GB",
+            "orcid": "0000-0002-1825-0097",
+            "engagement_modes": ["remote_advice", "teaching"],
+            "sectors": ["health"],
+            "years_experience": "12",
+            "availability_hours": "10",
+        },
+    )
+    assert response.status_code == 302
+    profile = profiles.profile_of(member)
+    assert profile.origin_country == "NG" and profile.engagement_modes == [
+        "remote_advice",
+        "teaching",
+    ]
+    percent, missing = profiles.completeness(profile)
+    assert (
+        0 < percent < 100 and "a short bio" in missing and "your country of origin" not in missing
+    )
+
+
+def test_editor_refuses_bad_orcid_and_javascript_links(member_client, member):
+    bad_orcid = member_client.post("/profile", data={**BASIC, "orcid": "0000-0002-1825-0098"})
+    assert bad_orcid.status_code == 400 and "ORCID" in bad_orcid.get_data(as_text=True)
+    for field in ("website", "professional_url"):
+        response = member_client.post("/profile", data={**BASIC, field: "javascript:alert(1)"})
+        assert response.status_code == 400
+    profile = profiles.profile_of(member)
+    assert profile.website == "" and profile.orcid == ""
+
+
+def test_extra_form_fields_are_ignored(member_client, member):
+    member_client.post(
+        "/profile", data={**BASIC, "listed": "y", "public": "y", "user_id": "999", "hidden": "1"}
+    )
+    profile = profiles.profile_of(member)
+    assert not profile.listed and not profile.public and profile.user_id == member.id
+
+
+XSS = ['<script>alert("x")</script>', '"><img src=x onerror=alert(1)>']
+
+
+@pytest.mark.parametrize("payload", XSS)
+def test_xss_payloads_are_shown_as_text(member_client, member, payload):
+    member_client.post(
+        "/profile", data={**BASIC, "headline": payload, "bio": payload, "city": payload}
+    )
+    profiles.add_skill(member, payload, "have")
+    profiles.set_privacy(
+        member, dict.fromkeys(("headline", "bio", "location", "skills"), 4), False, True
+    )
+    db.session.commit()
+    html = member_client.get(f"/members/{member.id}").get_data(as_text=True)
+    assert payload not in html
+    assert "&lt;" in html and "<img src=x" not in html and "<script>alert" not in html
+
+
+@pytest.mark.parametrize(
+    "name", ["نور الهدى حداد", "ተስፋዬ በቀለ", "阮氏兰", "Nguyễn Thị Lan", "evil\u202eoverride"]
+)
+def test_non_latin_names_stored_and_shown_as_typed(member_client, member, name):
+    member_client.post("/profile", data={**BASIC, "display_name": name})
+    assert profiles.profile_of(member).display_name == name
+    html = member_client.get(f"/members/{member.id}").get_data(as_text=True)
+    assert f'<h1 dir="auto">{name}</h1>' in html
+
+
+def test_languages_skills_and_education(member_client, member):
+    member_client.post("/profile/languages", data={"code": "am", "proficiency": "native"})
+    member_client.post("/profile/languages", data={"code": "xx", "proficiency": "native"})
+    member_client.post("/profile/skills", data={"name": "Obstetrics", "kind": "have"})
+    member_client.post("/profile/skills", data={"name": "  tele-ultrasound  ", "kind": "develop"})
+    member_client.post(
+        "/profile/education",
+        data={
+            "degree": "MBBS",
+            "field": "Medicine",
+            "institution": "University of Ibadan",
+            "year": "2005",
+        },
+    )
+    profile = profiles.profile_of(member)
+    assert [lang.code for lang in profile.languages] == ["am"]
+    assert [s.name for s in profile.skills_of("have")] == ["Obstetrics"]
+    (free,) = profile.skills_of("develop")
+    assert free.name == "tele-ultrasound" and not free.curated
+    assert profile.education[0].institution == "University of Ibadan"
+    page = member_client.get("/profile").get_data(as_text=True)
+    assert 'list="skill-list"' in page and "<datalist" in page
+
+
+def test_skills_load_is_idempotent_and_curates_free_skills(runner, app, member):
+    profiles.add_skill(member, "obstetrics", "have")
+    db.session.commit()
+    first = runner.invoke(args=["skills", "load"])
+    assert first.exit_code == 0, first.output
+    count = db.session.scalar(sa.select(sa.func.count(Skill.id)))
+    assert count > 300
+    assert runner.invoke(args=["skills", "load"]).exit_code == 0
+    assert db.session.scalar(sa.select(sa.func.count(Skill.id))) == count
+    skill = db.session.scalar(sa.select(Skill).where(Skill.key == "obstetrics"))
+    db.session.refresh(skill)
+    assert skill.curated and skill.sector == "health"
+
+
+def test_coordinator_merges_a_free_skill(app, member):
+    profiles.load_skills_taxonomy()
+    other = new_user(Role.MEMBER)
+    profiles.add_skill(member, "Obstetric care", "have")
+    profiles.add_skill(member, "Obstetrics", "have")
+    profiles.add_skill(other, "Obstetric care", "develop")
+    db.session.commit()
+    free = db.session.scalar(sa.select(Skill).where(Skill.key == "obstetric care"))
+    curated = db.session.scalar(sa.select(Skill).where(Skill.key == "obstetrics"))
+    client = app.test_client()
+    sign_in(client, member)
+    assert (
+        client.post("/skills/free", data={"free_id": free.id, "curated_id": curated.id}).status_code
+        == 403
+    )
+    sign_in(client, new_user(Role.COORDINATOR))
+    assert "Obstetric care" in client.get("/skills/free").get_data(as_text=True)
+    client.post("/skills/free", data={"free_id": free.id, "curated_id": curated.id})
+    db.session.expire_all()
+    assert db.session.get(Skill, free.id) is None
+    links = db.session.scalars(
+        sa.select(ProfileSkill).where(ProfileSkill.skill_id == curated.id)
+    ).all()
+    assert sorted((link.profile.user_id, link.kind.value) for link in links) == sorted(
+        [(member.id, "have"), (other.id, "develop")]
+    )
+
+
+def test_travel_windows_end_not_before_start(member_client, member):
+    bad = member_client.post(
+        "/profile/travel", data={"country": "NG", "start": "2030-05-10", "end": "2030-05-01"}
+    )
+    assert bad.status_code == 200 and "on or after" in bad.get_data(as_text=True)
+    ok = member_client.post(
+        "/profile/travel", data={"country": "NG", "start": "2030-05-01", "end": "2030-05-01"}
+    )
+    assert ok.status_code == 302
+    (window,) = profiles.profile_of(member).travel_windows
+    assert window.start == window.end == date(2030, 5, 1)
+    member_client.post(f"/profile/travel/{window.id}/delete")
+    assert profiles.profile_of(member).travel_windows == []
+
+
+def test_up_to_date_is_a_post(member_client, member):
+    member_client.get("/profile")
+    assert member_client.get("/profile/confirm").status_code == 405
+    member_client.post("/profile/confirm")
+    assert profiles.profile_of(member).confirmed_at is not None
+
+
+def test_privacy_form_saves_audiences_and_switches(member_client, member):
+    data = {f"audience_{g}": "3" for g in MARKERS}
+    data.update(audience_bio="4", listed="y", public="y")
+    member_client.post("/profile/privacy", data=data)
+    profile = profiles.profile_of(member)
+    assert profile.listed and profile.public and profile.audience_of("bio") == 4
+    member_client.post("/profile/privacy", data={**data, "audience_bio": "9"})
+    assert profiles.profile_of(member).audience_of("bio") == 4
+
+
+# IDOR: another member's rows, through every action that takes an id.
+
+
+def test_other_members_rows_cannot_be_touched(app, member):
+    filled_profile(member)
+    profile = profiles.profile_of(member)
+    lang, edu, window = profile.languages[0], profile.education[0], profile.travel_windows[0]
+    skill_id = profile.skill_links[0].skill_id
+    attacker = app.test_client()
+    sign_in(attacker, new_user(Role.MEMBER))
+    attempts = [
+        f"/profile/languages/{lang.id}/delete",
+        f"/profile/education/{edu.id}/delete",
+        f"/profile/travel/{window.id}/delete",
+        f"/profile/skills/{skill_id}/have/delete",
+    ]
+    for url in attempts:
+        assert attacker.post(url).status_code in (403, 404), url
+    db.session.expire_all()
+    assert db.session.get(ProfileLanguage, lang.id) and db.session.get(Education, edu.id)
+    assert db.session.get(TravelWindow, window.id) and len(profile.skill_links) == 1
+    attacker.post("/profile", data={**BASIC, "user_id": member.id, "display_name": "Hacked"})
+    assert profiles.profile_of(member).display_name == "Amina Yusuf"
+    exported = json.loads(attacker.get(f"/profile/export?user_id={member.id}").data)
+    assert exported["account"]["email"] != member.email
+    assert MARKERS["bio"] not in json.dumps(exported)
+
+
+def test_member_pages_need_login_and_the_member_role(app, member):
+    visitor = app.test_client()
+    for url in (
+        "/profile",
+        "/profile/privacy",
+        "/profile/travel",
+        "/profile/export",
+        "/account/delete",
+    ):
+        response = visitor.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], url
+    rep = app.test_client()
+    sign_in(rep, new_user(Role.INSTITUTION))
+    assert rep.get("/profile").status_code == 403
+    assert rep.post("/profile/travel", data={"country": "GH"}).status_code == 403
+
+
+# Export.
+
+
+def test_export_is_complete_and_holds_nobody_elses_data(app, member):
+    filled_profile(member)
+    coordinator = new_user(Role.COORDINATOR, email="coord-secret@example.org", name="Leila")
+    other = new_user(Role.MEMBER, email="someone-else@example.org")
+    filled_profile(other)
+    audit.record(coordinator, "profile.restricted_view", "profile", 1, "report", member.id)
+    audit.record(coordinator, "account.suspend", "user", other.id, "other person", other.id)
+    from diaspora.mail import queue_email
+
+    queue_email(
+        member.email, "password_changed", "Your password was changed", user=member, reset_url="x"
+    )
+    queue_email(other.email, "password_changed", "Other subject", user=other, reset_url="x")
+    db.session.commit()
+    client = app.test_client()
+    sign_in(client, member)
+    response = client.get("/profile/export")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    data = json.loads(response.data)
+    text = json.dumps(data, ensure_ascii=False)
+    assert data["account"]["email"] == "amina@example.org"
+    assert "password_hash" not in text and member.password_hash not in text
+    assert member.session_token not in text
+    profile = data["profile"]
+    assert profile["bio"].startswith(MARKERS["bio"]) and profile["city"] == MARKERS["location"]
+    assert profile["languages"] == [{"code": "bi", "proficiency": "native"}]
+    assert profile["skills"] == [MARKERS["skills"]]
+    assert profile["education"][0]["institution"] == MARKERS["education"]
+    assert profile["travel_windows"][0]["country"] == "TV"
+    assert profile["orcid"] == "0000-0002-1825-0097"
+    assert [m["subject"] for m in data["mail"]] == ["Your password was changed"]
+    (entry,) = data["audit_entries"]
+    assert entry["action"] == "profile.restricted_view"
+    assert entry["by"] == {"role": "Coordinator", "name": "Leila"}
+    for foreign in (
+        "coord-secret@example.org",
+        "someone-else@example.org",
+        "Other subject",
+        "other person",
+    ):
+        assert foreign not in text
+
+
+# Deletion.
+
+
+def test_delete_account_removes_everything_and_ends_sessions(app, member):
+    filled_profile(member)
+    institution_rep = new_user(Role.INSTITUTION)
+    institution = institution_with_rep(institution_rep)
+    db.session.add(InstitutionRepresentative(institution_id=institution.id, user_id=member.id))
+    coordinator = new_user(Role.COORDINATOR)
+    audit.record(coordinator, "profile.restricted_view", "profile", 1, "report", member.id)
+    from diaspora.mail import queue_email
+
+    queue_email(member.email, "password_changed", "Queued", user=member, reset_url="x")
+    db.session.commit()
+    user_id, profile_id = member.id, profiles.profile_of(member).id
+    client = app.test_client()
+    sign_in(client, member)
+    copied = app.test_client()
+    sign_in(copied, member)
+    assert copied.get("/profile").status_code == 200
+
+    wrong = client.post("/account/delete", data={"password": "not it", "confirm": "y"})
+    assert wrong.status_code == 400 and db.session.get(User, user_id) is not None
+    response = client.post("/account/delete", data={"password": PASSWORD, "confirm": "y"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, user_id) is None
+    for column in (
+        Profile.user_id,
+        InstitutionRepresentative.user_id,
+        OutboxMessage.user_id,
+    ):
+        assert db.session.scalar(sa.select(sa.func.count()).where(column == user_id)) == 0
+    for model in (ProfileLanguage, ProfileSkill, Education, TravelWindow):
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(model).where(model.profile_id == profile_id)
+            )
+            == 0
+        )
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).where(AuditEntry.subject_user_id == user_id))
+        == 0
+    )
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(OutboxMessage.recipient == "amina@example.org")
+        )
+        == 0
+    )
+    gone = copied.get("/profile")
+    assert gone.status_code == 302 and "/login" in gone.headers["Location"]
+    assert app.test_client().get(f"/members/{user_id}").status_code == 404
+    assert db.session.get(User, institution_rep.id) is not None
+
+
+def test_delete_account_is_on_the_account_page_and_needs_a_post(member_client, member):
+    page = member_client.get("/account").get_data(as_text=True)
+    assert "/account/delete" in page and "/profile/export" in page
+    assert member_client.get("/account/delete").status_code == 200
+    assert db.session.get(User, member.id) is not None
