@@ -80,7 +80,9 @@ def register_blueprints(app: Flask) -> None:
     from diaspora.coordination import bp as coordination_bp
     from diaspora.institutions import bp as institutions_bp
     from diaspora.main import bp as main_bp
+    from diaspora.moderation import bp as moderation_bp
     from diaspora.profiles import bp as profiles_bp
+    from diaspora.projects import bp as projects_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -88,6 +90,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(profiles_bp)
     app.register_blueprint(institutions_bp)
     app.register_blueprint(applications_bp)
+    app.register_blueprint(projects_bp)
+    app.register_blueprint(moderation_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -16,6 +16,7 @@ users_cli = AppGroup("users", help="Manage accounts.")
 mail_cli = AppGroup("mail", help="Deliver queued mail.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
 skills_cli = AppGroup("skills", help="The skills taxonomy.")
+projects_cli = AppGroup("projects", help="Keep project listings current.")
 
 
 @users_cli.command("create")
@@ -86,6 +87,26 @@ def load_skills():
     click.echo(f"Skills loaded: {created} new, {updated} updated.")
 
 
+@projects_cli.command("close-expired")
+def close_expired():
+    """Close published projects whose application deadline has passed (safe to repeat)."""
+    from diaspora.services import projects
+
+    closed = projects.close_expired()
+    db.session.commit()
+    click.echo(f"Closed {closed} project(s) past their deadline.")
+
+
+@projects_cli.command("remind-stale")
+def remind_stale():
+    """Ask institutions to confirm projects open for over 60 days (once per 30 days each)."""
+    from diaspora.services import projects
+
+    reminded = projects.remind_stale()
+    db.session.commit()
+    click.echo(f"Asked about {reminded} long-open project(s).")
+
+
 def register(app: Flask) -> None:
-    for group in (users_cli, mail_cli, demo_cli, skills_cli):
+    for group in (users_cli, mail_cli, demo_cli, skills_cli, projects_cli):
         app.cli.add_command(group)

@@ -17,6 +17,7 @@ from diaspora.models import (
 )
 from diaspora.models.base import utcnow
 from diaspora.services import applications as service
+from diaspora.services import projects
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.applications import ApplicationError, Engagement
 from tests.factories import MOTIVATION, make_institution, make_project
@@ -240,11 +241,20 @@ def test_close_expired_projects(db, member, project):
     application, _ = apply(member, project)
     project.deadline = utcnow().date() - timedelta(days=1)
     db.session.commit()
-    assert service.close_expired_projects() == 1
+    assert projects.close_expired() == 1
     db.session.commit()
     assert project.status == ProjectStatus.CLOSED
     assert application.status == S.CLOSED
-    assert service.close_expired_projects() == 0
+    assert mails(db, application.member.email)[-1].subject == f"{project.title} has closed"
+    assert projects.close_expired() == 0
+
+
+def test_closing_by_the_institution_tells_those_waiting(db, member, project, rep):
+    application, _ = apply(member, project)
+    projects.close(rep, project)
+    db.session.commit()
+    assert application.status == S.CLOSED
+    assert mails(db, member.email)[-1].subject == f"{project.title} has closed"
 
 
 def test_messages_notify_the_other_side_without_their_body(db, member, project, rep):

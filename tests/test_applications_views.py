@@ -248,6 +248,6 @@ def test_close_expired_command(runner, db, application):
 
     application.project.deadline = utcnow().date() - timedelta(days=2)
     db.session.commit()
-    assert "Closed 1 project" in runner.invoke(args=["applications", "close-expired"]).output
+    assert "Closed 1 project" in runner.invoke(args=["projects", "close-expired"]).output
     db.session.refresh(application)
     assert application.status == S.CLOSED

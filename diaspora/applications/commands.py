@@ -1,4 +1,4 @@
-"""``flask applications ...``: reminders to institutions and closing projects past deadline."""
+"""``flask applications remind``: remind institutions of applications waiting for an answer."""
 
 import click
 
@@ -13,11 +13,3 @@ def remind():
     count = service.send_reminders()
     db.session.commit()
     click.echo(f"Sent reminders for {count} application(s).")
-
-
-@bp.cli.command("close-expired")
-def close_expired():
-    """Close published projects past their deadline and tell the applicants still waiting."""
-    count = service.close_expired_projects()
-    db.session.commit()
-    click.echo(f"Closed {count} project(s) past their deadline.")

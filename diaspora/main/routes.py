@@ -3,11 +3,12 @@
 from flask import redirect, render_template, url_for
 
 from diaspora.main import bp
+from diaspora.services import projects
 
 
 @bp.route("/")
 def index():
-    return render_template("main/index.html")
+    return render_template("main/index.html", newest=projects.newest(3))
 
 
 @bp.route("/about")

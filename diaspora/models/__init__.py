@@ -34,6 +34,7 @@ from diaspora.models.project import (
     ProjectStatus,
     WorkMode,
 )
+from diaspora.models.report import ProjectReport, ReportReason, ReportStatus
 from diaspora.models.skill import Skill
 from diaspora.models.user import Role, User
 
@@ -63,7 +64,10 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Project",
+    "ProjectReport",
     "ProjectStatus",
+    "ReportReason",
+    "ReportStatus",
     "Role",
     "Skill",
     "User",

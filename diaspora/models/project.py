@@ -22,6 +22,19 @@ class ProjectStatus(enum.StrEnum):
     COMPLETED = "completed"
     ARCHIVED = "archived"
 
+    @property
+    def label(self) -> str:
+        return {
+            "draft": "Draft",
+            "pending_review": "Awaiting review",
+            "changes_requested": "Changes requested",
+            "rejected": "Rejected",
+            "published": "Published",
+            "closed": "Closed",
+            "completed": "Completed",
+            "archived": "Archived",
+        }[self.value]
+
 
 class EngagementMode(enum.StrEnum):
     REMOTE_ADVICE = "remote_advice"
@@ -105,11 +118,13 @@ class Project(db.Model):
     languages: Mapped[list] = mapped_column(sa.JSON, default=list)
     contact_name: Mapped[str] = mapped_column(sa.String(120), default="")
     contact_role: Mapped[str] = mapped_column(sa.String(120), default="")
+    info_url: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
     status: Mapped[ProjectStatus] = mapped_column(
         _enum(ProjectStatus), default=ProjectStatus.DRAFT, index=True
     )
     status_reason: Mapped[str] = mapped_column(sa.Text, default="")
     screening: Mapped[list] = mapped_column(sa.JSON, default=list)
+    flagged: Mapped[bool] = mapped_column(default=False, server_default=sa.false(), index=True)
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -119,6 +134,7 @@ class Project(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_current_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     institution: Mapped[Institution] = relationship()
     skills: Mapped[list[Skill]] = relationship(secondary=project_skills, order_by=Skill.name)
@@ -129,6 +145,11 @@ class Project(db.Model):
             "places_filled >= 0 AND places_filled <= places", name="places_within_bounds"
         ),
     )
+
+    @property
+    def is_editable(self) -> bool:
+        """Representatives may edit a draft, or a listing sent back for changes."""
+        return self.status in (ProjectStatus.DRAFT, ProjectStatus.CHANGES_REQUESTED)
 
     @property
     def places_left(self) -> int:

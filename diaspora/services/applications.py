@@ -310,10 +310,9 @@ def decide(rep: User, application: Application, decision: str, message: str = ""
     if target == S.ACCEPTED:
         db.session.refresh(project)
         if project.places_left == 0 and project.status == ProjectStatus.PUBLISHED:
-            project.status = ProjectStatus.CLOSED
-            project.closed_at = now
-            project.status_reason = "All places are filled."
-            close_waiting(project)
+            from diaspora.services import projects
+
+            projects.transition(projects.SYSTEM_ACTOR, project, "close", "All places are filled.")
 
 
 def _take_place(project: Project) -> None:
@@ -328,7 +327,11 @@ def _take_place(project: Project) -> None:
 
 
 def close_waiting(project: Project) -> int:
-    """Tell everyone still waiting on a project that has closed; return how many."""
+    """Tell everyone still waiting on a project that has closed; return how many.
+
+    The project lifecycle calls this on every close: deadline, places filled, or closed by
+    the institution or a coordinator.
+    """
     waiting = db.session.scalars(
         sa.select(Application).where(
             Application.project_id == project.id, Application.status.in_(WAITING)
@@ -338,24 +341,6 @@ def close_waiting(project: Project) -> int:
         application.status = S.CLOSED
         notify_closed(application)
     return len(waiting)
-
-
-def close_expired_projects(today: date | None = None) -> int:
-    """Close published projects past their deadline and tell their waiting applicants."""
-    today = today or utcnow().date()
-    expired = db.session.scalars(
-        sa.select(Project).where(
-            Project.status == ProjectStatus.PUBLISHED,
-            Project.deadline.is_not(None),
-            Project.deadline < today,
-        )
-    ).all()
-    for project in expired:
-        project.status = ProjectStatus.CLOSED
-        project.closed_at = utcnow()
-        project.status_reason = "The application deadline has passed."
-        close_waiting(project)
-    return len(expired)
 
 
 # --------------------------------------------------------------------------- the thread

@@ -1,7 +1,7 @@
 """applications, messages, feedback and updates
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0003, 0004
 Create Date: 2026-11-28 15:48:22.993513
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0003'
+down_revision = ('0003', '0004')
 branch_labels = None
 depends_on = None
 

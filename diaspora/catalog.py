@@ -1,0 +1,71 @@
+"""Fixed lists shown in forms: sectors, countries and languages.
+
+Sector names come from ``diaspora/data/sectors.csv`` (columns ``key`` and ``name``) when the
+file is there; the built-in names below keep the same keys.
+"""
+
+import csv
+from functools import cache
+from pathlib import Path
+
+import pycountry
+
+SECTORS_CSV = Path(__file__).resolve().parent / "data" / "sectors.csv"
+
+DEFAULT_SECTORS = {
+    "health": "Health",
+    "engineering": "Engineering",
+    "water_sanitation": "Water and sanitation",
+    "energy": "Energy",
+    "agriculture": "Agriculture",
+    "ict": "Information and communication technology",
+    "education": "Education",
+    "research": "Research",
+    "finance": "Finance",
+    "law_governance": "Law and governance",
+    "humanitarian": "Humanitarian work",
+    "business": "Business",
+}
+
+
+@cache
+def sectors() -> dict[str, str]:
+    """Sector key -> display name, in file order."""
+    if not SECTORS_CSV.exists():
+        return dict(DEFAULT_SECTORS)
+    with SECTORS_CSV.open(newline="", encoding="utf-8") as handle:
+        rows = {
+            row["key"].strip(): (row.get("name") or row.get("label") or row["key"]).strip()
+            for row in csv.DictReader(handle)
+            if row.get("key")
+        }
+    return rows or dict(DEFAULT_SECTORS)
+
+
+def sector_name(key: str) -> str:
+    return sectors().get(key, key)
+
+
+@cache
+def countries() -> list[tuple[str, str]]:
+    """(ISO 3166 alpha-2 code, name), sorted by name."""
+    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda item: item[1])
+
+
+def country_name(code: str | None) -> str:
+    country = pycountry.countries.get(alpha_2=code) if code else None
+    return country.name if country else (code or "")
+
+
+@cache
+def languages() -> list[tuple[str, str]]:
+    """(ISO 639-1 code, name) of the languages that have a two-letter code, sorted by name."""
+    return sorted(
+        ((lang.alpha_2, lang.name) for lang in pycountry.languages if hasattr(lang, "alpha_2")),
+        key=lambda item: item[1],
+    )
+
+
+def language_name(code: str) -> str:
+    language = pycountry.languages.get(alpha_2=code)
+    return language.name if language else code

@@ -1,0 +1,48 @@
+"""Forms of moderation: review decisions, unpublishing, resolving reports, audit filters."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField(
+        "Decision",
+        choices=[
+            ("approve", "Approve and publish"),
+            ("request_changes", "Request changes"),
+            ("reject", "Reject"),
+        ],
+        validators=[DataRequired("Choose a decision.")],
+    )
+    reason = TextAreaField(
+        "Reason or comments for the institution",
+        validators=[Length(max=2000)],
+        description="Required to reject or request changes; sent to the institution.",
+    )
+
+
+class UnpublishForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason (sent to the institution)", validators=[DataRequired(), Length(max=2000)]
+    )
+
+
+class ResolveReportForm(FlaskForm):
+    outcome = RadioField(
+        "Outcome",
+        choices=[("dismiss", "Dismiss"), ("act", "Act on it")],
+        validators=[DataRequired("Choose an outcome.")],
+    )
+    note = TextAreaField("Note", validators=[DataRequired(), Length(max=2000)])
+    unpublish = BooleanField("Also unpublish the project (the note is sent as the reason)")
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    action = SelectField("Action", validators=[Optional()])
+    actor = StringField("Actor", validators=[Optional(), Length(max=120)])
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])

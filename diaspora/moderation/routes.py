@@ -1,0 +1,135 @@
+"""Coordinators' moderation pages: the queue, reviews, reports and the audit log."""
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from diaspora.coordination.routes import coordinator_required
+from diaspora.extensions import db
+from diaspora.models import Project, ProjectReport
+from diaspora.moderation import bp
+from diaspora.moderation.forms import (
+    AuditFilterForm,
+    DecisionForm,
+    ResolveReportForm,
+    UnpublishForm,
+)
+from diaspora.services import moderation, projects
+from diaspora.services.accounts import PermissionDenied
+from diaspora.services.moderation import AuditFilter, ModerationError
+from diaspora.services.projects import ProjectError
+from diaspora.services.screening import highlight
+
+AUDIT_PER_PAGE = 50
+
+
+@bp.app_context_processor
+def inject_queue_count():
+    """``queue_count()`` for the navigation; it queries only when a coordinator asks."""
+
+    def queue_count():
+        if current_user.is_authenticated and current_user.is_coordinator:
+            return moderation.queue_count()
+        return 0
+
+    return {"queue_count": queue_count}
+
+
+@bp.route("/queue")
+@coordinator_required
+def queue():
+    return render_template(
+        "moderation/queue.html",
+        queue=moderation.queue(current_user),
+        can_review_institutions="institutions.review" in current_app.view_functions,
+        resolve_form=ResolveReportForm(),
+    )
+
+
+@bp.route("/projects/<int:project_id>/review", methods=["GET", "POST"])
+@coordinator_required
+def review(project_id):
+    project = db.get_or_404(Project, project_id)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            projects.decide(current_user, project, form.decision.data, form.reason.data or "")
+        except PermissionDenied:
+            abort(403)
+        except ProjectError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"Decision recorded: {project.status.label.lower()}.", "success")
+            return redirect(url_for("moderation.queue"))
+    matches = projects.screening_matches(project)
+    marked = {name: highlight(getattr(project, name), matches, name) for name in projects.SCREENED}
+    return render_template(
+        "moderation/review.html",
+        project=project,
+        form=form,
+        marked=marked,
+        matches=matches,
+        history=projects.history(project),
+        unpublish_form=UnpublishForm(),
+    )
+
+
+@bp.post("/projects/<int:project_id>/unpublish")
+@coordinator_required
+def unpublish(project_id):
+    project = db.get_or_404(Project, project_id)
+    form = UnpublishForm()
+    if not form.validate_on_submit():
+        flash("Give a reason to unpublish a project.", "error")
+        return redirect(url_for("moderation.review", project_id=project.id))
+    try:
+        projects.unpublish(current_user, project, form.reason.data)
+    except ProjectError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash("The project is unpublished; the institution was told why.", "success")
+    return redirect(url_for("moderation.review", project_id=project.id))
+
+
+@bp.post("/reports/<int:report_id>/resolve")
+@coordinator_required
+def resolve_report(report_id):
+    report = db.get_or_404(ProjectReport, report_id)
+    form = ResolveReportForm()
+    if not form.validate_on_submit():
+        flash("Choose an outcome and write a note.", "error")
+        return redirect(url_for("moderation.queue"))
+    try:
+        moderation.resolve_report(
+            current_user, report, form.outcome.data, form.note.data, form.unpublish.data
+        )
+    except (ModerationError, ProjectError) as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash("The report is resolved.", "success")
+    return redirect(url_for("moderation.queue"))
+
+
+@bp.route("/audit")
+@coordinator_required
+def audit():
+    form = AuditFilterForm(request.args)
+    form.action.choices = [("", "Any action")] + [(a, a) for a in moderation.audit_actions()]
+    filters = AuditFilter()
+    if form.validate():
+        filters = AuditFilter(
+            action=form.action.data or "",
+            actor=form.actor.data or "",
+            since=form.since.data,
+            until=form.until.data,
+        )
+    page = db.paginate(
+        moderation.audit_query(current_user, filters), per_page=AUDIT_PER_PAGE, error_out=False
+    )
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("moderation/audit.html", form=form, page=page, args=args)

@@ -1,0 +1,191 @@
+"""Project pages: the public list, a project's page, and the institutions' own projects."""
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
+
+from diaspora import catalog
+from diaspora.auth.forms import EmptyForm
+from diaspora.extensions import db
+from diaspora.models import Institution, Project
+from diaspora.projects import bp
+from diaspora.projects.forms import ProjectForm, ReasonForm, ReportForm
+from diaspora.services import moderation, projects
+from diaspora.services.accounts import PermissionDenied
+from diaspora.services.moderation import ModerationError
+from diaspora.services.projects import ProjectError
+
+PER_PAGE = 20
+REP_ACTIONS = ("submit", "close", "complete", "archive")
+
+bp.add_app_template_filter(catalog.country_name, "country_name")
+bp.add_app_template_filter(catalog.sector_name, "sector_name")
+bp.add_app_template_filter(catalog.language_name, "language_name")
+
+
+@bp.app_template_global()
+def institution_url(institution, endpoint: str = "institutions.show") -> str | None:
+    """A page of the institutions area about ``institution``, when that area provides it."""
+    if endpoint not in current_app.view_functions:
+        return None
+    try:
+        return url_for(endpoint, institution_id=institution.id)
+    except BuildError:
+        return None
+
+
+def _visible_project(project_id: int) -> Project:
+    """The project, or 404 for anyone who may not see it (no hint that it exists)."""
+    project = db.get_or_404(Project, project_id)
+    if not projects.can_view(current_user, project):
+        abort(404)
+    return project
+
+
+@bp.route("/")
+def index():
+    page = db.paginate(projects.listed_query(), per_page=PER_PAGE, error_out=False)
+    return render_template("projects/index.html", page=page)
+
+
+@bp.route("/<int:project_id>")
+def show(project_id):
+    project = _visible_project(project_id)
+    roles = projects.roles_of(current_user, project)
+    staff = bool(roles & {projects.REP, projects.COORDINATOR})
+    return render_template(
+        "projects/show.html",
+        project=project,
+        actions=[a for a in projects.allowed_actions(current_user, project) if a in REP_ACTIONS],
+        is_rep=projects.REP in roles,
+        history=projects.history(project) if staff else [],
+        reason_form=ReasonForm(),
+    )
+
+
+@bp.route("/mine")
+@login_required
+def dashboard():
+    institutions = projects.institutions_of(current_user)
+    return render_template(
+        "projects/dashboard.html",
+        institutions=institutions,
+        grouped=projects.projects_of(institutions),
+        needs_confirmation=projects.needs_confirmation,
+    )
+
+
+@bp.route("/new/<int:institution_id>", methods=["GET", "POST"])
+@login_required
+def new(institution_id):
+    institution = db.get_or_404(Institution, institution_id)
+    if not projects.is_rep(current_user, institution):
+        abort(403)
+    form = ProjectForm()
+    if form.validate_on_submit():
+        try:
+            project = projects.create_project(current_user, institution, form.to_data())
+        except ProjectError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("Draft saved. Submit it for review when it is ready.", "success")
+            return redirect(url_for("projects.show", project_id=project.id))
+    return render_template(
+        "projects/form.html",
+        form=form,
+        institution=institution,
+        skill_suggestions=projects.skill_suggestions(),
+    )
+
+
+@bp.route("/<int:project_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(project_id):
+    project = _visible_project(project_id)
+    if projects.REP not in projects.roles_of(current_user, project):
+        abort(403)
+    stored = None if request.method == "POST" else vars(projects.project_data(project))
+    form = ProjectForm(data=stored)
+    if form.validate_on_submit():
+        try:
+            projects.update_project(current_user, project, form.to_data())
+        except ProjectError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("Changes saved.", "success")
+            return redirect(url_for("projects.show", project_id=project.id))
+    return render_template(
+        "projects/form.html",
+        form=form,
+        institution=project.institution,
+        project=project,
+        skill_suggestions=projects.skill_suggestions(),
+    )
+
+
+@bp.post("/<int:project_id>/status/<action>")
+@login_required
+def act(project_id, action):
+    if action not in REP_ACTIONS:
+        abort(404)
+    project = db.get_or_404(Project, project_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        projects.transition(current_user, project, action, form.reason.data or "")
+    except PermissionDenied:
+        abort(403)
+    except ProjectError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(f"The project is now {project.status.label.lower()}.", "success")
+    return redirect(url_for("projects.show", project_id=project.id))
+
+
+@bp.post("/<int:project_id>/still-current")
+@login_required
+def still_current(project_id):
+    project = db.get_or_404(Project, project_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        projects.confirm_current(current_user, project)
+    except PermissionDenied:
+        abort(403)
+    except ProjectError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash("Thank you: the project is confirmed as current.", "success")
+    return redirect(url_for("projects.dashboard"))
+
+
+@bp.route("/<int:project_id>/report", methods=["GET", "POST"])
+@login_required
+def report(project_id):
+    project = _visible_project(project_id)
+    form = ReportForm()
+    if form.validate_on_submit():
+        try:
+            moderation.report_project(current_user, project, form.reason.data, form.comment.data)
+        except PermissionDenied:
+            abort(403)
+        except ModerationError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("Thank you. Coordinators will look at your report.", "success")
+            return redirect(url_for("projects.show", project_id=project.id))
+    return render_template(
+        "projects/report.html",
+        project=project,
+        form=form,
+        already=moderation.has_reported(current_user, project),
+    )

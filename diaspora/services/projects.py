@@ -1,0 +1,592 @@
+"""Project workflows: drafting, submission with screening, moderation, closing, freshness.
+
+Every change of a project's status goes through :func:`transition`, which reads the
+transition table below (from-state, to-state, who may). A refused or impossible transition
+raises and changes nothing. Like the other service modules, functions here take plain
+values and model objects, never request objects, and leave the commit to the caller.
+
+Choices documented here:
+- a coordinator unpublishes a published project by sending it back to *changes requested*
+  with a reason; the institution edits and resubmits it, and it is reviewed again;
+- only drafts and listings sent back for changes can be edited; a published or pending
+  listing is refused (unpublishing or closing it comes first);
+- skills typed that are not in the taxonomy are added as free (uncurated) skills, which
+  coordinators see on review and can merge later.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import url_for
+
+from diaspora import catalog
+from diaspora.extensions import db
+from diaspora.mail import queue_email
+from diaspora.mail.outbox import HeaderInjectionError, check_header_value
+from diaspora.models import (
+    AuditEntry,
+    Compensation,
+    EngagementMode,
+    Institution,
+    InstitutionRepresentative,
+    InstitutionStatus,
+    Project,
+    ProjectStatus,
+    Skill,
+    User,
+    WorkMode,
+    audit,
+)
+from diaspora.models.base import utcnow
+from diaspora.services import applications
+from diaspora.services.accounts import PermissionDenied
+from diaspora.services.screening import Match, screen, summarize
+
+REP = "rep"
+COORDINATOR = "coordinator"
+SYSTEM = "system"
+
+STALE_AFTER = timedelta(days=60)
+REMIND_EVERY = timedelta(days=30)
+MAX_SKILLS = 15
+SCREENED = ("title", "summary", "description")
+
+S = ProjectStatus
+
+
+class ProjectError(Exception):
+    """A rule of the project workflows was broken; the message is safe to show."""
+
+
+class InvalidTransition(ProjectError):
+    """The project is not in a state from which this action is possible."""
+
+
+class SystemActor:
+    """The platform itself, acting on a schedule (closing past-deadline projects)."""
+
+    id = None
+    name = "system"
+    is_authenticated = False
+    is_coordinator = False
+
+
+SYSTEM_ACTOR = SystemActor()
+
+
+@dataclasses.dataclass(frozen=True)
+class Transition:
+    action: str
+    source: ProjectStatus
+    target: ProjectStatus
+    who: frozenset[str]
+    needs_reason: bool = False
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition("submit", S.DRAFT, S.PENDING, frozenset({REP})),
+    Transition("submit", S.CHANGES_REQUESTED, S.PENDING, frozenset({REP})),
+    Transition("approve", S.PENDING, S.PUBLISHED, frozenset({COORDINATOR})),
+    Transition("request_changes", S.PENDING, S.CHANGES_REQUESTED, frozenset({COORDINATOR}), True),
+    Transition("reject", S.PENDING, S.REJECTED, frozenset({COORDINATOR}), True),
+    Transition("unpublish", S.PUBLISHED, S.CHANGES_REQUESTED, frozenset({COORDINATOR}), True),
+    Transition("close", S.PUBLISHED, S.CLOSED, frozenset({REP, COORDINATOR, SYSTEM})),
+    Transition("complete", S.CLOSED, S.COMPLETED, frozenset({REP, COORDINATOR})),
+    Transition("archive", S.COMPLETED, S.ARCHIVED, frozenset({REP, COORDINATOR})),
+)
+
+ACTIONS = frozenset(t.action for t in TRANSITIONS)
+DECISIONS = ("approve", "request_changes", "reject")
+
+# What the institution is told, per action that a coordinator or the platform takes.
+DECISION_LABELS = {
+    "approve": "approved and published",
+    "request_changes": "sent back for changes",
+    "reject": "rejected",
+    "unpublish": "unpublished and sent back for changes",
+    "close": "closed",
+}
+
+
+# --------------------------------------------------------------------------- who may
+
+
+def is_rep(user, institution: Institution) -> bool:
+    """True when ``user`` is an active, signed-in representative of ``institution``."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    return institution.has_representative(user)
+
+
+def roles_of(user, project: Project) -> set[str]:
+    """The roles ``user`` holds towards ``project``: rep, coordinator, system (or none)."""
+    if user is SYSTEM_ACTOR:
+        return {SYSTEM}
+    roles = set()
+    if getattr(user, "is_authenticated", False) and getattr(user, "is_active", False):
+        if user.is_coordinator:
+            roles.add(COORDINATOR)
+        if is_rep(user, project.institution):
+            roles.add(REP)
+    return roles
+
+
+def can_view(user, project: Project) -> bool:
+    """Published projects are public; others only for their reps and coordinators."""
+    if project.status == S.PUBLISHED:
+        return True
+    return bool(roles_of(user, project) & {REP, COORDINATOR})
+
+
+def allowed_actions(user, project: Project) -> list[str]:
+    """The actions ``user`` may take on ``project`` now (for showing buttons)."""
+    roles = roles_of(user, project)
+    return [t.action for t in TRANSITIONS if t.source == project.status and t.who & roles]
+
+
+# --------------------------------------------------------------------------- transitions
+
+
+def transition(actor, project: Project, action: str, reason: str = "") -> Project:
+    """Apply ``action`` to ``project`` as ``actor``, by the transition table.
+
+    Raises PermissionDenied when the actor may never take this action on this project,
+    InvalidTransition when the project is not in a state that allows it, and ProjectError
+    when a precondition fails. Nothing changes in any of these cases.
+    """
+    rows = [t for t in TRANSITIONS if t.action == action]
+    if not rows:
+        raise ProjectError(f"Unknown action {action!r}.")
+    roles = roles_of(actor, project)
+    permitted = [t for t in rows if t.who & roles]
+    if not permitted:
+        raise PermissionDenied
+    step = next((t for t in permitted if t.source == project.status), None)
+    if step is None:
+        raise InvalidTransition(
+            f"This project is {project.status.label.lower()}; that action is not possible now."
+        )
+    reason = (reason or "").strip()
+    if step.needs_reason and not reason:
+        raise ProjectError("Give a reason; the institution will read it.")
+    before = project.status
+    _BEFORE.get(action, _nothing)(actor, project)
+    now = utcnow()
+    project.status = step.target
+    if step.target == S.PENDING:
+        project.submitted_at = now
+    elif step.target == S.PUBLISHED:
+        project.published_at = now
+        project.confirmed_current_at = None
+        project.reminder_sent_at = None
+    elif step.target == S.CLOSED:
+        project.closed_at = now
+        applications.close_waiting(project)
+    if action != "submit":
+        project.status_reason = reason
+    audit.record(
+        None if actor is SYSTEM_ACTOR else actor,
+        f"project.{action}",
+        "project",
+        project.id,
+        reason or f"{before.value} -> {step.target.value}",
+    )
+    if action in DECISION_LABELS and not (action == "close" and REP in roles):
+        _tell_institution(project, action, reason)
+    return project
+
+
+def _nothing(actor, project: Project) -> None:
+    return None
+
+
+def _before_submit(actor, project: Project) -> None:
+    """Only verified institutions submit; complete listings only; screen the text."""
+    if project.institution.status != InstitutionStatus.VERIFIED:
+        raise ProjectError(
+            "Your institution must be verified by a coordinator before it can submit projects."
+        )
+    if not getattr(actor, "is_confirmed", False):
+        raise ProjectError("Confirm your email address before submitting a project.")
+    if project.deadline is not None and project.deadline < utcnow().date():
+        raise ProjectError("The application deadline has passed. Choose a later date.")
+    screen_project(project)
+
+
+_BEFORE = {"submit": _before_submit}
+
+
+def screening_matches(project: Project) -> list[Match]:
+    """The screening matches of the project's current text (title, summary, description)."""
+    return screen({name: getattr(project, name) for name in SCREENED}, project.country)
+
+
+def screen_project(project: Project) -> None:
+    """Screen the listing's text and store what matched; a match holds it as flagged."""
+    matches = screening_matches(project)
+    project.screening = summarize(matches)
+    project.flagged = bool(matches)
+
+
+def submit(actor, project: Project) -> Project:
+    return transition(actor, project, "submit")
+
+
+def decide(actor, project: Project, decision: str, reason: str = "") -> Project:
+    """A coordinator's review decision: approve, request changes, or reject."""
+    if decision not in DECISIONS:
+        raise ProjectError("Choose approve, request changes or reject.")
+    return transition(actor, project, decision, reason)
+
+
+def unpublish(actor, project: Project, reason: str) -> Project:
+    return transition(actor, project, "unpublish", reason)
+
+
+def close(actor, project: Project, reason: str = "") -> Project:
+    return transition(actor, project, "close", reason)
+
+
+def _tell_institution(project: Project, action: str, reason: str) -> None:
+    """Email every active representative what was decided about their project, and why."""
+    decision = DECISION_LABELS[action]
+    subject = f"Your project was {decision}"
+    for rep in _representatives(project.institution):
+        queue_email(
+            rep.email,
+            "project_decision",
+            subject,
+            user=rep,
+            project=project,
+            decision=decision,
+            action=action,
+            reason=reason,
+            dashboard_url=url_for("projects.dashboard", _external=True),
+            project_url=url_for("projects.show", project_id=project.id, _external=True),
+        )
+
+
+def _representatives(institution: Institution) -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(InstitutionRepresentative, InstitutionRepresentative.user_id == User.id)
+            .where(
+                InstitutionRepresentative.institution_id == institution.id,
+                User.suspended_at.is_(None),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+# --------------------------------------------------------------------------- editing
+
+TEXT_LIMITS = {
+    "title": 200,
+    "summary": 500,
+    "description": 20000,
+    "region": 120,
+    "contact_name": 120,
+    "contact_role": 120,
+    "info_url": 300,
+}
+SINGLE_LINE = ("title", "region", "contact_name", "contact_role", "info_url")
+
+
+@dataclasses.dataclass
+class ProjectData:
+    """The fields a representative may set on a project; nothing else is ever copied."""
+
+    title: str
+    summary: str
+    description: str
+    country: str
+    sector: str
+    engagement_mode: str
+    work_mode: str
+    compensation: str
+    region: str = ""
+    skills: list[str] = dataclasses.field(default_factory=list)
+    start_date: date | None = None
+    duration_weeks: int | None = None
+    deadline: date | None = None
+    places: int = 1
+    languages: list[str] = dataclasses.field(default_factory=list)
+    contact_name: str = ""
+    contact_role: str = ""
+    info_url: str = ""
+
+
+def check_link(url: str) -> str:
+    """An http(s) link with a host, or "" ; anything else (``javascript:``...) is refused."""
+    url = (url or "").strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ProjectError("Links must start with http:// or https://.")
+    return url
+
+
+def _clean(data: ProjectData) -> dict:
+    """Validate ``data`` into column values, or raise ProjectError with a clear message."""
+    values: dict = {}
+    for name, limit in TEXT_LIMITS.items():
+        value = (getattr(data, name) or "").strip()
+        if len(value) > limit:
+            raise ProjectError(f"{name.replace('_', ' ').capitalize()} is too long.")
+        if name in SINGLE_LINE:
+            try:
+                check_header_value(value)
+            except HeaderInjectionError as exc:
+                raise ProjectError("Line breaks are not allowed in single-line fields.") from exc
+        values[name] = value
+    for name in ("title", "summary", "description"):
+        if not values[name]:
+            raise ProjectError(f"{name.capitalize()} is required.")
+    values["info_url"] = check_link(values["info_url"])
+    if data.country not in dict(catalog.countries()):
+        raise ProjectError("Choose a country.")
+    if data.sector not in catalog.sectors():
+        raise ProjectError("Choose a sector.")
+    try:
+        values["engagement_mode"] = EngagementMode(data.engagement_mode)
+        values["work_mode"] = WorkMode(data.work_mode)
+        values["compensation"] = Compensation(data.compensation)
+    except ValueError as exc:
+        raise ProjectError("Choose the engagement, work mode and compensation.") from exc
+    known_languages = dict(catalog.languages())
+    languages = list(dict.fromkeys(data.languages))
+    if any(code not in known_languages for code in languages):
+        raise ProjectError("Choose languages from the list.")
+    if not 1 <= (data.places or 0) <= 500:
+        raise ProjectError("The number of places must be between 1 and 500.")
+    if data.duration_weeks is not None and not 1 <= data.duration_weeks <= 520:
+        raise ProjectError("The duration must be between 1 and 520 weeks.")
+    if data.start_date and data.deadline and data.deadline > data.start_date:
+        raise ProjectError("The application deadline must come before the start date.")
+    values.update(
+        country=data.country,
+        sector=data.sector,
+        languages=languages,
+        places=data.places,
+        duration_weeks=data.duration_weeks,
+        start_date=data.start_date,
+        deadline=data.deadline,
+    )
+    return values
+
+
+def resolve_skills(names: list[str]) -> list[Skill]:
+    """Skills for the typed names: taxonomy ones by name, unknown ones added as free skills."""
+    wanted: dict[str, str] = {}
+    for raw in names:
+        for part in (raw or "").split(","):
+            name = " ".join(part.split())
+            if name:
+                if len(name) > 120:
+                    raise ProjectError("A skill name is at most 120 characters.")
+                wanted.setdefault(Skill.key_for(name), name)
+    if len(wanted) > MAX_SKILLS:
+        raise ProjectError(f"List at most {MAX_SKILLS} skills.")
+    existing = {
+        skill.key: skill
+        for skill in db.session.scalars(sa.select(Skill).where(Skill.key.in_(list(wanted))))
+    }
+    skills = []
+    for key, name in wanted.items():
+        skill = existing.get(key)
+        if skill is None:
+            skill = Skill(name=name, key=key, curated=False)
+            db.session.add(skill)
+        skills.append(skill)
+    return skills
+
+
+def skill_suggestions(limit: int = 3000) -> list[str]:
+    """Names of the curated skills, for the form's suggestion list."""
+    return list(
+        db.session.scalars(
+            sa.select(Skill.name).where(Skill.curated.is_(True)).order_by(Skill.name).limit(limit)
+        )
+    )
+
+
+def _apply(project: Project, data: ProjectData) -> None:
+    values = _clean(data)
+    skills = resolve_skills(data.skills)
+    for name, value in values.items():
+        setattr(project, name, value)
+    project.skills = skills
+
+
+def create_project(actor, institution: Institution, data: ProjectData) -> Project:
+    """A new draft for ``institution``, written by one of its representatives."""
+    if not is_rep(actor, institution):
+        raise PermissionDenied
+    if institution.status == InstitutionStatus.REJECTED:
+        raise ProjectError("This institution was not verified; it cannot post projects.")
+    project = Project(institution=institution, status=S.DRAFT, created_by_id=actor.id)
+    _apply(project, data)
+    db.session.add(project)
+    db.session.flush()
+    audit.record(actor, "project.create", "project", project.id)
+    return project
+
+
+def update_project(actor, project: Project, data: ProjectData) -> Project:
+    """Edit a draft or a listing sent back for changes; anything else is refused."""
+    if REP not in roles_of(actor, project):
+        raise PermissionDenied
+    if not project.is_editable:
+        raise InvalidTransition(
+            "Only drafts and listings sent back for changes can be edited. "
+            "Ask a coordinator if a published listing must change."
+        )
+    _apply(project, data)
+    return project
+
+
+def project_data(project: Project) -> ProjectData:
+    """The editable fields of a project, to fill the edit form."""
+    return ProjectData(
+        **{f.name: getattr(project, f.name) for f in dataclasses.fields(ProjectData)}
+        | {
+            "engagement_mode": project.engagement_mode.value,
+            "work_mode": project.work_mode.value,
+            "compensation": project.compensation.value,
+            "skills": [skill.name for skill in project.skills],
+        }
+    )
+
+
+# --------------------------------------------------------------------------- freshness
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def listed_query(on: date | None = None) -> sa.Select:
+    """Published, current projects: deadline not passed (checked at read time), places left."""
+    on = on or today()
+    return (
+        sa.select(Project)
+        .where(
+            Project.status == S.PUBLISHED,
+            sa.or_(Project.deadline.is_(None), Project.deadline >= on),
+            Project.places_filled < Project.places,
+        )
+        .order_by(Project.published_at.desc(), Project.id.desc())
+    )
+
+
+def newest(limit: int = 3) -> list[Project]:
+    return list(db.session.scalars(listed_query().limit(limit)))
+
+
+def close_expired(on: date | None = None) -> int:
+    """Close every published project whose deadline has passed; return how many."""
+    on = on or today()
+    expired = db.session.scalars(
+        sa.select(Project).where(Project.status == S.PUBLISHED, Project.deadline < on)
+    ).all()
+    for project in expired:
+        transition(SYSTEM_ACTOR, project, "close", "The application deadline passed.")
+    return len(expired)
+
+
+def last_confirmed(project: Project) -> datetime | None:
+    return project.confirmed_current_at or project.published_at
+
+
+def needs_confirmation(project: Project, now: datetime | None = None) -> bool:
+    """A project published over 60 days ago without the institution confirming it since."""
+    now = now or utcnow()
+    confirmed = last_confirmed(project)
+    return project.status == S.PUBLISHED and confirmed is not None and now - confirmed > STALE_AFTER
+
+
+def remind_stale(now: datetime | None = None) -> int:
+    """Ask institutions to confirm long-open projects, at most once per 30 days each."""
+    now = now or utcnow()
+    stale_before = now - STALE_AFTER
+    candidates = db.session.scalars(
+        sa.select(Project).where(
+            Project.status == S.PUBLISHED,
+            sa.func.coalesce(Project.confirmed_current_at, Project.published_at) < stale_before,
+            sa.or_(
+                Project.reminder_sent_at.is_(None),
+                Project.reminder_sent_at < now - REMIND_EVERY,
+            ),
+        )
+    ).all()
+    for project in candidates:
+        for rep in _representatives(project.institution):
+            queue_email(
+                rep.email,
+                "project_still_current",
+                "Is your project still current?",
+                user=rep,
+                project=project,
+                dashboard_url=url_for("projects.dashboard", _external=True),
+            )
+        project.reminder_sent_at = now
+    return len(candidates)
+
+
+def confirm_current(actor, project: Project) -> Project:
+    """A representative confirms a published project is still current."""
+    if REP not in roles_of(actor, project):
+        raise PermissionDenied
+    if project.status != S.PUBLISHED:
+        raise InvalidTransition("Only published projects can be confirmed as current.")
+    project.confirmed_current_at = utcnow()
+    return project
+
+
+# --------------------------------------------------------------------------- dashboards
+
+
+def institutions_of(user) -> list[Institution]:
+    """The institutions ``user`` represents, by name."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Institution)
+            .join(InstitutionRepresentative)
+            .where(InstitutionRepresentative.user_id == user.id)
+            .order_by(Institution.name)
+        )
+    )
+
+
+def projects_of(institutions: list[Institution]) -> dict[ProjectStatus, list[Project]]:
+    """The institutions' projects grouped by status, in lifecycle order."""
+    ids = [institution.id for institution in institutions]
+    grouped: dict[ProjectStatus, list[Project]] = {status: [] for status in S}
+    if ids:
+        for project in db.session.scalars(
+            sa.select(Project)
+            .where(Project.institution_id.in_(ids))
+            .order_by(Project.updated_at.desc())
+        ):
+            grouped[project.status].append(project)
+    return {status: items for status, items in grouped.items() if items}
+
+
+def history(project: Project) -> list[AuditEntry]:
+    """The project's moderation history from the audit log, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.target_type == "project", AuditEntry.target_id == project.id)
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        )
+    )
