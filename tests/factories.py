@@ -10,6 +10,7 @@ from diaspora.models import (
     InstitutionRepresentative,
     InstitutionStatus,
     InstitutionType,
+    Profile,
     Project,
     ProjectStatus,
     WorkMode,
@@ -55,3 +56,13 @@ def make_project(institution, title="Laboratory quality training", places=2, **f
     db.session.add(project)
     db.session.commit()
     return project
+
+
+def with_profile(user, **fields):
+    """Give ``user`` a member profile (defaults: private, not listed) and return the user."""
+    profile = Profile(user_id=user.id, display_name=fields.pop("display_name", user.name))
+    for name, value in fields.items():
+        setattr(profile, name, value)
+    db.session.add(profile)
+    db.session.commit()
+    return user

@@ -14,7 +14,7 @@ from diaspora.extensions import db as _db
 from diaspora.models import Application, ApplicationStatus, Project, Role, User
 from diaspora.services import applications as service
 from diaspora.services.applications import ApplicationError, Engagement
-from tests.factories import MOTIVATION, make_institution, make_project
+from tests.factories import MOTIVATION, make_institution, make_project, with_profile
 
 
 def run_together(app, count, work):
@@ -49,13 +49,13 @@ def setting(db, make_user):
 def test_simultaneous_duplicate_applications_make_one_row(app, db, make_user, setting):
     _, institution = setting
     project = make_project(institution)
-    member = make_user()
+    member = with_profile(make_user())
     member_id, project_id = member.id, project.id
 
     def work(_):
         who = _db.session.get(User, member_id)
         where = _db.session.get(Project, project_id)
-        application, created = service.apply(who, where, MOTIVATION, Engagement(), {})
+        application, created = service.apply(who, where, MOTIVATION, Engagement())
         _db.session.commit()
         return application.id, created
 
@@ -72,7 +72,7 @@ def test_simultaneous_acceptances_never_exceed_the_places(app, db, make_user, se
     project = make_project(institution, places=2)
     ids = []
     for _ in range(8):
-        application, _ = service.apply(make_user(), project, MOTIVATION, Engagement(), {})
+        application, _ = service.apply(with_profile(make_user()), project, MOTIVATION, Engagement())
         db.session.commit()
         ids.append(application.id)
     rep_id = rep.id

@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from diaspora.models import (
+    FIELD_GROUPS,
     Application,
     ApplicationMessage,
     ApplicationStatus,
@@ -20,7 +21,7 @@ from diaspora.services import applications as service
 from diaspora.services import projects
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.applications import ApplicationError, Engagement
-from tests.factories import MOTIVATION, make_institution, make_project
+from tests.factories import MOTIVATION, make_institution, make_project, with_profile
 
 S = ApplicationStatus
 
@@ -42,13 +43,11 @@ def project(institution):
 
 @pytest.fixture
 def member(make_user):
-    return make_user(name="Hiwot Tesfaye", email="hiwot@example.org")
+    return with_profile(make_user(name="Hiwot Tesfaye", email="hiwot@example.org"))
 
 
 def apply(member, project, motivation=MOTIVATION, **engagement):
-    application, created = service.apply(
-        member, project, motivation, Engagement(**engagement), {"groups": ["skills"]}
-    )
+    application, created = service.apply(member, project, motivation, Engagement(**engagement))
     service.db.session.commit()
     return application, created
 
@@ -61,10 +60,13 @@ def mails(db, to=None):
 
 
 def test_apply_records_consent_and_tells_the_institution(db, member, project, rep):
+    profile = service.profile_of(member)
+    profile.audiences = dict.fromkeys(FIELD_GROUPS, 0) | {"skills": 2, "bio": 4}
+    db.session.commit()
     application, created = apply(member, project, hours_per_month=12, work_mode=WorkMode.REMOTE)
     assert created
     assert application.status == S.APPLIED
-    assert application.shared_profile == {"groups": ["skills"]}
+    assert application.shared_profile == {"display_name": True, "groups": ["bio", "skills"]}
     assert application.consented_at is not None
     assert application.hours_per_month == 12
     (mail,) = mails(db, rep.email)
@@ -90,7 +92,7 @@ def test_a_duplicate_insert_is_caught_in_a_savepoint(db, member, project, monkey
     and the rest of the transaction survives."""
     first, _ = apply(member, project)
     monkeypatch.setattr(service, "existing_application", _none_then_real())
-    again, created = service.apply(member, project, MOTIVATION, Engagement(), {})
+    again, created = service.apply(member, project, MOTIVATION, Engagement())
     assert not created and again.id == first.id
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count(Application.id))) == 1
@@ -126,7 +128,7 @@ def test_only_open_projects_take_applications(db, member, project, change):
 
 def test_unconfirmed_members_and_representatives_cannot_apply(db, make_user, project, rep):
     with pytest.raises(ApplicationError, match="Confirm"):
-        apply(make_user(confirmed=False), project)
+        apply(with_profile(make_user(confirmed=False)), project)
     with pytest.raises(PermissionDenied):
         apply(rep, project)
 
@@ -207,7 +209,7 @@ def test_unknown_decision_and_shortlisting_a_decided_application(db, member, pro
 def test_filling_the_last_place_closes_the_project_and_tells_those_waiting(
     db, make_user, project, rep
 ):
-    members = [make_user() for _ in range(3)]
+    members = [with_profile(make_user()) for _ in range(3)]
     apps = [apply(m, project)[0] for m in members]
     service.decide(rep, apps[0], "accept")
     db.session.commit()
@@ -224,8 +226,8 @@ def test_filling_the_last_place_closes_the_project_and_tells_those_waiting(
 
 def test_no_acceptance_beyond_the_places(db, make_user, institution, rep):
     project = make_project(institution, places=1)
-    first, _ = apply(make_user(), project)
-    second, _ = apply(make_user(), project)
+    first, _ = apply(with_profile(make_user()), project)
+    second, _ = apply(with_profile(make_user()), project)
     service.decide(rep, first, "accept")
     db.session.commit()
     second.status = S.SHORTLISTED
@@ -308,10 +310,10 @@ def test_median_time_to_first_answer(db, make_user, institution, rep):
     assert service.answer_time_phrase(institution.id) is None
     now = utcnow()
     for days in (1, 3, 8):
-        application, _ = apply(make_user(), project)
+        application, _ = apply(with_profile(make_user()), project)
         application.created_at = now - timedelta(days=10)
         application.first_answered_at = now - timedelta(days=10 - days)
-    old, _ = apply(make_user(), project)
+    old, _ = apply(with_profile(make_user()), project)
     old.created_at = now - timedelta(days=400)
     old.first_answered_at = now - timedelta(days=300)
     db.session.commit()
@@ -322,11 +324,11 @@ def test_median_time_to_first_answer(db, make_user, institution, rep):
 def test_median_needs_three_answers(db, make_user, institution, rep):
     project = make_project(institution, places=10)
     for _ in range(2):
-        application, _ = apply(make_user(), project)
+        application, _ = apply(with_profile(make_user()), project)
         service.decide(rep, application, "shortlist")
     db.session.commit()
     assert service.median_answer_time(institution.id) is None
-    application, _ = apply(make_user(), project)
+    application, _ = apply(with_profile(make_user()), project)
     service.decide(rep, application, "decline")
     db.session.commit()
     assert service.answer_time_phrase(institution.id) == "usually answers within a day"
@@ -356,6 +358,13 @@ def test_answered_applications_get_no_reminder(db, member, project, rep):
     assert service.send_reminders() == 0
 
 
+def test_a_profile_is_needed_and_must_not_be_hidden(db, make_user, project):
+    with pytest.raises(ApplicationError, match="Create your profile"):
+        apply(make_user(), project)
+    with pytest.raises(ApplicationError, match="hidden"):
+        apply(with_profile(make_user(), hidden=True), project)
+
+
 def test_forget_member_keeps_decided_applications_anonymised(
     db, member, institution, rep, make_user
 ):
@@ -369,7 +378,7 @@ def test_forget_member_keeps_decided_applications_anonymised(
     db.session.commit()
     decided_id, waiting_id = decided.id, waiting.id
 
-    service.forget_member(member)
+    service.forget_user(member)
     db.session.commit()
 
     assert db.session.get(Application, waiting_id) is None

@@ -13,7 +13,7 @@ from diaspora.models import (
 )
 from diaspora.services import applications as service
 from diaspora.services.applications import Engagement
-from tests.factories import MOTIVATION, make_institution, make_project
+from tests.factories import MOTIVATION, make_institution, make_project, with_profile
 
 S = ApplicationStatus
 
@@ -30,12 +30,12 @@ def project(rep):
 
 @pytest.fixture
 def member(make_user):
-    return make_user(name="Hiwot Tesfaye", email="hiwot@example.org")
+    return with_profile(make_user(name="Hiwot Tesfaye", email="hiwot@example.org"))
 
 
 @pytest.fixture
 def application(db, member, project):
-    application, _ = service.apply(member, project, MOTIVATION, Engagement(), {"groups": []})
+    application, _ = service.apply(member, project, MOTIVATION, Engagement())
     db.session.commit()
     return application
 
@@ -177,12 +177,12 @@ def intruder(request, make_user, db, project):
     if request.param == "other_rep":
         other = make_user(role=Role.INSTITUTION)
         other_project = make_project(make_institution(other, name="Jimma Hospital"))
-        applicant = make_user()
-        service.apply(applicant, other_project, MOTIVATION, Engagement(), {})
+        applicant = with_profile(make_user())
+        service.apply(applicant, other_project, MOTIVATION, Engagement())
         db.session.commit()
         return other
-    other = make_user()
-    service.apply(other, project, MOTIVATION, Engagement(), {})
+    other = with_profile(make_user())
+    service.apply(other, project, MOTIVATION, Engagement())
     db.session.commit()
     return other
 

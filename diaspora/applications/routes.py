@@ -47,7 +47,6 @@ def apply(project_id):
     except ApplicationError as exc:
         flash(str(exc), "error")
         return redirect(_project_page(project))
-    preview = service.profile_preview(current_user)
     form = ApplyForm()
     if form.validate_on_submit():
         engagement = Engagement(
@@ -58,7 +57,7 @@ def apply(project_id):
         )
         try:
             application, created = service.apply(
-                current_user, project, form.motivation.data, engagement, preview.snapshot()
+                current_user, project, form.motivation.data, engagement
             )
         except ApplicationError as exc:
             form.motivation.errors.append(str(exc))
@@ -69,7 +68,12 @@ def apply(project_id):
             else:
                 flash("You have already applied to this project.", "info")
             return _back(application)
-    return render_template("applications/apply.html", project=project, form=form, preview=preview)
+    return render_template(
+        "applications/apply.html",
+        project=project,
+        form=form,
+        view=service.profile_preview(current_user),
+    )
 
 
 @bp.route("/applications")
@@ -110,7 +114,7 @@ def applicants(project_id):
     return render_template(
         "applications/applicants.html",
         project=project,
-        applications=applications,
+        applications=[(a, service.applicant_name(a, current_user)) for a in applications],
         team=service.team(project, current_user),
         record=service.institution_record(project.institution),
     )
@@ -125,7 +129,7 @@ def show(application_id):
         "applications/show.html",
         application=application,
         side=side,
-        preview=service.preview_for_institution(application, current_user),
+        view=service.preview_for_institution(application, current_user),
         shared_labels=service.shared_labels(application),
         decision_form=DecisionForm(),
         message_form=MessageForm(),

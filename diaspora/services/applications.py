@@ -25,6 +25,7 @@ from diaspora.models import (
     EngagementFeedback,
     Institution,
     InstitutionRepresentative,
+    Profile,
     Project,
     ProjectStatus,
     User,
@@ -32,7 +33,9 @@ from diaspora.models import (
 )
 from diaspora.models.application import TEAM, WAITING
 from diaspora.models.base import utcnow
+from diaspora.models.profile import GROUP_LABELS
 from diaspora.services.accounts import PermissionDenied
+from diaspora.services.privacy import ProfileView
 
 S = ApplicationStatus
 
@@ -134,34 +137,42 @@ def require_rep_of_project(user, project: Project) -> None:
 # --------------------------------------------------------------------------- the profile shared
 
 
-@dataclass
-class SharedProfile:
-    """What an institution the member applied to sees of their profile."""
-
-    display_name: str
-    groups: list[str]
-    fields: list[tuple[str, str]]
-
-    def snapshot(self) -> dict:
-        """The consent record stored with an application: which groups were shared."""
-        return {"display_name": True, "groups": list(self.groups)}
-
-
-def profile_preview(member: User) -> SharedProfile:
-    """What an institution will see of ``member`` once they apply to it."""
-    return SharedProfile(display_name=member.name, groups=[], fields=[])
-
-
-def preview_for_institution(application: Application, viewer) -> SharedProfile | None:
-    """The applicant's profile as ``viewer`` (a rep) sees it now; None once they left."""
-    if application.member is None:
+def profile_of(member: User | None) -> Profile | None:
+    if member is None:
         return None
-    return profile_preview(application.member)
+    return db.session.scalar(sa.select(Profile).where(Profile.user_id == member.id))
+
+
+def profile_preview(member: User) -> ProfileView | None:
+    """Exactly what an institution will see of ``member`` once they apply to it."""
+    profile = profile_of(member)
+    return ProfileView.preview(profile, "institution_applied") if profile else None
+
+
+def consent_snapshot(preview: ProfileView) -> dict:
+    """The consent stored with an application: which profile groups were shared."""
+    return {"display_name": True, "groups": sorted(preview.groups)}
+
+
+def preview_for_institution(application: Application, viewer) -> ProfileView | None:
+    """The applicant's profile as ``viewer`` sees it now (clearance 2 for the institution's
+    reps); None once the member left or hid their profile."""
+    profile = profile_of(application.member)
+    if profile is None:
+        return None
+    view = ProfileView.for_viewer(profile, viewer)
+    return view if view.visible else None
+
+
+def applicant_name(application: Application, viewer) -> str:
+    view = preview_for_institution(application, viewer)
+    return view.display_name if view is not None else "A member (profile not shared)"
 
 
 def shared_labels(application: Application) -> list[str]:
     """The names of the profile groups the member agreed to share when applying."""
-    return list((application.shared_profile or {}).get("groups", []))
+    groups = (application.shared_profile or {}).get("groups", [])
+    return [GROUP_LABELS.get(group, group) for group in groups]
 
 
 # --------------------------------------------------------------------------- applying
@@ -191,20 +202,21 @@ def check_can_apply(member: User, project: Project) -> None:
         raise ApplicationError("Confirm your email address before applying.")
     if not project.is_open():
         raise ApplicationError("This project is not open to applications.")
+    profile = profile_of(member)
+    if profile is None:
+        raise ApplicationError("Create your profile first: institutions see it when you apply.")
+    if profile.hidden:
+        raise ApplicationError("Your profile is hidden. Make it visible again to apply.")
 
 
 def apply(
-    member: User,
-    project: Project,
-    motivation: str,
-    engagement: Engagement,
-    shared_profile: dict,
+    member: User, project: Project, motivation: str, engagement: Engagement
 ) -> tuple[Application, bool]:
     """Apply to an open project; return the application and whether it is new.
 
-    ``shared_profile`` is the snapshot of what the member was shown the institution will see
-    (the consent). A second attempt, even a simultaneous one, returns the first application
-    instead of a second row or an error.
+    Applying records the member's consent: which profile groups the institution sees (the
+    preview shown on the form) and when. A second attempt, even a simultaneous one, returns
+    the first application instead of a second row or an error.
     """
     existing = existing_application(member, project)
     if existing is not None:
@@ -233,7 +245,7 @@ def apply(
         available_until=engagement.available_until,
         hours_per_month=engagement.hours_per_month,
         work_mode=engagement.work_mode,
-        shared_profile=shared_profile,
+        shared_profile=consent_snapshot(profile_preview(member)),
         consented_at=now,
     )
     try:
@@ -462,8 +474,9 @@ def answer_time_phrase(institution_id: int) -> str | None:
 def team(project: Project, viewer) -> list[str] | None:
     """The names of the project's team as ``viewer`` may see them.
 
-    Team members and the institution's reps see every name; anyone else sees only the
-    names of members whose profile is public, and None means the team is not shown.
+    Team members and the institution's reps see the team (a hidden member as "A team
+    member"); anyone else sees only the names of members whose profile is public, and None
+    means there is nothing to show them.
     """
     members = db.session.scalars(
         sa.select(User)
@@ -473,19 +486,15 @@ def team(project: Project, viewer) -> list[str] | None:
     ).all()
     viewer_id = getattr(viewer, "id", None) if getattr(viewer, "is_authenticated", False) else None
     insider = viewer_id in {m.id for m in members} or is_rep_of(viewer, project.institution_id)
-    if insider:
-        return [display_name(m) for m in members]
-    public = [display_name(m) for m in members if name_is_public(m)]
-    return public or None
-
-
-def display_name(member: User) -> str:
-    return member.name
-
-
-def name_is_public(member: User) -> bool:
-    """A member's name is public only when they chose a public profile."""
-    return False
+    names = []
+    for member in members:
+        profile = profile_of(member)
+        public = profile is not None and profile.public and not profile.hidden
+        if public or (insider and profile is not None and not profile.hidden):
+            names.append(profile.display_name)
+        elif insider:
+            names.append("A team member")
+    return names or None
 
 
 def applied_institution_ids(member_id: int) -> set[int]:
@@ -494,7 +503,7 @@ def applied_institution_ids(member_id: int) -> set[int]:
         db.session.scalars(
             sa.select(Project.institution_id)
             .join(Application, Application.project_id == Project.id)
-            .where(Application.member_id == member_id)
+            .where(Application.member_id == member_id, Application.status != S.WITHDRAWN)
         )
     )
 
@@ -587,14 +596,15 @@ def send_reminders(now: datetime | None = None) -> int:
 # --------------------------------------------------------------------------- account deletion
 
 
-def forget_member(member: User) -> None:
-    """Prepare the deletion of a member's account.
+def forget_user(user: User) -> None:
+    """Prepare the deletion of an account (called by the account deletion service).
 
-    Undecided applications are deleted. Decided ones stay, anonymised: the member link,
-    the motivation, the consent snapshot and the member's messages and feedback go; the
-    status and dates stay as the institution's record.
+    The member's undecided applications are deleted. Decided ones stay, anonymised: the
+    member link, the motivation, the consent snapshot and the member's messages and
+    feedback go; the status and dates stay as the institution's record. References to a
+    deleted representative are cleared; their dashboard updates go.
     """
-    for application in applications_of(member):
+    for application in applications_of(user):
         if application.decided_at is None:
             db.session.execute(
                 sa.delete(ApplicationUpdate).where(
@@ -612,8 +622,20 @@ def forget_member(member: User) -> None:
         application.member_id = None
         application.motivation = ""
         application.shared_profile = {}
+    db.session.flush()
+    for model, column in (
+        (Application, Application.decided_by_id),
+        (ApplicationMessage, ApplicationMessage.author_id),
+        (EngagementFeedback, EngagementFeedback.author_id),
+    ):
+        db.session.execute(
+            sa.update(model)
+            .where(column == user.id)
+            .values({column.key: None})
+            .execution_options(synchronize_session=False)
+        )
     db.session.execute(
-        sa.delete(ApplicationUpdate).where(ApplicationUpdate.recipient_id == member.id)
+        sa.delete(ApplicationUpdate).where(ApplicationUpdate.recipient_id == user.id)
     )
     db.session.flush()
 
@@ -710,6 +732,34 @@ def notify_completed(application: Application, by_institution: bool) -> None:
         _tell_member(application, "completed", subject)
     else:
         _tell_institution(application, "completed", subject)
+
+
+def project_panel(viewer, project: Project) -> dict:
+    """What the project page shows about applying: the viewer's own application or whether
+    they may apply, the team as they may see it, how the institution answers, and for its
+    reps how many applications wait."""
+    mine = None
+    if getattr(viewer, "is_authenticated", False) and getattr(viewer, "is_member", False):
+        mine = existing_application(viewer, project)
+    rep = is_rep_of(viewer, project.institution_id)
+    waiting = None
+    if rep:
+        waiting = db.session.scalar(
+            sa.select(sa.func.count(Application.id)).where(
+                Application.project_id == project.id, Application.status.in_(WAITING)
+            )
+        )
+    return {
+        "mine": mine,
+        "may_apply": mine is None
+        and project.is_open()
+        and not getattr(viewer, "is_institution_rep", False)
+        and not getattr(viewer, "is_coordinator", False),
+        "is_rep": rep,
+        "waiting": waiting,
+        "team": team(project, viewer),
+        "record": institution_record(project.institution),
+    }
 
 
 def institution_record(institution: Institution) -> dict:
