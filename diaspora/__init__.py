@@ -81,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from diaspora.institutions import bp as institutions_bp
     from diaspora.main import bp as main_bp
     from diaspora.moderation import bp as moderation_bp
+    from diaspora.notifications import bp as notifications_bp
     from diaspora.profiles import bp as profiles_bp
     from diaspora.projects import bp as projects_bp
 
@@ -92,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(applications_bp)
     app.register_blueprint(projects_bp)
     app.register_blueprint(moderation_bp)
+    app.register_blueprint(notifications_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -17,6 +17,7 @@ mail_cli = AppGroup("mail", help="Deliver queued mail.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
 skills_cli = AppGroup("skills", help="The skills taxonomy.")
 projects_cli = AppGroup("projects", help="Keep project listings current.")
+notify_cli = AppGroup("notify", help="Notification digests.")
 
 
 @users_cli.command("create")
@@ -107,6 +108,16 @@ def remind_stale():
     click.echo(f"Asked about {reminded} long-open project(s).")
 
 
+@notify_cli.command("digests")
+def send_digests():
+    """Queue every daily (and, on Mondays, weekly) digest that is due. Safe to run again."""
+    from diaspora.services.notifications import send_digests as send
+
+    count = send()
+    db.session.commit()
+    click.echo(f"Queued {count} digest(s).")
+
+
 def register(app: Flask) -> None:
-    for group in (users_cli, mail_cli, demo_cli, skills_cli, projects_cli):
+    for group in (users_cli, mail_cli, demo_cli, skills_cli, notify_cli, projects_cli):
         app.cli.add_command(group)

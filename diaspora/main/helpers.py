@@ -3,6 +3,7 @@
 from datetime import date, datetime
 
 from flask import Flask
+from flask_login import current_user
 from markupsafe import Markup, escape
 
 from diaspora.auth.forms import EmptyForm
@@ -29,4 +30,15 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def inject():
-        return {"site_name": app.config["SITE_NAME"], "button_form": EmptyForm}
+        return {
+            "site_name": app.config["SITE_NAME"],
+            "button_form": EmptyForm,
+            "unread_notifications": _unread,
+        }
+
+
+def _unread() -> int:
+    """Unread notifications of the signed-in person (0 for visitors)."""
+    from diaspora.services.notifications import unread_count
+
+    return unread_count(current_user) if current_user.is_authenticated else 0

@@ -15,6 +15,13 @@ from diaspora.models.institution import (
     InstitutionStatus,
     InstitutionType,
 )
+from diaspora.models.notification import (
+    DigestEntry,
+    DigestRun,
+    Frequency,
+    Notification,
+    NotificationPreference,
+)
 from diaspora.models.outbox import OutboxMessage, OutboxStatus
 from diaspora.models.profile import (
     FIELD_GROUPS,
@@ -55,12 +62,17 @@ __all__ = [
     "AuditEntry",
     "Compensation",
     "EngagementFeedback",
+    "DigestEntry",
+    "DigestRun",
     "EngagementMode",
+    "Frequency",
     "Institution",
     "InstitutionInvitation",
     "InstitutionRepresentative",
     "InstitutionStatus",
     "InstitutionType",
+    "Notification",
+    "NotificationPreference",
     "OutboxMessage",
     "OutboxStatus",
     "Project",

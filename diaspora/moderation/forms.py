@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -9,9 +10,9 @@ class DecisionForm(FlaskForm):
     decision = RadioField(
         "Decision",
         choices=[
-            ("approve", "Approve and publish"),
-            ("request_changes", "Request changes"),
-            ("reject", "Reject"),
+            SelectChoice("approve", "Approve and publish"),
+            SelectChoice("request_changes", "Request changes"),
+            SelectChoice("reject", "Reject"),
         ],
         validators=[DataRequired("Choose a decision.")],
     )
@@ -31,7 +32,7 @@ class UnpublishForm(FlaskForm):
 class ResolveReportForm(FlaskForm):
     outcome = RadioField(
         "Outcome",
-        choices=[("dismiss", "Dismiss"), ("act", "Act on it")],
+        choices=[SelectChoice("dismiss", "Dismiss"), SelectChoice("act", "Act on it")],
         validators=[DataRequired("Choose an outcome.")],
     )
     note = TextAreaField("Note", validators=[DataRequired(), Length(max=2000)])

@@ -2,6 +2,7 @@
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from diaspora.coordination.routes import coordinator_required
 from diaspora.extensions import db
@@ -119,7 +120,9 @@ def resolve_report(report_id):
 @coordinator_required
 def audit():
     form = AuditFilterForm(request.args)
-    form.action.choices = [("", "Any action")] + [(a, a) for a in moderation.audit_actions()]
+    form.action.choices = [SelectChoice("", "Any action")] + [
+        SelectChoice(action) for action in moderation.audit_actions()
+    ]
     filters = AuditFilter()
     if form.validate():
         filters = AuditFilter(

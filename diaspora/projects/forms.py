@@ -11,12 +11,17 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from diaspora import catalog
 from diaspora.auth.forms import no_line_breaks
 from diaspora.models import Compensation, EngagementMode, ReportReason, WorkMode
 from diaspora.services.projects import ProjectData, ProjectError, check_link
+
+
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def http_link(form, field):
@@ -50,12 +55,12 @@ class ProjectForm(FlaskForm):
     )
     engagement_mode = SelectField(
         "Engagement",
-        choices=[(m.value, m.label) for m in EngagementMode],
+        choices=[SelectChoice(m.value, m.label) for m in EngagementMode],
         validators=[DataRequired()],
     )
     work_mode = RadioField(
         "Where the work happens",
-        choices=[(m.value, m.label) for m in WorkMode],
+        choices=[SelectChoice(m.value, m.label) for m in WorkMode],
         default=WorkMode.REMOTE.value,
         validators=[DataRequired()],
     )
@@ -69,7 +74,7 @@ class ProjectForm(FlaskForm):
     )
     compensation = SelectField(
         "Compensation",
-        choices=[(c.value, c.label) for c in Compensation],
+        choices=[SelectChoice(c.value, c.label) for c in Compensation],
         validators=[DataRequired()],
     )
     languages = SelectMultipleField(
@@ -91,9 +96,9 @@ class ProjectForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = [("", "Choose a country")] + catalog.countries()
-        self.sector.choices = [("", "Choose a sector")] + list(catalog.sectors().items())
-        self.languages.choices = catalog.languages()
+        self.country.choices = _choices([("", "Choose a country"), *catalog.countries()])
+        self.sector.choices = _choices([("", "Choose a sector"), *catalog.sectors().items()])
+        self.languages.choices = _choices(catalog.languages())
 
     def to_data(self) -> ProjectData:
         return ProjectData(
@@ -125,7 +130,7 @@ class ReasonForm(FlaskForm):
 class ReportForm(FlaskForm):
     reason = RadioField(
         "What is wrong with this listing?",
-        choices=[(r.value, r.label) for r in ReportReason],
+        choices=[SelectChoice(r.value, r.label) for r in ReportReason],
         validators=[DataRequired("Choose a reason.")],
     )
     comment = TextAreaField(

@@ -39,7 +39,17 @@ _OPTIONAL_KEYS = {
     "patterns": frozenset({"kind", "exceptions", "notes"}),
     "pay": frozenset({"kind", "exceptions", "notes", "currencies", "periods", "thresholds"}),
     "third_country": frozenset(
-        {"kind", "exceptions", "notes", "triggers", "languages", "regions", "aliases", "cities"}
+        {
+            "kind",
+            "exceptions",
+            "notes",
+            "triggers",
+            "suffixes",
+            "languages",
+            "regions",
+            "aliases",
+            "cities",
+        }
     ),
 }
 _REQUIRED_KEYS = {
@@ -262,20 +272,22 @@ class ThirdCountryRule(Rule):
     """Flags recruitment for work in a country other than the project's.
 
     A trigger phrase ("jobs in", "placement in", "recruiting nurses for") followed by a
-    known place is flagged unless the place belongs to the project's country. Regions
+    known place, or a known place followed by a suffix phrase ("Dubai hotel jobs"), is
+    flagged unless the place belongs to the project's country. Regions
     ("the Gulf", "Europe") belong to no single country and are always flagged. Without a
     project country every such mention is flagged, since none can be ruled out.
     """
 
-    places_pattern: re.Pattern[str]
+    place_patterns: tuple[re.Pattern[str], ...]
     places: Mapping[str, frozenset[str]]
 
     def _candidates(self, text: str, country: str | None) -> Iterator[Span]:
         yield from super()._candidates(text, country)
-        for match in self.places_pattern.finditer(text):
-            codes = self.places.get(" ".join(match["place"].split()), frozenset())
-            if country is None or country not in codes:
-                yield match.span()
+        for pattern in self.place_patterns:
+            for match in pattern.finditer(text):
+                codes = self.places.get(" ".join(match["place"].split()), frozenset())
+                if country is None or country not in codes:
+                    yield match.span()
 
 
 # --------------------------------------------------------------------------- loading
@@ -356,6 +368,7 @@ def _country_names(languages: tuple[str, ...]) -> dict[str, frozenset[str]]:
 
 def _third_country_rule(rule_id: str, data: Mapping[str, Any], common: dict[str, Any]) -> Rule:
     triggers = _compile_list(rule_id, data, "triggers", required=True)
+    suffixes = _compile_list(rule_id, data, "suffixes", required=False)
     languages = data.get("languages", [])
     if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
         raise _fail(rule_id, "'languages' must be a list of language codes")
@@ -377,10 +390,17 @@ def _third_country_rule(rule_id: str, data: Mapping[str, Any], common: dict[str,
     for region in regions:
         places.setdefault(_normalize_literal(region), frozenset())
     names = sorted(places, key=len, reverse=True)
-    trigger_regex = "|".join(pattern.pattern for pattern in triggers)
     place_regex = "|".join(_literal_regex(name) for name in names)
-    pattern = re.compile(rf"(?:{trigger_regex})(?P<place>{place_regex})(?!\w)", re.IGNORECASE)
-    return ThirdCountryRule(places_pattern=pattern, places=places, **common)
+    trigger_regex = "|".join(pattern.pattern for pattern in triggers)
+    place_patterns = [rf"(?:{trigger_regex})(?P<place>{place_regex})(?!\w)"]
+    if suffixes:
+        suffix_regex = "|".join(pattern.pattern for pattern in suffixes)
+        place_patterns.append(rf"(?<!\w)(?P<place>{place_regex})(?:{suffix_regex})")
+    return ThirdCountryRule(
+        place_patterns=tuple(re.compile(regex, re.IGNORECASE) for regex in place_patterns),
+        places=places,
+        **common,
+    )
 
 
 def _pay_rule(rule_id: str, data: Mapping[str, Any], common: dict[str, Any]) -> Rule:
@@ -583,7 +603,7 @@ def highlight(text: str, matches: Iterable[Match], field: str) -> Markup:
 
 
 def summarize(matches: Iterable[Match]) -> list[dict[str, Any]]:
-    """Group matches by rule into JSON-ready dicts, high severity first, for storing on a project."""
+    """Group matches by rule into JSON-ready dicts (high severity first) to store on a project."""
     groups: dict[str, dict[str, Any]] = {}
     for match in matches:
         group = groups.setdefault(

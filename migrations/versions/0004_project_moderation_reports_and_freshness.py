@@ -1,7 +1,7 @@
 """project moderation, reports and freshness
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0007
 Create Date: 2026-11-28 15:45:50.934449
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004'
-down_revision = '0002'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

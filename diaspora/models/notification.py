@@ -1,0 +1,85 @@
+"""Notifications: what the site shows in a person's list, and how often they want email."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from diaspora.extensions import db
+from diaspora.models.base import UTCDateTime, utcnow
+from diaspora.models.institution import _enum
+
+
+class Frequency(enum.StrEnum):
+    IMMEDIATE = "immediate"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    OFF = "off"
+
+    @property
+    def label(self) -> str:
+        return {
+            "immediate": "Right away",
+            "daily": "Daily digest",
+            "weekly": "Weekly digest",
+            "off": "Off",
+        }[self.value]
+
+
+class Notification(db.Model):
+    """One entry of a person's on-site notification list."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    message: Mapped[str] = mapped_column(sa.String(300))
+    link: Mapped[str] = mapped_column(sa.String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationPreference(db.Model):
+    """How often a person wants email about one kind of notification."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (sa.UniqueConstraint("user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    frequency: Mapped[Frequency] = mapped_column(_enum(Frequency, 12))
+
+
+class DigestEntry(db.Model):
+    """A notification waiting for its daily or weekly digest email."""
+
+    __tablename__ = "digest_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    frequency: Mapped[Frequency] = mapped_column(_enum(Frequency, 12))
+    message: Mapped[str] = mapped_column(sa.String(300))
+    link: Mapped[str] = mapped_column(sa.String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    run_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("digest_runs.id", ondelete="SET NULL"), index=True
+    )
+
+
+class DigestRun(db.Model):
+    """One digest for one person and period. The unique key makes sending idempotent:
+    a second run for the same period finds the row and sends nothing."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (sa.UniqueConstraint("user_id", "frequency", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    frequency: Mapped[Frequency] = mapped_column(_enum(Frequency, 12))
+    period: Mapped[str] = mapped_column(sa.String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    items: Mapped[int] = mapped_column(default=0)

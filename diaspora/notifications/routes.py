@@ -1,0 +1,82 @@
+"""Notification list, preferences and unsubscribe views."""
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from diaspora.auth.forms import EmptyForm
+from diaspora.extensions import csrf, db
+from diaspora.models import Frequency, Notification
+from diaspora.notifications import bp
+from diaspora.notifications.forms import preferences_form
+from diaspora.security import is_safe_next
+from diaspora.services import notifications
+
+PER_PAGE = 30
+
+
+@bp.route("/")
+@login_required
+def index():
+    query = (
+        sa.select(Notification)
+        .where(Notification.user_id == current_user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    return render_template("notifications/index.html", page=page)
+
+
+@bp.post("/<int:notification_id>/open")
+@login_required
+def open_one(notification_id):
+    note = db.session.get(Notification, notification_id)
+    if note is None or note.user_id != current_user.id:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        notifications.mark_read(current_user, note.id)
+        db.session.commit()
+    target = note.link if is_safe_next(note.link) else url_for("notifications.index")
+    return redirect(target)
+
+
+@bp.post("/read")
+@login_required
+def read_all():
+    if EmptyForm().validate_on_submit():
+        notifications.mark_read(current_user)
+        db.session.commit()
+        flash("All notifications are marked read.", "success")
+    return redirect(url_for("notifications.index"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    current = notifications.preferences(current_user)
+    form = preferences_form(current_user, current)
+    if form.validate_on_submit():
+        for kind in current:
+            notifications.set_preference(current_user, kind, Frequency(form[kind].data))
+        db.session.commit()
+        flash("Your notification settings are saved.", "success")
+        return redirect(url_for("notifications.settings"))
+    return render_template("notifications/settings.html", form=form, kinds=current)
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def unsubscribe(token):
+    """One-click unsubscribe (RFC 8058): the signed token is the authority, no login needed.
+
+    GET only shows a confirmation button, so link scanners cannot unsubscribe anyone.
+    """
+    found = notifications.read_unsubscribe_token(token)
+    if found is None:
+        abort(404)
+    user, key = found
+    if request.method == "POST":
+        notifications.unsubscribe(user, key)
+        db.session.commit()
+        return render_template("notifications/unsubscribed.html", what=notifications.describe(key))
+    return render_template("notifications/unsubscribe.html", what=notifications.describe(key))

@@ -1,0 +1,352 @@
+"""Notifications: one call records an event for a person on the site and, at the pace they
+chose, by email.
+
+``notify(user, kind, message, link)`` is what every workflow calls. Security mail (password
+reset, confirmation) does not come through here: it is always sent and cannot be switched off.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import url_for
+
+from diaspora.extensions import db
+from diaspora.mail import queue_email
+from diaspora.models import (
+    DigestEntry,
+    DigestRun,
+    Frequency,
+    Notification,
+    NotificationPreference,
+    User,
+)
+from diaspora.models.base import utcnow
+from diaspora.security import make_token, read_token
+
+UNSUBSCRIBE_SALT = "unsubscribe"
+UNSUBSCRIBE_MAX_AGE = 400 * 24 * 3600
+WEEKLY_DAY = 0  # Monday
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    label: str
+    default: Frequency
+    audience: frozenset  # roles that can receive it, for the settings page
+
+
+_MEMBER, _REP = "member", "institution"
+_COORD = frozenset({"coordinator", "admin"})
+KINDS = {
+    k.key: k
+    for k in (
+        Kind(
+            "application_update",
+            "Decisions and changes on my applications",
+            Frequency.IMMEDIATE,
+            frozenset({_MEMBER}),
+        ),
+        Kind(
+            "new_application",
+            "New applications to my institution's projects",
+            Frequency.IMMEDIATE,
+            frozenset({_REP}),
+        ),
+        Kind(
+            "message",
+            "New messages about an application",
+            Frequency.IMMEDIATE,
+            frozenset({_MEMBER, _REP}),
+        ),
+        Kind(
+            "moderation",
+            "Review decisions on my institution and its projects",
+            Frequency.IMMEDIATE,
+            frozenset({_REP}),
+        ),
+        Kind(
+            "reminder",
+            "Reminders about applications waiting for an answer",
+            Frequency.DAILY,
+            frozenset({_REP}),
+        ),
+        Kind(
+            "deadline", "Deadlines of projects I saved", Frequency.IMMEDIATE, frozenset({_MEMBER})
+        ),
+        Kind(
+            "saved_search",
+            "New projects matching my saved searches",
+            Frequency.WEEKLY,
+            frozenset({_MEMBER, _REP}),
+        ),
+        Kind(
+            "projects_for_you",
+            "Weekly projects that match my profile",
+            Frequency.WEEKLY,
+            frozenset({_MEMBER}),
+        ),
+        Kind(
+            "team",
+            "News about projects I am part of",
+            Frequency.IMMEDIATE,
+            frozenset({_MEMBER, _REP}),
+        ),
+        Kind("coordination", "Items waiting in the coordinators' queue", Frequency.DAILY, _COORD),
+    )
+}
+
+
+class UnknownKind(ValueError):
+    """A notification kind that is not declared in KINDS."""
+
+
+def kinds_for(user: User) -> list[Kind]:
+    return [k for k in KINDS.values() if user.role.value in k.audience]
+
+
+def frequency_for(user: User, kind: str) -> Frequency:
+    if kind not in KINDS:
+        raise UnknownKind(kind)
+    chosen = db.session.scalar(
+        sa.select(NotificationPreference.frequency).where(
+            NotificationPreference.user_id == user.id, NotificationPreference.kind == kind
+        )
+    )
+    return chosen or KINDS[kind].default
+
+
+def preferences(user: User) -> dict[str, Frequency]:
+    return {k.key: frequency_for(user, k.key) for k in kinds_for(user)}
+
+
+def set_preference(user: User, kind: str, frequency: Frequency) -> None:
+    if kind not in KINDS:
+        raise UnknownKind(kind)
+    row = db.session.scalar(
+        sa.select(NotificationPreference).where(
+            NotificationPreference.user_id == user.id, NotificationPreference.kind == kind
+        )
+    )
+    if row is None:
+        db.session.add(NotificationPreference(user_id=user.id, kind=kind, frequency=frequency))
+    else:
+        row.frequency = frequency
+
+
+def unsubscribe_token(user: User, kind: str) -> str:
+    """A signed, login-free token that stops one kind of email (or one digest)."""
+    return make_token(UNSUBSCRIBE_SALT, {"u": user.id, "k": kind})
+
+
+def unsubscribe_url(user: User, kind: str) -> str:
+    return url_for("notifications.unsubscribe", token=unsubscribe_token(user, kind), _external=True)
+
+
+def read_unsubscribe_token(token: str) -> tuple[User, str] | None:
+    """The person and kind a signed unsubscribe token names, or None if it was tampered with."""
+    data = read_token(UNSUBSCRIBE_SALT, token, UNSUBSCRIBE_MAX_AGE)
+    if not data or (data.get("k") not in KINDS and data.get("k") not in DIGESTS):
+        return None
+    user = db.session.get(User, data.get("u"))
+    return (user, data["k"]) if user is not None else None
+
+
+DIGESTS = {"digest-daily": Frequency.DAILY, "digest-weekly": Frequency.WEEKLY}
+
+
+def describe(key: str) -> str:
+    """What an unsubscribe key stops, in words."""
+    if key in DIGESTS:
+        return f"the {DIGESTS[key].label.lower()}"
+    return f"email about: {KINDS[key].label.lower()}"
+
+
+def unsubscribe(user: User, key: str) -> None:
+    """Stop email for one kind, or for every kind a digest gathers."""
+    if key in DIGESTS:
+        for kind, frequency in preferences(user).items():
+            if frequency == DIGESTS[key]:
+                set_preference(user, kind, Frequency.OFF)
+    else:
+        set_preference(user, key, Frequency.OFF)
+
+
+def list_headers(user: User, kind: str) -> dict[str, str]:
+    """RFC 2369 / RFC 8058 headers for one-click unsubscribe."""
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url(user, kind)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def notify(
+    user: User,
+    kind: str,
+    message: str,
+    link: str = "",
+    *,
+    subject: str | None = None,
+    email_template: str = "notification",
+    **context,
+) -> Notification:
+    """Record ``message`` in the person's list and email it as they chose.
+
+    ``message`` is one short line that says what happened, never private content; ``link``
+    is a path on the site.
+    """
+    if kind not in KINDS:
+        raise UnknownKind(kind)
+    note = Notification(user_id=user.id, kind=kind, message=message[:300], link=link[:300])
+    db.session.add(note)
+    frequency = frequency_for(user, kind)
+    if frequency == Frequency.IMMEDIATE:
+        queue_email(
+            user.email,
+            email_template,
+            subject or message[:120],
+            user=user,
+            essential=False,
+            headers=list_headers(user, kind),
+            message=message,
+            link=_external(link),
+            unsubscribe_url=unsubscribe_url(user, kind),
+            kind_label=KINDS[kind].label,
+            **context,
+        )
+    elif frequency in (Frequency.DAILY, Frequency.WEEKLY):
+        db.session.add(
+            DigestEntry(
+                user_id=user.id,
+                kind=kind,
+                frequency=frequency,
+                message=message[:300],
+                link=link[:300],
+            )
+        )
+    return note
+
+
+def _external(link: str) -> str:
+    if not link:
+        return url_for("notifications.index", _external=True)
+    if link.startswith("/"):
+        return url_for("main.index", _external=True).rstrip("/") + link
+    return link
+
+
+def unread_count(user: User) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(Notification.id)).where(
+                Notification.user_id == user.id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def mark_read(user: User, notification_id: int | None = None) -> int:
+    """Mark one of the person's notifications (or all of them) read."""
+    query = sa.update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    return db.session.execute(query.values(read_at=utcnow())).rowcount or 0
+
+
+def period_key(frequency: Frequency, now: datetime) -> str:
+    if frequency == Frequency.DAILY:
+        return now.strftime("%Y-%m-%d")
+    year, week, _ = now.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+_extra_sources: list = []
+
+
+def register_digest_source(source) -> None:
+    """Add a function that contributes digest lines (saved searches, projects for you).
+
+    It is called as ``source(user, frequency, since)`` and returns ``(kind, message, link)``
+    tuples for that person.
+    """
+    if source not in _extra_sources:
+        _extra_sources.append(source)
+
+
+def send_digests(now: datetime | None = None, weekly_day: int = WEEKLY_DAY) -> int:
+    """Send every digest that is due; return how many were queued.
+
+    Idempotent: each (person, frequency, period) gets one DigestRun row, inserted in the
+    same transaction as the digest email, so running twice sends nothing twice.
+    """
+    now = now or utcnow()
+    due = [Frequency.DAILY] + ([Frequency.WEEKLY] if now.weekday() == weekly_day else [])
+    sent = 0
+    for frequency in due:
+        period = period_key(frequency, now)
+        users = db.session.scalars(
+            sa.select(User).where(User.suspended_at.is_(None), User.email_confirmed_at.isnot(None))
+        )
+        for user in users.all():
+            sent += _send_one(user, frequency, period, now)
+    return sent
+
+
+def _send_one(user: User, frequency: Frequency, period: str, now: datetime) -> int:
+    exists = db.session.scalar(
+        sa.select(DigestRun.id).where(
+            DigestRun.user_id == user.id,
+            DigestRun.frequency == frequency,
+            DigestRun.period == period,
+        )
+    )
+    if exists:
+        return 0
+    entries = db.session.scalars(
+        sa.select(DigestEntry)
+        .where(
+            DigestEntry.user_id == user.id,
+            DigestEntry.frequency == frequency,
+            DigestEntry.run_id.is_(None),
+        )
+        .order_by(DigestEntry.created_at)
+    ).all()
+    since = now - (timedelta(days=1) if frequency == Frequency.DAILY else timedelta(days=7))
+    lines = [(e.kind, e.message, e.link) for e in entries]
+    for source in _extra_sources:
+        for kind, message, link in source(user, frequency, since):
+            if frequency_for(user, kind) == frequency:
+                lines.append((kind, message, link))
+    if not lines:
+        return 0
+    run = DigestRun(user_id=user.id, frequency=frequency, period=period, items=len(lines))
+    db.session.add(run)
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        return 0
+    for entry in entries:
+        entry.run_id = run.id
+    groups: dict[str, list] = {}
+    for kind, message, link in lines:
+        groups.setdefault(kind, []).append((message, _external(link)))
+    title = "Your daily digest" if frequency == Frequency.DAILY else "Your weekly digest"
+    queue_email(
+        user.email,
+        "digest",
+        f"{title}: {len(lines)} update(s)",
+        user=user,
+        essential=False,
+        headers=list_headers(user, f"digest-{frequency.value}"),
+        groups=[(KINDS[k].label, items, unsubscribe_url(user, k)) for k, items in groups.items()],
+        settings_url=url_for("notifications.settings", _external=True),
+        title=title,
+        unsubscribe_url=unsubscribe_url(user, f"digest-{frequency.value}"),
+    )
+    db.session.commit()
+    return 1
