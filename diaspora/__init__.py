@@ -75,6 +75,7 @@ def _deliver_committed_mail(response):
 
 
 def register_blueprints(app: Flask) -> None:
+    from diaspora.applications import bp as applications_bp
     from diaspora.auth import bp as auth_bp
     from diaspora.coordination import bp as coordination_bp
     from diaspora.institutions import bp as institutions_bp
@@ -87,11 +88,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(coordination_bp)
+    app.register_blueprint(profiles_bp)
+    app.register_blueprint(institutions_bp)
+    app.register_blueprint(applications_bp)
     app.register_blueprint(projects_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(notifications_bp)
-    app.register_blueprint(profiles_bp)
-    app.register_blueprint(institutions_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

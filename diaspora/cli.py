@@ -15,9 +15,9 @@ from diaspora.services.accounts import AccountError
 users_cli = AppGroup("users", help="Manage accounts.")
 mail_cli = AppGroup("mail", help="Deliver queued mail.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
+skills_cli = AppGroup("skills", help="The skills taxonomy.")
 projects_cli = AppGroup("projects", help="Keep project listings current.")
 notify_cli = AppGroup("notify", help="Notification digests.")
-skills_cli = AppGroup("skills", help="The skills taxonomy.")
 
 
 @users_cli.command("create")
@@ -78,6 +78,16 @@ def load_demo():
         click.echo(line)
 
 
+@skills_cli.command("load")
+def load_skills():
+    """Load the curated skills from diaspora/data/skills.csv (safe to run again)."""
+    from diaspora.services.profiles import load_skills_taxonomy
+
+    created, updated = load_skills_taxonomy()
+    db.session.commit()
+    click.echo(f"Skills loaded: {created} new, {updated} updated.")
+
+
 @projects_cli.command("close-expired")
 def close_expired():
     """Close published projects whose application deadline has passed (safe to repeat)."""
@@ -108,16 +118,6 @@ def send_digests():
     click.echo(f"Queued {count} digest(s).")
 
 
-@skills_cli.command("load")
-def load_skills():
-    """Load the curated skills from diaspora/data/skills.csv (safe to run again)."""
-    from diaspora.services.profiles import load_skills_taxonomy
-
-    created, updated = load_skills_taxonomy()
-    db.session.commit()
-    click.echo(f"Skills loaded: {created} new, {updated} updated.")
-
-
 def register(app: Flask) -> None:
-    for group in (users_cli, mail_cli, demo_cli, notify_cli, skills_cli, projects_cli):
+    for group in (users_cli, mail_cli, demo_cli, skills_cli, notify_cli, projects_cli):
         app.cli.add_command(group)

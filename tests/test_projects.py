@@ -191,7 +191,7 @@ def test_unpublished_projects_are_404_for_the_public(
     assert client.get(f"/projects/{project.id}").status_code == 200
 
 
-def test_published_page_shows_what_a_member_needs_and_no_apply_button(client, db, institution):
+def test_published_page_shows_what_a_member_needs_and_the_apply_button(client, db, institution):
     project = make_project(
         institution, status=S.PUBLISHED, places=3, places_filled=1, info_url="https://kbth.gov.gh"
     )
@@ -209,7 +209,7 @@ def test_published_page_shows_what_a_member_needs_and_no_apply_button(client, db
         'href="https://kbth.gov.gh"',
     ):
         assert expected in page
-    assert "Apply" not in page
+    assert f'href="/projects/{project.id}/apply">Apply to this project' in page
 
 
 def test_public_list_paginates_and_home_shows_newest(client, db, institution):

@@ -1,5 +1,12 @@
 """The SQLAlchemy models, one module per aggregate."""
 
+from diaspora.models.application import (
+    Application,
+    ApplicationMessage,
+    ApplicationStatus,
+    ApplicationUpdate,
+    EngagementFeedback,
+)
 from diaspora.models.audit import AuditEntry
 from diaspora.models.institution import (
     Institution,
@@ -39,6 +46,10 @@ from diaspora.models.skill import Skill
 from diaspora.models.user import Role, User
 
 __all__ = [
+    "Application",
+    "ApplicationMessage",
+    "ApplicationStatus",
+    "ApplicationUpdate",
     "FIELD_GROUPS",
     "Audience",
     "Education",
@@ -50,6 +61,7 @@ __all__ = [
     "TravelWindow",
     "AuditEntry",
     "Compensation",
+    "EngagementFeedback",
     "DigestEntry",
     "DigestRun",
     "EngagementMode",

@@ -24,7 +24,7 @@ from diaspora.profiles.forms import (
     TravelForm,
     select_choices,
 )
-from diaspora.services import profiles
+from diaspora.services import applications, profiles
 from diaspora.services.accounts import AccountError, PermissionDenied
 from diaspora.services.deletion import delete_account as delete_account_service
 from diaspora.services.export import export_user_data
@@ -317,7 +317,12 @@ def show(user_id):
     view = ProfileView.for_viewer(_member_profile(user_id), current_user)
     if not view.visible:
         abort(404)
-    return render_template("profiles/show.html", view=view, restricted=False)
+    return render_template(
+        "profiles/show.html",
+        view=view,
+        restricted=False,
+        completed=applications.completed_for_member(user_id),
+    )
 
 
 @bp.route("/members/<int:user_id>/restricted", methods=["GET", "POST"])

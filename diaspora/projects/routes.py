@@ -10,7 +10,7 @@ from diaspora.extensions import db
 from diaspora.models import Institution, Project
 from diaspora.projects import bp
 from diaspora.projects.forms import ProjectForm, ReasonForm, ReportForm
-from diaspora.services import moderation, projects
+from diaspora.services import applications, moderation, projects
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.moderation import ModerationError
 from diaspora.services.projects import ProjectError
@@ -60,6 +60,7 @@ def show(project_id):
         is_rep=projects.REP in roles,
         history=projects.history(project) if staff else [],
         reason_form=ReasonForm(),
+        panel=applications.project_panel(current_user, project),
     )
 
 

@@ -19,6 +19,7 @@ from diaspora.models import (
     Project,
     User,
 )
+from diaspora.services import applications
 from diaspora.services.accounts import AccountError
 
 DELETED_NAME = "deleted account"
@@ -40,6 +41,7 @@ def delete_account(user: User, password: str) -> None:
     db.session.execute(
         sa.delete(InstitutionInvitation).where(InstitutionInvitation.email == user.email)
     )
+    applications.forget_user(user)
     _forget_references(user.id)
     db.session.flush()
     db.session.delete(user)

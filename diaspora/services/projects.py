@@ -41,6 +41,7 @@ from diaspora.models import (
     audit,
 )
 from diaspora.models.base import utcnow
+from diaspora.services import applications
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.notifications import notify
 from diaspora.services.screening import Match, screen, summarize
@@ -184,6 +185,7 @@ def transition(actor, project: Project, action: str, reason: str = "") -> Projec
         project.reminder_sent_at = None
     elif step.target == S.CLOSED:
         project.closed_at = now
+        applications.close_waiting(project)
     if action != "submit":
         project.status_reason = reason
     audit.record(

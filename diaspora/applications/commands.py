@@ -1,0 +1,15 @@
+"""``flask applications remind``: remind institutions of applications waiting for an answer."""
+
+import click
+
+from diaspora.applications import bp
+from diaspora.extensions import db
+from diaspora.services import applications as service
+
+
+@bp.cli.command("remind")
+def remind():
+    """Remind representatives of applications waiting more than 5 days (safe to rerun)."""
+    count = service.send_reminders()
+    db.session.commit()
+    click.echo(f"Sent reminders for {count} application(s).")

@@ -1,0 +1,82 @@
+"""Forms of the application pages."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from diaspora.models import WorkMode
+from diaspora.services.applications import (
+    DECISION_MESSAGE_MAX,
+    FEEDBACK_MAX,
+    MESSAGE_MAX,
+    MOTIVATION_MAX,
+    MOTIVATION_MIN,
+)
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "") else None
+
+
+class ApplyForm(FlaskForm):
+    motivation = TextAreaField(
+        "Why you, and what you would bring",
+        validators=[DataRequired(), Length(min=MOTIVATION_MIN, max=MOTIVATION_MAX)],
+        description=f"Between {MOTIVATION_MIN} and {MOTIVATION_MAX} characters, plain text.",
+    )
+    available_from = DateField("Available from", validators=[Optional()])
+    available_until = DateField("Available until", validators=[Optional()])
+    hours_per_month = IntegerField(
+        "Hours per month you can give",
+        validators=[Optional(), NumberRange(min=1, max=200)],
+    )
+    work_mode = SelectField(
+        "How you would work",
+        choices=[SelectChoice("", "No preference")]
+        + [SelectChoice(m.value, m.label) for m in WorkMode],
+        validators=[Optional()],
+    )
+    consent = BooleanField(
+        "I agree to share the profile shown above with this institution",
+        validators=[DataRequired("Agree to share your profile to apply.")],
+    )
+
+    def validate_available_until(self, field):
+        if field.data and self.available_from.data and field.data < self.available_from.data:
+            raise ValidationError("The end comes before the start.")
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField(
+        "Your answer",
+        choices=[
+            SelectChoice("shortlist", "Shortlist"),
+            SelectChoice("accept", "Accept"),
+            SelectChoice("decline", "Decline"),
+        ],
+        validators=[DataRequired("Choose an answer.")],
+    )
+    message = TextAreaField(
+        "Message to the applicant (optional)",
+        validators=[Optional(), Length(max=DECISION_MESSAGE_MAX)],
+    )
+
+
+class MessageForm(FlaskForm):
+    body = TextAreaField(
+        "Your message", validators=[DataRequired("Write a message."), Length(max=MESSAGE_MAX)]
+    )
+
+
+class FeedbackForm(FlaskForm):
+    rating = SelectField(
+        "Rating (optional)",
+        choices=[SelectChoice("", "No rating")]
+        + [SelectChoice(str(n), f"{n} out of 5") for n in range(5, 0, -1)],
+        coerce=_optional_int,
+        validators=[Optional()],
+    )
+    comment = TextAreaField(
+        "A few words (optional)", validators=[Optional(), Length(max=FEEDBACK_MAX)]
+    )

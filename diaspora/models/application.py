@@ -1,0 +1,183 @@
+"""Applications to projects: the member's request, the institution's answer, the thread
+between them, the updates each side is shown, and the feedback after the work."""
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from diaspora.extensions import db
+from diaspora.models.base import UTCDateTime, utcnow
+from diaspora.models.institution import _enum
+from diaspora.models.project import Project, WorkMode
+
+
+class ApplicationStatus(enum.StrEnum):
+    APPLIED = "applied"
+    SHORTLISTED = "shortlisted"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    CLOSED = "closed"
+    COMPLETED = "completed"
+
+    @property
+    def label(self) -> str:
+        """Wording that never lets waiting look like being selected."""
+        return {
+            "applied": "Applied, waiting for an answer",
+            "shortlisted": "Shortlisted, not yet decided",
+            "accepted": "Accepted",
+            "declined": "Not selected",
+            "withdrawn": "Withdrawn",
+            "closed": "Project closed before a decision",
+            "completed": "Engagement completed",
+        }[self.value]
+
+    @property
+    def badge(self) -> str:
+        """The badge CSS class: waiting states are neutral, only acceptance is green."""
+        return {
+            "applied": "badge-wait",
+            "shortlisted": "badge-short",
+            "accepted": "badge-ok",
+            "declined": "badge-bad",
+            "withdrawn": "badge-muted",
+            "closed": "badge-muted",
+            "completed": "badge-done",
+        }[self.value]
+
+
+WAITING = (ApplicationStatus.APPLIED, ApplicationStatus.SHORTLISTED)
+TEAM = (ApplicationStatus.ACCEPTED, ApplicationStatus.COMPLETED)
+
+
+class Application(db.Model):
+    """One member's application to one project.
+
+    ``member_id`` becomes NULL when the member deletes their account: a decided application
+    stays, anonymised, as the institution's record that it existed.
+    """
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "member_id", name="uq_applications_project_member"),
+        sa.CheckConstraint(
+            "hours_per_month IS NULL OR (hours_per_month >= 1 AND hours_per_month <= 200)",
+            name="hours_in_range",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[ApplicationStatus] = mapped_column(
+        _enum(ApplicationStatus), default=ApplicationStatus.APPLIED, index=True
+    )
+    motivation: Mapped[str] = mapped_column(sa.Text, default="")
+    available_from: Mapped[date | None]
+    available_until: Mapped[date | None]
+    hours_per_month: Mapped[int | None]
+    work_mode: Mapped[WorkMode | None] = mapped_column(_enum(WorkMode))
+    shared_profile: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    first_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decision_message: Mapped[str] = mapped_column(sa.Text, default="")
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    project: Mapped[Project] = relationship()
+    member = relationship("User", foreign_keys=[member_id])
+    messages: Mapped[list["ApplicationMessage"]] = relationship(
+        back_populates="application",
+        cascade="all, delete-orphan",
+        order_by="ApplicationMessage.created_at",
+    )
+    feedback: Mapped[list["EngagementFeedback"]] = relationship(
+        back_populates="application", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status in WAITING
+
+    @property
+    def is_team(self) -> bool:
+        return self.status in TEAM
+
+
+class ApplicationMessage(db.Model):
+    """A plain-text message in the thread between a member and an institution's reps."""
+
+    __tablename__ = "application_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    from_institution: Mapped[bool] = mapped_column(default=False)
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="messages")
+    author = relationship("User", foreign_keys=[author_id])
+
+
+class EngagementFeedback(db.Model):
+    """Short feedback after completed work, one per side (member or institution)."""
+
+    __tablename__ = "engagement_feedback"
+    __table_args__ = (
+        sa.UniqueConstraint("application_id", "from_institution", name="uq_feedback_side"),
+        sa.CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating_1_5"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    from_institution: Mapped[bool] = mapped_column(default=False)
+    rating: Mapped[int | None]
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="feedback")
+
+
+class ApplicationUpdate(db.Model):
+    """An event about an application shown on one person's dashboard.
+
+    It holds only the kind of event; the text is built from the kind and the project title,
+    so no message body or profile content is copied here.
+    """
+
+    __tablename__ = "application_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    recipient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    application: Mapped[Application] = relationship()

@@ -1,0 +1,63 @@
+"""A member applies, a representative accepts, the member sees it and gets the email,
+in a real Chromium, everyone logging in through the login form."""
+
+from diaspora.models import Role
+from tests.conftest import PASSWORD, text_of
+from tests.factories import MOTIVATION, make_institution, make_project, with_profile
+
+
+def log_in(page, live_server, email):
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    assert page.get_by_role("link", name="Account").is_visible()
+
+
+def log_out(page):
+    page.get_by_role("button", name="Log out").click()
+
+
+def test_apply_accept_and_hear_about_it(
+    mail_config, smtp_server, app, make_user, page, live_server
+):
+    rep = make_user(role=Role.INSTITUTION, email="rep@aau.example")
+    project = make_project(make_institution(rep), title="Laboratory quality training")
+    member = with_profile(
+        make_user(name="Hiwot Tesfaye", email="hiwot@example.org"), headline="Lab scientist"
+    )
+
+    log_in(page, live_server, member.email)
+    page.goto(f"{live_server}/projects/{project.id}")
+    page.get_by_role("link", name="Apply to this project").click()
+    assert page.get_by_text("What the institution will see of your profile").is_visible()
+    assert page.get_by_text("Lab scientist").is_visible()
+    page.get_by_label("Why you, and what you would bring").fill(MOTIVATION)
+    page.get_by_label("Hours per month you can give").fill("12")
+    page.get_by_label("I agree to share the profile shown above").check()
+    page.get_by_role("button", name="Send my application").click()
+    assert page.get_by_text("The institution has not decided yet").is_visible()
+    assert page.get_by_text("Applied, waiting for an answer").is_visible()
+    log_out(page)
+
+    log_in(page, live_server, rep.email)
+    page.get_by_role("link", name="Applications").click()
+    page.get_by_role("link", name="Open").click()
+    assert page.get_by_text(MOTIVATION).is_visible()
+    page.get_by_label("Accept").check()
+    page.get_by_role("button", name="Send the answer").click()
+    assert page.get_by_text("the applicant is told").is_visible()
+    log_out(page)
+
+    log_in(page, live_server, member.email)
+    page.get_by_role("link", name="My applications").click()
+    badge = page.locator(".badge-ok")
+    assert badge.inner_text() == "Accepted"
+    assert page.get_by_text("You are accepted on Laboratory quality training").is_visible()
+
+    (message,) = [
+        m for m in smtp_server.to(member.email) if m["Subject"].startswith("You are accepted")
+    ]
+    assert message["Subject"] == "You are accepted on Laboratory quality training"
+    assert "/applications/" in text_of(message)
+    assert MOTIVATION not in text_of(message)
