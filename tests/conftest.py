@@ -26,6 +26,21 @@ PASSWORD = "correct horse battery staple"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist, give each worker its own fresh PostgreSQL database."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def _base_config(tmp_path: Path, database_url: str) -> dict:
     return {
         "ENV_NAME": "testing",
@@ -43,7 +58,10 @@ def migrated_database(tmp_path_factory):
     """Upgrade an empty database to head with the migrations, once per run."""
     from flask_migrate import upgrade
 
-    url = PG_URL or f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.sqlite'}"
+    if PG_URL:
+        url = _worker_database(PG_URL)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.sqlite'}"
     app = create_app(_base_config(tmp_path_factory.mktemp("migrate"), url))
     with app.app_context():
         upgrade()
@@ -61,7 +79,7 @@ def _empty_tables():
 def app_config(tmp_path, migrated_database):
     """The configuration of the app under test; tests may update it before ``app``."""
     if PG_URL:
-        url = PG_URL
+        url = migrated_database
     else:
         path = tmp_path / "test.sqlite"
         shutil.copyfile(migrated_database.removeprefix("sqlite:///"), path)

@@ -10,8 +10,8 @@ from diaspora.extensions import db
 from tests.conftest import PG_URL, _base_config
 
 
-def test_upgrade_from_empty_to_head_matches_models(tmp_path):
-    url = PG_URL or f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+def test_upgrade_from_empty_to_head_matches_models(tmp_path, migrated_database):
+    url = migrated_database if PG_URL else f"sqlite:///{tmp_path / 'fresh.sqlite'}"
     app = create_app(_base_config(tmp_path, url))
     with app.app_context():
         if PG_URL:

@@ -42,6 +42,7 @@ from diaspora.models.project import (
     WorkMode,
 )
 from diaspora.models.report import ProjectReport, ReportReason, ReportStatus
+from diaspora.models.search import SearchChange
 from diaspora.models.skill import Skill
 from diaspora.models.user import Role, User
 
@@ -81,6 +82,7 @@ __all__ = [
     "ReportReason",
     "ReportStatus",
     "Role",
+    "SearchChange",
     "Skill",
     "User",
     "WorkMode",

@@ -19,8 +19,9 @@ class SearchChange(db.Model):
 
     __tablename__ = "search_changes"
 
-    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-                                    primary_key=True)
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
+    )
     index: Mapped[str] = mapped_column(sa.String(20))
     doc_id: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

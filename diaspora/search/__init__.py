@@ -1,0 +1,40 @@
+"""Full-text search for projects and experts, on Whoosh.
+
+The app hands plain dicts to :class:`ProjectIndex` and :class:`ExpertIndex` (see
+``schemas.project_document`` and ``schemas.expert_document`` for the keys) and gets back ids in
+ranked order with safe HTML snippets. The engine (everything imported here) uses neither Flask
+nor SQLAlchemy, and no Whoosh object or exception leaves it: a broken index raises
+:class:`SearchUnavailable`. Create one index object per process and keep it.
+"""
+
+from .engine import (
+    SORTS,
+    Clearance,
+    ExpertHit,
+    ExpertIndex,
+    ExpertResults,
+    ProjectHit,
+    ProjectIndex,
+    ProjectResults,
+    SearchIndex,
+    SearchUnavailable,
+)
+from .schemas import APPLIED_INSTITUTIONS, COORDINATORS, ONLY_ME, PUBLIC, SIGNED_IN
+
+__all__ = [
+    "APPLIED_INSTITUTIONS",
+    "COORDINATORS",
+    "ONLY_ME",
+    "PUBLIC",
+    "SIGNED_IN",
+    "SORTS",
+    "Clearance",
+    "ExpertHit",
+    "ExpertIndex",
+    "ExpertResults",
+    "ProjectHit",
+    "ProjectIndex",
+    "ProjectResults",
+    "SearchIndex",
+    "SearchUnavailable",
+]

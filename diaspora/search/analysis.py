@@ -1,0 +1,217 @@
+"""Text analysis for the search indexes.
+
+Free text is tokenized, lowercased, accent-folded with Whoosh's ``accent_map`` ("santé" and
+"sante" become the same term), stripped of English stop words and stemmed with the Porter
+stemmer ("volunteering" finds "volunteer"). The spelling vocabulary uses the same folding
+without stemming, because "did you mean" must suggest real words.
+
+:class:`FoldingAnalyzer` does in one pass what the Whoosh chain ``RegexTokenizer |
+LowercaseFilter | CharsetFilter(accent_map) | StopFilter | StemFilter`` does in six generators
+(the tests check that both give the same terms); analysis is a large share of indexing time.
+
+Several parts of a document (title, skills, description...) can be indexed into one field with
+a weight each: :func:`weighted_text` encodes the parts, and the analyzer gives every token its
+part's weight as a boost and keeps parts far apart so that a phrase never spans two of them.
+Weighting the term frequencies of one combined field is what BM25F does, and one posting list
+per term is much faster to search than one per field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from operator import sub
+from pickle import dumps
+
+from whoosh.analysis import STOP_WORDS, Token
+from whoosh.analysis.analyzers import Analyzer
+from whoosh.formats import Positions
+from whoosh.lang.porter import stem as porter_stem
+from whoosh.support.charset import accent_map
+from whoosh.system import pack_uint
+
+SECTION_START = "\x1e"
+WEIGHT_END = "\x1f"
+SECTION_GAP = 1000
+MIN_WORD = 2
+MIN_SPELLING_WORD = 3
+MAX_WORD = 40
+WORD_PATTERN = r"\w+(?:\.?\w+)*"
+SPELLING_PATTERN = r"[^\W\d_]+"
+STOPLIST = frozenset(STOP_WORDS)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SPELLING_WORD = re.compile(SPELLING_PATTERN)
+stem = lru_cache(maxsize=200_000)(porter_stem)
+
+
+def fold(text: str) -> str:
+    """Lowercase ``text`` and remove its accents."""
+    return text.lower().translate(accent_map)
+
+
+class FoldingAnalyzer(Analyzer):
+    """Words, lowercase, accent folding, stop words and (optionally) English stems.
+
+    Text encoded by :func:`weighted_text` is read as weighted sections: each token carries its
+    section's weight as ``boost``, and positions jump by ``SECTION_GAP`` between sections.
+    """
+
+    def __init__(self, stemming: bool = True, expression: str = WORD_PATTERN, minsize=MIN_WORD):
+        self.stemming = stemming
+        self.expression = expression
+        self.minsize = minsize
+        self._compile()
+
+    def _compile(self):
+        self._regex = re.compile(self.expression)
+
+    def __getstate__(self):
+        return {"stemming": self.stemming, "expression": self.expression, "minsize": self.minsize}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._compile()
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.__getstate__() == other.__getstate__()
+
+    def __repr__(self):
+        return f"{type(self).__name__}(stemming={self.stemming!r})"
+
+    def _sections(self, value: str):
+        """Yield ``(weight, text, offset)`` for each section of ``value``."""
+        if SECTION_START not in value:
+            yield 1.0, value, 0
+            return
+        offset = 0
+        for part in value.split(SECTION_START):
+            weight_text, sep, text = part.partition(WEIGHT_END)
+            if sep:
+                yield float(weight_text), text, offset + len(weight_text) + 1
+            else:
+                yield 1.0, part, offset
+            offset += len(part) + 1
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        kwargs.pop("no_morph", None)
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        minsize = self.minsize
+        stemming = self.stemming
+        finditer = self._regex.finditer
+        kept = 0
+        sections = [(1.0, value, 0)] if not tokenize else self._sections(value)
+        for section, (weight, text, offset) in enumerate(sections):
+            matches = finditer(text) if tokenize else [None]
+            for match in matches:
+                original = match.group() if match is not None else text
+                word = original.lower().translate(accent_map)
+                stopped = len(word) < minsize or len(word) > MAX_WORD or word in STOPLIST
+                if stopped and removestops:
+                    continue
+                token.text = stem(word) if stemming and not stopped else word
+                token.boost = weight
+                token.stopped = stopped
+                if keeporiginal:
+                    token.original = original
+                if positions:
+                    token.pos = start_pos + kept + section * SECTION_GAP
+                if chars:
+                    start = offset + (match.start() if match is not None else 0)
+                    token.startchar = start_char + start
+                    token.endchar = start_char + start + len(original)
+                if not stopped:
+                    kept += 1
+                yield token
+
+    def term_positions(self, value: str) -> dict[str, list]:
+        """Return ``term -> [weight, positions]`` for indexing, without making tokens.
+
+        Gives the terms, positions and boosts that :meth:`__call__` gives, in a fraction of the
+        time (no token objects, no generator per token); used by :class:`WeightedPositions`.
+        """
+        terms: dict[str, list] = {}
+        minsize = self.minsize
+        stemming = self.stemming
+        findall = self._regex.findall
+        kept = 0
+        for section, (weight, text, _) in enumerate(self._sections(value)):
+            base = section * SECTION_GAP
+            for word in [w.lower().translate(accent_map) for w in findall(text)]:
+                if len(word) < minsize or len(word) > MAX_WORD or word in STOPLIST:
+                    continue
+                term = stem(word) if stemming else word
+                entry = terms.get(term)
+                if entry is None:
+                    terms[term] = [weight, [kept + base]]
+                else:
+                    entry[0] += weight
+                    entry[1].append(kept + base)
+                kept += 1
+        return terms
+
+
+class WeightedPositions(Positions):
+    """Whoosh's ``Positions`` format, indexing through :meth:`FoldingAnalyzer.term_positions`.
+
+    The stored postings are byte for byte those of ``Positions``; only the indexing is faster.
+    """
+
+    def word_values(self, value, analyzer, **kwargs):
+        if not isinstance(value, str) or not isinstance(analyzer, FoldingAnalyzer):
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        boost = self.field_boost
+        for term, (weight, positions) in analyzer.term_positions(value).items():
+            yield term, len(positions), weight * boost, self.encode(positions)
+
+    def encode(self, poslist):
+        deltas = [poslist[0], *map(sub, poslist[1:], poslist[:-1])]
+        return pack_uint(len(deltas)) + dumps(deltas, 2)
+
+
+def text_analyzer() -> FoldingAnalyzer:
+    """Analyzer for free text: folded, stop words removed, English stems."""
+    return FoldingAnalyzer(stemming=True)
+
+
+def spelling_analyzer() -> FoldingAnalyzer:
+    """Analyzer for the "did you mean" vocabulary: folded whole words, no digits, no stems."""
+    return FoldingAnalyzer(stemming=False, expression=SPELLING_PATTERN, minsize=MIN_SPELLING_WORD)
+
+
+def spelling_words(text: str) -> list[str]:
+    """Return the distinct spelling-vocabulary words of ``text`` (as :func:`spelling_analyzer`)."""
+    words = {fold(word) for word in _SPELLING_WORD.findall(text)}
+    return sorted(
+        word
+        for word in words
+        if MIN_SPELLING_WORD <= len(word) <= MAX_WORD and word not in STOPLIST
+    )
+
+
+def clean_text(value) -> str:
+    """Return ``value`` as a string with control characters replaced by spaces."""
+    if value is None:
+        return ""
+    return _CONTROL.sub(" ", str(value))
+
+
+def weighted_text(parts: Iterable[tuple[float, str]]) -> str:
+    """Encode ``(weight, text)`` parts as weighted sections for :class:`FoldingAnalyzer`."""
+    return "".join(
+        f"{SECTION_START}{weight:g}{WEIGHT_END}{clean_text(text)}" for weight, text in parts
+    )

@@ -1,0 +1,983 @@
+"""The search indexes: writing, rebuilding, and the project and expert searches.
+
+Every update takes the index's writer lock, applies a whole batch in one Whoosh commit and
+records the last applied change-log id in the same commit (a metadata document). A rebuild
+writes a new generation next to the live one and swaps it in when complete; searches keep
+using the old generation until then (see :mod:`diaspora.search.storage` for the layout).
+
+Each process keeps one searcher open and checks before every query, with a directory listing,
+whether another process committed since; only then does it open a new one. Per-segment data
+(:mod:`diaspora.search.segments`) survives that, because segments never change.
+
+Whatever goes wrong below this module (missing directory, corrupt or truncated files, a busy
+lock) reaches callers as :class:`SearchUnavailable`, never as a Whoosh exception.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import shutil
+import threading
+import time
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from heapq import merge, nsmallest
+from itertools import islice, takewhile
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.codec.base import Automata
+from whoosh.collectors import TimeLimit, TimeLimitCollector
+from whoosh.index import LockError
+
+from . import bits as B
+from .analysis import fold, stem
+from .highlight import mark_all, snippet
+from .query import MAX_TERMS, QUERY_FIELD, ParsedQuery, parse, positive_leaves
+from .schemas import (
+    APPLIED_INSTITUTIONS,
+    EXPERT_FILTERS,
+    EXPERT_TEXT_FIELDS,
+    FILTER_NORMALIZERS,
+    LEVELS,
+    META_UID,
+    NO_DEADLINE,
+    PROJECT_FACETS,
+    PROJECT_FILTERS,
+    PUBLIC,
+    SIGNED_IN,
+    day_number,
+    expert_document,
+    expert_schema,
+    level_field,
+    meta_document,
+    project_document,
+    project_schema,
+    travel_token,
+)
+from .segments import Budget, ByteCache, QueryTerms, SegmentData, SegmentView, TimeUp
+from .storage import (
+    INDEX_NAME,
+    REBUILD_LOCK_FILE,
+    Codec,
+    SearchUnavailable,
+    Storage,
+    Store,
+    check_manifest,
+    write_manifest,
+)
+
+log = logging.getLogger(__name__)
+
+SORTS = ("relevance", "newest", "deadline")
+MAX_PER_PAGE = 100
+MAX_RESULT_WINDOW = 2000
+MAX_FILTER_VALUES = 50
+MAX_FACET_VALUES = 30
+MAX_PREFIX_TERMS = 30
+MAX_INSTITUTIONS = 500
+SUGGEST_BELOW = 3
+
+
+def _clamp(value, low: int, high: int, default):
+    """Return ``value`` as an int within ``[low, high]``, or ``default`` if it is not a number."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return default
+    return max(low, min(high, number))
+
+
+class _WordCursor:
+    """The cursor Whoosh's Levenshtein automata walk, over a sorted list of words."""
+
+    def __init__(self, words: list[str]):
+        self.words = words
+        self.index = 0
+
+    def text(self) -> str | None:
+        return self.words[self.index] if self.index < len(self.words) else None
+
+    def find(self, term: str) -> None:
+        self.index = bisect_left(self.words, term)
+
+
+class _Snapshot:
+    """An open searcher on one commit of one generation."""
+
+    def __init__(self, path: Path, ix, searcher, views: list[SegmentView]):
+        self.path = path
+        self.ix = ix
+        self.searcher = searcher
+        self.generation = searcher.reader().generation()
+        self.views = views
+        self.corrections: dict[str, str | None] = {}
+        self._vocabulary: list[str] | None = None
+
+    def vocabulary(self) -> list[str]:
+        """Return the sorted spelling vocabulary of the whole index."""
+        if self._vocabulary is None:
+            words = set()
+            for view in self.views:
+                words.update(view.data.spelling_words(view.reader))
+            self._vocabulary = sorted(words)
+        return self._vocabulary
+
+    def close(self) -> None:
+        try:
+            self.searcher.close()
+        except Exception:  # noqa: BLE001 - closing a damaged index must not fail
+            log.debug("closing a searcher failed", exc_info=True)
+
+
+class SearchIndex:
+    """One Whoosh index directory: open-or-create, updates, rebuilds, health, change id.
+
+    Subclasses give ``schema_factory`` and ``_document`` (the app's dict to an index
+    document). Create one instance per process and keep it: it holds the open searcher and the
+    per-segment caches. Instances are thread-safe; searches in one process run one at a time.
+    """
+
+    schema_factory: Callable
+
+    def __init__(
+        self,
+        path,
+        *,
+        create: bool = True,
+        time_limit: float = 1.0,
+        writer_timeout: float = 60.0,
+        cache_mb: int = 128,
+        procs: int | None = None,
+        rebuild_batch: int = 25_000,
+    ):
+        self.path = Path(path)
+        self.time_limit = time_limit
+        self.writer_timeout = writer_timeout
+        self.procs = procs or min(2, os.cpu_count() or 1)
+        self.rebuild_batch = rebuild_batch
+        self._store = Store(self.path)
+        self._lock = threading.RLock()
+        self._snapshot: _Snapshot | None = None
+        self._segments: dict[str, SegmentData] = {}
+        self._cache = ByteCache(cache_mb * 1024 * 1024)
+        if create and self._store.current() is None:
+            try:
+                self._create_empty()
+            except Exception:  # noqa: BLE001 - searches will report it as unavailable
+                log.exception("cannot create search index %s", self.path)
+
+    # Documents
+
+    def _document(self, doc: dict) -> dict:
+        raise NotImplementedError
+
+    # Opening
+
+    def _create_empty(self) -> None:
+        with self._store.write_lock(self.writer_timeout):
+            if self._store.current() is not None:
+                return
+            generation = self._store.new_generation()
+            ix = whoosh_index.create_in(str(generation), self.schema_factory(), INDEX_NAME)
+            writer = ix.writer(compound=False, codec=Codec())
+            writer.add_document(**meta_document(None))
+            writer.commit()
+            write_manifest(generation, ix)
+            ix.close()
+            self._store.switch(generation)
+
+    def _open_ix(self, path: Path):
+        if not path.is_dir():
+            raise SearchUnavailable("the search index is missing")
+        storage = Storage(path)
+        with storage.closing_on_failure():
+            return storage.open_index(INDEX_NAME)
+
+    def _fresh_snapshot(self) -> _Snapshot:
+        """Return a snapshot of the latest commit, reopening only when something changed."""
+        path = self._store.current()
+        if path is None:
+            raise SearchUnavailable("the search index is missing")
+        snap = self._snapshot
+        if (
+            snap is not None
+            and snap.path == path
+            and path.is_dir()
+            and snap.ix.latest_generation() == snap.generation
+        ):
+            return snap
+        if not path.is_dir():
+            raise SearchUnavailable("the search index is missing")
+        storage = Storage(path)
+        with storage.closing_on_failure():
+            ix = storage.open_index(INDEX_NAME)
+            check_manifest(path, ix.latest_generation())
+            searcher = ix.searcher()
+        try:
+            views = []
+            keep = set()
+            for reader, offset in searcher.reader().leaf_readers():
+                if reader.doc_count_all() == 0 or not hasattr(reader, "segment"):
+                    continue
+                segment_id = reader.segment().segment_id()
+                data = self._segments.get(segment_id)
+                if data is None or data.n != reader.doc_count_all():
+                    data = self._segments[segment_id] = SegmentData(
+                        segment_id, reader.doc_count_all(), self._cache
+                    )
+                keep.add(segment_id)
+                views.append(SegmentView(reader, data, offset))
+        except Exception:
+            searcher.close()
+            raise
+        for segment_id in set(self._segments) - keep:
+            del self._segments[segment_id]
+        self._cache.discard_segments(keep)
+        if snap is not None:
+            snap.close()
+        self._snapshot = _Snapshot(path, ix, searcher, views)
+        return self._snapshot
+
+    def _drop_snapshot(self) -> None:
+        if self._snapshot is not None:
+            self._snapshot.close()
+            self._snapshot = None
+
+    def _read(self, work: Callable[[_Snapshot], object]):
+        """Run ``work`` on a fresh snapshot; any failure becomes SearchUnavailable.
+
+        A failure right after another process swapped generations is retried once.
+        """
+        with self._lock:
+            for attempt in (1, 2):
+                try:
+                    return work(self._fresh_snapshot())
+                except SearchUnavailable:
+                    self._drop_snapshot()
+                    raise
+                except Exception as exc:
+                    snap = self._snapshot
+                    stale = snap is not None and self._store.current() != snap.path
+                    self._drop_snapshot()
+                    if attempt == 1 and stale:
+                        continue
+                    log.exception("search index %s failed", self.path)
+                    raise SearchUnavailable("the search index cannot be read") from exc
+            raise SearchUnavailable("the search index cannot be read")
+
+    def close(self) -> None:
+        """Close the open searcher (a later call reopens one)."""
+        with self._lock:
+            self._drop_snapshot()
+
+    # Health and metadata
+
+    def is_healthy(self) -> bool:
+        """Return True if the live index opens, its files are intact and its documents read."""
+
+        def check(snap: _Snapshot) -> bool:
+            snap.searcher.document(uid=META_UID)
+            for view in snap.views:
+                view.live()
+                snap.searcher.stored_fields(view.offset + view.n - 1)
+            return True
+
+        try:
+            return self._read(check)
+        except SearchUnavailable:
+            return False
+
+    def doc_count(self) -> int:
+        """Return the number of documents (the metadata document not counted)."""
+
+        def count(snap: _Snapshot) -> int:
+            has_meta = snap.searcher.document_number(uid=META_UID) is not None
+            return snap.searcher.doc_count() - int(has_meta)
+
+        return self._read(count)
+
+    def last_change_id(self) -> int | None:
+        """Return the last change-log id applied to the index (None for a fresh index)."""
+
+        def change_id(snap: _Snapshot):
+            return (snap.searcher.document(uid=META_UID) or {}).get("change_id")
+
+        return self._read(change_id)
+
+    # Writing
+
+    def _writer(self, ix, **kwargs):
+        deadline = time.monotonic() + self.writer_timeout
+        while True:
+            try:
+                return ix.writer(timeout=1.0, compound=False, codec=Codec(), **kwargs)
+            except LockError:
+                if time.monotonic() > deadline:
+                    raise SearchUnavailable("the search index is busy") from None
+                time.sleep(0.05)
+
+    def update(self, docs: Iterable[dict] = (), deletes: Iterable = (), change_id=None) -> None:
+        """Apply a batch of upserts and deletions in one commit, one writer at a time.
+
+        ``docs`` are the app's dicts (the current state of each record), ``deletes`` their ids.
+        An id both updated and deleted is deleted. ``change_id`` is the highest change-log id
+        the batch covers; the index keeps the highest it has seen, in the same commit.
+        """
+        documents = {}
+        for doc in docs:
+            document = self._document(doc)
+            documents[document["uid"]] = document
+        removed = {str(int(value)) for value in deletes}
+        for uid in removed:
+            documents.pop(uid, None)
+        if not documents and not removed and change_id is None:
+            return
+        try:
+            with self._store.write_lock(self.writer_timeout):
+                path = self._store.current()
+                if path is None:
+                    raise SearchUnavailable("the search index is missing")
+                ix = self._open_ix(path)
+                try:
+                    writer = self._writer(ix)
+                    try:
+                        for uid in removed:
+                            writer.delete_by_term("uid", uid)
+                        for document in documents.values():
+                            writer.update_document(**document)
+                        if change_id is not None:
+                            with writer.searcher() as searcher:
+                                meta = searcher.document(uid=META_UID) or {}
+                            previous = meta.get("change_id")
+                            latest = change_id if previous is None else max(previous, change_id)
+                            writer.update_document(**meta_document(latest))
+                    except BaseException:
+                        writer.cancel()
+                        raise
+                    writer.commit()
+                    write_manifest(path, ix)
+                finally:
+                    ix.close()
+        except SearchUnavailable:
+            raise
+        except Exception as exc:
+            log.exception("updating search index %s failed", self.path)
+            raise SearchUnavailable("the search index cannot be updated") from exc
+
+    def rebuild(
+        self,
+        docs: Iterable[dict],
+        total: int | None = None,
+        progress: Callable[[int, int | None], None] | None = None,
+        change_id=None,
+    ) -> int:
+        """Index ``docs`` into a new generation and swap it in atomically; return the count.
+
+        Searches use the old generation until the swap. ``change_id`` should be the last
+        change-log id committed before ``docs`` were read: changes after it (including those
+        applied to the old generation during the rebuild) are then replayed by the app's
+        catch-up, since :meth:`last_change_id` reports it. Only one rebuild runs at a time;
+        another one started meanwhile raises SearchUnavailable at once.
+        """
+        with self._store.write_lock(0.0, REBUILD_LOCK_FILE):
+            return self._rebuild(docs, total, progress, change_id)
+
+    def _rebuild(self, docs, total, progress, change_id) -> int:
+        generation = self._store.new_generation()
+        count = 0
+        done = False
+        try:
+            schema = self.schema_factory()
+            ix = self._guarded(whoosh_index.create_in, str(generation), schema, INDEX_NAME)
+            writer = None
+            try:
+                for doc in docs:
+                    document = self._document(doc)
+                    if writer is None:
+                        writer = self._guarded(self._bulk_writer, ix)
+                    self._guarded(writer.add_document, **document)
+                    count += 1
+                    if progress is not None and count % 1000 == 0:
+                        progress(count, total)
+                    if count % self.rebuild_batch == 0:
+                        self._guarded(writer.commit, merge=False)
+                        writer = None
+                if writer is None:
+                    writer = self._guarded(self._writer, ix)
+                self._guarded(writer.add_document, **meta_document(change_id))
+                self._guarded(writer.commit, merge=False)
+                writer = None
+                self._guarded(write_manifest, generation, ix)
+            finally:
+                if writer is not None:
+                    writer.cancel()
+                ix.close()
+            with self._store.write_lock(self.writer_timeout):
+                self._store.switch(generation)
+            done = True
+        finally:
+            if not done:
+                shutil.rmtree(generation, ignore_errors=True)
+        with self._lock:
+            self._drop_snapshot()
+        self._store.remove_older_generations(generation)
+        if progress is not None:
+            progress(count, total)
+        return count
+
+    def _guarded(self, function, *args, **kwargs):
+        """Call into Whoosh, turning its failures into SearchUnavailable."""
+        try:
+            return function(*args, **kwargs)
+        except SearchUnavailable:
+            raise
+        except Exception as exc:
+            log.exception("writing search index %s failed", self.path)
+            raise SearchUnavailable("the search index cannot be written") from exc
+
+    def _bulk_writer(self, ix):
+        if self.procs > 1:
+            return ix.writer(
+                procs=self.procs,
+                multisegment=True,
+                limitmb=512,
+                compound=False,
+                codec=Codec(),
+            )
+        return ix.writer(limitmb=512, compound=False, codec=Codec())
+
+
+@dataclass(frozen=True)
+class ProjectHit:
+    """One project in a result page; ``title`` and ``snippet`` are safe HTML."""
+
+    id: int
+    title: str
+    snippet: str
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class ProjectResults:
+    """A page of project results.
+
+    ``total`` is exact. ``facets`` maps each facet field to ``value -> count`` (most frequent
+    first, at most ``MAX_FACET_VALUES`` plus the selected values), each counted with every
+    active filter except the field's own. ``partial`` is True when the time limit cut the
+    search short. ``pages`` is capped at ``MAX_RESULT_WINDOW`` results deep.
+    """
+
+    query: str
+    sort: str
+    page: int
+    per_page: int
+    total: int
+    pages: int
+    hits: list[ProjectHit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    suggestion: str | None = None
+    partial: bool = False
+
+    @property
+    def ids(self) -> list[int]:
+        return [hit.id for hit in self.hits]
+
+
+def _normalize_filters(filters, allowed) -> dict[str, tuple[str, ...]]:
+    result = {}
+    for name, values in (filters or {}).items():
+        if name not in allowed or values is None:
+            continue
+        if isinstance(values, str | int):
+            values = [values]
+        normalize = FILTER_NORMALIZERS[name]
+        clean = tuple(dict.fromkeys(v for v in (normalize(value) for value in values) if v))[
+            :MAX_FILTER_VALUES
+        ]
+        if clean:
+            result[name] = clean
+    return result
+
+
+class ProjectIndex(SearchIndex):
+    """The index of published projects."""
+
+    schema_factory = staticmethod(project_schema)
+
+    def _document(self, doc: dict) -> dict:
+        return project_document(doc)
+
+    def warm(self, terms: int = 0) -> None:
+        """Build the per-segment facet and sort data now rather than on the first query.
+
+        With ``terms``, also precompute the most frequent ``content`` terms of each segment.
+        """
+
+        def prepare(snap: _Snapshot) -> None:
+            for view in snap.views:
+                view.live()
+                for name in PROJECT_FACETS:
+                    view.data.facet(view.reader, name)
+                view.data.order(view.reader, "published", "q", 0, True)
+                view.data.order(view.reader, "deadline", "i", NO_DEADLINE, False)
+                view.data.norms(view.reader)
+                for _, text in view.reader.most_frequent_terms("content", terms) if terms else ():
+                    view.data.term(view.reader, text.decode("utf-8"))
+
+        self._read(prepare)
+
+    def _expand_prefix(self, snap: _Snapshot, prefix: str) -> list[str]:
+        """Return the stems of the words starting with ``prefix``, most frequent first.
+
+        Words come from the unstemmed spelling vocabulary ("voluntee*" finds "volunteering",
+        whose stem "volunt" is shorter than the prefix) and from the stems themselves.
+        """
+        vocabulary = snap.vocabulary()
+        start = bisect_left(vocabulary, prefix)
+        words = islice(takewhile(lambda w: w.startswith(prefix), vocabulary[start:]), 200)
+        stems = {stem(word) for word in words}
+        reader = snap.searcher.reader()
+        stems.update(t.decode("utf-8") for t in islice(reader.expand_prefix("content", prefix), 50))
+        frequency = snap.searcher.doc_frequency
+        ranked = sorted(stems, key=lambda s: (-frequency("content", s), s))
+        return ranked[:MAX_PREFIX_TERMS]
+
+    def search(
+        self,
+        text: str = "",
+        filters: dict | None = None,
+        *,
+        deadline_within_days: int | None = None,
+        sort: str = "relevance",
+        page: int = 1,
+        per_page: int = 20,
+        today: date | None = None,
+    ) -> ProjectResults:
+        """Search published projects.
+
+        ``filters`` maps a field of ``PROJECT_FILTERS`` to accepted values (OR within a field,
+        AND across fields; unknown fields are ignored). ``sort`` is one of ``SORTS`` (anything
+        else means relevance); an empty query lists the newest first. Pages past the results
+        (or past ``MAX_RESULT_WINDOW``) are empty.
+        """
+        sort = sort if sort in SORTS else "relevance"
+        per_page = _clamp(per_page, 1, MAX_PER_PAGE, 20)
+        page = _clamp(page, 1, 10**9, 1)
+        parsed = parse(text, "content")
+        if parsed.is_browse and sort == "relevance":
+            sort = "newest"
+        chosen = _normalize_filters(filters, PROJECT_FILTERS)
+        window_end = page * per_page
+        k = window_end if window_end <= MAX_RESULT_WINDOW else 0
+        days = None
+        if deadline_within_days not in (None, ""):
+            days = _clamp(deadline_within_days, 0, 3650, None)
+        today = today or datetime.now(UTC).date()
+        return self._read(
+            lambda snap: self._search(snap, parsed, chosen, days, today, sort, page, per_page, k)
+        )
+
+    def _search(self, snap, parsed: ParsedQuery, chosen, days, today, sort, page, per_page, k):
+        budget = Budget(self.time_limit)
+        searcher = snap.searcher
+        terms = None
+        if not parsed.is_browse and not parsed.matches_nothing:
+            terms = QueryTerms(searcher, parsed.query, lambda p: self._expand_prefix(snap, p))
+        total = 0
+        facets: dict[str, dict[str, int]] = {name: {} for name in PROJECT_FACETS}
+        ranked: list[list] = []
+        partial = False
+        for view in snap.views:
+            try:
+                matches, counts, best = self._search_segment(
+                    view, parsed, terms, chosen, days, today, sort, k, budget
+                )
+            except TimeUp:
+                partial = True
+                break
+            total += matches
+            for name, values in counts.items():
+                bucket = facets[name]
+                for value, count in values.items():
+                    bucket[value] = bucket.get(value, 0) + count
+            ranked.append(best)
+        window = list(islice(merge(*ranked), k))
+        start = (page - 1) * per_page
+        docnums = [item[-1] for item in window[start : start + per_page]]
+        scores = [-item[0] if sort == "relevance" else None for item in window]
+        highlight = terms.highlight_terms() if terms else set()
+        hits = []
+        for docnum, score in zip(docnums, scores[start : start + per_page], strict=True):
+            stored = searcher.stored_fields(docnum)
+            hits.append(
+                ProjectHit(
+                    id=int(stored["uid"]),
+                    title=mark_all(stored.get("title", ""), highlight),
+                    snippet=snippet(
+                        [stored.get("summary", ""), stored.get("excerpt", "")], highlight
+                    ),
+                    score=score,
+                )
+            )
+        suggestion = None
+        if terms and total < SUGGEST_BELOW and not partial:
+            suggestion = self._suggest(snap, parsed, chosen, days, today, total)
+        pages = math.ceil(min(total, MAX_RESULT_WINDOW) / per_page)
+        return ProjectResults(
+            query=parsed.text,
+            sort=sort,
+            page=page,
+            per_page=per_page,
+            total=total,
+            pages=pages,
+            hits=hits,
+            facets={
+                name: _top_values(values, chosen.get(name, ())) for name, values in facets.items()
+            },
+            suggestion=suggestion,
+            partial=partial or budget.exhausted,
+        )
+
+    def _filter_bits(self, view: SegmentView, chosen, days, today) -> tuple[dict[str, int], int]:
+        """Return each filtered field's accepted documents, and the deadline window's."""
+        per_field = {}
+        for name, values in chosen.items():
+            accepted = 0
+            for value in values:
+                accepted |= view.data.value_bits(view.reader, name, value)
+            per_field[name] = accepted
+        window = B.full(view.n)
+        if days is not None:
+            first = day_number(today)
+            window = view.deadline_bits(first, first + days)
+        return per_field, window
+
+    def _search_segment(self, view, parsed, terms, chosen, days, today, sort, k, budget):
+        budget.check()
+        live = view.live()
+        if parsed.matches_nothing:
+            text_bits = 0
+        elif parsed.is_browse:
+            text_bits = live
+        else:
+            text_bits = view.evaluate(parsed.query, terms, budget) & live
+        per_field, window = self._filter_bits(view, chosen, days, today)
+        base = text_bits & window
+        matches = base
+        for accepted in per_field.values():
+            matches &= accepted
+        counts = {}
+        for name in PROJECT_FACETS:
+            facet_base = base
+            for other, accepted in per_field.items():
+                if other != name:
+                    facet_base &= accepted
+            counts[name] = view.facet_counts(name, facet_base) if facet_base else {}
+        offset = view.offset
+        if sort == "relevance":
+            best = [
+                (-score, -published, docnum + offset)
+                for score, published, docnum in view.top_scored(matches, terms, k, budget)
+            ]
+        elif sort == "newest":
+            best = [(key, d + offset) for key, d in view.top_sorted(matches, k, "published", True)]
+        else:
+            best = [(key, d + offset) for key, d in view.top_sorted(matches, k, "deadline", False)]
+        return matches.bit_count(), counts, best
+
+    def _count(self, snap, query, chosen, days, today) -> int:
+        """Count the matches of a parsed query with the same filters (for suggestions)."""
+        budget = Budget(self.time_limit / 2)
+        terms = QueryTerms(snap.searcher, query, lambda p: self._expand_prefix(snap, p))
+        total = 0
+        for view in snap.views:
+            bits = view.evaluate(query, terms, budget) & view.live()
+            per_field, window = self._filter_bits(view, chosen, days, today)
+            bits &= window
+            for accepted in per_field.values():
+                bits &= accepted
+            total += bits.bit_count()
+        return total
+
+    def _suggest(self, snap, parsed: ParsedQuery, chosen, days, today, total) -> str | None:
+        """Return the query with each unknown word replaced by its best spelling, if better."""
+        searcher = snap.searcher
+        replacements = []
+        for word in parsed.words[:MAX_TERMS]:
+            folded = fold(word.text)
+            if len(folded) < 3 or len(folded) > 40:
+                continue
+            if searcher.doc_frequency("content", stem(folded)):
+                continue
+            best = self._correction(snap, folded)
+            if best:
+                replacements.append((word, best))
+        if not replacements:
+            return None
+        text = parsed.text
+        for word, best in sorted(replacements, key=lambda item: -item[0].start):
+            text = text[: word.start] + best + text[word.end :]
+        corrected = parse(text, "content")
+        if corrected.is_browse or corrected.matches_nothing:
+            return None
+        try:
+            better = self._count(snap, corrected.query, chosen, days, today) > total
+        except TimeUp:
+            return None
+        return text if better else None
+
+    def _correction(self, snap: _Snapshot, word: str) -> str | None:
+        """Return the most frequent vocabulary word closest to ``word`` (same first letter)."""
+        if word in snap.corrections:
+            return snap.corrections[word]
+        vocabulary = snap.vocabulary()
+        best = None
+        for distance in range(1, (1 if len(word) <= 4 else 2) + 1):
+            automaton = Automata.levenshtein_dfa(word, distance, 1)
+            found = list(islice(Automata.find_matches(automaton, _WordCursor(vocabulary)), 50))
+            if found:
+                frequency = snap.searcher.doc_frequency
+                best = max(found, key=lambda candidate: frequency("spell", candidate))
+                break
+        snap.corrections[word] = best
+        return best
+
+
+def _top_values(values: dict[str, int], selected) -> dict[str, int]:
+    top = nsmallest(MAX_FACET_VALUES, values.items(), key=lambda item: (-item[1], item[0]))
+    result = dict(top)
+    for value in selected:
+        result.setdefault(value, values.get(value, 0))
+    return result
+
+
+@dataclass(frozen=True)
+class Clearance:
+    """What a searcher may see of members: the audience levels visible unconditionally, and
+    the institutions whose applicants' level-2 ("institutions I applied to") fields they see.
+    """
+
+    levels: frozenset[int]
+    institution_ids: frozenset[int] = frozenset()
+
+    @classmethod
+    def coordinator(cls) -> Clearance:
+        return cls(frozenset(LEVELS))
+
+    @classmethod
+    def institution(cls, institution_ids: Iterable[int]) -> Clearance:
+        ids = frozenset(int(i) for i in institution_ids)
+        return cls(frozenset({SIGNED_IN, PUBLIC}), ids)
+
+    @classmethod
+    def member(cls) -> Clearance:
+        return cls(frozenset({SIGNED_IN, PUBLIC}))
+
+    @classmethod
+    def visitor(cls) -> Clearance:
+        return cls(frozenset({PUBLIC}))
+
+    @property
+    def gated(self) -> bool:
+        """True if level-2 fields are visible only for members who applied to us."""
+        return APPLIED_INSTITUTIONS not in self.levels and bool(self.institution_ids)
+
+    def gate(self) -> wq.Query | None:
+        if not self.gated:
+            return None
+        ids = sorted(self.institution_ids)[:MAX_INSTITUTIONS]
+        return wq.Or([wq.Term("applied", str(i)) for i in ids])
+
+
+@dataclass(frozen=True)
+class ExpertHit:
+    """One member in a result page. ``snippets`` are safe HTML; ``fields`` holds plain values
+    of the groups this searcher may see (nothing else is ever read from the index)."""
+
+    user_id: int
+    display_name: str
+    snippets: dict[str, str]
+    fields: dict[str, object]
+
+
+@dataclass(frozen=True)
+class ExpertResults:
+    query: str
+    page: int
+    per_page: int
+    total: int
+    pages: int
+    hits: list[ExpertHit]
+    partial: bool = False
+
+    @property
+    def ids(self) -> list[int]:
+        return [hit.user_id for hit in self.hits]
+
+
+_EXPERT_VALUES = (
+    ("headline", "headline"),
+    ("bio", "bio"),
+    ("skills", "skillset"),
+    ("skills_wanted", "wanted"),
+    ("sectors", "sectors"),
+    ("languages", "languages"),
+    ("origin_country", "origin"),
+    ("residence_country", "residence"),
+    ("engagement_modes", "engagement"),
+    ("travel", "trips"),
+)
+
+
+class ExpertIndex(SearchIndex):
+    """The index of members who chose to be listed, searched under a :class:`Clearance`."""
+
+    schema_factory = staticmethod(expert_schema)
+
+    def _document(self, doc: dict) -> dict:
+        return expert_document(doc)
+
+    def _alternatives(self, clearance: Clearance, base: str, make) -> wq.Query:
+        """OR of ``make(field)`` over the visible levels of ``base``, level 2 behind the gate."""
+        options = [make(level_field(base, level)) for level in sorted(clearance.levels)]
+        gate = clearance.gate()
+        if gate is not None:
+            options.append(wq.And([make(level_field(base, APPLIED_INSTITUTIONS)), gate]))
+        return wq.Or(options)
+
+    def _expand(self, node, clearance: Clearance, reader) -> wq.Query:
+        """Rewrite a query parsed on the generic field onto the fields visible to us."""
+        if isinstance(node, wq.Term | wq.Phrase | wq.Prefix) and node.fieldname == QUERY_FIELD:
+
+            def leaf(fieldname: str) -> wq.Query:
+                if isinstance(node, wq.Term):
+                    return wq.Term(fieldname, node.text)
+                if isinstance(node, wq.Phrase):
+                    return wq.Phrase(fieldname, list(node.words), slop=node.slop)
+                expanded = list(
+                    islice(reader.expand_prefix(fieldname, node.text), MAX_PREFIX_TERMS)
+                )
+                stemmed = stem(node.text)
+                if stemmed != node.text:
+                    expanded += list(islice(reader.expand_prefix(fieldname, stemmed), 5))
+                terms = [wq.Term(fieldname, t.decode("utf-8")) for t in dict.fromkeys(expanded)]
+                return wq.Or(terms) if terms else wq.NullQuery
+
+            options = [leaf("name")]
+            for group in EXPERT_TEXT_FIELDS:
+                options.append(self._alternatives(clearance, group, leaf))
+            return wq.Or(options)
+        return node.apply(lambda child: self._expand(child, clearance, reader))
+
+    def search(
+        self,
+        clearance: Clearance,
+        text: str = "",
+        filters: dict | None = None,
+        *,
+        travel: tuple[str, str] | None = None,
+        page: int = 1,
+        per_page: int = 20,
+    ) -> ExpertResults:
+        """Search listed members with what ``clearance`` allows, and nothing more.
+
+        ``filters`` maps ``skills``, ``sectors``, ``languages``, ``origin_country``,
+        ``residence_country`` or ``engagement_modes`` to accepted values; ``travel`` is
+        ``(country, "YYYY-MM")``: in that country during that month. A filter, like a word,
+        only matches a group this searcher may see.
+        """
+        if not isinstance(clearance, Clearance):
+            raise TypeError("clearance must be a Clearance")
+        per_page = _clamp(per_page, 1, MAX_PER_PAGE, 20)
+        page = _clamp(page, 1, 10**9, 1)
+        parsed = parse(text, QUERY_FIELD)
+        chosen = _normalize_filters(filters, EXPERT_FILTERS)
+        window_end = page * per_page
+        empty = ExpertResults(parsed.text, page, per_page, 0, 0, [])
+        if parsed.matches_nothing:
+            return empty
+        return self._read(
+            lambda snap: self._search(
+                snap, clearance, parsed, chosen, travel, page, per_page, window_end
+            )
+        )
+
+    def _search(self, snap, clearance, parsed, chosen, travel, page, per_page, window_end):
+        searcher = snap.searcher
+        reader = searcher.reader()
+        parts = []
+        highlight = set()
+        if not parsed.is_browse:
+            parts.append(self._expand(parsed.query, clearance, reader))
+            for leaf in positive_leaves(parsed.query):
+                highlight.update(leaf.words if isinstance(leaf, wq.Phrase) else [leaf.text])
+        for name, values in chosen.items():
+            group_field = EXPERT_FILTERS[name][1]
+            options = [
+                self._alternatives(clearance, group_field, lambda f, v=value: wq.Term(f, v))
+                for value in values
+            ]
+            parts.append(wq.Or(options))
+        if travel is not None:
+            token = travel_token(*travel) if len(travel) == 2 else None
+            if token is None:
+                return ExpertResults(parsed.text, page, per_page, 0, 0, [])
+            parts.append(self._alternatives(clearance, "travel", lambda f: wq.Term(f, token)))
+        body = wq.And(parts) if parts else wq.Every()
+        q = wq.AndNot(body, wq.Term("uid", META_UID)).normalize()
+        limit = min(window_end, MAX_RESULT_WINDOW)
+        if window_end > MAX_RESULT_WINDOW:
+            limit = 1
+        if parsed.is_browse:
+            collector = searcher.collector(limit=limit, sortedby="sortname")
+        else:
+            collector = searcher.collector(limit=limit)
+        timed = TimeLimitCollector(collector, self.time_limit, use_alarm=False)
+        partial = False
+        try:
+            searcher.search_with_collector(q, timed)
+        except TimeLimit:
+            partial = True
+        results = timed.results()
+        total = results.scored_length() if partial else len(results)
+        start = (page - 1) * per_page
+        ranked = [docnum for _, docnum in results.top_n]
+        docnums = [] if window_end > MAX_RESULT_WINDOW else ranked[start:window_end]
+        gate = clearance.gate()
+        applied = set(searcher.docs_for_query(gate)) if gate is not None and docnums else set()
+        hits = [self._hit(searcher, d, clearance, d in applied, highlight) for d in docnums]
+        pages = math.ceil(min(total, MAX_RESULT_WINDOW) / per_page)
+        return ExpertResults(parsed.text, page, per_page, total, pages, hits, partial)
+
+    def _hit(self, searcher, docnum: int, clearance: Clearance, applied: bool, terms) -> ExpertHit:
+        stored = searcher.stored_fields(docnum)
+        levels = set(clearance.levels)
+        if applied and clearance.gated:
+            levels.add(APPLIED_INSTITUTIONS)
+        values: dict[str, object] = {}
+        for name, base in _EXPERT_VALUES:
+            for level in sorted(levels, reverse=True):
+                value = stored.get(level_field(base, level))
+                if value:
+                    values[name] = value
+                    break
+        snippets = {"name": mark_all(stored.get("display_name", ""), terms)}
+        if values.get("headline"):
+            snippets["headline"] = mark_all(values["headline"], terms)
+        if values.get("bio"):
+            snippets["bio"] = snippet([values["bio"]], terms)
+        skills = list(values.get("skills", ())) + list(values.get("skills_wanted", ()))
+        if skills:
+            snippets["skills"] = mark_all(", ".join(skills), terms)
+        return ExpertHit(
+            user_id=int(stored["uid"]),
+            display_name=stored.get("display_name", ""),
+            snippets=snippets,
+            fields=values,
+        )

@@ -1,0 +1,241 @@
+"""The user query language: a deliberately small subset of Whoosh's.
+
+Allowed: words, ``"phrases"``, ``AND`` / ``OR`` / ``NOT``, ``-word`` and ``+word``, parentheses,
+and a trailing-prefix wildcard ``abc*`` (at least three letters). Words are required by default.
+There are no field names (``email:x`` is the two words "email" and "x"), no fuzzy ``~``, no
+boosts ``^``, no ranges and no other wildcards: the parser is built from only the plugins
+below, so such syntax is plain text for the analyzer, which keeps the words and drops the rest.
+
+The input is bounded before parsing (:data:`MAX_QUERY_CHARS` characters, :data:`MAX_DEPTH`
+levels of parentheses, unbalanced quotes neutralised) and the parsed query is bounded after
+(:data:`MAX_TERMS` terms), so that any input parses in well under a millisecond per character
+and evaluates in bounded time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+from whoosh.fields import TEXT, Schema
+from whoosh.qparser import QueryParser, syntax
+from whoosh.qparser.plugins import (
+    GroupPlugin,
+    OperatorsPlugin,
+    PhrasePlugin,
+    PlusMinusPlugin,
+    TaggingPlugin,
+)
+
+from .analysis import fold, text_analyzer
+
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 30
+MAX_DEPTH = 3
+MIN_PREFIX_LETTERS = 3
+QUERY_FIELD = "text"
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"(?<![\w*])[^\W\d_]{2,}(?![\w*])")
+_OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "REQUIRE"})
+
+
+class PrefixNode(syntax.TextNode):
+    """A ``abc*`` prefix: folded but not stemmed (stems are not prefixes of each other)."""
+
+    qclass = wq.Prefix
+
+    def r(self):
+        return f"{self.text!r}*"
+
+    def query(self, parser):
+        fieldname = self.fieldname or parser.fieldname
+        letters = sum(ch.isalpha() for ch in self.text)
+        if letters < MIN_PREFIX_LETTERS:
+            return parser.term_query(fieldname, self.text, parser.termclass)
+        return wq.Prefix(fieldname, fold(self.text))
+
+
+class PrefixPlugin(TaggingPlugin):
+    """Tag a word ending with ``*`` (and with no other wildcard) as a prefix."""
+
+    expr = r"(?<![\w*?])(?P<text>\w{3,})\*(?![\w*?])"
+    nodetype = PrefixNode
+    priority = 0
+
+
+def _parser(fieldname: str) -> QueryParser:
+    schema = Schema(**{fieldname: TEXT(analyzer=text_analyzer(), phrase=True)})
+    start = r"(?:^|(?<=[\s(]))"
+    plugins = [
+        PhrasePlugin(),
+        GroupPlugin(),
+        OperatorsPlugin(AndNot=None, AndMaybe=None, Require=None),
+        PlusMinusPlugin(plusexpr=start + r"\+(?=[\w\"])", minusexpr=start + r"-(?=[\w\"])"),
+        PrefixPlugin(),
+    ]
+    return QueryParser(fieldname, schema, plugins=plugins, group=syntax.AndGroup)
+
+
+_PARSERS: dict[str, QueryParser] = {}
+
+
+def parser_for(fieldname: str) -> QueryParser:
+    """Return the (shared, stateless) restricted parser for ``fieldname``."""
+    if fieldname not in _PARSERS:
+        _PARSERS[fieldname] = _parser(fieldname)
+    return _PARSERS[fieldname]
+
+
+@dataclass(frozen=True)
+class Word:
+    """A plain word of the query text and where it is, for "did you mean"."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A parsed user query.
+
+    ``query`` is None when the user typed nothing (browse everything), and a ``NullQuery``
+    when the text had nothing searchable in it (it then matches nothing).
+    """
+
+    text: str
+    query: wq.Query | None
+    words: tuple[Word, ...] = field(default=())
+
+    @property
+    def is_browse(self) -> bool:
+        return self.query is None
+
+    @property
+    def matches_nothing(self) -> bool:
+        return self.query is wq.NullQuery
+
+
+def _balance_quotes(text: str) -> str:
+    if text.count('"') % 2:
+        index = text.rfind('"')
+        text = text[:index] + " " + text[index + 1 :]
+    return text
+
+
+def _limit_depth(text: str) -> str:
+    """Blank out parentheses that are unmatched or nested deeper than ``MAX_DEPTH``."""
+    chars = list(text)
+    stack: list[tuple[int, bool]] = []
+    in_quote = False
+    depth = 0
+    for index, ch in enumerate(chars):
+        if ch == '"':
+            in_quote = not in_quote
+        elif in_quote:
+            continue
+        elif ch == "(":
+            keep = depth < MAX_DEPTH
+            stack.append((index, keep))
+            if keep:
+                depth += 1
+            else:
+                chars[index] = " "
+        elif ch == ")":
+            if not stack:
+                chars[index] = " "
+                continue
+            _, kept = stack.pop()
+            if kept:
+                depth -= 1
+            else:
+                chars[index] = " "
+    for index, _ in stack:
+        chars[index] = " "
+    return "".join(chars)
+
+
+def sanitize(text) -> str:
+    """Return the bounded, cleaned query text that will be parsed."""
+    text = _CONTROL.sub(" ", str(text or ""))[: MAX_QUERY_CHARS * 4]
+    text = _SPACES.sub(" ", text).strip()[:MAX_QUERY_CHARS].strip()
+    return _limit_depth(_balance_quotes(text))
+
+
+def _limit_terms(node: wq.Query, budget: list[int]) -> wq.Query:
+    """Replace the leaves beyond the term budget by ``NullQuery``."""
+    if isinstance(node, wq.Phrase):
+        if budget[0] <= 0:
+            return wq.NullQuery
+        words = node.words[: budget[0]]
+        budget[0] -= len(words)
+        return wq.Phrase(node.fieldname, words, slop=node.slop)
+    if isinstance(node, wq.Term | wq.Prefix):
+        if budget[0] <= 0:
+            return wq.NullQuery
+        budget[0] -= 1
+        return node
+    if isinstance(node, wq.Not):
+        return wq.Not(_limit_terms(node.query, budget))
+    if isinstance(node, wq.AndNot):
+        positive = _limit_terms(node.a, budget).normalize()
+        negative = _limit_terms(node.b, budget)
+        if positive is wq.NullQuery:
+            return wq.Not(negative)
+        return wq.AndNot(positive, negative)
+    if isinstance(node, wq.BinaryQuery):
+        return type(node)(_limit_terms(node.a, budget), _limit_terms(node.b, budget))
+    if isinstance(node, wq.CompoundQuery):
+        return type(node)([_limit_terms(child, budget) for child in node.subqueries])
+    return wq.NullQuery
+
+
+def query_words(text: str) -> tuple[Word, ...]:
+    """Return the plain words of a sanitized query (no operators, no prefixes, no digits)."""
+    return tuple(
+        Word(match.start(), match.end(), match.group())
+        for match in _WORD.finditer(text)
+        if match.group() not in _OPERATORS
+    )
+
+
+def _words_only(parser: QueryParser, text: str) -> wq.Query:
+    """Read ``text`` as plain required words, ignoring every operator."""
+    analyzer = parser.schema[parser.fieldname].analyzer
+    terms = [wq.Term(parser.fieldname, token.text) for token in analyzer(text)]
+    return wq.And(terms) if terms else wq.NullQuery
+
+
+def parse(text, fieldname: str = QUERY_FIELD) -> ParsedQuery:
+    """Parse user input into a bounded Whoosh query on ``fieldname`` (see the module notes)."""
+    clean = sanitize(text)
+    if not clean:
+        return ParsedQuery(clean, None)
+    parser = parser_for(fieldname)
+    try:
+        parsed = parser.parse(clean, normalize=False)
+    except Exception:  # noqa: BLE001 - Whoosh's parser fails on a few odd operator sequences
+        parsed = _words_only(parser, clean)
+    limited = _limit_terms(parsed, [MAX_TERMS]).normalize()
+    if limited is wq.NullQuery or isinstance(limited, wq.Not) and limited.query is wq.NullQuery:
+        limited = wq.NullQuery
+    return ParsedQuery(clean, limited, query_words(clean))
+
+
+def positive_leaves(node: wq.Query):
+    """Yield the Term, Phrase and Prefix leaves that add to a match (not those under NOT)."""
+    if isinstance(node, wq.Term | wq.Phrase | wq.Prefix):
+        yield node
+    elif isinstance(node, wq.Not):
+        return
+    elif isinstance(node, wq.AndNot):
+        yield from positive_leaves(node.a)
+    elif isinstance(node, wq.BinaryQuery):
+        yield from positive_leaves(node.a)
+        yield from positive_leaves(node.b)
+    elif isinstance(node, wq.CompoundQuery):
+        for child in node.subqueries:
+            yield from positive_leaves(child)

@@ -1,0 +1,244 @@
+"""Index directories on disk: generations, locks, manifests and the Whoosh codec used.
+
+Layout of an index directory (one per index, e.g. ``instance/search/projects``)::
+
+    CURRENT                 name of the live generation, replaced atomically by a rebuild
+    write.lock              fcntl lock: one writer at a time across processes and threads
+    rebuild.lock            fcntl lock: one rebuild at a time
+    gen-<time>-<random>/    a Whoosh index (non-compound segments) + manifest.json
+
+``manifest.json`` holds the size of every file of the last commit, so a truncated file is
+detected when a searcher opens, before Whoosh reads it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    W3Codec,
+    W3PerDocReader,
+    W3PostingsWriter,
+    _lenfield,
+)
+from whoosh.columns import NumericColumn
+from whoosh.filedb.filestore import FileStorage
+from whoosh.util.numeric import byte_to_length
+
+log = logging.getLogger(__name__)
+
+CURRENT = "CURRENT"
+LOCK_FILE = "write.lock"
+REBUILD_LOCK_FILE = "rebuild.lock"
+MANIFEST = "manifest.json"
+INDEX_NAME = "MAIN"
+_GENERATION = re.compile(r"^gen-[0-9TZ]+-[0-9a-f]+$")
+
+
+class SearchUnavailable(Exception):
+    """The index is missing, damaged or busy: show "search is temporarily unavailable"."""
+
+
+class Codec(W3Codec):
+    """Whoosh's codec with faster bookkeeping when a segment is written.
+
+    The stock per-document reader checks the disk for each posting of an unscored field (a
+    ``stat`` per posting) and reads each length through a column reader; this one remembers
+    absent columns and reads each length column once. The postings writer skips per-posting
+    type assertions. The segments written are ordinary, byte-identical Whoosh 3 segments.
+    """
+
+    def per_document_reader(self, storage, segment):
+        return _PerDocReader(storage, segment)
+
+    def postings_writer(self, dbfile, byteids=False):
+        return _PostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
+
+
+class _PerDocReader(W3PerDocReader):
+    def _cached_reader(self, fieldname, column):
+        if fieldname not in self._readers:
+            has = self.has_column(fieldname)
+            self._readers[fieldname] = self.column_reader(fieldname, column) if has else None
+        return self._readers[fieldname]
+
+    def doc_field_length(self, docnum, fieldname, default=0):
+        cache = self.__dict__.setdefault("_length_bytes", {})
+        lengths = cache.get(fieldname)
+        if lengths is None:
+            reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            if isinstance(reader, NumericColumn.Reader):
+                lengths = reader._dbfile.get(reader._basepos, reader._count)
+            else:
+                lengths = bytes(reader[d] for d in range(self._doccount)) if reader else b""
+            cache[fieldname] = lengths
+        if docnum < len(lengths) and lengths[docnum]:
+            return _BYTE_LENGTHS[lengths[docnum]]
+        return default
+
+
+_BYTE_LENGTHS = [byte_to_length(byte) for byte in range(256)]
+
+
+class _PostingsWriter(W3PostingsWriter):
+    def add_posting(self, id_, weight, vbytes, length=None):
+        if len(self._ids) >= self._blocklimit:
+            self._write_block()
+        self._ids.append(id_)
+        self._weights.append(weight)
+        if weight > self._maxweight:
+            self._maxweight = weight
+        if vbytes:
+            self._values.append(vbytes)
+        if length:
+            if self._minlength is None or length < self._minlength:
+                self._minlength = length
+            if length > self._maxlength:
+                self._maxlength = length
+
+
+class Storage(FileStorage):
+    """Whoosh file storage that reads without mmap and can undo a failed open.
+
+    Without mmap, a file truncated under an open reader gives a read error (hence
+    SearchUnavailable) instead of a SIGBUS that kills the worker. Whoosh leaves files open
+    when opening a damaged index fails; :meth:`closing_on_failure` closes them.
+    """
+
+    def __init__(self, path: Path):
+        super().__init__(str(path), supports_mmap=False)
+        self._opened: list | None = None
+
+    def open_file(self, name, **kwargs):
+        handle = super().open_file(name, **kwargs)
+        if self._opened is not None:
+            self._opened.append(handle)
+        return handle
+
+    @contextmanager
+    def closing_on_failure(self):
+        self._opened = []
+        try:
+            yield
+        except BaseException:
+            for handle in self._opened:
+                try:
+                    handle.close()
+                except Exception:  # noqa: BLE001 - best effort on a damaged index
+                    log.debug("closing %r failed", handle, exc_info=True)
+            raise
+        finally:
+            self._opened = None
+
+
+class Store:
+    """The directory of one index: generations, the CURRENT pointer and the writer lock."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def current(self) -> Path | None:
+        try:
+            name = (self.root / CURRENT).read_text().strip()
+        except OSError:
+            return None
+        if not _GENERATION.match(name):
+            return None
+        return self.root / name
+
+    def new_generation(self) -> Path:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        path = self.root / f"gen-{stamp}-{secrets.token_hex(4)}"
+        path.mkdir(parents=True)
+        return path
+
+    def switch(self, path: Path) -> None:
+        """Point CURRENT at ``path`` atomically (rename over the old pointer)."""
+        temporary = self.root / f"{CURRENT}.{secrets.token_hex(4)}"
+        with open(temporary, "w") as handle:
+            handle.write(path.name)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.root / CURRENT)
+
+    def remove_older_generations(self, keep: Path) -> None:
+        """Delete the generations created before ``keep`` (names sort by creation time)."""
+        for entry in self.root.iterdir():
+            if entry.is_dir() and _GENERATION.match(entry.name) and entry.name < keep.name:
+                shutil.rmtree(entry, ignore_errors=True)
+
+    @contextmanager
+    def write_lock(self, timeout: float, name: str = LOCK_FILE):
+        """Hold an exclusive lock file of the index (shared by all processes and threads)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = open(self.root / name, "a+")  # noqa: SIM115 - held for the block
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise SearchUnavailable("the search index is busy") from None
+                    time.sleep(0.01)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        finally:
+            handle.close()
+
+
+def segment_files(path: Path, ix) -> dict[str, int]:
+    """Return ``name -> size`` of the files making up the latest commit of ``ix``."""
+    generation = ix.latest_generation()
+    prefixes = [segment.segment_id() + "." for segment in ix._segments()]
+    sizes = {}
+    for entry in os.scandir(path):
+        if entry.name == f"_{INDEX_NAME}_{generation}.toc" or any(
+            entry.name.startswith(prefix) for prefix in prefixes
+        ):
+            sizes[entry.name] = entry.stat().st_size
+    return sizes
+
+
+def write_manifest(path: Path, ix) -> None:
+    manifest = {"generation": ix.latest_generation(), "files": segment_files(path, ix)}
+    temporary = path / f"{MANIFEST}.tmp"
+    temporary.write_text(json.dumps(manifest))
+    os.replace(temporary, path / MANIFEST)
+
+
+def check_manifest(path: Path, generation: int) -> None:
+    """Raise if a file recorded for this commit is missing or has another size."""
+    try:
+        manifest = json.loads((path / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return
+    if manifest.get("generation") != generation:
+        return
+    for name, size in manifest.get("files", {}).items():
+        try:
+            actual = os.stat(path / name).st_size
+        except OSError:
+            raise SearchUnavailable(f"index file {name} is missing") from None
+        if actual != size:
+            raise SearchUnavailable(f"index file {name} is damaged")

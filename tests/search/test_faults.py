@@ -1,0 +1,143 @@
+"""A missing, damaged or rebuilt index degrades to SearchUnavailable and recovers."""
+
+import os
+import shutil
+
+import pytest
+
+from diaspora.search import Clearance, ExpertIndex, ProjectIndex, SearchUnavailable
+from diaspora.search.storage import CURRENT, MANIFEST
+
+from .factories import expert, project
+
+DOCS = [project(pid, title=f"Solar project {pid}") for pid in range(1, 21)]
+
+
+@pytest.fixture
+def index(tmp_path):
+    search_index = ProjectIndex(tmp_path / "projects", procs=1)
+    search_index.rebuild(DOCS)
+    yield search_index
+    search_index.close()
+
+
+def generation(index) -> str:
+    return (index.path / CURRENT).read_text()
+
+
+def segment_files(index) -> list[str]:
+    """Return the non-empty files of the live generation's segments."""
+    path = index.path / generation(index)
+    return sorted(
+        name
+        for name in os.listdir(path)
+        if name.startswith("MAIN_")
+        and not name.endswith("WRITELOCK")
+        and os.path.getsize(path / name)
+    )
+
+
+def test_deleted_index_directory_is_unavailable_until_rebuilt(index):
+    assert index.search("solar").total == 20
+    shutil.rmtree(index.path)
+    with pytest.raises(SearchUnavailable):
+        index.search("solar")
+    with pytest.raises(SearchUnavailable):
+        index.update([project(99)])
+    with pytest.raises(SearchUnavailable):
+        index.doc_count()
+    assert not index.is_healthy()
+    index.rebuild(DOCS)
+    assert index.is_healthy()
+    assert index.search("solar").total == 20
+
+
+def test_deleted_generation_directory_is_unavailable(index):
+    shutil.rmtree(index.path / generation(index))
+    with pytest.raises(SearchUnavailable):
+        index.search("solar")
+
+
+@pytest.mark.parametrize("pick", range(6))
+def test_a_truncated_segment_file_is_unavailable_then_rebuilt(index, pick):
+    index.close()
+    files = segment_files(index)
+    victim = index.path / generation(index) / files[pick % len(files)]
+    with open(victim, "r+b") as handle:
+        handle.truncate(os.path.getsize(victim) // 2)
+    fresh = ProjectIndex(index.path, procs=1)
+    with pytest.raises(SearchUnavailable):
+        fresh.search("solar")
+    assert not fresh.is_healthy()
+    fresh.rebuild(DOCS)
+    assert fresh.search("solar").total == 20
+    fresh.close()
+
+
+def test_a_truncated_table_of_contents_is_unavailable(index):
+    index.close()
+    path = index.path / generation(index)
+    (path / MANIFEST).unlink()
+    toc = next(name for name in os.listdir(path) if name.endswith(".toc"))
+    (path / toc).write_bytes((path / toc).read_bytes()[:20])
+    fresh = ProjectIndex(index.path)
+    with pytest.raises(SearchUnavailable):
+        fresh.search("solar")
+    fresh.close()
+
+
+def test_garbage_current_pointer_is_unavailable(index):
+    (index.path / CURRENT).write_text("../../etc")
+    with pytest.raises(SearchUnavailable):
+        index.search("solar")
+
+
+def test_rebuild_swaps_while_a_searcher_is_open(index):
+    other = ProjectIndex(index.path, procs=1)
+    assert index.search("solar").total == 20
+    old_generation = generation(index)
+    seen_during_rebuild = []
+
+    def replacement():
+        for pid in range(1, 6):
+            if pid == 3:
+                seen_during_rebuild.append(index.search("solar").total)
+            yield project(pid, title=f"Wind project {pid}")
+
+    other.rebuild(replacement(), change_id=42)
+    assert seen_during_rebuild == [20]
+    assert index.search("solar").total == 0
+    assert index.search("wind").total == 5
+    assert index.last_change_id() == 42
+    assert not (index.path / old_generation).exists()
+    other.close()
+
+
+def test_a_failed_rebuild_leaves_the_live_index_alone(index):
+    def broken():
+        yield project(1, title="Wind")
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        index.rebuild(broken())
+    assert index.search("solar").total == 20
+    generations = [p for p in index.path.iterdir() if p.name.startswith("gen-")]
+    assert len(generations) == 1
+
+
+def test_expert_index_faults_are_unavailable_too(tmp_path):
+    experts = ExpertIndex(tmp_path / "experts")
+    experts.update([expert(1, {"headline": 4})])
+    assert experts.search(Clearance.member(), "headlinemarker").total == 1
+    shutil.rmtree(experts.path)
+    with pytest.raises(SearchUnavailable):
+        experts.search(Clearance.member(), "headlinemarker")
+    experts.close()
+
+
+def test_a_second_rebuild_at_the_same_time_is_refused(index):
+    from diaspora.search.storage import REBUILD_LOCK_FILE
+
+    with index._store.write_lock(0.0, REBUILD_LOCK_FILE), pytest.raises(SearchUnavailable):
+        index.rebuild(DOCS)
+    assert index.search("solar").total == 20
