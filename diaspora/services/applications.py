@@ -16,7 +16,6 @@ from flask import url_for
 from sqlalchemy.exc import IntegrityError
 
 from diaspora.extensions import db
-from diaspora.mail import queue_email
 from diaspora.models import (
     Application,
     ApplicationMessage,
@@ -35,6 +34,7 @@ from diaspora.models.application import TEAM, WAITING
 from diaspora.models.base import utcnow
 from diaspora.models.profile import GROUP_LABELS
 from diaspora.services.accounts import PermissionDenied
+from diaspora.services.notifications import notify
 from diaspora.services.privacy import ProfileView
 
 S = ApplicationStatus
@@ -657,14 +657,30 @@ def representatives(institution_id: int) -> list[User]:
     )
 
 
+NOTIFICATION_KINDS = {
+    "new_application": "new_application",
+    "withdrawn": "new_application",
+    "shortlisted": "application_update",
+    "accepted": "application_update",
+    "declined": "application_update",
+    "closed": "application_update",
+    "message": "message",
+    "reminder": "reminder",
+    "completed": "team",
+}
+
+
 def _tell(recipient: User, application: Application, kind: str, subject: str, **context) -> None:
-    """Queue one email and one dashboard update about ``application`` for ``recipient``."""
+    """Record a dashboard update about ``application`` for ``recipient`` and notify them (on
+    the site, and by email at the pace they chose for this kind of notification)."""
     db.session.add(ApplicationUpdate(application=application, recipient_id=recipient.id, kind=kind))
-    queue_email(
-        recipient.email,
-        f"applications/{kind}",
+    notify(
+        recipient,
+        NOTIFICATION_KINDS[kind],
         subject,
-        user=recipient,
+        url_for("applications.show", application_id=application.id),
+        subject=subject,
+        email_template=f"applications/{kind}",
         project=application.project,
         application_url=url_for("applications.show", application_id=application.id, _external=True),
         **context,

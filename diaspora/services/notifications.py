@@ -69,7 +69,7 @@ KINDS = {
         Kind(
             "reminder",
             "Reminders about applications waiting for an answer",
-            Frequency.DAILY,
+            Frequency.IMMEDIATE,
             frozenset({_REP}),
         ),
         Kind(
