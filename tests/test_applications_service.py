@@ -403,3 +403,20 @@ def test_applied_institution_ids(db, member, project, institution):
     assert service.applied_institution_ids(member.id) == set()
     apply(member, project)
     assert service.applied_institution_ids(member.id) == {institution.id}
+
+
+def test_export_holds_the_members_applications_and_nobody_elses_words(db, member, project, rep):
+    from diaspora.services.export import export_user_data
+
+    application, _ = apply(member, project)
+    service.post_message(member, application, "Is the training in Amharic or English?")
+    service.post_message(rep, application, "English, with Tigrinya support.")
+    db.session.commit()
+    data = export_user_data(member)
+    (exported,) = data["applications"]
+    assert exported["project"] == project.title and exported["motivation"] == MOTIVATION
+    assert exported["my_messages"][0]["body"] == "Is the training in Amharic or English?"
+    assert exported["messages_from_institution"] == 1
+    text = str(data)
+    assert "Tigrinya" not in text and rep.email not in text
+    assert data["notifications"], "the member's notification list is exported"

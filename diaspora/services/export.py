@@ -6,8 +6,11 @@ import sqlalchemy as sa
 from diaspora.extensions import db
 from diaspora.models import (
     FIELD_GROUPS,
+    Application,
     AuditEntry,
     InstitutionRepresentative,
+    Notification,
+    NotificationPreference,
     OutboxMessage,
     Profile,
     SkillKind,
@@ -89,6 +92,45 @@ def _actor(entry: AuditEntry) -> dict:
     return {"role": actor.role.label if actor else "unknown", "name": entry.actor_name}
 
 
+def _applications(user: User) -> list[Application]:
+    return list(
+        db.session.scalars(
+            sa.select(Application).where(Application.member_id == user.id).order_by(Application.id)
+        )
+    )
+
+
+def _application(application: Application, user: User) -> dict:
+    """One of the member's applications: what they wrote and what was decided. Messages and
+    feedback written by the institution's people are theirs, so only their count is given."""
+    return {
+        "project": application.project.title,
+        "institution": application.project.institution.name,
+        "status": application.status.value,
+        "motivation": application.motivation,
+        "available_from": _value(application.available_from),
+        "available_until": _value(application.available_until),
+        "hours_per_month": application.hours_per_month,
+        "work_mode": _value(application.work_mode),
+        "shared_profile": application.shared_profile,
+        "consented_at": _value(application.consented_at),
+        "applied_at": application.created_at.isoformat(),
+        "decided_at": _value(application.decided_at),
+        "completed_at": _value(application.completed_at),
+        "my_messages": [
+            {"at": m.created_at.isoformat(), "body": m.body}
+            for m in application.messages
+            if m.author_id == user.id
+        ],
+        "messages_from_institution": sum(1 for m in application.messages if m.from_institution),
+        "my_feedback": [
+            {"rating": f.rating, "comment": f.comment, "at": f.created_at.isoformat()}
+            for f in application.feedback
+            if f.author_id == user.id
+        ],
+    }
+
+
 def export_user_data(user: User) -> dict:
     """Everything the platform holds about ``user`` as JSON-ready data."""
     profile = db.session.scalar(sa.select(Profile).where(Profile.user_id == user.id))
@@ -125,6 +167,26 @@ def export_user_data(user: User) -> dict:
             }
             for e in audit_rows
         ],
+        "applications": [_application(a, user) for a in _applications(user)],
+        "notifications": [
+            {
+                "kind": n.kind,
+                "message": n.message,
+                "at": n.created_at.isoformat(),
+                "read_at": _value(n.read_at),
+            }
+            for n in db.session.scalars(
+                sa.select(Notification)
+                .where(Notification.user_id == user.id)
+                .order_by(Notification.id)
+            )
+        ],
+        "notification_preferences": {
+            p.kind: p.frequency.value
+            for p in db.session.scalars(
+                sa.select(NotificationPreference).where(NotificationPreference.user_id == user.id)
+            )
+        },
         "mail": [
             {
                 "subject": m.subject,
