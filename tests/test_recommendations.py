@@ -1,0 +1,82 @@
+"""Weekly "projects for you": the right projects, the right reasons, nothing unasked for."""
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from diaspora.extensions import db as _db
+from diaspora.mail import deliver_due
+from diaspora.models import Frequency, Profile, Role, Skill
+from diaspora.models.base import utcnow
+from diaspora.models.profile import ProfileLanguage, ProfileSkill, Proficiency, SkillKind
+from diaspora.services import notifications
+from diaspora.services.recommendations import projects_for
+from tests.conftest import text_of
+from tests.factories import make_institution, make_project, with_profile
+
+MONDAY = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+
+
+def skill(name, sector="water_sanitation"):
+    row = Skill(name=name, key=Skill.key_for(name), sector=sector, curated=True)
+    _db.session.add(row)
+    _db.session.commit()
+    return row
+
+
+def member_with(make_user, email, skills=(), sectors=(), origin="", languages=("en",)):
+    user = with_profile(make_user(email=email), sectors=list(sectors), origin_country=origin)
+    profile = _db.session.scalar(sa.select(Profile).where(Profile.user_id == user.id))
+    for row in skills:
+        _db.session.add(ProfileSkill(profile_id=profile.id, skill_id=row.id, kind=SkillKind.HAVE))
+    for code in languages:
+        _db.session.add(ProfileLanguage(profile_id=profile.id, code=code,
+                                        proficiency=list(Proficiency)[0]))
+    _db.session.commit()
+    return user
+
+
+def test_projects_for_you_matches_skills_sectors_languages_and_origin(app, db, make_user):
+    hydrology, gis, surgery = skill("Hydrology"), skill("GIS"), skill("Surgery", "health")
+    institution = make_institution(make_user(role=Role.INSTITUTION))
+    water = make_project(institution, title="Groundwater mapping", country="ET",
+                         sector="water_sanitation", skills=[hydrology, gis])
+    clinic = make_project(institution, title="Rural surgery week", sector="health",
+                          skills=[surgery], country="ET")
+    home = make_project(institution, title="Water utility reform", country="ET",
+                        sector="water_sanitation")
+    french = make_project(institution, title="Forages au Sahel", country="ET",
+                          sector="water_sanitation", skills=[hydrology], languages=["fr"])
+    old = make_project(institution, title="Old borehole survey", skills=[hydrology],
+                       published_at=utcnow() - timedelta(days=20))
+    member = member_with(make_user, "tesfaye@example.org", skills=[hydrology, gis],
+                         sectors=["water_sanitation"], origin="ET")
+    found = dict((p.title, reasons) for p, reasons in projects_for(member,
+                                                                  utcnow() - timedelta(days=7)))
+    assert set(found) == {water.title, home.title}
+    assert found[water.title][0] == "matches your skills: GIS, Hydrology"
+    assert "in your country of origin" in found[home.title]
+    assert clinic.title not in found and french.title not in found and old.title not in found
+
+
+def test_weekly_digest_has_the_right_projects_and_reasons_once(
+    mail_config, smtp_server, app, db, make_user
+):
+    app.config["MAIL_DELIVER_AFTER_COMMIT"] = False
+    hydrology = skill("Hydrology")
+    institution = make_institution(make_user(role=Role.INSTITUTION))
+    make_project(institution, title="Groundwater mapping", skills=[hydrology],
+                 published_at=MONDAY - timedelta(days=2))
+    keen = member_with(make_user, "keen@example.org", skills=[hydrology])
+    off = member_with(make_user, "off@example.org", skills=[hydrology])
+    notifications.set_preference(off, "projects_for_you", Frequency.OFF)
+    unmatched = member_with(make_user, "other@example.org", skills=[skill("Surgery", "health")])
+    db.session.commit()
+    assert notifications.send_digests(now=MONDAY) == 1
+    assert notifications.send_digests(now=MONDAY) == 0
+    deliver_due()
+    (digest,) = smtp_server.to("keen@example.org")
+    body = text_of(digest)
+    assert "Groundwater mapping (matches your skills: Hydrology)" in body
+    assert "/projects/" in body
+    assert smtp_server.to(off.email) == [] and smtp_server.to(unmatched.email) == []
