@@ -78,6 +78,16 @@ def load_demo():
         click.echo(line)
 
 
+@notify_cli.command("deadlines")
+def remind_deadlines():
+    """Remind people of saved projects whose deadline is within three days. Safe to rerun."""
+    from diaspora.services.saved_projects import remind_deadlines as remind
+
+    count = remind()
+    db.session.commit()
+    click.echo(f"Sent {count} deadline reminder(s).")
+
+
 @skills_cli.command("load")
 def load_skills():
     """Load the curated skills from diaspora/data/skills.csv (safe to run again)."""

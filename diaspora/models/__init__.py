@@ -21,6 +21,7 @@ from diaspora.models.notification import (
     Frequency,
     Notification,
     NotificationPreference,
+    SavedProject,
 )
 from diaspora.models.outbox import OutboxMessage, OutboxStatus
 from diaspora.models.profile import (
@@ -82,6 +83,7 @@ __all__ = [
     "ReportReason",
     "ReportStatus",
     "Role",
+    "SavedProject",
     "SearchChange",
     "Skill",
     "User",

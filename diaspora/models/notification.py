@@ -83,3 +83,18 @@ class DigestRun(db.Model):
     period: Mapped[str] = mapped_column(sa.String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     items: Mapped[int] = mapped_column(default=0)
+
+
+class SavedProject(db.Model):
+    """A project a person keeps an eye on; they are reminded before its deadline."""
+
+    __tablename__ = "saved_projects"
+    __table_args__ = (sa.UniqueConstraint("user_id", "project_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

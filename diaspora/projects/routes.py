@@ -10,7 +10,8 @@ from diaspora.extensions import db
 from diaspora.models import Institution, Project
 from diaspora.projects import bp
 from diaspora.projects.forms import ProjectForm, ReasonForm, ReportForm
-from diaspora.services import applications, moderation, projects
+from diaspora.security import is_safe_next
+from diaspora.services import applications, moderation, projects, saved_projects
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.moderation import ModerationError
 from diaspora.services.projects import ProjectError
@@ -61,6 +62,7 @@ def show(project_id):
         history=projects.history(project) if staff else [],
         reason_form=ReasonForm(),
         panel=applications.project_panel(current_user, project),
+        saved=current_user.is_authenticated and saved_projects.is_saved(current_user, project),
     )
 
 
@@ -190,3 +192,32 @@ def report(project_id):
         form=form,
         already=moderation.has_reported(current_user, project),
     )
+
+
+@bp.route("/saved")
+@login_required
+def saved():
+    return render_template("projects/saved.html", projects=saved_projects.saved_by(current_user))
+
+
+@bp.post("/<int:project_id>/save")
+@login_required
+def save(project_id):
+    project = _visible_project(project_id)
+    if EmptyForm().validate_on_submit():
+        saved_projects.save(current_user, project)
+        db.session.commit()
+        flash("Saved. We will remind you a few days before the deadline.", "success")
+    return redirect(url_for("projects.show", project_id=project.id))
+
+
+@bp.post("/<int:project_id>/unsave")
+@login_required
+def unsave(project_id):
+    project = db.get_or_404(Project, project_id)
+    if EmptyForm().validate_on_submit():
+        saved_projects.unsave(current_user, project)
+        db.session.commit()
+        flash("Removed from your saved projects.", "info")
+    back = request.form.get("next")
+    return redirect(back if is_safe_next(back) else url_for("projects.saved"))
