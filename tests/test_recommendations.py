@@ -8,7 +8,7 @@ from diaspora.extensions import db as _db
 from diaspora.mail import deliver_due
 from diaspora.models import Frequency, Profile, Role, Skill
 from diaspora.models.base import utcnow
-from diaspora.models.profile import ProfileLanguage, ProfileSkill, Proficiency, SkillKind
+from diaspora.models.profile import Proficiency, ProfileLanguage, ProfileSkill, SkillKind
 from diaspora.services import notifications
 from diaspora.services.recommendations import projects_for
 from tests.conftest import text_of
@@ -51,8 +51,8 @@ def test_projects_for_you_matches_skills_sectors_languages_and_origin(app, db, m
                        published_at=utcnow() - timedelta(days=20))
     member = member_with(make_user, "tesfaye@example.org", skills=[hydrology, gis],
                          sectors=["water_sanitation"], origin="ET")
-    found = dict((p.title, reasons) for p, reasons in projects_for(member,
-                                                                  utcnow() - timedelta(days=7)))
+    found = {p.title: reasons for p, reasons in projects_for(member,
+                                                                  utcnow() - timedelta(days=7))}
     assert set(found) == {water.title, home.title}
     assert found[water.title][0] == "matches your skills: GIS, Hydrology"
     assert "in your country of origin" in found[home.title]
@@ -67,7 +67,7 @@ def test_weekly_digest_has_the_right_projects_and_reasons_once(
     institution = make_institution(make_user(role=Role.INSTITUTION))
     make_project(institution, title="Groundwater mapping", skills=[hydrology],
                  published_at=MONDAY - timedelta(days=2))
-    keen = member_with(make_user, "keen@example.org", skills=[hydrology])
+    member_with(make_user, "keen@example.org", skills=[hydrology])
     off = member_with(make_user, "off@example.org", skills=[hydrology])
     notifications.set_preference(off, "projects_for_you", Frequency.OFF)
     unmatched = member_with(make_user, "other@example.org", skills=[skill("Surgery", "health")])
