@@ -17,6 +17,7 @@ from diaspora.models import (
     Project,
     ProjectStatus,
     Role,
+    Skill,
     WorkMode,
 )
 from diaspora.models.base import utcnow
@@ -52,11 +53,11 @@ def load() -> Iterator[str]:
     institutions = load_institutions()
     db.session.commit()
     yield from load_projects()
+    yield f"Skills: {skills} new; profiles: {new_profiles} new; institutions: {institutions} new."
     yield f"Demo data ready ({created} new account(s)). Log in at /login with:"
     for email, name, role in ACCOUNTS:
         yield f"  {role.label:<28} {email:<42} {name}"
     yield f"  password for every demo account: {DEMO_PASSWORD}"
-    yield (f"Skills: {skills} new; profiles: {new_profiles} new; institutions: {institutions} new.")
 
 
 # Institution name -> (type, country, city, representative's email).
@@ -98,6 +99,76 @@ DEMO_PROJECTS = [
             "languages": ["en"],
             "contact_name": "Dr Efua Asante",
             "contact_role": "Head of paediatric cardiology",
+            "skills": ["Cardiology", "Paediatrics"],
+        },
+    ),
+    (
+        "Korle Bu Teaching Hospital",
+        ProjectStatus.PUBLISHED,
+        {
+            "title": "Epidemiology support for the sickle cell registry",
+            "summary": "Help our team clean, analyse and publish ten years of sickle cell "
+            "registry data, remotely.",
+            "description": "The hospital keeps a registry of more than 4,000 patients with "
+            "sickle cell disease. We need an epidemiologist to advise on data cleaning, "
+            "survival analysis and a first publication. Two video calls a month.",
+            "region": "Accra",
+            "sector": "health",
+            "engagement_mode": EngagementMode.RESEARCH,
+            "work_mode": WorkMode.REMOTE,
+            "compensation": Compensation.VOLUNTEER,
+            "duration_weeks": 24,
+            "places": 1,
+            "languages": ["en"],
+            "contact_name": "Dr Kofi Boateng",
+            "contact_role": "Research coordinator",
+            "skills": ["Epidemiology"],
+        },
+    ),
+    (
+        "University of Rwanda",
+        ProjectStatus.PUBLISHED,
+        {
+            "title": "Hydrology field course in the Nyabarongo basin",
+            "summary": "Co-teach a two-week hydrology and GIS field course with our "
+            "master's students.",
+            "description": "Students measure river flow and map catchments around the "
+            "Nyabarongo. We are looking for a hydrologist to prepare the course remotely and "
+            "join us in the field for two weeks. Travel and lodging are covered, plus a stipend.",
+            "region": "Kigali",
+            "sector": "water_sanitation",
+            "engagement_mode": EngagementMode.SHORT_MISSION,
+            "work_mode": WorkMode.ONSITE,
+            "compensation": Compensation.STIPEND,
+            "duration_weeks": 2,
+            "places": 2,
+            "languages": ["en", "fr"],
+            "contact_name": "Dr Claudine Uwera",
+            "contact_role": "Programme lead, water engineering",
+            "skills": ["Hydrology", "GIS for water networks"],
+        },
+    ),
+    (
+        "University of Rwanda",
+        ProjectStatus.PUBLISHED,
+        {
+            "title": "Curriculum review for secondary teacher training",
+            "summary": "Review our teacher-training curriculum for science subjects and "
+            "mentor two lecturers.",
+            "description": "The College of Education is revising its science teacher "
+            "curriculum. An experienced teacher trainer would review the modules, suggest "
+            "practical activities and mentor two lecturers over video.",
+            "region": "Rukara",
+            "sector": "education",
+            "engagement_mode": EngagementMode.REMOTE_ADVICE,
+            "work_mode": WorkMode.REMOTE,
+            "compensation": Compensation.VOLUNTEER,
+            "duration_weeks": 12,
+            "places": 1,
+            "languages": ["fr", "en"],
+            "contact_name": "Prof. Jeanne Mukamurenzi",
+            "contact_role": "Head of curriculum",
+            "skills": ["Curriculum development", "Teacher training"],
         },
     ),
     (
@@ -179,12 +250,17 @@ def load_projects() -> Iterator[str]:
         if exists is not None:
             continue
         now = utcnow()
+        fields = dict(fields)
+        skill_names = fields.pop("skills", [])
         project = Project(
             institution=institution,
             country=institution.country,
             status=status,
             deadline=now.date() + timedelta(days=45),
             **fields,
+        )
+        project.skills = list(
+            db.session.scalars(sa.select(Skill).where(Skill.name.in_(skill_names)))
         )
         if status != ProjectStatus.DRAFT:
             project.submitted_at = now

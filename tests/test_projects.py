@@ -362,10 +362,12 @@ def test_line_breaks_in_single_line_fields_are_refused(client, auth, db, rep, in
 def test_demo_load_creates_projects_once(runner, db):
     first = runner.invoke(args=["demo", "load"])
     assert first.exit_code == 0, first.output
-    assert "3 new project(s)" in first.output
+    assert "6 new project(s)" in first.output
     assert "0 new project(s)" in runner.invoke(args=["demo", "load"]).output
     by_title = {p.title: p for p in db.session.scalars(sa.select(Project))}
-    assert len(by_title) == 3
+    assert len(by_title) == 6
+    hydrology = by_title["Hydrology field course in the Nyabarongo basin"]
+    assert {s.name for s in hydrology.skills} == {"Hydrology", "GIS for water networks"}
     assert by_title["Guest lecturers in water engineering"].flagged
     assert by_title["Mentoring paediatric cardiology residents"].status == S.PUBLISHED
     assert by_title["Mentoring paediatric cardiology residents"].institution.has_representative(
