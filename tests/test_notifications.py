@@ -120,6 +120,7 @@ def test_settings_page_saves_choices_per_kind(client, db, make_user):
     assert "New applications to my institution" not in page, "member sees member kinds only"
     data = dict.fromkeys(notifications.preferences(user), "immediate")
     data["projects_for_you"] = "off"
+    data["saved_search"] = "daily"
     data["message"] = "daily"
     assert client.post("/notifications/settings", data=data).status_code == 302
     assert notifications.frequency_for(user, "projects_for_you") == Frequency.OFF
@@ -222,6 +223,18 @@ def test_addresses_that_keep_bouncing_are_marked_and_shown_a_banner(
     assert smtp_server.to("gone@example.org") == []
     login(client, user.email)
     assert b"Mail to gone@example.org keeps failing" in client.get("/").data
+
+
+def test_digest_only_kinds_offer_no_right_away(client, db, make_user):
+    user = make_user()
+    login(client, user.email)
+    data = dict.fromkeys(notifications.preferences(user), "weekly")
+    data["projects_for_you"] = "immediate"
+    response = client.post("/notifications/settings", data=data)
+    assert response.status_code == 200 and b"Not a valid choice" in response.data
+    assert notifications.frequency_for(user, "projects_for_you") == Frequency.WEEKLY
+    with pytest.raises(ValueError):
+        notifications.set_preference(user, "saved_search", Frequency.IMMEDIATE)
 
 
 def test_unknown_kind_is_refused(app, make_user):

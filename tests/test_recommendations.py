@@ -30,8 +30,9 @@ def member_with(make_user, email, skills=(), sectors=(), origin="", languages=("
     for row in skills:
         _db.session.add(ProfileSkill(profile_id=profile.id, skill_id=row.id, kind=SkillKind.HAVE))
     for code in languages:
-        _db.session.add(ProfileLanguage(profile_id=profile.id, code=code,
-                                        proficiency=list(Proficiency)[0]))
+        _db.session.add(
+            ProfileLanguage(profile_id=profile.id, code=code, proficiency=list(Proficiency)[0])
+        )
     _db.session.commit()
     return user
 
@@ -39,20 +40,41 @@ def member_with(make_user, email, skills=(), sectors=(), origin="", languages=("
 def test_projects_for_you_matches_skills_sectors_languages_and_origin(app, db, make_user):
     hydrology, gis, surgery = skill("Hydrology"), skill("GIS"), skill("Surgery", "health")
     institution = make_institution(make_user(role=Role.INSTITUTION))
-    water = make_project(institution, title="Groundwater mapping", country="ET",
-                         sector="water_sanitation", skills=[hydrology, gis])
-    clinic = make_project(institution, title="Rural surgery week", sector="health",
-                          skills=[surgery], country="ET")
-    home = make_project(institution, title="Water utility reform", country="ET",
-                        sector="water_sanitation")
-    french = make_project(institution, title="Forages au Sahel", country="ET",
-                          sector="water_sanitation", skills=[hydrology], languages=["fr"])
-    old = make_project(institution, title="Old borehole survey", skills=[hydrology],
-                       published_at=utcnow() - timedelta(days=20))
-    member = member_with(make_user, "tesfaye@example.org", skills=[hydrology, gis],
-                         sectors=["water_sanitation"], origin="ET")
-    found = {p.title: reasons for p, reasons in projects_for(member,
-                                                                  utcnow() - timedelta(days=7))}
+    water = make_project(
+        institution,
+        title="Groundwater mapping",
+        country="ET",
+        sector="water_sanitation",
+        skills=[hydrology, gis],
+    )
+    clinic = make_project(
+        institution, title="Rural surgery week", sector="health", skills=[surgery], country="ET"
+    )
+    home = make_project(
+        institution, title="Water utility reform", country="ET", sector="water_sanitation"
+    )
+    french = make_project(
+        institution,
+        title="Forages au Sahel",
+        country="ET",
+        sector="water_sanitation",
+        skills=[hydrology],
+        languages=["fr"],
+    )
+    old = make_project(
+        institution,
+        title="Old borehole survey",
+        skills=[hydrology],
+        published_at=utcnow() - timedelta(days=20),
+    )
+    member = member_with(
+        make_user,
+        "tesfaye@example.org",
+        skills=[hydrology, gis],
+        sectors=["water_sanitation"],
+        origin="ET",
+    )
+    found = {p.title: reasons for p, reasons in projects_for(member, utcnow() - timedelta(days=7))}
     assert set(found) == {water.title, home.title}
     assert found[water.title][0] == "matches your skills: GIS, Hydrology"
     assert "in your country of origin" in found[home.title]
@@ -65,8 +87,12 @@ def test_weekly_digest_has_the_right_projects_and_reasons_once(
     app.config["MAIL_DELIVER_AFTER_COMMIT"] = False
     hydrology = skill("Hydrology")
     institution = make_institution(make_user(role=Role.INSTITUTION))
-    make_project(institution, title="Groundwater mapping", skills=[hydrology],
-                 published_at=MONDAY - timedelta(days=2))
+    make_project(
+        institution,
+        title="Groundwater mapping",
+        skills=[hydrology],
+        published_at=MONDAY - timedelta(days=2),
+    )
     member_with(make_user, "keen@example.org", skills=[hydrology])
     off = member_with(make_user, "off@example.org", skills=[hydrology])
     notifications.set_preference(off, "projects_for_you", Frequency.OFF)

@@ -4,22 +4,21 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 
-from diaspora.models import Frequency
 from diaspora.services.notifications import kinds_for
-
-CHOICES = [SelectChoice(f.value, f.label) for f in Frequency]
 
 
 def preferences_form(user, current: dict):
-    """A form with one radio group per kind of notification the person can receive."""
+    """A form with one radio group per kind of notification the person can receive; kinds
+    gathered only into digests offer no "right away"."""
 
     class PreferencesForm(FlaskForm):
         pass
 
     for kind in kinds_for(user):
+        choices = [SelectChoice(f.value, f.label) for f in kind.choices]
         setattr(
             PreferencesForm,
             kind.key,
-            RadioField(kind.label, choices=CHOICES, default=current[kind.key].value),
+            RadioField(kind.label, choices=choices, default=current[kind.key].value),
         )
     return PreferencesForm()

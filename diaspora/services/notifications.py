@@ -35,6 +35,13 @@ class Kind:
     label: str
     default: Frequency
     audience: frozenset  # roles that can receive it, for the settings page
+    digest_only: bool = False  # gathered when a digest is composed, never sent on its own
+
+    @property
+    def choices(self) -> list[Frequency]:
+        if self.digest_only:
+            return [Frequency.DAILY, Frequency.WEEKLY, Frequency.OFF]
+        return list(Frequency)
 
 
 _MEMBER, _REP = "member", "institution"
@@ -80,12 +87,14 @@ KINDS = {
             "New projects matching my saved searches",
             Frequency.WEEKLY,
             frozenset({_MEMBER, _REP}),
+            digest_only=True,
         ),
         Kind(
             "projects_for_you",
-            "Weekly projects that match my profile",
+            "New projects that match my profile",
             Frequency.WEEKLY,
             frozenset({_MEMBER}),
+            digest_only=True,
         ),
         Kind(
             "team",
@@ -124,6 +133,8 @@ def preferences(user: User) -> dict[str, Frequency]:
 def set_preference(user: User, kind: str, frequency: Frequency) -> None:
     if kind not in KINDS:
         raise UnknownKind(kind)
+    if frequency not in KINDS[kind].choices:
+        raise ValueError(f"{frequency.label} is not offered for {KINDS[kind].label.lower()}")
     row = db.session.scalar(
         sa.select(NotificationPreference).where(
             NotificationPreference.user_id == user.id, NotificationPreference.kind == kind

@@ -64,7 +64,10 @@ def projects_for(user: User, since: datetime) -> list[tuple[Project, list[str]]]
 def digest_lines(user: User, frequency: Frequency, since: datetime) -> list[tuple[str, str, str]]:
     """Digest source for notifications: one line per fitting project."""
     return [
-        ("projects_for_you", f"{project.title} ({'; '.join(reasons)})",
-         url_for("projects.show", project_id=project.id))
+        (
+            "projects_for_you",
+            f"{project.title} ({'; '.join(reasons)})",
+            url_for("projects.show", project_id=project.id),
+        )
         for project, reasons in projects_for(user, since)
     ]
