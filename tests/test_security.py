@@ -329,3 +329,31 @@ def test_logs_hold_no_passwords_or_links(client, caplog, make_user):
     text = caplog.text
     assert PASSWORD not in text and "a wrong secret phrase" not in text
     assert "/reset/" not in text
+
+
+def test_constraint_violation_gets_a_clear_answer(app_config, make_user):
+    app_config["TESTING"] = False
+    app = create_app(app_config)
+
+    @app.post("/duplicate")
+    def duplicate():
+        from diaspora.extensions import db
+
+        db.session.add(
+            User(name="A", email="same@example.org", role=Role.MEMBER, password_hash="x")
+        )
+        db.session.add(
+            User(name="B", email="same@example.org", role=Role.MEMBER, password_hash="x")
+        )
+        db.session.commit()
+        return "unreachable"
+
+    with app.app_context():
+        response = app.test_client().post("/duplicate")
+        from diaspora.extensions import db
+
+        count = db.session.scalar(sa.select(sa.func.count(User.id)))
+    assert response.status_code == 409
+    assert b"conflicts with the current data" in response.data
+    assert b"IntegrityError" not in response.data and b"UNIQUE" not in response.data
+    assert count == 0
