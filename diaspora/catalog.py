@@ -1,4 +1,4 @@
-"""Fixed lists shown in forms: sectors, countries and languages.
+"""Fixed lists shown in forms: sectors, and (through ``geo``) countries and languages.
 
 Sector names come from ``diaspora/data/sectors.csv`` (columns ``key`` and ``name``) when the
 file is there; the built-in names below keep the same keys.
@@ -8,7 +8,7 @@ import csv
 from functools import cache
 from pathlib import Path
 
-import pycountry
+from diaspora import geo
 
 SECTORS_CSV = Path(__file__).resolve().parent / "data" / "sectors.csv"
 
@@ -46,26 +46,15 @@ def sector_name(key: str) -> str:
     return sectors().get(key, key)
 
 
-@cache
 def countries() -> list[tuple[str, str]]:
     """(ISO 3166 alpha-2 code, name), sorted by name."""
-    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda item: item[1])
+    return list(geo.country_choices())
 
 
-def country_name(code: str | None) -> str:
-    country = pycountry.countries.get(alpha_2=code) if code else None
-    return country.name if country else (code or "")
+country_name = geo.country_name
+language_name = geo.language_name
 
 
-@cache
 def languages() -> list[tuple[str, str]]:
     """(ISO 639-1 code, name) of the languages that have a two-letter code, sorted by name."""
-    return sorted(
-        ((lang.alpha_2, lang.name) for lang in pycountry.languages if hasattr(lang, "alpha_2")),
-        key=lambda item: item[1],
-    )
-
-
-def language_name(code: str) -> str:
-    language = pycountry.languages.get(alpha_2=code)
-    return language.name if language else code
+    return list(geo.language_choices())

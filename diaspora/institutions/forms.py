@@ -5,9 +5,9 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from diaspora.auth.forms import EmailAddress
+from diaspora.forms import select_choices
 from diaspora.geo import country_choices
 from diaspora.models import InstitutionType
-from diaspora.profiles.forms import select_choices
 
 
 class InstitutionForm(FlaskForm):

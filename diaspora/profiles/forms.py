@@ -15,14 +15,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from diaspora.forms import select_choices
 from diaspora.geo import country_choices, language_choices
 from diaspora.models import FIELD_GROUPS, Audience, EngagementMode, Proficiency, SkillKind
 from diaspora.models.profile import GROUP_LABELS
-
-
-def select_choices(pairs) -> list[SelectChoice]:
-    """(value, label) pairs as the option objects WTForms expects."""
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -16,12 +16,9 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from diaspora import catalog
 from diaspora.auth.forms import no_line_breaks
+from diaspora.forms import select_choices
 from diaspora.models import Compensation, EngagementMode, ReportReason, WorkMode
 from diaspora.services.projects import ProjectData, ProjectError, check_link
-
-
-def _choices(pairs) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def http_link(form, field):
@@ -96,9 +93,9 @@ class ProjectForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = _choices([("", "Choose a country"), *catalog.countries()])
-        self.sector.choices = _choices([("", "Choose a sector"), *catalog.sectors().items()])
-        self.languages.choices = _choices(catalog.languages())
+        self.country.choices = select_choices([("", "Choose a country"), *catalog.countries()])
+        self.sector.choices = select_choices([("", "Choose a sector"), *catalog.sectors().items()])
+        self.languages.choices = select_choices(catalog.languages())
 
     def to_data(self) -> ProjectData:
         return ProjectData(
