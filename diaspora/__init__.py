@@ -58,6 +58,10 @@ def register_extensions(app: Flask) -> None:
     register_session_hooks()
     app.after_request(_deliver_committed_mail)
 
+    from diaspora.search import indexer
+
+    indexer.init_app(app)
+
     from diaspora.services.accounts import load_user
 
     login_manager.user_loader(load_user)
@@ -84,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     from diaspora.notifications import bp as notifications_bp
     from diaspora.profiles import bp as profiles_bp
     from diaspora.projects import bp as projects_bp
+    from diaspora.search_pages import bp as search_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -94,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(projects_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(search_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

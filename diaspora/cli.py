@@ -18,6 +18,8 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 skills_cli = AppGroup("skills", help="The skills taxonomy.")
 projects_cli = AppGroup("projects", help="Keep project listings current.")
 notify_cli = AppGroup("notify", help="Notification digests.")
+search_cli = AppGroup("search", help="The search indexes.")
+SEARCH_INDEXES = ("projects", "experts")
 
 
 @users_cli.command("create")
@@ -128,6 +130,81 @@ def send_digests():
     click.echo(f"Queued {count} digest(s).")
 
 
+@search_cli.command("rebuild")
+@click.option(
+    "--index",
+    "which",
+    type=click.Choice([*SEARCH_INDEXES, "all"]),
+    default="all",
+    show_default=True,
+)
+def search_rebuild(which):
+    """Rebuild indexes from the database into a new directory, swapped in when complete."""
+    from diaspora.search import SearchUnavailable, indexer
+
+    for name in SEARCH_INDEXES if which == "all" else (which,):
+        total = indexer.expected_count(name)
+        with click.progressbar(length=total, label=f"Indexing {name}") as bar:
+            done = {"n": 0}
+
+            def progress(count, _total, bar=bar, done=done):
+                bar.update(count - done["n"])
+                done["n"] = count
+
+            try:
+                count = indexer.rebuild(name, progress=progress)
+            except SearchUnavailable as exc:
+                raise click.ClickException(f"{name}: {exc}") from exc
+        click.echo(f"{name}: {count} document(s) indexed.")
+    try:
+        indexer.apply_pending()
+    except SearchUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@search_cli.command("apply")
+def search_apply():
+    """Apply pending search changes (for a cron job or a worker)."""
+    from diaspora.search import SearchUnavailable, indexer
+
+    try:
+        count = indexer.apply_pending()
+    except SearchUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Refreshed {count} search document(s).")
+
+
+@search_cli.command("status")
+def search_status():
+    """Documents per index, rows that should be indexed, pending and last applied changes."""
+    from diaspora.search import indexer
+
+    for entry in indexer.status():
+        if entry["error"]:
+            click.echo(f"{entry['index']}: UNAVAILABLE ({entry['error']})")
+        else:
+            click.echo(
+                f"{entry['index']}: {entry['documents']} document(s) in the index, "
+                f"{entry['expected']} in the database"
+            )
+        click.echo(
+            f"  pending changes: {entry['pending']}, last applied change: {entry['last_applied']}"
+        )
+
+
+@search_cli.command("prune")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(min=0))
+def search_prune(days):
+    """Delete applied change-log rows older than N days."""
+    from diaspora.search import SearchUnavailable, indexer
+
+    try:
+        count = indexer.prune(days)
+    except SearchUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Pruned {count} search change(s).")
+
+
 def register(app: Flask) -> None:
-    for group in (users_cli, mail_cli, demo_cli, skills_cli, notify_cli, projects_cli):
+    for group in (users_cli, mail_cli, demo_cli, skills_cli, notify_cli, projects_cli, search_cli):
         app.cli.add_command(group)

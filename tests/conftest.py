@@ -21,6 +21,7 @@ from diaspora import create_app
 from diaspora.extensions import db as _db
 from diaspora.models import Role, User
 from diaspora.models.base import utcnow
+from diaspora.search.indexer import close_indexes, create_missing
 
 PASSWORD = "correct horse battery staple"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -96,9 +97,11 @@ def _forget_previous_request():
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    create_missing(app)
     app.before_request_funcs.setdefault(None, []).insert(0, _forget_previous_request)
     with app.app_context():
         yield app
+        close_indexes(app)
         _db.session.remove()
         if PG_URL:
             _empty_tables()

@@ -43,7 +43,7 @@ from diaspora.models.project import (
     WorkMode,
 )
 from diaspora.models.report import ProjectReport, ReportReason, ReportStatus
-from diaspora.models.search import SearchChange
+from diaspora.models.search import SavedSearch, SearchChange
 from diaspora.models.skill import Skill
 from diaspora.models.user import Role, User
 
@@ -84,6 +84,7 @@ __all__ = [
     "ReportStatus",
     "Role",
     "SavedProject",
+    "SavedSearch",
     "SearchChange",
     "Skill",
     "User",

@@ -25,3 +25,19 @@ class SearchChange(db.Model):
     index: Mapped[str] = mapped_column(sa.String(20))
     doc_id: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class SavedSearch(db.Model):
+    """A project search a person keeps: new matches reach them in their digest.
+
+    How often is the person's "saved_search" notification preference (daily or weekly),
+    shared by all their saved searches.
+    """
+
+    __tablename__ = "saved_searches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    query: Mapped[str] = mapped_column(sa.String(200), default="")
+    filters: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

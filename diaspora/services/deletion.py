@@ -17,6 +17,7 @@ from diaspora.models import (
     OutboxMessage,
     Profile,
     Project,
+    SavedSearch,
     User,
 )
 from diaspora.services import applications
@@ -35,6 +36,7 @@ def delete_account(user: User, password: str) -> None:
         db.session.delete(profile)
     purge_for_user(user.id)
     db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.user_id == user.id))
+    db.session.execute(sa.delete(SavedSearch).where(SavedSearch.user_id == user.id))
     db.session.execute(
         sa.delete(InstitutionRepresentative).where(InstitutionRepresentative.user_id == user.id)
     )

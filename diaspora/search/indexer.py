@@ -1,0 +1,403 @@
+"""Keeping the search indexes in step with the database.
+
+Changes reach the indexes through the change log (:mod:`diaspora.search.changelog`): every
+transaction that touches a tracked model writes ``search_changes`` rows with its own commit,
+and after that commit :func:`apply_pending` rebuilds each named document from the database
+(or deletes it when the record should no longer be found). Nothing is lost on rollback (no
+rows), on autoflush (rows are gathered at every flush) or on a crash between commit and
+indexing (the rows stay; the next run, ``flask search apply`` or the next search, catches up).
+
+Documents are always rebuilt from the current database state, so applying a change twice is
+harmless. That is what makes the trailing window safe: ids come from the database before
+commit, so a slow transaction can commit a smaller id after a faster one was applied; the
+last ``SEARCH_CATCHUP_SECONDS`` of changes are therefore applied again on each run.
+"""
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from diaspora import catalog
+from diaspora.extensions import db
+from diaspora.models import (
+    Application,
+    ApplicationStatus,
+    Education,
+    Institution,
+    Profile,
+    ProfileLanguage,
+    ProfileSkill,
+    Project,
+    SearchChange,
+    Skill,
+    SkillKind,
+    TravelWindow,
+    User,
+)
+from diaspora.models.base import utcnow
+from diaspora.models.project import project_skills
+from diaspora.search import ExpertIndex, ProjectIndex, SearchIndex, SearchUnavailable, changelog
+from diaspora.services import projects as project_service
+from diaspora.services.privacy import is_listed, listed_condition
+
+log = logging.getLogger(__name__)
+
+PROJECTS = "projects"
+EXPERTS = "experts"
+INDEXES: dict[str, type[SearchIndex]] = {PROJECTS: ProjectIndex, EXPERTS: ExpertIndex}
+BATCH = 500
+EXTENSION = "search_indexes"
+
+# The privacy module's field groups that the expert index knows; sectors share "skills".
+EXPERT_AUDIENCE_GROUPS = {
+    "headline": "headline",
+    "bio": "bio",
+    "skills": "skills",
+    "sectors": "skills",
+    "languages": "languages",
+    "location": "location",
+    "engagement": "engagement",
+    "travel": "travel",
+}
+
+
+# --------------------------------------------------------------------------- index objects
+
+
+def get_index(name: str, app=None) -> SearchIndex:
+    """The process's one index object for ``name`` (kept warm in ``app.extensions``)."""
+    app = app or current_app._get_current_object()
+    root = app.config["SEARCH_INDEX_DIR"]
+    cache = app.extensions.setdefault(EXTENSION, {})
+    key = (name, root)
+    if key not in cache:
+        cache[key] = INDEXES[name](
+            f"{root}/{name}", create=False, time_limit=app.config.get("SEARCH_TIME_LIMIT", 1.0)
+        )
+    return cache[key]
+
+
+def create_missing(app=None) -> None:
+    """Create empty indexes where none exist (a new installation with nothing to index yet).
+
+    The app never does this by itself: a missing index means search is unavailable until
+    ``flask search rebuild``, rather than silently empty.
+    """
+    app = app or current_app._get_current_object()
+    for name, kind in INDEXES.items():
+        kind(f"{app.config['SEARCH_INDEX_DIR']}/{name}", create=True).close()
+
+
+def close_indexes(app) -> None:
+    """Close every open searcher of ``app`` (tests and shutdown)."""
+    for index in app.extensions.pop(EXTENSION, {}).values():
+        index.close()
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def project_document(project: Project) -> dict:
+    """The engine's dict for a project (see ``diaspora.search.schemas.project_document``)."""
+    return {
+        "id": project.id,
+        "title": project.title,
+        "summary": project.summary,
+        "description": project.description,
+        "skills": [skill.name for skill in project.skills],
+        "institution": project.institution.name,
+        "institution_id": project.institution_id,
+        "country": project.country,
+        "country_name": catalog.country_name(project.country),
+        "region": project.region,
+        "sector": project.sector,
+        "sector_name": catalog.sector_name(project.sector),
+        "engagement_mode": project.engagement_mode.value,
+        "work_mode": project.work_mode.value,
+        "compensation": project.compensation.value,
+        "languages": list(project.languages or []),
+        "published_at": project.published_at,
+        "deadline": project.deadline,
+    }
+
+
+def applied_institution_ids(user_ids: list[int]) -> dict[int, set[int]]:
+    """Institutions each member applied to (applications not withdrawn)."""
+    rows = db.session.execute(
+        sa.select(Application.member_id, Project.institution_id)
+        .join(Project, Project.id == Application.project_id)
+        .where(
+            Application.member_id.in_(user_ids),
+            Application.status != ApplicationStatus.WITHDRAWN,
+        )
+    )
+    result: dict[int, set[int]] = {}
+    for member_id, institution_id in rows:
+        result.setdefault(member_id, set()).add(institution_id)
+    return result
+
+
+def expert_document(profile: Profile, applied: set[int], today=None) -> dict:
+    """The engine's dict for a listed member; each group carries its own audience."""
+    today = today or utcnow().date()
+    return {
+        "user_id": profile.user_id,
+        "display_name": profile.display_name,
+        "headline": profile.headline,
+        "bio": profile.bio,
+        "skills": [s.name for s in profile.skills_of(SkillKind.HAVE)],
+        "skills_wanted": [s.name for s in profile.skills_of(SkillKind.DEVELOP)],
+        "sectors": list(profile.sectors or []),
+        "languages": [language.code for language in profile.languages],
+        "origin_country": profile.origin_country,
+        "residence_country": profile.residence_country,
+        "engagement_modes": list(profile.engagement_modes or []),
+        "travel": [(w.country, w.start, w.end) for w in profile.travel_windows if w.end >= today],
+        "audience": {
+            group: int(profile.audience_of(source))
+            for group, source in EXPERT_AUDIENCE_GROUPS.items()
+        },
+        "applied_institution_ids": sorted(applied),
+    }
+
+
+def listed_projects_query():
+    """Projects that belong in the index: published and current."""
+    return (
+        project_service.listed_query()
+        .order_by(None)
+        .order_by(Project.id)
+        .options(sa.orm.selectinload(Project.skills), sa.orm.joinedload(Project.institution))
+    )
+
+
+def listed_profiles_query():
+    """Profiles that belong in the index: listed, not hidden, account not suspended."""
+    return (
+        sa.select(Profile)
+        .join(User, User.id == Profile.user_id)
+        .where(listed_condition(), User.suspended_at.is_(None))
+        .order_by(Profile.user_id)
+        .options(
+            sa.orm.selectinload(Profile.skill_links).joinedload(ProfileSkill.skill),
+            sa.orm.selectinload(Profile.languages),
+            sa.orm.selectinload(Profile.travel_windows),
+        )
+    )
+
+
+def _project_documents(ids: list[int]) -> tuple[list[dict], set[int]]:
+    """Documents for the ids that should be indexed, and the ids that should not."""
+    query = listed_projects_query().where(Project.id.in_(ids))
+    found = {p.id: p for p in db.session.scalars(query)}
+    return [project_document(p) for p in found.values()], set(ids) - set(found)
+
+
+def _expert_documents(ids: list[int]) -> tuple[list[dict], set[int]]:
+    query = listed_profiles_query().where(Profile.user_id.in_(ids))
+    found = [p for p in db.session.scalars(query) if is_listed(p)]
+    applied = applied_institution_ids([p.user_id for p in found])
+    docs = [expert_document(p, applied.get(p.user_id, set())) for p in found]
+    return docs, set(ids) - {p.user_id for p in found}
+
+
+BUILDERS: dict[str, Callable[[list[int]], tuple[list[dict], set[int]]]] = {
+    PROJECTS: _project_documents,
+    EXPERTS: _expert_documents,
+}
+
+
+def all_documents(name: str) -> Iterator[dict]:
+    """Every document of an index, from the database, in batches (for rebuilds)."""
+    query = listed_projects_query() if name == PROJECTS else listed_profiles_query()
+    key = Project.id if name == PROJECTS else Profile.user_id
+    last = 0
+    while True:
+        batch = list(db.session.scalars(query.where(key > last).limit(BATCH)))
+        if not batch:
+            return
+        if name == PROJECTS:
+            yield from (project_document(p) for p in batch)
+            last = batch[-1].id
+        else:
+            applied = applied_institution_ids([p.user_id for p in batch])
+            yield from (expert_document(p, applied.get(p.user_id, set())) for p in batch)
+            last = batch[-1].user_id
+
+
+def expected_count(name: str) -> int:
+    """How many rows of the database should be in the index."""
+    if name == PROJECTS:
+        query = project_service.listed_query().order_by(None)
+    else:
+        query = (
+            sa.select(Profile.id)
+            .join(User, User.id == Profile.user_id)
+            .where(listed_condition(), User.suspended_at.is_(None))
+        )
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+
+
+# --------------------------------------------------------------------------- applying
+
+
+def last_change_id() -> int:
+    return db.session.scalar(sa.select(sa.func.max(SearchChange.id))) or 0
+
+
+def apply_pending(names=None) -> int:
+    """Apply the change log to the indexes; return how many documents were refreshed.
+
+    Raises SearchUnavailable when an index cannot be written (the changes stay pending).
+    """
+    window = timedelta(seconds=current_app.config.get("SEARCH_CATCHUP_SECONDS", 120))
+    top = last_change_id()
+    refreshed = 0
+    for name in names or INDEXES:
+        index = get_index(name)
+        last = index.last_change_id() or 0
+        rows = db.session.execute(
+            sa.select(SearchChange.doc_id)
+            .where(
+                SearchChange.index == name,
+                SearchChange.id <= top,
+                sa.or_(SearchChange.id > last, SearchChange.created_at >= utcnow() - window),
+            )
+            .distinct()
+        ).scalars()
+        doc_ids = sorted(rows)
+        if not doc_ids and last >= top:
+            continue
+        for start in range(0, max(len(doc_ids), 1), BATCH):
+            chunk = doc_ids[start : start + BATCH]
+            docs, deletes = BUILDERS[name](chunk) if chunk else ([], set())
+            last_chunk = start + BATCH >= len(doc_ids)
+            index.update(docs, deletes, change_id=top if last_chunk and top > last else None)
+            refreshed += len(chunk)
+    return refreshed
+
+
+def catch_up(name: str) -> None:
+    """Apply changes another process committed but did not index (cheap when none)."""
+    try:
+        if last_change_id() > (get_index(name).last_change_id() or 0):
+            apply_pending([name])
+    except SearchUnavailable:
+        log.warning("search index %s could not catch up", name, exc_info=True)
+
+
+def apply_after_commit(response=None):
+    """after_request hook: apply what this request committed; never fail the request."""
+    if changelog.take_committed(db.session) and current_app.config.get("SEARCH_ENABLED", True):
+        try:
+            apply_pending()
+        except Exception:  # the changes stay in the table for the next run
+            log.exception("applying search changes after commit failed")
+    return response
+
+
+def _apply_on_teardown(exc=None) -> None:
+    """Commands and jobs outside requests: apply what they committed when they end."""
+    apply_after_commit()
+
+
+def rebuild(name: str, progress=None) -> int:
+    """Rebuild one index from the database into a new generation swapped in when complete."""
+    change_id = last_change_id()
+    total = expected_count(name)
+    count = get_index(name).rebuild(
+        all_documents(name), total=total, progress=progress, change_id=change_id
+    )
+    return count
+
+
+def prune(days: int) -> int:
+    """Delete change-log rows older than ``days`` that every index has applied."""
+    cutoff = utcnow() - timedelta(days=days)
+    applied = min((get_index(name).last_change_id() or 0) for name in INDEXES)
+    result = db.session.execute(
+        sa.delete(SearchChange).where(SearchChange.created_at < cutoff, SearchChange.id <= applied)
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def status() -> list[dict]:
+    """Per index: documents, rows that should be indexed, pending changes, last applied."""
+    report = []
+    for name in INDEXES:
+        entry = {"index": name, "expected": expected_count(name)}
+        try:
+            index = get_index(name)
+            last = index.last_change_id() or 0
+            entry.update(documents=index.doc_count(), last_applied=last, error=None)
+        except SearchUnavailable as exc:
+            last = 0
+            entry.update(documents=None, last_applied=None, error=str(exc))
+        entry["pending"] = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(SearchChange)
+            .where(SearchChange.index == name, SearchChange.id > last)
+        )
+        report.append(entry)
+    return report
+
+
+# --------------------------------------------------------------------------- tracking
+
+
+def _connection(obj):
+    return sa.orm.object_session(obj).connection()
+
+
+def _profile_owner(obj):
+    profile = obj.__dict__.get("profile")
+    if profile is not None:
+        return [(EXPERTS, profile.user_id)]
+    user_id = _connection(obj).scalar(
+        sa.select(Profile.user_id).where(Profile.id == obj.profile_id)
+    )
+    return [(EXPERTS, user_id)]
+
+
+def _institution_projects(institution: Institution):
+    ids = _connection(institution).scalars(
+        sa.select(Project.id).where(Project.institution_id == institution.id)
+    )
+    return [(PROJECTS, pid) for pid in ids]
+
+
+def _skill_documents(skill: Skill):
+    connection = _connection(skill)
+    project_ids = connection.scalars(
+        sa.select(project_skills.c.project_id).where(project_skills.c.skill_id == skill.id)
+    )
+    user_ids = connection.scalars(
+        sa.select(Profile.user_id)
+        .join(ProfileSkill, ProfileSkill.profile_id == Profile.id)
+        .where(ProfileSkill.skill_id == skill.id)
+    )
+    return [(PROJECTS, pid) for pid in project_ids] + [(EXPERTS, uid) for uid in user_ids]
+
+
+def track_models() -> None:
+    """Name the documents each tracked model affects (see ``changelog.track``)."""
+    changelog.track(Project, lambda p: [(PROJECTS, p.id)])
+    changelog.track(Institution, _institution_projects)
+    changelog.track(Skill, _skill_documents)
+    changelog.track(Profile, lambda p: [(EXPERTS, p.user_id)])
+    for child in (ProfileLanguage, ProfileSkill, Education, TravelWindow):
+        changelog.track(child, _profile_owner)
+    changelog.track(User, lambda u: [(EXPERTS, u.id)])
+    changelog.track(Application, lambda a: [(EXPERTS, a.member_id)])
+
+
+def init_app(app) -> None:
+    """Install the change log hooks and apply committed changes after each request."""
+    track_models()
+    changelog.register_session_hooks()
+    app.after_request(apply_after_commit)
+    app.teardown_appcontext(_apply_on_teardown)

@@ -1,0 +1,154 @@
+"""Thin views over diaspora.services.search."""
+
+import logging
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from diaspora import catalog
+from diaspora.auth.forms import EmptyForm
+from diaspora.extensions import db
+from diaspora.models import Compensation, EngagementMode, WorkMode
+from diaspora.search import SearchUnavailable
+from diaspora.search_pages import bp
+from diaspora.search_pages.forms import SaveSearchForm
+from diaspora.services import search as search_service
+from diaspora.services.accounts import PermissionDenied
+from diaspora.services.notifications import Frequency, frequency_for
+
+log = logging.getLogger(__name__)
+
+FACET_LABELS = {
+    "country": "Country",
+    "sector": "Sector",
+    "engagement_mode": "Engagement",
+    "work_mode": "Remote or on site",
+    "compensation": "Compensation",
+    "skills": "Skills",
+}
+SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "deadline": "Deadline soonest"}
+
+
+def facet_label(name: str, value: str) -> str:
+    """A readable label for a facet value."""
+    try:
+        if name == "country":
+            return catalog.country_name(value.upper())
+        if name == "sector":
+            return catalog.sector_name(value)
+        if name == "engagement_mode":
+            return EngagementMode(value).label
+        if name == "work_mode":
+            return WorkMode(value).label
+        if name == "compensation":
+            return Compensation(value).label
+    except ValueError:
+        return value
+    return value
+
+
+def _unavailable(exc: SearchUnavailable, template: str, **context):
+    log.warning("search unavailable: %s", exc)
+    reason = str(exc) if current_user.is_authenticated and current_user.is_coordinator else None
+    return render_template(template, unavailable=True, reason=reason, **context), 503
+
+
+@bp.route("/search")
+def projects():
+    search = search_service.ProjectSearch.from_args(request.args)
+    context = {
+        "search": search,
+        "facet_labels": FACET_LABELS,
+        "facet_label": facet_label,
+        "sort_labels": SORT_LABELS,
+        "deadline_choices": search_service.DEADLINE_CHOICES,
+        "save_form": SaveSearchForm(
+            frequency=frequency_for(current_user, "saved_search").value
+            if current_user.is_authenticated
+            else Frequency.WEEKLY.value
+        ),
+    }
+    try:
+        page = search_service.search_projects(search)
+    except SearchUnavailable as exc:
+        return _unavailable(exc, "search/projects.html", **context)
+    return render_template("search/projects.html", page=page, unavailable=False, **context)
+
+
+@bp.route("/search/saved", methods=["GET"])
+@login_required
+def saved():
+    return render_template(
+        "search/saved.html",
+        searches=[
+            (s, search_service.describe(s), search_service.search_of(s).params())
+            for s in search_service.saved_searches(current_user)
+        ],
+        frequency=frequency_for(current_user, "saved_search"),
+        form=EmptyForm(),
+    )
+
+
+@bp.route("/search/saved", methods=["POST"])
+@login_required
+def save():
+    form = SaveSearchForm()
+    search = search_service.ProjectSearch.from_args(request.form)
+    if not form.validate_on_submit():
+        flash("The search could not be saved. Please try again.", "error")
+        return redirect(url_for("search.projects", **search.params()))
+    try:
+        search_service.save_search(current_user, search, Frequency(form.frequency.data))
+    except (search_service.SearchError, ValueError) as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("search.projects", **search.params()))
+    db.session.commit()
+    flash("Search saved. New matching projects will appear in your digest.", "success")
+    return redirect(url_for("search.saved"))
+
+
+@bp.route("/search/saved/<int:saved_id>/delete", methods=["POST"])
+@login_required
+def delete_saved(saved_id):
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        search_service.delete_saved_search(current_user, saved_id)
+    except LookupError:
+        abort(404)
+    db.session.commit()
+    flash("Saved search deleted.", "success")
+    return redirect(url_for("search.saved"))
+
+
+@bp.route("/experts")
+@login_required
+def experts():
+    search = search_service.ExpertSearch.from_args(request.args)
+    context = {
+        "search": search,
+        "countries": catalog.countries(),
+        "sectors": catalog.sectors(),
+        "languages": catalog.languages(),
+        "modes": [(m.value, m.label) for m in EngagementMode],
+    }
+    try:
+        page = search_service.search_experts(current_user, search)
+    except PermissionDenied:
+        abort(403)
+    except SearchUnavailable as exc:
+        return _unavailable(exc, "search/experts.html", **context)
+    return render_template("search/experts.html", page=page, unavailable=False, **context)
+
+
+@bp.app_template_filter("safe_snippet")
+def safe_snippet(value: str) -> Markup:
+    """Mark the engine's snippets safe: it escapes the text and adds only <mark> tags."""
+    return Markup(value)  # noqa: S704 - engine output: escaped text plus <mark> only
+
+
+@bp.app_template_global()
+def may_search_experts() -> bool:
+    return search_service.may_search_experts(current_user)

@@ -1,0 +1,398 @@
+"""Project and expert search for the app: who may search what, and loading results.
+
+The engine (:mod:`diaspora.search`) ranks ids and makes snippets; this module decides the
+searcher's clearance, re-checks every result against the database (a project that closed or
+a member who hid since the last indexing is dropped), and keeps saved searches.
+"""
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import url_for
+from markupsafe import Markup
+
+from diaspora.extensions import db
+from diaspora.models import (
+    Institution,
+    InstitutionRepresentative,
+    InstitutionStatus,
+    Profile,
+    Project,
+    SavedSearch,
+    User,
+)
+from diaspora.search import (
+    APPLIED_INSTITUTIONS,
+    PUBLIC,
+    SIGNED_IN,
+    SORTS,
+    Clearance,
+    SearchUnavailable,
+    indexer,
+)
+from diaspora.services import projects as project_service
+from diaspora.services.accounts import PermissionDenied
+from diaspora.services.notifications import Frequency
+from diaspora.services.privacy import listed_condition
+
+log = logging.getLogger(__name__)
+
+PER_PAGE = 20
+MAX_QUERY = 200
+MAX_SAVED = 20
+DEADLINE_CHOICES = (7, 30, 90)
+PROJECT_FILTER_NAMES = (
+    "country",
+    "sector",
+    "engagement_mode",
+    "work_mode",
+    "compensation",
+    "skills",
+)
+EXPERT_FILTER_NAMES = (
+    "skills",
+    "sectors",
+    "languages",
+    "origin_country",
+    "residence_country",
+    "engagement_modes",
+)
+
+
+class SearchError(ValueError):
+    """A saved search that cannot be kept."""
+
+
+@dataclass
+class ProjectSearch:
+    """What a visitor asked for, cleaned: the query, filters, sort, deadline and page."""
+
+    query: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    sort: str = "relevance"
+    within: int | None = None
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> "ProjectSearch":
+        """Read a GET query string (a MultiDict); anything unexpected is ignored."""
+        filters = {}
+        for name in PROJECT_FILTER_NAMES:
+            values = [v[:200] for v in args.getlist(name) if v and v.strip()][:20]
+            if values:
+                filters[name] = list(dict.fromkeys(values))
+        try:
+            within = int(args.get("within", ""))
+        except ValueError:
+            within = None
+        try:
+            page = min(max(int(args.get("page", 1)), 1), 10**6)
+        except ValueError:
+            page = 1
+        sort = args.get("sort", "relevance")
+        return cls(
+            query=(args.get("q") or "")[:MAX_QUERY].strip(),
+            filters=filters,
+            sort=sort if sort in SORTS else "relevance",
+            within=within if within in DEADLINE_CHOICES else None,
+            page=page,
+        )
+
+    def params(self, **changes) -> dict:
+        """URL parameters for this search, with ``changes`` applied (for links)."""
+        values: dict = {"q": self.query or None, "sort": None, "within": self.within}
+        if self.sort != "relevance":
+            values["sort"] = self.sort
+        values.update({name: list(v) for name, v in self.filters.items()})
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in (None, "", [])}
+
+    def toggled(self, name: str, value: str) -> dict:
+        """Parameters with one facet value switched on or off, back on page 1."""
+        current = list(self.filters.get(name, []))
+        if value in current:
+            current.remove(value)
+        else:
+            current.append(value)
+        return self.params(**{name: current})
+
+    def is_empty(self) -> bool:
+        return not self.query and not self.filters and self.within is None
+
+
+@dataclass
+class ProjectPage:
+    """A page of results: the engine's results and the projects loaded from the database."""
+
+    search: ProjectSearch
+    results: object
+    items: list[tuple[Project, Markup, Markup]]
+
+
+def search_projects(search: ProjectSearch, per_page: int = PER_PAGE) -> ProjectPage:
+    """Search published, open projects. Raises SearchUnavailable when the index is broken."""
+    indexer.catch_up(indexer.PROJECTS)
+    results = indexer.get_index(indexer.PROJECTS).search(
+        search.query,
+        search.filters,
+        deadline_within_days=search.within,
+        sort=search.sort,
+        page=search.page,
+        per_page=per_page,
+    )
+    projects = load_projects(results.ids)
+    hits = {hit.id: hit for hit in results.hits}
+    items = [
+        (p, _engine_html(hits[p.id].title), _engine_html(hits[p.id].snippet)) for p in projects
+    ]
+    return ProjectPage(search, results, items)
+
+
+def _engine_html(html: str) -> Markup:
+    """The engine escapes the indexed text and adds only <mark> tags: safe to show."""
+    return Markup(html)  # noqa: S704 - engine output only, never user input
+
+
+def load_projects(ids: list[int]) -> list[Project]:
+    """The listed projects among ``ids``, in that order (closed or withdrawn ones dropped)."""
+    if not ids:
+        return []
+    order = sa.case({pid: rank for rank, pid in enumerate(ids)}, value=Project.id)
+    query = project_service.listed_query().where(Project.id.in_(ids)).order_by(None)
+    return list(db.session.scalars(query.order_by(order)))
+
+
+# --------------------------------------------------------------------------- experts
+
+
+def expert_clearance(user) -> Clearance:
+    """What ``user`` may see of members in search, or PermissionDenied.
+
+    Coordinators search with the clearance they have on ordinary pages (level 2: groups
+    shown to institutions the member applied to, and wider). Level 1 ("coordinators") is
+    only ever shown through the audited restricted view, never in search results.
+    Representatives see level 2 only of members who applied to one of their verified
+    institutions.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise PermissionDenied("Please log in to search experts.")
+    if user.is_coordinator:
+        return Clearance(frozenset({APPLIED_INSTITUTIONS, SIGNED_IN, PUBLIC}))
+    if user.is_institution_rep:
+        ids = set(
+            db.session.scalars(
+                sa.select(InstitutionRepresentative.institution_id)
+                .join(Institution, Institution.id == InstitutionRepresentative.institution_id)
+                .where(
+                    InstitutionRepresentative.user_id == user.id,
+                    Institution.status == InstitutionStatus.VERIFIED,
+                )
+            )
+        )
+        if ids:
+            return Clearance.institution(ids)
+    raise PermissionDenied("Expert search is for verified institutions and coordinators.")
+
+
+def may_search_experts(user) -> bool:
+    try:
+        expert_clearance(user)
+    except PermissionDenied:
+        return False
+    return True
+
+
+@dataclass
+class ExpertSearch:
+    query: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    travel_country: str = ""
+    travel_month: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> "ExpertSearch":
+        filters = {}
+        for name in EXPERT_FILTER_NAMES:
+            values = [v[:200] for v in args.getlist(name) if v and v.strip()][:20]
+            if values:
+                filters[name] = values
+        try:
+            page = min(max(int(args.get("page", 1)), 1), 10**6)
+        except ValueError:
+            page = 1
+        return cls(
+            query=(args.get("q") or "")[:MAX_QUERY].strip(),
+            filters=filters,
+            travel_country=(args.get("travel_country") or "")[:2].upper(),
+            travel_month=(args.get("travel_month") or "")[:7],
+            page=page,
+        )
+
+    def params(self, **changes) -> dict:
+        values: dict = {
+            "q": self.query,
+            "travel_country": self.travel_country,
+            "travel_month": self.travel_month,
+        }
+        values.update({name: list(v) for name, v in self.filters.items()})
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in (None, "", [])}
+
+
+@dataclass
+class ExpertPage:
+    search: ExpertSearch
+    results: object
+    items: list[tuple[Profile, object]]
+
+
+def search_experts(user, search: ExpertSearch, per_page: int = PER_PAGE) -> ExpertPage:
+    """Search listed members with what ``user`` may see (PermissionDenied for others)."""
+    clearance = expert_clearance(user)
+    indexer.catch_up(indexer.EXPERTS)
+    travel = None
+    if search.travel_country and search.travel_month:
+        travel = (search.travel_country, search.travel_month)
+    results = indexer.get_index(indexer.EXPERTS).search(
+        clearance, search.query, search.filters, travel=travel, page=search.page, per_page=per_page
+    )
+    ids = results.ids
+    profiles = {}
+    if ids:
+        query = (
+            sa.select(Profile)
+            .join(User, User.id == Profile.user_id)
+            .where(Profile.user_id.in_(ids), listed_condition(), User.suspended_at.is_(None))
+        )
+        profiles = {p.user_id: p for p in db.session.scalars(query)}
+    items = [(profiles[hit.user_id], hit) for hit in results.hits if hit.user_id in profiles]
+    return ExpertPage(search, results, items)
+
+
+# --------------------------------------------------------------------------- saved searches
+
+
+def saved_searches(user: User) -> list[SavedSearch]:
+    return list(
+        db.session.scalars(
+            sa.select(SavedSearch)
+            .where(SavedSearch.user_id == user.id)
+            .order_by(SavedSearch.created_at.desc(), SavedSearch.id.desc())
+        )
+    )
+
+
+def save_search(user: User, search: ProjectSearch, frequency: Frequency) -> SavedSearch:
+    """Keep ``search`` (query and filters) for ``user``; ``frequency`` becomes their
+    saved-search notification preference (daily or weekly, shared by all saved searches)."""
+    from diaspora.services import notifications
+
+    if not getattr(user, "is_authenticated", False):
+        raise PermissionDenied("Please log in to save a search.")
+    if search.is_empty():
+        raise SearchError("Type some words or choose a filter before saving a search.")
+    if frequency not in (Frequency.DAILY, Frequency.WEEKLY):
+        raise SearchError("Choose daily or weekly.")
+    count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(SavedSearch).where(SavedSearch.user_id == user.id)
+    )
+    if count >= MAX_SAVED:
+        raise SearchError(f"You can keep up to {MAX_SAVED} saved searches.")
+    filters = dict(search.filters)
+    if search.within is not None:
+        filters["within"] = [str(search.within)]
+    saved = SavedSearch(user_id=user.id, query=search.query, filters=filters)
+    db.session.add(saved)
+    notifications.set_preference(user, "saved_search", frequency)
+    return saved
+
+
+def delete_saved_search(user: User, saved_id: int) -> None:
+    """Delete one of ``user``'s saved searches (someone else's looks like a missing one)."""
+    saved = db.session.get(SavedSearch, saved_id)
+    if saved is None or saved.user_id != getattr(user, "id", None):
+        raise LookupError("No such saved search.")
+    db.session.delete(saved)
+
+
+def search_of(saved: SavedSearch) -> ProjectSearch:
+    """The ProjectSearch a saved search stands for."""
+    filters = {
+        k: [str(v) for v in values][:20]
+        for k, values in (saved.filters or {}).items()
+        if k in PROJECT_FILTER_NAMES and isinstance(values, list)
+    }
+    within = None
+    try:
+        within = int((saved.filters or {}).get("within", [None])[0])
+    except (TypeError, ValueError, IndexError):
+        within = None
+    return ProjectSearch(
+        query=saved.query,
+        filters=filters,
+        within=within if within in DEADLINE_CHOICES else None,
+    )
+
+
+def describe(saved: SavedSearch | ProjectSearch) -> str:
+    search = saved if isinstance(saved, ProjectSearch) else search_of(saved)
+    parts = [f"“{search.query}”"] if search.query else []
+    for values in search.filters.values():
+        parts.extend(values)
+    if search.within:
+        parts.append(f"deadline within {search.within} days")
+    return ", ".join(parts) or "all projects"
+
+
+def new_matches(saved: SavedSearch, since: datetime, limit: int = 100) -> list[Project]:
+    """Projects published since ``since`` that match a saved search, newest first."""
+    search = search_of(saved)
+    search.sort = "newest"
+    results = indexer.get_index(indexer.PROJECTS).search(
+        search.query,
+        search.filters,
+        deadline_within_days=search.within,
+        sort="newest",
+        per_page=limit,
+    )
+    return [
+        p
+        for p in load_projects(results.ids)
+        if p.published_at is not None and p.published_at >= since
+    ]
+
+
+def digest_lines(user: User, frequency: Frequency, since: datetime) -> list[tuple[str, str, str]]:
+    """Digest source: one line per new project matching one of the person's saved searches."""
+    lines = []
+    seen: set[int] = set()
+    searches = saved_searches(user)
+    if not searches:
+        return lines
+    try:
+        indexer.catch_up(indexer.PROJECTS)
+        for saved in searches:
+            for project in new_matches(saved, since):
+                if project.id in seen:
+                    continue
+                seen.add(project.id)
+                lines.append(
+                    (
+                        "saved_search",
+                        f"New project matching {describe(saved)}: {project.title}",
+                        url_for("projects.show", project_id=project.id, _external=False),
+                    )
+                )
+    except SearchUnavailable:
+        log.warning("saved searches left out of a digest: search unavailable", exc_info=True)
+        return []
+    return lines
+
+
+def facet_options(values: Mapping[str, int], selected) -> list[tuple[str, int, bool]]:
+    """Facet values to show: (value, count, selected), selected ones always included."""
+    return [(value, count, value in selected) for value, count in values.items()]

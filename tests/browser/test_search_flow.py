@@ -1,0 +1,23 @@
+"""A visitor searches projects from the home page, narrows by a facet and opens a result."""
+
+from diaspora.models import ProjectStatus, Role
+from tests.project_helpers import make_institution, make_project
+
+
+def test_visitor_searches_filters_and_opens_a_result(app, page, live_server, make_user):
+    institution = make_institution(rep=make_user(role=Role.INSTITUTION), name="Kigali Water")
+    make_project(
+        institution, status=ProjectStatus.PUBLISHED, title="Hydrology survey", country="RW"
+    )
+    make_project(
+        institution, status=ProjectStatus.PUBLISHED, title="Hydrology teaching", country="KE"
+    )
+    page.goto(f"{live_server}/")
+    page.get_by_label("Search projects").fill("hydrology")
+    page.get_by_role("button", name="Search").click()
+    assert page.get_by_role("heading", name="2 projects for “hydrology”").is_visible()
+    page.get_by_role("link", name="Kenya").click()
+    assert page.get_by_role("heading", name="1 project for “hydrology”").is_visible()
+    assert "country=KE" in page.url
+    page.get_by_role("link", name="Hydrology teaching").click()
+    assert page.get_by_role("heading", name="Hydrology teaching").is_visible()

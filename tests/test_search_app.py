@@ -1,0 +1,473 @@
+"""Search in the app: relevance and facets through /search, privacy of expert search, the
+change log keeping the indexes in step, faults, hostile queries, saved searches."""
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from diaspora.extensions import db
+from diaspora.models import (
+    Application,
+    ApplicationStatus,
+    InstitutionStatus,
+    ProjectStatus,
+    Role,
+    SavedSearch,
+    SearchChange,
+    Skill,
+)
+from diaspora.models.base import utcnow
+from diaspora.search import indexer
+from diaspora.services import profiles
+from diaspora.services import search as search_service
+from diaspora.services.accounts import PermissionDenied
+from diaspora.services.deletion import delete_account
+from diaspora.services.notifications import Frequency, frequency_for
+from diaspora.services.search import ExpertSearch, ProjectSearch
+from tests.conftest import PASSWORD
+from tests.profile_helpers import filled_profile, new_user, sign_in
+from tests.project_helpers import make_institution, make_project
+
+ONLY_ME, COORDINATORS, APPLIED, SIGNED_IN, PUBLIC = range(5)
+
+
+def found(text="", **filters) -> list[int]:
+    search = ProjectSearch(query=text, filters={k: list(v) for k, v in filters.items()})
+    return [p.id for p, _, _ in search_service.search_projects(search, per_page=100).items]
+
+
+def in_index(text) -> list[int]:
+    """Ids the projects index returns, without the page's catch-up or database re-check."""
+    return indexer.get_index(indexer.PROJECTS).search(text, per_page=100).ids
+
+
+def experts(user, text="", **filters) -> list[int]:
+    search = ExpertSearch(query=text, filters={k: list(v) for k, v in filters.items()})
+    return [p.user_id for p, _ in search_service.search_experts(user, search).items]
+
+
+@pytest.fixture
+def institution(db):
+    rep = new_user(Role.INSTITUTION)
+    return make_institution(rep, name="Makerere University")
+
+
+def published(institution, **fields):
+    return make_project(institution, status=ProjectStatus.PUBLISHED, **fields)
+
+
+# --------------------------------------------------------------------------- relevance
+
+
+def test_title_or_skill_match_ranks_above_description_only(client, institution):
+    by_description = published(
+        institution,
+        title="Water board support",
+        description="Our team would value advice on hydrology for the river basin.",
+    )
+    by_title = published(institution, title="Hydrology field survey")
+    by_skill = published(
+        institution,
+        title="Flood planning",
+        skills=[Skill(name="Hydrology modelling", key="hydrology modelling")],
+    )
+    ids = found("hydrology")
+    assert set(ids) == {by_description.id, by_title.id, by_skill.id}
+    assert ids[-1] == by_description.id
+    page = client.get("/search?q=hydrology")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert html.index("field survey") < html.index("Water board support")
+    assert "<mark>Hydrology</mark>" in html
+
+
+def test_accents_fold_and_words_stem(client, institution):
+    sante = published(institution, title="Santé publique à Dakar", country="SN")
+    training = published(institution, title="Training rural teachers")
+    assert found("sante") == [sante.id]
+    assert found("santé") == [sante.id]
+    assert found("teacher trained") == [training.id]
+    assert client.get("/search?q=SANTE").get_data(as_text=True).count("Dakar") >= 1
+
+
+def test_facet_counts_and_combined_filters(client, institution):
+    published(institution, title="Clinic solar power", country="GH", sector="energy")
+    published(institution, title="Solar water pumps", country="KE", sector="energy")
+    published(institution, title="Solar school lessons", country="KE", sector="education")
+    results = search_service.search_projects(ProjectSearch(query="solar")).results
+    assert results.facets["country"] == {"KE": 2, "GH": 1}
+    assert results.facets["sector"] == {"energy": 2, "education": 1}
+    assert len(found("solar", country=["KE"], sector=["energy"])) == 1
+    assert len(found("solar", country=["KE", "GH"])) == 3
+    html = client.get("/search?q=solar&country=KE&sector=energy").get_data(as_text=True)
+    assert "water pumps" in html and "Clinic solar power" not in html
+    assert "1 project for" in html
+
+
+def test_did_you_mean_pagination_and_empty_state(client, institution):
+    for number in range(25):
+        published(institution, title=f"Hydrology station {number}")
+    html = client.get("/search?q=hydrolgy").get_data(as_text=True)
+    assert "Did you mean" in html and "q=hydrology" in html
+    first = client.get("/search?q=hydrology").get_data(as_text=True)
+    assert "Page 1 of 2" in first and "page=2" in first
+    assert "Page 2 of 2" in client.get("/search?q=hydrology&page=2").get_data(as_text=True)
+    empty = client.get("/search?q=zzzqqq").get_data(as_text=True)
+    assert "No open project matches this search" in empty
+
+
+def test_only_open_projects_even_before_the_index_hears_of_a_change(institution):
+    project = published(institution, title="Geothermal drilling advice")
+    draft = make_project(institution, title="Geothermal draft")
+    assert found("geothermal") == [project.id]
+    assert draft.id not in in_index("geothermal")
+    db.session.execute(
+        sa.update(type(project)).where(type(project).id == project.id).values(places_filled=2)
+    )
+    db.session.commit()
+    assert in_index("geothermal") == [project.id]
+    assert found("geothermal") == []
+
+
+# --------------------------------------------------------------------------- privacy
+
+
+@pytest.fixture
+def people(db):
+    """A member, a rep of a verified institution they applied to, another rep, a coordinator,
+    and an ordinary member."""
+    member = new_user(Role.MEMBER, name="Amina Diallo")
+    rep_applied = new_user(Role.INSTITUTION)
+    rep_other = new_user(Role.INSTITUTION)
+    applied_to = make_institution(rep_applied, name="Applied Hospital")
+    make_institution(rep_other, name="Other Hospital")
+    project = published(applied_to, title="Neonatal ward")
+    db.session.add(
+        Application(project_id=project.id, member_id=member.id, status=ApplicationStatus.APPLIED)
+    )
+    db.session.commit()
+    return {
+        "member": member,
+        "applied": rep_applied,
+        "other": rep_other,
+        "coordinator": new_user(Role.COORDINATOR),
+        "plain": new_user(Role.MEMBER),
+    }
+
+
+def _listed(member, skills_level):
+    audiences = {"skills": skills_level, "headline": PUBLIC, "location": SIGNED_IN}
+    return filled_profile(member, audiences=audiences, listed=True)
+
+
+@pytest.mark.parametrize(
+    ("level", "applied", "other", "coordinator"),
+    [
+        (ONLY_ME, False, False, False),
+        (COORDINATORS, False, False, False),
+        (APPLIED, True, False, True),
+        (SIGNED_IN, True, True, True),
+        (PUBLIC, True, True, True),
+    ],
+)
+def test_a_skill_is_findable_only_by_its_audience(people, level, applied, other, coordinator):
+    member = people["member"]
+    _listed(member, level)
+    expected = {"applied": applied, "other": other, "coordinator": coordinator}
+    for who, visible in expected.items():
+        viewer = people[who]
+        assert (member.id in experts(viewer, "Skillmarker")) is visible, who
+        assert (member.id in experts(viewer, skills=["Skillmarker-W2"])) is visible, who
+        page = search_service.search_experts(viewer, ExpertSearch(query="Diallo"))
+        assert [p.user_id for p, _ in page.items] == [member.id]
+        shown = page.items[0][1]
+        assert ("skills" in shown.fields) is visible, who
+        assert "Bio-marker" not in str(shown.snippets) or who != "other"
+
+
+def test_expert_search_is_refused_to_members_and_unverified_reps(client, people):
+    with pytest.raises(PermissionDenied):
+        experts(people["plain"], "x")
+    pending_rep = new_user(Role.INSTITUTION)
+    make_institution(pending_rep, status=InstitutionStatus.PENDING, name="Pending")
+    with pytest.raises(PermissionDenied):
+        experts(pending_rep, "x")
+    sign_in(client, people["plain"])
+    assert client.get("/experts?q=x").status_code == 403
+    sign_in(client, people["applied"])
+    assert client.get("/experts?q=x").status_code == 200
+
+
+def test_coordinators_never_see_coordinator_only_groups_in_search(client, people):
+    member = people["member"]
+    filled_profile(member, audiences={"location": COORDINATORS, "skills": PUBLIC}, listed=True)
+    page = search_service.search_experts(people["coordinator"], ExpertSearch(query="Skillmarker"))
+    hit = page.items[0][1]
+    assert "origin_country" not in hit.fields
+    assert experts(people["coordinator"], origin_country=["KG"]) == []
+    sign_in(client, people["coordinator"])
+    html = client.get("/experts?q=Skillmarker").get_data(as_text=True)
+    assert "Amina Diallo" in html and "From Kyrgyzstan" not in html
+
+
+def test_travel_window_search(people):
+    member = people["member"]
+    filled_profile(member, audiences={"travel": SIGNED_IN}, listed=True)
+    month = (utcnow().date() + timedelta(days=15)).strftime("%Y-%m")
+    search = ExpertSearch(travel_country="TV", travel_month=month)
+    page = search_service.search_experts(people["other"], search)
+    assert [p.user_id for p, _ in page.items] == [member.id]
+    search = ExpertSearch(travel_country="FR", travel_month=month)
+    assert search_service.search_experts(people["other"], search).items == []
+
+
+# --------------------------------------------------------------------------- sync
+
+
+def test_project_lifecycle_is_reflected_at_once(client, institution):
+    project = make_project(institution, title="Irrigation canal design")
+    assert in_index("irrigation") == []
+    project.status = ProjectStatus.PUBLISHED
+    project.published_at = utcnow()
+    db.session.commit()
+    indexer.apply_pending()
+    assert in_index("irrigation") == [project.id]
+    project.title = "Drainage canal design"
+    db.session.commit()
+    indexer.apply_pending()
+    assert in_index("irrigation") == [] and in_index("drainage") == [project.id]
+    project.status = ProjectStatus.CLOSED
+    db.session.commit()
+    indexer.apply_pending()
+    assert in_index("drainage") == []
+    project.status = ProjectStatus.PUBLISHED
+    db.session.commit()
+    indexer.apply_pending()
+    assert in_index("drainage") == [project.id]
+    db.session.delete(project)
+    db.session.commit()
+    indexer.apply_pending()
+    assert in_index("drainage") == []
+
+
+def test_institution_and_skill_renames_reach_their_projects(institution):
+    skill = Skill(name="Borehole siting", key="borehole siting")
+    project = published(institution, title="Village water", skills=[skill])
+    indexer.apply_pending()
+    institution.name = "Gulu Water Institute"
+    skill.name = "Aquifer mapping"
+    db.session.commit()
+    indexer.apply_pending()
+    assert in_index("gulu") == [project.id]
+    assert in_index("aquifer") == [project.id]
+    assert in_index("borehole") == []
+
+
+def test_requests_apply_their_changes_after_commit(client, people):
+    """The after-request hook: a member hiding through the page disappears at once."""
+    member, rep = people["member"], people["other"]
+    _listed(member, PUBLIC)
+    indexer.apply_pending()
+    index = indexer.get_index(indexer.EXPERTS)
+    clearance = search_service.expert_clearance(rep)
+    assert index.search(clearance, "Skillmarker").ids == [member.id]
+    sign_in(client, member)
+    client.post("/profile/hide", data={"hidden": "1"})
+    assert index.search(clearance, "Skillmarker").ids == []
+    client.post("/profile/hide", data={"hidden": "0"})
+    assert index.search(clearance, "Skillmarker").ids == [member.id]
+
+
+def test_profile_edit_unlist_and_deletion_are_reflected(people):
+    member, rep = people["member"], people["other"]
+    _listed(member, PUBLIC)
+    assert experts(rep, "Skillmarker") == [member.id]
+    profiles.add_skill(member, "Ultrasound imaging", "have")
+    db.session.commit()
+    assert experts(rep, "ultrasound") == [member.id]
+    profiles.set_privacy(member, {"skills": PUBLIC}, listed=False, public=False)
+    db.session.commit()
+    assert experts(rep, "ultrasound") == []
+    profiles.set_privacy(member, {"skills": PUBLIC}, listed=True, public=False)
+    db.session.commit()
+    assert experts(rep, "ultrasound") == [member.id]
+    delete_account(member, PASSWORD)
+    db.session.commit()
+    assert db.session.scalar(
+        sa.select(SearchChange.id).where(
+            SearchChange.index == "experts", SearchChange.doc_id == member.id
+        )
+    )
+    indexer.apply_pending()
+    index = indexer.get_index(indexer.EXPERTS)
+    assert index.search(search_service.expert_clearance(rep), "ultrasound").ids == []
+
+
+def test_rolled_back_change_is_not_indexed_and_autoflushed_one_is(institution):
+    project = published(institution, title="Beekeeping cooperative")
+    indexer.apply_pending()
+    project.title = "Rolled back title"
+    db.session.flush()
+    db.session.rollback()
+    indexer.apply_pending()
+    assert in_index("rolled") == [] and in_index("beekeeping") == [project.id]
+    project.title = "Autoflushed poultry title"
+    db.session.scalar(sa.select(sa.func.count()).select_from(SearchChange))  # autoflush
+    db.session.commit()
+    indexer.apply_pending()
+    assert in_index("poultry") == [project.id]
+
+
+def test_a_change_committed_after_a_later_id_is_caught_by_the_window(institution):
+    project = published(institution, title="Cassava processing")
+    indexer.apply_pending()
+    last = indexer.get_index(indexer.PROJECTS).last_change_id()
+    project.title = "Sorghum processing"
+    db.session.commit()
+    indexer.get_index(indexer.PROJECTS).update(change_id=last + 1000)
+    indexer.apply_pending()
+    assert in_index("sorghum") == [project.id]
+
+
+# --------------------------------------------------------------------------- faults
+
+
+@pytest.mark.parametrize("damage", ["delete", "truncate"])
+def test_broken_index_shows_a_message_and_rebuild_restores(app, client, runner, damage, people):
+    institution = make_institution(new_user(Role.INSTITUTION), name="Fault University")
+    project = published(institution, title="Telemedicine network")
+    _listed(people["member"], PUBLIC)
+    assert found("telemedicine") == [project.id]
+    indexer.close_indexes(app)
+    root = Path(app.config["SEARCH_INDEX_DIR"])
+    if damage == "delete":
+        shutil.rmtree(root)
+    else:
+        for path in root.rglob("*"):
+            if path.is_file() and path.suffix in {".seg", ".trm", ".pst", ".toc"}:
+                path.write_bytes(b"")
+    page = client.get("/search?q=telemedicine")
+    assert page.status_code == 503
+    assert "Search is temporarily unavailable" in page.get_data(as_text=True)
+    sign_in(client, people["coordinator"])
+    assert "Reason (shown to coordinators)" in client.get("/search?q=x").get_data(as_text=True)
+    assert client.get("/experts?q=Skillmarker").status_code == 503
+    result = runner.invoke(args=["search", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "projects: 2 document(s) indexed" in result.output
+    assert found("telemedicine") == [project.id]
+    assert experts(people["other"], "Skillmarker") == [people["member"].id]
+    status = runner.invoke(args=["search", "status"])
+    assert "projects: 2 document(s) in the index, 2 in the database" in status.output
+
+
+def test_commands_apply_status_and_prune(app, runner, institution):
+    project = published(institution, title="Mangrove restoration")
+    result = runner.invoke(args=["search", "status"])
+    assert "pending changes: " in result.output
+    assert runner.invoke(args=["search", "apply"]).exit_code == 0
+    assert in_index("mangrove") == [project.id]
+    db.session.execute(sa.update(SearchChange).values(created_at=utcnow() - timedelta(days=40)))
+    db.session.commit()
+    result = runner.invoke(args=["search", "prune", "--days", "30"])
+    assert result.exit_code == 0 and "Pruned" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SearchChange)) == 0
+
+
+def test_a_failing_index_never_fails_the_request(app, client, people, monkeypatch):
+    def broken(*args, **kwargs):
+        raise indexer.SearchUnavailable("the search index is busy")
+
+    monkeypatch.setattr(indexer, "apply_pending", broken)
+    _listed(people["member"], PUBLIC)
+    sign_in(client, people["member"])
+    assert client.post("/profile/hide", data={"hidden": "1"}).status_code == 302
+    monkeypatch.undo()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SearchChange)) > 0
+    assert experts(people["other"], "Skillmarker") == []
+
+
+HOSTILE = [
+    "email:*",
+    "visibility:hidden",
+    "*a*",
+    "?x*",
+    "term~9",
+    " OR ".join(f"w{i}" for i in range(500)),
+    "((((",
+    '"unbalanced',
+    "x" * 10_000,
+    "' OR 1=1--",
+    "<script>alert(1)</script>",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_queries_answer_with_a_normal_page(client, institution, query):
+    published(institution, title="Ordinary project")
+    page = client.get("/search", query_string={"q": query, "page": "1000000000"})
+    assert page.status_code == 200
+    assert "<script>alert" not in page.get_data(as_text=True)
+
+
+def test_hostile_expert_queries(client, people):
+    sign_in(client, people["coordinator"])
+    for query in HOSTILE:
+        page = client.get("/experts", query_string={"q": query, "travel_month": query[:7]})
+        assert page.status_code == 200
+
+
+# --------------------------------------------------------------------------- saved searches
+
+
+def test_save_list_delete_saved_searches_idor_safe(client, institution):
+    owner, other = new_user(Role.MEMBER), new_user(Role.MEMBER)
+    sign_in(client, owner)
+    response = client.post(
+        "/search/saved",
+        data={"q": "hydrology", "country": "UG", "frequency": "daily", "within": "30"},
+    )
+    assert response.status_code == 302
+    saved = db.session.scalar(sa.select(SavedSearch))
+    assert saved.user_id == owner.id and saved.query == "hydrology"
+    assert saved.filters == {"country": ["UG"], "within": ["30"]}
+    assert frequency_for(owner, "saved_search") == Frequency.DAILY
+    html = client.get("/search/saved").get_data(as_text=True)
+    assert "“hydrology”" in html and "daily digest" in html
+    sign_in(client, other)
+    assert client.post(f"/search/saved/{saved.id}/delete").status_code == 404
+    assert "hydrology" not in client.get("/search/saved").get_data(as_text=True)
+    sign_in(client, owner)
+    assert client.post(f"/search/saved/{saved.id}/delete").status_code == 302
+    assert db.session.scalar(sa.select(SavedSearch)) is None
+
+
+def test_digest_lines_for_saved_searches(app, institution):
+    member = new_user(Role.MEMBER)
+    since = utcnow() - timedelta(days=1)
+    published(institution, title="Old hydrology study", published_at=since - timedelta(days=3))
+    new = published(institution, title="Hydrology of Lake Victoria")
+    published(institution, title="Unrelated poultry farm")
+    db.session.add(SavedSearch(user_id=member.id, query="hydrology", filters={}))
+    db.session.commit()
+    lines = search_service.digest_lines(member, Frequency.WEEKLY, since)
+    assert lines == [
+        (
+            "saved_search",
+            "New project matching “hydrology”: Hydrology of Lake Victoria",
+            f"/projects/{new.id}",
+        )
+    ]
+    assert search_service.digest_lines(new_user(Role.MEMBER), Frequency.WEEKLY, since) == []
+
+
+def test_account_deletion_removes_saved_searches(people):
+    member = people["member"]
+    db.session.add(SavedSearch(user_id=member.id, query="x", filters={}))
+    db.session.commit()
+    delete_account(member, PASSWORD)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SavedSearch)) == 0
