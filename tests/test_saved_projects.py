@@ -93,3 +93,19 @@ def test_no_reminder_for_closed_projects(app, db, make_user):
     db.session.add(SavedProject(user_id=member.id, project_id=project.id))
     db.session.commit()
     assert remind_deadlines() == 0
+
+
+def test_export_lists_saved_projects_and_searches(app, db, make_user):
+    from diaspora.models.search import SavedSearch
+    from diaspora.services.export import export_user_data
+
+    project = setup_project(make_user)
+    member, other = make_user(), make_user()
+    db.session.add(SavedProject(user_id=member.id, project_id=project.id))
+    db.session.add(SavedSearch(user_id=member.id, query="hydrology", filters={"country": ["ET"]}))
+    db.session.add(SavedSearch(user_id=other.id, query="someone else's search"))
+    db.session.commit()
+    data = export_user_data(member)
+    assert data["saved_projects"] == [{"project": project.title, "project_id": project.id}]
+    assert [s["query"] for s in data["saved_searches"]] == ["hydrology"]
+    assert "someone else" not in str(data)

@@ -17,6 +17,8 @@ from diaspora.models import (
     User,
 )
 from diaspora.models.base import utcnow
+from diaspora.models.search import SavedSearch
+from diaspora.services.saved_projects import saved_by
 
 ACCOUNT_FIELDS = (
     "id",
@@ -181,6 +183,15 @@ def export_user_data(user: User) -> dict:
                 .order_by(Notification.id)
             )
         ],
+        "saved_searches": [
+            {"query": q.query, "filters": q.filters, "created_at": q.created_at.isoformat()}
+            for q in db.session.scalars(
+                sa.select(SavedSearch)
+                .where(SavedSearch.user_id == user.id)
+                .order_by(SavedSearch.id)
+            )
+        ],
+        "saved_projects": [{"project": p.title, "project_id": p.id} for p in saved_by(user)],
         "notification_preferences": {
             p.kind: p.frequency.value
             for p in db.session.scalars(
