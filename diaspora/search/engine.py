@@ -252,23 +252,25 @@ class SearchIndex:
     def _read(self, work: Callable[[_Snapshot], object]):
         """Run ``work`` on a fresh snapshot; any failure becomes SearchUnavailable.
 
-        A failure right after another process swapped generations is retried once.
+        Another process may commit (and clean up the files of the generation being opened)
+        or swap generations while this one opens the index, so a failure is retried a few
+        times on a reopened snapshot before the index is declared unavailable.
         """
+        attempts = 3
         with self._lock:
-            for attempt in (1, 2):
+            for attempt in range(1, attempts + 1):
                 try:
                     return work(self._fresh_snapshot())
                 except SearchUnavailable:
                     self._drop_snapshot()
-                    raise
+                    if attempt == attempts:
+                        raise
                 except Exception as exc:
-                    snap = self._snapshot
-                    stale = snap is not None and self._store.current() != snap.path
                     self._drop_snapshot()
-                    if attempt == 1 and stale:
-                        continue
-                    log.exception("search index %s failed", self.path)
-                    raise SearchUnavailable("the search index cannot be read") from exc
+                    if attempt == attempts:
+                        log.exception("search index %s failed", self.path)
+                        raise SearchUnavailable("the search index cannot be read") from exc
+                time.sleep(0.05 * attempt)
             raise SearchUnavailable("the search index cannot be read")
 
     def close(self) -> None:
