@@ -120,12 +120,9 @@ def deliver_due(limit: int = 100) -> int:
 
 
 def purge_for_user(user_id: int) -> int:
-    """Delete every undelivered message of a user (account deletion)."""
-    result = db.session.execute(
-        sa.delete(OutboxMessage).where(
-            OutboxMessage.user_id == user_id, OutboxMessage.status != OutboxStatus.SENT
-        )
-    )
+    """Delete every outbox row of a user, queued or sent (account deletion): sent rows still
+    hold the address and what was said."""
+    result = db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.user_id == user_id))
     return result.rowcount or 0
 
 

@@ -1,8 +1,8 @@
 """Account deletion: the person leaves, and nothing of theirs stays behind.
 
 One function, so later workflows (applications to anonymise, search documents to drop)
-extend it in one place. Rows are deleted explicitly rather than trusting database
-cascades, which SQLite does not enforce unless told to.
+extend it in one place. Rows are deleted explicitly, so the deletion does not depend on
+each table's ON DELETE rule.
 """
 
 import sqlalchemy as sa
@@ -14,7 +14,6 @@ from diaspora.models import (
     Institution,
     InstitutionInvitation,
     InstitutionRepresentative,
-    OutboxMessage,
     Profile,
     Project,
     SavedSearch,
@@ -35,7 +34,6 @@ def delete_account(user: User, password: str) -> None:
     if profile is not None:
         db.session.delete(profile)
     purge_for_user(user.id)
-    db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.user_id == user.id))
     db.session.execute(sa.delete(SavedSearch).where(SavedSearch.user_id == user.id))
     db.session.execute(
         sa.delete(InstitutionRepresentative).where(InstitutionRepresentative.user_id == user.id)
