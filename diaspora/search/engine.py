@@ -34,6 +34,8 @@ from whoosh import query as wq
 from whoosh.codec.base import Automata
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.index import LockError
+from whoosh.reading import SegmentReader
+from whoosh.writing import MERGE_SMALL
 
 from . import bits as B
 from .analysis import fold, stem
@@ -330,6 +332,11 @@ class SearchIndex:
         ``docs`` are the app's dicts (the current state of each record), ``deletes`` their ids.
         An id both updated and deleted is deleted. ``change_id`` is the highest change-log id
         the batch covers; the index keeps the highest it has seen, in the same commit.
+
+        The segments that hold any version of a removed document are rewritten without it in
+        the same commit, so its stored fields, terms and spelling words leave the disk (an
+        erased or hidden member leaves nothing behind). That costs a rewrite of those
+        segments; upserts alone do not trigger it.
         """
         documents = {}
         for doc in docs:
@@ -349,6 +356,7 @@ class SearchIndex:
                 try:
                     writer = self._writer(ix)
                     try:
+                        purge = _segments_holding(writer, removed)
                         for uid in removed:
                             writer.delete_by_term("uid", uid)
                         for document in documents.values():
@@ -362,7 +370,7 @@ class SearchIndex:
                     except BaseException:
                         writer.cancel()
                         raise
-                    writer.commit()
+                    writer.commit(mergetype=_purging(purge))
                     write_manifest(path, ix)
                 finally:
                     ix.close()
@@ -453,6 +461,47 @@ class SearchIndex:
                 codec=Codec(),
             )
         return ix.writer(limitmb=512, compound=False, codec=Codec())
+
+
+def _segments_holding(writer, uids: set[str]) -> set[str]:
+    """The segments whose term dictionary has one of ``uids``: a live document, or an older
+    version already marked deleted but still on disk."""
+    if not uids:
+        return set()
+    holding = set()
+    for segment in writer.segments:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        try:
+            if any(("uid", uid) in reader for uid in uids):
+                holding.add(segment.segment_id())
+        finally:
+            reader.close()
+    return holding
+
+
+def _purging(segment_ids: set[str]):
+    """A merge policy that rewrites the segments ``segment_ids`` without their deleted
+    documents, then merges small segments as usual.
+
+    Whoosh only marks a deleted document as deleted; its stored fields, terms and spelling
+    words stay in the segment files until the segment is merged. Rewriting the segments that
+    held a removed document drops those bytes, and the commit deletes the old files.
+    """
+
+    def policy(writer, segments):
+        kept = []
+        for segment in segments:
+            if segment.segment_id() in segment_ids:
+                reader = SegmentReader(writer.storage, writer.schema, segment)
+                try:
+                    writer.add_reader(reader)
+                finally:
+                    reader.close()
+            else:
+                kept.append(segment)
+        return MERGE_SMALL(writer, kept)
+
+    return policy
 
 
 @dataclass(frozen=True)

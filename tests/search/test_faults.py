@@ -141,3 +141,93 @@ def test_a_second_rebuild_at_the_same_time_is_refused(index):
     with index._store.write_lock(0.0, REBUILD_LOCK_FILE), pytest.raises(SearchUnavailable):
         index.rebuild(DOCS)
     assert index.search("solar").total == 20
+
+
+# Erasure: a removed document leaves the files, not only the results.
+
+EVERYONE = dict.fromkeys(("headline", "bio", "skills", "languages", "location", "engagement"), 3)
+MARKERS = (b"qorvathsdottir", b"quetzalmancy", b"zanzibarist")
+
+
+def index_bytes(index) -> bytes:
+    """Every byte of every file under the index directory, all generations, lowercased."""
+    chunks = []
+    for root, _dirs, files in os.walk(index.path):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as handle:
+                chunks.append(handle.read())
+    return b"".join(chunks).lower()
+
+
+def private_expert(user_id: int, **overrides) -> dict:
+    fields = {
+        "display_name": "Amina Qorvathsdottir",
+        "headline": "Zanzibarist hydrologist",
+        "skills": ["Quetzalmancy"],
+    }
+    fields.update(overrides)
+    return expert(user_id, EVERYONE, **fields)
+
+
+@pytest.fixture
+def experts(tmp_path):
+    search_index = ExpertIndex(tmp_path / "experts", procs=1)
+    yield search_index
+    search_index.close()
+
+
+@pytest.mark.parametrize("added", ["rebuild", "update"])
+def test_a_removed_expert_is_gone_from_every_index_file(experts, added):
+    others = [expert(uid, EVERYONE) for uid in range(1, 60)]
+    if added == "rebuild":
+        experts.rebuild([*others[:30], private_expert(500), *others[30:]])
+    else:
+        experts.rebuild(others)
+        experts.update([private_expert(500)])
+        experts.update([expert(900, EVERYONE)])
+    assert all(marker in index_bytes(experts) for marker in MARKERS)
+
+    experts.update(deletes=[500], change_id=7)
+
+    data = index_bytes(experts)
+    assert [marker for marker in MARKERS if marker in data] == []
+    assert experts.search(Clearance.coordinator(), "Quetzalmancy").total == 0
+    assert experts.search(Clearance.coordinator(), "Qorvathsdottir").total == 0
+    assert experts.doc_count() == 59 + (added == "update")
+    assert experts.last_change_id() == 7
+    assert experts.search(Clearance.member(), "Skillmarker").total == experts.doc_count()
+
+
+def test_a_removed_expert_leaves_no_earlier_version_in_the_files(experts):
+    experts.rebuild([expert(uid, EVERYONE) for uid in range(1, 40)] + [private_expert(500)])
+    experts.update([private_expert(500, headline="Retired teacher", skills=["Teaching"])])
+    experts.update([expert(900, EVERYONE)])
+    assert b"zanzibarist" in index_bytes(experts)
+
+    experts.update(deletes=[500])
+
+    data = index_bytes(experts)
+    assert [marker for marker in (*MARKERS, b"retired") if marker in data] == []
+    assert experts.doc_count() == 40
+
+
+def test_removing_an_unknown_expert_rewrites_nothing(experts):
+    experts.rebuild([expert(uid, EVERYONE) for uid in range(1, 40)])
+    before = set(segment_files(experts))
+    experts.update(deletes=[12345])
+    assert set(segment_files(experts)) == before
+
+
+def test_a_removed_project_is_gone_from_the_files_and_edits_stay_cheap(index):
+    index.update([project(7, title="Qorvathsdottir borehole survey")])
+    index.update([project(99, title="Another solar project")])
+    assert b"qorvathsdottir" in index_bytes(index)
+    index.update(deletes=[7])
+    assert b"qorvathsdottir" not in index_bytes(index)
+    assert index.search("borehole").total == 0
+
+    largest = max(
+        segment_files(index), key=lambda n: os.path.getsize(index.path / generation(index) / n)
+    )
+    index.update([project(3, title="Solar project 3, edited")])
+    assert largest in segment_files(index)
