@@ -146,6 +146,10 @@ class SearchIndex:
     """
 
     schema_factory: Callable
+    # Rewrite the segments of a removed document at once, so its bytes leave the disk.
+    erase_removed = False
+    # Documents per segment written by a rebuild (an erasure rewrites at most such segments).
+    rebuild_batch = 25_000
 
     def __init__(
         self,
@@ -156,13 +160,13 @@ class SearchIndex:
         writer_timeout: float = 60.0,
         cache_mb: int = 128,
         procs: int | None = None,
-        rebuild_batch: int = 25_000,
+        rebuild_batch: int | None = None,
     ):
         self.path = Path(path)
         self.time_limit = time_limit
         self.writer_timeout = writer_timeout
         self.procs = procs or min(2, os.cpu_count() or 1)
-        self.rebuild_batch = rebuild_batch
+        self.rebuild_batch = rebuild_batch or self.rebuild_batch
         self._store = Store(self.path)
         self._lock = threading.RLock()
         self._snapshot: _Snapshot | None = None
@@ -333,10 +337,11 @@ class SearchIndex:
         An id both updated and deleted is deleted. ``change_id`` is the highest change-log id
         the batch covers; the index keeps the highest it has seen, in the same commit.
 
-        The segments that hold any version of a removed document are rewritten without it in
-        the same commit, so its stored fields, terms and spelling words leave the disk (an
-        erased or hidden member leaves nothing behind). That costs a rewrite of those
-        segments; upserts alone do not trigger it.
+        With ``erase_removed`` (the expert index), the segments that hold any version of a
+        removed document are rewritten without it in the same commit, so its stored fields,
+        terms and spelling words leave the disk: a deleted or hidden member leaves nothing
+        behind. That costs a rewrite of those segments (bounded by ``rebuild_batch``); upserts
+        alone never trigger it. Elsewhere a removed document's bytes go at a later merge.
         """
         documents = {}
         for doc in docs:
@@ -356,7 +361,7 @@ class SearchIndex:
                 try:
                     writer = self._writer(ix)
                     try:
-                        purge = _segments_holding(writer, removed)
+                        purge = _segments_holding(writer, removed) if self.erase_removed else set()
                         for uid in removed:
                             writer.delete_by_term("uid", uid)
                         for document in documents.values():
@@ -370,7 +375,8 @@ class SearchIndex:
                     except BaseException:
                         writer.cancel()
                         raise
-                    writer.commit(mergetype=_purging(purge))
+                    largest = self.rebuild_batch if self.erase_removed else None
+                    writer.commit(mergetype=_purging(purge, largest))
                     write_manifest(path, ix)
                 finally:
                     ix.close()
@@ -479,9 +485,10 @@ def _segments_holding(writer, uids: set[str]) -> set[str]:
     return holding
 
 
-def _purging(segment_ids: set[str]):
+def _purging(segment_ids: set[str], largest: int | None = None):
     """A merge policy that rewrites the segments ``segment_ids`` without their deleted
-    documents, then merges small segments as usual.
+    documents, then merges small segments as usual (only those under ``largest`` documents,
+    when given, so that no later erasure has to rewrite a huge segment).
 
     Whoosh only marks a deleted document as deleted; its stored fields, terms and spelling
     words stay in the segment files until the segment is merged. Rewriting the segments that
@@ -499,7 +506,11 @@ def _purging(segment_ids: set[str]):
                     reader.close()
             else:
                 kept.append(segment)
-        return MERGE_SMALL(writer, kept)
+        if largest is None:
+            return MERGE_SMALL(writer, kept)
+        large = [segment for segment in kept if segment.doc_count_all() >= largest]
+        small = [segment for segment in kept if segment.doc_count_all() < largest]
+        return large + MERGE_SMALL(writer, small)
 
     return policy
 
@@ -890,6 +901,10 @@ class ExpertIndex(SearchIndex):
     """The index of members who chose to be listed, searched under a :class:`Clearance`."""
 
     schema_factory = staticmethod(expert_schema)
+    # Each document is a person: removing one (account deleted, hidden, unlisted, suspended)
+    # erases it from the files, and segments stay small enough for that to be quick.
+    erase_removed = True
+    rebuild_batch = 2_000
 
     def _document(self, doc: dict) -> dict:
         return expert_document(doc)

@@ -218,16 +218,30 @@ def test_removing_an_unknown_expert_rewrites_nothing(experts):
     assert set(segment_files(experts)) == before
 
 
-def test_a_removed_project_is_gone_from_the_files_and_edits_stay_cheap(index):
-    index.update([project(7, title="Qorvathsdottir borehole survey")])
-    index.update([project(99, title="Another solar project")])
-    assert b"qorvathsdottir" in index_bytes(index)
-    index.update(deletes=[7])
-    assert b"qorvathsdottir" not in index_bytes(index)
-    assert index.search("borehole").total == 0
+def test_an_erasure_rewrites_only_the_segment_that_held_the_member(tmp_path):
+    experts = ExpertIndex(tmp_path / "experts", procs=1, rebuild_batch=20)
+    members = [expert(uid, EVERYONE) for uid in range(1, 60)]
+    experts.rebuild([*members[:25], private_expert(500), *members[25:]])
+    before = set(segment_files(experts))
+    segments = {name.split(".")[0] for name in before}
+    assert len(segments) == 4  # three of 20 documents, and the metadata document's
 
+    experts.update(deletes=[500])
+    experts.update([expert(uid, EVERYONE, headline="Edited") for uid in (1, 2, 3)])
+
+    after = set(segment_files(experts))
+    kept = {name.split(".")[0] for name in before & after}
+    assert len(kept) == len(segments) - 1
+    assert b"quetzalmancy" not in index_bytes(experts)
+    assert experts.search(Clearance.member(), "Skillmarker").total == 59
+    experts.close()
+
+
+def test_project_removals_and_edits_keep_the_large_segment(index):
     largest = max(
         segment_files(index), key=lambda n: os.path.getsize(index.path / generation(index) / n)
     )
     index.update([project(3, title="Solar project 3, edited")])
+    index.update(deletes=[7])
     assert largest in segment_files(index)
+    assert index.search("solar").total == 19
