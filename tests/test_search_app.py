@@ -306,6 +306,40 @@ def test_profile_edit_unlist_and_deletion_are_reflected(people):
     assert index.search(search_service.expert_clearance(rep), "ultrasound").ids == []
 
 
+def _index_bytes(name: str) -> bytes:
+    """Every byte of every file of an index directory (all generations), lowercased."""
+    root = Path(indexer.get_index(name).path)
+    return b"".join(path.read_bytes() for path in root.rglob("*") if path.is_file()).lower()
+
+
+@pytest.mark.parametrize("leaves", ["deleted", "hidden"])
+def test_a_deleted_or_hidden_member_leaves_no_bytes_in_the_index(client, people, leaves):
+    rep = people["other"]
+    member = new_user(Role.MEMBER, name="Nadia Qorvathsdottir", email="nadia.qorv@example.org")
+    _listed(people["member"], PUBLIC)
+    _listed(member, PUBLIC)
+    profiles.add_skill(member, "Quetzalmancy", "have")
+    db.session.commit()
+    indexer.rebuild(indexer.EXPERTS)
+    profiles.add_skill(member, "Zanzibarist mapping", "develop")
+    db.session.commit()
+    indexer.apply_pending()
+    markers = (b"qorvathsdottir", b"quetzalmancy", b"zanzibarist")
+    assert all(marker in _index_bytes(indexer.EXPERTS) for marker in markers)
+
+    if leaves == "deleted":
+        delete_account(member, PASSWORD)
+        db.session.commit()
+        indexer.apply_pending()
+    else:
+        sign_in(client, member)
+        assert client.post("/profile/hide", data={"hidden": "1"}).status_code == 302
+
+    data = _index_bytes(indexer.EXPERTS)
+    assert [m for m in (*markers, b"nadia.qorv@example.org") if m in data] == []
+    assert experts(rep, "Skillmarker") == [people["member"].id]
+
+
 def test_rolled_back_change_is_not_indexed_and_autoflushed_one_is(institution):
     project = published(institution, title="Beekeeping cooperative")
     indexer.apply_pending()
