@@ -1,6 +1,9 @@
 """The durable outbox: written with the change, delivered after commit, at most once."""
 
 import threading
+from email import message_from_bytes
+from email import policy as email_policy
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -9,7 +12,9 @@ from diaspora.extensions import db as _db
 from diaspora.mail import HeaderInjectionError, deliver_due, queue_email
 from diaspora.models import OutboxMessage, OutboxStatus, Role, User
 from diaspora.models.base import utcnow
-from tests.conftest import login, text_of
+from diaspora.services import accounts
+from diaspora.services.deletion import delete_account
+from tests.conftest import PASSWORD, login, text_of
 
 
 def signup(client, email):
@@ -157,10 +162,62 @@ def test_header_injection_is_refused(app, db, subject):
 
 def test_without_smtp_server_mail_lands_in_instance_folder(app, client, capsys):
     signup(client, "file@example.org")
-    folder = app.config["MAIL_FILE_DIR"]
-    from pathlib import Path
-
-    (eml,) = Path(folder).glob("*.eml")
+    (eml,) = Path(app.config["MAIL_FILE_DIR"]).glob("*.eml")
     content = eml.read_text()
-    assert "To: file@example.org" in content
-    assert "/confirm/" in capsys.readouterr().out
+    assert "To: file@example.org" in content and "/confirm/" in content
+    assert "file" not in eml.name.replace(".eml", "")
+    console = capsys.readouterr().out
+    assert str(eml) in console
+    for private in ("file@example.org", "Mariam", "Tadesse", "/confirm/", "Hello"):
+        assert private not in console
+
+
+def mailbox_text(app) -> str:
+    """Every file of the mailbox, raw and decoded (headers and every text part)."""
+    chunks = []
+    for path in Path(app.config["MAIL_FILE_DIR"]).glob("*"):
+        raw = path.read_bytes()
+        chunks.append(raw.decode("utf-8", "replace"))
+        message = message_from_bytes(raw, policy=email_policy.default)
+        chunks.extend(str(value) for value in message.values())
+        chunks.extend(
+            part.get_content() for part in message.walk() if part.get_content_maintype() == "text"
+        )
+    return "\n".join(chunks).casefold()
+
+
+LEGACY = """To: {to}
+Subject: Written before file names carried a tag
+
+Hello {name}
+"""
+
+
+def test_account_deletion_removes_every_mail_file_of_the_member(app, db, make_user):
+    member = make_user(name="Ğülnara Qorvathsdottir", email="gulnara.q@example.org")
+    other = make_user(name="Other Person", email="other.person@example.org")
+    with app.test_request_context():
+        accounts.request_email_change(member, PASSWORD, "gulnara.new@example.org")
+    queue_email(member.email, "password_changed", "Not linked to the account", reset_url="x")
+    queue_email(other.email, "password_changed", "For someone else", user=other, reset_url="x")
+    db.session.commit()
+    assert deliver_due() == 4
+    folder = Path(app.config["MAIL_FILE_DIR"])
+    for number, user in ((98, member), (99, other)):
+        legacy = LEGACY.format(to=user.email, name=user.name)
+        (folder / f"20240101T000000-{number:06d}.eml").write_text(legacy)
+    member.email, member.pending_email = "gulnara.new@example.org", None
+    db.session.commit()
+    private = ("qorvathsdottir", "gulnara.q@example.org", "gulnara.new@example.org")
+    before = mailbox_text(app)
+    assert all(value in before for value in private)
+
+    delete_account(member, PASSWORD)
+    db.session.commit()
+
+    after = mailbox_text(app)
+    assert [value for value in private if value in after] == []
+    assert len(list(folder.glob("*.eml"))) == 2
+    assert after.count("other.person@example.org") >= 2
+    recipients = set(db.session.scalars(sa.select(OutboxMessage.recipient)))
+    assert recipients == {"other.person@example.org"}

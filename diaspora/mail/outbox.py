@@ -1,11 +1,17 @@
 """Outbox writing, claiming and delivery with retries."""
 
+import hashlib
+import hmac
 import logging
+import re
 import secrets
 import smtplib
 import time
+from collections.abc import Iterable
 from datetime import timedelta
-from email.utils import make_msgid
+from email import policy as email_policy
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses, make_msgid
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -21,6 +27,8 @@ log = logging.getLogger(__name__)
 
 SESSION_KEY = "outbox_new_ids"
 STALE_CLAIM = timedelta(minutes=30)
+MAILBOX_TAG = 16
+MAILBOX_NAME = re.compile(r"\d{8}T\d{6}-\d+-(?P<tag>[0-9a-f]{16})\.eml")
 
 
 class HeaderInjectionError(ValueError):
@@ -119,11 +127,63 @@ def deliver_due(limit: int = 100) -> int:
     return _deliver(list(ids))
 
 
-def purge_for_user(user_id: int) -> int:
+def purge_for_user(user_id: int, addresses: Iterable[str] = ()) -> int:
     """Delete every outbox row of a user, queued or sent (account deletion): sent rows still
-    hold the address and what was said."""
-    result = db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.user_id == user_id))
+    hold the address and what was said. Rows sent to one of ``addresses`` without being
+    linked to the account (an invitation) go too, and so do the copies in the file mailbox
+    of everything sent to any of these addresses."""
+    recipients = {address for address in addresses if address}
+    recipients.update(
+        db.session.scalars(
+            sa.select(OutboxMessage.recipient).where(OutboxMessage.user_id == user_id).distinct()
+        )
+    )
+    condition = OutboxMessage.user_id == user_id
+    if recipients:
+        condition = sa.or_(condition, OutboxMessage.recipient.in_(sorted(recipients)))
+    result = db.session.execute(
+        sa.delete(OutboxMessage).where(condition).execution_options(synchronize_session=False)
+    )
+    purge_mailbox(recipients)
     return result.rowcount or 0
+
+
+def mailbox_tag(address: str) -> str:
+    """The keyed hash that names an address in the file mailbox without revealing it."""
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode("utf-8") if isinstance(key, str) else key
+    normalized = address.strip().casefold().encode("utf-8")
+    return hmac.new(key, b"mail-file:" + normalized, hashlib.sha256).hexdigest()[:MAILBOX_TAG]
+
+
+def purge_mailbox(addresses: Iterable[str]) -> int:
+    """Delete the file mailbox's copies of every mail sent to one of ``addresses``.
+
+    Files are found by the keyed hash in their name; files written before names carried it
+    are matched on their ``To`` header. Returns how many files were deleted.
+    """
+    folder = Path(current_app.config["MAIL_FILE_DIR"])
+    wanted = {address.strip().casefold() for address in addresses if address}
+    if not wanted or not folder.is_dir():
+        return 0
+    tags = {mailbox_tag(address) for address in wanted}
+    removed = 0
+    for path in folder.glob("*.eml"):
+        named = MAILBOX_NAME.fullmatch(path.name)
+        if named["tag"] in tags if named else _addressed_to(path, wanted):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _addressed_to(path: Path, wanted: set[str]) -> bool:
+    try:
+        with path.open("rb") as handle:
+            headers = BytesHeaderParser(policy=email_policy.default).parse(handle)
+    except OSError:
+        return False
+    found = getaddresses(str(value) for value in headers.get_all("To", []))
+    return any(address.casefold() in wanted for _name, address in found)
 
 
 def _claim(message_id: int) -> str | None:
@@ -248,10 +308,15 @@ def _send(message: OutboxMessage) -> None:
     folder = Path(current_app.config["MAIL_FILE_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     stamp = utcnow().strftime("%Y%m%dT%H%M%S")
-    path = folder / f"{stamp}-{message.id:06d}.eml"
+    path = folder / f"{stamp}-{message.id:06d}-{mailbox_tag(message.recipient)}.eml"
     path.write_bytes(msg.as_bytes())
-    print(
-        f"\n--- mail to {message.recipient}: {message.subject} (saved as {path})\n"
-        f"{message.body_text}\n---",
-        flush=True,
-    )
+    announce_file_mail(message, path)
+
+
+def announce_file_mail(message: OutboxMessage, path: Path) -> None:
+    """Say on the console that a mail was written to the file mailbox, and where.
+
+    The one place mail reaches the console: it names the message and its file, never the
+    recipient, the subject or the body (names, addresses and links live in the file).
+    """
+    print(f"--- mail {message.id} ({message.template}) saved as {path}", flush=True)

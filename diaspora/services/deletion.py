@@ -27,13 +27,14 @@ DELETED_NAME = "deleted account"
 
 def delete_account(user: User, password: str) -> None:
     """Delete the account after checking its password: profile and every row that belongs
-    to it, queued mail, and (with the user row) its session token, so every session ends."""
+    to it, its mail (outbox rows and the file mailbox's copies), and (with the user row) its
+    session token, so every session ends."""
     if not user.check_password(password or ""):
         raise AccountError("Your password is not correct.")
     profile = db.session.scalar(sa.select(Profile).where(Profile.user_id == user.id))
     if profile is not None:
         db.session.delete(profile)
-    purge_for_user(user.id)
+    purge_for_user(user.id, addresses=(user.email, user.pending_email))
     db.session.execute(sa.delete(SavedSearch).where(SavedSearch.user_id == user.id))
     db.session.execute(
         sa.delete(InstitutionRepresentative).where(InstitutionRepresentative.user_id == user.id)
