@@ -399,6 +399,61 @@ def test_delete_account_removes_everything_and_ends_sessions(app, member):
     assert db.session.get(User, institution_rep.id) is not None
 
 
+def _skill_keys() -> set[str]:
+    db.session.expire_all()
+    return set(db.session.scalars(sa.select(Skill.key)))
+
+
+def test_delete_account_drops_the_free_skills_only_the_member_used(app, member):
+    from tests.project_helpers import make_project
+
+    profiles.load_skills_taxonomy()
+    other = new_user(Role.MEMBER)
+    for name in ("Quetzalmancy tutoring", "Shared beekeeping", "Project dowsing", "Obstetrics"):
+        profiles.add_skill(member, name, "have")
+    profiles.add_skill(member, "Quetzalmancy tutoring", "develop")
+    profiles.add_skill(other, "Shared beekeeping", "develop")
+    dowsing = db.session.scalar(sa.select(Skill).where(Skill.key == "project dowsing"))
+    make_project(institution_with_rep(new_user(Role.INSTITUTION)), skills=[dowsing])
+    db.session.commit()
+    before = _skill_keys()
+
+    client = app.test_client()
+    sign_in(client, member)
+    assert (
+        client.post("/account/delete", data={"password": PASSWORD, "confirm": "y"}).status_code
+        == 302
+    )
+
+    assert before - _skill_keys() == {"quetzalmancy tutoring"}
+    assert db.session.get(User, member.id) is None
+
+
+def test_removing_a_free_skill_drops_it_once_nobody_uses_it(member_client, member):
+    profiles.load_skills_taxonomy()
+    other = new_user(Role.MEMBER)
+    for name in ("Quetzalmancy tutoring", "Shared beekeeping", "Obstetrics"):
+        profiles.add_skill(member, name, "have")
+    profiles.add_skill(member, "Quetzalmancy tutoring", "develop")
+    profiles.add_skill(other, "Shared beekeeping", "have")
+    db.session.commit()
+    ids = {s.key: s.id for s in db.session.scalars(sa.select(Skill))}
+
+    def remove(key, kind="have"):
+        url = f"/profile/skills/{ids[key]}/{kind}/delete"
+        assert member_client.post(url).status_code == 302
+
+    remove("quetzalmancy tutoring")
+    assert "quetzalmancy tutoring" in _skill_keys()  # still wanted as a skill to develop
+    remove("quetzalmancy tutoring", "develop")
+    remove("shared beekeeping")
+    remove("obstetrics")
+    keys = _skill_keys()
+    assert "quetzalmancy tutoring" not in keys
+    assert {"shared beekeeping", "obstetrics"} <= keys
+    assert profiles.profile_of(member).skill_links == []
+
+
 def test_delete_account_is_on_the_account_page_and_needs_a_post(member_client, member):
     page = member_client.get("/account").get_data(as_text=True)
     assert "/account/delete" in page and "/profile/export" in page

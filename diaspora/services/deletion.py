@@ -21,19 +21,22 @@ from diaspora.models import (
 )
 from diaspora.services import applications
 from diaspora.services.accounts import AccountError
+from diaspora.services.profiles import drop_unused_free_skills
 
 DELETED_NAME = "deleted account"
 
 
 def delete_account(user: User, password: str) -> None:
     """Delete the account after checking its password: profile and every row that belongs
-    to it, its mail (outbox rows and the file mailbox's copies), and (with the user row) its
-    session token, so every session ends."""
+    to it, the free skills only this member used, its mail (outbox rows and the file
+    mailbox's copies), and (with the user row) its session token, so every session ends."""
     if not user.check_password(password or ""):
         raise AccountError("Your password is not correct.")
     profile = db.session.scalar(sa.select(Profile).where(Profile.user_id == user.id))
     if profile is not None:
+        skill_ids = [link.skill_id for link in profile.skill_links]
         db.session.delete(profile)
+        drop_unused_free_skills(skill_ids)
     purge_for_user(user.id, addresses=(user.email, user.pending_email))
     db.session.execute(sa.delete(SavedSearch).where(SavedSearch.user_id == user.id))
     db.session.execute(

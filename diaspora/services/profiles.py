@@ -5,6 +5,7 @@ and leave the commit to the caller.
 """
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -206,6 +207,28 @@ def remove_skill(user, skill_id: int, kind: str) -> None:
     if link is None:
         raise NotFound
     db.session.delete(link)
+    drop_unused_free_skills([skill_id])
+
+
+def drop_unused_free_skills(skill_ids: Iterable[int]) -> int:
+    """Delete the free skills among ``skill_ids`` that no profile and no project uses any
+    more: a free skill is text a member typed, and it goes with its last use (curated skills
+    stay). Returns how many were deleted."""
+    ids = set(skill_ids)
+    if not ids:
+        return 0
+    db.session.flush()
+    result = db.session.execute(
+        sa.delete(Skill).where(
+            Skill.id.in_(ids),
+            Skill.curated.is_(False),
+            Skill.id.not_in(sa.select(ProfileSkill.skill_id).where(ProfileSkill.skill_id.in_(ids))),
+            Skill.id.not_in(
+                sa.select(project_skills.c.skill_id).where(project_skills.c.skill_id.in_(ids))
+            ),
+        )
+    )
+    return result.rowcount or 0
 
 
 def add_education(user, degree: str, field: str, institution: str, year) -> Education:
