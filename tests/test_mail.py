@@ -221,3 +221,26 @@ def test_account_deletion_removes_every_mail_file_of_the_member(app, db, make_us
     assert after.count("other.person@example.org") >= 2
     recipients = set(db.session.scalars(sa.select(OutboxMessage.recipient)))
     assert recipients == {"other.person@example.org"}
+
+
+def test_no_mail_to_someone_else_keeps_the_name_of_a_deleted_member(app, db, make_user):
+    from diaspora.services import institutions
+    from tests.profile_helpers import institution_with_rep
+
+    rep = make_user(Role.INSTITUTION, name="Ğülnara Qorvathsdottir", email="gulnara.q@example.org")
+    institution = institution_with_rep(rep)
+    with app.test_request_context():
+        institutions.invite(rep, institution, "colleague@example.org")
+    db.session.commit()
+    assert deliver_due() == 1
+    assert "korle bu teaching hospital" in mailbox_text(app)
+
+    delete_account(rep, PASSWORD)
+    db.session.commit()
+
+    after = mailbox_text(app)
+    assert "colleague@example.org" in after
+    assert "qorvathsdottir" not in after and "gulnara" not in after
+    rows = db.session.scalars(sa.select(OutboxMessage)).all()
+    assert [row.recipient for row in rows] == ["colleague@example.org"]
+    assert all("Qorvathsdottir" not in row.body_text + row.body_html for row in rows)

@@ -184,7 +184,10 @@ def _hash(token: str) -> str:
 
 
 def invite(actor: User, institution: Institution, email: str) -> InstitutionInvitation:
-    """Email a signed one-time link to represent the institution; only its hash is stored."""
+    """Email a signed one-time link to represent the institution; only its hash is stored.
+
+    The email names the institution, not the person inviting: a mail to someone else must
+    not keep a member's name where deleting the member's account cannot reach it."""
     require_representative(actor, institution)
     email = normalize_email(email)
     if any(rep.user.email == email for rep in institution.representatives):
@@ -199,7 +202,6 @@ def invite(actor: User, institution: Institution, email: str) -> InstitutionInvi
         "institution_invitation",
         f"You are invited to represent {institution.name} on the platform",
         institution=institution,
-        inviter_name=actor.name,
         accept_url=url_for("institutions.accept_invitation", token=token, _external=True),
     )
     return invitation
