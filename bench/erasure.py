@@ -1,9 +1,11 @@
-"""Benchmark erasure in the search indexes: the cost of rewriting the segments that held a
-removed document, against a deletion that only marks it deleted (the old bytes stay).
+"""Benchmark erasure in the expert index: the cost of rewriting the segment that held a
+removed member, against a deletion that only marks it deleted (the old bytes stay).
 
-Builds an expert index and a project index of N documents in a temporary directory (one
-large segment each, as ``flask search rebuild`` leaves them), then times single-document
-edits and deletions. The last lines are ``name: value`` pairs (milliseconds, medians).
+Builds expert indexes of N documents in a temporary directory as ``flask search rebuild``
+does (segments of ``ExpertIndex.rebuild_batch`` documents, and for comparison one segment
+holding everybody), and a project index (where removals do not rewrite), then times
+single-document edits and deletions. The last lines are ``name: value`` pairs
+(milliseconds, medians).
 
     python bench/erasure.py --docs 5000
 """
@@ -85,35 +87,36 @@ def _median_ms(action, rounds: int) -> float:
 
 def run(n: int, seed: int, base: Path, rounds: int) -> dict[str, float]:
     experts = generate_experts(n, seed)
-    projects = list(generate_projects(n, seed))
     figures: dict[str, float] = {"docs": n}
     rewrite = engine._segments_holding
-    for label in ("mark_only", "rewrite"):
-        # The baseline names no segment to rewrite: Whoosh's plain deletion.
-        engine._segments_holding = rewrite if label == "rewrite" else (lambda w, u: set())
+    cases = (
+        ("mark_only", None),  # Whoosh's plain deletion: the bytes stay
+        ("rewrite", None),  # the expert index as configured (segments of rebuild_batch)
+        ("rewrite_one_segment", n + 1),  # the same with one segment holding every member
+    )
+    for label, batch in cases:
+        engine._segments_holding = (lambda w, u: set()) if label == "mark_only" else rewrite
         try:
-            index = ExpertIndex(base / f"experts-{label}", procs=1)
+            index = ExpertIndex(base / f"experts-{label}", procs=1, rebuild_batch=batch)
             index.rebuild(iter(experts))
-            figures["expert_edit_ms"] = _median_ms(
-                lambda i, index=index: index.update([dict(experts[i], headline=f"edited {i}")]),
-                rounds,
-            )
+            if label == "rewrite":
+                figures["expert_edit_ms"] = _median_ms(
+                    lambda i, index=index: index.update([dict(experts[i], headline=f"e{i}")]),
+                    rounds,
+                )
             figures[f"expert_delete_{label}_ms"] = _median_ms(
                 lambda i, index=index: index.update(deletes=[n - i]), rounds
             )
             index.close()
-            index = ProjectIndex(base / f"projects-{label}", procs=1)
-            index.rebuild(iter(projects))
-            figures["project_edit_ms"] = _median_ms(
-                lambda i, index=index: index.update([dict(projects[i], title=f"edited {i}")]),
-                rounds,
-            )
-            figures[f"project_delete_{label}_ms"] = _median_ms(
-                lambda i, index=index: index.update(deletes=[projects[-1 - i]["id"]]), rounds
-            )
-            index.close()
         finally:
             engine._segments_holding = rewrite
+    projects = list(generate_projects(n, seed))
+    index = ProjectIndex(base / "projects", procs=1)
+    index.rebuild(iter(projects))
+    figures["project_delete_ms"] = _median_ms(
+        lambda i: index.update(deletes=[projects[-1 - i]["id"]]), rounds
+    )
+    index.close()
     return figures
 
 
