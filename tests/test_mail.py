@@ -244,3 +244,21 @@ def test_no_mail_to_someone_else_keeps_the_name_of_a_deleted_member(app, db, mak
     rows = db.session.scalars(sa.select(OutboxMessage)).all()
     assert [row.recipient for row in rows] == ["colleague@example.org"]
     assert all("Qorvathsdottir" not in row.body_text + row.body_html for row in rows)
+
+
+def test_mail_files_are_deleted_only_when_the_deletion_commits(app, db, make_user):
+    member = make_user(name="Ğülnara Qorvathsdottir", email="gulnara.q@example.org")
+    queue_email(member.email, "password_changed", "Changed", user=member, reset_url="x")
+    db.session.commit()
+    assert deliver_due() == 1
+    folder = Path(app.config["MAIL_FILE_DIR"])
+
+    delete_account(member, PASSWORD)
+    db.session.rollback()
+    assert len(list(folder.glob("*.eml"))) == 1
+    assert db.session.get(User, member.id) is not None
+
+    delete_account(member, PASSWORD)
+    assert len(list(folder.glob("*.eml"))) == 1
+    db.session.commit()
+    assert list(folder.glob("*.eml")) == []

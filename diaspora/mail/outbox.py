@@ -26,6 +26,7 @@ from diaspora.models.base import utcnow
 log = logging.getLogger(__name__)
 
 SESSION_KEY = "outbox_new_ids"
+PURGE_KEY = "mailbox_purge_addresses"
 STALE_CLAIM = timedelta(minutes=30)
 MAILBOX_TAG = 16
 MAILBOX_NAME = re.compile(r"\d{8}T\d{6}-\d+-(?P<tag>[0-9a-f]{16})\.eml")
@@ -84,15 +85,20 @@ def _committed(session):
     ids = [obj.id for obj in flushed if obj.id is not None]
     if ids:
         session.info.setdefault(SESSION_KEY, []).extend(ids)
+    addresses = session.info.pop(PURGE_KEY, None)
+    if addresses:
+        purge_mailbox(addresses)
 
 
 def _rolled_back(session, previous_transaction):
     if not previous_transaction.nested:
         session.info.pop("outbox_flushed", None)
+        session.info.pop(PURGE_KEY, None)
 
 
 def register_session_hooks() -> None:
-    """Remember outbox rows written in a transaction, to deliver them right after commit.
+    """Remember outbox rows written in a transaction, to deliver them right after commit, and
+    the addresses whose file mailbox copies an account deletion purges after its commit.
 
     Rows are recorded at flush (autoflushed ones included) and forgotten on rollback.
     Registered once on Flask-SQLAlchemy's session class, however many apps are built.
@@ -130,8 +136,8 @@ def deliver_due(limit: int = 100) -> int:
 def purge_for_user(user_id: int, addresses: Iterable[str] = ()) -> int:
     """Delete every outbox row of a user, queued or sent (account deletion): sent rows still
     hold the address and what was said. Rows sent to one of ``addresses`` without being
-    linked to the account (an invitation) go too, and so do the copies in the file mailbox
-    of everything sent to any of these addresses."""
+    linked to the account (an invitation) go too, and so do, once the transaction commits,
+    the copies in the file mailbox of everything sent to any of these addresses."""
     recipients = {address for address in addresses if address}
     recipients.update(
         db.session.scalars(
@@ -144,7 +150,7 @@ def purge_for_user(user_id: int, addresses: Iterable[str] = ()) -> int:
     result = db.session.execute(
         sa.delete(OutboxMessage).where(condition).execution_options(synchronize_session=False)
     )
-    purge_mailbox(recipients)
+    db.session.info.setdefault(PURGE_KEY, set()).update(recipients)
     return result.rowcount or 0
 
 
@@ -171,7 +177,11 @@ def purge_mailbox(addresses: Iterable[str]) -> int:
     for path in folder.glob("*.eml"):
         named = MAILBOX_NAME.fullmatch(path.name)
         if named["tag"] in tags if named else _addressed_to(path, wanted):
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                log.warning("mail file %s could not be deleted", path.name, exc_info=True)
+                continue
             removed += 1
     return removed
 
