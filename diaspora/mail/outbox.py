@@ -147,9 +147,7 @@ def purge_for_user(user_id: int, addresses: Iterable[str] = ()) -> int:
     condition = OutboxMessage.user_id == user_id
     if recipients:
         condition = sa.or_(condition, OutboxMessage.recipient.in_(sorted(recipients)))
-    result = db.session.execute(
-        sa.delete(OutboxMessage).where(condition).execution_options(synchronize_session=False)
-    )
+    result = db.session.execute(sa.delete(OutboxMessage).where(condition))
     db.session.info.setdefault(PURGE_KEY, set()).update(recipients)
     return result.rowcount or 0
 
