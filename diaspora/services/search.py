@@ -37,6 +37,7 @@ from diaspora.services import projects as project_service
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.notifications import Frequency
 from diaspora.services.privacy import listed_condition
+from diaspora.validation import clean_line, page_number
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,11 @@ class SearchError(ValueError):
     """A saved search that cannot be kept."""
 
 
+def _arg(value: str | None, limit: int) -> str:
+    """A query-string value as one clean line (no control characters), at most ``limit``."""
+    return clean_line(value or "")[:limit].strip()
+
+
 @dataclass
 class ProjectSearch:
     """What a visitor asked for, cleaned: the query, filters, sort, deadline and page."""
@@ -81,24 +87,20 @@ class ProjectSearch:
         """Read a GET query string (a MultiDict); anything unexpected is ignored."""
         filters = {}
         for name in PROJECT_FILTER_NAMES:
-            values = [v[:200] for v in args.getlist(name) if v and v.strip()][:20]
+            values = [v for v in (_arg(v, 200) for v in args.getlist(name)) if v][:20]
             if values:
                 filters[name] = list(dict.fromkeys(values))
         try:
             within = int(args.get("within", ""))
         except ValueError:
             within = None
-        try:
-            page = min(max(int(args.get("page", 1)), 1), 10**6)
-        except ValueError:
-            page = 1
         sort = args.get("sort", "relevance")
         return cls(
-            query=(args.get("q") or "")[:MAX_QUERY].strip(),
+            query=_arg(args.get("q"), MAX_QUERY),
             filters=filters,
             sort=sort if sort in SORTS else "relevance",
             within=within if within in DEADLINE_CHOICES else None,
-            page=page,
+            page=page_number(args.get("page")),
         )
 
     def params(self, **changes) -> dict:
@@ -217,19 +219,15 @@ class ExpertSearch:
     def from_args(cls, args) -> "ExpertSearch":
         filters = {}
         for name in EXPERT_FILTER_NAMES:
-            values = [v[:200] for v in args.getlist(name) if v and v.strip()][:20]
+            values = [v for v in (_arg(v, 200) for v in args.getlist(name)) if v][:20]
             if values:
                 filters[name] = values
-        try:
-            page = min(max(int(args.get("page", 1)), 1), 10**6)
-        except ValueError:
-            page = 1
         return cls(
-            query=(args.get("q") or "")[:MAX_QUERY].strip(),
+            query=_arg(args.get("q"), MAX_QUERY),
             filters=filters,
-            travel_country=(args.get("travel_country") or "")[:2].upper(),
-            travel_month=(args.get("travel_month") or "")[:7],
-            page=page,
+            travel_country=_arg(args.get("travel_country"), 2).upper(),
+            travel_month=_arg(args.get("travel_month"), 7),
+            page=page_number(args.get("page")),
         )
 
     def params(self, **changes) -> dict:
