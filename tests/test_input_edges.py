@@ -18,11 +18,20 @@ from flask import Flask
 from diaspora import create_app
 from diaspora.config import ROOT
 from diaspora.extensions import db
+from diaspora.mail import deliver_due, queue_email
 from diaspora.main.limits import MAX_URL_LENGTH, paginate
-from diaspora.models import Institution, Profile, ProjectStatus, Role, SavedSearch, User
+from diaspora.models import (
+    Institution,
+    OutboxMessage,
+    Profile,
+    ProjectStatus,
+    Role,
+    SavedSearch,
+    User,
+)
 from diaspora.security import CSP
 from diaspora.validation import MAX_PAGE, page_number
-from tests.conftest import free_port
+from tests.conftest import PG_URL, _empty_tables, free_port
 from tests.profile_helpers import filled_profile, institution_with_rep, new_user, sign_in
 from tests.project_helpers import make_project
 
@@ -140,6 +149,43 @@ def test_invitation_arrives_with_a_clean_subject_whatever_the_stored_name(
     assert [m["to"] for m in smtp_server.messages] == [["ama@kbth.example"]]
 
 
+@pytest.mark.parametrize(
+    "sender",
+    [
+        ("Diaspora\r\nBcc: x@example.org", "no-reply@example.org"),
+        "Diaspora\r\nBcc: x@example.org <no-reply@example.org>",
+    ],
+)
+def test_mail_queued_before_the_rules_is_sent_with_clean_headers(
+    mail_config, smtp_server, app, sender
+):
+    app.config["MAIL_DEFAULT_SENDER"] = sender
+    db.session.add(
+        OutboxMessage(
+            template="confirm",
+            recipient="old@example.org",
+            subject="Old\r\nBcc: x@example.org\u2028subject",
+            body_text="text",
+            body_html="<p>text</p>",
+            headers={"Reply-To": "Ama\nOwusu <ama@example.org>"},
+        )
+    )
+    db.session.commit()
+    assert deliver_due() == 1
+    (message,) = smtp_server.to("old@example.org")
+    assert str(message["Subject"]).strip() == "Old Bcc: x@example.org subject"
+    assert str(message["From"]) == '"Diaspora Bcc: x@example.org" <no-reply@example.org>'
+    assert str(message["Reply-To"]) == "Ama Owusu <ama@example.org>"
+    assert message["Bcc"] is None
+    assert [m["to"] for m in smtp_server.messages] == [["old@example.org"]]
+
+
+def test_a_subject_longer_than_its_column_is_shortened(app, db):
+    message = queue_email("a@example.org", "confirm", "x" * 400, confirm_url="x")
+    db.session.commit()
+    assert len(message.subject) == 255 and message.subject.endswith("\u2026")
+
+
 # -- ids and page numbers beyond the database's range --
 
 
@@ -248,6 +294,9 @@ def production_like(app_config):
     with app.app_context():
         yield app
         db.session.remove()
+        if PG_URL:
+            _empty_tables()
+        db.engine.dispose()
 
 
 @pytest.mark.parametrize("role", [None, Role.MEMBER, Role.INSTITUTION, Role.COORDINATOR])

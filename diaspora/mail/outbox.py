@@ -5,7 +5,7 @@ import secrets
 import smtplib
 import time
 from datetime import timedelta
-from email.utils import make_msgid
+from email.utils import formataddr, make_msgid
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -255,12 +255,18 @@ def _build(message: OutboxMessage) -> Message:
     return msg
 
 
-def _sender() -> str | tuple[str, str] | None:
-    """The configured sender with its display name made safe for the From header."""
+def _sender() -> str | None:
+    """The configured sender, its display name made safe (and quoted) for the From header."""
     sender = current_app.config.get("MAIL_DEFAULT_SENDER")
     if isinstance(sender, (tuple, list)) and len(sender) == 2:
-        return header_text(sender[0]), sender[1]
-    return header_text(sender) if isinstance(sender, str) else sender
+        name, address = sender
+    elif isinstance(sender, str):
+        name, _, rest = sender.rpartition("<")
+        address = rest.removesuffix(">") if rest.endswith(">") else sender
+        name = name if rest.endswith(">") else ""
+    else:
+        return sender
+    return formataddr((header_text(name).strip('" '), check_header_value(address.strip())))
 
 
 def _send(message: OutboxMessage) -> None:
