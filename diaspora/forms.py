@@ -26,10 +26,9 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 
-from diaspora.validation import clean_line, has_line_break, strip_controls
+from diaspora.validation import INT_MAX, clean_line, has_line_break, strip_controls
 
 DATE_RANGE = (date(1900, 1, 1), date(2199, 12, 31))
-INT_MAX = 2**31 - 1  # the largest value of an INTEGER column on PostgreSQL
 
 
 def _multi_line(value):

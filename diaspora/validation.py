@@ -10,6 +10,7 @@ LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
 _LINE_BREAKS = re.compile(f"[{LINE_BREAKS}]")
 MAX_PAGE = 100_000
+INT_MAX = 2**31 - 1  # the largest value of an INTEGER column (every id) on PostgreSQL
 
 
 def strip_controls(value: str) -> str:

@@ -2,7 +2,8 @@
 
 For every rule: ids substituted (a real one, and 2147483648, 9223372036854775808, -1, 0),
 a GET with ``?page=9223372036854775808&q=%00``, and for rules that accept POST, form bodies
-whose every text field holds NUL, CR/LF, U+2028 or 10,000 characters. Fields are read from
+whose every text field holds NUL, CR/LF, U+2028 or 10,000 characters, and one body over
+the size limit. Fields are read from
 the forms the GET page shows, plus every field of every form class. Each request is made
 signed out and signed in as a member, an institution representative and a coordinator.
 Nothing may answer 500 or more, and every answer carries the site's security headers.
@@ -59,6 +60,8 @@ HOSTILE = {
 }
 # Also NUL with valid email addresses, so forms that need one (sign-up) reach the database.
 NUL_BESIDE_VALID_EMAILS = "nul, valid emails"
+OVER_SIZE = b"q=" + b"a" * (256 * 1024)  # the default MAX_CONTENT_LENGTH, plus the name
+FORM_TYPE = "application/x-www-form-urlencoded"
 LONG_FIELDS_MAX = 16  # keeps the 10,000-character body under MAX_CONTENT_LENGTH
 OTHER_ARGS = {"token": "not-a-token", "action": "close", "kind": "have", "filename": "style.css"}
 
@@ -333,6 +336,9 @@ def try_rule(client, world, rule: str, methods: tuple, fields: list) -> list[str
                 become(client, world, role)
                 response = client.post(real, data=body)
                 found += problems(response, f"{role} POST {real} ({name})")
+            become(client, world, role)
+            response = client.post(real, data=OVER_SIZE, content_type=FORM_TYPE)
+            found += problems(response, f"{role} POST {real} (over the size limit)")
     return found
 
 

@@ -10,16 +10,15 @@ from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter
 
 from diaspora.extensions import db
-from diaspora.validation import page_number
+from diaspora.validation import INT_MAX, page_number
 
-ID_MAX = 2**31 - 1
 MAX_URL_LENGTH = 4096
 
 
 class IdConverter(IntegerConverter):
     """``<int:...>`` for database ids: 1 to 2**31 - 1, anything else is not a route."""
 
-    def __init__(self, map, fixed_digits=0, min=1, max=ID_MAX, signed=False):
+    def __init__(self, map, fixed_digits=0, min=1, max=INT_MAX, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
