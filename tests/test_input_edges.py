@@ -21,6 +21,7 @@ from diaspora.extensions import db
 from diaspora.mail import deliver_due, queue_email
 from diaspora.main.limits import MAX_URL_LENGTH, paginate
 from diaspora.models import (
+    AuditEntry,
     Institution,
     OutboxMessage,
     Profile,
@@ -29,6 +30,7 @@ from diaspora.models import (
     SavedSearch,
     User,
 )
+from diaspora.moderation.routes import AUDIT_PER_PAGE
 from diaspora.security import CSP
 from diaspora.validation import MAX_PAGE, page_number
 from tests.conftest import PG_URL, _empty_tables, free_port
@@ -253,6 +255,21 @@ def test_audit_dates_out_of_range_get_a_clear_message(app, until):
     response = client.get("/coordination/audit", query_string={"until": until, "since": until})
     assert response.status_code == 200
     assert "Enter a date between 1900 and 2199." in response.get_data(as_text=True)
+
+
+def test_audit_links_carry_only_the_filters(app):
+    client, coordinator = signed_in(app, Role.COORDINATOR)
+    for n in range(AUDIT_PER_PAGE + 1):
+        db.session.add(AuditEntry(actor_name="C", action="test", target_type="user", target_id=n))
+    db.session.commit()
+    response = client.get(
+        "/coordination/audit",
+        query_string={"_scheme": "javascript", "_anchor": "x", "actor": "C", "page": "1"},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Page 1 of 2" in html
+    assert 'href="/coordination/audit?page=2&amp;actor=C"' in html
+    assert "javascript" not in html
 
 
 def test_form_dates_out_of_range_are_refused(app):
