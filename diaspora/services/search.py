@@ -137,13 +137,17 @@ class ProjectPage:
 def search_projects(search: ProjectSearch, per_page: int = PER_PAGE) -> ProjectPage:
     """Search published, open projects. Raises SearchUnavailable when the index is broken."""
     indexer.catch_up(indexer.PROJECTS)
-    results = indexer.get_index(indexer.PROJECTS).search(
-        search.query,
-        search.filters,
-        deadline_within_days=search.within,
-        sort=search.sort,
-        page=search.page,
-        per_page=per_page,
+    index = indexer.get_index(indexer.PROJECTS)
+    results = _within_pages(
+        lambda page: index.search(
+            search.query,
+            search.filters,
+            deadline_within_days=search.within,
+            sort=search.sort,
+            page=page,
+            per_page=per_page,
+        ),
+        search.page,
     )
     projects = load_projects(results.ids)
     hits = {hit.id: hit for hit in results.hits}
@@ -151,6 +155,15 @@ def search_projects(search: ProjectSearch, per_page: int = PER_PAGE) -> ProjectP
         (p, _engine_html(hits[p.id].title), _engine_html(hits[p.id].snippet)) for p in projects
     ]
     return ProjectPage(search, results, items)
+
+
+def _within_pages(run, page: int):
+    """``run(page)``, or ``run`` of the last page when ``page`` is past the end: the same
+    rule as every paginated list."""
+    results = run(page)
+    if results.pages and page > results.pages:
+        results = run(results.pages)
+    return results
 
 
 def _engine_html(html: str) -> Markup:
@@ -255,8 +268,12 @@ def search_experts(user, search: ExpertSearch, per_page: int = PER_PAGE) -> Expe
     travel = None
     if search.travel_country and search.travel_month:
         travel = (search.travel_country, search.travel_month)
-    results = indexer.get_index(indexer.EXPERTS).search(
-        clearance, search.query, search.filters, travel=travel, page=search.page, per_page=per_page
+    index = indexer.get_index(indexer.EXPERTS)
+    results = _within_pages(
+        lambda page: index.search(
+            clearance, search.query, search.filters, travel=travel, page=page, per_page=per_page
+        ),
+        search.page,
     )
     ids = results.ids
     profiles = {}
