@@ -20,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     configure(app, config)
     register_extensions(app)
+    register_request_limits(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -76,6 +77,13 @@ def _deliver_committed_mail(response):
     except Exception:  # the outbox keeps the message; never fail the user's request for it
         logging.getLogger(__name__).exception("mail delivery after commit failed")
     return response
+
+
+def register_request_limits(app: Flask) -> None:
+    """Id and address-length limits; the id converter must exist before any route."""
+    from diaspora.main import limits
+
+    limits.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,6 +1,93 @@
-"""Small helpers shared by the forms of every area."""
+"""The base form of every area and small helpers shared by the forms.
 
+Every form inherits :class:`BaseForm`, whose ``Meta`` gives each field a filter for what
+people (or scripts) may type into it, so the rules hold in one place for every form:
+
+- control characters (NUL, the rest of C0 and C1, DEL) are removed from every text field;
+  multi-line fields (``TextAreaField``) keep tabs and line breaks;
+- single-line fields (every other ``StringField``: names, titles, subjects, links) refuse a
+  line or paragraph separator with a form error, since such values end up in mail headers
+  and one-line displays; hidden fields drop them silently (nobody could correct them);
+- passwords are kept exactly as typed (they are never stored or shown);
+- dates must lie in :data:`DATE_RANGE` and whole numbers in a database integer.
+"""
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DateTimeField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
+
+from diaspora.validation import INT_MAX, clean_line, has_line_break, strip_controls
+
+DATE_RANGE = (date(1900, 1, 1), date(2199, 12, 31))
+
+
+def _multi_line(value):
+    return strip_controls(value) if isinstance(value, str) else value
+
+
+def _hidden(value):
+    return clean_line(value) if isinstance(value, str) else value
+
+
+def _single_line(value):
+    if not isinstance(value, str):
+        return value
+    value = strip_controls(value).replace("\t", " ")
+    if has_line_break(value):
+        raise ValueError("Line breaks are not allowed here.")
+    return value
+
+
+def _date_in_range(value):
+    day = value.date() if hasattr(value, "date") and callable(value.date) else value
+    if day is not None and not DATE_RANGE[0] <= day <= DATE_RANGE[1]:
+        raise ValueError(f"Enter a date between {DATE_RANGE[0].year} and {DATE_RANGE[1].year}.")
+    return value
+
+
+def _integer_in_range(value):
+    if isinstance(value, int) and not -INT_MAX <= value <= INT_MAX:
+        raise ValueError("Enter a smaller number.")
+    return value
+
+
+def input_filter(field_class):
+    """The filter every field of ``field_class`` gets, or None."""
+    if issubclass(field_class, PasswordField):
+        return None
+    if issubclass(field_class, TextAreaField):
+        return _multi_line
+    if issubclass(field_class, HiddenField):
+        return _hidden
+    if issubclass(field_class, StringField):
+        return _single_line
+    if issubclass(field_class, (DateField, DateTimeField)):
+        return _date_in_range
+    if issubclass(field_class, IntegerField):
+        return _integer_in_range
+    return None
+
+
+class BaseForm(FlaskForm):
+    """The form every area's forms inherit: the input rules above, for every field."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            extra = input_filter(unbound_field.field_class)
+            if extra is not None:
+                filters = unbound_field.kwargs.get("filters") or ()
+                options = {**options, "filters": [*filters, extra]}
+            return unbound_field.bind(form=form, **options)
 
 
 def select_choices(pairs) -> list[SelectChoice]:

@@ -1,9 +1,42 @@
-"""Checks on values people type: ORCID identifiers and web links."""
+"""Checks on values people type: control characters and line breaks, page numbers,
+ORCID identifiers and web links."""
 
 import re
 from urllib.parse import urlsplit
 
 ORCID_PATTERN = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
+# Line and paragraph separators: CR, LF, VT, FF, FS, GS, RS, NEL, U+2028, U+2029.
+LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
+_LINE_BREAKS = re.compile(f"[{LINE_BREAKS}]")
+MAX_PAGE = 100_000
+INT_MAX = 2**31 - 1  # the largest value of an INTEGER column (every id) on PostgreSQL
+
+
+def strip_controls(value: str) -> str:
+    """``value`` without control characters; tabs and line breaks stay."""
+    return _CONTROLS.sub("", value)
+
+
+def has_line_break(value: str) -> bool:
+    return bool(_LINE_BREAKS.search(value))
+
+
+def clean_line(value: str) -> str:
+    """A single line: controls removed, line breaks and tabs turned into spaces. For values
+    read outside forms (query strings) and for anything that becomes a mail header."""
+    return _LINE_BREAKS.sub(" ", strip_controls(value)).replace("\t", " ")
+
+
+def page_number(value) -> int:
+    """The one rule for a page number read from a request: a whole number from 1 to
+    :data:`MAX_PAGE`; missing, non-numeric or below 1 is the first page, above is the last
+    allowed (lists then show their real last page, see ``diaspora.main.limits.paginate``)."""
+    try:
+        page = int(str(value).strip()) if value is not None else 1
+    except ValueError:
+        return 1
+    return min(max(page, 1), MAX_PAGE)
 
 
 def orcid_checksum(base_digits: str) -> str:

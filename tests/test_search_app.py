@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from diaspora.extensions import db
+from diaspora.main.limits import MAX_URL_LENGTH
 from diaspora.models import (
     Application,
     ApplicationStatus,
@@ -443,15 +444,34 @@ HOSTILE = [
 def test_hostile_queries_answer_with_a_normal_page(client, institution, query):
     published(institution, title="Ordinary project")
     page = client.get("/search", query_string={"q": query, "page": "1000000000"})
-    assert page.status_code == 200
+    assert page.status_code == _expected_status(page)
     assert "<script>alert" not in page.get_data(as_text=True)
+
+
+def test_a_page_past_the_end_shows_the_last_page_of_results(client, institution, people):
+    published(institution, title="Ordinary project")
+    page = client.get("/search", query_string={"page": "9223372036854775808"})
+    assert page.status_code == 200 and "Ordinary project" in page.get_data(as_text=True)
+    _listed(people["member"], PUBLIC)
+    sign_in(client, people["coordinator"])
+    page = client.get("/experts", query_string={"page": "1000000"})
+    assert page.status_code == 200 and "Amina Diallo" in page.get_data(as_text=True)
+
+
+def _expected_status(page) -> int:
+    """200, or for an address too long for any page (the 10,000-character query) the site's
+    own 414 page, which says so."""
+    if len(page.request.full_path) <= MAX_URL_LENGTH:
+        return 200
+    assert "This address is too long" in page.get_data(as_text=True)
+    return 414
 
 
 def test_hostile_expert_queries(client, people):
     sign_in(client, people["coordinator"])
     for query in HOSTILE:
         page = client.get("/experts", query_string={"q": query, "travel_month": query[:7]})
-        assert page.status_code == 200
+        assert page.status_code == _expected_status(page)
 
 
 # --------------------------------------------------------------------------- saved searches

@@ -1,10 +1,10 @@
 """Forms of the application pages."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from diaspora.forms import BaseForm
 from diaspora.models import WorkMode
 from diaspora.services.applications import (
     DECISION_MESSAGE_MAX,
@@ -19,7 +19,7 @@ def _optional_int(value):
     return int(value) if value not in (None, "") else None
 
 
-class ApplyForm(FlaskForm):
+class ApplyForm(BaseForm):
     motivation = TextAreaField(
         "Why you, and what you would bring",
         validators=[DataRequired(), Length(min=MOTIVATION_MIN, max=MOTIVATION_MAX)],
@@ -47,7 +47,7 @@ class ApplyForm(FlaskForm):
             raise ValidationError("The end comes before the start.")
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(BaseForm):
     decision = RadioField(
         "Your answer",
         choices=[
@@ -63,13 +63,13 @@ class DecisionForm(FlaskForm):
     )
 
 
-class MessageForm(FlaskForm):
+class MessageForm(BaseForm):
     body = TextAreaField(
         "Your message", validators=[DataRequired("Write a message."), Length(max=MESSAGE_MAX)]
     )
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(BaseForm):
     rating = SelectField(
         "Rating (optional)",
         choices=[SelectChoice("", "No rating")]

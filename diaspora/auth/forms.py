@@ -1,22 +1,15 @@
 """Forms of the account pages."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from diaspora.mail.outbox import HeaderInjectionError, check_header_value
-
-
-def no_line_breaks(form, field):
-    try:
-        check_header_value(field.data or "")
-    except HeaderInjectionError as exc:
-        raise ValidationError("Line breaks are not allowed here.") from exc
+from diaspora.forms import BaseForm
 
 
 class EmailAddress(EmailField):
-    """An email field that refuses line breaks and checks the address's form."""
+    """An email field that checks the address's form (line breaks are refused by the
+    base form, like in every single-line field)."""
 
     def __init__(self, label="Email address", **kwargs):
         kwargs.setdefault(
@@ -24,17 +17,16 @@ class EmailAddress(EmailField):
             [
                 DataRequired(),
                 Length(max=254),
-                no_line_breaks,
                 Email(check_deliverability=False, message="Enter a valid email address."),
             ],
         )
         super().__init__(label, **kwargs)
 
 
-class SignupForm(FlaskForm):
+class SignupForm(BaseForm):
     name = StringField(
         "Your name",
-        validators=[DataRequired(), Length(max=120), no_line_breaks],
+        validators=[DataRequired(), Length(max=120)],
         description="A pseudonym is fine; you decide later who sees it.",
     )
     email = EmailAddress()
@@ -64,18 +56,18 @@ class SignupForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailAddress()
     password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
     remember = BooleanField("Keep me signed in on this device")
     next = HiddenField()
 
 
-class EmailOnlyForm(FlaskForm):
+class EmailOnlyForm(BaseForm):
     email = EmailAddress()
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(BaseForm):
     password = PasswordField("New password", validators=[DataRequired(), Length(max=128)])
     confirm = PasswordField(
         "Repeat the new password",
@@ -83,7 +75,7 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(BaseForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     password = PasswordField("New password", validators=[DataRequired(), Length(max=128)])
     confirm = PasswordField(
@@ -92,10 +84,10 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class ChangeEmailForm(FlaskForm):
+class ChangeEmailForm(BaseForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     email = EmailAddress("New email address")
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(BaseForm):
     """A form with only the CSRF token, for buttons that change state."""

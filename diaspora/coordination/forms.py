@@ -1,17 +1,18 @@
 """Forms of the coordinators' area."""
 
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from diaspora.forms import BaseForm
 
-class SuspendForm(FlaskForm):
+
+class SuspendForm(BaseForm):
     reason = TextAreaField(
         "Reason (recorded in the audit log)", validators=[DataRequired(), Length(max=500)]
     )
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(BaseForm):
     class Meta:
         csrf = False
 

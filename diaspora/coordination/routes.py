@@ -10,6 +10,7 @@ from diaspora.auth.forms import EmptyForm
 from diaspora.coordination import bp
 from diaspora.coordination.forms import SuspendForm, UserFilterForm
 from diaspora.extensions import db
+from diaspora.main.limits import paginate
 from diaspora.models import OutboxMessage, OutboxStatus, User
 from diaspora.models.base import utcnow
 from diaspora.services import accounts
@@ -37,7 +38,7 @@ def users():
     if form.validate() and form.q.data:
         like = f"%{form.q.data.strip().lower()}%"
         query = query.where(sa.or_(sa.func.lower(User.name).like(like), User.email.like(like)))
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate(query, per_page=PER_PAGE)
     return render_template(
         "coordination/users.html", page=page, form=form, suspend_form=SuspendForm()
     )

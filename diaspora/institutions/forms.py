@@ -1,16 +1,15 @@
 """Forms of the institution pages."""
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from diaspora.auth.forms import EmailAddress
-from diaspora.forms import select_choices
+from diaspora.forms import BaseForm, select_choices
 from diaspora.geo import country_choices
 from diaspora.models import InstitutionType
 
 
-class InstitutionForm(FlaskForm):
+class InstitutionForm(BaseForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     kind = SelectField(
         "Type",
@@ -32,12 +31,12 @@ class InstitutionForm(FlaskForm):
         self.country.choices = select_choices([("", "Choose a country"), *country_choices()])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(BaseForm):
     reason = TextAreaField(
         "Reason (sent to the representatives, recorded in the audit log)",
         validators=[Length(max=2000)],
     )
 
 
-class InviteForm(FlaskForm):
+class InviteForm(BaseForm):
     email = EmailAddress("Colleague's email address")

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from email import policy as email_policy
 from email.parser import BytesHeaderParser
-from email.utils import getaddresses, make_msgid
+from email.utils import formataddr, getaddresses, make_msgid
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from diaspora.extensions import db, mail
 from diaspora.models import OutboxMessage, OutboxStatus, User
 from diaspora.models.base import utcnow
+from diaspora.validation import clean_line, has_line_break
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +34,29 @@ MAILBOX_NAME = re.compile(r"\d{8}T\d{6}-\d+-(?P<tag>[0-9a-f]{16})\.eml")
 
 
 class HeaderInjectionError(ValueError):
-    """A value that would reach an email header contains a line break."""
+    """An address or header name that would reach an email header contains a line break."""
 
 
 def check_header_value(value: str) -> str:
-    """Refuse CR, LF and other line separators in anything that becomes a header."""
-    if any(ch in value for ch in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
+    """Refuse CR, LF and other line separators where rewriting would change the meaning
+    (addresses, header names)."""
+    if has_line_break(value):
         raise HeaderInjectionError("line breaks are not allowed here")
     return value
+
+
+def header_text(value: str) -> str:
+    """Text for a header (subject, display name): line breaks, separators and control
+    characters become spaces or go, so no stored value can add a header or stop sending."""
+    return " ".join(clean_line(value).split())
+
+
+def _fit(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _header_values(headers: dict | None) -> dict:
+    return {check_header_value(name): header_text(value) for name, value in (headers or {}).items()}
 
 
 def queue_email(
@@ -54,10 +70,8 @@ def queue_email(
 ) -> OutboxMessage:
     """Render ``email/<template>.txt|.html`` and queue it in the current transaction."""
     check_header_value(recipient)
-    check_header_value(subject)
-    for name, value in (headers or {}).items():
-        check_header_value(name)
-        check_header_value(value)
+    subject = _fit(header_text(subject), OutboxMessage.subject.type.length)
+    headers = _header_values(headers)
     context.setdefault("user", user)
     context.setdefault("subject", subject)
     message = OutboxMessage(
@@ -67,7 +81,7 @@ def queue_email(
         subject=subject,
         body_text=render_template(f"email/{template}.txt", **context),
         body_html=render_template(f"email/{template}.html", **context),
-        headers=dict(headers or {}),
+        headers=headers,
         essential=essential,
     )
     db.session.add(message)
@@ -297,15 +311,30 @@ def _fail_stale_claims() -> None:
 
 def _build(message: OutboxMessage) -> Message:
     msg = Message(
-        subject=message.subject,
+        subject=header_text(message.subject),
         recipients=[message.recipient],
         body=message.body_text,
         html=message.body_html,
-        extra_headers=dict(message.headers or {}),
+        sender=_sender(),
+        extra_headers=_header_values(message.headers),
     )
     msg.msgId = make_msgid(idstring=f"outbox{message.id}", domain="diaspora.local")
     msg.date = time.time()
     return msg
+
+
+def _sender() -> str | None:
+    """The configured sender, its display name made safe (and quoted) for the From header."""
+    sender = current_app.config.get("MAIL_DEFAULT_SENDER")
+    if isinstance(sender, (tuple, list)) and len(sender) == 2:
+        name, address = sender
+    elif isinstance(sender, str):
+        name, _, rest = sender.rpartition("<")
+        address = rest.removesuffix(">") if rest.endswith(">") else sender
+        name = name if rest.endswith(">") else ""
+    else:
+        return sender
+    return formataddr((header_text(name).strip('" '), check_header_value(address.strip())))
 
 
 def _send(message: OutboxMessage) -> None:

@@ -21,6 +21,7 @@ MESSAGES = {
     405: ("Not allowed", "This address does not accept that kind of request."),
     409: ("Conflict", "That change conflicts with the current data. Reload and try again."),
     413: ("Too large", "What you sent is too large. Shorten it and try again."),
+    414: ("Address too long", "This address is too long. Shorten the search and try again."),
     429: (
         "Too many requests",
         "Too many attempts in a short time. Wait a few minutes and try again.",

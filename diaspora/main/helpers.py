@@ -32,9 +32,15 @@ def register(app: Flask) -> None:
     def inject():
         return {
             "site_name": app.config["SITE_NAME"],
-            "button_form": EmptyForm,
+            "button_form": _button_form,
             "unread_notifications": _unread,
         }
+
+
+def _button_form() -> EmptyForm:
+    """The CSRF token of a button: never reads the request body, so any page (a 413 error
+    page included) can show the navigation."""
+    return EmptyForm(formdata=None)
 
 
 def _unread() -> int:

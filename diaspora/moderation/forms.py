@@ -1,12 +1,13 @@
 """Forms of moderation: review decisions, unpublishing, resolving reports, audit filters."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from diaspora.forms import BaseForm
 
-class DecisionForm(FlaskForm):
+
+class DecisionForm(BaseForm):
     decision = RadioField(
         "Decision",
         choices=[
@@ -23,13 +24,13 @@ class DecisionForm(FlaskForm):
     )
 
 
-class UnpublishForm(FlaskForm):
+class UnpublishForm(BaseForm):
     reason = TextAreaField(
         "Reason (sent to the institution)", validators=[DataRequired(), Length(max=2000)]
     )
 
 
-class ResolveReportForm(FlaskForm):
+class ResolveReportForm(BaseForm):
     outcome = RadioField(
         "Outcome",
         choices=[SelectChoice("dismiss", "Dismiss"), SelectChoice("act", "Act on it")],
@@ -39,7 +40,7 @@ class ResolveReportForm(FlaskForm):
     unpublish = BooleanField("Also unpublish the project (the note is sent as the reason)")
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(BaseForm):
     class Meta:
         csrf = False
 

@@ -6,6 +6,7 @@ from wtforms.fields.choices import SelectChoice
 
 from diaspora.coordination.routes import coordinator_required
 from diaspora.extensions import db
+from diaspora.main.limits import paginate
 from diaspora.models import Project, ProjectReport
 from diaspora.moderation import bp
 from diaspora.moderation.forms import (
@@ -131,8 +132,6 @@ def audit():
             since=form.since.data,
             until=form.until.data,
         )
-    page = db.paginate(
-        moderation.audit_query(current_user, filters), per_page=AUDIT_PER_PAGE, error_out=False
-    )
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    page = paginate(moderation.audit_query(current_user, filters), per_page=AUDIT_PER_PAGE)
+    args = {name: request.args[name] for name in form.data if request.args.get(name)}
     return render_template("moderation/audit.html", form=form, page=page, args=args)

@@ -1,9 +1,9 @@
 """Forms of the notification pages."""
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 
+from diaspora.forms import BaseForm
 from diaspora.services.notifications import kinds_for
 
 
@@ -11,7 +11,7 @@ def preferences_form(user, current: dict):
     """A form with one radio group per kind of notification the person can receive; kinds
     gathered only into digests offer no "right away"."""
 
-    class PreferencesForm(FlaskForm):
+    class PreferencesForm(BaseForm):
         pass
 
     for kind in kinds_for(user):

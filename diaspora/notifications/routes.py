@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from diaspora.auth.forms import EmptyForm
 from diaspora.extensions import csrf, db
+from diaspora.main.limits import paginate
 from diaspora.models import Frequency, Notification
 from diaspora.notifications import bp
 from diaspora.notifications.forms import preferences_form
@@ -23,7 +24,7 @@ def index():
         .where(Notification.user_id == current_user.id)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
     )
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = paginate(query, per_page=PER_PAGE)
     return render_template("notifications/index.html", page=page)
 
 

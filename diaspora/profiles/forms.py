@@ -1,6 +1,5 @@
 """Forms of the member's profile pages."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from diaspora.forms import select_choices
+from diaspora.forms import BaseForm, select_choices
 from diaspora.geo import country_choices, language_choices
 from diaspora.models import FIELD_GROUPS, Audience, EngagementMode, Proficiency, SkillKind
 from diaspora.models.profile import GROUP_LABELS
@@ -32,7 +31,7 @@ def _countries(blank: str = "Choose a country"):
     return select_choices([("", blank), *country_choices()])
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(BaseForm):
     display_name = StringField(
         "Display name",
         validators=[DataRequired(), Length(max=120)],
@@ -77,7 +76,7 @@ class ProfileForm(FlaskForm):
         self.sectors.choices = select_choices((sectors or {}).items())
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(BaseForm):
     code = SelectField("Language", validators=[DataRequired()])
     proficiency = SelectField(
         "Level",
@@ -96,7 +95,7 @@ SKILL_KIND_CHOICES = [
 ]
 
 
-class SkillForm(FlaskForm):
+class SkillForm(BaseForm):
     name = StringField(
         "Skill",
         validators=[DataRequired(), Length(max=120)],
@@ -109,14 +108,14 @@ class SkillForm(FlaskForm):
     )
 
 
-class EducationForm(FlaskForm):
+class EducationForm(BaseForm):
     degree = StringField("Degree", validators=[DataRequired(), Length(max=120)])
     field = StringField("Field", validators=[Length(max=120)])
     institution = StringField("Institution", validators=[DataRequired(), Length(max=200)])
     year = IntegerField("Year", validators=[Optional(), NumberRange(1940, 2100)])
 
 
-class TravelForm(FlaskForm):
+class TravelForm(BaseForm):
     country = SelectField("I will be in", validators=[DataRequired()])
     start = DateField("from", validators=[DataRequired()])
     end = DateField("to", validators=[DataRequired()])
@@ -129,7 +128,7 @@ class TravelForm(FlaskForm):
 AUDIENCE_CHOICES = select_choices((str(int(a)), a.label) for a in Audience)
 
 
-class PrivacyForm(FlaskForm):
+class PrivacyForm(BaseForm):
     listed = BooleanField("List me in the expert search (for signed-in institutions and members)")
     public = BooleanField("Turn on my public profile page (visitors who are not signed in)")
 
@@ -142,7 +141,7 @@ for _group in FIELD_GROUPS:
     )
 
 
-class RestrictedViewForm(FlaskForm):
+class RestrictedViewForm(BaseForm):
     reason = TextAreaField(
         "Why do you need to see this member's restricted fields?",
         validators=[DataRequired(), Length(max=500)],
@@ -150,7 +149,7 @@ class RestrictedViewForm(FlaskForm):
     )
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(BaseForm):
     password = PasswordField("Your password", validators=[DataRequired()])
     confirm = BooleanField(
         "I understand that this deletes my account and profile for good",
@@ -158,6 +157,6 @@ class DeleteAccountForm(FlaskForm):
     )
 
 
-class MergeSkillForm(FlaskForm):
+class MergeSkillForm(BaseForm):
     free_id = SelectField("Free skill", coerce=int)
     curated_id = SelectField("Merge into the curated skill", coerce=int)

@@ -1,6 +1,5 @@
 """Forms for writing, reporting and acting on projects."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     FieldList,
@@ -15,8 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from diaspora import catalog
-from diaspora.auth.forms import no_line_breaks
-from diaspora.forms import select_choices
+from diaspora.forms import BaseForm, select_choices
 from diaspora.models import Compensation, EngagementMode, ReportReason, WorkMode
 from diaspora.services.projects import ProjectData, ProjectError, check_link
 
@@ -28,11 +26,11 @@ def http_link(form, field):
         raise ValidationError(str(exc)) from exc
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(BaseForm):
     """Every field a representative may set; status, places filled and dates of review are
     not fields here, so a request carrying them changes nothing."""
 
-    title = StringField("Title", validators=[DataRequired(), Length(max=200), no_line_breaks])
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     summary = TextAreaField(
         "Summary",
         validators=[DataRequired(), Length(max=500)],
@@ -45,7 +43,7 @@ class ProjectForm(FlaskForm):
         "provides (travel, lodging, equipment). Blank lines separate paragraphs.",
     )
     country = SelectField("Country", validators=[DataRequired()])
-    region = StringField("City or region", validators=[Length(max=120), no_line_breaks])
+    region = StringField("City or region", validators=[Length(max=120)])
     sector = SelectField("Sector", validators=[DataRequired()])
     skills = FieldList(
         StringField("Skill", validators=[Length(max=400)]), min_entries=5, max_entries=15
@@ -79,15 +77,11 @@ class ProjectForm(FlaskForm):
         description="Hold Ctrl (or Cmd) to choose several.",
         validators=[Optional()],
     )
-    contact_name = StringField(
-        "Contact person", validators=[DataRequired(), Length(max=120), no_line_breaks]
-    )
-    contact_role = StringField(
-        "Contact person's role", validators=[Length(max=120), no_line_breaks]
-    )
+    contact_name = StringField("Contact person", validators=[DataRequired(), Length(max=120)])
+    contact_role = StringField("Contact person's role", validators=[Length(max=120)])
     info_url = StringField(
         "Web page with more information",
-        validators=[Length(max=300), no_line_breaks, http_link],
+        validators=[Length(max=300), http_link],
         description="Optional; must start with https:// or http://.",
     )
 
@@ -120,11 +114,11 @@ class ProjectForm(FlaskForm):
         )
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(BaseForm):
     reason = TextAreaField("Reason", validators=[Optional(), Length(max=2000)])
 
 
-class ReportForm(FlaskForm):
+class ReportForm(BaseForm):
     reason = RadioField(
         "What is wrong with this listing?",
         choices=[SelectChoice(r.value, r.label) for r in ReportReason],

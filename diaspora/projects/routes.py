@@ -7,6 +7,7 @@ from werkzeug.routing import BuildError
 from diaspora import catalog
 from diaspora.auth.forms import EmptyForm
 from diaspora.extensions import db
+from diaspora.main.limits import paginate
 from diaspora.models import Institution, Project
 from diaspora.projects import bp
 from diaspora.projects.forms import ProjectForm, ReasonForm, ReportForm
@@ -45,7 +46,7 @@ def _visible_project(project_id: int) -> Project:
 
 @bp.route("/")
 def index():
-    page = db.paginate(projects.listed_query(), per_page=PER_PAGE, error_out=False)
+    page = paginate(projects.listed_query(), per_page=PER_PAGE)
     return render_template("projects/index.html", page=page)
 
 

@@ -1,13 +1,13 @@
 """The saved-search form (the search itself is a plain GET form)."""
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
+from diaspora.forms import BaseForm
 from diaspora.services.notifications import Frequency
 
 
-class SaveSearchForm(FlaskForm):
+class SaveSearchForm(BaseForm):
     frequency = SelectField(
         "Email me new matches",
         choices=[

@@ -25,7 +25,6 @@ from flask import url_for
 
 from diaspora import catalog
 from diaspora.extensions import db
-from diaspora.mail.outbox import HeaderInjectionError, check_header_value
 from diaspora.models import (
     AuditEntry,
     Compensation,
@@ -45,6 +44,7 @@ from diaspora.services import applications
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.notifications import notify
 from diaspora.services.screening import Match, screen, summarize
+from diaspora.validation import has_line_break
 
 REP = "rep"
 COORDINATOR = "coordinator"
@@ -343,11 +343,8 @@ def _clean(data: ProjectData) -> dict:
         value = (getattr(data, name) or "").strip()
         if len(value) > limit:
             raise ProjectError(f"{name.replace('_', ' ').capitalize()} is too long.")
-        if name in SINGLE_LINE:
-            try:
-                check_header_value(value)
-            except HeaderInjectionError as exc:
-                raise ProjectError("Line breaks are not allowed in single-line fields.") from exc
+        if name in SINGLE_LINE and has_line_break(value):
+            raise ProjectError("Line breaks are not allowed in single-line fields.")
         values[name] = value
     for name in ("title", "summary", "description"):
         if not values[name]:

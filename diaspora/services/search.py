@@ -37,6 +37,7 @@ from diaspora.services import projects as project_service
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.notifications import Frequency
 from diaspora.services.privacy import listed_condition
+from diaspora.validation import clean_line, page_number
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,11 @@ class SearchError(ValueError):
     """A saved search that cannot be kept."""
 
 
+def _arg(value: str | None, limit: int) -> str:
+    """A query-string value as one clean line (no control characters), at most ``limit``."""
+    return clean_line(value or "")[:limit].strip()
+
+
 @dataclass
 class ProjectSearch:
     """What a visitor asked for, cleaned: the query, filters, sort, deadline and page."""
@@ -81,24 +87,20 @@ class ProjectSearch:
         """Read a GET query string (a MultiDict); anything unexpected is ignored."""
         filters = {}
         for name in PROJECT_FILTER_NAMES:
-            values = [v[:200] for v in args.getlist(name) if v and v.strip()][:20]
+            values = [v for v in (_arg(v, 200) for v in args.getlist(name)) if v][:20]
             if values:
                 filters[name] = list(dict.fromkeys(values))
         try:
             within = int(args.get("within", ""))
         except ValueError:
             within = None
-        try:
-            page = min(max(int(args.get("page", 1)), 1), 10**6)
-        except ValueError:
-            page = 1
         sort = args.get("sort", "relevance")
         return cls(
-            query=(args.get("q") or "")[:MAX_QUERY].strip(),
+            query=_arg(args.get("q"), MAX_QUERY),
             filters=filters,
             sort=sort if sort in SORTS else "relevance",
             within=within if within in DEADLINE_CHOICES else None,
-            page=page,
+            page=page_number(args.get("page")),
         )
 
     def params(self, **changes) -> dict:
@@ -135,13 +137,17 @@ class ProjectPage:
 def search_projects(search: ProjectSearch, per_page: int = PER_PAGE) -> ProjectPage:
     """Search published, open projects. Raises SearchUnavailable when the index is broken."""
     indexer.catch_up(indexer.PROJECTS)
-    results = indexer.get_index(indexer.PROJECTS).search(
-        search.query,
-        search.filters,
-        deadline_within_days=search.within,
-        sort=search.sort,
-        page=search.page,
-        per_page=per_page,
+    index = indexer.get_index(indexer.PROJECTS)
+    results = _within_pages(
+        lambda page: index.search(
+            search.query,
+            search.filters,
+            deadline_within_days=search.within,
+            sort=search.sort,
+            page=page,
+            per_page=per_page,
+        ),
+        search.page,
     )
     projects = load_projects(results.ids)
     hits = {hit.id: hit for hit in results.hits}
@@ -149,6 +155,15 @@ def search_projects(search: ProjectSearch, per_page: int = PER_PAGE) -> ProjectP
         (p, _engine_html(hits[p.id].title), _engine_html(hits[p.id].snippet)) for p in projects
     ]
     return ProjectPage(search, results, items)
+
+
+def _within_pages(run, page: int):
+    """``run(page)``, or ``run`` of the last page when ``page`` is past the end: the same
+    rule as every paginated list."""
+    results = run(page)
+    if results.pages and page > results.pages:
+        results = run(results.pages)
+    return results
 
 
 def _engine_html(html: str) -> Markup:
@@ -217,19 +232,15 @@ class ExpertSearch:
     def from_args(cls, args) -> "ExpertSearch":
         filters = {}
         for name in EXPERT_FILTER_NAMES:
-            values = [v[:200] for v in args.getlist(name) if v and v.strip()][:20]
+            values = [v for v in (_arg(v, 200) for v in args.getlist(name)) if v][:20]
             if values:
                 filters[name] = values
-        try:
-            page = min(max(int(args.get("page", 1)), 1), 10**6)
-        except ValueError:
-            page = 1
         return cls(
-            query=(args.get("q") or "")[:MAX_QUERY].strip(),
+            query=_arg(args.get("q"), MAX_QUERY),
             filters=filters,
-            travel_country=(args.get("travel_country") or "")[:2].upper(),
-            travel_month=(args.get("travel_month") or "")[:7],
-            page=page,
+            travel_country=_arg(args.get("travel_country"), 2).upper(),
+            travel_month=_arg(args.get("travel_month"), 7),
+            page=page_number(args.get("page")),
         )
 
     def params(self, **changes) -> dict:
@@ -257,8 +268,12 @@ def search_experts(user, search: ExpertSearch, per_page: int = PER_PAGE) -> Expe
     travel = None
     if search.travel_country and search.travel_month:
         travel = (search.travel_country, search.travel_month)
-    results = indexer.get_index(indexer.EXPERTS).search(
-        clearance, search.query, search.filters, travel=travel, page=search.page, per_page=per_page
+    index = indexer.get_index(indexer.EXPERTS)
+    results = _within_pages(
+        lambda page: index.search(
+            clearance, search.query, search.filters, travel=travel, page=page, per_page=per_page
+        ),
+        search.page,
     )
     ids = results.ids
     profiles = {}
