@@ -202,3 +202,14 @@ class ProfileView:
                 for w in self.travel_windows()
             ]
         return data
+
+
+def may_see_member(profile: Profile | None, viewer) -> bool:
+    """May ``viewer`` see this member at all (their name included)? The same decision as the
+    member's profile page: every page that shows a member's name to someone else asks this."""
+    return profile is not None and ProfileView.for_viewer(profile, viewer).visible
+
+
+def member_name(profile: Profile | None, viewer, fallback: str) -> str:
+    """The member's display name for ``viewer``, or ``fallback`` when they may not see it."""
+    return profile.display_name if may_see_member(profile, viewer) else fallback
