@@ -176,3 +176,27 @@ def test_views_by_others_write_nothing(app, scene):
         _client(app, scene[viewer]).get(f"/members/{member.id}")
     _client(app, member).get(f"/members/{member.id}")
     assert _log_entries(member) == []
+
+
+# Expert search
+
+
+def _experts(user, text):
+    from diaspora.services import search as search_service
+
+    page = search_service.search_experts(user, search_service.ExpertSearch(query=text))
+    return [profile.user_id for profile, _ in page.items]
+
+
+def test_expert_search_shows_no_card_the_searcher_may_not_open(app, scene):
+    member = scene["member"]
+    other = scene["institution_other"]
+    assert _client(app, other).get(f"/members/{member.id}").status_code == 404
+    assert _experts(other, "Zerihun") == []
+    html = _client(app, other).get("/experts?q=Zerihun").get_data(as_text=True)
+    assert NAME not in html
+    assert _experts(scene["institution_applied"], "Zerihun") == [member.id]
+    assert _experts(scene["coordinator"], "Zerihun") == [member.id]
+    profiles.set_privacy(member, {"headline": int(Audience.SIGNED_IN)}, listed=True, public=True)
+    db.session.commit()
+    assert _experts(other, "Zerihun") == [member.id]
