@@ -3,8 +3,8 @@
 import pytest
 
 from diaspora.extensions import db
-from diaspora.models import FIELD_GROUPS, Audience, AuditEntry, Role
-from diaspora.services import applications, profiles
+from diaspora.models import FIELD_GROUPS, Audience, AuditEntry, Institution, Role
+from diaspora.services import applications, privacy, profiles
 from diaspora.services.applications import Engagement
 from tests.factories import MOTIVATION, make_institution, make_project
 from tests.profile_helpers import new_user, sign_in
@@ -200,3 +200,16 @@ def test_expert_search_shows_no_card_the_searcher_may_not_open(app, scene):
     profiles.set_privacy(member, {"headline": int(Audience.SIGNED_IN)}, listed=True, public=True)
     db.session.commit()
     assert _experts(other, "Zerihun") == [member.id]
+
+
+def test_expert_search_forgets_the_member_after_withdrawal(app, scene):
+    member, other = scene["member"], scene["institution_other"]
+    institution_id = privacy.represented_institution_ids(other).pop()
+    project = make_project(db.session.get(Institution, institution_id), title="Other project")
+    application, _ = applications.apply(member, project, MOTIVATION, Engagement())
+    db.session.commit()
+    assert _experts(other, "Zerihun") == [member.id]
+    applications.withdraw(member, application)
+    db.session.commit()
+    assert _experts(other, "Zerihun") == []
+    assert _client(app, other).get(f"/members/{member.id}").status_code == 404
