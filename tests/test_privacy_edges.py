@@ -87,7 +87,7 @@ def test_team_hides_the_name_once_the_member_hides(app, scene):
     assert NAME not in page.get_data(as_text=True)
 
 
-def test_applicant_name_after_withdrawal_follows_the_profile(app, scene):
+def test_applicant_name_follows_the_profile(app, scene):
     rep = scene["institution_applied"]
     assert applications.applicant_name(scene["application"], rep) == NAME
     assert applications.applicant_name(scene["application"], scene["institution_other"]) == (
