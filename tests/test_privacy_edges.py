@@ -195,6 +195,9 @@ def test_expert_search_shows_no_card_the_searcher_may_not_open(app, scene):
     assert _experts(other, "Zerihun") == []
     html = _client(app, other).get("/experts?q=Zerihun").get_data(as_text=True)
     assert NAME not in html
+    assert ">0 experts<" in html, "the count must not reveal a member the searcher cannot open"
+    browse = _client(app, other).get("/experts").get_data(as_text=True)
+    assert NAME not in browse and ">0 experts<" in browse
     assert _experts(scene["institution_applied"], "Zerihun") == [member.id]
     assert _experts(scene["coordinator"], "Zerihun") == [member.id]
     profiles.set_privacy(member, {"headline": int(Audience.SIGNED_IN)}, listed=True, public=True)

@@ -87,6 +87,12 @@ def viewer_clearance(profile: Profile, viewer, restricted: bool = False) -> int 
     return Audience.SIGNED_IN
 
 
+def widest_audience(profile: Profile) -> int:
+    """The widest audience of any of the member's field groups: who may see anything at all
+    (the expert index keeps it, so search finds only members whose page the searcher sees)."""
+    return max(int(profile.audience_of(group)) for group in FIELD_GROUPS)
+
+
 def is_listed(profile: Profile) -> bool:
     """May the member appear in listings and expert search? Only when they chose to be listed
     and are not hidden."""
