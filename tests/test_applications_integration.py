@@ -119,7 +119,7 @@ def test_project_page_offers_apply_then_shows_the_status(client, auth, db, membe
     assert "Applied, waiting for an answer" in page
 
 
-def test_team_names_are_public_only_for_public_profiles(client, auth, db, member, project, rep):
+def test_team_names_show_only_to_who_may_open_the_profile(client, auth, db, member, project, rep):
     application = apply(member, project)
     service.decide(rep, application, "accept")
     db.session.commit()
@@ -127,8 +127,14 @@ def test_team_names_are_public_only_for_public_profiles(client, auth, db, member
     auth.login(member)
     assert "Hiwot T." in client.get(f"/projects/{project.id}").get_data(as_text=True)
     auth.logout()
-    service.profile_of(member).public = True
+    profile = service.profile_of(member)
+    profile.public = True
     db.session.commit()
+    assert client.get(f"/members/{member.id}").status_code == 404
+    assert "Hiwot T." not in client.get(f"/projects/{project.id}").get_data(as_text=True)
+    profile.audiences = {**(profile.audiences or {}), "headline": 4}
+    db.session.commit()
+    assert client.get(f"/members/{member.id}").status_code == 200
     assert "Hiwot T." in client.get(f"/projects/{project.id}").get_data(as_text=True)
 
 

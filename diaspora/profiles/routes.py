@@ -284,7 +284,11 @@ def export():
 @bp.route("/profile/access-log")
 @member_required
 def access_log():
-    return render_template("profiles/access_log.html", entries=profiles.access_log(current_user))
+    return render_template(
+        "profiles/access_log.html",
+        entries=profiles.access_log(current_user),
+        access_labels=profiles.ACCESS_LOG_LABELS,
+    )
 
 
 @bp.route("/account/delete", methods=["GET", "POST"])
@@ -317,6 +321,9 @@ def show(user_id):
     view = ProfileView.for_viewer(_member_profile(user_id), current_user)
     if not view.visible:
         abort(404)
+    if current_user.is_authenticated:
+        profiles.record_coordinator_view(current_user, view.profile)
+        db.session.commit()
     return render_template(
         "profiles/show.html",
         view=view,
@@ -339,7 +346,10 @@ def restricted(user_id):
             db.session.commit()
             view = ProfileView.for_viewer(profile, current_user, restricted=True)
             return render_template("profiles/show.html", view=view, restricted=True)
-    return render_template("profiles/restricted.html", profile=profile, form=form)
+    elif request.method == "GET":
+        profiles.record_coordinator_view(current_user, profile, profiles.RESTRICTED_FORM)
+        db.session.commit()
+    return render_template("profiles/restricted.html", reference=profile.user_id, form=form)
 
 
 @bp.route("/skills/free", methods=["GET", "POST"])

@@ -224,6 +224,7 @@ class SearchIndex:
         with storage.closing_on_failure():
             ix = storage.open_index(INDEX_NAME)
             check_manifest(path, ix.latest_generation())
+            self._check_schema(ix)
             searcher = ix.searcher()
         try:
             views = []
@@ -249,6 +250,15 @@ class SearchIndex:
             snap.close()
         self._snapshot = _Snapshot(path, ix, searcher, views)
         return self._snapshot
+
+    def _check_schema(self, ix) -> None:
+        """An index built before a field was added cannot answer correctly: say so, so the
+        operator rebuilds it, rather than leave out what the new field decides."""
+        missing = set(self.schema_factory().names()) - set(ix.schema.names())
+        if missing:
+            raise SearchUnavailable(
+                "the search index was built by an older version; run `flask search rebuild`"
+            )
 
     def _drop_snapshot(self) -> None:
         if self._snapshot is not None:
@@ -909,6 +919,21 @@ class ExpertIndex(SearchIndex):
     def _document(self, doc: dict) -> dict:
         return expert_document(doc)
 
+    @staticmethod
+    def _page_visible(clearance: Clearance) -> wq.Query | None:
+        """Members whose page this searcher may open (the profile page's own rule): some group
+        at a level the searcher sees unconditionally, or an application to one of the
+        searcher's institutions. None when every member qualifies (coordinators)."""
+        if APPLIED_INSTITUTIONS in clearance.levels:
+            return None
+        options: list[wq.Query] = [
+            wq.Term("widest", str(level)) for level in sorted(clearance.levels)
+        ]
+        gate = clearance.gate()
+        if gate is not None:
+            options.append(gate)
+        return wq.Or(options) if options else wq.NullQuery
+
     def _alternatives(self, clearance: Clearance, base: str, make) -> wq.Query:
         """OR of ``make(field)`` over the visible levels of ``base``, level 2 behind the gate."""
         options = [make(level_field(base, level)) for level in sorted(clearance.levels)]
@@ -995,6 +1020,9 @@ class ExpertIndex(SearchIndex):
             if token is None:
                 return ExpertResults(parsed.text, page, per_page, 0, 0, [])
             parts.append(self._alternatives(clearance, "travel", lambda f: wq.Term(f, token)))
+        seen = self._page_visible(clearance)
+        if seen is not None:
+            parts.append(seen)
         body = wq.And(parts) if parts else wq.Every()
         q = wq.AndNot(body, wq.Term("uid", META_UID)).normalize()
         limit = min(window_end, MAX_RESULT_WINDOW)

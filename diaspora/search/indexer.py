@@ -41,7 +41,7 @@ from diaspora.models.base import utcnow
 from diaspora.models.project import project_skills
 from diaspora.search import ExpertIndex, ProjectIndex, SearchIndex, SearchUnavailable, changelog
 from diaspora.services import projects as project_service
-from diaspora.services.privacy import is_listed, listed_condition
+from diaspora.services.privacy import is_listed, listed_condition, widest_audience
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +161,7 @@ def expert_document(profile: Profile, applied: set[int], today=None) -> dict:
             for group, source in EXPERT_AUDIENCE_GROUPS.items()
         },
         "applied_institution_ids": sorted(applied),
+        "widest_audience": widest_audience(profile),
     }
 
 

@@ -125,6 +125,8 @@ def expert_schema() -> Schema:
         "display_name": STORED(),
         "sortname": COLUMN(columns.VarBytesColumn()),
         "applied": KEYWORD(),
+        # The widest audience of any group: who may open the member's page at all.
+        "widest": ID(),
         "change_id": STORED(),
     }
     for level in LEVELS:
@@ -257,6 +259,15 @@ def audience_level(audience: dict | None, group: str) -> int:
     return level
 
 
+def widest_level(expert: dict) -> int:
+    """The widest audience of any group of the member, indexed or not (``widest_audience``
+    covers the groups the index leaves out): the searchers who may open the member's page."""
+    audience = expert.get("audience") or {}
+    levels = [audience_level(audience, group) for group in audience]
+    levels.append(audience_level({"widest": expert.get("widest_audience")}, "widest"))
+    return max(levels)
+
+
 def _months(start: date, end: date) -> list[str]:
     """Return the months ``YYYY-MM`` from ``start`` to ``end`` inclusive (bounded)."""
     months = []
@@ -322,6 +333,7 @@ def expert_document(expert: dict) -> dict:
         "display_name": name,
         "sortname": fold(name).encode("utf-8")[:200],
         "applied": [str(int(i)) for i in list(expert.get("applied_institution_ids") or [])],
+        "widest": str(widest_level(expert)),
     }
 
     def put(group: str, field: str, value) -> None:

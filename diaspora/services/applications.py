@@ -35,7 +35,7 @@ from diaspora.models.base import utcnow
 from diaspora.models.profile import GROUP_LABELS
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.notifications import notify
-from diaspora.services.privacy import ProfileView
+from diaspora.services.privacy import ProfileView, may_see_member, member_name
 
 S = ApplicationStatus
 
@@ -81,6 +81,9 @@ class Engagement:
     available_until: date | None = None
     hours_per_month: int | None = None
     work_mode: WorkMode | None = None
+
+
+TEAM_MEMBER = "A team member"
 
 
 # --------------------------------------------------------------------------- who may
@@ -158,15 +161,13 @@ def preview_for_institution(application: Application, viewer) -> ProfileView | N
     """The applicant's profile as ``viewer`` sees it now (clearance 2 for the institution's
     reps); None once the member left or hid their profile."""
     profile = profile_of(application.member)
-    if profile is None:
+    if not may_see_member(profile, viewer):
         return None
-    view = ProfileView.for_viewer(profile, viewer)
-    return view if view.visible else None
+    return ProfileView.for_viewer(profile, viewer)
 
 
 def applicant_name(application: Application, viewer) -> str:
-    view = preview_for_institution(application, viewer)
-    return view.display_name if view is not None else "A member (profile not shared)"
+    return member_name(profile_of(application.member), viewer, "A member (profile not shared)")
 
 
 def shared_labels(application: Application) -> list[str]:
@@ -474,9 +475,10 @@ def answer_time_phrase(institution_id: int) -> str | None:
 def team(project: Project, viewer) -> list[str] | None:
     """The names of the project's team as ``viewer`` may see them.
 
-    Team members and the institution's reps see the team (a hidden member as "A team
-    member"); anyone else sees only the names of members whose profile is public, and None
-    means there is nothing to show them.
+    A name shows only to a viewer who may see that member's profile page
+    (:func:`privacy.member_name`). Team members and the institution's reps see every other
+    member as "A team member"; anyone else sees only the names they may see, and None means
+    there is nothing to show them.
     """
     members = db.session.scalars(
         sa.select(User)
@@ -488,12 +490,9 @@ def team(project: Project, viewer) -> list[str] | None:
     insider = viewer_id in {m.id for m in members} or is_rep_of(viewer, project.institution_id)
     names = []
     for member in members:
-        profile = profile_of(member)
-        public = profile is not None and profile.public and not profile.hidden
-        if public or (insider and profile is not None and not profile.hidden):
-            names.append(profile.display_name)
-        elif insider:
-            names.append("A team member")
+        name = member_name(profile_of(member), viewer, TEAM_MEMBER)
+        if name != TEAM_MEMBER or insider:
+            names.append(name)
     return names or None
 
 

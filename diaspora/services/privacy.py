@@ -87,6 +87,12 @@ def viewer_clearance(profile: Profile, viewer, restricted: bool = False) -> int 
     return Audience.SIGNED_IN
 
 
+def widest_audience(profile: Profile) -> int:
+    """The widest audience of any of the member's field groups: who may see anything at all
+    (the expert index keeps it, so search finds only members whose page the searcher sees)."""
+    return max(int(profile.audience_of(group)) for group in FIELD_GROUPS)
+
+
 def is_listed(profile: Profile) -> bool:
     """May the member appear in listings and expert search? Only when they chose to be listed
     and are not hidden."""
@@ -202,3 +208,14 @@ class ProfileView:
                 for w in self.travel_windows()
             ]
         return data
+
+
+def may_see_member(profile: Profile | None, viewer) -> bool:
+    """May ``viewer`` see this member at all (their name included)? The same decision as the
+    member's profile page: every page that shows a member's name to someone else asks this."""
+    return profile is not None and ProfileView.for_viewer(profile, viewer).visible
+
+
+def member_name(profile: Profile | None, viewer, fallback: str) -> str:
+    """The member's display name for ``viewer``, or ``fallback`` when they may not see it."""
+    return profile.display_name if may_see_member(profile, viewer) else fallback

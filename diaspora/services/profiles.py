@@ -37,6 +37,13 @@ from diaspora.validation import is_http_url, is_valid_orcid, normalize_orcid
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 RESTRICTED_VIEW = "profile.restricted_view"
+RESTRICTED_FORM = "profile.restricted_form"
+COORDINATOR_VIEW = "profile.coordinator_view"
+ACCESS_LOG_LABELS = {
+    COORDINATOR_VIEW: "Viewed your profile",
+    RESTRICTED_FORM: "Opened the restricted-view form",
+    RESTRICTED_VIEW: "Viewed the fields you share with coordinators only",
+}
 
 
 class ProfileError(AccountError):
@@ -308,12 +315,22 @@ def record_restricted_view(actor, profile: Profile, reason: str) -> AuditEntry:
     )
 
 
+def record_coordinator_view(actor, profile: Profile, action: str = COORDINATOR_VIEW) -> None:
+    """Record that a coordinator looked at a member (their ordinary page, or the form that
+    asks why they need the restricted view); a member's own visits are not recorded."""
+    if actor.is_coordinator and actor.id != profile.user_id:
+        audit.record(actor, action, "profile", profile.id, "", profile.user_id)
+
+
 def access_log(user) -> list[AuditEntry]:
-    """Who looked at the member's restricted data, newest first."""
+    """Every coordinator visit to the member's profile, newest first."""
     return list(
         db.session.scalars(
             sa.select(AuditEntry)
-            .where(AuditEntry.subject_user_id == user.id, AuditEntry.action == RESTRICTED_VIEW)
+            .where(
+                AuditEntry.subject_user_id == user.id,
+                AuditEntry.action.in_(ACCESS_LOG_LABELS),
+            )
             .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
         )
     )
@@ -352,8 +369,29 @@ def curated_skills() -> list[Skill]:
 
 
 def free_skills() -> list[Skill]:
+    """Free skills a coordinator may curate: those a project uses, or at least one member who
+    is not hidden and shows their skills to coordinators. A skill that only "only me", hidden
+    or deleted members use is never listed, and who uses a skill is not shown."""
+    uses = db.session.execute(
+        sa.select(Profile, ProfileSkill.skill_id)
+        .join(ProfileSkill, ProfileSkill.profile_id == Profile.id)
+        .join(Skill, Skill.id == ProfileSkill.skill_id)
+        .where(Skill.curated.is_(False), Profile.hidden.is_(False))
+    )
+    shown = {
+        skill_id
+        for profile, skill_id in uses
+        if profile.audience_of("skills") >= Audience.COORDINATORS
+    }
     return list(
-        db.session.scalars(sa.select(Skill).where(Skill.curated.is_(False)).order_by(Skill.name))
+        db.session.scalars(
+            sa.select(Skill)
+            .where(
+                Skill.curated.is_(False),
+                sa.or_(Skill.id.in_(shown), Skill.id.in_(sa.select(project_skills.c.skill_id))),
+            )
+            .order_by(Skill.name)
+        )
     )
 
 

@@ -36,7 +36,7 @@ from diaspora.search import (
 from diaspora.services import projects as project_service
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.notifications import Frequency
-from diaspora.services.privacy import listed_condition
+from diaspora.services.privacy import listed_condition, may_see_member
 from diaspora.validation import clean_line, page_number
 
 log = logging.getLogger(__name__)
@@ -262,7 +262,10 @@ class ExpertPage:
 
 
 def search_experts(user, search: ExpertSearch, per_page: int = PER_PAGE) -> ExpertPage:
-    """Search listed members with what ``user`` may see (PermissionDenied for others)."""
+    """Search listed members with what ``user`` may see (PermissionDenied for others).
+
+    A member whose profile page ``user`` may not open is dropped from the page's cards.
+    """
     clearance = expert_clearance(user)
     indexer.catch_up(indexer.EXPERTS)
     travel = None
@@ -283,7 +286,7 @@ def search_experts(user, search: ExpertSearch, per_page: int = PER_PAGE) -> Expe
             .join(User, User.id == Profile.user_id)
             .where(Profile.user_id.in_(ids), listed_condition(), User.suspended_at.is_(None))
         )
-        profiles = {p.user_id: p for p in db.session.scalars(query)}
+        profiles = {p.user_id: p for p in db.session.scalars(query) if may_see_member(p, user)}
     items = [(profiles[hit.user_id], hit) for hit in results.hits if hit.user_id in profiles]
     return ExpertPage(search, results, items)
 

@@ -114,7 +114,13 @@ def test_a_group_matches_and_shows_only_within_its_audience(
         assert uid not in experts.search(searcher, travel=("SN", "2025-05"), per_page=100).ids
 
     listing = experts.search(searcher, f"member {uid}")
-    assert listing.ids == [uid], "the display name is always searchable and shown"
+    # The name is found exactly by the searchers who may open the member's page: coordinators,
+    # the institution the member applied to, and anyone who sees at least one group.
+    if not (clearance in ("coordinator", "rep_applied") or allowed):
+        assert listing.ids == [] and listing.total == 0, "no name-only card for a closed page"
+        assert uid not in experts.search(searcher, "", per_page=100).ids
+        return
+    assert listing.ids == [uid], "the display name is searchable where the page may be opened"
     hit = listing.hits[0]
     assert hit.display_name == f"Member {uid}"
     shown = set(hit.fields)
@@ -201,4 +207,31 @@ def test_listing_without_words_is_by_name_and_pages(tmp_path):
     ]
     assert first.total == 4 and first.pages == 2
     assert index.search(Clearance.member(), page=10**9).hits == []
+    index.close()
+
+
+def test_an_index_built_before_a_new_field_says_it_needs_a_rebuild(tmp_path, monkeypatch):
+    """An index without the page-visibility field would list members it must not: it reports
+    itself unavailable until rebuilt, instead of answering without the field."""
+    from whoosh.fields import ID
+
+    from diaspora.search import SearchUnavailable
+    from diaspora.search import schemas as schema_module
+
+    index = ExpertIndex(tmp_path / "experts", procs=1)
+    index.rebuild([expert(1, dict.fromkeys(EXPERT_GROUPS, PUBLIC))])
+    assert index.search(Clearance.member(), "member").ids == [1]
+    newer = schema_module.expert_schema
+
+    def with_a_new_field():
+        schema = newer()
+        schema.add("a_later_field", ID())
+        return schema
+
+    monkeypatch.setattr(ExpertIndex, "schema_factory", staticmethod(with_a_new_field))
+    index.close()
+    with pytest.raises(SearchUnavailable, match="rebuild"):
+        index.search(Clearance.member(), "member")
+    index.rebuild([expert(1, dict.fromkeys(EXPERT_GROUPS, PUBLIC))])
+    assert index.search(Clearance.member(), "member").ids == [1]
     index.close()
