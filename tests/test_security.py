@@ -1,5 +1,8 @@
 """SECURITY.md cases for accounts, sessions, CSRF, headers, limits and error pages."""
 
+import itertools
+import statistics
+import time
 from datetime import timedelta
 
 import pytest
@@ -8,8 +11,9 @@ from freezegun import freeze_time
 
 from diaspora import create_app
 from diaspora.config import ConfigurationError
-from diaspora.models import OutboxMessage, Role, User
-from tests.conftest import PASSWORD, login
+from diaspora.models import OutboxMessage, Role, SearchChange, User
+from diaspora.models.base import utcnow
+from tests.conftest import PASSWORD, login, text_of
 
 
 def test_security_headers_on_every_page(client):
@@ -357,3 +361,96 @@ def test_constraint_violation_gets_a_clear_answer(app_config, make_user):
     assert b"conflicts with the current data" in response.data
     assert b"IntegrityError" not in response.data and b"UNIQUE" not in response.data
     assert count == 0
+
+
+def _median_ratio(send_a, send_b, rounds=25, warmup=3):
+    """Median time of ``send_a`` over median time of ``send_b``, calls interleaved so that
+    load on the machine falls on both alike."""
+    for _ in range(warmup):
+        send_a(-1)
+        send_b(-1)
+    times_a, times_b = [], []
+    for n in range(rounds):
+        for send, times in ((send_a, times_a), (send_b, times_b))[:: 1 if n % 2 else -1]:
+            start = time.perf_counter()
+            send(n)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times_a) / statistics.median(times_b)
+
+
+def _assert_same_cost(send_a, send_b):
+    """The two paths cost the same within a factor of two; measured again once before
+    failing, so that one burst of load on the machine does not decide."""
+    ratios = []
+    for _ in range(2):
+        ratios.append(_median_ratio(send_a, send_b))
+        if 0.5 <= ratios[-1] <= 2.0:
+            return
+    pytest.fail(f"existing/unknown median time ratios {ratios} are outside 0.5..2.0")
+
+
+@pytest.mark.slow
+def test_signup_costs_the_same_for_existing_and_new_addresses(
+    mail_config, smtp_server, client, db, make_user
+):
+    existing = make_user(email="taken@example.org")
+    counter = itertools.count()
+
+    def signup(email):
+        data = {
+            "name": "Timing Test",
+            "email": email,
+            "password": "a long enough phrase",
+            "confirm": "a long enough phrase",
+            "role": "member",
+            "accept_terms": "y",
+        }
+        response = client.post("/signup", data=data)
+        assert response.status_code == 200 and b"Check your inbox" in response.data
+
+    _assert_same_cost(
+        lambda n: signup(existing.email),
+        lambda n: signup(f"new{next(counter)}@example.org"),
+    )
+    assert len(smtp_server.to(existing.email)) >= 25
+
+
+@pytest.mark.slow
+def test_reset_request_costs_the_same_for_known_and_unknown_addresses(
+    mail_config, smtp_server, client, db, make_user
+):
+    known = make_user(email="known@example.org")
+    counter = itertools.count()
+
+    def forgot(email):
+        response = client.post("/forgot", data={"email": email})
+        assert response.status_code == 302 and "/login" in response.location
+
+    _assert_same_cost(
+        lambda n: forgot(known.email), lambda n: forgot(f"unknown{next(counter)}@example.org")
+    )
+    assert len(smtp_server.to(known.email)) >= 25
+
+
+def test_reset_request_for_unknown_address_says_no_account_uses_it(
+    mail_config, smtp_server, client, db
+):
+    client.post("/forgot", data={"email": "Nobody@Example.org"})
+    (message,) = smtp_server.to("nobody@example.org")
+    body = text_of(message)
+    assert "no active" in body and "account uses it" in body and "/reset/" not in body
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+def test_logins_and_reset_requests_leave_the_search_index_alone(client, db, make_user):
+    user = make_user()
+    before = db.session.scalar(sa.select(sa.func.count(SearchChange.id)))
+    login(client, user.email)
+    client.post("/logout")
+    client.post("/forgot", data={"email": user.email})
+    assert db.session.scalar(sa.select(sa.func.count(SearchChange.id))) == before
+    user = db.session.get(User, user.id)
+    user.suspended_at = utcnow()
+    db.session.commit()
+    changes = db.session.scalars(sa.select(SearchChange).where(SearchChange.doc_id == user.id))
+    assert [(c.index, c.doc_id) for c in changes] == [("experts", user.id)]

@@ -14,7 +14,7 @@ from diaspora.extensions import db
 from diaspora.mail import queue_email
 from diaspora.models import Role, User, audit
 from diaspora.models.base import utcnow
-from diaspora.models.user import burn_password_check
+from diaspora.models.user import burn_password_check, burn_password_hash
 from diaspora.security import make_token, read_token
 
 PASSWORD_MIN = 8
@@ -68,7 +68,8 @@ def sign_up(name: str, email: str, password: str, role: Role) -> User | None:
     """Create an unconfirmed account and queue its confirmation mail.
 
     If the address is taken, nothing is created and the owner is told someone tried:
-    the caller answers the same way in both cases (no account enumeration).
+    the caller answers the same way in both cases, and both cost the same (a password hash
+    and one mail), so neither the reply nor its time tells whether the address has an account.
     """
     if role not in SIGNUP_ROLES:
         raise AccountError("Choose member or institution representative.")
@@ -78,6 +79,7 @@ def sign_up(name: str, email: str, password: str, role: Role) -> User | None:
     email = normalize_email(email)
     existing = find_by_email(email)
     if existing is not None:
+        burn_password_hash(password)
         queue_email(
             existing.email,
             "signup_existing",
@@ -137,9 +139,17 @@ def end_sessions(user: User) -> None:
 
 
 def request_password_reset(email: str) -> None:
-    """Queue a reset link if the account exists; the caller answers the same either way."""
+    """Queue a reset link if the account exists, else a notice that no account uses the
+    address: one mail either way, so the reply and its time are the same for both."""
     user = find_by_email(email)
     if user is None or not user.is_active:
+        queue_email(
+            normalize_email(email),
+            "reset_no_account",
+            "Password reset requested",
+            user=user,
+            signup_url=url_for("auth.signup", _external=True),
+        )
         return
     user.reset_nonce = secrets.token_hex(8)
     token = make_token("reset", {"uid": user.id, "n": user.reset_nonce})
