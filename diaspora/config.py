@@ -42,7 +42,12 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE / 'diaspora.sqlite'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Database errors are logged without their parameters (password hashes, tokens, personal
+    # data); SQL_LOG_PARAMETERS=1 shows them, for debugging on one's own machine only.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {
+        "pool_pre_ping": True,
+        "hide_parameters": not _bool("SQL_LOG_PARAMETERS", False),
+    }
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(INSTANCE / "search"))
     SEARCH_ENABLED = _bool("SEARCH_ENABLED", True)
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE / "mail"))

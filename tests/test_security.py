@@ -454,3 +454,51 @@ def test_logins_and_reset_requests_leave_the_search_index_alone(client, db, make
     db.session.commit()
     changes = db.session.scalars(sa.select(SearchChange).where(SearchChange.doc_id == user.id))
     assert [(c.index, c.doc_id) for c in changes] == [("experts", user.id)]
+
+
+def test_database_errors_are_logged_without_parameter_values(app_config, caplog):
+    from diaspora.extensions import db
+
+    app_config["TESTING"] = False
+    app = create_app(app_config)
+    secret = "argon2-hash-and-token-7f3c9e"
+
+    @app.post("/failing-statement")
+    def failing_statement():
+        from diaspora.extensions import db
+
+        db.session.execute(
+            sa.text("SELECT * FROM no_such_table WHERE code = :code"), {"code": secret}
+        )
+        return "unreachable"
+
+    with app.app_context(), caplog.at_level("DEBUG"):
+        response = app.test_client().post("/failing-statement")
+        db.engine.dispose()
+    assert response.status_code == 500
+    assert "no_such_table" in caplog.text  # the error itself is logged...
+    assert secret not in caplog.text  # ...without the values it was given
+
+
+@pytest.mark.parametrize("env_name,printed", [("development", True), ("production", False)])
+def test_only_development_prints_mail_bodies(
+    app, app_config, monkeypatch, capsys, env_name, printed
+):
+    monkeypatch.setattr("diaspora.check_production", lambda config: None)
+    app_config.update(ENV_NAME=env_name, SECRET_KEY="s" * 40, MAIL_SERVER="")
+    other = create_app(app_config)
+    with other.app_context():
+        from diaspora.extensions import db
+
+        db.session.add(
+            User(name="Known", email="known@example.org", role=Role.MEMBER, password_hash="x")
+        )
+        db.session.commit()
+        other.test_client().post("/forgot", data={"email": "known@example.org"})
+        message = db.session.scalar(sa.select(OutboxMessage))
+        assert message.status.value == "sent"
+        db.session.remove()
+        db.engine.dispose()
+    out = capsys.readouterr().out
+    assert ("/reset/" in out) is printed
+    assert (message.body_text in out) is printed

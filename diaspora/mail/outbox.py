@@ -250,6 +250,8 @@ def _send(message: OutboxMessage) -> None:
     stamp = utcnow().strftime("%Y%m%dT%H%M%S")
     path = folder / f"{stamp}-{message.id:06d}.eml"
     path.write_bytes(msg.as_bytes())
+    if current_app.config.get("ENV_NAME") != "development":
+        return  # bodies hold reset and confirmation links: only a developer's console shows them
     print(
         f"\n--- mail to {message.recipient}: {message.subject} (saved as {path})\n"
         f"{message.body_text}\n---",
