@@ -1,8 +1,14 @@
 """SECURITY.md cases for accounts, sessions, CSRF, headers, limits and error pages."""
 
 import itertools
+import json
 import statistics
+import subprocess
+import sys
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -13,7 +19,7 @@ from diaspora import create_app
 from diaspora.config import ConfigurationError
 from diaspora.models import OutboxMessage, Role, SearchChange, User
 from diaspora.models.base import utcnow
-from tests.conftest import PASSWORD, login, text_of
+from tests.conftest import PASSWORD, free_port, login, text_of, wait_for_port
 
 
 def test_security_headers_on_every_page(client):
@@ -357,6 +363,8 @@ def test_constraint_violation_gets_a_clear_answer(app_config, make_user):
         from diaspora.extensions import db
 
         count = db.session.scalar(sa.select(sa.func.count(User.id)))
+        db.session.remove()
+        db.engine.dispose()
     assert response.status_code == 409
     assert b"conflicts with the current data" in response.data
     assert b"IntegrityError" not in response.data and b"UNIQUE" not in response.data
@@ -502,3 +510,93 @@ def test_only_development_prints_mail_bodies(
     out = capsys.readouterr().out
     assert ("/reset/" in out) is printed
     assert (message.body_text in out) is printed
+
+
+@pytest.mark.parametrize("trusted,separate", [(1, True), (0, False)])
+def test_login_limit_counts_per_forwarded_client_only_behind_a_trusted_proxy(
+    limited_config, db, make_user, trusted, separate
+):
+    limited_config.update(TRUSTED_PROXIES=trusted, RATE_LIMIT_LOGIN="3 per 5 minutes")
+    app = create_app(limited_config)
+    client = app.test_client()
+    with app.app_context():
+        make_user(email="limited@example.org")
+
+        def attempt(address):
+            return client.post(
+                "/login",
+                data={"email": "limited@example.org", "password": "wrong password!"},
+                headers={"X-Forwarded-For": address},
+            ).status_code
+
+        assert [attempt("203.0.113.7") for _ in range(4)] == [200, 200, 200, 429]
+        assert attempt("198.51.100.9") == (200 if separate else 429)
+        db.engine.dispose()
+
+
+def test_production_refuses_per_worker_counters_with_several_workers(app_config):
+    config = {
+        **app_config,
+        "ENV_NAME": "production",
+        "SECRET_KEY": "s" * 40,
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@127.0.0.1:1/db",
+        "SESSION_COOKIE_SECURE": True,
+        "REMEMBER_COOKIE_SECURE": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "WEB_CONCURRENCY": 3,
+    }
+    with pytest.raises(ConfigurationError, match="shared store"):
+        create_app(config)
+    assert create_app({**config, "WEB_CONCURRENCY": 1}).config["WEB_CONCURRENCY"] == 1
+    shared = create_app({**config, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379"})
+    assert shared.config["RATELIMIT_STORAGE_URI"].startswith("redis://")
+
+
+_SERVER = """
+import sys, json
+from werkzeug.serving import run_simple
+from diaspora import create_app
+run_simple("127.0.0.1", int(sys.argv[1]), create_app(json.loads(sys.argv[2])), threaded=True)
+"""
+
+
+@pytest.mark.slow
+def test_login_limit_is_counted_once_across_two_processes(
+    limited_config, redis_url, make_user, tmp_path
+):
+    user = make_user(email="shared@example.org")
+    config = {
+        **limited_config,
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "RATE_LIMIT_LOGIN": "4 per 5 minutes",
+        "SERVER_NAME": None,
+    }
+    ports = [free_port(), free_port()]
+    servers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _SERVER, str(port), json.dumps(config)],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    try:
+        for port in ports:
+            wait_for_port(port)
+
+        def attempt(port):
+            body = urllib.parse.urlencode({"email": user.email, "password": "wrong pass!"})
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/login", body.encode())
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    return response.status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        statuses = [attempt(ports[n % 2]) for n in range(5)]
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
+    assert statuses == [200, 200, 200, 200, 429]
