@@ -7,7 +7,7 @@ commit to the caller.
 import secrets
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app, has_app_context, url_for
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from diaspora.extensions import db
@@ -54,9 +54,12 @@ def password_problem(password: str, email: str = "", name: str = "") -> str | No
     lowered = password.lower()
     if lowered in _COMMON or len(set(password)) < 3:
         return "This password is too common. Choose another."
-    local = normalize_email(email).split("@")[0]
-    if (len(local) >= 4 and lowered == local) or (name and lowered == name.strip().lower()):
+    address = normalize_email(email)
+    own = {address, address.split("@")[0], name.strip().lower()}
+    if lowered.strip() in own - {""}:
         return "Do not use your name or email address as your password."
+    if has_app_context() and lowered.strip() == current_app.config["SITE_NAME"].lower():
+        return "Do not use the name of this site as your password."
     return None
 
 
@@ -114,10 +117,9 @@ def confirm_email(token: str) -> User | None:
     if not data:
         return None
     user = db.session.get(User, data.get("uid"))
-    if user is None or user.email != data.get("email"):
-        return None
-    if user.email_confirmed_at is None:
-        user.email_confirmed_at = utcnow()
+    if user is None or user.email != data.get("email") or user.email_confirmed_at is not None:
+        return None  # a link works once: not after the address it confirms is confirmed
+    user.email_confirmed_at = utcnow()
     return user
 
 
@@ -217,7 +219,9 @@ def request_email_change(user: User, current_password: str, new_email: str) -> N
     user.pending_email = new_email
     if find_by_email(new_email) is not None:
         return
-    token = make_token("email-change", {"uid": user.id, "email": new_email})
+    token = make_token(
+        "email-change", {"uid": user.id, "email": new_email, "at": _confirmed_stamp(user)}
+    )
     queue_email(
         new_email,
         "confirm_email_change",
@@ -230,6 +234,11 @@ def request_email_change(user: User, current_password: str, new_email: str) -> N
     )
 
 
+def _confirmed_stamp(user: User) -> str:
+    """When the current address was confirmed; every address change moves it."""
+    return user.email_confirmed_at.isoformat() if user.email_confirmed_at else ""
+
+
 def confirm_email_change(token: str) -> User | None:
     data = read_token("email-change", token, current_app.config["CONFIRM_TOKEN_MAX_AGE"])
     if not data:
@@ -237,6 +246,8 @@ def confirm_email_change(token: str) -> User | None:
     user = db.session.get(User, data.get("uid"))
     if user is None or user.pending_email != data.get("email"):
         return None
+    if data.get("at") != _confirmed_stamp(user):
+        return None  # issued before the address last changed: a link works once
     if find_by_email(data["email"]) is not None:
         return None
     user.email = data["email"]
