@@ -42,7 +42,12 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE / 'diaspora.sqlite'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Database errors are logged without their parameters (password hashes, tokens, personal
+    # data); SQL_LOG_PARAMETERS=1 shows them, for debugging on one's own machine only.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {
+        "pool_pre_ping": True,
+        "hide_parameters": not _bool("SQL_LOG_PARAMETERS", False),
+    }
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(INSTANCE / "search"))
     SEARCH_ENABLED = _bool("SEARCH_ENABLED", True)
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE / "mail"))
@@ -83,6 +88,10 @@ class Config:
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # How many reverse proxies in front of the app set X-Forwarded-For (0: trust none).
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+    # Web worker processes on this node; with more than one, limits need a shared store.
+    WEB_CONCURRENCY = _int("WEB_CONCURRENCY", 1)
     RATE_LIMIT_LOGIN = os.environ.get("RATE_LIMIT_LOGIN", "25 per 5 minutes")
     RATE_LIMIT_SIGNUP = os.environ.get("RATE_LIMIT_SIGNUP", "5 per 30 minutes")
     RATE_LIMIT_RESET = os.environ.get("RATE_LIMIT_RESET", "5 per 15 minutes")
@@ -138,5 +147,11 @@ def check_production(config: dict) -> None:
         problems.append("debug must be off")
     if not (config.get("SESSION_COOKIE_SECURE") and config.get("REMEMBER_COOKIE_SECURE")):
         problems.append("cookies must be Secure (SESSION_COOKIE_SECURE)")
+    storage = config.get("RATELIMIT_STORAGE_URI", "memory://")
+    if storage.startswith("memory://") and int(config.get("WEB_CONCURRENCY") or 1) > 1:
+        problems.append(
+            "RATELIMIT_STORAGE_URI must be a shared store (redis://...) with several "
+            "workers (WEB_CONCURRENCY > 1)"
+        )
     if problems:
         raise ConfigurationError("Unsafe production configuration: " + "; ".join(problems))

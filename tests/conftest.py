@@ -8,7 +8,9 @@ import os
 import re
 import shutil
 import socket
+import subprocess
 import threading
+import time
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -238,3 +240,37 @@ def auth(client):
             return client.post("/logout")
 
     return Auth()
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A real Redis server on a free port, without persistence, for shared counters.
+
+    Skipped where redis-server is not installed, unless DIASPORA_REQUIRE_BROWSER (the CI
+    flag that requires every external program) is set: then its absence fails."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("DIASPORA_REQUIRE_BROWSER"):
+            pytest.fail("redis-server is required here (DIASPORA_REQUIRE_BROWSER is set)")
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_port(port)
+    yield f"redis://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port}")

@@ -239,7 +239,8 @@ class TestPasswordReset:
         unknown = self.request(client, "unknown@example.org")
         assert known.status_code == unknown.status_code == 200
         assert known.data == unknown.data
-        assert len(outbox(db)) == 1
+        assert [m.template for m in outbox(db)] == ["reset_password", "reset_no_account"]
+        assert "/reset/" not in outbox(db, "unknown@example.org")[0].body_text
 
     def reset_link(self, db, email):
         return link_in(outbox(db, email)[-1], "/reset/")
@@ -340,3 +341,48 @@ def test_signup_mail_reaches_smtp_and_link_confirms(mail_config, smtp_server, cl
     user = db.session.scalar(sa.select(User).where(User.email == "smtp@example.org"))
     assert user.is_confirmed
     assert login(client, "smtp@example.org", "a long enough phrase").status_code == 302
+
+
+@pytest.mark.parametrize("password", ["zara.ahmed@example.org", "Zara.Ahmed", "diaspora"])
+def test_address_its_local_part_and_site_name_are_refused_as_password(
+    client, db, make_user, password
+):
+    signup(client, email="zara.ahmed@example.org", password=password)
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+    user = make_user(email="zara.ahmed@example.org")
+    login(client, user.email)
+    data = {"current_password": PASSWORD, "password": password, "confirm": password}
+    assert client.post("/account/password", data=data).status_code == 400
+    client.post("/logout")
+    client.post("/forgot", data={"email": user.email})
+    link = link_in(outbox(db, user.email)[-1], "/reset/")
+    client.post(link, data={"password": password, "confirm": password})
+    db.session.refresh(user)
+    assert user.check_password(PASSWORD) and not user.check_password(password)
+
+
+def test_confirmation_link_works_once(client, db):
+    signup(client)
+    (message,) = outbox(db, "new@example.org")
+    link = link_in(message, "/confirm/")
+    assert b"confirmed" in client.get(link, follow_redirects=True).data
+    again = client.get(link, follow_redirects=True)
+    assert b"invalid or has expired" in again.data
+
+
+def test_email_change_link_works_once(client, db, make_user):
+    user = make_user(email="old@example.org")
+    login(client, user.email)
+    client.post("/account/email", data={"current_password": PASSWORD, "email": "new@example.org"})
+    link = link_in(outbox(db, "new@example.org")[-1], "/account/email/confirm/")
+    assert client.get(link).status_code == 302
+    login(client, "new@example.org")
+    client.post("/account/email", data={"current_password": PASSWORD, "email": "old@example.org"})
+    client.get(link_in(outbox(db, "old@example.org")[-1], "/account/email/confirm/"))
+    db.session.refresh(user)
+    assert user.email == "old@example.org"
+    login(client, "old@example.org")
+    client.post("/account/email", data={"current_password": PASSWORD, "email": "new@example.org"})
+    assert client.get(link).status_code == 404  # the first link, for an earlier change
+    db.session.refresh(user)
+    assert user.email == "old@example.org" and user.pending_email == "new@example.org"

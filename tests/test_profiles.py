@@ -113,8 +113,7 @@ def test_editor_refuses_bad_orcid_and_javascript_links(member_client, member):
     for field in ("website", "professional_url"):
         response = member_client.post("/profile", data={**BASIC, field: "javascript:alert(1)"})
         assert response.status_code == 400
-    profile = profiles.profile_of(member)
-    assert profile.website == "" and profile.orcid == ""
+    assert profiles.profile_of(member) is None  # refused saves create no profile
 
 
 def test_extra_form_fields_are_ignored(member_client, member):
@@ -484,3 +483,11 @@ def test_demo_load_builds_profiles_and_institutions_once(runner, app):
     assert nour is not None and not nour.public and not nour.listed
     public = db.session.scalar(sa.select(sa.func.count()).where(Profile.public.is_(True)))
     assert public >= 2
+
+
+def test_opening_the_profile_editor_creates_nothing(member_client, member):
+    response = member_client.get("/profile")
+    assert response.status_code == 200 and member.name.encode() in response.data
+    assert profiles.profile_of(member) is None
+    assert member_client.post("/profile", data=BASIC).status_code == 302
+    assert profiles.profile_of(member) is not None

@@ -1,5 +1,14 @@
 """SECURITY.md cases for accounts, sessions, CSRF, headers, limits and error pages."""
 
+import itertools
+import json
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -8,8 +17,9 @@ from freezegun import freeze_time
 
 from diaspora import create_app
 from diaspora.config import ConfigurationError
-from diaspora.models import OutboxMessage, Role, User
-from tests.conftest import PASSWORD, login
+from diaspora.models import OutboxMessage, Role, SearchChange, User
+from diaspora.models.base import utcnow
+from tests.conftest import PASSWORD, free_port, login, text_of, wait_for_port
 
 
 def test_security_headers_on_every_page(client):
@@ -353,7 +363,240 @@ def test_constraint_violation_gets_a_clear_answer(app_config, make_user):
         from diaspora.extensions import db
 
         count = db.session.scalar(sa.select(sa.func.count(User.id)))
+        db.session.remove()
+        db.engine.dispose()
     assert response.status_code == 409
     assert b"conflicts with the current data" in response.data
     assert b"IntegrityError" not in response.data and b"UNIQUE" not in response.data
     assert count == 0
+
+
+def _median_ratio(send_a, send_b, rounds=25, warmup=3):
+    """Median time of ``send_a`` over median time of ``send_b``, calls interleaved so that
+    load on the machine falls on both alike."""
+    for _ in range(warmup):
+        send_a(-1)
+        send_b(-1)
+    times_a, times_b = [], []
+    for n in range(rounds):
+        for send, times in ((send_a, times_a), (send_b, times_b))[:: 1 if n % 2 else -1]:
+            start = time.perf_counter()
+            send(n)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times_a) / statistics.median(times_b)
+
+
+def _assert_same_cost(send_a, send_b):
+    """The two paths cost the same within a factor of two; measured again once before
+    failing, so that one burst of load on the machine does not decide."""
+    ratios = []
+    for _ in range(2):
+        ratios.append(_median_ratio(send_a, send_b))
+        if 0.5 <= ratios[-1] <= 2.0:
+            return
+    pytest.fail(f"existing/unknown median time ratios {ratios} are outside 0.5..2.0")
+
+
+@pytest.mark.slow
+def test_signup_costs_the_same_for_existing_and_new_addresses(
+    mail_config, smtp_server, client, db, make_user
+):
+    existing = make_user(email="taken@example.org")
+    counter = itertools.count()
+
+    def signup(email):
+        data = {
+            "name": "Timing Test",
+            "email": email,
+            "password": "a long enough phrase",
+            "confirm": "a long enough phrase",
+            "role": "member",
+            "accept_terms": "y",
+        }
+        response = client.post("/signup", data=data)
+        assert response.status_code == 200 and b"Check your inbox" in response.data
+
+    _assert_same_cost(
+        lambda n: signup(existing.email),
+        lambda n: signup(f"new{next(counter)}@example.org"),
+    )
+    assert len(smtp_server.to(existing.email)) >= 25
+
+
+@pytest.mark.slow
+def test_reset_request_costs_the_same_for_known_and_unknown_addresses(
+    mail_config, smtp_server, client, db, make_user
+):
+    known = make_user(email="known@example.org")
+    counter = itertools.count()
+
+    def forgot(email):
+        response = client.post("/forgot", data={"email": email})
+        assert response.status_code == 302 and "/login" in response.location
+
+    _assert_same_cost(
+        lambda n: forgot(known.email), lambda n: forgot(f"unknown{next(counter)}@example.org")
+    )
+    assert len(smtp_server.to(known.email)) >= 25
+
+
+def test_reset_request_for_unknown_address_says_no_account_uses_it(
+    mail_config, smtp_server, client, db
+):
+    client.post("/forgot", data={"email": "Nobody@Example.org"})
+    (message,) = smtp_server.to("nobody@example.org")
+    body = text_of(message)
+    assert "no active" in body and "account uses it" in body and "/reset/" not in body
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+def test_logins_and_reset_requests_leave_the_search_index_alone(client, db, make_user):
+    user = make_user()
+    before = db.session.scalar(sa.select(sa.func.count(SearchChange.id)))
+    login(client, user.email)
+    client.post("/logout")
+    client.post("/forgot", data={"email": user.email})
+    assert db.session.scalar(sa.select(sa.func.count(SearchChange.id))) == before
+    user = db.session.get(User, user.id)
+    user.suspended_at = utcnow()
+    db.session.commit()
+    changes = db.session.scalars(sa.select(SearchChange).where(SearchChange.doc_id == user.id))
+    assert [(c.index, c.doc_id) for c in changes] == [("experts", user.id)]
+
+
+def test_database_errors_are_logged_without_parameter_values(app_config, caplog):
+    from diaspora.extensions import db
+
+    app_config["TESTING"] = False
+    app = create_app(app_config)
+    secret = "argon2-hash-and-token-7f3c9e"
+
+    @app.post("/failing-statement")
+    def failing_statement():
+        from diaspora.extensions import db
+
+        db.session.execute(
+            sa.text("SELECT * FROM no_such_table WHERE code = :code"), {"code": secret}
+        )
+        return "unreachable"
+
+    with app.app_context(), caplog.at_level("DEBUG"):
+        response = app.test_client().post("/failing-statement")
+        db.engine.dispose()
+    assert response.status_code == 500
+    assert "no_such_table" in caplog.text  # the error itself is logged...
+    assert secret not in caplog.text  # ...without the values it was given
+
+
+@pytest.mark.parametrize("env_name,printed", [("development", True), ("production", False)])
+def test_only_development_prints_mail_bodies(
+    app, app_config, monkeypatch, capsys, env_name, printed
+):
+    monkeypatch.setattr("diaspora.check_production", lambda config: None)
+    app_config.update(ENV_NAME=env_name, SECRET_KEY="s" * 40, MAIL_SERVER="")
+    other = create_app(app_config)
+    with other.app_context():
+        from diaspora.extensions import db
+
+        db.session.add(
+            User(name="Known", email="known@example.org", role=Role.MEMBER, password_hash="x")
+        )
+        db.session.commit()
+        other.test_client().post("/forgot", data={"email": "known@example.org"})
+        message = db.session.scalar(sa.select(OutboxMessage))
+        assert message.status.value == "sent"
+        db.session.remove()
+        db.engine.dispose()
+    out = capsys.readouterr().out
+    assert ("/reset/" in out) is printed
+    assert (message.body_text in out) is printed
+
+
+@pytest.mark.parametrize("trusted,separate", [(1, True), (0, False)])
+def test_login_limit_counts_per_forwarded_client_only_behind_a_trusted_proxy(
+    limited_config, db, make_user, trusted, separate
+):
+    limited_config.update(TRUSTED_PROXIES=trusted, RATE_LIMIT_LOGIN="3 per 5 minutes")
+    app = create_app(limited_config)
+    client = app.test_client()
+    with app.app_context():
+        make_user(email="limited@example.org")
+
+        def attempt(address):
+            return client.post(
+                "/login",
+                data={"email": "limited@example.org", "password": "wrong password!"},
+                headers={"X-Forwarded-For": address},
+            ).status_code
+
+        assert [attempt("203.0.113.7") for _ in range(4)] == [200, 200, 200, 429]
+        assert attempt("198.51.100.9") == (200 if separate else 429)
+        db.engine.dispose()
+
+
+def test_production_refuses_per_worker_counters_with_several_workers(app_config):
+    config = {
+        **app_config,
+        "ENV_NAME": "production",
+        "SECRET_KEY": "s" * 40,
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@127.0.0.1:1/db",
+        "SESSION_COOKIE_SECURE": True,
+        "REMEMBER_COOKIE_SECURE": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "WEB_CONCURRENCY": 3,
+    }
+    with pytest.raises(ConfigurationError, match="shared store"):
+        create_app(config)
+    assert create_app({**config, "WEB_CONCURRENCY": 1}).config["WEB_CONCURRENCY"] == 1
+    shared = create_app({**config, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379"})
+    assert shared.config["RATELIMIT_STORAGE_URI"].startswith("redis://")
+
+
+_SERVER = """
+import sys, json
+from werkzeug.serving import run_simple
+from diaspora import create_app
+run_simple("127.0.0.1", int(sys.argv[1]), create_app(json.loads(sys.argv[2])), threaded=True)
+"""
+
+
+@pytest.mark.slow
+def test_login_limit_is_counted_once_across_two_processes(
+    limited_config, redis_url, make_user, tmp_path
+):
+    user = make_user(email="shared@example.org")
+    config = {
+        **limited_config,
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "RATE_LIMIT_LOGIN": "4 per 5 minutes",
+        "SERVER_NAME": None,
+    }
+    ports = [free_port(), free_port()]
+    servers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _SERVER, str(port), json.dumps(config)],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    try:
+        for port in ports:
+            wait_for_port(port)
+
+        def attempt(port):
+            body = urllib.parse.urlencode({"email": user.email, "password": "wrong pass!"})
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/login", body.encode())
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    return response.status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        statuses = [attempt(ports[n % 2]) for n in range(5)]
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
+    assert statuses == [200, 200, 200, 200, 429]

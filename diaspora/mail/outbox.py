@@ -353,7 +353,16 @@ def _send(message: OutboxMessage) -> None:
 def announce_file_mail(message: OutboxMessage, path: Path) -> None:
     """Say on the console that a mail was written to the file mailbox, and where.
 
-    The one place mail reaches the console: it names the message and its file, never the
-    recipient, the subject or the body (names, addresses and links live in the file).
+    The one place mail reaches the console. Only in development, where a developer follows
+    confirmation links from the terminal, is the message itself printed; everywhere else the
+    console names the message and its file, never the recipient, the subject or the body
+    (names, addresses and links live in the file, which account deletion removes).
     """
+    if current_app.config.get("ENV_NAME") == "development":
+        print(
+            f"\n--- mail to {message.recipient}: {message.subject} (saved as {path})\n"
+            f"{message.body_text}\n---",
+            flush=True,
+        )
+        return
     print(f"--- mail {message.id} ({message.template}) saved as {path}", flush=True)

@@ -119,3 +119,8 @@ def burn_password_check(password: str) -> None:
     """Spend the time of a real hash check, so unknown accounts answer as slowly as known."""
     with contextlib.suppress(VerifyMismatchError, VerificationError, InvalidHashError):
         _hasher.verify(_DUMMY_HASH, password)
+
+
+def burn_password_hash(password: str) -> None:
+    """Spend the time of hashing a new password, for paths that must cost what sign-up costs."""
+    _hasher.hash(password)

@@ -44,8 +44,7 @@ def member_required(view):
 
 
 def _editor(profile_form=None, status=200, **forms):
-    profile = profiles.get_or_create_profile(current_user)
-    db.session.commit()
+    profile = profiles.profile_or_draft(current_user)
     sectors = profiles.load_sectors()
     percent, missing = profiles.completeness(profile)
     return render_template(

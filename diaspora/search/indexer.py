@@ -384,6 +384,17 @@ def _skill_documents(skill: Skill):
     return [(PROJECTS, pid) for pid in project_ids] + [(EXPERTS, uid) for uid in user_ids]
 
 
+def _user_documents(user: User):
+    """A member's document depends on the account only through its suspension (and its
+    existence): logins, reset requests and other account changes leave the index alone."""
+    state = sa.inspect(user)
+    if state.pending:
+        return []
+    if user in (state.session.deleted if state.session is not None else ()):
+        return [(EXPERTS, user.id)]
+    return [(EXPERTS, user.id)] if state.attrs.suspended_at.history.has_changes() else []
+
+
 def track_models() -> None:
     """Name the documents each tracked model affects (see ``changelog.track``)."""
     changelog.track(Project, lambda p: [(PROJECTS, p.id)])
@@ -392,7 +403,7 @@ def track_models() -> None:
     changelog.track(Profile, lambda p: [(EXPERTS, p.user_id)])
     for child in (ProfileLanguage, ProfileSkill, Education, TravelWindow):
         changelog.track(child, _profile_owner)
-    changelog.track(User, lambda u: [(EXPERTS, u.id)])
+    changelog.track(User, _user_documents)
     changelog.track(Application, lambda a: [(EXPERTS, a.member_id)])
 
 

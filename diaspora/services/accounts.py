@@ -7,14 +7,14 @@ commit to the caller.
 import secrets
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app, has_app_context, url_for
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from diaspora.extensions import db
 from diaspora.mail import queue_email
 from diaspora.models import Role, User, audit
 from diaspora.models.base import utcnow
-from diaspora.models.user import burn_password_check
+from diaspora.models.user import burn_password_check, burn_password_hash
 from diaspora.security import make_token, read_token
 
 PASSWORD_MIN = 8
@@ -54,9 +54,12 @@ def password_problem(password: str, email: str = "", name: str = "") -> str | No
     lowered = password.lower()
     if lowered in _COMMON or len(set(password)) < 3:
         return "This password is too common. Choose another."
-    local = normalize_email(email).split("@")[0]
-    if (len(local) >= 4 and lowered == local) or (name and lowered == name.strip().lower()):
+    address = normalize_email(email)
+    own = {address, address.split("@")[0], name.strip().lower()}
+    if lowered.strip() in own - {""}:
         return "Do not use your name or email address as your password."
+    if has_app_context() and lowered.strip() == current_app.config["SITE_NAME"].lower():
+        return "Do not use the name of this site as your password."
     return None
 
 
@@ -68,7 +71,8 @@ def sign_up(name: str, email: str, password: str, role: Role) -> User | None:
     """Create an unconfirmed account and queue its confirmation mail.
 
     If the address is taken, nothing is created and the owner is told someone tried:
-    the caller answers the same way in both cases (no account enumeration).
+    the caller answers the same way in both cases, and both cost the same (a password hash
+    and one mail), so neither the reply nor its time tells whether the address has an account.
     """
     if role not in SIGNUP_ROLES:
         raise AccountError("Choose member or institution representative.")
@@ -78,6 +82,7 @@ def sign_up(name: str, email: str, password: str, role: Role) -> User | None:
     email = normalize_email(email)
     existing = find_by_email(email)
     if existing is not None:
+        burn_password_hash(password)
         queue_email(
             existing.email,
             "signup_existing",
@@ -112,10 +117,9 @@ def confirm_email(token: str) -> User | None:
     if not data:
         return None
     user = db.session.get(User, data.get("uid"))
-    if user is None or user.email != data.get("email"):
-        return None
-    if user.email_confirmed_at is None:
-        user.email_confirmed_at = utcnow()
+    if user is None or user.email != data.get("email") or user.email_confirmed_at is not None:
+        return None  # a link works once: not after the address it confirms is confirmed
+    user.email_confirmed_at = utcnow()
     return user
 
 
@@ -137,9 +141,17 @@ def end_sessions(user: User) -> None:
 
 
 def request_password_reset(email: str) -> None:
-    """Queue a reset link if the account exists; the caller answers the same either way."""
+    """Queue a reset link if the account exists, else a notice that no account uses the
+    address: one mail either way, so the reply and its time are the same for both."""
     user = find_by_email(email)
     if user is None or not user.is_active:
+        queue_email(
+            normalize_email(email),
+            "reset_no_account",
+            "Password reset requested",
+            user=user,
+            signup_url=url_for("auth.signup", _external=True),
+        )
         return
     user.reset_nonce = secrets.token_hex(8)
     token = make_token("reset", {"uid": user.id, "n": user.reset_nonce})
@@ -207,7 +219,9 @@ def request_email_change(user: User, current_password: str, new_email: str) -> N
     user.pending_email = new_email
     if find_by_email(new_email) is not None:
         return
-    token = make_token("email-change", {"uid": user.id, "email": new_email})
+    token = make_token(
+        "email-change", {"uid": user.id, "email": new_email, "at": _confirmed_stamp(user)}
+    )
     queue_email(
         new_email,
         "confirm_email_change",
@@ -220,6 +234,11 @@ def request_email_change(user: User, current_password: str, new_email: str) -> N
     )
 
 
+def _confirmed_stamp(user: User) -> str:
+    """When the current address was confirmed; every address change moves it."""
+    return user.email_confirmed_at.isoformat() if user.email_confirmed_at else ""
+
+
 def confirm_email_change(token: str) -> User | None:
     data = read_token("email-change", token, current_app.config["CONFIRM_TOKEN_MAX_AGE"])
     if not data:
@@ -227,6 +246,8 @@ def confirm_email_change(token: str) -> User | None:
     user = db.session.get(User, data.get("uid"))
     if user is None or user.pending_email != data.get("email"):
         return None
+    if data.get("at") != _confirmed_stamp(user):
+        return None  # issued before the address last changed: a link works once
     if find_by_email(data["email"]) is not None:
         return None
     user.email = data["email"]

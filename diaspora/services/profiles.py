@@ -77,6 +77,22 @@ def get_or_create_profile(user) -> Profile:
     return profile
 
 
+def profile_or_draft(user) -> Profile:
+    """The member's profile, or an unsaved one holding the defaults: showing the editor
+    creates nothing (the first save does). Members only."""
+    if not user.is_member:
+        raise PermissionDenied
+    profile = profile_of(user)
+    if profile is not None:
+        return profile
+    draft = Profile(user_id=user.id, display_name=user.name)
+    for column in Profile.__table__.columns:
+        default = column.default
+        if default is not None and getattr(draft, column.key) is None:
+            setattr(draft, column.key, default.arg(None) if default.is_callable else default.arg)
+    return draft
+
+
 def _text(value, limit: int) -> str:
     value = (value or "").strip()
     if len(value) > limit:
