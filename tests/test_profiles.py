@@ -489,5 +489,36 @@ def test_opening_the_profile_editor_creates_nothing(member_client, member):
     response = member_client.get("/profile")
     assert response.status_code == 200 and member.name.encode() in response.data
     assert profiles.profile_of(member) is None
+    for page in ("/profile/travel", "/profile/privacy", "/profile/preview?as=member"):
+        assert member_client.get(page).status_code == 200, page
+        assert profiles.profile_of(member) is None, page
     assert member_client.post("/profile", data=BASIC).status_code == 302
     assert profiles.profile_of(member) is not None
+
+
+def test_every_get_page_of_a_member_without_a_profile_writes_no_row(app, member_client, member):
+    """GET never changes state: walk every GET page of the member's own area and compare
+    the row counts of every table before and after."""
+    import sqlalchemy as sa
+
+    from diaspora.extensions import db as _db
+
+    def counts():
+        return {
+            table.name: _db.session.scalar(sa.select(sa.func.count()).select_from(table))
+            for table in _db.metadata.sorted_tables
+        }
+
+    before = counts()
+    pages = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods
+        and not rule.arguments
+        and rule.rule.startswith(("/profile", "/account", "/notifications", "/applications"))
+    ]
+    assert "/profile/travel" in pages and "/profile/privacy" in pages
+    for page in pages:
+        assert member_client.get(page).status_code < 500, page
+    _db.session.rollback()
+    assert counts() == before

@@ -185,7 +185,7 @@ def confirm():
 @bp.route("/profile/travel", methods=["GET", "POST"])
 @member_required
 def travel():
-    profile = profiles.get_or_create_profile(current_user)
+    profile = profiles.profile_or_draft(current_user)
     form = TravelForm()
     if form.validate_on_submit():
         try:
@@ -199,7 +199,6 @@ def travel():
             db.session.commit()
             flash("Travel window added.", "success")
             return redirect(url_for("profiles.travel"))
-    db.session.commit()
     return render_template("profiles/travel.html", profile=profile, form=form)
 
 
@@ -220,7 +219,7 @@ def remove_travel(window_id):
 @bp.route("/profile/privacy", methods=["GET", "POST"])
 @member_required
 def privacy():
-    profile = profiles.get_or_create_profile(current_user)
+    profile = profiles.profile_or_draft(current_user)
     form = PrivacyForm(
         data={
             "listed": profile.listed,
@@ -239,7 +238,6 @@ def privacy():
             db.session.commit()
             flash("Your privacy settings are saved.", "success")
             return redirect(url_for("profiles.privacy"))
-    db.session.commit()
     return render_template("profiles/privacy.html", profile=profile, form=form, groups=FIELD_GROUPS)
 
 
@@ -263,9 +261,7 @@ def preview():
     kind = request.args.get("as", "public")
     if kind not in PREVIEWS:
         abort(404)
-    profile = profiles.get_or_create_profile(current_user)
-    db.session.commit()
-    view = ProfileView.preview(profile, kind)
+    view = ProfileView.preview(profiles.profile_or_draft(current_user), kind)
     return render_template("profiles/preview.html", view=view, kind=kind, previews=PREVIEWS)
 
 
