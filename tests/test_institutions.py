@@ -202,3 +202,207 @@ def test_public_page_lists_published_projects_only(app):
     db.session.commit()
     page = app.test_client().get(f"/institutions/{institution.id}").get_data(as_text=True)
     assert "Midwifery course" in page and "Draft plan" not in page
+
+
+# Changes of name or website on a verified institution wait for a coordinator.
+
+
+def _rename(client, institution, **changes):
+    data = {
+        **FORM,
+        "name": institution.name,
+        "website": institution.website,
+        "country": institution.country,
+        "kind": institution.kind.value,
+        **changes,
+    }
+    return client.post(f"/institutions/{institution.id}/edit", data=data)
+
+
+def _verified_with_project(rep):
+    from diaspora.models import ProjectStatus
+    from tests.project_helpers import make_project
+
+    institution = institution_with_rep(rep)
+    institution.website = "https://kbth.example"
+    db.session.commit()
+    project = make_project(institution, status=ProjectStatus.PUBLISHED)
+    return institution, project
+
+
+def _audit_actions(institution) -> list[str]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEntry.action)
+            .where(AuditEntry.target_type == "institution", AuditEntry.target_id == institution.id)
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def test_renaming_a_verified_institution_keeps_the_old_name_public(app):
+    rep = new_user(Role.INSTITUTION)
+    institution, project = _verified_with_project(rep)
+    client = _client(app, rep)
+    response = _rename(
+        client, institution, name="Ministry of Visas", website="https://visas.example", city="Tema"
+    )
+    assert response.status_code == 302
+    db.session.refresh(institution)
+    assert institution.is_verified
+    assert institution.name == "Korle Bu Teaching Hospital"
+    assert institution.website == "https://kbth.example"
+    assert institution.pending_name == "Ministry of Visas"
+    assert institution.pending_website == "https://visas.example"
+    assert institution.has_pending_change
+    assert institution.city == "Tema"  # other details apply at once
+    visitor = app.test_client()
+    for path in (f"/institutions/{institution.id}", f"/projects/{project.id}"):
+        page = visitor.get(path).get_data(as_text=True)
+        assert "Korle Bu Teaching Hospital" in page
+        assert "Ministry of Visas" not in page and "visas.example" not in page
+    own_page = client.get(f"/institutions/{institution.id}").get_data(as_text=True)
+    assert "Change waiting for review" in own_page and "Ministry of Visas" in own_page
+    form_page = client.get(f"/institutions/{institution.id}/edit").get_data(as_text=True)
+    assert 'value="Ministry of Visas"' in form_page
+    assert _audit_actions(institution) == ["institution.change_requested"]
+    coordinator = _client(app, new_user(Role.COORDINATOR))
+    for path in (
+        "/institutions/pending",
+        "/coordination/queue",
+        f"/institutions/{institution.id}/review",
+    ):
+        assert "Ministry of Visas" in coordinator.get(path).get_data(as_text=True)
+
+
+def test_coordinator_approves_a_change_and_the_new_name_is_public(mail_config, smtp_server, app):
+    from diaspora.models import Notification
+
+    rep = new_user(Role.INSTITUTION, email="kwame@kbth.example")
+    institution, project = _verified_with_project(rep)
+    _rename(_client(app, rep), institution, name="Korle Bu University Hospital")
+    assert (
+        _client(app, rep).post(f"/institutions/{institution.id}/change/approve").status_code == 403
+    )
+    db.session.refresh(institution)
+    assert institution.name == "Korle Bu Teaching Hospital"
+    coordinator = _client(app, new_user(Role.COORDINATOR))
+    coordinator.post(f"/institutions/{institution.id}/change/approve")
+    db.session.refresh(institution)
+    assert institution.name == "Korle Bu University Hospital"
+    assert institution.website == "https://kbth.example"  # not part of the change
+    assert not institution.has_pending_change and institution.pending_name is None
+    page = app.test_client().get(f"/projects/{project.id}").get_data(as_text=True)
+    assert "Korle Bu University Hospital" in page
+    assert _audit_actions(institution)[-1] == "institution.change_approved"
+    (message,) = smtp_server.to("kwame@kbth.example")
+    assert message["Subject"] == "The change to your institution is approved"
+    assert "Korle Bu University Hospital" in text_of(message)
+    note = db.session.scalar(sa.select(Notification).where(Notification.user_id == rep.id))
+    assert note.message == "The change to your institution is approved"
+
+
+def test_coordinator_refuses_a_change_with_a_reason_the_representative_receives(
+    mail_config, smtp_server, app
+):
+    from diaspora.models import Notification
+
+    rep = new_user(Role.INSTITUTION, email="kwame@kbth.example")
+    institution, _ = _verified_with_project(rep)
+    _rename(_client(app, rep), institution, website="https://kbth-jobs.example")
+    db.session.refresh(institution)
+    assert institution.pending_name is None
+    assert institution.pending_website == "https://kbth-jobs.example"
+    coordinator = _client(app, new_user(Role.COORDINATOR))
+    coordinator.post(f"/institutions/{institution.id}/change/reject", data={"reason": " "})
+    db.session.refresh(institution)
+    assert institution.has_pending_change
+    assert smtp_server.to("kwame@kbth.example") == []
+    coordinator.post(
+        f"/institutions/{institution.id}/change/reject",
+        data={"reason": "This domain is not registered to the hospital"},
+    )
+    db.session.refresh(institution)
+    assert not institution.has_pending_change and institution.pending_website is None
+    assert institution.website == "https://kbth.example" and institution.is_verified
+    (message,) = smtp_server.to("kwame@kbth.example")
+    assert message["Subject"] == "The change to your institution was not approved"
+    body = text_of(message)
+    assert "This domain is not registered to the hospital" in body
+    assert "https://kbth-jobs.example" in body
+    note = db.session.scalar(sa.select(Notification).where(Notification.user_id == rep.id))
+    assert note.message == "The change to your institution was not approved"
+    entry = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == "institution.change_rejected")
+    )
+    assert entry.target_id == institution.id
+    assert "not registered to the hospital" in entry.reason
+
+
+def test_a_second_change_replaces_the_waiting_one_and_the_current_values_withdraw_it(app):
+    rep = new_user(Role.INSTITUTION)
+    institution, _ = _verified_with_project(rep)
+    client = _client(app, rep)
+    _rename(client, institution, name="First new name")
+    _rename(client, institution, name="Second new name", website="https://second.example")
+    db.session.refresh(institution)
+    assert institution.pending_name == "Second new name"
+    assert institution.pending_website == "https://second.example"
+    assert institution.name == "Korle Bu Teaching Hospital"
+    _rename(client, institution, name="Korle Bu Teaching Hospital", website="https://kbth.example")
+    db.session.refresh(institution)
+    assert not institution.has_pending_change
+    assert (institution.pending_name, institution.pending_website) == (None, None)
+    assert _audit_actions(institution) == [
+        "institution.change_requested",
+        "institution.change_requested",
+        "institution.change_withdrawn",
+    ]
+
+
+def test_a_change_with_a_line_break_is_refused_at_the_form(app):
+    rep = new_user(Role.INSTITUTION)
+    institution, _ = _verified_with_project(rep)
+    client = _client(app, rep)
+    for changes in (
+        {"name": "Korle Bu\r\nBcc: all@example.org"},
+        {"name": "Korle Bu\u2028Hospital"},
+        {"website": "https://kbth.example\r\nX: y"},
+    ):
+        response = _rename(client, institution, **changes)
+        assert response.status_code == 200
+        db.session.refresh(institution)
+        assert not institution.has_pending_change
+        assert institution.name == "Korle Bu Teaching Hospital"
+
+
+def test_unverified_institution_and_coordinators_change_the_name_at_once(app):
+    rep = new_user(Role.INSTITUTION)
+    pending = institution_with_rep(rep, status=InstitutionStatus.PENDING, name="Old pending")
+    _rename(_client(app, rep), pending, name="New pending")
+    db.session.refresh(pending)
+    assert pending.name == "New pending" and not pending.has_pending_change
+    verified, _ = _verified_with_project(rep)
+    _rename(_client(app, new_user(Role.COORDINATOR)), verified, name="Corrected by staff")
+    db.session.refresh(verified)
+    assert verified.name == "Corrected by staff" and not verified.has_pending_change
+
+
+def test_deciding_a_change_needs_a_waiting_change_and_a_coordinator(app):
+    import pytest
+
+    from diaspora.services import institutions
+    from diaspora.services.accounts import PermissionDenied
+    from diaspora.services.institutions import InstitutionError
+
+    rep = new_user(Role.INSTITUTION)
+    institution, _ = _verified_with_project(rep)
+    coordinator = new_user(Role.COORDINATOR)
+    with pytest.raises(InstitutionError):
+        institutions.approve_change(coordinator, institution)
+    with pytest.raises(InstitutionError):
+        institutions.reject_change(coordinator, institution, "No")
+    institutions.update(rep, institution, {**FORM, "name": "Renamed", "country": "GH"})
+    with pytest.raises(PermissionDenied):
+        institutions.approve_change(rep, institution)
+    assert institution.name == "Korle Bu Teaching Hospital"

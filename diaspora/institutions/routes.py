@@ -62,7 +62,11 @@ def mine():
 @bp.route("/pending")
 @coordinator_required
 def pending():
-    return render_template("institutions/pending.html", items=institutions.pending())
+    return render_template(
+        "institutions/pending.html",
+        items=institutions.pending(),
+        changes=institutions.changes_to_review(),
+    )
 
 
 @bp.route("/<int:institution_id>")
@@ -83,7 +87,7 @@ def show(institution_id):
 @login_required
 def edit(institution_id):
     institution = _represented(institution_id)
-    form = InstitutionForm(obj=institution, kind=institution.kind.value)
+    form = InstitutionForm(data=institutions.form_values(institution))
     if form.validate_on_submit():
         try:
             institutions.update(current_user, institution, form.data)
@@ -91,7 +95,10 @@ def edit(institution_id):
             form.name.errors.append(str(exc))
         else:
             db.session.commit()
-            flash("Saved.", "success")
+            if institution.has_pending_change:
+                flash("Saved. The new name or website waits for a coordinator's review.", "success")
+            else:
+                flash("Saved.", "success")
             return redirect(url_for("institutions.show", institution_id=institution.id))
     return render_template("institutions/form.html", form=form, institution=institution)
 
@@ -196,4 +203,37 @@ def reject(institution_id):
             return redirect(url_for("institutions.review", institution_id=institution.id))
         db.session.commit()
         flash(f"{institution.name} is rejected; its representatives are told why.", "success")
+    return redirect(url_for("institutions.pending"))
+
+
+@bp.post("/<int:institution_id>/change/approve")
+@coordinator_required
+def approve_change(institution_id):
+    institution = db.get_or_404(Institution, institution_id)
+    if DecisionForm().validate_on_submit():
+        try:
+            institutions.approve_change(current_user, institution)
+        except InstitutionError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("institutions.review", institution_id=institution.id))
+        db.session.commit()
+        flash(
+            f"The change is approved: {institution.name}; its representatives are told.", "success"
+        )
+    return redirect(url_for("institutions.pending"))
+
+
+@bp.post("/<int:institution_id>/change/reject")
+@coordinator_required
+def reject_change(institution_id):
+    institution = db.get_or_404(Institution, institution_id)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            institutions.reject_change(current_user, institution, form.reason.data)
+        except InstitutionError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("institutions.review", institution_id=institution.id))
+        db.session.commit()
+        flash("The change is refused; the representatives are told why.", "success")
     return redirect(url_for("institutions.pending"))

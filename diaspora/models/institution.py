@@ -61,6 +61,11 @@ class Institution(db.Model):
         _enum(InstitutionStatus), default=InstitutionStatus.PENDING, index=True
     )
     status_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # A verified institution's new name or website waits here for a coordinator; the
+    # current ones stay public meanwhile. None means "no change asked for this field".
+    pending_name: Mapped[str | None] = mapped_column(sa.String(200))
+    pending_website: Mapped[str | None] = mapped_column(sa.String(300))
+    pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
@@ -78,6 +83,10 @@ class Institution(db.Model):
     @property
     def is_verified(self) -> bool:
         return self.status == InstitutionStatus.VERIFIED
+
+    @property
+    def has_pending_change(self) -> bool:
+        return self.pending_since is not None
 
     def has_representative(self, user) -> bool:
         return any(rep.user_id == getattr(user, "id", None) for rep in self.representatives)

@@ -79,12 +79,117 @@ def register(user: User, data: dict) -> Institution:
     return institution
 
 
+# What identifies an institution: once it is verified, a representative's change of these
+# waits for a coordinator, so a verified badge never covers a name nobody checked.
+REVIEWED_FIELDS = ("name", "website")
+
+
 def update(user: User, institution: Institution, data: dict) -> Institution:
-    """Edit the institution's details (its representatives and coordinators)."""
+    """Edit the institution's details (its representatives and coordinators).
+
+    On a verified institution a representative's new name or website is held for review
+    (see ``REVIEWED_FIELDS``); the other details apply at once. Before verification the
+    whole record is reviewed anyway, so every field applies at once."""
     require_representative(user, institution)
-    for key, value in _clean(data).items():
+    cleaned = _clean(data)
+    if institution.is_verified and not user.is_coordinator:
+        _propose(user, institution, {key: cleaned.pop(key) for key in REVIEWED_FIELDS})
+    for key, value in cleaned.items():
         setattr(institution, key, value)
     return institution
+
+
+def _propose(user: User, institution: Institution, proposed: dict) -> None:
+    """Hold the changed reviewed fields; a new proposal replaces the one waiting, and
+    proposing the current values again withdraws it."""
+    changed = {key: value for key, value in proposed.items() if value != getattr(institution, key)}
+    had_pending = institution.has_pending_change
+    institution.pending_name = changed.get("name")
+    institution.pending_website = changed.get("website")
+    if changed:
+        institution.pending_since = utcnow()
+        detail = "; ".join(f"{key}: {value}" for key, value in changed.items())
+        audit.record(user, "institution.change_requested", "institution", institution.id, detail)
+    elif had_pending:
+        institution.pending_since = None
+        audit.record(user, "institution.change_withdrawn", "institution", institution.id)
+
+
+def form_values(institution: Institution) -> dict:
+    """The values the edit form starts from: a change waiting for review shows as asked."""
+    return {
+        "name": institution.pending_name or institution.name,
+        "kind": institution.kind.value,
+        "country": institution.country,
+        "city": institution.city,
+        "website": (
+            institution.website
+            if institution.pending_website is None
+            else institution.pending_website
+        ),
+        "email_domain": institution.email_domain,
+        "description": institution.description,
+    }
+
+
+def approve_change(actor: User, institution: Institution) -> None:
+    """A coordinator accepts the waiting change of name or website: it becomes public."""
+    _require_pending_change(actor, institution)
+    detail = _change_detail(institution)
+    if institution.pending_name is not None:
+        institution.name = institution.pending_name
+    if institution.pending_website is not None:
+        institution.website = institution.pending_website
+    _clear_change(institution)
+    audit.record(actor, "institution.change_approved", "institution", institution.id, detail)
+    _tell_representatives(
+        institution, "institution_change_approved", "The change to your institution is approved"
+    )
+
+
+def reject_change(actor: User, institution: Institution, reason: str) -> None:
+    """A coordinator refuses the waiting change, with a reason the representatives receive;
+    the current name and website stay."""
+    _require_pending_change(actor, institution)
+    reason = (reason or "").strip()[:2000]
+    if not reason:
+        raise InstitutionError("Give the reason for refusing the change.")
+    detail = _change_detail(institution)
+    proposed_name, proposed_website = institution.pending_name, institution.pending_website
+    _clear_change(institution)
+    audit.record(
+        actor, "institution.change_rejected", "institution", institution.id, f"{reason} ({detail})"
+    )
+    _tell_representatives(
+        institution,
+        "institution_change_rejected",
+        "The change to your institution was not approved",
+        reason=reason,
+        proposed_name=proposed_name,
+        proposed_website=proposed_website,
+    )
+
+
+def _require_pending_change(actor: User, institution: Institution) -> None:
+    if not actor.is_coordinator:
+        raise PermissionDenied
+    if not institution.has_pending_change:
+        raise InstitutionError("No change of this institution is waiting for review.")
+
+
+def _change_detail(institution: Institution) -> str:
+    parts = []
+    if institution.pending_name is not None:
+        parts.append(f"name: {institution.name} -> {institution.pending_name}")
+    if institution.pending_website is not None:
+        parts.append(f"website: {institution.website} -> {institution.pending_website}")
+    return "; ".join(parts)
+
+
+def _clear_change(institution: Institution) -> None:
+    institution.pending_name = None
+    institution.pending_website = None
+    institution.pending_since = None
 
 
 def require_representative(user: User, institution: Institution) -> None:
@@ -122,6 +227,17 @@ def pending() -> list[Institution]:
     )
 
 
+def changes_to_review() -> list[Institution]:
+    """Verified institutions whose new name or website waits for a coordinator."""
+    return list(
+        db.session.scalars(
+            sa.select(Institution)
+            .where(Institution.pending_since.is_not(None))
+            .order_by(Institution.pending_since, Institution.id)
+        )
+    )
+
+
 def published_projects(institution: Institution) -> list[Project]:
     return list(
         db.session.scalars(
@@ -133,7 +249,7 @@ def published_projects(institution: Institution) -> list[Project]:
     )
 
 
-def _tell_representatives(institution: Institution, template: str, subject: str) -> None:
+def _tell_representatives(institution: Institution, template: str, subject: str, **context) -> None:
     """Tell every representative on the site and, as they chose, by email."""
     path = url_for("institutions.show", institution_id=institution.id)
     link = url_for("institutions.show", institution_id=institution.id, _external=True)
@@ -147,6 +263,7 @@ def _tell_representatives(institution: Institution, template: str, subject: str)
             email_template=template,
             institution=institution,
             institution_url=link,
+            **context,
         )
 
 

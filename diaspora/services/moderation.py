@@ -117,6 +117,13 @@ class Queue:
         return len(self.institutions) + len(self.projects) + len(self.reports)
 
 
+def _institution_waits():
+    """An institution to verify, or a verified one whose new name or website waits."""
+    return sa.or_(
+        Institution.status == InstitutionStatus.PENDING, Institution.pending_since.is_not(None)
+    )
+
+
 def queue(actor) -> Queue:
     """What awaits coordinators, oldest first; flagged listings before clean ones."""
     _require_coordinator(actor)
@@ -124,8 +131,11 @@ def queue(actor) -> Queue:
         institutions=list(
             db.session.scalars(
                 sa.select(Institution)
-                .where(Institution.status == InstitutionStatus.PENDING)
-                .order_by(Institution.created_at, Institution.id)
+                .where(_institution_waits())
+                .order_by(
+                    sa.func.coalesce(Institution.pending_since, Institution.created_at),
+                    Institution.id,
+                )
             )
         ),
         projects=list(
@@ -149,9 +159,7 @@ def queue_count() -> int:
     """How many items await coordinators, in one cheap query (for the navigation)."""
     return db.session.scalar(
         sa.select(
-            sa.select(sa.func.count(Institution.id))
-            .where(Institution.status == InstitutionStatus.PENDING)
-            .scalar_subquery()
+            sa.select(sa.func.count(Institution.id)).where(_institution_waits()).scalar_subquery()
             + sa.select(sa.func.count(Project.id))
             .where(Project.status == ProjectStatus.PENDING)
             .scalar_subquery()
