@@ -178,62 +178,57 @@ def review(institution_id):
     return render_template("institutions/review.html", institution=institution, form=DecisionForm())
 
 
-@bp.post("/<int:institution_id>/verify")
-@coordinator_required
-def verify(institution_id):
+def _decide(institution_id: int, decide, done: str):
+    """A coordinator's decision on an institution or on a change it asks for: ``decide`` is
+    called with the institution and the reason given; ``done`` is flashed after it."""
     institution = db.get_or_404(Institution, institution_id)
     form = DecisionForm()
     if form.validate_on_submit():
-        institutions.verify(current_user, institution, form.reason.data)
+        try:
+            decide(institution, form.reason.data)
+        except InstitutionError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("institutions.review", institution_id=institution.id))
         db.session.commit()
-        flash(f"{institution.name} is verified; its representatives are told.", "success")
+        flash(done.format(name=institution.name), "success")
     return redirect(url_for("institutions.pending"))
+
+
+@bp.post("/<int:institution_id>/verify")
+@coordinator_required
+def verify(institution_id):
+    return _decide(
+        institution_id,
+        lambda institution, reason: institutions.verify(current_user, institution, reason),
+        "{name} is verified; its representatives are told.",
+    )
 
 
 @bp.post("/<int:institution_id>/reject")
 @coordinator_required
 def reject(institution_id):
-    institution = db.get_or_404(Institution, institution_id)
-    form = DecisionForm()
-    if form.validate_on_submit():
-        try:
-            institutions.reject(current_user, institution, form.reason.data)
-        except InstitutionError as exc:
-            flash(str(exc), "error")
-            return redirect(url_for("institutions.review", institution_id=institution.id))
-        db.session.commit()
-        flash(f"{institution.name} is rejected; its representatives are told why.", "success")
-    return redirect(url_for("institutions.pending"))
+    return _decide(
+        institution_id,
+        lambda institution, reason: institutions.reject(current_user, institution, reason),
+        "{name} is rejected; its representatives are told why.",
+    )
 
 
 @bp.post("/<int:institution_id>/change/approve")
 @coordinator_required
 def approve_change(institution_id):
-    institution = db.get_or_404(Institution, institution_id)
-    if DecisionForm().validate_on_submit():
-        try:
-            institutions.approve_change(current_user, institution)
-        except InstitutionError as exc:
-            flash(str(exc), "error")
-            return redirect(url_for("institutions.review", institution_id=institution.id))
-        db.session.commit()
-        flash(
-            f"The change is approved: {institution.name}; its representatives are told.", "success"
-        )
-    return redirect(url_for("institutions.pending"))
+    return _decide(
+        institution_id,
+        lambda institution, _reason: institutions.approve_change(current_user, institution),
+        "The change is approved: {name}; its representatives are told.",
+    )
 
 
 @bp.post("/<int:institution_id>/change/reject")
 @coordinator_required
 def reject_change(institution_id):
-    institution = db.get_or_404(Institution, institution_id)
-    form = DecisionForm()
-    if form.validate_on_submit():
-        try:
-            institutions.reject_change(current_user, institution, form.reason.data)
-        except InstitutionError as exc:
-            flash(str(exc), "error")
-            return redirect(url_for("institutions.review", institution_id=institution.id))
-        db.session.commit()
-        flash("The change is refused; the representatives are told why.", "success")
-    return redirect(url_for("institutions.pending"))
+    return _decide(
+        institution_id,
+        lambda institution, reason: institutions.reject_change(current_user, institution, reason),
+        "The change is refused; the representatives are told why.",
+    )
