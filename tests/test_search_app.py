@@ -370,6 +370,22 @@ def test_a_change_committed_after_a_later_id_is_caught_by_the_window(institution
 # --------------------------------------------------------------------------- faults
 
 
+def test_changes_while_the_index_is_missing_stay_queued_with_one_warning(app, caplog):
+    """Before the first rebuild (or after the index was removed) a change is kept for later
+    and said in one line, not as an error with a traceback."""
+    indexer.close_indexes(app)
+    shutil.rmtree(Path(app.config["SEARCH_INDEX_DIR"]))
+    institution = make_institution(new_user(Role.INSTITUTION), name="Queue University")
+    published(institution, title="Queued project")
+    queued = db.session.scalar(sa.select(sa.func.count()).select_from(SearchChange))
+    assert queued > 0
+    caplog.clear()
+    indexer.apply_after_commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SearchChange)) == queued
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert any("stay queued" in r.getMessage() for r in caplog.records)
+
+
 @pytest.mark.parametrize("damage", ["delete", "truncate"])
 def test_broken_index_shows_a_message_and_rebuild_restores(app, client, runner, damage, people):
     institution = make_institution(new_user(Role.INSTITUTION), name="Fault University")

@@ -295,6 +295,8 @@ def apply_after_commit(response=None):
     if changelog.take_committed(db.session) and current_app.config.get("SEARCH_ENABLED", True):
         try:
             apply_pending()
+        except SearchUnavailable as exc:  # missing before the first rebuild: a known state
+            log.warning("search changes stay queued until the index is back: %s", exc)
         except Exception:  # the changes stay in the table for the next run
             log.exception("applying search changes after commit failed")
     return response
