@@ -1002,6 +1002,8 @@ class ExpertIndex(SearchIndex):
     def _search(self, snap, clearance, parsed, chosen, travel, page, per_page, window_end):
         searcher = snap.searcher
         reader = searcher.reader()
+        if searcher.doc_count() <= 1:  # only the meta document: nobody is listed yet
+            return ExpertResults(parsed.text, page, per_page, 0, 0, [])
         parts = []
         highlight = set()
         if not parsed.is_browse:

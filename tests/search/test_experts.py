@@ -235,3 +235,15 @@ def test_an_index_built_before_a_new_field_says_it_needs_a_rebuild(tmp_path, mon
     index.rebuild([expert(1, dict.fromkeys(EXPERT_GROUPS, PUBLIC))])
     assert index.search(Clearance.member(), "member").ids == [1]
     index.close()
+
+
+def test_an_index_with_nobody_listed_answers_an_empty_page(tmp_path):
+    """A new network has no listed member yet: browsing and searching experts is an empty
+    page, not "search unavailable"."""
+    index = ExpertIndex(tmp_path / "experts", procs=1)
+    for build in (lambda: None, lambda: index.rebuild([])):
+        build()
+        for text in ("", "anything"):
+            results = index.search(Clearance.coordinator(), text)
+            assert results.ids == [] and results.total == 0
+    index.close()
