@@ -490,9 +490,11 @@ def team(project: Project, viewer) -> list[str] | None:
     insider = viewer_id in {m.id for m in members} or is_rep_of(viewer, project.institution_id)
     names = []
     for member in members:
-        name = member_name(profile_of(member), viewer, TEAM_MEMBER)
-        if name != TEAM_MEMBER or insider:
-            names.append(name)
+        profile = profile_of(member)
+        if may_see_member(profile, viewer):
+            names.append(profile.display_name)
+        elif insider:
+            names.append(TEAM_MEMBER)
     return names or None
 
 
