@@ -7,7 +7,14 @@ from pathlib import Path
 
 from flask import Flask
 
-from diaspora.config import CONFIGS, INSTANCE, ROOT, check_production, development_secret_key
+from diaspora.config import (
+    CONFIGS,
+    INSTANCE,
+    ROOT,
+    check_production,
+    development_secret_key,
+    engine_options,
+)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -33,6 +40,7 @@ def configure(app: Flask, config: dict | None) -> None:
     app.config.from_object(CONFIGS[env_name])
     if config:
         app.config.update(config)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     if env_name == "production":
         check_production(app.config)
     elif not app.config.get("SECRET_KEY"):
@@ -74,11 +82,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def _deliver_committed_mail(response):
-    """Send the mail committed by this request; what fails stays queued for the worker."""
-    from diaspora.mail import deliver_pending
+    """Send the mail committed by this request once its response is complete; what fails
+    stays queued for the worker, and nothing about mail ever fails the user's request."""
+    from diaspora.mail import deliver_after_response
 
     try:
-        deliver_pending()
+        return deliver_after_response(response)
     except Exception:  # the outbox keeps the message; never fail the user's request for it
         logging.getLogger(__name__).exception("mail delivery after commit failed")
     return response

@@ -1,10 +1,13 @@
 """``flask`` commands: users, demo data, mail delivery."""
 
-import time
+import functools
+import signal
+import threading
+from contextlib import contextmanager
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from diaspora.extensions import db
@@ -20,6 +23,24 @@ projects_cli = AppGroup("projects", help="Keep project listings current.")
 notify_cli = AppGroup("notify", help="Notification digests.")
 search_cli = AppGroup("search", help="The search indexes.")
 SEARCH_INDEXES = ("projects", "experts")
+
+
+def with_site_url(command):
+    """Run ``command`` as if it answered a request to ``SITE_URL``.
+
+    A command has no request, and outside one Flask builds links only from SERVER_NAME,
+    which would also restrict routing if set for the whole app. Inside a request made up
+    for the public address, every ``url_for(..., _external=True)`` in the mail the command
+    sends points at the site, on a fresh install too.
+    """
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        app = current_app._get_current_object()
+        with app.test_request_context(base_url=app.config["SITE_URL"]):
+            return command(*args, **kwargs)
+
+    return run
 
 
 @users_cli.command("create")
@@ -51,24 +72,56 @@ def list_users(role):
         click.echo(f"{user.id:>5}  {user.role.value:<12} {status:<11} {user.email}  {user.name}")
 
 
+@contextmanager
+def _stop_on_sigterm(stop: threading.Event):
+    """Turn SIGTERM into a request to stop between messages, for the time of the block."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @mail_cli.command("deliver")
 @click.option("--loop", is_flag=True, help="Keep running as a worker process.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
 @click.option("--max-passes", default=0, hidden=True)
 def deliver(loop, interval, max_passes):
-    """Deliver every queued message that is due (retries with backoff)."""
+    """Deliver every queued message that is due (retries with backoff).
+
+    On SIGTERM the message in hand is finished and recorded, the rest stay queued, and the
+    command exits cleanly.
+    """
     from diaspora.mail import deliver_due
 
+    stop = threading.Event()
     passes = 0
-    while True:
-        sent = deliver_due()
-        if sent or not loop:
-            click.echo(f"Delivered {sent} message(s).")
-        passes += 1
-        if not loop or (max_passes and passes >= max_passes):
-            break
-        db.session.remove()
-        time.sleep(interval)
+    with _stop_on_sigterm(stop):
+        while not stop.is_set():
+            sent = deliver_due(should_stop=stop.is_set)
+            if sent or not loop:
+                click.echo(f"Delivered {sent} message(s).")
+            passes += 1
+            if not loop or (max_passes and passes >= max_passes):
+                break
+            db.session.remove()
+            stop.wait(interval)
+    if stop.is_set():
+        click.echo("Stopped on SIGTERM; undelivered mail stays queued.")
+
+
+@mail_cli.command("status")
+def mail_status():
+    """Messages per state, and whether mail is going out (what coordinators are shown)."""
+    from diaspora.mail import outage_notice, status_counts
+
+    counts = status_counts()
+    click.echo(", ".join(f"{status.value}: {count}" for status, count in counts.items()))
+    notice = outage_notice()
+    click.echo(notice.text if notice else "Mail is going out: no queued message has failed.")
 
 
 @demo_cli.command("load")
@@ -81,6 +134,7 @@ def load_demo():
 
 
 @notify_cli.command("deadlines")
+@with_site_url
 def remind_deadlines():
     """Remind people of saved projects whose deadline is within three days. Safe to rerun."""
     from diaspora.services.saved_projects import remind_deadlines as remind
@@ -101,6 +155,7 @@ def load_skills():
 
 
 @projects_cli.command("close-expired")
+@with_site_url
 def close_expired():
     """Close published projects whose application deadline has passed (safe to repeat)."""
     from diaspora.services import projects
@@ -111,6 +166,7 @@ def close_expired():
 
 
 @projects_cli.command("remind-stale")
+@with_site_url
 def remind_stale():
     """Ask institutions to confirm projects open for over 60 days (once per 30 days each)."""
     from diaspora.services import projects
@@ -121,6 +177,7 @@ def remind_stale():
 
 
 @notify_cli.command("digests")
+@with_site_url
 def send_digests():
     """Queue every daily (and, on Mondays, weekly) digest that is due. Safe to run again."""
     from diaspora.services.notifications import send_digests as send
@@ -180,7 +237,13 @@ def search_status():
     from diaspora.search import indexer
 
     for entry in indexer.status():
-        if entry["error"]:
+        if entry["damaged"]:
+            click.echo(f"{entry['index']}: DAMAGED ({entry['damaged']})")
+            click.echo(
+                "  searches answer 'temporarily unavailable' and changes stay queued; "
+                "repair with `flask --app wsgi search rebuild`"
+            )
+        elif entry["error"]:
             click.echo(f"{entry['index']}: UNAVAILABLE ({entry['error']})")
         else:
             click.echo(

@@ -8,6 +8,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = Path(os.environ.get("DIASPORA_INSTANCE_PATH", ROOT / "instance"))
@@ -22,6 +23,10 @@ def _bool(name: str, default: bool) -> bool:
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
+
+
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
 
 
 def development_secret_key(instance: Path) -> str:
@@ -48,11 +53,22 @@ class Config:
         "pool_pre_ping": True,
         "hide_parameters": not _bool("SQL_LOG_PARAMETERS", False),
     }
+    # Waiting on the database is bounded: a connection attempt to PostgreSQL gives up after
+    # DATABASE_CONNECT_TIMEOUT seconds, a request waiting for a free pooled connection after
+    # DATABASE_POOL_TIMEOUT, and SQLite waits SQLITE_BUSY_TIMEOUT for another writer's lock.
+    # Past these the request gets a 503 with Retry-After (DATABASE_RETRY_AFTER seconds).
+    DATABASE_CONNECT_TIMEOUT = _int("DATABASE_CONNECT_TIMEOUT", 5)
+    DATABASE_POOL_TIMEOUT = _float("DATABASE_POOL_TIMEOUT", 10)
+    SQLITE_BUSY_TIMEOUT = _float("SQLITE_BUSY_TIMEOUT", 15)
+    DATABASE_RETRY_AFTER = _int("DATABASE_RETRY_AFTER", 10)
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(INSTANCE / "search"))
     SEARCH_ENABLED = _bool("SEARCH_ENABLED", True)
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE / "mail"))
 
     SERVER_NAME = os.environ.get("SERVER_NAME")
+    # The public address of the site (scheme and host), for the links in mail that commands
+    # send outside any request; mail sent while answering a request links to its host.
+    SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     SITE_NAME = os.environ.get("SITE_NAME", "Diaspora")
 
@@ -64,8 +80,11 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Diaspora <no-reply@localhost>")
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
-    MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)
     MAIL_DELIVER_AFTER_COMMIT = _bool("MAIL_DELIVER_AFTER_COMMIT", True)
+    # Mail a request committed is sent after its response, each SMTP step bounded by this;
+    # after a failure the process leaves sending to the worker for MAIL_REQUEST_PAUSE seconds.
+    MAIL_REQUEST_TIMEOUT = _int("MAIL_REQUEST_TIMEOUT", 3)
+    MAIL_REQUEST_PAUSE = _int("MAIL_REQUEST_PAUSE", 60)
 
     SESSION_COOKIE_NAME = "diaspora_session"
     SESSION_COOKIE_HTTPONLY = True
@@ -123,6 +142,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https")
+    SITE_URL = os.environ.get("SITE_URL", "")
 
 
 CONFIGS = {
@@ -130,6 +150,25 @@ CONFIGS = {
     "testing": TestingConfig,
     "production": ProductionConfig,
 }
+
+
+def engine_options(config: dict) -> dict:
+    """``SQLALCHEMY_ENGINE_OPTIONS`` with the timeouts that fit the database's driver.
+
+    The configured options win over these defaults; the class's dict is never changed, so
+    one app's settings cannot leak into another built in the same process.
+    """
+    uri = config.get("SQLALCHEMY_DATABASE_URI") or ""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
+    if uri.startswith("postgresql"):
+        connect_args.setdefault("connect_timeout", int(config["DATABASE_CONNECT_TIMEOUT"]))
+        options.setdefault("pool_timeout", float(config["DATABASE_POOL_TIMEOUT"]))
+    elif uri.startswith("sqlite"):
+        connect_args.setdefault("timeout", float(config["SQLITE_BUSY_TIMEOUT"]))
+    if connect_args:
+        options["connect_args"] = connect_args
+    return options
 
 
 class ConfigurationError(RuntimeError):
@@ -153,5 +192,19 @@ def check_production(config: dict) -> None:
             "RATELIMIT_STORAGE_URI must be a shared store (redis://...) with several "
             "workers (WEB_CONCURRENCY > 1)"
         )
+    site_url = _site_url_problem(config.get("SITE_URL") or "")
+    if site_url:
+        problems.append(site_url)
     if problems:
         raise ConfigurationError("Unsafe production configuration: " + "; ".join(problems))
+
+
+def _site_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be the public address of a production site, or None."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or parts.path.strip("/"):
+        return (
+            "SITE_URL must be the public https address of the site, e.g. "
+            "https://diaspora.example.org (it is used for links in mail sent by commands)"
+        )
+    return None

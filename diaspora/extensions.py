@@ -38,9 +38,25 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 @sa.event.listens_for(Engine, "connect")
-def _sqlite_foreign_keys(dbapi_connection, connection_record):
-    """SQLite ignores foreign keys (and so ON DELETE CASCADE) unless asked, per connection."""
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """Per-connection SQLite settings: foreign keys, and WAL for a database file.
+
+    SQLite ignores foreign keys (and so ON DELETE CASCADE) unless asked, per connection.
+    In WAL mode readers never wait for a writer and a writer waits for no reader, so one
+    long write no longer stalls every page; how long a writer waits for another writer is
+    the driver's ``timeout`` (``SQLITE_BUSY_TIMEOUT``). An in-memory database has no WAL.
+    """
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        if _is_file_database(cursor):
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+
+def _is_file_database(cursor) -> bool:
+    """True when the main database is a file (not ``:memory:`` nor a temporary one)."""
+    for _seq, name, path in cursor.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return bool(path)
+    return False

@@ -4,6 +4,8 @@ The database is built by the migrations once per run (SQLite: a template file co
 each test; PostgreSQL, when ``TEST_DATABASE_URL`` is set: tables emptied after each test).
 """
 
+import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -18,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from flask import g
+from flask.testing import FlaskClient
 
 from diaspora import create_app
 from diaspora.extensions import db as _db
@@ -68,7 +71,13 @@ def migrated_database(tmp_path_factory):
     app = create_app(_base_config(tmp_path_factory.mktemp("migrate"), url))
     with app.app_context():
         upgrade()
+        if not PG_URL:  # WAL: move every page into the file, so copying the file is enough
+            with _db.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         _db.engine.dispose()
+    if not PG_URL:
+        wal = Path(url.removeprefix("sqlite:///") + "-wal")
+        assert not wal.exists() or wal.stat().st_size == 0, "template left a WAL behind"
     return url
 
 
@@ -96,9 +105,19 @@ def _forget_previous_request():
     g.pop("_login_user", None)
 
 
+class ServerLikeClient(FlaskClient):
+    """A test client that, like a real server, reads the whole body and then closes the
+    response before returning it, so callbacks run on close (mail sent after the response)
+    have run when a test looks."""
+
+    def open(self, *args, buffered=True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    app.test_client_class = ServerLikeClient
     create_missing(app)
     app.before_request_funcs.setdefault(None, []).insert(0, _forget_previous_request)
     with app.app_context():
@@ -126,13 +145,22 @@ def runner(app):
 
 
 class SMTPSink:
-    """Collects what a real SMTP server on 127.0.0.1 receives."""
+    """Collects what a real SMTP server on 127.0.0.1 receives.
+
+    ``rcpt_reply`` (e.g. ``"550 5.1.1 No such user"``) makes it refuse every recipient with
+    that reply. With ``hold`` set, each message is recorded as received and then not
+    answered until ``release`` is set (``in_data`` tells that one is being held).
+    """
 
     def __init__(self, port: int):
         self.port = port
         self.messages = []
         self.lock = threading.Lock()
         self.controller = None
+        self.rcpt_reply = None
+        self.hold = False
+        self.in_data = threading.Event()
+        self.release = threading.Event()
 
     def start(self):
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
@@ -140,13 +168,23 @@ class SMTPSink:
 
     def stop(self):
         if self.controller is not None:
+            self.release.set()
             self.controller.stop()
             self.controller = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd hook)
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
             self.messages.append({"to": list(envelope.rcpt_tos), "message": message})
+        if self.hold:
+            self.in_data.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 60)
         return "250 Message accepted for delivery"
 
     def clear(self):
@@ -154,7 +192,54 @@ class SMTPSink:
             self.messages.clear()
 
     def to(self, address):
-        return [m["message"] for m in self.messages if address in m["to"]]
+        with self.lock:
+            return [m["message"] for m in self.messages if address in m["to"]]
+
+    def wait_for(self, address, subject_prefix="", timeout=30.0):
+        """The messages to ``address`` whose subject starts with ``subject_prefix``, waiting
+        until at least one arrived: a live server sends mail after its response is out."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for m in self.to(address) if m["Subject"].startswith(subject_prefix)]
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
+
+
+class StalledSMTP:
+    """A server on 127.0.0.1 that accepts connections and never says a word."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.connections = []
+        self.connected = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _address = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+            self.connected.set()
+
+    def stop(self):
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        self.listener.close()
+        for conn in self.connections:
+            conn.close()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def stalled_smtp():
+    server = StalledSMTP()
+    yield server
+    server.stop()
 
 
 def free_port() -> int:

@@ -14,7 +14,7 @@ from diaspora.models import OutboxMessage, OutboxStatus, Role, User
 from diaspora.models.base import utcnow
 from diaspora.services import accounts
 from diaspora.services.deletion import delete_account
-from tests.conftest import PASSWORD, login, text_of
+from tests.conftest import PASSWORD, text_of
 
 
 def signup(client, email):
@@ -71,26 +71,6 @@ def test_backoff_keeps_failed_message_for_later(mail_config, smtp_server, app, d
     assert deliver_due() == 0, "not due again before its backoff"
     message = db.session.scalar(sa.select(OutboxMessage))
     assert message.attempts == 1 and message.next_attempt_at > utcnow()
-
-
-def test_gives_up_after_max_attempts_and_coordinators_see_it(
-    mail_config, smtp_server, app_config, app, db, client, make_user
-):
-    app.config["MAIL_MAX_ATTEMPTS"] = 2
-    smtp_server.stop()
-    user = make_user(email="lost@example.org")
-    queue_email(user.email, "confirm", "Confirm", user=user, confirm_url="http://x/confirm/1")
-    db.session.commit()
-    for _ in range(2):
-        db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow()))
-        db.session.commit()
-        deliver_due()
-    db.session.expire_all()
-    assert statuses(db) == [OutboxStatus.FAILED]
-    coordinator = make_user(role=Role.COORDINATOR)
-    login(client, coordinator.email)
-    page = client.get("/coordination/mail").get_data(as_text=True)
-    assert "lost@example.org" in page and "Queue again" in page
 
 
 def test_concurrent_workers_send_each_message_once(mail_config, smtp_server, app, db, make_user):

@@ -1,6 +1,5 @@
 """Notifications: on-site list, email at the chosen pace, digests, unsubscribe, bounces."""
 
-import smtplib
 from datetime import UTC, datetime
 
 import pytest
@@ -198,23 +197,18 @@ def test_smtp_down_mid_digest_loses_nothing_and_doubles_nothing(
 
 
 def test_addresses_that_keep_bouncing_are_marked_and_shown_a_banner(
-    mail_config, smtp_server, app, db, make_user, client, monkeypatch
+    mail_config, smtp_server, app, db, make_user, client
 ):
     app.config["MAIL_DELIVER_AFTER_COMMIT"] = False
     user = make_user(email="gone@example.org")
-    from diaspora.extensions import mail
-
-    def refuse(message):
-        raise smtplib.SMTPRecipientsRefused({"gone@example.org": (550, b"No such user")})
-
-    monkeypatch.setattr(mail, "send", refuse)
+    smtp_server.rcpt_reply = "550 5.1.1 No such user"
     for n in range(3):
         notify(user, "message", f"Update {n}", "/notifications/")
         db.session.commit()
         deliver_due()
     db.session.refresh(user)
     assert user.email_bouncing_since is not None
-    monkeypatch.undo()
+    smtp_server.rcpt_reply = None
     notify(user, "message", "After bouncing", "/notifications/")
     db.session.commit()
     deliver_due()

@@ -49,6 +49,7 @@ def test_session_and_remember_cookie_flags_in_production(app_config, monkeypatch
         **app_config,
         "ENV_NAME": "production",
         "SECRET_KEY": "s" * 40,
+        "SITE_URL": "https://diaspora.example.org",
         "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@127.0.0.1:1/db",
         "SESSION_COOKIE_SECURE": True,
         "REMEMBER_COOKIE_SECURE": True,
@@ -69,6 +70,9 @@ def test_session_and_remember_cookie_flags_in_production(app_config, monkeypatch
         ({"SQLALCHEMY_DATABASE_URI": "sqlite:///x.db"}, "DATABASE_URL"),
         ({"DEBUG": True}, "debug"),
         ({"SESSION_COOKIE_SECURE": False}, "Secure"),
+        ({"SITE_URL": ""}, "SITE_URL must be the public https address"),
+        ({"SITE_URL": "http://diaspora.example.org"}, "SITE_URL"),
+        ({"SITE_URL": "https://diaspora.example.org/app"}, "SITE_URL"),
     ],
 )
 def test_production_refuses_unsafe_configuration(app_config, override, problem):
@@ -76,6 +80,7 @@ def test_production_refuses_unsafe_configuration(app_config, override, problem):
         **app_config,
         "ENV_NAME": "production",
         "SECRET_KEY": "s" * 40,
+        "SITE_URL": "https://diaspora.example.org",
         "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@127.0.0.1:1/db",
         "SESSION_COOKIE_SECURE": True,
         "REMEMBER_COOKIE_SECURE": True,
@@ -539,6 +544,7 @@ def test_production_refuses_per_worker_counters_with_several_workers(app_config)
         **app_config,
         "ENV_NAME": "production",
         "SECRET_KEY": "s" * 40,
+        "SITE_URL": "https://diaspora.example.org",
         "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@127.0.0.1:1/db",
         "SESSION_COOKIE_SECURE": True,
         "REMEMBER_COOKIE_SECURE": True,

@@ -1,4 +1,8 @@
-"""Application views: each validates a form, calls one service, commits, flashes, redirects."""
+"""Application views: each validates a form, calls one service, commits, flashes, redirects.
+
+The service call and its commit run as one unit of work through :func:`retry.transaction`:
+an attempt that loses a race with a concurrent writer is rolled back and run again.
+"""
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -9,6 +13,7 @@ from diaspora.auth.forms import EmptyForm
 from diaspora.extensions import db, limiter
 from diaspora.models import Project, WorkMode
 from diaspora.services import applications as service
+from diaspora.services import retry
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.applications import ApplicationError, Engagement
 
@@ -56,13 +61,12 @@ def apply(project_id):
             work_mode=WorkMode(form.work_mode.data) if form.work_mode.data else None,
         )
         try:
-            application, created = service.apply(
-                current_user, project, form.motivation.data, engagement
+            application, created = retry.transaction(
+                lambda: service.apply(current_user, project, form.motivation.data, engagement)
             )
         except ApplicationError as exc:
             form.motivation.errors.append(str(exc))
         else:
-            db.session.commit()
             if created:
                 flash("Your application is sent. The institution has not decided yet.", "success")
             else:
@@ -205,16 +209,22 @@ def feedback(application_id):
 
 
 def _act(application, action, success):
-    """Run one service action on an application, commit and flash; roll back on refusal."""
+    """Run one service action on an application and commit, flash, and go back to it.
+
+    Each attempt reloads the application, so a rerun after a lost race decides on fresh
+    data; a refusal is rolled back and shown.
+    """
+    application_id = application.id
+
+    def work():
+        action(current_user, _application_or_404(application_id))
+
     try:
-        action(current_user, application)
+        retry.transaction(work)
     except PermissionDenied:
-        db.session.rollback()
         abort(403)
     except ApplicationError as exc:
-        db.session.rollback()
         flash(str(exc), "error")
-        return _back(application)
-    db.session.commit()
+        return redirect(url_for("applications.show", application_id=application_id))
     flash(success, "success")
-    return _back(application)
+    return redirect(url_for("applications.show", application_id=application_id))

@@ -14,6 +14,7 @@ from diaspora.auth.forms import (
     SignupForm,
 )
 from diaspora.extensions import db, limiter
+from diaspora.main.errors import counts_against_limit
 from diaspora.models import Role
 from diaspora.security import safe_next
 from diaspora.services import accounts
@@ -27,7 +28,7 @@ def _limit(name):
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(_limit("RATE_LIMIT_SIGNUP"), methods=["POST"])
+@limiter.limit(_limit("RATE_LIMIT_SIGNUP"), methods=["POST"], deduct_when=counts_against_limit)
 def signup():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -60,7 +61,7 @@ def confirm(token):
 
 @bp.post("/confirm/resend")
 @login_required
-@limiter.limit(_limit("RATE_LIMIT_RESET"))
+@limiter.limit(_limit("RATE_LIMIT_RESET"), deduct_when=counts_against_limit)
 def resend_confirmation():
     if EmptyForm().validate_on_submit() and not current_user.is_confirmed:
         accounts.send_confirmation(current_user)
@@ -70,7 +71,7 @@ def resend_confirmation():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_limit("RATE_LIMIT_LOGIN"), methods=["POST"])
+@limiter.limit(_limit("RATE_LIMIT_LOGIN"), methods=["POST"], deduct_when=counts_against_limit)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
@@ -98,7 +99,7 @@ def logout():
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
-@limiter.limit(_limit("RATE_LIMIT_RESET"), methods=["POST"])
+@limiter.limit(_limit("RATE_LIMIT_RESET"), methods=["POST"], deduct_when=counts_against_limit)
 def forgot():
     form = EmailOnlyForm()
     if form.validate_on_submit():
@@ -112,7 +113,7 @@ def forgot():
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
-@limiter.limit(_limit("RATE_LIMIT_RESET"), methods=["POST"])
+@limiter.limit(_limit("RATE_LIMIT_RESET"), methods=["POST"], deduct_when=counts_against_limit)
 def reset(token):
     if accounts.user_for_reset_token(token) is None:
         flash("This reset link is invalid, used or expired. Ask for a new one.", "error")

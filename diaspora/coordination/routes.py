@@ -1,4 +1,5 @@
-"""Coordinators' pages: accounts (suspend, reactivate) and mail delivery failures."""
+"""Coordinators' pages: accounts (suspend, reactivate), mail delivery failures, and a notice on
+each when a search index is unusable."""
 
 from functools import wraps
 
@@ -10,6 +11,7 @@ from diaspora.auth.forms import EmptyForm
 from diaspora.coordination import bp
 from diaspora.coordination.forms import SuspendForm, UserFilterForm
 from diaspora.extensions import db
+from diaspora.mail import outage_notice
 from diaspora.main.limits import paginate
 from diaspora.models import OutboxMessage, OutboxStatus, User
 from diaspora.models.base import utcnow
@@ -17,6 +19,14 @@ from diaspora.services import accounts
 from diaspora.services.accounts import AccountError, PermissionDenied
 
 PER_PAGE = 50
+
+
+@bp.context_processor
+def search_health():
+    """Coordinators' pages say when a search index is damaged or missing (and how to repair)."""
+    from diaspora.search import indexer
+
+    return {"search_problems": indexer.health()}
 
 
 def coordinator_required(view):
@@ -40,7 +50,11 @@ def users():
         query = query.where(sa.or_(sa.func.lower(User.name).like(like), User.email.like(like)))
     page = paginate(query, per_page=PER_PAGE)
     return render_template(
-        "coordination/users.html", page=page, form=form, suspend_form=SuspendForm()
+        "coordination/users.html",
+        page=page,
+        form=form,
+        suspend_form=SuspendForm(),
+        mail_notice=outage_notice(),
     )
 
 
@@ -90,7 +104,11 @@ def mail_health():
         .limit(100)
     ).all()
     return render_template(
-        "coordination/mail.html", counts=counts, failed=failed, statuses=list(OutboxStatus)
+        "coordination/mail.html",
+        counts=counts,
+        failed=failed,
+        statuses=list(OutboxStatus),
+        mail_notice=outage_notice(),
     )
 
 

@@ -1,14 +1,19 @@
 """Outbox writing, claiming and delivery with retries."""
 
+import functools
 import hashlib
 import hmac
 import logging
+import os
 import re
 import secrets
 import smtplib
+import socket
+import threading
 import time
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email import policy as email_policy
 from email.parser import BytesHeaderParser
 from email.utils import formataddr, getaddresses, make_msgid
@@ -16,10 +21,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app, render_template
-from flask_mail import Message
+from flask_mail import Connection, Message
 from flask_sqlalchemy.session import Session as FlaskSession
 
-from diaspora.extensions import db, mail
+from diaspora.extensions import db
 from diaspora.models import OutboxMessage, OutboxStatus, User
 from diaspora.models.base import utcnow
 from diaspora.validation import clean_line, has_line_break
@@ -29,6 +34,7 @@ log = logging.getLogger(__name__)
 SESSION_KEY = "outbox_new_ids"
 PURGE_KEY = "mailbox_purge_addresses"
 STALE_CLAIM = timedelta(minutes=30)
+MAX_BACKOFF = timedelta(hours=6)
 MAILBOX_TAG = 16
 MAILBOX_NAME = re.compile(r"\d{8}T\d{6}-\d+-(?P<tag>[0-9a-f]{16})\.eml")
 
@@ -127,16 +133,75 @@ def register_session_hooks() -> None:
 
 
 def deliver_pending() -> int:
-    """Deliver the messages committed during this request or command, if configured to."""
+    """Deliver the messages committed during this request or command now, if configured to
+    (``MAIL_DELIVER_AFTER_COMMIT``), with the worker's SMTP timeout."""
     ids = db.session.info.pop(SESSION_KEY, [])
     if not ids or not current_app.config.get("MAIL_DELIVER_AFTER_COMMIT", True):
         return 0
-    return _deliver(ids)
+    return _deliver(ids, current_app.config["MAIL_TIMEOUT"]).sent
 
 
-def deliver_due(limit: int = 100) -> int:
-    """Deliver every queued message whose time has come; return how many were sent."""
-    _fail_stale_claims()
+def deliver_after_response(response):
+    """Arrange delivery of the request's committed mail for when its response is complete.
+
+    The file mailbox is written at once, as it cannot stall. An SMTP server can, so its
+    delivery runs when the server closes the response (after the last byte is sent), with
+    the short ``MAIL_REQUEST_TIMEOUT`` on each operation; after a failure this process only
+    queues for ``MAIL_REQUEST_PAUSE`` seconds and leaves sending to the worker, so a stalled
+    server cannot hold the web workers one request after another.
+    """
+    ids = db.session.info.pop(SESSION_KEY, [])
+    config = current_app.config
+    if not ids or not config.get("MAIL_DELIVER_AFTER_COMMIT", True):
+        return response
+    if not config.get("MAIL_SERVER"):
+        _deliver(ids, None)
+    elif not request_pause_active():
+        app = current_app._get_current_object()
+        response.call_on_close(functools.partial(_deliver_after_close, app, ids))
+    return response
+
+
+def _deliver_after_close(app, ids: list[int]) -> None:
+    with app.app_context():
+        try:
+            result = _deliver(ids, app.config["MAIL_REQUEST_TIMEOUT"])
+        except Exception:  # the outbox keeps the message; the response is already sent
+            log.exception("mail delivery after the response failed")
+            outage = True
+        else:
+            outage = result.outage is not None
+        if outage:
+            _pause_requests(app, app.config["MAIL_REQUEST_PAUSE"])
+
+
+PAUSE_KEY = "diaspora_mail_request_pause"
+_pause_lock = threading.Lock()
+
+
+def request_pause_active(app=None) -> bool:
+    """Whether this process (its app) recently failed to reach the SMTP server from a
+    request, and so leaves sending to the worker for now."""
+    app = app or current_app
+    with _pause_lock:
+        return time.monotonic() < app.extensions.get(PAUSE_KEY, 0.0)
+
+
+def _pause_requests(app, seconds: float) -> None:
+    with _pause_lock:
+        app.extensions[PAUSE_KEY] = time.monotonic() + seconds
+    log.warning("mail server unreachable from a request; the worker sends for %s s", seconds)
+
+
+def deliver_due(limit: int = 100, should_stop: Callable[[], bool] | None = None) -> int:
+    """Deliver every queued message whose time has come; return how many were sent.
+
+    Claims left by dead processes are resolved first. A failure of the server itself (down,
+    stalled, refusing our login or sender) ends the pass: the rest wait, untouched, for the
+    next one. ``should_stop`` is asked before each message (a worker told to stop finishes
+    the message in hand and leaves the rest queued).
+    """
+    resolve_interrupted_claims()
     now = utcnow()
     ids = db.session.scalars(
         sa.select(OutboxMessage.id)
@@ -144,7 +209,7 @@ def deliver_due(limit: int = 100) -> int:
         .order_by(OutboxMessage.id)
         .limit(limit)
     ).all()
-    return _deliver(list(ids))
+    return _deliver(list(ids), current_app.config["MAIL_TIMEOUT"], should_stop).sent
 
 
 def purge_for_user(user_id: int, addresses: Iterable[str] = ()) -> int:
@@ -208,22 +273,115 @@ def _addressed_to(path: Path, wanted: set[str]) -> bool:
     return any(address.casefold() in wanted for _name, address in found)
 
 
+def claimer_id() -> str:
+    """Who holds a claim: this host and process, so a dead holder can be recognised."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def _claim(message_id: int) -> str | None:
     """Atomically move one row from queued to sending; return the claim token if we won."""
     token = secrets.token_hex(16)
     result = db.session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.QUEUED)
-        .values(status=OutboxStatus.SENDING, claim_token=token, claimed_at=utcnow())
+        .values(
+            status=OutboxStatus.SENDING,
+            claim_token=token,
+            claimed_at=utcnow(),
+            claimed_by=claimer_id(),
+            handed_at=None,
+        )
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
     return token if result.rowcount == 1 else None
 
 
-def _deliver(ids: list[int]) -> int:
-    sent = 0
+class ClaimLost(RuntimeError):
+    """The claim was resolved by another process before the message was handed over."""
+
+
+def _hand_over(message_id: int, token: str) -> None:
+    """Commit that the message is about to be given to the SMTP server: from here on a
+    crash leaves it unknown whether it was delivered, so it is never resent by itself."""
+    result = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.claim_token == token,
+            OutboxMessage.status == OutboxStatus.SENDING,
+        )
+        .values(handed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if result.rowcount != 1:
+        raise ClaimLost(message_id)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a failed attempt says: a short kind for people, and whom it is about.
+
+    Only a permanent refusal of the address by the receiving server (``refuses_recipient``)
+    counts against it. ``outage`` failures are the server's or our own (down, stalled,
+    refusing our login or sender): they end a delivery pass and pause requests.
+    """
+
+    kind: str
+    refuses_recipient: bool = False
+    outage: bool = True
+
+
+@dataclass
+class DeliveryPass:
+    sent: int = 0
+    outage: Failure | None = None
+
+
+def _refusal(kind: str) -> Failure:
+    return Failure(kind, refuses_recipient=True, outage=False)
+
+
+def _deferral(kind: str) -> Failure:
+    return Failure(kind, outage=False)
+
+
+def classify(exc: Exception) -> Failure:
+    """Sort an SMTP or network error into a :class:`Failure`."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _text in exc.recipients.values()] or [0]
+        if all(500 <= code < 600 for code in codes):
+            return _refusal(f"recipient refused ({min(codes)})")
+        return _deferral(f"recipient deferred ({min(codes)})")
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return Failure(f"sender refused ({exc.smtp_code})")
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return Failure("authentication failed")
+    if isinstance(exc, smtplib.SMTPDataError):
+        if 500 <= exc.smtp_code < 600:
+            return _refusal(f"message refused ({exc.smtp_code})")
+        return _deferral(f"message deferred ({exc.smtp_code})")
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return Failure(f"server error ({exc.smtp_code})")
+    if isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError):
+        return Failure("timeout")
+    if isinstance(exc, ConnectionRefusedError):
+        return Failure("connection refused")
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return Failure("connection lost")
+    if isinstance(exc, OSError):
+        return Failure("connection failed")
+    return Failure("SMTP error")
+
+
+def _deliver(
+    ids: list[int], timeout: float | None, should_stop: Callable[[], bool] | None = None
+) -> DeliveryPass:
+    result = DeliveryPass()
     for message_id in ids:
+        if should_stop is not None and should_stop():
+            break
         token = _claim(message_id)
         if token is None:
             continue
@@ -236,18 +394,24 @@ def _deliver(ids: list[int]) -> int:
             db.session.commit()
             continue
         try:
-            _send(message)
-        except (TimeoutError, OSError, smtplib.SMTPException) as exc:
-            _record_failure(message, exc)
+            _send(message, timeout, functools.partial(_hand_over, message_id, token))
+        except ClaimLost:
+            continue
+        except (OSError, smtplib.SMTPException) as exc:
+            failure = _record_failure(message, exc)
+            db.session.commit()
+            if failure.outage:
+                result.outage = failure
+                break
         else:
             message.status = OutboxStatus.SENT
-            message.sent_at = utcnow()
+            message.sent_at = message.last_attempt_at = utcnow()
             message.attempts += 1
             message.last_error = None
             _record_success(message)
-            sent += 1
-        db.session.commit()
-    return sent
+            result.sent += 1
+            db.session.commit()
+    return result
 
 
 def _recipient_blocked(message: OutboxMessage) -> bool:
@@ -257,23 +421,28 @@ def _recipient_blocked(message: OutboxMessage) -> bool:
     return user is not None and user.email_bouncing_since is not None
 
 
-def _record_failure(message: OutboxMessage, exc: Exception) -> None:
+def _record_failure(message: OutboxMessage, exc: Exception) -> Failure:
+    """A permanent refusal of the address fails the message and counts against the address;
+    anything else leaves it queued, retried with a backoff capped at six hours."""
+    failure = classify(exc)
+    now = utcnow()
     message.attempts += 1
-    message.last_error = f"{type(exc).__name__}: {exc}"[:500]
-    permanent = isinstance(exc, smtplib.SMTPRecipientsRefused)
-    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
-    if permanent or message.attempts >= max_attempts:
+    message.last_attempt_at = now
+    message.last_error = f"{failure.kind}: {type(exc).__name__}: {exc}"[:500]
+    if failure.refuses_recipient:
         message.status = OutboxStatus.FAILED
         if message.user_id is not None:
             _note_bounce(message.user_id)
     else:
         message.status = OutboxStatus.QUEUED
-        delay = min(timedelta(seconds=30 * 2 ** (message.attempts - 1)), timedelta(hours=6))
-        message.next_attempt_at = utcnow() + delay
+        delay = min(timedelta(seconds=30 * 2 ** min(message.attempts - 1, 20)), MAX_BACKOFF)
+        message.next_attempt_at = now + delay
     message.claim_token = None
+    message.handed_at = None
     log.warning(
-        "mail %s not delivered (attempt %s): %s", message.id, message.attempts, type(exc).__name__
+        "mail %s not delivered (attempt %s): %s", message.id, message.attempts, failure.kind
     )
+    return failure
 
 
 def _note_bounce(user_id: int) -> None:
@@ -294,19 +463,74 @@ def _record_success(message: OutboxMessage) -> None:
         user.email_bouncing_since = None
 
 
-def _fail_stale_claims() -> None:
-    """A claim left by a worker that died mid-send might have been delivered: never resend
-    it automatically; mark it failed so a coordinator can decide."""
-    db.session.execute(
-        sa.update(OutboxMessage)
-        .where(
-            OutboxMessage.status == OutboxStatus.SENDING,
-            OutboxMessage.claimed_at < utcnow() - STALE_CLAIM,
+def _process_gone(pid: int) -> bool:
+    """Whether no live process of this host has this id (a zombie counts as gone)."""
+    if pid <= 0 or pid == os.getpid():
+        return pid <= 0
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state in {"Z", "X"}
+
+
+def _holder_gone(claimed_by: str | None) -> bool:
+    host, _, pid = (claimed_by or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    return _process_gone(int(pid))
+
+
+INTERRUPTED = "delivery interrupted; check before retry"
+REQUEUED = "worker stopped before handing the message over; queued again"
+
+
+def resolve_interrupted_claims() -> int:
+    """Settle claims whose holder died: at once when it ran on this host and its process is
+    gone, after ``STALE_CLAIM`` otherwise. A claim never handed to the SMTP server goes back
+    to the queue (it surely was not sent); a handed-over one might have been delivered, so it
+    is marked failed for a person to check. Claims from before claims were staged count as
+    handed over. Returns how many claims were settled."""
+    stale_before = utcnow() - STALE_CLAIM
+    claims = db.session.execute(
+        sa.select(
+            OutboxMessage.id,
+            OutboxMessage.claim_token,
+            OutboxMessage.claimed_by,
+            OutboxMessage.claimed_at,
+            OutboxMessage.handed_at,
+        ).where(OutboxMessage.status == OutboxStatus.SENDING)
+    ).all()
+    settled = 0
+    for claim in claims:
+        stale = claim.claimed_at is None or claim.claimed_at < stale_before
+        if not (stale or _holder_gone(claim.claimed_by)):
+            continue
+        if claim.handed_at is None and claim.claimed_by is not None:
+            values = {"status": OutboxStatus.QUEUED, "last_error": REQUEUED}
+        else:
+            values = {"status": OutboxStatus.FAILED, "last_error": INTERRUPTED}
+        result = db.session.execute(
+            sa.update(OutboxMessage)
+            .where(
+                OutboxMessage.id == claim.id,
+                OutboxMessage.status == OutboxStatus.SENDING,
+                OutboxMessage.claim_token == claim.claim_token,
+            )
+            .values(claim_token=None, **values)
+            .execution_options(synchronize_session=False)
         )
-        .values(status=OutboxStatus.FAILED, last_error="delivery interrupted; check before retry")
-        .execution_options(synchronize_session=False)
-    )
+        settled += result.rowcount or 0
     db.session.commit()
+    if settled:
+        log.warning("settled %s mail claim(s) left by stopped workers", settled)
+    return settled
 
 
 def _build(message: OutboxMessage) -> Message:
@@ -337,15 +561,63 @@ def _sender() -> str | None:
     return formataddr((header_text(name).strip('" '), check_header_value(address.strip())))
 
 
-def _send(message: OutboxMessage) -> None:
+class TimedConnection(Connection):
+    """Flask-Mail's connection with a bound on every socket operation.
+
+    Flask-Mail opens ``smtplib.SMTP(server, port)`` without a timeout, so a server that
+    accepts and never answers would hold the caller forever; this one passes ``timeout``
+    and finishes the greeting (EHLO, STARTTLS, login) before the message is handed over.
+    """
+
+    def __init__(self, state, timeout: float | None):
+        super().__init__(state)
+        self.timeout = timeout
+
+    def configure_host(self) -> smtplib.SMTP:
+        factory = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = factory(self.mail.server, self.mail.port, timeout=self.timeout)
+        try:
+            host.set_debuglevel(int(self.mail.debug))
+            if self.mail.use_tls:
+                host.starttls()
+            host.ehlo_or_helo_if_needed()
+            if self.mail.username and self.mail.password:
+                host.login(self.mail.username, self.mail.password)
+        except BaseException:
+            host.close()
+            raise
+        return host
+
+    def close(self) -> None:
+        """Say goodbye if the server still listens; a failed QUIT changes nothing."""
+        if self.host is None:
+            return
+        try:
+            self.host.quit()
+        except (OSError, smtplib.SMTPException):
+            self.host.close()
+        self.host = None
+
+
+def _send(message: OutboxMessage, timeout: float | None, hand_over: Callable[[], None]) -> None:
+    """Build and send one message; ``hand_over`` runs (and commits) just before its data
+    goes to the SMTP server or the file mailbox."""
     msg = _build(message)
     if current_app.config.get("MAIL_SERVER"):
-        mail.send(msg)
+        connection = TimedConnection(current_app.extensions["mail"], timeout)
+        if not connection.mail.suppress:
+            connection.host = connection.configure_host()
+        try:
+            hand_over()
+            connection.send(msg)
+        finally:
+            connection.close()
         return
     folder = Path(current_app.config["MAIL_FILE_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     stamp = utcnow().strftime("%Y%m%dT%H%M%S")
     path = folder / f"{stamp}-{message.id:06d}-{mailbox_tag(message.recipient)}.eml"
+    hand_over()
     path.write_bytes(msg.as_bytes())
     announce_file_mail(message, path)
 
@@ -366,3 +638,57 @@ def announce_file_mail(message: OutboxMessage, path: Path) -> None:
         )
         return
     print(f"--- mail {message.id} ({message.template}) saved as {path}", flush=True)
+
+
+@dataclass(frozen=True)
+class OutageNotice:
+    """Mail waiting because delivery keeps failing, as coordinators are told of it."""
+
+    waiting: int
+    since: datetime
+    last_error: str
+
+    @property
+    def text(self) -> str:
+        since = self.since.strftime("%d %b %Y %H:%M UTC")
+        plural = "message" if self.waiting == 1 else "messages"
+        return (
+            f"Mail is not going out: {self.waiting} {plural} waiting since {since}; "
+            f"last error: {self.last_error}"
+        )
+
+
+def outage_notice() -> OutageNotice | None:
+    """The notice for coordinators when the latest attempt on a queued message failed.
+
+    Counts every queued message (they all wait behind the failure), dates the wait from the
+    oldest one, and names the kind of the most recent failure, never a recipient.
+    """
+    latest = db.session.execute(
+        sa.select(OutboxMessage.last_error)
+        .where(
+            OutboxMessage.status == OutboxStatus.QUEUED,
+            OutboxMessage.last_attempt_at.is_not(None),
+            OutboxMessage.last_error.is_not(None),
+        )
+        .order_by(OutboxMessage.last_attempt_at.desc(), OutboxMessage.id.desc())
+        .limit(1)
+    ).scalar()
+    if latest is None:
+        return None
+    waiting, since = db.session.execute(
+        sa.select(sa.func.count(OutboxMessage.id), sa.func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.status == OutboxStatus.QUEUED
+        )
+    ).one()
+    return OutageNotice(waiting=waiting, since=since, last_error=latest.partition(":")[0])
+
+
+def status_counts() -> dict[OutboxStatus, int]:
+    """How many messages are in each state."""
+    rows = db.session.execute(
+        sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
+    ).all()
+    counts = dict.fromkeys(OutboxStatus, 0)
+    counts.update(dict(rows))
+    return counts

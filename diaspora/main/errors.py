@@ -1,15 +1,31 @@
-"""Error pages that say what happened in plain words and show no internals."""
+"""Error pages that say what happened in plain words and show no internals.
+
+A database that cannot be reached or used (stopped, restarting, out of connections, or an
+SQLite file locked by another writer) is not a bug: it answers 503 with ``Retry-After``,
+rendered without touching the database again, and logs one line per kind of failure
+(repeats within :data:`LOG_WINDOW` seconds are counted, then summarised).
+"""
 
 import logging
+import sqlite3
+import threading
+import time
 
-from flask import Flask, render_template, request
+import sqlalchemy as sa
+from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.pool import Pool
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from diaspora.extensions import db
+from diaspora.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
+
+LOG_WINDOW = 60.0
+UNAVAILABLE = "unavailable"
+BUSY = "busy"
 
 MESSAGES = {
     400: (
@@ -30,7 +46,44 @@ MESSAGES = {
         "Something went wrong",
         "An error happened on our side. It has been logged; please try again later.",
     ),
+    503: (
+        "Temporarily unavailable",
+        "The site cannot reach its database right now. Nothing you sent was saved; "
+        "try again in a moment.",
+    ),
 }
+BUSY_MESSAGE = (
+    "Busy",
+    "The site is busy; try again in a moment. Nothing you sent was saved.",
+)
+
+# What a driver's message says, in the words the log uses (first match wins).
+REASONS = (
+    ("database is locked", "database is locked"),
+    ("database table is locked", "database is locked"),
+    ("connection refused", "connection refused"),
+    ("timeout expired", "connection timed out"),
+    ("timed out", "connection timed out"),
+    ("server closed the connection", "server closed the connection"),
+    ("terminating connection", "server closed the connection"),
+    ("connection has been closed", "server closed the connection"),
+    ("consuming input failed", "server closed the connection"),
+    ("connection is closed", "connection closed"),
+    ("connection is lost", "connection closed"),
+    ("no connection to the server", "connection closed"),
+    ("the database system is", "database starting up or shutting down"),
+    ("too many clients", "too many connections"),
+    ("remaining connection slots", "too many connections"),
+    ("could not translate host name", "unknown host"),
+    ("name or service not known", "unknown host"),
+    ("unable to open database file", "cannot open database file"),
+    ("disk i/o error", "disk i/o error"),
+    ("could not serialize access", "serialization failure"),
+    ("deadlock detected", "deadlock"),
+    ("lock timeout", "lock timeout"),
+    ("statement timeout", "statement timeout"),
+)
+SQLITE_OUTAGES = ("locked", "busy", "unable to open database file", "disk i/o error")
 
 
 def render_error(code: int, detail: str | None = None):
@@ -42,7 +95,141 @@ def render_error(code: int, detail: str | None = None):
     ), code
 
 
+def database_failure(exc: BaseException) -> tuple[str, str] | None:
+    """``(BUSY or UNAVAILABLE, kind)`` when ``exc`` means the database cannot be reached or
+    used right now, else None (a bug in a query stays a 500). ``kind`` names the failure
+    for the log, e.g. ``"OperationalError (connection refused)"``."""
+    if isinstance(exc, PoolTimeout):
+        return UNAVAILABLE, "TimeoutError (no free connection in the pool)"
+    if not isinstance(exc, DBAPIError) or isinstance(exc, IntegrityError):
+        return None
+    orig = exc.orig
+    text = str(orig).lower()
+    reason = next((said for phrase, said in REASONS if phrase in text), None)
+    kind = f"{type(orig).__name__} ({reason or 'no detail'})"
+    if isinstance(orig, sqlite3.Error):
+        if not isinstance(orig, sqlite3.OperationalError) or not any(
+            word in text for word in SQLITE_OUTAGES
+        ):
+            return None
+        return (BUSY if "locked" in text or "busy" in text else UNAVAILABLE), kind
+    if _is_retryable_conflict(orig):
+        return BUSY, kind
+    if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
+        return UNAVAILABLE, kind
+    return None
+
+
+def _is_retryable_conflict(orig) -> bool:
+    """A serialization failure or deadlock still failing after the service's retries (SQL
+    state class 40), a lock not available (55P03) or a statement timeout (57014): the server
+    works, it is only too busy for this request now."""
+    state = getattr(orig, "sqlstate", None) or ""
+    return state.startswith("40") or state in {"55P03", "57014"}
+
+
+class OutageLog:
+    """One log line per kind of database failure per :data:`LOG_WINDOW` seconds.
+
+    The first failure of a kind is logged at once; the repeats that follow within the window
+    are counted, and the first failure after it logs how many there were. When a connection
+    is made again, what an outage left uncounted is logged with the recovery, so a short
+    outage under load costs a handful of lines, not one traceback per request.
+    """
+
+    def __init__(self, window: float = LOG_WINDOW, clock=time.monotonic):
+        self.window = window
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._kinds: dict[str, list] = {}  # kind -> [state, window start, repeats not logged]
+
+    def failed(self, state: str, kind: str) -> None:
+        now = self.clock()
+        with self._lock:
+            entry = self._kinds.get(kind)
+            if entry is not None and now - entry[1] < self.window:
+                entry[2] += 1
+                return
+            repeats = entry[2] if entry else 0
+            self._kinds[kind] = [state, now, 0]
+        label = "database busy" if state == BUSY else "database unavailable"
+        if repeats:
+            log.warning("%s: %s (%d more in the last %d s)", label, kind, repeats, self.window)
+        else:
+            log.warning("%s: %s", label, kind)
+
+    def connected(self) -> None:
+        """A new connection was made: an outage (not a busy database) is over."""
+        if not self._kinds:  # the common case, on every new connection: no lock
+            return
+        with self._lock:
+            ended = {k: e for k, e in self._kinds.items() if e[0] == UNAVAILABLE}
+            for kind in ended:
+                del self._kinds[kind]
+        for kind, (_state, _start, repeats) in ended.items():
+            more = f" ({repeats} more since the last line)" if repeats else ""
+            log.warning("database reachable again after %s%s", kind, more)
+
+
+outages = OutageLog()
+
+
+@sa.event.listens_for(Pool, "connect")
+def _connected(dbapi_connection, connection_record):
+    outages.connected()
+
+
+def counts_against_limit(response) -> bool:
+    """Rate limits' ``deduct_when``: an attempt the database could not serve costs nothing."""
+    return not g.get("database_unavailable")
+
+
+def render_database_error(state: str, kind: str):
+    """The 503 page or JSON, made without the database: the layout sees an anonymous
+    visitor and ``g.database_unavailable``, so it loads no account and counts nothing."""
+    g.database_unavailable = True
+    # Where Flask-Login keeps this request's user: an anonymous one means nothing that
+    # asks for current_user (the layout, the security headers) goes to the database.
+    g._login_user = login_manager.anonymous_user()
+    outages.failed(state, kind)
+    title, message = BUSY_MESSAGE if state == BUSY else MESSAGES[503]
+    if request.accept_mimetypes.best == "application/json":
+        body = {"error": title, "message": message}
+    else:
+        body = render_template("errors/error.html", code=503, title=title, message=message)
+    retry = str(current_app.config.get("DATABASE_RETRY_AFTER", 10))
+    return body, 503, {"Retry-After": retry, "Cache-Control": "no-store"}
+
+
+def _forget_transaction(state: str) -> None:
+    """Undo this request's work. A busy database is healthy: roll back and keep the
+    connection. An unreachable one is not: drop its connections without a rollback (the
+    server undoes an unfinished transaction when its connection goes), so none is reused."""
+    try:
+        if state == BUSY:
+            db.session.rollback()
+        else:
+            db.session.invalidate()
+    except Exception:  # the connection may already be gone; what matters is the session
+        db.session.close()
+
+
+def _reset_request_flags() -> None:
+    g.pop("database_unavailable", None)
+
+
 def register(app: Flask) -> None:
+    app.before_request_funcs.setdefault(None, []).insert(0, _reset_request_flags)
+
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeout)
+    def database_error(exc):
+        failure = database_failure(exc)
+        if failure is None:
+            raise exc
+        _forget_transaction(failure[0])
+        return render_database_error(*failure)
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         return render_error(
@@ -64,5 +251,11 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def server_error(exc):
+        # A database failure inside another error's page (its navigation counts) is still
+        # an outage, not a bug.
+        failure = database_failure(exc.original_exception) if exc.original_exception else None
+        if failure is not None:
+            _forget_transaction(failure[0])
+            return render_database_error(*failure)
         db.session.rollback()
         return render_error(500)

@@ -1,8 +1,12 @@
 """The home page and the static information pages."""
 
-from flask import redirect, render_template, url_for
+import sqlalchemy as sa
+from flask import current_app, redirect, render_template, url_for
 
+from diaspora.extensions import db, limiter
 from diaspora.main import bp
+from diaspora.main.errors import database_failure
+from diaspora.search import indexer
 from diaspora.services import projects
 
 
@@ -27,8 +31,43 @@ def privacy():
 
 
 @bp.route("/healthz")
+@limiter.exempt
 def healthz():
-    return {"status": "ok"}
+    """What a load balancer or monitor asks: can this process serve pages right now?
+
+    200 while the database answers (``degraded`` if search is down: the site works without
+    it), 503 with Retry-After when it does not. Bounded by the database timeouts, never
+    cached, never rate limited; it reads no account, so it works with any cookie or none.
+    """
+    database = _database_health()
+    try:
+        search = {name: reason or "ok" for name, reason in indexer.health().items()}
+    except Exception as exc:  # the health check reports; it never fails itself
+        search = {"all": f"search check failed: {type(exc).__name__}"}
+    if database != "ok":
+        status, code = "unavailable", 503
+    elif any(value != "ok" for value in search.values()):
+        status, code = "degraded", 200
+    else:
+        status, code = "ok", 200
+    headers = {"Cache-Control": "no-store"}
+    if code == 503:
+        headers["Retry-After"] = str(current_app.config.get("DATABASE_RETRY_AFTER", 10))
+    return {"status": status, "database": database, "search": search}, code, headers
+
+
+def _database_health() -> str:
+    """``"ok"`` when ``SELECT 1`` answers on a fresh checkout, else the kind of failure."""
+    try:
+        with db.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                timeout_ms = int(current_app.config["DATABASE_CONNECT_TIMEOUT"]) * 1000
+                conn.execute(sa.text(f"SET LOCAL statement_timeout = {timeout_ms}"))
+            conn.execute(sa.text("SELECT 1"))
+    except (sa.exc.DBAPIError, sa.exc.TimeoutError) as exc:
+        failure = database_failure(exc)
+        return failure[1] if failure else f"{type(exc).__name__}"
+    return "ok"
 
 
 @bp.route("/favicon.ico")

@@ -22,7 +22,10 @@ class OutboxMessage(db.Model):
 
     Rows are written in the transaction of the change that causes them, and claimed
     atomically (``queued`` -> ``sending`` with a claim token) before a send, so a message
-    goes out at most once however many workers run.
+    goes out at most once however many workers run. A claim records who holds it
+    (``claimed_by``, ``host:pid``) and when the message was handed to the SMTP server
+    (``handed_at``), so that a claim left by a dead process can be resolved: never handed
+    over means surely unsent, handed over means a person must check.
     """
 
     __tablename__ = "outbox_messages"
@@ -51,6 +54,9 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     claim_token: Mapped[str | None] = mapped_column(sa.String(64))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(255))
+    handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,14 +11,21 @@ whether another process committed since; only then does it open a new one. Per-s
 
 Whatever goes wrong below this module (missing directory, corrupt or truncated files, a busy
 lock) reaches callers as :class:`SearchUnavailable`, never as a Whoosh exception.
+
+Damage is decided once, under the writer lock (so a commit in progress elsewhere is never
+mistaken for it), and recorded in the index directory: from then on every process, warm or
+not, answers :class:`IndexDamaged` until a rebuild swaps in a new generation.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import math
 import os
 import shutil
+import signal
+import sys
 import threading
 import time
 from bisect import bisect_left
@@ -34,8 +41,9 @@ from whoosh import query as wq
 from whoosh.codec.base import Automata
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.index import LockError
+from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.reading import SegmentReader
-from whoosh.writing import MERGE_SMALL
+from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from . import bits as B
 from .analysis import fold, stem
@@ -67,10 +75,12 @@ from .storage import (
     INDEX_NAME,
     REBUILD_LOCK_FILE,
     Codec,
+    IndexDamaged,
     SearchUnavailable,
     Storage,
     Store,
     check_manifest,
+    release_inherited_locks,
     write_manifest,
 )
 
@@ -84,6 +94,9 @@ MAX_FACET_VALUES = 30
 MAX_PREFIX_TERMS = 30
 MAX_INSTITUTIONS = 500
 SUGGEST_BELOW = 3
+# How long a failed read waits for the writer lock to confirm the damage before recording it.
+VERIFY_TIMEOUT = 2.0
+REPAIR = "run `flask search rebuild`"
 
 
 def _clamp(value, low: int, high: int, default):
@@ -206,7 +219,12 @@ class SearchIndex:
             return storage.open_index(INDEX_NAME)
 
     def _fresh_snapshot(self) -> _Snapshot:
-        """Return a snapshot of the latest commit, reopening only when something changed."""
+        """Return a snapshot of the latest commit, reopening only when something changed.
+
+        A warm snapshot is served only while no process has recorded the live generation as
+        damaged (one ``stat`` of the marker per query).
+        """
+        self._raise_if_damaged()
         path = self._store.current()
         if path is None:
             raise SearchUnavailable("the search index is missing")
@@ -260,6 +278,41 @@ class SearchIndex:
                 "the search index was built by an older version; run `flask search rebuild`"
             )
 
+    def _raise_if_damaged(self) -> None:
+        reason = self._store.damage()
+        if reason is not None:
+            raise IndexDamaged(f"the search index is damaged ({reason}); {REPAIR}")
+
+    def damage(self) -> str | None:
+        """The recorded reason the live generation is damaged, or None."""
+        return self._store.damage()
+
+    def _verify(self, locked: bool = False) -> None:
+        """Check the live generation under the writer lock; record and raise if damaged.
+
+        With the lock held no commit is under way, so a file that is missing from the
+        manifest, has another size, or fails to read is damage, not a race. Returns quietly
+        when the index is intact, missing (not damage: a rebuild creates it) or outdated.
+        """
+        if not locked:
+            try:
+                with self._store.write_lock(VERIFY_TIMEOUT):
+                    return self._verify(locked=True)
+            except IndexDamaged:
+                raise
+            except SearchUnavailable:  # busy: the next failure looks again
+                return None
+        path = self._store.current()
+        if path is None or not path.is_dir():
+            return None
+        reason = _damage_of(path)
+        if reason is None:
+            return None
+        if self._store.damage() is None:
+            log.error("search index %s is damaged: %s", path, reason)
+            self._store.record_damage(path, reason)
+        raise IndexDamaged(f"the search index is damaged ({reason}); {REPAIR}")
+
     def _drop_snapshot(self) -> None:
         if self._snapshot is not None:
             self._snapshot.close()
@@ -277,14 +330,20 @@ class SearchIndex:
             for attempt in range(1, attempts + 1):
                 try:
                     return work(self._fresh_snapshot())
-                except SearchUnavailable:
+                except IndexDamaged:
+                    self._drop_snapshot()
+                    raise
+                except SearchUnavailable as exc:
                     self._drop_snapshot()
                     if attempt == attempts:
+                        if _short_reason(exc) not in ("missing", "schema outdated"):
+                            self._verify()
                         raise
                 except Exception as exc:
                     self._drop_snapshot()
                     if attempt == attempts:
                         log.exception("search index %s failed", self.path)
+                        self._verify()
                         raise SearchUnavailable("the search index cannot be read") from exc
                 time.sleep(0.05 * attempt)
             raise SearchUnavailable("the search index cannot be read")
@@ -310,6 +369,18 @@ class SearchIndex:
             return self._read(check)
         except SearchUnavailable:
             return False
+
+    def problem(self) -> str | None:
+        """None if the index answers, else a short reason: damaged, missing, schema outdated,
+        busy or unavailable. Cheap: a warm process checks the marker and a directory listing.
+        """
+        if self._store.damage() is not None:
+            return "damaged"
+        try:
+            self._read(lambda snap: None)
+        except SearchUnavailable as exc:
+            return _short_reason(exc)
+        return None
 
     def doc_count(self) -> int:
         """Return the number of documents (the metadata document not counted)."""
@@ -364,10 +435,21 @@ class SearchIndex:
             return
         try:
             with self._store.write_lock(self.writer_timeout):
+                self._raise_if_damaged()
                 path = self._store.current()
                 if path is None:
                     raise SearchUnavailable("the search index is missing")
-                ix = self._open_ix(path)
+                self._remove_abandoned(path)
+                try:
+                    ix = self._open_ix(path)
+                    check_manifest(path, ix.latest_generation())
+                except SearchUnavailable:
+                    if path.is_dir():
+                        self._verify(locked=True)
+                    raise
+                except Exception:
+                    self._verify(locked=True)
+                    raise
                 try:
                     writer = self._writer(ix)
                     try:
@@ -394,7 +476,19 @@ class SearchIndex:
             raise
         except Exception as exc:
             log.exception("updating search index %s failed", self.path)
+            self._verify()
             raise SearchUnavailable("the search index cannot be updated") from exc
+
+    def _remove_abandoned(self, live: Path) -> None:
+        """Remove what a killed rebuild left (a generation newer than the live one), if no
+        rebuild is running now; cheap (a listing) when there is nothing to remove."""
+        if not any(entry.name > live.name for entry in self._store.generations()):
+            return
+        try:
+            with self._store.write_lock(0.0, REBUILD_LOCK_FILE):
+                self._store.remove_abandoned()
+        except SearchUnavailable:  # a rebuild is writing it
+            pass
 
     def rebuild(
         self,
@@ -409,9 +503,11 @@ class SearchIndex:
         change-log id committed before ``docs`` were read: changes after it (including those
         applied to the old generation during the rebuild) are then replayed by the app's
         catch-up, since :meth:`last_change_id` reports it. Only one rebuild runs at a time;
-        another one started meanwhile raises SearchUnavailable at once.
+        another one started meanwhile raises SearchUnavailable at once. What an earlier,
+        killed rebuild left is removed first; a successful one clears recorded damage.
         """
         with self._store.write_lock(0.0, REBUILD_LOCK_FILE):
+            self._store.remove_abandoned()
             return self._rebuild(docs, total, progress, change_id)
 
     def _rebuild(self, docs, total, progress, change_id) -> int:
@@ -446,6 +542,7 @@ class SearchIndex:
                 ix.close()
             with self._store.write_lock(self.writer_timeout):
                 self._store.switch(generation)
+                self._store.clear_damage()
             done = True
         finally:
             if not done:
@@ -469,7 +566,8 @@ class SearchIndex:
 
     def _bulk_writer(self, ix):
         if self.procs > 1:
-            return ix.writer(
+            return _MpWriter(
+                ix,
                 procs=self.procs,
                 multisegment=True,
                 limitmb=512,
@@ -477,6 +575,123 @@ class SearchIndex:
                 codec=Codec(),
             )
         return ix.writer(limitmb=512, compound=False, codec=Codec())
+
+
+def _damage_of(path: Path) -> str | None:
+    """Why the latest commit in ``path`` cannot be read, or None if it reads.
+
+    Opens the commit, compares its files with the manifest and reads every segment's last
+    stored document and the metadata document. An index of an older schema is not damage.
+    """
+    storage = Storage(path)
+    try:
+        with storage.closing_on_failure():
+            ix = storage.open_index(INDEX_NAME)
+    except Exception as exc:  # noqa: BLE001 - any failure to open is the answer
+        return f"the table of contents cannot be read: {type(exc).__name__}"
+    try:
+        try:
+            check_manifest(path, ix.latest_generation())
+        except SearchUnavailable as exc:
+            return str(exc)
+        try:
+            with ix.searcher() as searcher:
+                searcher.document(uid=META_UID)
+                for reader, offset in searcher.reader().leaf_readers():
+                    if reader.doc_count_all():
+                        searcher.stored_fields(offset + reader.doc_count_all() - 1)
+        except Exception as exc:  # noqa: BLE001 - any failure to read is the answer
+            return f"a segment cannot be read: {type(exc).__name__}"
+        return None
+    finally:
+        ix.close()
+
+
+_SHORT_REASONS = (
+    ("damaged", "damaged"),
+    ("missing", "missing"),
+    ("older version", "schema outdated"),
+    ("busy", "busy"),
+)
+
+
+def _short_reason(exc: SearchUnavailable) -> str:
+    if isinstance(exc, IndexDamaged):
+        return "damaged"
+    message = str(exc)
+    return next((short for phrase, short in _SHORT_REASONS if phrase in message), "unavailable")
+
+
+# Writer subprocesses of a rebuild (Whoosh's multiprocessing writer).
+
+_PR_SET_PDEATHSIG = 1
+
+
+class _SubWriterTask(SubWriterTask):
+    """Whoosh's writer subprocess, bound to the life of the process that started it.
+
+    Whoosh's subprocess waits on its job queue for ever: when the rebuild is killed, it
+    would live on, holding (through the forked descriptor) the rebuild lock. This one drops
+    the inherited locks at once and dies with its parent: Linux delivers SIGKILL when the
+    parent exits (``PR_SET_PDEATHSIG``), and a watcher thread covers other systems and the
+    moment before the request took effect.
+    """
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.parent_pid = os.getpid()
+
+    def run(self):
+        release_inherited_locks()
+        _die_with_parent(self.parent_pid)
+        super().run()
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            log.debug("prctl is not available", exc_info=True)
+    if os.getppid() != parent_pid:
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _watch_parent(parent_pid: int, interval: float = 0.5) -> None:
+    """Exit this process once its parent is gone (it was then adopted by another)."""
+    while os.getppid() == parent_pid:
+        time.sleep(interval)
+    os._exit(1)
+
+
+class _MpWriter(MpWriter):
+    """Whoosh's multiprocessing writer with subprocesses that die with the rebuild, and a
+    cancel that stops them (Whoosh's only flags its own copy of each process object)."""
+
+    def _new_task(self):
+        task = _SubWriterTask(
+            self.storage,
+            self.indexname,
+            self.jobqueue,
+            self.resultqueue,
+            self.subargs,
+            self.multisegment,
+        )
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def cancel(self):
+        try:
+            for task in self.tasks:
+                if task.is_alive():
+                    task.kill()
+            for task in self.tasks:
+                task.join(timeout=10)
+        finally:
+            SegmentWriter.cancel(self)
 
 
 def _segments_holding(writer, uids: set[str]) -> set[str]:

@@ -252,32 +252,47 @@ def last_change_id() -> int:
 def apply_pending(names=None) -> int:
     """Apply the change log to the indexes; return how many documents were refreshed.
 
-    Raises SearchUnavailable when an index cannot be written (the changes stay pending).
+    Raises SearchUnavailable, naming each index, when one cannot be written (its changes stay
+    pending); the other indexes are brought up to date first.
     """
     window = timedelta(seconds=current_app.config.get("SEARCH_CATCHUP_SECONDS", 120))
     top = last_change_id()
     refreshed = 0
+    failures: list[tuple[str, SearchUnavailable]] = []
     for name in names or INDEXES:
-        index = get_index(name)
-        last = index.last_change_id() or 0
-        rows = db.session.execute(
-            sa.select(SearchChange.doc_id)
-            .where(
-                SearchChange.index == name,
-                SearchChange.id <= top,
-                sa.or_(SearchChange.id > last, SearchChange.created_at >= utcnow() - window),
-            )
-            .distinct()
-        ).scalars()
-        doc_ids = sorted(rows)
-        if not doc_ids and last >= top:
-            continue
-        for start in range(0, max(len(doc_ids), 1), BATCH):
-            chunk = doc_ids[start : start + BATCH]
-            docs, deletes = BUILDERS[name](chunk) if chunk else ([], set())
-            last_chunk = start + BATCH >= len(doc_ids)
-            index.update(docs, deletes, change_id=top if last_chunk and top > last else None)
-            refreshed += len(chunk)
+        try:
+            refreshed += _apply_index(name, top, window)
+        except SearchUnavailable as exc:
+            failures.append((name, exc))
+    if failures:
+        first = failures[0][1]
+        message = "; ".join(f"{name}: {exc}" for name, exc in failures)
+        raise type(first)(message) from first
+    return refreshed
+
+
+def _apply_index(name: str, top: int, window: timedelta) -> int:
+    index = get_index(name)
+    last = index.last_change_id() or 0
+    rows = db.session.execute(
+        sa.select(SearchChange.doc_id)
+        .where(
+            SearchChange.index == name,
+            SearchChange.id <= top,
+            sa.or_(SearchChange.id > last, SearchChange.created_at >= utcnow() - window),
+        )
+        .distinct()
+    ).scalars()
+    doc_ids = sorted(rows)
+    if not doc_ids and last >= top:
+        return 0
+    refreshed = 0
+    for start in range(0, max(len(doc_ids), 1), BATCH):
+        chunk = doc_ids[start : start + BATCH]
+        docs, deletes = BUILDERS[name](chunk) if chunk else ([], set())
+        last_chunk = start + BATCH >= len(doc_ids)
+        index.update(docs, deletes, change_id=top if last_chunk and top > last else None)
+        refreshed += len(chunk)
     return refreshed
 
 
@@ -328,18 +343,33 @@ def prune(days: int) -> int:
     return result.rowcount
 
 
+def health() -> dict[str, str | None]:
+    """Per index: None if it answers, else a short reason (damaged, missing, schema outdated,
+    busy). No database query and no counting: cheap enough for a health endpoint."""
+    report: dict[str, str | None] = {}
+    for name in INDEXES:
+        try:
+            report[name] = get_index(name).problem()
+        except Exception:  # a health check reports, it never fails
+            log.exception("checking search index %s failed", name)
+            report[name] = "unavailable"
+    return report
+
+
 def status() -> list[dict]:
-    """Per index: documents, rows that should be indexed, pending changes, last applied."""
+    """Per index: documents, rows that should be indexed, pending changes, last applied, and
+    ``damaged``: the recorded reason the index is damaged (repaired by a rebuild), or None."""
     report = []
     for name in INDEXES:
         entry = {"index": name, "expected": expected_count(name)}
+        index = get_index(name)
         try:
-            index = get_index(name)
             last = index.last_change_id() or 0
             entry.update(documents=index.doc_count(), last_applied=last, error=None)
         except SearchUnavailable as exc:
             last = 0
             entry.update(documents=None, last_applied=None, error=str(exc))
+        entry["damaged"] = index.damage()
         entry["pending"] = db.session.scalar(
             sa.select(sa.func.count())
             .select_from(SearchChange)

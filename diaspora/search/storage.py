@@ -5,10 +5,21 @@ Layout of an index directory (one per index, e.g. ``instance/search/projects``):
     CURRENT                 name of the live generation, replaced atomically by a rebuild
     write.lock              fcntl lock: one writer at a time across processes and threads
     rebuild.lock            fcntl lock: one rebuild at a time
+    DAMAGED                 present when a generation was found damaged (JSON: which, why)
     gen-<time>-<random>/    a Whoosh index (non-compound segments) + manifest.json
 
 ``manifest.json`` holds the size of every file of the last commit, so a truncated file is
 detected when a searcher opens, before Whoosh reads it.
+
+``DAMAGED`` is how one process tells every other one that the live generation cannot be read:
+each checks it (a ``stat``) before serving from a snapshot it already has open, so warm
+workers stop answering from stale data and all of them say "unavailable" alike. It names the
+generation it was written for; a rebuild swaps in a new generation, which it does not concern,
+and then deletes it.
+
+Locks are only ever held by a live process: the kernel drops an flock when the last
+descriptor of it closes, and :func:`release_inherited_locks` lets a forked writer subprocess
+drop the copies it inherited, so a killed rebuild leaves no lock behind in its children.
 """
 
 from __future__ import annotations
@@ -42,12 +53,19 @@ CURRENT = "CURRENT"
 LOCK_FILE = "write.lock"
 REBUILD_LOCK_FILE = "rebuild.lock"
 MANIFEST = "manifest.json"
+DAMAGED = "DAMAGED"
 INDEX_NAME = "MAIN"
 _GENERATION = re.compile(r"^gen-[0-9TZ]+-[0-9a-f]+$")
+# Descriptors of the index locks this process holds now (see release_inherited_locks).
+_held_locks: set[int] = set()
 
 
 class SearchUnavailable(Exception):
     """The index is missing, damaged or busy: show "search is temporarily unavailable"."""
+
+
+class IndexDamaged(SearchUnavailable):
+    """The live generation's files are damaged: only a rebuild repairs it."""
 
 
 class Codec(W3Codec):
@@ -180,9 +198,66 @@ class Store:
 
     def remove_older_generations(self, keep: Path) -> None:
         """Delete the generations created before ``keep`` (names sort by creation time)."""
-        for entry in self.root.iterdir():
-            if entry.is_dir() and _GENERATION.match(entry.name) and entry.name < keep.name:
+        for entry in self.generations():
+            if entry.name < keep.name:
                 shutil.rmtree(entry, ignore_errors=True)
+
+    def generations(self) -> list[Path]:
+        try:
+            entries = list(self.root.iterdir())
+        except OSError:
+            return []
+        return sorted(e for e in entries if e.is_dir() and _GENERATION.match(e.name))
+
+    def remove_abandoned(self) -> list[str]:
+        """Delete the generations newer than the live one: what a killed rebuild was writing.
+
+        Call it only while holding the rebuild lock (no rebuild is writing one then). Readers
+        and writers only ever use the live generation (or, for a moment after a swap, an older
+        one), so nothing in use is removed. Returns the names removed.
+        """
+        current = self.current()
+        if current is None:  # nothing to compare with: leave everything for the operator
+            return []
+        removed = []
+        for entry in self.generations():
+            if entry.name > current.name:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(entry.name)
+                log.warning("removed %s, left by an interrupted rebuild", entry)
+        return removed
+
+    # Damage
+
+    def damage(self) -> str | None:
+        """The reason recorded for the live generation being damaged, or None (one stat when
+        nothing is recorded)."""
+        try:
+            record = json.loads((self.root / DAMAGED).read_text())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return "the index is damaged"
+        current = self.current()
+        if not isinstance(record, dict) or current is None:
+            return None
+        if record.get("generation") != current.name:
+            return None
+        return str(record.get("reason") or "the index is damaged")
+
+    def record_damage(self, generation: Path, reason: str) -> None:
+        """Write the DAMAGED marker for ``generation`` atomically (every process sees it)."""
+        record = {
+            "generation": generation.name,
+            "reason": reason,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        temporary = self.root / f"{DAMAGED}.{secrets.token_hex(4)}"
+        temporary.write_text(json.dumps(record))
+        os.replace(temporary, self.root / DAMAGED)
+
+    def clear_damage(self) -> None:
+        (self.root / DAMAGED).unlink(missing_ok=True)
 
     @contextmanager
     def write_lock(self, timeout: float, name: str = LOCK_FILE):
@@ -199,12 +274,33 @@ class Store:
                     if time.monotonic() > deadline:
                         raise SearchUnavailable("the search index is busy") from None
                     time.sleep(0.01)
+            _held_locks.add(handle.fileno())
             try:
                 yield
             finally:
+                _held_locks.discard(handle.fileno())
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         finally:
             handle.close()
+
+
+def release_inherited_locks() -> None:
+    """In a forked child: let go of the index locks the parent held at the fork.
+
+    An flock belongs to the open file, which a fork shares: a writer subprocess would keep
+    the parent's rebuild lock alive after the parent died. Pointing the inherited descriptors
+    at /dev/null drops the child's share and keeps the numbers valid for the objects that
+    still name them (``flock(LOCK_UN)`` would release the parent's lock too).
+    """
+    if not _held_locks:
+        return
+    null = os.open(os.devnull, os.O_RDONLY)
+    try:
+        for fd in list(_held_locks):
+            os.dup2(null, fd)
+        _held_locks.clear()
+    finally:
+        os.close(null)
 
 
 def segment_files(path: Path, ix) -> dict[str, int]:

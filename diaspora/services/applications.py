@@ -217,8 +217,10 @@ def apply(
 
     Applying records the member's consent: which profile groups the institution sees (the
     preview shown on the form) and when. A second attempt, even a simultaneous one, returns
-    the first application instead of a second row or an error.
+    the first application instead of a second row or an error. The project's row is locked
+    first, so an application never lands on a project that a concurrent close has closed.
     """
+    project = lock_project(project)
     existing = existing_application(member, project)
     if existing is not None:
         return existing, False
@@ -274,11 +276,55 @@ def withdraw(member: User, application: Application) -> None:
     """The member takes back an application that is still waiting for a decision."""
     if not is_applicant(member, application):
         raise PermissionDenied
+    lock_project(application.project)
+    application = lock_application(application)
     if not application.is_waiting:
         raise ApplicationError("Only an application waiting for a decision can be withdrawn.")
-    application.status = S.WITHDRAWN
-    application.withdrawn_at = utcnow()
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(Application)
+        .where(Application.id == application.id, Application.status.in_(WAITING))
+        .values(status=S.WITHDRAWN, withdrawn_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise ApplicationError("Only an application waiting for a decision can be withdrawn.")
+    db.session.refresh(application)
     notify_withdrawn(application)
+
+
+# --------------------------------------------------------------------------- row locks
+
+
+def lock_project(project: Project) -> Project:
+    """Lock the project's row until the transaction ends and reload it.
+
+    Every writer that changes the applications of a project (apply, withdraw, decide, and
+    a close, which closes every waiting application) takes this lock FIRST and only then
+    touches application rows. With one order everywhere, two writers never hold a row the
+    other waits for, so they queue instead of deadlocking. ``FOR NO KEY UPDATE`` still lets
+    rows that merely reference the project be inserted meanwhile. SQLite, which locks the
+    whole database on write, ignores it; the conditional updates below guard it instead.
+    """
+    if project.id is None:
+        db.session.flush()
+    return db.session.execute(
+        sa.select(Project)
+        .where(Project.id == project.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def lock_application(application: Application) -> Application:
+    """Lock one application's row (after its project's, see :func:`lock_project`) and
+    reload it: a decision is taken on its status as it is now, not as first read."""
+    return db.session.execute(
+        sa.select(Application)
+        .where(Application.id == application.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
 
 
 # --------------------------------------------------------------------------- deciding
@@ -287,8 +333,10 @@ def withdraw(member: User, application: Application) -> None:
 def decide(rep: User, application: Application, decision: str, message: str = "") -> None:
     """Shortlist, accept or decline as a representative of the project's institution.
 
-    Acceptance takes a place with one conditional UPDATE, so concurrent acceptances can
-    never take the project over its places; the last place closes the project.
+    The project's row is locked before the application's (:func:`lock_project`), the order
+    every writer uses, so concurrent decisions queue instead of deadlocking. Acceptance
+    takes a place with one conditional UPDATE, so concurrent acceptances can never take the
+    project over its places; the last place closes the project.
     """
     if not is_rep_of(rep, application.project.institution_id):
         raise PermissionDenied
@@ -298,10 +346,11 @@ def decide(rep: User, application: Application, decision: str, message: str = ""
     message = (message or "").strip()
     if len(message) > DECISION_MESSAGE_MAX:
         raise ApplicationError(f"Keep the message under {DECISION_MESSAGE_MAX} characters.")
+    project = lock_project(application.project)
+    application = lock_application(application)
     allowed_from = (S.APPLIED,) if target == S.SHORTLISTED else WAITING
     if application.status not in allowed_from:
         raise ApplicationError(f"This application is already {application.status.label.lower()}.")
-    project = application.project
     now = utcnow()
     claimed = db.session.execute(
         sa.update(Application)
@@ -343,12 +392,15 @@ def close_waiting(project: Project) -> int:
     """Tell everyone still waiting on a project that has closed; return how many.
 
     The project lifecycle calls this on every close: deadline, places filled, or closed by
-    the institution or a coordinator.
+    the institution or a coordinator, with the project's row locked (:func:`lock_project`).
+    The waiting rows are then locked in id order and read as they are now.
     """
     waiting = db.session.scalars(
-        sa.select(Application).where(
-            Application.project_id == project.id, Application.status.in_(WAITING)
-        )
+        sa.select(Application)
+        .where(Application.project_id == project.id, Application.status.in_(WAITING))
+        .order_by(Application.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
     ).all()
     for application in waiting:
         application.status = S.CLOSED

@@ -12,6 +12,8 @@ from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from diaspora.extensions import db
 from diaspora.geo import is_country, is_language
@@ -206,12 +208,46 @@ def find_or_create_skill(name: str) -> Skill:
         raise ProfileError("Type a skill.")
     if len(name) > 120:
         raise ProfileError("Keep a skill under 120 characters.")
-    skill = db.session.scalar(sa.select(Skill).where(Skill.key == Skill.key_for(name)))
-    if skill is None:
-        skill = Skill(name=name, key=Skill.key_for(name), curated=False)
-        db.session.add(skill)
+    return ensure_skills({Skill.key_for(name): name})[0]
+
+
+def ensure_skills(wanted: dict[str, str]) -> list[Skill]:
+    """The skills for ``wanted`` (key -> name as typed), in its order; the missing ones are
+    added as free skills.
+
+    Two people may save the same new skill at the same moment: the missing ones are
+    inserted with ``ON CONFLICT DO NOTHING`` on the unique key, so whoever comes second
+    gets the row the first one added instead of a constraint error. On PostgreSQL the
+    second insert waits for the first transaction and then does nothing; the select that
+    follows sees the committed row.
+    """
+    if not wanted:
+        return []
+    keys = list(wanted)
+    found = _skills_by_key(keys)
+    missing = [key for key in keys if key not in found]
+    if missing:
         db.session.flush()
-    return skill
+        insert = _dialect_insert()(Skill).values(
+            [{"name": wanted[key], "key": key, "curated": False} for key in missing]
+        )
+        db.session.execute(insert.on_conflict_do_nothing(index_elements=[Skill.key]))
+        found.update(_skills_by_key(missing))
+    return [found[key] for key in keys]
+
+
+def _skills_by_key(keys: list[str]) -> dict[str, Skill]:
+    return {
+        skill.key: skill
+        for skill in db.session.scalars(sa.select(Skill).where(Skill.key.in_(keys)))
+    }
+
+
+def _dialect_insert():
+    """The INSERT construct of the database in use, for ``on_conflict_do_nothing``."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert
+    return sqlite_insert
 
 
 def add_skill(user, name: str, kind: str) -> Skill:

@@ -40,7 +40,7 @@ from diaspora.models import (
     audit,
 )
 from diaspora.models.base import utcnow
-from diaspora.services import applications
+from diaspora.services import applications, profiles
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.notifications import notify
 from diaspora.services.screening import Match, screen, summarize
@@ -157,10 +157,15 @@ def transition(actor, project: Project, action: str, reason: str = "") -> Projec
     Raises PermissionDenied when the actor may never take this action on this project,
     InvalidTransition when the project is not in a state that allows it, and ProjectError
     when a precondition fails. Nothing changes in any of these cases.
+
+    The project's row is locked and reloaded first (:func:`applications.lock_project`, the
+    lock order of every writer of a project and its applications), so a transition decides
+    on the status as it is now and a close never races a decision into a deadlock.
     """
     rows = [t for t in TRANSITIONS if t.action == action]
     if not rows:
         raise ProjectError(f"Unknown action {action!r}.")
+    project = applications.lock_project(project)
     roles = roles_of(actor, project)
     permitted = [t for t in rows if t.who & roles]
     if not permitted:
@@ -394,18 +399,7 @@ def resolve_skills(names: list[str]) -> list[Skill]:
                 wanted.setdefault(Skill.key_for(name), name)
     if len(wanted) > MAX_SKILLS:
         raise ProjectError(f"List at most {MAX_SKILLS} skills.")
-    existing = {
-        skill.key: skill
-        for skill in db.session.scalars(sa.select(Skill).where(Skill.key.in_(list(wanted))))
-    }
-    skills = []
-    for key, name in wanted.items():
-        skill = existing.get(key)
-        if skill is None:
-            skill = Skill(name=name, key=key, curated=False)
-            db.session.add(skill)
-        skills.append(skill)
-    return skills
+    return profiles.ensure_skills(wanted)
 
 
 def skill_suggestions(limit: int = 3000) -> list[str]:
@@ -491,14 +485,23 @@ def newest(limit: int = 3) -> list[Project]:
 
 
 def close_expired(on: date | None = None) -> int:
-    """Close every published project whose deadline has passed; return how many."""
+    """Close every published project whose deadline has passed; return how many.
+
+    A project that closed meanwhile (its last place taken) is left as it is.
+    """
     on = on or today()
     expired = db.session.scalars(
-        sa.select(Project).where(Project.status == S.PUBLISHED, Project.deadline < on)
+        sa.select(Project)
+        .where(Project.status == S.PUBLISHED, Project.deadline < on)
+        .order_by(Project.id)
     ).all()
+    closed = 0
     for project in expired:
+        if applications.lock_project(project).status != S.PUBLISHED:
+            continue
         transition(SYSTEM_ACTOR, project, "close", "The application deadline passed.")
-    return len(expired)
+        closed += 1
+    return closed
 
 
 def last_confirmed(project: Project) -> datetime | None:

@@ -7,9 +7,10 @@ Without Chromium these tests skip on a developer machine; with DIASPORA_REQUIRE_
 import os
 import shutil
 import threading
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import free_port
 
@@ -56,10 +57,24 @@ def app_config(app_config, live_port):
     return app_config
 
 
+class LiveServer(ThreadingMixIn, WSGIServer):
+    """A threaded server that, like production WSGI servers, closes each response as soon
+    as its last byte is written, so what runs on close (mail sent after the response) runs
+    then. werkzeug's development server first drains the socket, which can wait on the
+    browser."""
+
+    daemon_threads = True
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
 @pytest.fixture
 def live_server(app, live_port):
     """Serve the test app on 127.0.0.1 for the duration of a test; yields its base URL."""
-    server = make_server("127.0.0.1", live_port, app, threaded=True)
+    server = make_server("127.0.0.1", live_port, app, LiveServer, QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{live_port}"

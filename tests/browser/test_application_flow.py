@@ -1,6 +1,8 @@
 """A member applies, a representative accepts, the member sees it and gets the email,
 in a real Chromium, everyone logging in through the login form."""
 
+from playwright.sync_api import expect
+
 from diaspora.models import Role
 from tests.conftest import PASSWORD, text_of
 from tests.factories import MOTIVATION, make_institution, make_project, with_profile
@@ -11,7 +13,7 @@ def log_in(page, live_server, email):
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    assert page.get_by_role("link", name="Account").is_visible()
+    expect(page.get_by_role("link", name="Account")).to_be_visible()
 
 
 def log_out(page):
@@ -30,34 +32,31 @@ def test_apply_accept_and_hear_about_it(
     log_in(page, live_server, member.email)
     page.goto(f"{live_server}/projects/{project.id}")
     page.get_by_role("link", name="Apply to this project").click()
-    assert page.get_by_text("What the institution will see of your profile").is_visible()
-    assert page.get_by_text("Lab scientist").is_visible()
+    expect(page.get_by_text("What the institution will see of your profile")).to_be_visible()
+    expect(page.get_by_text("Lab scientist")).to_be_visible()
     page.get_by_label("Why you, and what you would bring").fill(MOTIVATION)
     page.get_by_label("Hours per month you can give").fill("12")
     page.get_by_label("I agree to share the profile shown above").check()
     page.get_by_role("button", name="Send my application").click()
-    assert page.get_by_text("The institution has not decided yet").is_visible()
-    assert page.get_by_text("Applied, waiting for an answer").is_visible()
+    expect(page.get_by_text("The institution has not decided yet")).to_be_visible()
+    expect(page.get_by_text("Applied, waiting for an answer")).to_be_visible()
     log_out(page)
 
     log_in(page, live_server, rep.email)
     page.get_by_role("link", name="Applications").click()
     page.get_by_role("link", name="Open").click()
-    assert page.get_by_text(MOTIVATION).is_visible()
+    expect(page.get_by_text(MOTIVATION)).to_be_visible()
     page.get_by_label("Accept").check()
     page.get_by_role("button", name="Send the answer").click()
-    assert page.get_by_text("the applicant is told").is_visible()
+    expect(page.get_by_text("the applicant is told")).to_be_visible()
     log_out(page)
 
     log_in(page, live_server, member.email)
     page.get_by_role("link", name="My applications").click()
-    badge = page.locator(".badge-ok")
-    assert badge.inner_text() == "Accepted"
-    assert page.get_by_text("You are accepted on Laboratory quality training").is_visible()
+    expect(page.locator(".badge-ok")).to_have_text("Accepted")
+    expect(page.get_by_text("You are accepted on Laboratory quality training")).to_be_visible()
 
-    (message,) = [
-        m for m in smtp_server.to(member.email) if m["Subject"].startswith("You are accepted")
-    ]
+    (message,) = smtp_server.wait_for(member.email, "You are accepted")
     assert message["Subject"] == "You are accepted on Laboratory quality training"
     assert "/applications/" in text_of(message)
     assert MOTIVATION not in text_of(message)

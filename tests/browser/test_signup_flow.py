@@ -15,7 +15,7 @@ def test_signup_confirm_login_in_chromium(mail_config, smtp_server, app, page, l
     page.get_by_role("button", name="Create my account").click()
     assert page.get_by_role("heading", name="Check your inbox").is_visible()
 
-    (message,) = smtp_server.to("abebe@example.org")
+    (message,) = smtp_server.wait_for("abebe@example.org")
     assert message["Subject"] == "Confirm your email address"
     page.goto(first_link(message, "/confirm/"))
     assert page.get_by_text("Your email address is confirmed").is_visible()
