@@ -234,7 +234,7 @@ def test_a_cold_worker_detects_damage_and_the_warm_one_stops_serving(
 
 @pytest.mark.parametrize("how", ["truncated segment", "zeroed table of contents"])
 def test_apply_records_damage_every_worker_reports_it_and_a_rebuild_repairs(
-    app, client, runner, second_worker, how
+    app, client, runner, second_worker, how, caplog
 ):
     institution = make_institution(new_user(Role.INSTITUTION), name="Volta Water")
     before = make_project(institution, status=ProjectStatus.PUBLISHED, title="Cistern repairs")
@@ -253,10 +253,14 @@ def test_apply_records_damage_every_worker_reports_it_and_a_rebuild_repairs(
     assert "damaged" in marker(app)["reason"] or "cannot be read" in marker(app)["reason"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SearchChange)) == queued
 
-    # Both warm workers now answer alike.
+    # Both warm workers now answer alike, and their catching up logs a line, no traceback.
+    caplog.clear()
     assert unavailable(client)
     with second_worker.test_client() as other:
         assert unavailable(other)
+    lines = [r for r in caplog.records if "could not catch up" in r.getMessage()]
+    assert lines and not any(r.exc_info for r in caplog.records)
+    assert all("search index is damaged" in r.getMessage() for r in lines)
 
     status = runner.invoke(args=["search", "status"]).output
     assert "projects: DAMAGED (" in status

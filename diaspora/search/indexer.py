@@ -301,8 +301,8 @@ def catch_up(name: str) -> None:
     try:
         if last_change_id() > (get_index(name).last_change_id() or 0):
             apply_pending([name])
-    except SearchUnavailable:
-        log.warning("search index %s could not catch up", name, exc_info=True)
+    except SearchUnavailable as exc:  # a known state, shown to coordinators: one line
+        log.warning("search index %s could not catch up: %s", name, exc)
 
 
 def apply_after_commit(response=None):
