@@ -8,7 +8,8 @@ gunicorn, closes each response once written) and is driven over HTTP:
   queues a confirmation mail) are timed as the browser sees them; then one pass of the mail
   worker is timed, which must end within its ``MAIL_TIMEOUT`` and leave the mail queued.
 - **Database outage** (PostgreSQL): the app reaches the database through a TCP forwarder
-  that is cut while pages are requested from several threads, then restored. Counts the
+  that is cut for ``--outage-seconds`` while pages are requested from several threads, then
+  restored. Counts the
   answers by status, the slowest answer, the time ``/healthz`` takes to say so, the time to
   the first good page after the restore, and the log lines the outage wrote.
 - **Acceptance race** (PostgreSQL): rounds of simultaneous "accept" decisions on a project
@@ -195,7 +196,7 @@ def smtp_stall(base: Path, url: str, requests: int) -> dict:
     }
 
 
-def database_outage(base: Path, url: str, requests: int, threads: int) -> dict:
+def database_outage(base: Path, url: str, seconds: float, threads: int) -> dict:
     target = make_url(url)
     proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432).start()
     host, port = proxy.address
@@ -214,8 +215,12 @@ def database_outage(base: Path, url: str, requests: int, threads: int) -> dict:
                 http("GET", served.base + "/")
             proxy.cut()
 
+            deadline = time.perf_counter() + seconds
+
             def hammer(offset):
-                for n in range(requests // threads):
+                n = 0
+                while time.perf_counter() < deadline:
+                    n += 1
                     result = http("GET", served.base + paths[(n + offset) % len(paths)])
                     with lock:
                         results.append(result)
@@ -377,7 +382,7 @@ def main(argv=None) -> None:
         default=os.environ.get("TEST_DATABASE_URL", ""),
         help="a PostgreSQL server (any database on it); throwaway databases are made there",
     )
-    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--outage-seconds", type=float, default=10.0)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--signups", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=10)
@@ -398,7 +403,7 @@ def main(argv=None) -> None:
         if args.database_url:
             outage_url, drop = throwaway_database(args.database_url, "diaspora_bench_outage")
             drops.append(drop)
-            figures.update(database_outage(base, outage_url, args.requests, args.threads))
+            figures.update(database_outage(base, outage_url, args.outage_seconds, args.threads))
             race_url, drop = throwaway_database(args.database_url, "diaspora_bench_race")
             drops.append(drop)
             figures.update(
