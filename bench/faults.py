@@ -57,7 +57,7 @@ from diaspora.models import (  # noqa: E402
     User,
 )
 from diaspora.models.base import utcnow  # noqa: E402
-from tests.conftest import StalledSMTP  # noqa: E402
+from tests.conftest import StalledSMTP, _base_config  # noqa: E402
 from tests.fault_tools import TcpProxy  # noqa: E402
 
 PASSWORD = "a long enough phrase"  # noqa: S105 (the accounts the bench makes)
@@ -131,15 +131,10 @@ NO_REDIRECT = urllib.request.build_opener(_NoRedirect)
 
 
 def config_for(base: Path, url: str, **extra) -> dict:
-    return {
-        "ENV_NAME": "testing",
-        "SQLALCHEMY_DATABASE_URI": url,
-        "SEARCH_INDEX_DIR": str(base / "search"),
-        "MAIL_FILE_DIR": str(base / "mail"),
-        "WTF_CSRF_ENABLED": False,
-        "MAIL_SERVER": "",
-        **extra,
-    }
+    """The tests' base configuration, served on any host (requests come to 127.0.0.1)."""
+    config = _base_config(base, url)
+    del config["SERVER_NAME"]
+    return {**config, **extra}
 
 
 def migrated_app(config: dict):

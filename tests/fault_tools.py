@@ -4,13 +4,15 @@
 to ``host:port``. ``cut()`` drops every open connection and refuses new ones, as a stopped
 server does; ``stall()`` keeps connections open but passes nothing, as a hung server or a
 broken network does; ``restore()`` forwards again on the same port. Used by the tests and by
-the fault benchmark, so it depends on nothing of the application.
+the fault benchmark, so it depends on nothing of the application. ``wait_until`` polls for
+what a faulty process should come to.
 """
 
 import contextlib
 import selectors
 import socket
 import threading
+import time
 
 POLL = 0.05  # how often the threads look at the proxy's state, in seconds
 BUFFER = 65536
@@ -173,3 +175,16 @@ class TcpProxy:
                 sock.close()
         for sock in held:
             sock.close()
+
+
+def wait_until(condition, timeout: float, what: str):
+    """Poll ``condition`` until it returns something true; fail after ``timeout`` seconds."""
+    import pytest
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}")

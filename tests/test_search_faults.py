@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from diaspora.models import (
 from diaspora.models.base import utcnow
 from diaspora.search import SearchUnavailable, indexer
 from diaspora.search.storage import CURRENT, DAMAGED, REBUILD_LOCK_FILE, Store
+from tests.fault_tools import wait_until
 from tests.profile_helpers import new_user, sign_in
 from tests.project_helpers import make_institution, make_project
 
@@ -34,17 +34,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # Enough projects that a rebuild is still feeding its writer subprocesses (started after the
 # first hundred documents) for seconds when it is killed.
 MANY = 4_000
-
-
-def wait_until(condition, timeout: float, what: str):
-    """Poll ``condition`` until it returns something true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
 
 
 def children(pid: int) -> set[int]:

@@ -13,6 +13,7 @@ import pytest
 
 from diaspora.search import ProjectIndex, SearchUnavailable
 from diaspora.search.storage import CURRENT, DAMAGED, REBUILD_LOCK_FILE, IndexDamaged, Store
+from tests.fault_tools import wait_until
 
 from .factories import project
 
@@ -34,16 +35,6 @@ def documents():
 
 ProjectIndex(sys.argv[1], procs=2).rebuild(documents())
 """
-
-
-def wait_until(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
 
 
 def process_state(pid: int) -> tuple[str, int] | None:
