@@ -3,6 +3,7 @@ create and edit projects at once: every change is searchable afterwards and no l
 reaches the code that committed."""
 
 import multiprocessing
+import threading
 import traceback
 
 from diaspora.extensions import db
@@ -67,3 +68,25 @@ def test_processes_creating_and_editing_projects_at_once(app, app_config):
             assert len(index.search(_word(worker, number)).ids) == 1, _word(worker, number)
     assert index.search("draft").ids == []
     assert index.doc_count() == WORKERS * EACH
+
+
+def test_threads_asking_for_an_index_at_once_share_one_object(app):
+    """Threads of one process (a threaded server) get the same index object, so no second
+    searcher is opened and then dropped unclosed."""
+    indexer.close_indexes(app)
+    count = 8
+    barrier = threading.Barrier(count)
+    objects = [None] * count
+
+    def target(slot):
+        barrier.wait()
+        objects[slot] = indexer.get_index(indexer.PROJECTS, app)
+
+    threads = [threading.Thread(target=target, args=(slot,)) for slot in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert objects[0] is not None
+    assert all(index is objects[0] for index in objects)
+    assert indexer.get_index(indexer.PROJECTS, app) is objects[0]

@@ -75,6 +75,7 @@ from .storage import (
     INDEX_NAME,
     REBUILD_LOCK_FILE,
     Codec,
+    FilesReplaced,
     IndexDamaged,
     SearchUnavailable,
     Storage,
@@ -96,6 +97,8 @@ MAX_INSTITUTIONS = 500
 SUGGEST_BELOW = 3
 # How long a failed read waits for the writer lock to confirm the damage before recording it.
 VERIFY_TIMEOUT = 2.0
+# Opening a commit whose files a concurrent commit cleaned up is tried again this many times.
+OPEN_ATTEMPTS = 10
 REPAIR = "run `flask search rebuild`"
 
 
@@ -236,14 +239,7 @@ class SearchIndex:
             and snap.ix.latest_generation() == snap.generation
         ):
             return snap
-        if not path.is_dir():
-            raise SearchUnavailable("the search index is missing")
-        storage = Storage(path)
-        with storage.closing_on_failure():
-            ix = storage.open_index(INDEX_NAME)
-            check_manifest(path, ix.latest_generation())
-            self._check_schema(ix)
-            searcher = ix.searcher()
+        ix, searcher = self._open_searcher(path)
         try:
             views = []
             keep = set()
@@ -268,6 +264,26 @@ class SearchIndex:
             snap.close()
         self._snapshot = _Snapshot(path, ix, searcher, views)
         return self._snapshot
+
+    def _open_searcher(self, path: Path):
+        """Open the latest commit of ``path``; a commit that another writer replaced while
+        it was being opened (its files cleaned up) is opened again, a few times."""
+        attempt = 1
+        while True:
+            if not path.is_dir():
+                raise SearchUnavailable("the search index is missing")
+            storage = Storage(path)
+            try:
+                with storage.closing_on_failure():
+                    ix = storage.open_index(INDEX_NAME)
+                    check_manifest(path, ix.latest_generation())
+                    self._check_schema(ix)
+                    return ix, ix.searcher()
+            except FilesReplaced:
+                if attempt == OPEN_ATTEMPTS:
+                    raise
+            time.sleep(0.01 * attempt)
+            attempt += 1
 
     def _check_schema(self, ix) -> None:
         """An index built before a field was added cannot answer correctly: say so, so the
@@ -595,13 +611,16 @@ def _damage_of(path: Path) -> str | None:
         except SearchUnavailable as exc:
             return str(exc)
         try:
-            with ix.searcher() as searcher:
+            with storage.closing_on_failure():
+                searcher = ix.searcher()
+            with searcher:
                 searcher.document(uid=META_UID)
                 for reader, offset in searcher.reader().leaf_readers():
                     if reader.doc_count_all():
                         searcher.stored_fields(offset + reader.doc_count_all() - 1)
         except Exception as exc:  # noqa: BLE001 - any failure to read is the answer
-            return f"a segment cannot be read: {type(exc).__name__}"
+            cause = exc.__cause__ if isinstance(exc, FilesReplaced) else exc
+            return f"a segment cannot be read: {type(cause).__name__}"
         return None
     finally:
         ix.close()

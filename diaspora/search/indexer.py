@@ -14,6 +14,7 @@ last ``SEARCH_CATCHUP_SECONDS`` of changes are therefore applied again on each r
 """
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
@@ -50,6 +51,9 @@ EXPERTS = "experts"
 INDEXES: dict[str, type[SearchIndex]] = {PROJECTS: ProjectIndex, EXPERTS: ExpertIndex}
 BATCH = 500
 EXTENSION = "search_indexes"
+# Threads of one process share one index object: two made at once would leave one's searcher
+# open and unreferenced.
+_INDEX_OBJECTS_LOCK = threading.Lock()
 
 # The privacy module's field groups that the expert index knows; sectors share "skills".
 EXPERT_AUDIENCE_GROUPS = {
@@ -71,13 +75,16 @@ def get_index(name: str, app=None) -> SearchIndex:
     """The process's one index object for ``name`` (kept warm in ``app.extensions``)."""
     app = app or current_app._get_current_object()
     root = app.config["SEARCH_INDEX_DIR"]
-    cache = app.extensions.setdefault(EXTENSION, {})
     key = (name, root)
-    if key not in cache:
-        cache[key] = INDEXES[name](
-            f"{root}/{name}", create=False, time_limit=app.config.get("SEARCH_TIME_LIMIT", 1.0)
-        )
-    return cache[key]
+    with _INDEX_OBJECTS_LOCK:
+        cache = app.extensions.setdefault(EXTENSION, {})
+        if key not in cache:
+            cache[key] = INDEXES[name](
+                f"{root}/{name}",
+                create=False,
+                time_limit=app.config.get("SEARCH_TIME_LIMIT", 1.0),
+            )
+        return cache[key]
 
 
 def create_missing(app=None) -> None:
@@ -93,7 +100,9 @@ def create_missing(app=None) -> None:
 
 def close_indexes(app) -> None:
     """Close every open searcher of ``app`` (tests and shutdown)."""
-    for index in app.extensions.pop(EXTENSION, {}).values():
+    with _INDEX_OBJECTS_LOCK:
+        indexes = app.extensions.pop(EXTENSION, {})
+    for index in indexes.values():
         index.close()
 
 

@@ -68,6 +68,11 @@ class IndexDamaged(SearchUnavailable):
     """The live generation's files are damaged: only a rebuild repairs it."""
 
 
+class FilesReplaced(SearchUnavailable):
+    """A file vanished while a commit was being opened: another writer committed and cleaned
+    up meanwhile. Opening again finds the newer commit."""
+
+
 class Codec(W3Codec):
     """Whoosh's codec with faster bookkeeping when a segment is written.
 
@@ -137,7 +142,10 @@ class Storage(FileStorage):
 
     Without mmap, a file truncated under an open reader gives a read error (hence
     SearchUnavailable) instead of a SIGBUS that kills the worker. Whoosh leaves files open
-    when opening a damaged index fails; :meth:`closing_on_failure` closes them.
+    when opening a damaged index fails; :meth:`closing_on_failure` closes them. Inside that
+    block a file that vanished raises :class:`FilesReplaced` rather than an ``OSError``:
+    Whoosh's reader retries an ``OSError`` by itself and drops, unclosed, the segments it had
+    already opened, whereas the caller retries cleanly.
     """
 
     def __init__(self, path: Path):
@@ -145,10 +153,22 @@ class Storage(FileStorage):
         self._opened: list | None = None
 
     def open_file(self, name, **kwargs):
-        handle = super().open_file(name, **kwargs)
-        if self._opened is not None:
-            self._opened.append(handle)
+        if self._opened is None:
+            return super().open_file(name, **kwargs)
+        try:
+            handle = super().open_file(name, **kwargs)
+        except FileNotFoundError as exc:
+            raise FilesReplaced(f"the search index changed while it was opened ({name})") from exc
+        self._opened.append(handle)
         return handle
+
+    def file_length(self, name):
+        try:
+            return super().file_length(name)
+        except FileNotFoundError as exc:
+            if self._opened is None:
+                raise
+            raise FilesReplaced(f"the search index changed while it was opened ({name})") from exc
 
     @contextmanager
     def closing_on_failure(self):
