@@ -112,12 +112,20 @@ def test_did_you_mean_pagination_and_empty_state(client, institution):
     for number in range(25):
         published(institution, title=f"Hydrology station {number}")
     html = client.get("/search?q=hydrolgy").get_data(as_text=True)
-    assert "Did you mean" in html and "q=hydrology" in html
+    assert "Showing results for <strong dir=\"auto\">hydrology</strong>" in html
+    assert "search instead for" in html and "as_typed=1" in html
+    assert "25 projects for" in html and "Page 1 of 2" in html
+    typed = client.get("/search?q=hydrolgy&as_typed=1").get_data(as_text=True)
+    assert "Did you mean" in typed and "q=hydrology" in typed
+    assert "0 projects for" in typed and "Showing results for" not in typed
     first = client.get("/search?q=hydrology").get_data(as_text=True)
     assert "Page 1 of 2" in first and "page=2" in first
     assert "Page 2 of 2" in client.get("/search?q=hydrology&page=2").get_data(as_text=True)
     empty = client.get("/search?q=zzzqqq").get_data(as_text=True)
     assert "No open project matches this search" in empty
+    some = client.get("/search?q=hydrology+glaciers").get_data(as_text=True)
+    assert "No project has all of these words; these have some of them." in some
+    assert "25 projects for" in some
 
 
 def test_only_open_projects_even_before_the_index_hears_of_a_change(institution):
@@ -223,6 +231,22 @@ def test_travel_window_search(people):
     assert [p.user_id for p, _ in page.items] == [member.id]
     search = ExpertSearch(travel_country="FR", travel_month=month)
     assert search_service.search_experts(people["other"], search).items == []
+
+
+def test_an_expert_card_links_to_the_member_page_and_writes_dates_as_the_site_does(
+    client, people
+):
+    member = people["member"]
+    filled_profile(member, audiences={"travel": SIGNED_IN, "skills": SIGNED_IN}, listed=True)
+    start = utcnow().date() + timedelta(days=10)
+    end = utcnow().date() + timedelta(days=20)
+    sign_in(client, people["other"])
+    html = client.get("/experts?q=Skillmarker").get_data(as_text=True)
+    link = f'href="/members/{member.id}"'
+    assert link in html
+    assert f"{start:%d %b %Y} to {end:%d %b %Y}" in html
+    assert start.isoformat() not in html
+    assert client.get(f"/members/{member.id}").status_code == 200
 
 
 # --------------------------------------------------------------------------- sync
@@ -541,3 +565,17 @@ def test_account_deletion_removes_saved_searches(people):
     delete_account(member, PASSWORD)
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SavedSearch)) == 0
+
+
+def test_expert_search_with_no_member_having_every_word_shows_those_with_some(client, people):
+    member = people["member"]
+    filled_profile(member, audiences={"skills": SIGNED_IN}, listed=True)
+    search = ExpertSearch(query="Skillmarker zzqqunknown")
+    page = search_service.search_experts(people["other"], search)
+    assert [p.user_id for p, _ in page.items] == [member.id]
+    assert page.results.some_words
+    sign_in(client, people["other"])
+    html = client.get("/experts?q=Skillmarker+zzqqunknown").get_data(as_text=True)
+    assert "No member has all of these words; these have some of them." in html
+    exact = search_service.search_experts(people["other"], ExpertSearch(query="Skillmarker"))
+    assert not exact.results.some_words

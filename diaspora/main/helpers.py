@@ -20,7 +20,14 @@ def paragraphs(text: str | None) -> Markup:
     )
 
 
-def format_date(value: date | datetime | None, fmt: str = "%d %b %Y") -> str:
+def format_date(value: date | datetime | str | None, fmt: str = "%d %b %Y") -> str:
+    """A date as the site writes it ("02 Mar 2027"); also takes an ISO date string, as the
+    search index stores dates."""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
     return value.strftime(fmt) if value else ""
 
 

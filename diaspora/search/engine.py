@@ -30,7 +30,7 @@ import threading
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from heapq import merge, nsmallest
 from itertools import islice, takewhile
@@ -777,6 +777,10 @@ class ProjectResults:
     first, at most ``MAX_FACET_VALUES`` plus the selected values), each counted with every
     active filter except the field's own. ``partial`` is True when the time limit cut the
     search short. ``pages`` is capped at ``MAX_RESULT_WINDOW`` results deep.
+
+    When the query as typed matches nothing, the results are those of a fallback: with
+    ``shown_for`` set, of that corrected spelling ("Showing results for ..."); with
+    ``some_words``, of the documents that have some of the words, most of them first.
     """
 
     query: str
@@ -789,6 +793,8 @@ class ProjectResults:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     suggestion: str | None = None
     partial: bool = False
+    shown_for: str | None = None
+    some_words: bool = False
 
     @property
     def ids(self) -> list[int]:
@@ -864,13 +870,16 @@ class ProjectIndex(SearchIndex):
         page: int = 1,
         per_page: int = 20,
         today: date | None = None,
+        correct: bool = True,
     ) -> ProjectResults:
         """Search published projects.
 
         ``filters`` maps a field of ``PROJECT_FILTERS`` to accepted values (OR within a field,
         AND across fields; unknown fields are ignored). ``sort`` is one of ``SORTS`` (anything
         else means relevance); an empty query lists the newest first. Pages past the results
-        (or past ``MAX_RESULT_WINDOW``) are empty.
+        (or past ``MAX_RESULT_WINDOW``) are empty. A query that matches nothing falls back to
+        its spelling suggestion (unless ``correct`` is False: "search instead for" what was
+        typed), then to any of its words (see :class:`ProjectResults`).
         """
         sort = sort if sort in SORTS else "relevance"
         per_page = _clamp(per_page, 1, MAX_PER_PAGE, 20)
@@ -885,9 +894,26 @@ class ProjectIndex(SearchIndex):
         if deadline_within_days not in (None, ""):
             days = _clamp(deadline_within_days, 0, 3650, None)
         today = today or datetime.now(UTC).date()
-        return self._read(
-            lambda snap: self._search(snap, parsed, chosen, days, today, sort, page, per_page, k)
-        )
+
+        def run(snap):
+            def attempt(query: ParsedQuery) -> ProjectResults:
+                return self._search(snap, query, chosen, days, today, sort, page, per_page, k)
+
+            results = attempt(parsed)
+            if results.total or results.partial or parsed.is_browse or parsed.matches_nothing:
+                return results
+            if correct and results.suggestion:
+                corrected = attempt(parse(results.suggestion, "content"))
+                if corrected.total:
+                    return replace(corrected, query=parsed.text, shown_for=results.suggestion)
+            some = parsed.any_words()
+            if some is not None:
+                partial_match = attempt(some)
+                if partial_match.total:
+                    return replace(partial_match, some_words=True, suggestion=results.suggestion)
+            return results
+
+        return self._read(run)
 
     def _search(self, snap, parsed: ParsedQuery, chosen, days, today, sort, page, per_page, k):
         budget = Budget(self.time_limit)
@@ -1121,6 +1147,7 @@ class ExpertResults:
     pages: int
     hits: list[ExpertHit]
     partial: bool = False
+    some_words: bool = False
 
     @property
     def ids(self) -> list[int]:
@@ -1227,11 +1254,22 @@ class ExpertIndex(SearchIndex):
         empty = ExpertResults(parsed.text, page, per_page, 0, 0, [])
         if parsed.matches_nothing:
             return empty
-        return self._read(
-            lambda snap: self._search(
-                snap, clearance, parsed, chosen, travel, page, per_page, window_end
-            )
-        )
+
+        def run(snap):
+            def attempt(query: ParsedQuery) -> ExpertResults:
+                return self._search(
+                    snap, clearance, query, chosen, travel, page, per_page, window_end
+                )
+
+            results = attempt(parsed)
+            some = None if results.total or results.partial else parsed.any_words()
+            if some is not None:
+                partial_match = attempt(some)
+                if partial_match.total:
+                    return replace(partial_match, some_words=True)
+            return results
+
+        return self._read(run)
 
     def _search(self, snap, clearance, parsed, chosen, travel, page, per_page, window_end):
         searcher = snap.searcher

@@ -40,6 +40,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]+"
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"(?<![\w*])[^\W\d_]{2,}(?![\w*])")
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "REQUIRE"})
+# An operator word or a leading "+": the user said how the words combine.
+_EXPLICIT = re.compile(r"(?<!\S)(?:AND|OR|NOT)(?!\S)|(?:^|(?<=[\s(]))\+")
 
 
 class PrefixNode(syntax.TextNode):
@@ -117,6 +119,21 @@ class ParsedQuery:
     @property
     def matches_nothing(self) -> bool:
         return self.query is wq.NullQuery
+
+    def any_words(self) -> ParsedQuery | None:
+        """The same words with any of them enough, for when all of them match nothing.
+
+        Only a plain list of two or more words, phrases or prefixes has such a reading; a
+        query with operators says what it wants and is left as it is.
+        """
+        node = self.query
+        if _EXPLICIT.search(self.text):
+            return None
+        if not isinstance(node, wq.And) or len(node.subqueries) < 2:
+            return None
+        if not all(isinstance(child, wq.Term | wq.Phrase | wq.Prefix) for child in node.subqueries):
+            return None
+        return ParsedQuery(self.text, wq.Or(list(node.subqueries)), self.words)
 
 
 def _balance_quotes(text: str) -> str:

@@ -81,6 +81,8 @@ class ProjectSearch:
     sort: str = "relevance"
     within: int | None = None
     page: int = 1
+    # "Search instead for" what was typed: no automatic spelling correction.
+    as_typed: bool = False
 
     @classmethod
     def from_args(cls, args) -> "ProjectSearch":
@@ -101,11 +103,17 @@ class ProjectSearch:
             sort=sort if sort in SORTS else "relevance",
             within=within if within in DEADLINE_CHOICES else None,
             page=page_number(args.get("page")),
+            as_typed=args.get("as_typed") == "1",
         )
 
     def params(self, **changes) -> dict:
         """URL parameters for this search, with ``changes`` applied (for links)."""
-        values: dict = {"q": self.query or None, "sort": None, "within": self.within}
+        values: dict = {
+            "q": self.query or None,
+            "sort": None,
+            "within": self.within,
+            "as_typed": "1" if self.as_typed else None,
+        }
         if self.sort != "relevance":
             values["sort"] = self.sort
         values.update({name: list(v) for name, v in self.filters.items()})
@@ -146,6 +154,7 @@ def search_projects(search: ProjectSearch, per_page: int = PER_PAGE) -> ProjectP
             sort=search.sort,
             page=page,
             per_page=per_page,
+            correct=not search.as_typed,
         ),
         search.page,
     )

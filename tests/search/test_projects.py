@@ -188,11 +188,50 @@ def test_did_you_mean_corrects_each_word(index):
             project(3, title="Cardiology residents"),
         ]
     )
-    results = index.search("hydrolgy irigation")
-    assert results.total == 0
-    assert results.suggestion == "hydrology irrigation"
+    typed = index.search("hydrolgy irigation", correct=False)
+    assert typed.total == 0 and typed.shown_for is None
+    assert typed.suggestion == "hydrology irrigation"
     assert index.search("irrigation").suggestion is None
     assert index.search("zzzzqqq").suggestion is None
+
+
+def test_a_typo_that_finds_nothing_shows_the_corrected_results(index):
+    index.rebuild(
+        [
+            project(1, title="Hydrology and irrigation"),
+            project(2, title="Irrigation planning"),
+            project(3, title="Cardiology residents"),
+        ]
+    )
+    results = index.search("hydrolgy irigation")
+    assert results.ids == [1]
+    assert results.shown_for == "hydrology irrigation"
+    assert results.query == "hydrolgy irigation"
+    assert not results.some_words
+    assert "<mark>Hydrology</mark>" in results.hits[0].title
+
+
+def test_when_no_project_has_all_the_words_those_with_most_of_them_come_first(index):
+    index.rebuild(
+        [
+            project(1, title="Bridge inspection"),
+            project(2, title="Civil engineer for bridge inspection"),
+            project(3, title="Cardiology residents"),
+            project(4, title="Civil registry software"),
+        ]
+    )
+    results = index.search("civil engineer bridge maintenance")
+    assert results.some_words and results.shown_for is None
+    assert results.ids[0] == 2
+    assert set(results.ids) == {1, 2, 4}
+    assert index.search("civil bridge").some_words is False
+    # Operators say how the words combine: no fallback.
+    assert index.search("civil AND cardiology").total == 0
+    assert index.search("civil AND cardiology").some_words is False
+    # Filters still apply to the partial matches.
+    assert index.search("civil cardiology", {"country": ["SN"]}).ids == []
+    assert index.search("civil cardiology", {"country": ["KE"]}).some_words
+    assert index.search("zzzzqqq yyyyxxx").total == 0
 
 
 def test_hostile_queries_are_fast_harmless_and_match_nothing_private(index):
