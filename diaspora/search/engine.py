@@ -46,7 +46,7 @@ from whoosh.reading import SegmentReader
 from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from . import bits as B
-from .analysis import fold, stem
+from .analysis import fold, stem, text_analyzer
 from .highlight import mark_all, snippet
 from .query import MAX_TERMS, QUERY_FIELD, ParsedQuery, parse, positive_leaves
 from .schemas import (
@@ -95,6 +95,8 @@ MAX_FACET_VALUES = 30
 MAX_PREFIX_TERMS = 30
 MAX_INSTITUTIONS = 500
 SUGGEST_BELOW = 3
+# The best this many matches by relevance are ordered again by how well their title matches.
+TITLE_RERANK = 50
 # How long a failed read waits for the writer lock to confirm the damage before recording it.
 VERIFY_TIMEOUT = 2.0
 # Opening a commit whose files a concurrent commit cleaned up is tried again this many times.
@@ -136,6 +138,16 @@ class _Snapshot:
         self.views = views
         self.corrections: dict[str, str | None] = {}
         self._vocabulary: list[str] | None = None
+        self._title_terms: dict[int, tuple[str, ...]] = {}
+
+    def title_terms(self, docnum: int) -> tuple[str, ...]:
+        """The analysed words (folded, stemmed, no stop words) of a document's title."""
+        terms = self._title_terms.get(docnum)
+        if terms is None:
+            title = self.searcher.stored_fields(docnum).get("title", "")
+            terms = tuple(token.text for token in _TITLE_ANALYZER(title))
+            self._title_terms[docnum] = terms
+        return terms
 
     def vocabulary(self) -> list[str]:
         """Return the sorted spelling vocabulary of the whole index."""
@@ -801,6 +813,46 @@ class ProjectResults:
         return [hit.id for hit in self.hits]
 
 
+_TITLE_ANALYZER = text_analyzer()
+
+
+def _rerank_by_title(snap: _Snapshot, parsed: ParsedQuery, window: list) -> list:
+    """Order the best ``TITLE_RERANK`` matches again, lifting those whose title has the
+    query's words, the more so the fewer other words the title has.
+
+    The documents are scored on one field that holds every part of a project, so a long
+    project that mentions the words often can outrank the one whose title *is* the query.
+    A title with all of the query's words and nothing else gains the best score in the
+    window; one with half of them and twice as many words gains an eighth of it.
+    """
+    wanted: list[tuple[str, bool]] = []
+    for leaf in positive_leaves(parsed.query):
+        if isinstance(leaf, wq.Phrase):
+            wanted.extend((word, False) for word in leaf.words)
+        elif isinstance(leaf, wq.Prefix):
+            wanted.append((leaf.text, True))
+        else:
+            wanted.append((leaf.text, False))
+    wanted = list(dict.fromkeys(wanted))
+    head = window[:TITLE_RERANK]
+    if not wanted:
+        return head
+    best = max(-item[0] for item in head) or 1.0
+    rescored = []
+    for item in head:
+        title = snap.title_terms(item[-1])
+        found = sum(
+            1
+            for text, prefix in wanted
+            if (any(t.startswith(text) for t in title) if prefix else text in title)
+        )
+        coverage = found / len(wanted)
+        closeness = len(wanted) / max(len(title), len(wanted))
+        score = -item[0] + best * coverage * coverage * closeness
+        rescored.append((-score, *item[1:]))
+    return sorted(rescored)
+
+
 def _normalize_filters(filters, allowed) -> dict[str, tuple[str, ...]]:
     result = {}
     for name, values in (filters or {}).items():
@@ -925,10 +977,12 @@ class ProjectIndex(SearchIndex):
         facets: dict[str, dict[str, int]] = {name: {} for name in PROJECT_FACETS}
         ranked: list[list] = []
         partial = False
+        rerank = sort == "relevance" and terms is not None
+        depth = max(k, TITLE_RERANK) if k and rerank else k
         for view in snap.views:
             try:
                 matches, counts, best = self._search_segment(
-                    view, parsed, terms, chosen, days, today, sort, k, budget
+                    view, parsed, terms, chosen, days, today, sort, depth, budget
                 )
             except TimeUp:
                 partial = True
@@ -939,7 +993,10 @@ class ProjectIndex(SearchIndex):
                 for value, count in values.items():
                     bucket[value] = bucket.get(value, 0) + count
             ranked.append(best)
-        window = list(islice(merge(*ranked), k))
+        window = list(islice(merge(*ranked), depth))
+        if rerank and window:
+            window = _rerank_by_title(snap, parsed, window) + window[TITLE_RERANK:]
+        window = window[:k]
         start = (page - 1) * per_page
         docnums = [item[-1] for item in window[start : start + per_page]]
         scores = [-item[0] if sort == "relevance" else None for item in window]

@@ -360,3 +360,30 @@ def test_warm_up_does_not_change_results(facets_index):
     facets_index.warm(terms=20)
     after = facets_index.search("clinic", {"country": ["KE"]}, sort="deadline")
     assert after == before
+
+
+def test_the_project_whose_title_is_the_query_comes_first(index):
+    machinery = [
+        project(
+            pid,
+            title=f"Civil engineering machinery operator {pid}",
+            summary="Civil engineering machinery: civil works, engineering plant.",
+            description="Civil engineering civil engineering machinery for civil engineers.",
+        )
+        for pid in range(1, 6)
+    ]
+    index.rebuild(
+        [
+            *machinery,
+            project(10, title="Civil engineer", summary="Design of small bridges."),
+            project(11, title="Embedded systems software developer"),
+            project(12, title="Software developer", description="Web applications."),
+        ]
+    )
+    assert index.search("civil engineer").ids[0] == 10
+    assert index.search("software developer").ids[:2] == [12, 11]
+    # The reordering only lifts titles: every match is still there, and pages agree.
+    assert set(index.search("civil engineer", per_page=50).ids) == {1, 2, 3, 4, 5, 10}
+    first, second = (index.search("civil", per_page=3, page=n).ids for n in (1, 2))
+    assert not set(first) & set(second)
+    assert len(first + second) == 6
