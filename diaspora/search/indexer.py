@@ -7,13 +7,10 @@ and after that commit :func:`apply_pending` rebuilds each named document from th
 rows), on autoflush (rows are gathered at every flush) or on a crash between commit and
 indexing (the rows stay; the next run, ``flask search apply`` or the next search, catches up).
 
-Change ids follow commit order (see :mod:`diaspora.search.changelog`), so each index keeps
-the last id it applied, in the same Whoosh commit as the documents, and applies each later
-change once, in order. An index none of whose documents changed is not written: this
-process remembers how far it has looked, and only when the index falls more than
-``IDLE_LAG`` changes behind is its mark moved forward in a commit of its own (so that old
-rows can be pruned). Documents are rebuilt from the current database state, so a change
-applied again (after a rebuild, say) is harmless.
+Documents are always rebuilt from the current database state, so applying a change twice is
+harmless. That is what makes the trailing window safe: ids come from the database before
+commit, so a slow transaction can commit a smaller id after a faster one was applied; the
+last ``SEARCH_CATCHUP_SECONDS`` of changes are therefore applied again on each run.
 """
 
 import logging
@@ -54,9 +51,6 @@ EXPERTS = "experts"
 INDEXES: dict[str, type[SearchIndex]] = {PROJECTS: ProjectIndex, EXPERTS: ExpertIndex}
 BATCH = 500
 EXTENSION = "search_indexes"
-CHECKED = "search_checked"
-# An index with no changes of its own records how far it has looked once it is this far behind.
-IDLE_LAG = 1000
 # Threads of one process share one index object: two made at once would leave one's searcher
 # open and unreferenced.
 _INDEX_OBJECTS_LOCK = threading.Lock()
@@ -270,12 +264,13 @@ def apply_pending(names=None) -> int:
     Raises SearchUnavailable, naming each index, when one cannot be written (its changes stay
     pending); the other indexes are brought up to date first.
     """
+    window = timedelta(seconds=current_app.config.get("SEARCH_CATCHUP_SECONDS", 120))
     top = last_change_id()
     refreshed = 0
     failures: list[tuple[str, SearchUnavailable]] = []
     for name in names or INDEXES:
         try:
-            refreshed += _apply_index(name, top)
+            refreshed += _apply_index(name, top, window)
         except SearchUnavailable as exc:
             failures.append((name, exc))
     if failures:
@@ -285,43 +280,27 @@ def apply_pending(names=None) -> int:
     return refreshed
 
 
-def applied_through(name: str) -> int:
-    """The change id up to which index ``name`` holds every change: its recorded mark, or
-    further when this process has seen that no change since concerns it."""
+def _apply_index(name: str, top: int, window: timedelta) -> int:
     index = get_index(name)
-    recorded = index.last_change_id() or 0
-    checked = current_app.extensions.get(CHECKED, {}).get(_checked_key(name))
-    if checked is not None and checked[0] == recorded:
-        return max(recorded, checked[1])
-    return recorded
-
-
-def _checked_key(name: str) -> tuple[str, str]:
-    return (name, current_app.config["SEARCH_INDEX_DIR"])
-
-
-def _apply_index(name: str, top: int) -> int:
-    index = get_index(name)
-    recorded = index.last_change_id() or 0
-    last = applied_through(name)
-    if last >= top:
-        return 0
+    last = index.last_change_id() or 0
     rows = db.session.execute(
         sa.select(SearchChange.doc_id)
-        .where(SearchChange.index == name, SearchChange.id > last, SearchChange.id <= top)
+        .where(
+            SearchChange.index == name,
+            SearchChange.id <= top,
+            sa.or_(SearchChange.id > last, SearchChange.created_at >= utcnow() - window),
+        )
         .distinct()
     ).scalars()
     doc_ids = sorted(rows)
-    if not doc_ids and top - recorded <= IDLE_LAG:
-        # Nothing for this index: remember how far it is known to be current, write nothing.
-        current_app.extensions.setdefault(CHECKED, {})[_checked_key(name)] = (recorded, top)
+    if not doc_ids and last >= top:
         return 0
     refreshed = 0
     for start in range(0, max(len(doc_ids), 1), BATCH):
         chunk = doc_ids[start : start + BATCH]
         docs, deletes = BUILDERS[name](chunk) if chunk else ([], set())
         last_chunk = start + BATCH >= len(doc_ids)
-        index.update(docs, deletes, change_id=top if last_chunk else None)
+        index.update(docs, deletes, change_id=top if last_chunk and top > last else None)
         refreshed += len(chunk)
     return refreshed
 
@@ -329,7 +308,7 @@ def _apply_index(name: str, top: int) -> int:
 def catch_up(name: str) -> None:
     """Apply changes another process committed but did not index (cheap when none)."""
     try:
-        if last_change_id() > applied_through(name):
+        if last_change_id() > (get_index(name).last_change_id() or 0):
             apply_pending([name])
     except SearchUnavailable as exc:  # a known state, shown to coordinators: one line
         log.warning("search index %s could not catch up: %s", name, exc)
@@ -365,11 +344,7 @@ def rebuild(name: str, progress=None) -> int:
 def prune(days: int) -> int:
     """Delete change-log rows older than ``days`` that every index has applied."""
     cutoff = utcnow() - timedelta(days=days)
-    try:
-        apply_pending()  # an index that is behind keeps the rows it still needs
-    except SearchUnavailable as exc:
-        log.warning("search changes could not be applied before pruning: %s", exc)
-    applied = min(applied_through(name) for name in INDEXES)
+    applied = min((get_index(name).last_change_id() or 0) for name in INDEXES)
     result = db.session.execute(
         sa.delete(SearchChange).where(SearchChange.created_at < cutoff, SearchChange.id <= applied)
     )
