@@ -2,6 +2,7 @@
 change log keeping the indexes in step, faults, hostile queries, saved searches."""
 
 import shutil
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from diaspora.models import (
     Application,
     ApplicationStatus,
     InstitutionStatus,
+    Project,
     ProjectStatus,
     Role,
     SavedSearch,
@@ -21,14 +23,14 @@ from diaspora.models import (
     Skill,
 )
 from diaspora.models.base import utcnow
-from diaspora.search import indexer
+from diaspora.search import changelog, indexer
 from diaspora.services import profiles
 from diaspora.services import search as search_service
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.deletion import delete_account
 from diaspora.services.notifications import Frequency, frequency_for
 from diaspora.services.search import ExpertSearch, ProjectSearch
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, PG_URL
 from tests.profile_helpers import filled_profile, new_user, sign_in
 from tests.project_helpers import make_institution, make_project
 
@@ -378,15 +380,82 @@ def test_rolled_back_change_is_not_indexed_and_autoflushed_one_is(institution):
     assert in_index("poultry") == [project.id]
 
 
-def test_a_change_committed_after_a_later_id_is_caught_by_the_window(institution):
+def commits_of(name: str) -> list[str]:
+    """The Whoosh commits (table-of-contents files) of an index's live generation."""
+    live = indexer.get_index(name)._store.current()
+    return sorted(path.name for path in live.glob("_MAIN_*.toc"))
+
+
+def test_each_change_is_applied_once_and_only_to_the_index_it_concerns(institution):
     project = published(institution, title="Cassava processing")
     indexer.apply_pending()
-    last = indexer.get_index(indexer.PROJECTS).last_change_id()
+    experts_before = commits_of(indexer.EXPERTS)
+    experts_mark = indexer.get_index(indexer.EXPERTS).last_change_id()
     project.title = "Sorghum processing"
     db.session.commit()
-    indexer.get_index(indexer.PROJECTS).update(change_id=last + 1000)
-    indexer.apply_pending()
+    assert indexer.apply_pending() == 1
     assert in_index("sorghum") == [project.id]
+    assert indexer.apply_pending() == 0
+    project.title = "Millet processing"
+    db.session.commit()
+    assert indexer.apply_pending() == 1  # the earlier change is not applied again
+    assert in_index("millet") == [project.id]
+    assert commits_of(indexer.EXPERTS) == experts_before
+    assert indexer.get_index(indexer.EXPERTS).last_change_id() == experts_mark
+    assert indexer.applied_through(indexer.EXPERTS) == indexer.last_change_id()
+
+
+def test_a_rebuild_after_a_bulk_change_applies_nothing_again(institution):
+    for number in range(30):
+        published(institution, title=f"Bulk project {number}")
+    assert indexer.rebuild(indexer.PROJECTS) == 30
+    assert indexer.apply_pending([indexer.PROJECTS]) == 0
+    assert len(in_index("bulk")) == 30
+
+
+def test_an_index_left_idle_moves_its_mark_after_a_while(institution, monkeypatch):
+    monkeypatch.setattr(indexer, "IDLE_LAG", 3)
+    project = published(institution, title="Idle check")
+    indexer.apply_pending()
+    start = indexer.get_index(indexer.EXPERTS).last_change_id() or 0
+    for number in range(5):
+        project.title = f"Idle check {number}"
+        db.session.commit()
+        indexer.apply_pending()
+    moved = indexer.get_index(indexer.EXPERTS).last_change_id()
+    assert start < moved <= indexer.last_change_id()
+    assert indexer.applied_through(indexer.EXPERTS) == indexer.last_change_id()
+
+
+@pytest.mark.skipif(not PG_URL, reason="the change-log lock is taken on PostgreSQL")
+def test_change_ids_follow_commit_order_on_postgresql(app, institution):
+    """A transaction writing change rows waits while another holds the change-log lock, so
+    no id can become visible before a smaller one."""
+    project = published(institution, title="Ordered changes")
+    project_id = project.id
+    holder = db.engine.connect()
+    holder.begin()
+    holder.execute(sa.select(sa.func.pg_advisory_xact_lock(changelog.CHANGE_LOG_LOCK)))
+    done = threading.Event()
+
+    def commit_a_change():
+        with app.app_context():
+            row = db.session.get(Project, project_id)
+            row.title = "Ordered changes, edited"
+            db.session.commit()
+            done.set()
+
+    worker = threading.Thread(target=commit_a_change)
+    worker.start()
+    try:
+        assert not done.wait(0.5), "committed while another transaction held the lock"
+    finally:
+        holder.rollback()
+        holder.close()
+    worker.join(timeout=30)
+    assert done.is_set()
+    indexer.apply_pending()
+    assert in_index("edited") == [project_id]
 
 
 # --------------------------------------------------------------------------- faults
@@ -577,3 +646,40 @@ def test_expert_search_with_no_member_having_every_word_shows_those_with_some(cl
     assert "No member has all of these words; these have some of them." in html
     exact = search_service.search_experts(people["other"], ExpertSearch(query="Skillmarker"))
     assert not exact.results.some_words
+
+
+def test_appliers_read_and_write_one_at_a_time(app, institution):
+    """A change is read from the database under the index's writer lock, so an applier that
+    read earlier has written before the next one reads: no older copy lands last."""
+    project = published(institution, title="Serial apply")
+    project_id = project.id
+    indexer.apply_pending()
+    index = indexer.get_index(indexer.PROJECTS)
+    entered, release, other_done = threading.Event(), threading.Event(), threading.Event()
+
+    def slow(applied):
+        entered.set()
+        release.wait(30)
+        return iter(())
+
+    holder = threading.Thread(target=index.apply_changes, args=(slow,))
+    holder.start()
+    assert entered.wait(30)
+
+    def later_change():
+        with app.app_context():
+            db.session.get(Project, project_id).title = "Serial apply, later"
+            db.session.commit()
+            indexer.apply_pending()
+            other_done.set()
+
+    other = threading.Thread(target=later_change)
+    other.start()
+    try:
+        assert not other_done.wait(0.5), "applied while another applier held the lock"
+    finally:
+        release.set()
+    holder.join(timeout=30)
+    other.join(timeout=60)
+    assert other_done.is_set()
+    assert in_index("later") == [project_id]

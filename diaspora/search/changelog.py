@@ -3,6 +3,12 @@
 Models register a function that names the documents an instance affects. Changes are
 recorded at every flush (autoflushed ones included) and written as :class:`SearchChange`
 rows just before commit; a rollback forgets them. After commit, the indexer applies them.
+
+Change ids follow commit order: on PostgreSQL a transaction takes the change-log lock (a
+transaction-scoped advisory lock) just before writing its rows, after everything else it
+changes is flushed, and keeps it until its commit; SQLite has one writer at a time anyway.
+So once an id is visible, every smaller id is too, and the indexes can keep a plain
+high-water mark: no change is skipped and none is applied twice.
 """
 
 from collections.abc import Callable, Iterable
@@ -14,6 +20,8 @@ from diaspora.models import SearchChange
 
 PENDING = "search_pending"
 COMMITTED = "search_committed"
+# pg_advisory_xact_lock key of the change log ("diaspora" in ASCII, as a bigint).
+CHANGE_LOG_LOCK = 0x6469617370_6F7261
 
 DocKeys = Callable[[object], Iterable[tuple[str, int]]]
 _tracked: dict[type, DocKeys] = {}
@@ -47,8 +55,17 @@ def _before_commit(session):
     session.flush()
     pending = session.info.pop(PENDING, set())
     if pending:
+        _hold_change_log_lock(session)
         session.add_all(SearchChange(index=i, doc_id=d) for i, d in sorted(pending))
         session.info[COMMITTED] = True
+
+
+def _hold_change_log_lock(session) -> None:
+    """Take the change-log lock until this transaction ends (PostgreSQL only). Nothing but
+    change rows is written after it, so a holder never waits for another transaction."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(CHANGE_LOG_LOCK)))
 
 
 def _after_soft_rollback(session, previous_transaction):

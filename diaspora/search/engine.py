@@ -30,6 +30,7 @@ import threading
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from heapq import merge, nsmallest
@@ -452,6 +453,31 @@ class SearchIndex:
         behind. That costs a rewrite of those segments (bounded by ``rebuild_batch``); upserts
         alone never trigger it. Elsewhere a removed document's bytes go at a later merge.
         """
+        documents, removed = self._prepared(docs, deletes)
+        if not documents and not removed and change_id is None:
+            return
+        with self._writing():
+            self._write_locked(documents, removed, change_id)
+
+    def apply_changes(self, batches: Callable[[int], Iterable[tuple]]) -> int:
+        """Apply what ``batches(applied)`` yields, holding the writer lock throughout.
+
+        ``applied`` is the change id the index holds (0 for none); ``batches`` yields
+        ``(docs, deletes, change_id)`` tuples as :meth:`update` takes, read from the database
+        only now. Every process applies under the same lock, so a batch read later is always
+        written later: an older copy of a document never overwrites a newer one. Returns the
+        number of documents and deletions written.
+        """
+        written = 0
+        with self._writing():
+            for docs, deletes, change_id in batches(self.last_change_id() or 0):
+                documents, removed = self._prepared(docs, deletes)
+                if documents or removed or change_id is not None:
+                    self._write_locked(documents, removed, change_id)
+                written += len(documents) + len(removed)
+        return written
+
+    def _prepared(self, docs, deletes) -> tuple[dict, set]:
         documents = {}
         for doc in docs:
             document = self._document(doc)
@@ -459,53 +485,61 @@ class SearchIndex:
         removed = {str(int(value)) for value in deletes}
         for uid in removed:
             documents.pop(uid, None)
-        if not documents and not removed and change_id is None:
-            return
+        return documents, removed
+
+    @contextmanager
+    def _writing(self):
+        """Hold the writer lock; failures other than SearchUnavailable are logged, checked
+        for damage and raised as SearchUnavailable."""
         try:
             with self._store.write_lock(self.writer_timeout):
-                self._raise_if_damaged()
-                path = self._store.current()
-                if path is None:
-                    raise SearchUnavailable("the search index is missing")
-                self._remove_abandoned(path)
-                try:
-                    ix = self._open_ix(path)
-                    check_manifest(path, ix.latest_generation())
-                except SearchUnavailable:
-                    if path.is_dir():
-                        self._verify(locked=True)
-                    raise
-                except Exception:
-                    self._verify(locked=True)
-                    raise
-                try:
-                    writer = self._writer(ix)
-                    try:
-                        purge = _segments_holding(writer, removed) if self.erase_removed else set()
-                        for uid in removed:
-                            writer.delete_by_term("uid", uid)
-                        for document in documents.values():
-                            writer.update_document(**document)
-                        if change_id is not None:
-                            with writer.searcher() as searcher:
-                                meta = searcher.document(uid=META_UID) or {}
-                            previous = meta.get("change_id")
-                            latest = change_id if previous is None else max(previous, change_id)
-                            writer.update_document(**meta_document(latest))
-                    except BaseException:
-                        writer.cancel()
-                        raise
-                    largest = self.rebuild_batch if self.erase_removed else None
-                    writer.commit(mergetype=_purging(purge, largest))
-                    write_manifest(path, ix)
-                finally:
-                    ix.close()
+                yield
         except SearchUnavailable:
             raise
         except Exception as exc:
             log.exception("updating search index %s failed", self.path)
             self._verify()
             raise SearchUnavailable("the search index cannot be updated") from exc
+
+    def _write_locked(self, documents: dict, removed: set, change_id) -> None:
+        """One Whoosh commit of ``documents`` and ``removed`` (the writer lock is held)."""
+        self._raise_if_damaged()
+        path = self._store.current()
+        if path is None:
+            raise SearchUnavailable("the search index is missing")
+        self._remove_abandoned(path)
+        try:
+            ix = self._open_ix(path)
+            check_manifest(path, ix.latest_generation())
+        except SearchUnavailable:
+            if path.is_dir():
+                self._verify(locked=True)
+            raise
+        except Exception:
+            self._verify(locked=True)
+            raise
+        try:
+            writer = self._writer(ix)
+            try:
+                purge = _segments_holding(writer, removed) if self.erase_removed else set()
+                for uid in removed:
+                    writer.delete_by_term("uid", uid)
+                for document in documents.values():
+                    writer.update_document(**document)
+                if change_id is not None:
+                    with writer.searcher() as searcher:
+                        meta = searcher.document(uid=META_UID) or {}
+                    previous = meta.get("change_id")
+                    latest = change_id if previous is None else max(previous, change_id)
+                    writer.update_document(**meta_document(latest))
+            except BaseException:
+                writer.cancel()
+                raise
+            largest = self.rebuild_batch if self.erase_removed else None
+            writer.commit(mergetype=_purging(purge, largest))
+            write_manifest(path, ix)
+        finally:
+            ix.close()
 
     def _remove_abandoned(self, live: Path) -> None:
         """Remove what a killed rebuild left (a generation newer than the live one), if no

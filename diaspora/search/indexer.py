@@ -7,10 +7,13 @@ and after that commit :func:`apply_pending` rebuilds each named document from th
 rows), on autoflush (rows are gathered at every flush) or on a crash between commit and
 indexing (the rows stay; the next run, ``flask search apply`` or the next search, catches up).
 
-Documents are always rebuilt from the current database state, so applying a change twice is
-harmless. That is what makes the trailing window safe: ids come from the database before
-commit, so a slow transaction can commit a smaller id after a faster one was applied; the
-last ``SEARCH_CATCHUP_SECONDS`` of changes are therefore applied again on each run.
+Change ids follow commit order (see :mod:`diaspora.search.changelog`), so each index keeps
+the last id it applied, in the same Whoosh commit as the documents, and applies each later
+change once, in order. An index none of whose documents changed is not written: this
+process remembers how far it has looked, and only when the index falls more than
+``IDLE_LAG`` changes behind is its mark moved forward in a commit of its own (so that old
+rows can be pruned). Documents are rebuilt from the current database state, so a change
+applied again (after a rebuild, say) is harmless.
 """
 
 import logging
@@ -51,6 +54,9 @@ EXPERTS = "experts"
 INDEXES: dict[str, type[SearchIndex]] = {PROJECTS: ProjectIndex, EXPERTS: ExpertIndex}
 BATCH = 500
 EXTENSION = "search_indexes"
+CHECKED = "search_checked"
+# An index with no changes of its own records how far it has looked once it is this far behind.
+IDLE_LAG = 1000
 # Threads of one process share one index object: two made at once would leave one's searcher
 # open and unreferenced.
 _INDEX_OBJECTS_LOCK = threading.Lock()
@@ -202,13 +208,14 @@ def listed_profiles_query():
 def _project_documents(ids: list[int]) -> tuple[list[dict], set[int]]:
     """Documents for the ids that should be indexed, and the ids that should not."""
     query = listed_projects_query().where(Project.id.in_(ids))
-    found = {p.id: p for p in db.session.scalars(query)}
+    found = {p.id: p for p in db.session.scalars(query.execution_options(populate_existing=True))}
     return [project_document(p) for p in found.values()], set(ids) - set(found)
 
 
 def _expert_documents(ids: list[int]) -> tuple[list[dict], set[int]]:
     query = listed_profiles_query().where(Profile.user_id.in_(ids))
-    found = [p for p in db.session.scalars(query) if is_listed(p)]
+    fresh = query.execution_options(populate_existing=True)
+    found = [p for p in db.session.scalars(fresh) if is_listed(p)]
     applied = applied_institution_ids([p.user_id for p in found])
     docs = [expert_document(p, applied.get(p.user_id, set())) for p in found]
     return docs, set(ids) - {p.user_id for p in found}
@@ -264,13 +271,12 @@ def apply_pending(names=None) -> int:
     Raises SearchUnavailable, naming each index, when one cannot be written (its changes stay
     pending); the other indexes are brought up to date first.
     """
-    window = timedelta(seconds=current_app.config.get("SEARCH_CATCHUP_SECONDS", 120))
     top = last_change_id()
     refreshed = 0
     failures: list[tuple[str, SearchUnavailable]] = []
     for name in names or INDEXES:
         try:
-            refreshed += _apply_index(name, top, window)
+            refreshed += _apply_index(name, top)
         except SearchUnavailable as exc:
             failures.append((name, exc))
     if failures:
@@ -280,35 +286,63 @@ def apply_pending(names=None) -> int:
     return refreshed
 
 
-def _apply_index(name: str, top: int, window: timedelta) -> int:
+def applied_through(name: str) -> int:
+    """The change id up to which index ``name`` holds every change: its recorded mark, or
+    further when this process has seen that no change since concerns it."""
+    return _through(name, get_index(name).last_change_id() or 0)
+
+
+def _through(name: str, recorded: int) -> int:
+    checked = current_app.extensions.get(CHECKED, {}).get(_checked_key(name))
+    if checked is not None and checked[0] == recorded:
+        return max(recorded, checked[1])
+    return recorded
+
+
+def _checked_key(name: str) -> tuple[str, str]:
+    return (name, current_app.config["SEARCH_INDEX_DIR"])
+
+
+def _apply_index(name: str, top: int) -> int:
+    """Apply the changes of one index, reading them and their documents under its writer
+    lock: whoever applies later also read later, so an older copy of a document is never
+    written over a newer one, and each change is applied once."""
     index = get_index(name)
-    last = index.last_change_id() or 0
-    rows = db.session.execute(
-        sa.select(SearchChange.doc_id)
-        .where(
-            SearchChange.index == name,
-            SearchChange.id <= top,
-            sa.or_(SearchChange.id > last, SearchChange.created_at >= utcnow() - window),
-        )
-        .distinct()
-    ).scalars()
-    doc_ids = sorted(rows)
-    if not doc_ids and last >= top:
+    if applied_through(name) >= top:
         return 0
-    refreshed = 0
-    for start in range(0, max(len(doc_ids), 1), BATCH):
-        chunk = doc_ids[start : start + BATCH]
-        docs, deletes = BUILDERS[name](chunk) if chunk else ([], set())
-        last_chunk = start + BATCH >= len(doc_ids)
-        index.update(docs, deletes, change_id=top if last_chunk and top > last else None)
-        refreshed += len(chunk)
+    checked: list[tuple[int, int]] = []
+
+    def batches(recorded: int):
+        latest = last_change_id()
+        through = _through(name, recorded)
+        if latest <= through:
+            return
+        rows = db.session.execute(
+            sa.select(SearchChange.doc_id)
+            .where(SearchChange.index == name, SearchChange.id > through)
+            .where(SearchChange.id <= latest)
+            .distinct()
+        ).scalars()
+        doc_ids = sorted(rows)
+        if not doc_ids and latest - recorded <= IDLE_LAG:
+            # Nothing for this index: remember how far it is known to be current.
+            checked.append((recorded, latest))
+            return
+        for start in range(0, max(len(doc_ids), 1), BATCH):
+            chunk = doc_ids[start : start + BATCH]
+            docs, deletes = BUILDERS[name](chunk) if chunk else ([], set())
+            yield docs, deletes, latest if start + BATCH >= len(doc_ids) else None
+
+    refreshed = index.apply_changes(batches)
+    if checked:
+        current_app.extensions.setdefault(CHECKED, {})[_checked_key(name)] = checked[-1]
     return refreshed
 
 
 def catch_up(name: str) -> None:
     """Apply changes another process committed but did not index (cheap when none)."""
     try:
-        if last_change_id() > (get_index(name).last_change_id() or 0):
+        if last_change_id() > applied_through(name):
             apply_pending([name])
     except SearchUnavailable as exc:  # a known state, shown to coordinators: one line
         log.warning("search index %s could not catch up: %s", name, exc)
@@ -344,7 +378,11 @@ def rebuild(name: str, progress=None) -> int:
 def prune(days: int) -> int:
     """Delete change-log rows older than ``days`` that every index has applied."""
     cutoff = utcnow() - timedelta(days=days)
-    applied = min((get_index(name).last_change_id() or 0) for name in INDEXES)
+    try:
+        apply_pending()  # an index that is behind keeps the rows it still needs
+    except SearchUnavailable as exc:
+        log.warning("search changes could not be applied before pruning: %s", exc)
+    applied = min(applied_through(name) for name in INDEXES)
     result = db.session.execute(
         sa.delete(SearchChange).where(SearchChange.created_at < cutoff, SearchChange.id <= applied)
     )
