@@ -9,7 +9,13 @@ with one right project:
 - exact title: the project's title as it is written;
 - one typo: the title with one letter of its longest word changed;
 - another name: the same occupation with the role said in other words ("Hydrology
-  consultant" for "Hydrology adviser"), which no document contains as such.
+  consultant" for "Hydrology adviser"), which no document contains as such;
+- skill label: the skill said by one of its other names from
+  ``diaspora/data/skill_labels.csv`` ("Obstetrician researcher" for "Obstetrics
+  researcher"), for the skills that have one.
+
+The app's engine gets what the app gives it: the skills' labels with each document and the
+thesaurus of labels with each query.
 
 Each query runs through :class:`diaspora.search.ProjectIndex` (what the ``/search`` page
 calls, with its corrections and fallbacks) and through plain Whoosh (default BM25F, the same
@@ -33,7 +39,7 @@ from whoosh.analysis import StemmingAnalyzer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from diaspora.search import ProjectIndex  # noqa: E402
+from diaspora.search import ProjectIndex, Thesaurus  # noqa: E402
 
 ROLES = [
     "engineer",
@@ -73,11 +79,21 @@ INSTITUTIONS = [
     "National Water Board",
 ]
 K = 10
+LABELS: dict[str, list[str]] = {}
 
 
 def skills() -> list[tuple[str, str]]:
     with open(ROOT / "diaspora" / "data" / "skills.csv", newline="", encoding="utf-8") as handle:
         return [(row["sector"], row["skill"]) for row in csv.DictReader(handle)]
+
+
+def skill_labels() -> dict[str, list[str]]:
+    labels: dict[str, list[str]] = {}
+    path = ROOT / "diaspora" / "data" / "skill_labels.csv"
+    with open(path, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            labels.setdefault(row["skill"], []).append(row["label"])
+    return labels
 
 
 def corpus(size: int, rng: random.Random) -> tuple[list[dict], list[tuple[int, str]]]:
@@ -118,6 +134,7 @@ def _document(pid: int, title: str, base: dict, rng: random.Random) -> dict:
         "summary": base["summary"],
         "description": base["description"],
         "skills": base["skills"],
+        "skill_labels": [label for skill in base["skills"] for label in LABELS.get(skill, [])],
         "institution": rng.choice(INSTITUTIONS),
         "institution_id": 1,
         "country": "RW",
@@ -156,6 +173,11 @@ def queries(targets, rng: random.Random) -> dict[str, list[tuple[str, int]]]:
         "exact title": [(title, pid) for pid, title in targets],
         "one typo": [(one_typo(title, rng), pid) for pid, title in targets],
         "another name": [(other_name(title), pid) for pid, title in targets],
+        "skill label": [
+            (f"{rng.choice(LABELS[skill])} {role}", pid)
+            for pid, (skill, role) in ((pid, title.rsplit(" ", 1)) for pid, title in targets)
+            if skill in LABELS
+        ],
     }
 
 
@@ -217,6 +239,8 @@ def measure(search, cases: list[tuple[str, int]]) -> dict[str, float]:
 
 def run(size: int, seed: int) -> dict:
     rng = random.Random(seed)
+    LABELS.update(skill_labels())
+    thesaurus = Thesaurus(LABELS.items())
     documents, targets = corpus(size, rng)
     cases = queries(targets, rng)
     with tempfile.TemporaryDirectory(prefix="diaspora-relevance-") as base:
@@ -226,12 +250,12 @@ def run(size: int, seed: int) -> dict:
         plain_dir.mkdir()
         plain = PlainWhoosh(plain_dir, documents)
         engines = {
-            "diaspora": lambda text: app_index.search(text, per_page=K).ids,
+            "diaspora": lambda text: app_index.search(text, per_page=K, thesaurus=thesaurus).ids,
             "plain whoosh": plain.search,
         }
         report = {
             "documents": len(documents),
-            "queries per set": len(targets),
+            "queries per set": {name: len(set_cases) for name, set_cases in cases.items()},
             "results": {
                 name: {engine: measure(search, cases[name]) for engine, search in engines.items()}
                 for name in cases
@@ -248,7 +272,8 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     report = run(args.documents, args.seed)
-    print(f"{report['documents']} documents, {report['queries per set']} queries per set")
+    sizes = ", ".join(f"{name} {count}" for name, count in report["queries per set"].items())
+    print(f"{report['documents']} documents; queries: {sizes}")
     columns = ["MRR@10", "recall@1", "recall@10", "zero results", "ms/query"]
     print(f"{'query set':<14} {'engine':<13} " + " ".join(f"{c:>12}" for c in columns))
     for name, engines in report["results"].items():

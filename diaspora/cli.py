@@ -146,12 +146,15 @@ def remind_deadlines():
 
 @skills_cli.command("load")
 def load_skills():
-    """Load the curated skills from diaspora/data/skills.csv (safe to run again)."""
+    """Load the curated skills and their other names from diaspora/data (safe to run again)."""
     from diaspora.services.profiles import load_skills_taxonomy
 
-    created, updated = load_skills_taxonomy()
+    loaded = load_skills_taxonomy()
     db.session.commit()
-    click.echo(f"Skills loaded: {created} new, {updated} updated.")
+    click.echo(
+        f"Skills loaded: {loaded.created} new, {loaded.updated} updated, "
+        f"{loaded.labels} new label(s)."
+    )
 
 
 @projects_cli.command("close-expired")

@@ -48,7 +48,7 @@ def load() -> Iterator[str]:
             accounts.create_user(name, email, DEMO_PASSWORD, role)
             created += 1
     db.session.flush()
-    skills, _ = load_skills_taxonomy()
+    skills = load_skills_taxonomy().created
     new_profiles = load_profiles()
     institutions = load_institutions()
     db.session.commit()

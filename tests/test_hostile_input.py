@@ -42,6 +42,8 @@ from diaspora.models import (
     ProjectReport,
     Role,
     SavedSearch,
+    Skill,
+    SkillLabel,
     TravelWindow,
     User,
 )
@@ -245,6 +247,9 @@ def world(app, client):
     from diaspora.models import ProjectStatus
 
     project = make_project(institution, status=ProjectStatus.PUBLISHED)
+    skill = Skill(name="Family medicine", key="family medicine", curated=True, sector="health")
+    skill.labels.append(SkillLabel(label="GP", key="gp", source="taxonomy"))
+    db.session.add(skill)
     db.session.commit()
     sign_in(client, member)
     client.post(

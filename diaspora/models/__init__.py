@@ -44,7 +44,7 @@ from diaspora.models.project import (
 )
 from diaspora.models.report import ProjectReport, ReportReason, ReportStatus
 from diaspora.models.search import SavedSearch, SearchChange
-from diaspora.models.skill import Skill
+from diaspora.models.skill import Skill, SkillLabel
 from diaspora.models.user import Role, User
 
 __all__ = [
@@ -87,6 +87,7 @@ __all__ = [
     "SavedSearch",
     "SearchChange",
     "Skill",
+    "SkillLabel",
     "User",
     "WorkMode",
 ]

@@ -160,3 +160,15 @@ class DeleteAccountForm(BaseForm):
 class MergeSkillForm(BaseForm):
     free_id = SelectField("Free skill", coerce=int)
     curated_id = SelectField("Merge into the curated skill", coerce=int)
+
+
+class SkillLabelForm(BaseForm):
+    skill_id = SelectField("Skill", coerce=int)
+    label = StringField(
+        "Other name",
+        validators=[
+            DataRequired("Type the other name of the skill."),
+            Length(max=80, message="Keep a label under 80 characters."),
+        ],
+        description="An abbreviation, a synonym or another spelling, such as GP or ob-gyn.",
+    )

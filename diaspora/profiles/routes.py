@@ -21,6 +21,7 @@ from diaspora.profiles.forms import (
     ProfileForm,
     RestrictedViewForm,
     SkillForm,
+    SkillLabelForm,
     TravelForm,
     select_choices,
 )
@@ -30,6 +31,7 @@ from diaspora.services.deletion import delete_account as delete_account_service
 from diaspora.services.export import export_user_data
 from diaspora.services.privacy import PREVIEWS, ProfileView
 from diaspora.services.profiles import NotFound, ProfileError
+from diaspora.validation import INT_MAX
 
 
 def member_required(view):
@@ -361,9 +363,54 @@ def free_skills():
             flash(str(exc) or "Not allowed.", "error")
         else:
             db.session.commit()
-            flash(f"Merged: {result.profiles_moved} profile(s) moved over.", "success")
+            message = f"Merged: {result.profiles_moved} profile(s) moved over."
+            if result.label:
+                message += f" Search now reads “{result.label}” as this skill."
+            flash(message, "success")
             return redirect(url_for("profiles.free_skills"))
     return render_template("profiles/free_skills.html", form=form, skills=profiles.free_skills())
+
+
+@bp.route("/skills/labels", methods=["GET", "POST"])
+@coordinator_required
+def skill_labels():
+    """The curated skills with their other names; coordinators add and remove names."""
+    skills = profiles.skill_labels()
+    form = SkillLabelForm()
+    form.skill_id.choices = select_choices((s.id, s.name) for s in skills)
+    if request.method == "GET" and request.args.get("skill", "").isdigit():
+        form.skill_id.data = int(request.args["skill"])
+    if form.validate_on_submit():
+        try:
+            entry = profiles.add_skill_label(current_user, form.skill_id.data, form.label.data)
+        except (ProfileError, PermissionDenied) as exc:
+            db.session.rollback()
+            form.label.errors.append(str(exc) or "Not allowed.")
+        else:
+            db.session.commit()
+            flash(f"Search now reads “{entry.label}” as {entry.skill.name}.", "success")
+            return redirect(url_for("profiles.skill_labels", _anchor=f"skill-{entry.skill_id}"))
+    return render_template(
+        "profiles/skill_labels.html", form=form, skills=skills, remove_form=EmptyForm()
+    )
+
+
+@bp.route("/skills/labels/remove", methods=["POST"])
+@coordinator_required
+def remove_skill_label():
+    """Remove the label whose button was pressed (one form holds every label's button)."""
+    form = EmptyForm()
+    raw = request.form.get("label_id", "")
+    if not form.validate_on_submit() or not raw.isdigit() or int(raw) > INT_MAX:
+        abort(400)
+    try:
+        entry = profiles.remove_skill_label(current_user, int(raw))
+    except NotFound:
+        abort(404)
+    skill_id, label, name = entry.skill_id, entry.label, entry.skill.name
+    db.session.commit()
+    flash(f"“{label}” is no longer read as {name}.", "success")
+    return redirect(url_for("profiles.skill_labels", _anchor=f"skill-{skill_id}"))
 
 
 @bp.app_template_filter("country_name")

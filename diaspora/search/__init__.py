@@ -20,6 +20,7 @@ from .engine import (
     SearchUnavailable,
 )
 from .schemas import APPLIED_INSTITUTIONS, COORDINATORS, ONLY_ME, PUBLIC, SIGNED_IN
+from .synonyms import SynonymMatch, Thesaurus
 
 __all__ = [
     "APPLIED_INSTITUTIONS",
@@ -37,4 +38,6 @@ __all__ = [
     "ProjectResults",
     "SearchIndex",
     "SearchUnavailable",
+    "SynonymMatch",
+    "Thesaurus",
 ]

@@ -85,6 +85,7 @@ from .storage import (
     release_inherited_locks,
     write_manifest,
 )
+from .synonyms import SynonymMatch, Thesaurus
 
 log = logging.getLogger(__name__)
 
@@ -841,6 +842,8 @@ class ProjectResults:
     partial: bool = False
     shown_for: str | None = None
     some_words: bool = False
+    # Skill labels found in the query (what was shown: the correction's, if it was shown).
+    synonyms: tuple[SynonymMatch, ...] = ()
 
     @property
     def ids(self) -> list[int]:
@@ -848,6 +851,53 @@ class ProjectResults:
 
 
 _TITLE_ANALYZER = text_analyzer()
+
+
+def _leaf_words(node: wq.Query) -> list[tuple[str, bool]]:
+    """The (term, is_prefix) words of a query's positive leaves, in order, once each."""
+    words: list[tuple[str, bool]] = []
+    for leaf in positive_leaves(node):
+        if isinstance(leaf, wq.Phrase):
+            words.extend((word, False) for word in leaf.words)
+        elif isinstance(leaf, wq.Prefix):
+            words.append((leaf.text, True))
+        else:
+            words.append((leaf.text, False))
+    return list(dict.fromkeys(words))
+
+
+def _title_slots(parsed: ParsedQuery) -> list[tuple[int, list[list[tuple[str, bool]]]]]:
+    """What a title should hold: (weight, alternatives) per part of the query.
+
+    A word is a part of weight one. A skill label with its other names (see
+    :mod:`diaspora.search.synonyms`) is one part: any one of its names will do, and it
+    weighs as many words as the name that was typed.
+    """
+    node = parsed.query
+    children = node.subqueries if isinstance(node, wq.And) else [node]
+    slots: list[tuple[int, list[list[tuple[str, bool]]]]] = []
+    seen: set[tuple[str, bool]] = set()
+    for child in children:
+        if parsed.synonyms and isinstance(child, wq.Or):
+            alternatives = [words for words in map(_leaf_words, child.subqueries) if words]
+            if alternatives:
+                slots.append((len(alternatives[0]), alternatives))
+            continue
+        for word in _leaf_words(child):
+            if word not in seen:
+                seen.add(word)
+                slots.append((1, [[word]]))
+    return slots
+
+
+def _held(title: tuple[str, ...], words: list[tuple[str, bool]]) -> float:
+    """The share of ``words`` (term, is_prefix) that ``title``'s terms hold."""
+    found = sum(
+        1
+        for text, prefix in words
+        if (any(t.startswith(text) for t in title) if prefix else text in title)
+    )
+    return found / len(words)
 
 
 def _rerank_by_title(snap: _Snapshot, parsed: ParsedQuery, window: list) -> list:
@@ -859,29 +909,21 @@ def _rerank_by_title(snap: _Snapshot, parsed: ParsedQuery, window: list) -> list
     A title with all of the query's words and nothing else gains the best score in the
     window; one with half of them and twice as many words gains an eighth of it.
     """
-    wanted: list[tuple[str, bool]] = []
-    for leaf in positive_leaves(parsed.query):
-        if isinstance(leaf, wq.Phrase):
-            wanted.extend((word, False) for word in leaf.words)
-        elif isinstance(leaf, wq.Prefix):
-            wanted.append((leaf.text, True))
-        else:
-            wanted.append((leaf.text, False))
-    wanted = list(dict.fromkeys(wanted))
+    slots = _title_slots(parsed)
     head = window[:TITLE_RERANK]
-    if not wanted:
+    if not slots:
         return head
+    total = sum(weight for weight, _ in slots)
     best = max(-item[0] for item in head) or 1.0
     rescored = []
     for item in head:
         title = snap.title_terms(item[-1])
         found = sum(
-            1
-            for text, prefix in wanted
-            if (any(t.startswith(text) for t in title) if prefix else text in title)
+            weight * max(_held(title, words) for words in alternatives)
+            for weight, alternatives in slots
         )
-        coverage = found / len(wanted)
-        closeness = len(wanted) / max(len(title), len(wanted))
+        coverage = found / total
+        closeness = total / max(len(title), total)
         score = -item[0] + best * coverage * coverage * closeness
         rescored.append((-score, *item[1:]))
     return sorted(rescored)
@@ -957,6 +999,7 @@ class ProjectIndex(SearchIndex):
         per_page: int = 20,
         today: date | None = None,
         correct: bool = True,
+        thesaurus: Thesaurus | None = None,
     ) -> ProjectResults:
         """Search published projects.
 
@@ -965,12 +1008,13 @@ class ProjectIndex(SearchIndex):
         else means relevance); an empty query lists the newest first. Pages past the results
         (or past ``MAX_RESULT_WINDOW``) are empty. A query that matches nothing falls back to
         its spelling suggestion (unless ``correct`` is False: "search instead for" what was
-        typed), then to any of its words (see :class:`ProjectResults`).
+        typed), then to any of its words (see :class:`ProjectResults`). With a ``thesaurus``,
+        a skill's label also finds the skill's other names (:mod:`diaspora.search.synonyms`).
         """
         sort = sort if sort in SORTS else "relevance"
         per_page = _clamp(per_page, 1, MAX_PER_PAGE, 20)
         page = _clamp(page, 1, 10**9, 1)
-        parsed = parse(text, "content")
+        parsed = parse(text, "content", thesaurus)
         if parsed.is_browse and sort == "relevance":
             sort = "newest"
         chosen = _normalize_filters(filters, PROJECT_FILTERS)
@@ -989,7 +1033,7 @@ class ProjectIndex(SearchIndex):
             if results.total or results.partial or parsed.is_browse or parsed.matches_nothing:
                 return results
             if correct and results.suggestion:
-                corrected = attempt(parse(results.suggestion, "content"))
+                corrected = attempt(parsed.reparse(results.suggestion))
                 if corrected.total:
                     return replace(corrected, query=parsed.text, shown_for=results.suggestion)
             some = parsed.any_words()
@@ -1065,6 +1109,7 @@ class ProjectIndex(SearchIndex):
             },
             suggestion=suggestion,
             partial=partial or budget.exhausted,
+            synonyms=parsed.synonyms,
         )
 
     def _filter_bits(self, view: SegmentView, chosen, days, today) -> tuple[dict[str, int], int]:
@@ -1146,7 +1191,7 @@ class ProjectIndex(SearchIndex):
         text = parsed.text
         for word, best in sorted(replacements, key=lambda item: -item[0].start):
             text = text[: word.start] + best + text[word.end :]
-        corrected = parse(text, "content")
+        corrected = parsed.reparse(text)
         if corrected.is_browse or corrected.matches_nothing:
             return None
         try:
@@ -1239,6 +1284,7 @@ class ExpertResults:
     hits: list[ExpertHit]
     partial: bool = False
     some_words: bool = False
+    synonyms: tuple[SynonymMatch, ...] = ()
 
     @property
     def ids(self) -> list[int]:
@@ -1327,19 +1373,20 @@ class ExpertIndex(SearchIndex):
         travel: tuple[str, str] | None = None,
         page: int = 1,
         per_page: int = 20,
+        thesaurus: Thesaurus | None = None,
     ) -> ExpertResults:
         """Search listed members with what ``clearance`` allows, and nothing more.
 
         ``filters`` maps ``skills``, ``sectors``, ``languages``, ``origin_country``,
         ``residence_country`` or ``engagement_modes`` to accepted values; ``travel`` is
         ``(country, "YYYY-MM")``: in that country during that month. A filter, like a word,
-        only matches a group this searcher may see.
+        only matches a group this searcher may see. ``thesaurus`` as for projects.
         """
         if not isinstance(clearance, Clearance):
             raise TypeError("clearance must be a Clearance")
         per_page = _clamp(per_page, 1, MAX_PER_PAGE, 20)
         page = _clamp(page, 1, 10**9, 1)
-        parsed = parse(text, QUERY_FIELD)
+        parsed = parse(text, QUERY_FIELD, thesaurus)
         chosen = _normalize_filters(filters, EXPERT_FILTERS)
         window_end = page * per_page
         empty = ExpertResults(parsed.text, page, per_page, 0, 0, [])
@@ -1412,7 +1459,9 @@ class ExpertIndex(SearchIndex):
         applied = set(searcher.docs_for_query(gate)) if gate is not None and docnums else set()
         hits = [self._hit(searcher, d, clearance, d in applied, highlight) for d in docnums]
         pages = math.ceil(min(total, MAX_RESULT_WINDOW) / per_page)
-        return ExpertResults(parsed.text, page, per_page, total, pages, hits, partial)
+        return ExpertResults(
+            parsed.text, page, per_page, total, pages, hits, partial, synonyms=parsed.synonyms
+        )
 
     def _hit(self, searcher, docnum: int, clearance: Clearance, applied: bool, terms) -> ExpertHit:
         stored = searcher.stored_fields(docnum)

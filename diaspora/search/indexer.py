@@ -38,6 +38,7 @@ from diaspora.models import (
     SearchChange,
     Skill,
     SkillKind,
+    SkillLabel,
     TravelWindow,
     User,
 )
@@ -123,6 +124,7 @@ def project_document(project: Project) -> dict:
         "summary": project.summary,
         "description": project.description,
         "skills": [skill.name for skill in project.skills],
+        "skill_labels": [label.label for skill in project.skills for label in skill.labels],
         "institution": project.institution.name,
         "institution_id": project.institution_id,
         "country": project.country,
@@ -165,6 +167,9 @@ def expert_document(profile: Profile, applied: set[int], today=None) -> dict:
         "bio": profile.bio,
         "skills": [s.name for s in profile.skills_of(SkillKind.HAVE)],
         "skills_wanted": [s.name for s in profile.skills_of(SkillKind.DEVELOP)],
+        "skill_labels": [
+            label.label for link in profile.skill_links for label in link.skill.labels
+        ],
         "sectors": list(profile.sectors or []),
         "languages": [language.code for language in profile.languages],
         "origin_country": profile.origin_country,
@@ -186,7 +191,10 @@ def listed_projects_query():
         project_service.listed_query()
         .order_by(None)
         .order_by(Project.id)
-        .options(sa.orm.selectinload(Project.skills), sa.orm.joinedload(Project.institution))
+        .options(
+            sa.orm.selectinload(Project.skills).selectinload(Skill.labels),
+            sa.orm.joinedload(Project.institution),
+        )
     )
 
 
@@ -198,7 +206,9 @@ def listed_profiles_query():
         .where(listed_condition(), User.suspended_at.is_(None))
         .order_by(Profile.user_id)
         .options(
-            sa.orm.selectinload(Profile.skill_links).joinedload(ProfileSkill.skill),
+            sa.orm.selectinload(Profile.skill_links)
+            .joinedload(ProfileSkill.skill)
+            .selectinload(Skill.labels),
             sa.orm.selectinload(Profile.languages),
             sa.orm.selectinload(Profile.travel_windows),
         )
@@ -450,15 +460,17 @@ def _institution_projects(institution: Institution):
     return [(PROJECTS, pid) for pid in ids]
 
 
-def _skill_documents(skill: Skill):
-    connection = _connection(skill)
+def _skill_documents(obj: Skill | SkillLabel):
+    """The projects and members with a skill (or with the skill of a label)."""
+    skill_id = obj.id if isinstance(obj, Skill) else obj.skill_id
+    connection = _connection(obj)
     project_ids = connection.scalars(
-        sa.select(project_skills.c.project_id).where(project_skills.c.skill_id == skill.id)
+        sa.select(project_skills.c.project_id).where(project_skills.c.skill_id == skill_id)
     )
     user_ids = connection.scalars(
         sa.select(Profile.user_id)
         .join(ProfileSkill, ProfileSkill.profile_id == Profile.id)
-        .where(ProfileSkill.skill_id == skill.id)
+        .where(ProfileSkill.skill_id == skill_id)
     )
     return [(PROJECTS, pid) for pid in project_ids] + [(EXPERTS, uid) for uid in user_ids]
 
@@ -479,6 +491,7 @@ def track_models() -> None:
     changelog.track(Project, lambda p: [(PROJECTS, p.id)])
     changelog.track(Institution, _institution_projects)
     changelog.track(Skill, _skill_documents)
+    changelog.track(SkillLabel, _skill_documents)
     changelog.track(Profile, lambda p: [(EXPERTS, p.user_id)])
     for child in (ProfileLanguage, ProfileSkill, Education, TravelWindow):
         changelog.track(child, _profile_owner)

@@ -15,7 +15,7 @@ and evaluates in bounded time.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from whoosh import query as wq
 from whoosh.fields import TEXT, Schema
@@ -29,9 +29,12 @@ from whoosh.qparser.plugins import (
 )
 
 from .analysis import fold, text_analyzer
+from .synonyms import SynonymMatch, Thesaurus
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 30
+# Terms a thesaurus may add on top (see ``synonyms.MAX_REWRITES`` and ``MAX_ALTERNATIVES``).
+MAX_SYNONYM_TERMS = 60
 MAX_DEPTH = 3
 MIN_PREFIX_LETTERS = 3
 QUERY_FIELD = "text"
@@ -105,12 +108,21 @@ class ParsedQuery:
     """A parsed user query.
 
     ``query`` is None when the user typed nothing (browse everything), and a ``NullQuery``
-    when the text had nothing searchable in it (it then matches nothing).
+    when the text had nothing searchable in it (it then matches nothing). ``synonyms`` are
+    the skill labels the thesaurus found in the text; ``thesaurus`` and ``fieldname`` are
+    how the text was read, for :meth:`reparse`.
     """
 
     text: str
     query: wq.Query | None
     words: tuple[Word, ...] = field(default=())
+    synonyms: tuple[SynonymMatch, ...] = field(default=())
+    fieldname: str = field(default=QUERY_FIELD, compare=False)
+    thesaurus: Thesaurus | None = field(default=None, compare=False, repr=False)
+
+    def reparse(self, text: str) -> ParsedQuery:
+        """Read another text (a spelling correction) the way this one was read."""
+        return parse(text, self.fieldname, self.thesaurus)
 
     @property
     def is_browse(self) -> bool:
@@ -131,9 +143,12 @@ class ParsedQuery:
             return None
         if not isinstance(node, wq.And) or len(node.subqueries) < 2:
             return None
-        if not all(isinstance(child, wq.Term | wq.Phrase | wq.Prefix) for child in node.subqueries):
+        # Without operators in the text, an OR can only be a skill label and its other names.
+        leaves = (wq.Term, wq.Phrase, wq.Prefix)
+        allowed = (*leaves, wq.Or) if self.synonyms else leaves
+        if not all(isinstance(child, allowed) for child in node.subqueries):
             return None
-        return ParsedQuery(self.text, wq.Or(list(node.subqueries)), self.words)
+        return replace(self, query=wq.Or(list(node.subqueries)))
 
 
 def _balance_quotes(text: str) -> str:
@@ -226,20 +241,43 @@ def _words_only(parser: QueryParser, text: str) -> wq.Query:
     return wq.And(terms) if terms else wq.NullQuery
 
 
-def parse(text, fieldname: str = QUERY_FIELD) -> ParsedQuery:
-    """Parse user input into a bounded Whoosh query on ``fieldname`` (see the module notes)."""
-    clean = sanitize(text)
-    if not clean:
-        return ParsedQuery(clean, None)
-    parser = parser_for(fieldname)
+def _bounded(parser: QueryParser, text: str, terms: int) -> wq.Query:
     try:
-        parsed = parser.parse(clean, normalize=False)
+        parsed = parser.parse(text, normalize=False)
     except Exception:  # noqa: BLE001 - Whoosh's parser fails on a few odd operator sequences
-        parsed = _words_only(parser, clean)
-    limited = _limit_terms(parsed, [MAX_TERMS]).normalize()
+        parsed = _words_only(parser, text)
+    limited = _limit_terms(parsed, [terms]).normalize()
     if limited is wq.NullQuery or isinstance(limited, wq.Not) and limited.query is wq.NullQuery:
         limited = wq.NullQuery
-    return ParsedQuery(clean, limited, query_words(clean))
+    return limited
+
+
+def parse(text, fieldname: str = QUERY_FIELD, thesaurus: Thesaurus | None = None) -> ParsedQuery:
+    """Parse user input into a bounded Whoosh query on ``fieldname`` (see the module notes).
+
+    With a ``thesaurus``, skill labels in the text are also looked for by their skills' other
+    names (see :mod:`diaspora.search.synonyms`).
+    """
+    clean = sanitize(text)
+    if not clean:
+        return ParsedQuery(clean, None, fieldname=fieldname, thesaurus=thesaurus)
+    parser = parser_for(fieldname)
+    synonyms: tuple[SynonymMatch, ...] = ()
+    limited = None
+    if thesaurus:
+        rewritten, synonyms = thesaurus.rewrite(clean)
+        if synonyms:
+            limited = _bounded(parser, rewritten, MAX_TERMS + MAX_SYNONYM_TERMS)
+    if limited is None:
+        limited = _bounded(parser, clean, MAX_TERMS)
+    return ParsedQuery(
+        clean,
+        limited,
+        query_words(clean),
+        synonyms=synonyms,
+        fieldname=fieldname,
+        thesaurus=thesaurus,
+    )
 
 
 def positive_leaves(node: wq.Query):

@@ -218,9 +218,10 @@ def project_document(project: dict) -> dict:
     summary = _text(project.get("summary"), 2000)
     description = _text(project.get("description"))
     skills = _values(project.get("skills"))
+    labels = _values(project.get("skill_labels"))
     texts = {
         "title": title,
-        "skills": ", ".join(skills),
+        "skills": ", ".join(skills + labels),
         "summary": summary,
         "institution": _text(project.get("institution"), 500),
         "description": description,
@@ -345,7 +346,8 @@ def expert_document(expert: dict) -> dict:
     put("bio", "bio", _text(expert.get("bio"), 20000))
     skills = _values(expert.get("skills"))
     wanted = _values(expert.get("skills_wanted"))
-    put("skills", "skills", ", ".join(skills + wanted))
+    labels = _values(expert.get("skill_labels"))
+    put("skills", "skills", ", ".join(skills + wanted + labels))
     put("skills", "skillset", skills)
     put("skills", "wanted", wanted)
     put("sectors", "sectors", _values(expert.get("sectors"), key))

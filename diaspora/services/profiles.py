@@ -29,13 +29,22 @@ from diaspora.models import (
     ProfileSkill,
     Skill,
     SkillKind,
+    SkillLabel,
     TravelWindow,
     audit,
 )
 from diaspora.models.base import utcnow
 from diaspora.models.project import project_skills
+from diaspora.search.analysis import STOPLIST
+from diaspora.search.synonyms import has_words, label_tokens
 from diaspora.services.accounts import AccountError, PermissionDenied
-from diaspora.validation import is_http_url, is_valid_orcid, normalize_orcid
+from diaspora.validation import (
+    INT_MAX,
+    clean_line,
+    is_http_url,
+    is_valid_orcid,
+    normalize_orcid,
+)
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 RESTRICTED_VIEW = "profile.restricted_view"
@@ -388,11 +397,19 @@ def access_log(user) -> list[AuditEntry]:
     )
 
 
-def load_skills_taxonomy() -> tuple[int, int]:
-    """Load the curated skills from ``diaspora/data/skills.csv``; safe to run again.
+@dataclass
+class TaxonomyLoad:
+    created: int
+    updated: int
+    labels: int
 
-    A free skill that a member added with the same name becomes curated.
-    Returns (created, updated).
+
+def load_skills_taxonomy() -> TaxonomyLoad:
+    """Load the curated skills from ``diaspora/data/skills.csv`` and their other names from
+    ``diaspora/data/skill_labels.csv``; safe to run again.
+
+    A free skill that a member added with the same name becomes curated. A label already
+    there is left alone. Returns the skills created and updated and the labels added.
     """
     sectors = load_sectors()
     existing = {s.key: s for s in db.session.scalars(sa.select(Skill))}
@@ -413,7 +430,27 @@ def load_skills_taxonomy() -> tuple[int, int]:
                 skill.curated, skill.sector = True, sector
                 updated += 1
     db.session.flush()
-    return created, updated
+    return TaxonomyLoad(created, updated, _load_skill_labels(existing))
+
+
+def _load_skill_labels(skills: dict[str, Skill]) -> int:
+    have = set(db.session.execute(sa.select(SkillLabel.skill_id, SkillLabel.key)).tuples())
+    added = 0
+    with (DATA / "skill_labels.csv").open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            skill = skills.get(Skill.key_for(row["skill"]))
+            if skill is None or not skill.curated:
+                continue
+            try:
+                label, key = _checked_label(skill, row["label"])
+            except ProfileError:
+                continue
+            if (skill.id, key) not in have:
+                skill.labels.append(SkillLabel(label=label, key=key, source="taxonomy"))
+                have.add((skill.id, key))
+                added += 1
+    db.session.flush()
+    return added
 
 
 def curated_skills() -> list[Skill]:
@@ -451,6 +488,8 @@ def free_skills() -> list[Skill]:
 class MergeResult:
     profiles_moved: int
     projects_moved: int
+    # The free skill's name, kept as a label of the curated one (None when it could not be).
+    label: str | None = None
 
 
 def merge_skill(actor, free_id: int, curated_id: int) -> MergeResult:
@@ -485,6 +524,95 @@ def merge_skill(actor, free_id: int, curated_id: int) -> MergeResult:
             sa.insert(project_skills).values(project_id=project_id, skill_id=curated.id)
         )
     audit.record(actor, "skill.merge", "skill", curated.id, f"{free.name} -> {curated.name}")
+    label = None
+    try:
+        text, key = _checked_label(curated, free.name)
+    except ProfileError:
+        pass  # a name that cannot be a label (a stop word, the skill's own name) is not kept
+    else:
+        if not any(existing.key == key for existing in curated.labels):
+            label = SkillLabel(label=text, key=key, source="merge")
+            curated.labels.append(label)
     db.session.flush()
     db.session.delete(free)
-    return MergeResult(moved, len(project_ids))
+    return MergeResult(moved, len(project_ids), label.label if label else None)
+
+
+MAX_LABEL = 80
+
+
+def _checked_label(skill: Skill, text: str) -> tuple[str, str]:
+    """A label for ``skill`` as it will be kept, and its key; ProfileError when it cannot be
+    one. The key is what search matches on (see ``diaspora.search.synonyms``)."""
+    label = " ".join(clean_line(text or "").split())
+    if not label:
+        raise ProfileError("Type the other name of the skill.")
+    if len(label) > MAX_LABEL:
+        raise ProfileError(f"Keep a label under {MAX_LABEL} characters.")
+    tokens = label_tokens(label)
+    if not has_words(tokens):
+        raise ProfileError("A label needs a letter or a digit.")
+    if len(tokens) == 1 and tokens[0] in STOPLIST and not label.isupper():
+        raise ProfileError(
+            f"“{label}” is too common a word to stand for a skill; "
+            "an abbreviation is written in capitals."
+        )
+    key = " ".join(tokens)
+    if key == " ".join(label_tokens(skill.name)):
+        raise ProfileError("That is the skill's own name.")
+    other = db.session.scalar(
+        sa.select(Skill.name).where(
+            Skill.curated, Skill.id != skill.id, Skill.key == Skill.key_for(label)
+        )
+    )
+    if other is not None:
+        raise ProfileError(f"“{other}” is a skill of its own: choose another name.")
+    return label, key
+
+
+def skill_labels() -> list[Skill]:
+    """The curated skills, with their labels loaded, by name."""
+    return list(
+        db.session.scalars(
+            sa.select(Skill)
+            .where(Skill.curated)
+            .order_by(Skill.name)
+            .options(sa.orm.selectinload(Skill.labels))
+        )
+    )
+
+
+def add_skill_label(actor, skill_id: int, text: str) -> SkillLabel:
+    """Give a curated skill another name that search reads as the skill (coordinators)."""
+    if not actor.is_coordinator:
+        raise PermissionDenied
+    skill = db.session.get(Skill, skill_id) if 0 < skill_id <= INT_MAX else None
+    if skill is None or not skill.curated:
+        raise ProfileError("Choose a curated skill.")
+    label, key = _checked_label(skill, text)
+    taken = ProfileError(f"“{label}” is already a label of {skill.name}.")
+    if db.session.scalar(
+        sa.select(SkillLabel.id).where(SkillLabel.skill_id == skill.id, SkillLabel.key == key)
+    ):
+        raise taken
+    entry = SkillLabel(label=label, key=key, source="coordinator")
+    try:
+        with db.session.begin_nested():
+            skill.labels.append(entry)
+    except sa.exc.IntegrityError:
+        raise taken from None  # another coordinator added it at the same moment
+    audit.record(actor, "skill.label_add", "skill", skill.id, f"{label} = {skill.name}")
+    return entry
+
+
+def remove_skill_label(actor, label_id: int) -> SkillLabel:
+    if not actor.is_coordinator:
+        raise PermissionDenied
+    entry = db.session.get(SkillLabel, label_id) if 0 < label_id <= INT_MAX else None
+    if entry is None:
+        raise NotFound
+    audit.record(
+        actor, "skill.label_remove", "skill", entry.skill_id, f"{entry.label} = {entry.skill.name}"
+    )
+    db.session.delete(entry)
+    return entry

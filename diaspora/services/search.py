@@ -6,12 +6,13 @@ a member who hid since the last indexing is dropped), and keeps saved searches.
 """
 
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import current_app, url_for
 from markupsafe import Markup
 
 from diaspora.extensions import db
@@ -22,6 +23,8 @@ from diaspora.models import (
     Profile,
     Project,
     SavedSearch,
+    Skill,
+    SkillLabel,
     User,
 )
 from diaspora.search import (
@@ -31,6 +34,8 @@ from diaspora.search import (
     SORTS,
     Clearance,
     SearchUnavailable,
+    SynonymMatch,
+    Thesaurus,
     indexer,
 )
 from diaspora.services import projects as project_service
@@ -133,19 +138,72 @@ class ProjectSearch:
         return not self.query and not self.filters and self.within is None
 
 
+# --------------------------------------------------------------------------- skill labels
+
+_THESAURUS_KEY = "diaspora.thesaurus"
+_THESAURUS_LOCK = threading.Lock()
+
+
+def thesaurus() -> Thesaurus:
+    """The curated skills and their labels, for reading queries (see
+    ``diaspora.search.synonyms``). Kept per app and read again when the labels change: in
+    this process or another, a change moves the count, the last id or the last time."""
+    stamp = tuple(
+        db.session.execute(
+            sa.select(
+                sa.func.count(SkillLabel.id),
+                sa.func.max(SkillLabel.id),
+                sa.func.max(SkillLabel.created_at),
+            )
+        ).one()
+    )
+    cached = current_app.extensions.get(_THESAURUS_KEY)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    rows = db.session.execute(
+        sa.select(Skill.name, SkillLabel.label)
+        .join(SkillLabel, SkillLabel.skill_id == Skill.id)
+        .where(Skill.curated)
+        .order_by(Skill.name, SkillLabel.label)
+    )
+    labels: dict[str, list[str]] = {}
+    for name, label in rows:
+        labels.setdefault(name, []).append(label)
+    built = Thesaurus(labels.items())
+    with _THESAURUS_LOCK:
+        current_app.extensions[_THESAURUS_KEY] = (stamp, built)
+    return built
+
+
+def matched_skills(synonyms: tuple[SynonymMatch, ...], skills) -> list[tuple[str, str]]:
+    """(typed, skill) for each label in the query that stands for one of ``skills`` (names):
+    what a result card says to explain a match by another name."""
+    names = set(skills)
+    found = []
+    for match in synonyms:
+        for skill in match.skills:
+            pair = (match.typed, skill)
+            if skill in names and pair not in found:
+                found.append(pair)
+    return found
+
+
 @dataclass
 class ProjectPage:
-    """A page of results: the engine's results and the projects loaded from the database."""
+    """A page of results: the engine's results and the projects loaded from the database.
+    ``matched`` holds, by project id, the skills the query named by another name."""
 
     search: ProjectSearch
     results: object
     items: list[tuple[Project, Markup, Markup]]
+    matched: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def search_projects(search: ProjectSearch, per_page: int = PER_PAGE) -> ProjectPage:
     """Search published, open projects. Raises SearchUnavailable when the index is broken."""
     indexer.catch_up(indexer.PROJECTS)
     index = indexer.get_index(indexer.PROJECTS)
+    words = thesaurus() if search.query else None
     results = _within_pages(
         lambda page: index.search(
             search.query,
@@ -155,6 +213,7 @@ def search_projects(search: ProjectSearch, per_page: int = PER_PAGE) -> ProjectP
             page=page,
             per_page=per_page,
             correct=not search.as_typed,
+            thesaurus=words,
         ),
         search.page,
     )
@@ -163,7 +222,13 @@ def search_projects(search: ProjectSearch, per_page: int = PER_PAGE) -> ProjectP
     items = [
         (p, _engine_html(hits[p.id].title), _engine_html(hits[p.id].snippet)) for p in projects
     ]
-    return ProjectPage(search, results, items)
+    matched = {}
+    if results.synonyms:
+        for project in projects:
+            found = matched_skills(results.synonyms, (s.name for s in project.skills))
+            if found:
+                matched[project.id] = found
+    return ProjectPage(search, results, items, matched)
 
 
 def _within_pages(run, page: int):
@@ -185,7 +250,12 @@ def load_projects(ids: list[int]) -> list[Project]:
     if not ids:
         return []
     order = sa.case({pid: rank for rank, pid in enumerate(ids)}, value=Project.id)
-    query = project_service.listed_query().where(Project.id.in_(ids)).order_by(None)
+    query = (
+        project_service.listed_query()
+        .where(Project.id.in_(ids))
+        .order_by(None)
+        .options(sa.orm.selectinload(Project.skills), sa.orm.joinedload(Project.institution))
+    )
     return list(db.session.scalars(query.order_by(order)))
 
 
@@ -268,6 +338,8 @@ class ExpertPage:
     search: ExpertSearch
     results: object
     items: list[tuple[Profile, object]]
+    # By member: the skills the query named by another name, among those the searcher sees.
+    matched: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def search_experts(user, search: ExpertSearch, per_page: int = PER_PAGE) -> ExpertPage:
@@ -283,7 +355,13 @@ def search_experts(user, search: ExpertSearch, per_page: int = PER_PAGE) -> Expe
     index = indexer.get_index(indexer.EXPERTS)
     results = _within_pages(
         lambda page: index.search(
-            clearance, search.query, search.filters, travel=travel, page=page, per_page=per_page
+            clearance,
+            search.query,
+            search.filters,
+            travel=travel,
+            page=page,
+            per_page=per_page,
+            thesaurus=thesaurus() if search.query else None,
         ),
         search.page,
     )
@@ -297,7 +375,14 @@ def search_experts(user, search: ExpertSearch, per_page: int = PER_PAGE) -> Expe
         )
         profiles = {p.user_id: p for p in db.session.scalars(query) if may_see_member(p, user)}
     items = [(profiles[hit.user_id], hit) for hit in results.hits if hit.user_id in profiles]
-    return ExpertPage(search, results, items)
+    matched = {}
+    if results.synonyms:
+        for _, hit in items:
+            shown = [*hit.fields.get("skills", ()), *hit.fields.get("skills_wanted", ())]
+            found = matched_skills(results.synonyms, shown)
+            if found:
+                matched[hit.user_id] = found
+    return ExpertPage(search, results, items, matched)
 
 
 # --------------------------------------------------------------------------- saved searches
@@ -385,6 +470,7 @@ def new_matches(saved: SavedSearch, since: datetime, limit: int = 100) -> list[P
         deadline_within_days=search.within,
         sort="newest",
         per_page=limit,
+        thesaurus=thesaurus() if search.query else None,
     )
     return [
         p
