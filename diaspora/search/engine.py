@@ -603,6 +603,7 @@ class SearchIndex:
                 if writer is not None:
                     writer.cancel()
                 ix.close()
+            self._check_written(generation, count + 1)
             with self._store.write_lock(self.writer_timeout):
                 self._store.switch(generation)
                 self._store.clear_damage()
@@ -616,6 +617,20 @@ class SearchIndex:
         if progress is not None:
             progress(count, total)
         return count
+
+    def _check_written(self, generation: Path, expected: int) -> None:
+        """Refuse a generation that lacks documents: Whoosh's multiprocessing writer commits
+        without the segment of a writer subprocess that died, so a rebuild could otherwise
+        swap in a partial index and report success."""
+        ix = self._guarded(self._open_ix, generation)
+        try:
+            written = ix.doc_count_all()
+        finally:
+            ix.close()
+        if written != expected:
+            raise SearchUnavailable(
+                f"the rebuild wrote {written} of {expected} documents; the live index is unchanged"
+            )
 
     def _guarded(self, function, *args, **kwargs):
         """Call into Whoosh, turning its failures into SearchUnavailable."""

@@ -475,6 +475,17 @@ def _skill_documents(obj: Skill | SkillLabel):
     return [(PROJECTS, pid) for pid in project_ids] + [(EXPERTS, uid) for uid in user_ids]
 
 
+def _skill_changes(skill: Skill):
+    """A skill's documents change with its name or its removal, not when a label is added
+    (the label is tracked itself) or it becomes curated."""
+    state = sa.inspect(skill)
+    if state.pending:
+        return []
+    if skill in (state.session.deleted if state.session is not None else ()):
+        return _skill_documents(skill)
+    return _skill_documents(skill) if state.attrs.name.history.has_changes() else []
+
+
 def _user_documents(user: User):
     """A member's document depends on the account only through its suspension (and its
     existence): logins, reset requests and other account changes leave the index alone."""
@@ -490,7 +501,7 @@ def track_models() -> None:
     """Name the documents each tracked model affects (see ``changelog.track``)."""
     changelog.track(Project, lambda p: [(PROJECTS, p.id)])
     changelog.track(Institution, _institution_projects)
-    changelog.track(Skill, _skill_documents)
+    changelog.track(Skill, _skill_changes)
     changelog.track(SkillLabel, _skill_documents)
     changelog.track(Profile, lambda p: [(EXPERTS, p.user_id)])
     for child in (ProfileLanguage, ProfileSkill, Education, TravelWindow):

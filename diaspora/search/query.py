@@ -222,7 +222,9 @@ def _limit_terms(node: wq.Query, budget: list[int]) -> wq.Query:
         return type(node)(_limit_terms(node.a, budget), _limit_terms(node.b, budget))
     if isinstance(node, wq.CompoundQuery):
         return type(node)([_limit_terms(child, budget) for child in node.subqueries])
-    return wq.NullQuery
+    if node is wq.NullQuery or isinstance(node, wq.Every):
+        return node
+    raise TypeError(f"the restricted parser made a query node it does not know: {node!r}")
 
 
 def query_words(text: str) -> tuple[Word, ...]:

@@ -16,9 +16,11 @@ commits and searcher refreshes:
 Impacts use the segment's own average field length; idf comes from the whole index at query
 time, so scores of different segments are comparable.
 
-Reading posting blocks uses two private attributes of Whoosh 2.7's ``W3LeafMatcher``
-(``_read_data``, ``_next_block``) and the per-document reader's column files; any other matcher
-falls back to the public iteration API.
+Reading posting blocks, column bytes and pickled positions uses Whoosh 2.7.5's internals
+(``W3LeafMatcher._read_data`` / ``_next_block`` / ``_data``, column readers' ``_dbfile``...):
+``tests/search/test_whoosh_contract.py`` pins each one. With
+``storage.WHOOSH_INTERNALS = False`` (or another matcher or column class) every read takes the
+public API instead, with the same results (``tests/search/test_public_api.py``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from . import bits as B
+from . import storage
 from .query import positive_leaves
 from .schemas import META_UID, NO_DEADLINE
 
@@ -56,6 +59,13 @@ _INT_SIZE = 4
 
 class TimeUp(Exception):
     """The query's time budget ran out."""
+
+
+class UnknownQuery(TypeError):
+    """A query node the engine does not evaluate: a programming error, never "no match"."""
+
+    def __init__(self, node):
+        super().__init__(f"the search engine cannot evaluate {type(node).__name__}: {node!r}")
 
 
 class Budget:
@@ -125,7 +135,7 @@ def posting_blocks(reader, fieldname: str, text: str, values: bool = False) -> I
     matcher = _raw_matcher(reader, fieldname, text)
     if matcher is None:
         return
-    if isinstance(matcher, W3LeafMatcher):
+    if storage.WHOOSH_INTERNALS and isinstance(matcher, W3LeafMatcher):
         while matcher.is_active():
             matcher._read_data()
             deltas, weights, raw_values = matcher._data
@@ -148,13 +158,20 @@ def posting_blocks(reader, fieldname: str, text: str, values: bool = False) -> I
 _PICKLE_HEADER = b"\x80\x02"
 
 
-def _position_deltas(values: list[bytes]) -> list[list[int]]:
+def _position_deltas(values: list[bytes], fmt) -> list[list[int]]:
     """Decode Whoosh ``Positions`` posting values into position deltas, many at once.
 
     Each value is a count followed by a protocol-2 pickle of a list of ints, written by Whoosh
     into this index. Their bodies are joined into one pickle of a list of lists, which
-    decodes in one call instead of one call per document.
+    decodes in one call instead of one call per document. Without the internals, ``fmt`` (the
+    field's format) decodes each value.
     """
+    if not storage.WHOOSH_INTERNALS:
+        decoded = [fmt.decode_positions(value) for value in values]
+        return [
+            [b - a for a, b in zip([0, *positions][:-1], positions, strict=True)]
+            for positions in decoded
+        ]
     bodies = []
     for value in values:
         body = value[_INT_SIZE:]
@@ -167,7 +184,7 @@ def _position_deltas(values: list[bytes]) -> list[list[int]]:
 def _numeric_column(reader, fieldname: str, typecode: str, default: int, n: int) -> array:
     """Return a numeric column of one segment as an array, reading its bytes at once."""
     column = reader.column_reader(fieldname, translate=False)
-    if isinstance(column, NumericColumn.Reader):
+    if storage.WHOOSH_INTERNALS and isinstance(column, NumericColumn.Reader):
         raw = column._dbfile.get(column._basepos, column._count * column._fixedlen)
         values = array(typecode)
         values.frombytes(raw)
@@ -350,7 +367,9 @@ class SegmentData:
             for ids, _, values in posting_blocks(reader, "content", word, values=True):
                 chosen = list(compress(range(len(ids)), map(mask.__getitem__, ids)))
                 if chosen:
-                    decoded = _position_deltas([values[index] for index in chosen])
+                    decoded = _position_deltas(
+                        [values[index] for index in chosen], reader.schema["content"].format
+                    )
                     found.update(zip([ids[index] for index in chosen], decoded, strict=True))
                 budget.check()
             deltas[word] = found
@@ -373,7 +392,7 @@ class SegmentData:
 
 def _numeric_column_lengths(reader, fieldname: str, n: int) -> bytes:
     """Return the stored length byte of ``fieldname`` for every document of a segment."""
-    perdoc = getattr(reader, "_perdoc", None)
+    perdoc = getattr(reader, "_perdoc", None) if storage.WHOOSH_INTERNALS else None
     lenfield = _lenfield(fieldname)
     if perdoc is not None and perdoc.has_column(lenfield):
         column = perdoc.column_reader(lenfield, LENGTHS_COLUMN)
@@ -423,9 +442,11 @@ class QueryTerms:
 def _all_leaves(node):
     if isinstance(node, wq.Term | wq.Phrase | wq.Prefix):
         yield node
-    else:
+    elif not node.is_leaf():
         for child in node.children():
             yield from _all_leaves(child)
+    elif not isinstance(node, wq.Every) and node is not wq.NullQuery:
+        raise UnknownQuery(node)
 
 
 class SegmentView:
@@ -484,7 +505,9 @@ class SegmentView:
             return result
         if isinstance(node, wq.Every):
             return B.full(self.n)
-        return 0
+        if node is wq.NullQuery:
+            return 0
+        raise UnknownQuery(node)
 
     def facet_counts(self, fieldname: str, base: int) -> dict[str, int]:
         counts = {}

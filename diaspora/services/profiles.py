@@ -435,14 +435,18 @@ def load_skills_taxonomy() -> TaxonomyLoad:
 
 def _load_skill_labels(skills: dict[str, Skill]) -> int:
     have = set(db.session.execute(sa.select(SkillLabel.skill_id, SkillLabel.key)).tuples())
+    curated = {key: skill.name for key, skill in skills.items() if skill.curated}
     added = 0
-    with (DATA / "skill_labels.csv").open(newline="", encoding="utf-8") as handle:
+    with (
+        (DATA / "skill_labels.csv").open(newline="", encoding="utf-8") as handle,
+        db.session.no_autoflush,
+    ):
         for row in csv.DictReader(handle):
             skill = skills.get(Skill.key_for(row["skill"]))
             if skill is None or not skill.curated:
                 continue
             try:
-                label, key = _checked_label(skill, row["label"])
+                label, key = _checked_label(skill, row["label"], curated)
             except ProfileError:
                 continue
             if (skill.id, key) not in have:
@@ -541,9 +545,12 @@ def merge_skill(actor, free_id: int, curated_id: int) -> MergeResult:
 MAX_LABEL = 80
 
 
-def _checked_label(skill: Skill, text: str) -> tuple[str, str]:
+def _checked_label(
+    skill: Skill, text: str, curated: dict[str, str] | None = None
+) -> tuple[str, str]:
     """A label for ``skill`` as it will be kept, and its key; ProfileError when it cannot be
-    one. The key is what search matches on (see ``diaspora.search.synonyms``)."""
+    one. The key is what search matches on (see ``diaspora.search.synonyms``). ``curated``
+    (skill key -> name of every curated skill) saves a query per label in bulk loads."""
     label = " ".join(clean_line(text or "").split())
     if not label:
         raise ProfileError("Type the other name of the skill.")
@@ -560,11 +567,14 @@ def _checked_label(skill: Skill, text: str) -> tuple[str, str]:
     key = " ".join(tokens)
     if key == " ".join(label_tokens(skill.name)):
         raise ProfileError("That is the skill's own name.")
-    other = db.session.scalar(
-        sa.select(Skill.name).where(
-            Skill.curated, Skill.id != skill.id, Skill.key == Skill.key_for(label)
+    if curated is not None:
+        other = curated.get(Skill.key_for(label))
+    else:
+        other = db.session.scalar(
+            sa.select(Skill.name).where(
+                Skill.curated, Skill.id != skill.id, Skill.key == Skill.key_for(label)
+            )
         )
-    )
     if other is not None:
         raise ProfileError(f"“{other}” is a skill of its own: choose another name.")
     return label, key

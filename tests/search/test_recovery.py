@@ -206,3 +206,22 @@ def test_a_read_failure_while_the_writer_lock_is_held_records_nothing(index, mon
 def test_problem_names_a_missing_index(tmp_path, index):
     assert ProjectIndex(tmp_path / "nowhere", create=False).problem() == "missing"
     assert index.problem() is None
+
+
+def test_a_rebuild_whose_writer_subprocess_dies_is_refused(tmp_path, monkeypatch):
+    from diaspora.search import engine
+
+    search_index = ProjectIndex(tmp_path / "projects", procs=2)
+    assert search_index.rebuild(DOCS) == 20
+    live = (search_index.path / CURRENT).read_text()
+    # Whoosh's multiprocessing writer commits without the segment of a subprocess that died.
+    monkeypatch.setattr(engine._SubWriterTask, "run", lambda self: os._exit(1))
+    more = [project(pid, title=f"Wind project {pid}") for pid in range(1, 501)]
+    with pytest.raises(SearchUnavailable, match="the live index is unchanged"):
+        search_index.rebuild(more)
+    monkeypatch.undo()
+    assert (search_index.path / CURRENT).read_text() == live
+    assert generations(search_index.path) == {live}
+    assert search_index.search("solar").total == 20
+    assert multiprocessing.active_children() == []
+    search_index.close()
