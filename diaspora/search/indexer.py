@@ -475,13 +475,18 @@ def _skill_documents(obj: Skill | SkillLabel):
     return [(PROJECTS, pid) for pid in project_ids] + [(EXPERTS, uid) for uid in user_ids]
 
 
+def _being_deleted(obj) -> bool:
+    session = sa.inspect(obj).session
+    return session is not None and obj in session.deleted
+
+
 def _skill_changes(skill: Skill):
     """A skill's documents change with its name or its removal, not when a label is added
     (the label is tracked itself) or it becomes curated."""
     state = sa.inspect(skill)
     if state.pending:
         return []
-    if skill in (state.session.deleted if state.session is not None else ()):
+    if _being_deleted(skill):
         return _skill_documents(skill)
     return _skill_documents(skill) if state.attrs.name.history.has_changes() else []
 
@@ -492,7 +497,7 @@ def _user_documents(user: User):
     state = sa.inspect(user)
     if state.pending:
         return []
-    if user in (state.session.deleted if state.session is not None else ()):
+    if _being_deleted(user):
         return [(EXPERTS, user.id)]
     return [(EXPERTS, user.id)] if state.attrs.suspended_at.history.has_changes() else []
 

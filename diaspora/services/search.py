@@ -353,6 +353,7 @@ def search_experts(user, search: ExpertSearch, per_page: int = PER_PAGE) -> Expe
     if search.travel_country and search.travel_month:
         travel = (search.travel_country, search.travel_month)
     index = indexer.get_index(indexer.EXPERTS)
+    words = thesaurus() if search.query else None
     results = _within_pages(
         lambda page: index.search(
             clearance,
@@ -361,7 +362,7 @@ def search_experts(user, search: ExpertSearch, per_page: int = PER_PAGE) -> Expe
             travel=travel,
             page=page,
             per_page=per_page,
-            thesaurus=thesaurus() if search.query else None,
+            thesaurus=words,
         ),
         search.page,
     )
@@ -460,8 +461,11 @@ def describe(saved: SavedSearch | ProjectSearch) -> str:
     return ", ".join(parts) or "all projects"
 
 
-def new_matches(saved: SavedSearch, since: datetime, limit: int = 100) -> list[Project]:
-    """Projects published since ``since`` that match a saved search, newest first."""
+def new_matches(
+    saved: SavedSearch, since: datetime, limit: int = 100, words: Thesaurus | None = None
+) -> list[Project]:
+    """Projects published since ``since`` that match a saved search, newest first.
+    ``words``: the skill thesaurus, when the caller already has it."""
     search = search_of(saved)
     search.sort = "newest"
     results = indexer.get_index(indexer.PROJECTS).search(
@@ -470,7 +474,7 @@ def new_matches(saved: SavedSearch, since: datetime, limit: int = 100) -> list[P
         deadline_within_days=search.within,
         sort="newest",
         per_page=limit,
-        thesaurus=thesaurus() if search.query else None,
+        thesaurus=(words if words is not None else thesaurus()) if search.query else None,
     )
     return [
         p
@@ -488,8 +492,9 @@ def digest_lines(user: User, frequency: Frequency, since: datetime) -> list[tupl
         return lines
     try:
         indexer.catch_up(indexer.PROJECTS)
+        words = thesaurus()
         for saved in searches:
-            for project in new_matches(saved, since):
+            for project in new_matches(saved, since, words=words):
                 if project.id in seen:
                     continue
                 seen.add(project.id)
