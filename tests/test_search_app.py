@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import url_for
 
 from diaspora.extensions import db
 from diaspora.main.limits import MAX_URL_LENGTH
@@ -683,3 +684,18 @@ def test_appliers_read_and_write_one_at_a_time(app, institution):
     other.join(timeout=60)
     assert other_done.is_set()
     assert in_index("later") == [project_id]
+
+
+def test_facet_links_read_as_url_for_would_write_them(app):
+    from diaspora.search_pages.routes import SearchLinks
+
+    cases = [
+        {},
+        {"q": "solar energy"},
+        {"q": "C++ & M&E / ob-gyn?", "country": ["KE", "SN"], "within": 30},
+        {"q": "santé «publique» 100%", "skills": ["Data analysis", "R&D"], "as_typed": "1"},
+    ]
+    with app.test_request_context():
+        links = SearchLinks(url_for("search.projects"))
+        for params in cases:
+            assert links(params) == url_for("search.projects", **params)

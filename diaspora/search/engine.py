@@ -964,6 +964,9 @@ class ProjectIndex(SearchIndex):
     """The index of published projects."""
 
     schema_factory = staticmethod(project_schema)
+    # Each query does fixed work per segment (facets, ranking): fewer, larger segments are
+    # faster to search (100,000 projects: 11.5 ms with 2 segments, 16 ms with 8).
+    rebuild_batch = 50_000
 
     def _document(self, doc: dict) -> dict:
         return project_document(doc)

@@ -1,6 +1,7 @@
 """Thin views over diaspora.services.search."""
 
 import logging
+from urllib.parse import quote_plus, urlencode
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -48,6 +49,24 @@ def facet_label(name: str, value: str) -> str:
     return value
 
 
+# What Werkzeug leaves unescaped in a query string, so links read as url_for's do.
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
+class SearchLinks:
+    """Links to the project search with given parameters: ``url_for`` once for the path,
+    then only the query string per link (a result page has a link per facet value)."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __call__(self, params: dict) -> str:
+        if not params:
+            return self.path
+        query = urlencode(params, doseq=True, safe=_QUERY_SAFE, quote_via=quote_plus)
+        return f"{self.path}?{query}"
+
+
 def _unavailable(exc: SearchUnavailable, template: str, **context):
     log.warning("search unavailable: %s", exc)
     reason = str(exc) if current_user.is_authenticated and current_user.is_coordinator else None
@@ -63,6 +82,7 @@ def projects():
         "facet_label": facet_label,
         "sort_labels": SORT_LABELS,
         "deadline_choices": search_service.DEADLINE_CHOICES,
+        "search_url": SearchLinks(url_for("search.projects")),
         "save_form": SaveSearchForm(
             frequency=frequency_for(current_user, "saved_search").value
             if current_user.is_authenticated

@@ -217,7 +217,7 @@ def search_projects(search: ProjectSearch, per_page: int = PER_PAGE) -> ProjectP
         ),
         search.page,
     )
-    projects = load_projects(results.ids)
+    projects = load_projects(results.ids, cards=True, skills=bool(results.synonyms))
     hits = {hit.id: hit for hit in results.hits}
     items = [
         (p, _engine_html(hits[p.id].title), _engine_html(hits[p.id].snippet)) for p in projects
@@ -245,18 +245,41 @@ def _engine_html(html: str) -> Markup:
     return Markup(html)  # noqa: S704 - engine output only, never user input
 
 
-def load_projects(ids: list[int]) -> list[Project]:
-    """The listed projects among ``ids``, in that order (closed or withdrawn ones dropped)."""
+# What a result card shows of a project (templates/search/projects.html).
+CARD_COLUMNS = (
+    Project.id,
+    Project.title,
+    Project.country,
+    Project.sector,
+    Project.work_mode,
+    Project.deadline,
+    Project.published_at,
+)
+
+
+def load_projects(ids: list[int], *, cards: bool = False, skills: bool = True) -> list[Project]:
+    """The listed projects among ``ids``, in that order (closed or withdrawn ones dropped).
+
+    With ``cards``, only what a result card shows is read (loading whole projects is most of
+    a search page's database time); anything else raises instead of costing a query per
+    project. ``skills``: load each project's skills too.
+    """
     if not ids:
         return []
     order = sa.case({pid: rank for rank, pid in enumerate(ids)}, value=Project.id)
-    query = (
-        project_service.listed_query()
-        .where(Project.id.in_(ids))
-        .order_by(None)
-        .options(sa.orm.selectinload(Project.skills), sa.orm.joinedload(Project.institution))
-    )
-    return list(db.session.scalars(query.order_by(order)))
+    institution = sa.orm.joinedload(Project.institution)
+    options = [institution]
+    if cards:
+        options = [
+            sa.orm.load_only(*CARD_COLUMNS, raiseload=True),
+            institution.load_only(Institution.name, raiseload=True),
+        ]
+    if skills:
+        options.append(sa.orm.selectinload(Project.skills))
+    elif cards:
+        options.append(sa.orm.raiseload(Project.skills))
+    query = project_service.listed_query().where(Project.id.in_(ids)).order_by(None)
+    return list(db.session.scalars(query.options(*options).order_by(order)))
 
 
 # --------------------------------------------------------------------------- experts

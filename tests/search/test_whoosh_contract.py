@@ -59,10 +59,6 @@ engine.py
       cursor that has only ``text()`` and ``find()``.
     * ``Results.top_n`` entries are ``(key, docnum)``, also for sorted collectors (undocumented).
 
-highlight.py
-    * ``Formatter._text`` overridden: every unmatched slice of text goes through it, which is
-      what escapes it (HTML safety depends on it).
-
 schemas.py / analysis.py
     * ``TEXT(phrase=True).format`` is a ``Positions``; replacing ``field.format`` after the
       field is built is honoured by ``field.index`` (undocumented); ``Positions.word_values``
@@ -109,7 +105,6 @@ from whoosh.fields import COLUMN, ID, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 from whoosh.formats import Existence, Positions
-from whoosh.highlight import Formatter, WholeFragmenter, highlight
 from whoosh.index import TOC
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.multiproc import MpWriter, SubWriterTask
@@ -134,7 +129,6 @@ from diaspora.search.engine import (
     _SubWriterTask,
     _WordCursor,
 )
-from diaspora.search.highlight import MarkFormatter, mark_all, snippet
 from diaspora.search.query import parser_for
 from diaspora.search.schemas import (
     NO_DEADLINE,
@@ -827,32 +821,6 @@ def test_results_top_n_is_key_and_docnum_for_scored_and_sorted_collectors(tmp_pa
             assert all(len(item) == 2 for item in top_n)
             assert [docnum for _, docnum in top_n] == docnums
     ix.close()
-
-
-# highlight.py
-
-
-def test_formatter_sends_every_unmatched_slice_through_text():
-    assert "_text" in vars(Formatter) and "_text" in vars(MarkFormatter)
-    assert "_text" in code_names(Formatter.format_fragment)
-    seen = []
-
-    class Recording(Formatter):
-        def _text(self, text):
-            seen.append(text)
-            return f"[{text}]"
-
-        def format_token(self, text, token, replace=False):
-            return f"<{text[token.startchar : token.endchar]}>"
-
-    value = "<b>Solar</b> clinic & co"
-    out = highlight(value, {"clinic"}, text_analyzer(), WholeFragmenter(), Recording(), top=1)
-    assert out == "[<b>Solar</b> ]<clinic>[ & co]"
-    assert seen == ["<b>Solar</b> ", " & co"]
-    assert mark_all(value, {"clinic"}) == "&lt;b&gt;Solar&lt;/b&gt; <mark>clinic</mark> &amp; co"
-    long_text = "<script>x</script> " * 30 + "clinic " + "<i>y</i> " * 30
-    cut = snippet([long_text], {"clinic"})
-    assert "<mark>clinic</mark>" in cut and "<script" not in cut and "<i>" not in cut
 
 
 # schemas.py and analysis.py
