@@ -40,7 +40,6 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.codec.base import Automata
-from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.index import LockError
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.reading import SegmentReader
@@ -1428,16 +1427,19 @@ class ExpertIndex(SearchIndex):
         return self._read(run)
 
     def _search(self, snap, clearance, parsed, chosen, travel, page, per_page, window_end):
+        """Evaluate on the segments as project searches do: document sets per term, each
+        text field scored with its own lengths (BM25 per field, summed), browsing by name."""
         searcher = snap.searcher
         reader = searcher.reader()
+        empty = ExpertResults(parsed.text, page, per_page, 0, 0, [])
         if searcher.doc_count() <= 1:  # only the meta document: nobody is listed yet
-            return ExpertResults(parsed.text, page, per_page, 0, 0, [])
+            return empty
         parts = []
-        highlight = set()
+        terms = None
         if not parsed.is_browse:
-            parts.append(self._expand(parsed.query, clearance, reader))
-            for leaf in positive_leaves(parsed.query):
-                highlight.update(leaf.words if isinstance(leaf, wq.Phrase) else [leaf.text])
+            text = self._expand(parsed.query, clearance, reader)
+            parts.append(text)
+            terms = QueryTerms(searcher, text)
         for name, values in chosen.items():
             group_field = EXPERT_FILTERS[name][1]
             options = [
@@ -1448,38 +1450,63 @@ class ExpertIndex(SearchIndex):
         if travel is not None:
             token = travel_token(*travel) if len(travel) == 2 else None
             if token is None:
-                return ExpertResults(parsed.text, page, per_page, 0, 0, [])
+                return empty
             parts.append(self._alternatives(clearance, "travel", lambda f: wq.Term(f, token)))
         seen = self._page_visible(clearance)
         if seen is not None:
             parts.append(seen)
-        body = wq.And(parts) if parts else wq.Every()
-        q = wq.AndNot(body, wq.Term("uid", META_UID)).normalize()
-        limit = min(window_end, MAX_RESULT_WINDOW)
-        if window_end > MAX_RESULT_WINDOW:
-            limit = 1
-        if parsed.is_browse:
-            collector = searcher.collector(limit=limit, sortedby="sortname")
-        else:
-            collector = searcher.collector(limit=limit)
-        timed = TimeLimitCollector(collector, self.time_limit, use_alarm=False)
+        query = wq.And(parts) if parts else wq.Every()
+        k = window_end if window_end <= MAX_RESULT_WINDOW else 0
+        budget = Budget(self.time_limit)
+        total = 0
+        ranked: list[list] = []
         partial = False
-        try:
-            searcher.search_with_collector(q, timed)
-        except TimeLimit:
-            partial = True
-        results = timed.results()
-        total = results.scored_length() if partial else len(results)
+        for view in snap.views:
+            try:
+                budget.check()
+                matches = view.evaluate(query, terms, budget) & view.live()
+                total += matches.bit_count()
+                offset = view.offset
+                if terms is not None:
+                    top = view.top_scored(matches, terms, k, budget, newest=False)
+                    ranked.append([(-score, -tie, d + offset) for score, tie, d in top])
+                else:
+                    top = view.top_by_bytes(matches, k, "sortname")
+                    ranked.append([(key, d + offset) for key, d in top])
+            except TimeUp:
+                partial = True
+                break
+        window = list(islice(merge(*ranked), k))
         start = (page - 1) * per_page
-        ranked = [docnum for _, docnum in results.top_n]
-        docnums = [] if window_end > MAX_RESULT_WINDOW else ranked[start:window_end]
-        gate = clearance.gate()
-        applied = set(searcher.docs_for_query(gate)) if gate is not None and docnums else set()
+        docnums = [item[-1] for item in window[start:window_end]]
+        applied = self._applied(snap, clearance, docnums, budget)
+        highlight = terms.highlight_terms() if terms is not None else set()
         hits = [self._hit(searcher, d, clearance, d in applied, highlight) for d in docnums]
         pages = math.ceil(min(total, MAX_RESULT_WINDOW) / per_page)
         return ExpertResults(
-            parsed.text, page, per_page, total, pages, hits, partial, synonyms=parsed.synonyms
+            parsed.text,
+            page,
+            per_page,
+            total,
+            pages,
+            hits,
+            partial or budget.exhausted,
+            synonyms=parsed.synonyms,
         )
+
+    @staticmethod
+    def _applied(snap, clearance: Clearance, docnums: list[int], budget: Budget) -> set[int]:
+        """Which of ``docnums`` applied to one of the searcher's institutions."""
+        gate = clearance.gate()
+        if gate is None or not docnums:
+            return set()
+        applied = set()
+        for view in snap.views:
+            local = [d - view.offset for d in docnums if 0 <= d - view.offset < view.n]
+            if local:
+                bits = view.evaluate(gate, None, budget)
+                applied.update(d + view.offset for d in local if bits >> d & 1)
+        return applied
 
     def _hit(self, searcher, docnum: int, clearance: Clearance, applied: bool, terms) -> ExpertHit:
         stored = searcher.stored_fields(docnum)

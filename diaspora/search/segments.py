@@ -242,9 +242,9 @@ class SegmentData:
         self.n = n
         self.cache = cache
         self._live: tuple[int, int] | None = None
-        self._lengths: bytes | None = None
-        self._norms: list[float] | None = None
+        self._norms: dict[str, tuple[bytes, list[float]]] = {}
         self._columns: dict[str, array] = {}
+        self._byte_orders: dict[str, tuple[list[bytes], array]] = {}
         self._orders: dict[str, tuple[array, array]] = {}
         self._facets: dict[str, dict[str, int]] = {}
         self._spelling: list[str] | None = None
@@ -264,17 +264,19 @@ class SegmentData:
         return live
 
     def norms(self, reader, fieldname: str = "content") -> tuple[bytes, list[float]]:
-        """Return the length byte of every document and BM25's length norm per length byte."""
-        if self._lengths is None:
+        """Return the length byte of every document in a text field and BM25's length norm
+        per length byte (the field's own average length: each field is scored apart)."""
+        cached = self._norms.get(fieldname)
+        if cached is None:
             lengths = _numeric_column_lengths(reader, fieldname, self.n)
             total = reader.field_length(fieldname)
             average = total / max(1, self.n - lengths.count(0)) or 1.0
-            self._norms = [
+            norms = [
                 K1 * (1 - B_LENGTH + B_LENGTH * byte_to_length(byte) / average)
                 for byte in range(256)
             ]
-            self._lengths = lengths
-        return self._lengths, self._norms
+            cached = self._norms[fieldname] = (lengths, norms)
+        return cached
 
     def column(self, reader, fieldname: str, typecode: str, default: int) -> array:
         values = self._columns.get(fieldname)
@@ -292,6 +294,16 @@ class SegmentData:
             docnums = array("I", sorted(range(self.n), key=values.__getitem__, reverse=reverse))
             keys = array(typecode, map(values.__getitem__, docnums))
             cached = self._orders[key] = (docnums, keys)
+        return cached
+
+    def byte_order(self, reader, fieldname: str) -> tuple[list[bytes], array]:
+        """Return a bytes column's values and the docnums in their order (ties by docnum)."""
+        cached = self._byte_orders.get(fieldname)
+        if cached is None:
+            column = reader.column_reader(fieldname)
+            values = [column[docnum] or b"" for docnum in range(self.n)]
+            docnums = array("I", sorted(range(self.n), key=values.__getitem__))
+            cached = self._byte_orders[fieldname] = (values, docnums)
         return cached
 
     def facet(self, reader, fieldname: str) -> dict[str, int]:
@@ -324,17 +336,23 @@ class SegmentData:
             self.cache.put(key, cached, self.n // 8 + 64)
         return cached
 
-    def term(self, reader, text: str, budget: Budget | None = None) -> TermData:
-        """Return the document set and impacts of a ``content`` term (cached)."""
-        key = (self.segment_id, "term", text)
+    def term(
+        self, reader, text: str, budget: Budget | None = None, fieldname: str = "content"
+    ) -> TermData:
+        """Return the document set and impacts of a term of a text field (cached)."""
+        key = (self.segment_id, "term", fieldname, text)
         cached = self.cache.get(key)
         if cached is not None:
             return cached
-        lengths, norms = self.norms(reader)
+        if (fieldname, text) not in reader:
+            data = TermData(0, 0, None, array("I"), b"")
+            self.cache.put(key, data, data.size())
+            return data
+        lengths, norms = self.norms(reader, fieldname)
         impact = _ImpactTable(norms)
         all_ids: list[int] = []
         all_impacts = bytearray()
-        for ids, weights, _ in posting_blocks(reader, "content", text):
+        for ids, weights, _ in posting_blocks(reader, fieldname, text):
             weights = repeat(1.0, len(ids)) if weights is None else weights
             pairs = zip(weights, map(lengths.__getitem__, ids), strict=True)
             all_impacts += bytes(map(impact.__getitem__, pairs))
@@ -354,9 +372,11 @@ class SegmentData:
         self.cache.put(key, data, data.size())
         return data
 
-    def phrase(self, reader, words: tuple[str, ...], candidates: int, budget: Budget) -> int:
+    def phrase(
+        self, reader, words: tuple[str, ...], candidates: int, budget: Budget, fieldname: str
+    ) -> int:
         """Return the documents of ``candidates`` where ``words`` appear consecutively."""
-        key = (self.segment_id, "phrase", words)
+        key = (self.segment_id, "phrase", fieldname, words)
         cached = self.cache.get(key)
         if cached is not None:
             return cached
@@ -364,11 +384,11 @@ class SegmentData:
         deltas: dict[str, dict[int, list[int]]] = {}
         for word in dict.fromkeys(words):
             found: dict[int, list[int]] = {}
-            for ids, _, values in posting_blocks(reader, "content", word, values=True):
+            for ids, _, values in posting_blocks(reader, fieldname, word, values=True):
                 chosen = list(compress(range(len(ids)), map(mask.__getitem__, ids)))
                 if chosen:
                     decoded = _position_deltas(
-                        [values[index] for index in chosen], reader.schema["content"].format
+                        [values[index] for index in chosen], reader.schema[fieldname].format
                     )
                     found.update(zip([ids[index] for index in chosen], decoded, strict=True))
                 budget.check()
@@ -405,35 +425,46 @@ def _numeric_column_lengths(reader, fieldname: str, n: int) -> bytes:
 class QueryTerms:
     """The scoring terms of a query with their index-wide idf, and its prefix expansions.
 
-    Every prefix is expanded once for the whole index (so all segments agree); terms and
+    Terms are ``(field, text)``: each field is scored with its own lengths, and a document's
+    score is the sum over the terms. Only terms of scored text fields count (a keyword or
+    identifier field filters). Every prefix (of the ``content`` field, the only one prefixes
+    are searched in) is expanded once for the whole index, so all segments agree; terms and
     prefixes under NOT are matched but do not score.
     """
 
-    def __init__(self, searcher, query, expand_prefix):
-        self.terms: dict[str, float] = {}
+    def __init__(self, searcher, query, expand_prefix=None):
+        self.terms: dict[tuple[str, str], float] = {}
         self.expansions: dict[str, tuple[str, ...]] = {}
         self.prefixes: dict[str, float] = {}
         total = max(1, searcher.doc_count_all())
+        schema = searcher.schema
 
         def idf(df: int) -> float:
             return max(0.1, math.log(total / (df + 1)) + 1)
 
         for leaf in _all_leaves(query):
             if isinstance(leaf, wq.Prefix) and leaf.text not in self.expansions:
+                if leaf.fieldname != "content" or expand_prefix is None:
+                    raise UnknownQuery(leaf)
                 self.expansions[leaf.text] = tuple(expand_prefix(leaf.text))
         for leaf in positive_leaves(query):
+            fieldname = leaf.fieldname
+            if fieldname not in schema or not schema[fieldname].scorable:
+                continue
             if isinstance(leaf, wq.Term):
-                self.terms[leaf.text] = idf(searcher.doc_frequency("content", leaf.text))
+                words = [leaf.text]
             elif isinstance(leaf, wq.Phrase):
-                for word in leaf.words:
-                    self.terms[word] = idf(searcher.doc_frequency("content", word))
-            elif isinstance(leaf, wq.Prefix):
+                words = list(leaf.words)
+            else:
                 stems = self.expansions[leaf.text]
-                df = max((searcher.doc_frequency("content", s) for s in stems), default=0)
+                df = max((searcher.doc_frequency(fieldname, s) for s in stems), default=0)
                 self.prefixes[leaf.text] = idf(df)
+                continue
+            for word in words:
+                self.terms[fieldname, word] = idf(searcher.doc_frequency(fieldname, word))
 
     def highlight_terms(self) -> set[str]:
-        words = set(self.terms)
+        words = {text for _, text in self.terms}
         for prefix in self.prefixes:
             words.update(self.expansions[prefix])
         return words
@@ -461,8 +492,16 @@ class SegmentView:
     def live(self) -> int:
         return self.data.live(self.reader)
 
-    def term_bits(self, text: str, budget: Budget) -> int:
-        return self.data.term(self.reader, text, budget).bits
+    def term_bits(self, text: str, budget: Budget, fieldname: str = "content") -> int:
+        """The documents with a term: of a text field through its (cached) impacts, of a
+        keyword or identifier field as a (cached) document set."""
+        try:
+            field = self.reader.schema[fieldname]
+        except KeyError:
+            return 0
+        if field.scorable:
+            return self.data.term(self.reader, text, budget, fieldname).bits
+        return self.data.value_bits(self.reader, fieldname, text)
 
     def prefix_bits(self, stems: tuple[str, ...], budget: Budget) -> int:
         result = 0
@@ -473,16 +512,17 @@ class SegmentView:
     def evaluate(self, node, terms: QueryTerms, budget: Budget) -> int:
         """Return the documents matching a parsed query (deleted documents not removed)."""
         if isinstance(node, wq.Term):
-            return self.term_bits(node.text, budget)
+            return self.term_bits(node.text, budget, node.fieldname)
         if isinstance(node, wq.Prefix):
             return self.prefix_bits(terms.expansions[node.text], budget)
         if isinstance(node, wq.Phrase):
             candidates = B.full(self.n)
             for word in node.words:
-                candidates &= self.term_bits(word, budget)
+                candidates &= self.term_bits(word, budget, node.fieldname)
             if not candidates or len(node.words) < 2:
                 return candidates
-            return self.data.phrase(self.reader, tuple(node.words), candidates, budget)
+            words = tuple(node.words)
+            return self.data.phrase(self.reader, words, candidates, budget, node.fieldname)
         if isinstance(node, wq.Not):
             return B.full(self.n) & ~self.evaluate(node.query, terms, budget)
         if isinstance(node, wq.AndNot):
@@ -519,8 +559,8 @@ class SegmentView:
 
     def _scoring_arrays(self, terms: QueryTerms, budget: Budget) -> list[tuple[float, bytes]]:
         arrays = []
-        for text, idf in terms.terms.items():
-            data = self.data.term(self.reader, text, budget)
+        for (fieldname, text), idf in terms.terms.items():
+            data = self.data.term(self.reader, text, budget, fieldname)
             if data.df:
                 arrays.append((idf, data.impact_bytes(self.n)))
         for prefix, idf in terms.prefixes.items():
@@ -529,8 +569,13 @@ class SegmentView:
                 arrays.append((idf, B.unpack(matched, self.n, PREFIX_IMPACT)))
         return arrays
 
-    def top_scored(self, matches: int, terms: QueryTerms, k: int, budget: Budget) -> list:
-        """Return up to ``k`` ``(score, published, docnum)`` of the best matches, best first.
+    def top_scored(
+        self, matches: int, terms: QueryTerms, k: int, budget: Budget, newest: bool = True
+    ) -> list:
+        """Return up to ``k`` ``(score, tie, docnum)`` of the best matches, best first.
+
+        Equal scores go to the newest (``tie`` is the publication time) or, without
+        ``newest``, to the first indexed (``tie`` is ``-docnum``).
 
         The quantized score of every document is computed at once: each term's impact bytes
         go through a translation table scaling them by the term's share of the query's idf,
@@ -542,15 +587,20 @@ class SegmentView:
             return []
         arrays = self._scoring_arrays(terms, budget)
         if not arrays:
-            newest = self.top_sorted(matches, k, "published", True)
-            return [(0.0, -key, docnum) for key, docnum in newest]
-        published = self.data.column(self.reader, "published", "q", 0)
+            if not newest:
+                return [(0.0, -d, d) for d in islice(B.members(matches, self.n), k)]
+            latest = self.top_sorted(matches, k, "published", True)
+            return [(0.0, -key, docnum) for key, docnum in latest]
+        if newest:
+            tie = self.data.column(self.reader, "published", "q", 0).__getitem__
+        else:
+            tie = int.__neg__
         if matches.bit_count() <= SMALL_SET:
             candidates = list(B.members(matches, self.n))
         else:
             candidates = self._candidates(matches, arrays, k)
         scored = [
-            (sum(idf * impacts[docnum] for idf, impacts in arrays), published[docnum], docnum)
+            (sum(idf * impacts[docnum] for idf, impacts in arrays), tie(docnum), docnum)
             for docnum in candidates
         ]
         return nlargest(k, scored)
@@ -582,6 +632,17 @@ class SegmentView:
         mask = B.unpack(matches, self.n)
         chosen = islice(compress(range(len(docnums)), map(mask.__getitem__, docnums)), k)
         return [(sign * keys[i], docnums[i]) for i in chosen]
+
+    def top_by_bytes(self, matches: int, k: int, fieldname: str) -> list:
+        """Return up to ``k`` ``(key, docnum)`` of the matches in a bytes column's order."""
+        if not matches or k <= 0:
+            return []
+        values, docnums = self.data.byte_order(self.reader, fieldname)
+        if matches.bit_count() <= SMALL_SET * 4:
+            return sorted((values[d], d) for d in B.members(matches, self.n))[:k]
+        mask = B.unpack(matches, self.n)
+        chosen = islice(compress(docnums, map(mask.__getitem__, docnums)), k)
+        return [(values[d], d) for d in chosen]
 
     def deadline_bits(self, first_day: int, last_day: int) -> int:
         """Return the documents whose deadline falls between the two day numbers."""

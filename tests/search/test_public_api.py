@@ -7,14 +7,16 @@ import pytest
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.columns import NumericColumn
+from whoosh.searching import Searcher
 
-from diaspora.search import ProjectIndex, Thesaurus
+from diaspora.search import Clearance, ExpertIndex, ProjectIndex, Thesaurus
 from diaspora.search import storage as storage_module
 from diaspora.search.analysis import WeightedPositions
 from diaspora.search.query import _limit_terms, parse
+from diaspora.search.schemas import APPLIED_INSTITUTIONS, EXPERT_GROUPS, PUBLIC, SIGNED_IN
 from diaspora.search.segments import UnknownQuery, _position_deltas
 
-from .factories import TODAY, project
+from .factories import TODAY, expert, project
 
 QUERIES = [
     ("", {}, "newest"),
@@ -154,3 +156,97 @@ def test_a_query_node_the_engine_does_not_know_raises(tmp_path, node):
             _limit_terms(node, [30])
     finally:
         index.close()
+
+
+EXPERT_QUERIES = [
+    ("", {}, None),
+    ("engineer", {}, None),
+    ("water engineer", {"sectors": ["health"]}, None),
+    ('"water engineer"', {}, None),
+    ("hydro*", {}, None),
+    ("engineer -nurse", {"languages": ["fr"]}, None),
+    ("GP", {}, None),
+    ("", {"origin_country": ["SN"]}, ("SN", "2025-03")),
+]
+EXPERT_CLEARANCES = [
+    Clearance.coordinator(),
+    Clearance.institution([7]),
+    Clearance.member(),
+    Clearance.visitor(),
+]
+
+
+def expert_corpus() -> list[dict]:
+    levels = [SIGNED_IN, PUBLIC, APPLIED_INSTITUTIONS]
+    docs = []
+    for uid in range(1, 91):
+        level = levels[uid % 3]
+        docs.append(
+            expert(
+                uid,
+                dict.fromkeys(EXPERT_GROUPS, level),
+                display_name=f"Member {uid:02d}",
+                headline="Water engineer" if uid % 2 else "Nurse and trainer",
+                bio="Hydrology of rivers. " * (uid % 4) + "General practitioner."
+                if uid % 5 == 0
+                else "Builds water pumps and trains engineers. " * (1 + uid % 3),
+                skills=["Hydrology"] if uid % 2 else ["Nursing", "Family medicine"],
+                sectors=["health"] if uid % 3 else ["water"],
+                applied_institution_ids=[7] if uid % 4 == 0 else [],
+            )
+        )
+    return docs
+
+
+def expert_outcome(index):
+    results = []
+    for clearance in EXPERT_CLEARANCES:
+        for text, filters, travel in EXPERT_QUERIES:
+            found = index.search(
+                clearance, text, filters, travel=travel, per_page=50, thesaurus=THESAURUS
+            )
+            results.append(
+                (text, found.total, found.ids, [(h.snippets, h.fields) for h in found.hits])
+            )
+    return results
+
+
+def expert_searched(tmp_path, name, docs, monkeypatch):
+    calls: dict[str, int] = {}
+    with monkeypatch.context() as patch:
+        counting(patch, W3LeafMatcher, "id", calls)
+        index = ExpertIndex(tmp_path / name, procs=1)
+        index.rebuild(docs[:50])
+        index.update(docs[50:])  # two segments
+        try:
+            return expert_outcome(index), calls
+        finally:
+            index.close()
+
+
+def test_expert_search_runs_on_the_segment_engine_with_the_same_results_both_ways(
+    tmp_path, monkeypatch
+):
+    def no_whoosh_search(*args, **kwargs):
+        raise AssertionError("expert search must not run Whoosh's searcher")
+
+    monkeypatch.setattr(Searcher, "search_with_collector", no_whoosh_search)
+    monkeypatch.setattr(Searcher, "search", no_whoosh_search)
+    docs = expert_corpus()
+    expected, fast_calls = expert_searched(tmp_path, "fast", docs, monkeypatch)
+    monkeypatch.setattr(storage_module, "WHOOSH_INTERNALS", False)
+    found, public_calls = expert_searched(tmp_path, "public", docs, monkeypatch)
+    assert found == expected
+    assert public_calls.get("id") and not fast_calls
+    totals = {
+        (text, clearance): row[1]
+        for row, (clearance, (text, _, _)) in zip(
+            expected,
+            [(c, q) for c in range(len(EXPERT_CLEARANCES)) for q in EXPERT_QUERIES],
+            strict=True,
+        )
+    }
+    # Every query finds someone for coordinators; visitors see only public members.
+    assert all(totals[text, 0] for text, _, _ in EXPERT_QUERIES)
+    assert totals["engineer", 3] < totals["engineer", 2] < totals["engineer", 0]
+    assert 0 < totals['"water engineer"', 0] < totals["water engineer", 0]
