@@ -86,18 +86,19 @@ def counting(monkeypatch, cls, name, calls):
     monkeypatch.setattr(cls, name, spy)
 
 
-def searched(tmp_path, name, docs, monkeypatch):
-    """The outcome of the queries on a new index, and the public calls it made."""
+def searched(tmp_path, name, docs, monkeypatch, kind=ProjectIndex, run=outcome):
+    """The outcome of the queries on a new index (two segments: half the documents rebuilt,
+    half updated), and the public calls it made."""
     calls: dict[str, int] = {}
     with monkeypatch.context() as patch:
         counting(patch, W3LeafMatcher, "id", calls)
         counting(patch, NumericColumn.Reader, "__getitem__", calls)
         counting(patch, WeightedPositions, "decode_positions", calls)
-        index = ProjectIndex(tmp_path / name, procs=1)
-        index.rebuild(docs[:60])
-        index.update(docs[60:])  # two segments
+        index = kind(tmp_path / name, procs=1)
+        index.rebuild(docs[: len(docs) // 2])
+        index.update(docs[len(docs) // 2 :])
         try:
-            return outcome(index), calls
+            return run(index), calls
         finally:
             index.close()
 
@@ -211,19 +212,6 @@ def expert_outcome(index):
     return results
 
 
-def expert_searched(tmp_path, name, docs, monkeypatch):
-    calls: dict[str, int] = {}
-    with monkeypatch.context() as patch:
-        counting(patch, W3LeafMatcher, "id", calls)
-        index = ExpertIndex(tmp_path / name, procs=1)
-        index.rebuild(docs[:50])
-        index.update(docs[50:])  # two segments
-        try:
-            return expert_outcome(index), calls
-        finally:
-            index.close()
-
-
 def test_expert_search_runs_on_the_segment_engine_with_the_same_results_both_ways(
     tmp_path, monkeypatch
 ):
@@ -233,9 +221,13 @@ def test_expert_search_runs_on_the_segment_engine_with_the_same_results_both_way
     monkeypatch.setattr(Searcher, "search_with_collector", no_whoosh_search)
     monkeypatch.setattr(Searcher, "search", no_whoosh_search)
     docs = expert_corpus()
-    expected, fast_calls = expert_searched(tmp_path, "fast", docs, monkeypatch)
+    expected, fast_calls = searched(
+        tmp_path, "fast", docs, monkeypatch, ExpertIndex, expert_outcome
+    )
     monkeypatch.setattr(storage_module, "WHOOSH_INTERNALS", False)
-    found, public_calls = expert_searched(tmp_path, "public", docs, monkeypatch)
+    found, public_calls = searched(
+        tmp_path, "public", docs, monkeypatch, ExpertIndex, expert_outcome
+    )
     assert found == expected
     assert public_calls.get("id") and not fast_calls
     totals = {
