@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -49,7 +50,6 @@ from diaspora.services import search as search_service  # noqa: E402
 
 # The engine benchmark's vocabulary, mapped onto the app's engagement modes.
 ENGAGEMENT = {"long_term": "return", "research_collaboration": "research"}
-PAGE_QUERIES = ["hydrology", "solar energy", "teacher training", '"public health"', "cardiology"]
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -138,6 +138,17 @@ def _plan() -> list:
             within=call.get("deadline_within_days"),
         )
         for call in query_plan(200)
+    ]
+
+
+def page_paths() -> list[str]:
+    """The search page for each search of the plan: the page is timed on the same searches
+    as the engine's query, so the two figures compare."""
+    return [
+        f"/search?{urllib.parse.urlencode(search.params(), doseq=True)}"
+        if search.params()
+        else "/search"
+        for search in _plan()
     ]
 
 
@@ -240,7 +251,9 @@ def stop(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def _python_load(url: str, seconds: float, connections: int) -> tuple[float, float, float]:
+def _python_load(
+    base: str, paths: list[str], seconds: float, connections: int
+) -> tuple[float, float, float]:
     """A bounded threaded client: returns requests/s, p50 and p95 latency (ms)."""
     timings: list[float] = []
     lock = threading.Lock()
@@ -251,7 +264,7 @@ def _python_load(url: str, seconds: float, connections: int) -> tuple[float, flo
         local = []
         i = number
         while time.monotonic() < stop_at:
-            target = url.format(q=PAGE_QUERIES[i % len(PAGE_QUERIES)].replace(" ", "+"))
+            target = base + paths[i % len(paths)]
             started = time.perf_counter()
             try:
                 with urllib.request.urlopen(target, timeout=10) as response:
@@ -277,17 +290,30 @@ def _python_load(url: str, seconds: float, connections: int) -> tuple[float, flo
 
 
 WRK_SCRIPT = """
+paths = {%s}
+counter = 0
+request = function()
+  counter = counter %% #paths + 1
+  return wrk.format("GET", paths[counter])
+end
 done = function(summary, latency, requests)
-  io.write(string.format("p50_us %d\\n", latency:percentile(50)))
-  io.write(string.format("p95_us %d\\n", latency:percentile(95)))
-  io.write(string.format("rps %.1f\\n", summary.requests / (summary.duration / 1e6)))
+  io.write(string.format("p50_us %%d\\n", latency:percentile(50)))
+  io.write(string.format("p95_us %%d\\n", latency:percentile(95)))
+  io.write(string.format("rps %%.1f\\n", summary.requests / (summary.duration / 1e6)))
 end
 """
 
 
-def _wrk_load(url: str, seconds: float, connections: int) -> tuple[float, float, float]:
+def _lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _wrk_load(
+    base: str, paths: list[str], seconds: float, connections: int
+) -> tuple[float, float, float]:
+    """wrk, each connection going through ``paths`` in turn."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT)
+        script.write(WRK_SCRIPT % ", ".join(_lua_string(path) for path in paths))
     try:
         output = subprocess.run(
             [
@@ -297,7 +323,7 @@ def _wrk_load(url: str, seconds: float, connections: int) -> tuple[float, float,
                 f"-d{int(seconds)}s",
                 "-s",
                 script.name,
-                url.format(q="hydrology"),
+                base + paths[0],
             ],
             capture_output=True,
             text=True,
@@ -313,10 +339,11 @@ def _wrk_load(url: str, seconds: float, connections: int) -> tuple[float, float,
     return values["rps"], values["p50_us"] / 1000, values["p95_us"] / 1000
 
 
-def load(url: str, seconds: float, connections: int) -> tuple[float, float, float]:
+def load(base: str, paths: list[str], seconds: float, connections: int):
+    """Requests/s, p50 and p95 (ms) of ``connections`` clients requesting ``paths`` in turn."""
     if shutil.which("wrk"):
-        return _wrk_load(url, seconds, connections)
-    return _python_load(url, seconds, connections)
+        return _wrk_load(base, paths, seconds, connections)
+    return _python_load(base, paths, seconds, connections)
 
 
 def run(n: int, seed: int, seconds: float) -> dict:
@@ -351,15 +378,21 @@ def run(n: int, seed: int, seconds: float) -> dict:
         port = _free_port()
         server = start_gunicorn(base, port)
         try:
-            page = f"http://127.0.0.1:{port}/search?q={{q}}"
-            load(page, 2, 2)
-            rps, p50, p95 = load(page, seconds, 2)
+            site = f"http://127.0.0.1:{port}"
+            paths = page_paths()
+            load(site, paths, 2, 2)
+            # Latency as one person searching sees it (one request at a time), on the same
+            # searches as the engine's query above; then two clients, one per core.
+            _, p50, p95 = load(site, paths, seconds, 1)
             results.update(page_p50_ms=round(p50, 2), page_p95_ms=round(p95, 2))
+            results["page_over_query_p50_ms"] = round(p50 - results["query_p50_ms"], 2)
+            rps, p50, _ = load(site, paths, seconds, 2)
             results["page_rps"] = round(rps, 1)
-            rps16, _, p95_16 = load(page, seconds, 16)
+            results["page_p50_ms_2c"] = round(p50, 2)
+            rps16, _, p95_16 = load(site, paths, seconds, 16)
             results["page_rps_16c"] = round(rps16, 1)
             results["page_p95_ms_16c"] = round(p95_16, 2)
-            bare, _, _ = load(f"http://127.0.0.1:{port}/healthz", seconds, 16)
+            bare, _, _ = load(site, ["/healthz"], seconds, 16)
             results["bare_page_rps"] = round(bare, 1)
             results["load_client"] = "wrk" if shutil.which("wrk") else "python-threads"
         finally:

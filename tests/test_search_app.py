@@ -1,6 +1,7 @@
 """Search in the app: relevance and facets through /search, privacy of expert search, the
 change log keeping the indexes in step, faults, hostile queries, saved searches."""
 
+import re
 import shutil
 import threading
 from datetime import timedelta
@@ -109,6 +110,32 @@ def test_facet_counts_and_combined_filters(client, institution):
     html = client.get("/search?q=solar&country=KE&sector=energy").get_data(as_text=True)
     assert "water pumps" in html and "Clinic solar power" not in html
     assert "1 project for" in html
+
+
+def test_facet_blocks_show_labels_counts_checked_values_and_toggling_links(client, institution):
+    published(institution, title="Clinic solar power", country="GH", sector="energy")
+    published(institution, title="Solar water pumps", country="KE", sector="energy")
+    published(institution, title="Solar school lessons", country="KE", sector="education")
+    html = client.get("/search?q=solar&country=KE").get_data(as_text=True)
+    kenya = re.search(
+        r'<input type="checkbox" name="country" value="KE"( checked)?>\s*'
+        r'<a href="([^"]+)" dir="auto">Kenya</a> <span class="muted">\((\d+)\)</span>',
+        html,
+    )
+    ghana = re.search(
+        r'<input type="checkbox" name="country" value="GH"( checked)?>\s*'
+        r'<a href="([^"]+)" dir="auto">Ghana</a> <span class="muted">\((\d+)\)</span>',
+        html,
+    )
+    assert kenya and ghana
+    # The chosen value is checked and its link removes it; another value's link adds it.
+    assert kenya.groups() == (" checked", "/search?q=solar", "2")
+    assert ghana.groups() == (None, "/search?q=solar&amp;country=KE&amp;country=GH", "1")
+    assert "<legend>Sector</legend>" in html and "<legend>Country</legend>" in html
+    # A facet without values (no project here has skills) is left out, and so are all of
+    # them when nothing matches.
+    assert "<legend>Skills</legend>" not in html
+    assert client.get("/search?q=zzzqqq").get_data(as_text=True).count("<legend>") == 0
 
 
 def test_did_you_mean_pagination_and_empty_state(client, institution):

@@ -43,7 +43,9 @@ STOPLIST = frozenset(STOP_WORDS)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPELLING_WORD = re.compile(SPELLING_PATTERN)
-stem = lru_cache(maxsize=200_000)(porter_stem)
+TERM_CACHE = 200_000
+stem = lru_cache(maxsize=TERM_CACHE)(porter_stem)
+_UNSEEN = object()
 
 
 def fold(text: str) -> str:
@@ -66,6 +68,22 @@ class FoldingAnalyzer(Analyzer):
 
     def _compile(self):
         self._regex = re.compile(self.expression)
+        self._terms: dict[str, str | None] = {}
+
+    def _term(self, word: str) -> str | None:
+        """The indexed term of a word as the pattern found it, or None for a stop word;
+        remembered (up to ``TERM_CACHE`` words), since most words of a corpus repeat."""
+        term = self._terms.get(word, _UNSEEN)
+        if term is _UNSEEN:
+            folded = word.lower().translate(accent_map)
+            if len(folded) < self.minsize or len(folded) > MAX_WORD or folded in STOPLIST:
+                term = None
+            else:
+                term = stem(folded) if self.stemming else folded
+            if len(self._terms) >= TERM_CACHE:
+                self._terms.clear()
+            self._terms[word] = term
+        return term
 
     def __getstate__(self):
         return {"stemming": self.stemming, "expression": self.expression, "minsize": self.minsize}
@@ -144,16 +162,17 @@ class FoldingAnalyzer(Analyzer):
         time (no token objects, no generator per token); used by :class:`WeightedPositions`.
         """
         terms: dict[str, list] = {}
-        minsize = self.minsize
-        stemming = self.stemming
+        cache, term_of = self._terms, self._term
         findall = self._regex.findall
         kept = 0
         for section, (weight, text, _) in enumerate(self._sections(value)):
             base = section * SECTION_GAP
-            for word in [w.lower().translate(accent_map) for w in findall(text)]:
-                if len(word) < minsize or len(word) > MAX_WORD or word in STOPLIST:
+            for word in findall(text):
+                term = cache.get(word, _UNSEEN)
+                if term is _UNSEEN:
+                    term = term_of(word)
+                if term is None:
                     continue
-                term = stem(word) if stemming else word
                 entry = terms.get(term)
                 if entry is None:
                     terms[term] = [weight, [kept + base]]
@@ -162,6 +181,11 @@ class FoldingAnalyzer(Analyzer):
                     entry[1].append(kept + base)
                 kept += 1
         return terms
+
+
+# Encoded position lists of one position: most terms occur once in a document, and positions
+# are small numbers (a section's words, plus SECTION_GAP per section).
+_SINGLE_POSITIONS: dict[int, bytes] = {}
 
 
 class WeightedPositions(Positions):
@@ -179,6 +203,15 @@ class WeightedPositions(Positions):
             yield term, len(positions), weight * boost, self.encode(positions)
 
     def encode(self, poslist):
+        if len(poslist) == 1:
+            encoded = _SINGLE_POSITIONS.get(poslist[0])
+            if encoded is None:
+                encoded = _SINGLE_POSITIONS[poslist[0]] = self._encode(poslist)
+            return encoded
+        return self._encode(poslist)
+
+    @staticmethod
+    def _encode(poslist):
         deltas = [poslist[0], *map(sub, poslist[1:], poslist[:-1])]
         return pack_uint(len(deltas)) + dumps(deltas, 2)
 

@@ -76,6 +76,7 @@ from .storage import (
     REBUILD_LOCK_FILE,
     Codec,
     FilesReplaced,
+    GroupingPool,
     IndexDamaged,
     SearchUnavailable,
     Storage,
@@ -128,6 +129,9 @@ class _WordCursor:
         self.index = bisect_left(self.words, term)
 
 
+_UNREAD = object()
+
+
 class _Snapshot:
     """An open searcher on one commit of one generation."""
 
@@ -140,6 +144,14 @@ class _Snapshot:
         self.corrections: dict[str, str | None] = {}
         self._vocabulary: list[str] | None = None
         self._title_terms: dict[int, tuple[str, ...]] = {}
+        self._change_id: int | None | object = _UNREAD
+
+    def change_id(self) -> int | None:
+        """The last change-log id this commit holds (read once: a commit never changes)."""
+        if self._change_id is _UNREAD:
+            meta = self.searcher.document(uid=META_UID) or {}
+            self._change_id = meta.get("change_id")
+        return self._change_id
 
     def title_terms(self, docnum: int) -> tuple[str, ...]:
         """The analysed words (folded, stemmed, no stop words) of a document's title."""
@@ -423,10 +435,7 @@ class SearchIndex:
     def last_change_id(self) -> int | None:
         """Return the last change-log id applied to the index (None for a fresh index)."""
 
-        def change_id(snap: _Snapshot):
-            return (snap.searcher.document(uid=META_UID) or {}).get("change_id")
-
-        return self._read(change_id)
+        return self._read(_Snapshot.change_id)
 
     # Writing
 
@@ -651,7 +660,9 @@ class SearchIndex:
                 compound=False,
                 codec=Codec(),
             )
-        return ix.writer(limitmb=512, compound=False, codec=Codec())
+        writer = ix.writer(limitmb=512, compound=False, codec=Codec())
+        GroupingPool.replacing(writer)
+        return writer
 
 
 def _damage_of(path: Path) -> str | None:
@@ -725,6 +736,10 @@ class _SubWriterTask(SubWriterTask):
         release_inherited_locks()
         _die_with_parent(self.parent_pid)
         super().run()
+
+    def _process_file(self, filename, doc_count):
+        GroupingPool.replacing(self.writer)
+        super()._process_file(filename, doc_count)
 
 
 def _die_with_parent(parent_pid: int) -> None:

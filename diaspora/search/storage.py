@@ -46,6 +46,7 @@ from whoosh.codec.whoosh3 import (
 from whoosh.columns import NumericColumn
 from whoosh.filedb.filestore import FileStorage
 from whoosh.util.numeric import byte_to_length
+from whoosh.writing import PostingPool
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,67 @@ class _PostingsWriter(W3PostingsWriter):
                 self._minlength = length
             if length > self._maxlength:
                 self._maxlength = length
+
+
+class GroupingPool(PostingPool):
+    """Whoosh's posting pool, holding the postings of each term together.
+
+    Whoosh's pool sorts every posting ``(field, term, document, weight, value)`` as one tuple
+    before a segment is written, a tenth of a rebuild's time. Documents are added in order, so
+    the postings of one term already come in order; this pool sorts the distinct terms only
+    (and the postings of a term that came out of order, which a rebuild never gives). Past
+    the memory limit it writes sorted runs, which Whoosh's pool merges as it does its own.
+    """
+
+    ITEM_BYTES = 160  # about what Whoosh's pool counts for one posting
+
+    def __init__(self, tempstore, segment, limitmb=128, **kwargs):
+        super().__init__(tempstore, segment, limitmb=limitmb, **kwargs)
+        self._terms: dict[tuple, list] = {}
+        self._unordered: set[tuple] = set()
+        self._count = 0
+        self._max_items = max(1, self.limit // self.ITEM_BYTES)
+
+    @classmethod
+    def replacing(cls, writer) -> None:
+        """Give a new writer (nothing added yet) this pool instead of Whoosh's."""
+        pool = writer.pool
+        if type(pool) is PostingPool and not pool.current and not pool.runs:
+            writer.pool = cls(pool.tempstore, pool.segment, limitmb=pool.limit / 2**20)
+
+    def add(self, item):
+        key = item[:2]
+        postings = self._terms.get(key)
+        if postings is None:
+            self._terms[key] = [item]
+            self.fieldnames.add(item[0])
+        else:
+            if item[2] < postings[-1][2]:
+                self._unordered.add(key)
+            postings.append(item)
+        self._count += 1
+        if self._count >= self._max_items:
+            self.save()
+
+    def _sorted(self):
+        terms, unordered = self._terms, self._unordered
+        for key in sorted(terms):
+            postings = terms[key]
+            if key in unordered:
+                postings.sort()
+            yield from postings
+
+    def save(self):
+        if self._terms:
+            path, f = self._new_run()
+            self._write_run(f, self._sorted())
+            self._add_run(path)
+            self._terms, self._unordered, self._count = {}, set(), 0
+
+    def items(self, maxfiles=128):
+        if not self.runs:
+            return self._sorted()
+        return super().items(maxfiles)
 
 
 class Storage(FileStorage):

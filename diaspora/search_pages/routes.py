@@ -1,6 +1,8 @@
 """Thin views over diaspora.services.search."""
 
 import logging
+from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote_plus, urlencode
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -31,6 +33,7 @@ FACET_LABELS = {
 SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "deadline": "Deadline soonest"}
 
 
+@lru_cache(maxsize=4096)
 def facet_label(name: str, value: str) -> str:
     """A readable label for a facet value."""
     try:
@@ -67,6 +70,49 @@ class SearchLinks:
         return f"{self.path}?{query}"
 
 
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    checked: bool
+    href: str  # this search with the value switched on or off
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str
+    label: str
+    values: list[FacetValue]
+
+
+def facets_of(search: search_service.ProjectSearch, counts: dict, links: SearchLinks):
+    """The facet blocks of a result page, in ``FACET_LABELS`` order, leaving out empty ones."""
+    blocks = []
+    for name, label in FACET_LABELS.items():
+        values = counts.get(name)
+        if not values:
+            continue
+        chosen = search.filters.get(name, ())
+        blocks.append(
+            Facet(
+                name,
+                label,
+                [
+                    FacetValue(
+                        value,
+                        facet_label(name, value),
+                        count,
+                        value in chosen,
+                        links(search.toggled(name, value)),
+                    )
+                    for value, count in values.items()
+                ],
+            )
+        )
+    return blocks
+
+
 def _unavailable(exc: SearchUnavailable, template: str, **context):
     log.warning("search unavailable: %s", exc)
     reason = str(exc) if current_user.is_authenticated and current_user.is_coordinator else None
@@ -78,11 +124,8 @@ def projects():
     search = search_service.ProjectSearch.from_args(request.args)
     context = {
         "search": search,
-        "facet_labels": FACET_LABELS,
-        "facet_label": facet_label,
         "sort_labels": SORT_LABELS,
         "deadline_choices": search_service.DEADLINE_CHOICES,
-        "search_url": SearchLinks(url_for("search.projects")),
         "save_form": SaveSearchForm(
             frequency=frequency_for(current_user, "saved_search").value
             if current_user.is_authenticated
@@ -93,7 +136,10 @@ def projects():
         page = search_service.search_projects(search)
     except SearchUnavailable as exc:
         return _unavailable(exc, "search/projects.html", **context)
-    return render_template("search/projects.html", page=page, unavailable=False, **context)
+    facets = facets_of(search, page.results.facets, SearchLinks(url_for("search.projects")))
+    return render_template(
+        "search/projects.html", page=page, facets=facets, unavailable=False, **context
+    )
 
 
 @bp.route("/search/saved", methods=["GET"])

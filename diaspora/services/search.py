@@ -266,7 +266,6 @@ def load_projects(ids: list[int], *, cards: bool = False, skills: bool = True) -
     """
     if not ids:
         return []
-    order = sa.case({pid: rank for rank, pid in enumerate(ids)}, value=Project.id)
     institution = sa.orm.joinedload(Project.institution)
     options = [institution]
     if cards:
@@ -279,7 +278,8 @@ def load_projects(ids: list[int], *, cards: bool = False, skills: bool = True) -
     elif cards:
         options.append(sa.orm.raiseload(Project.skills))
     query = project_service.listed_query().where(Project.id.in_(ids)).order_by(None)
-    return list(db.session.scalars(query.options(*options).order_by(order)))
+    found = {project.id: project for project in db.session.scalars(query.options(*options))}
+    return [found[pid] for pid in ids if pid in found]
 
 
 # --------------------------------------------------------------------------- experts

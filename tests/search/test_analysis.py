@@ -90,3 +90,25 @@ def test_fast_indexing_path_gives_the_same_postings():
     fast = sorted(WeightedPositions().word_values(value, analyzer))
     slow = sorted(Positions().word_values(value, analyzer))
     assert fast == slow
+
+
+def test_remembered_terms_stay_bounded_and_give_the_same_postings(monkeypatch):
+    from whoosh.formats import Positions
+
+    from diaspora.search import analysis
+    from diaspora.search.analysis import WeightedPositions
+
+    monkeypatch.setattr(analysis, "TERM_CACHE", 5)
+    analyzer = text_analyzer()
+    texts = [
+        weighted_text([(4.0, f"Clinic {n} nurses"), (1.0, "The nurses of Médecins du Monde")])
+        for n in range(30)
+    ]
+    for value in texts + texts:  # the second pass reads remembered terms
+        fast = sorted(WeightedPositions().word_values(value, analyzer))
+        assert fast == sorted(Positions().word_values(value, analyzer))
+        assert len(analyzer._terms) <= 5
+    # A word and its stop-word status are remembered as the pattern found them.
+    assert analyzer.term_positions("The NURSES the") == {"nurs": [1.0, [0]]}
+    # The remembered terms are not part of the analyzer as the index schema stores it.
+    assert "_terms" not in analyzer.__getstate__()

@@ -46,11 +46,18 @@ storage.py
       (``segment.codec()``), the schema with our analyzer and format classes by import path.
     * ``FileIndex.reader`` retries ``OSError`` (undocumented), so ``FilesReplaced`` must not be
       one; every file is opened through ``Storage.open_file`` / ``file_length``.
+    * ``GroupingPool`` subclasses ``PostingPool``: ``SegmentWriter.pool`` (a ``PostingPool``
+      made in ``__init__``) can be replaced before the first document; the pool's
+      ``tempstore``, ``segment``, ``limit``, ``current``, ``runs``, ``fieldnames``; its
+      ``_new_run``, ``_write_run``, ``_add_run``, ``save`` and ``items``, which the writer
+      reaches through ``iter_postings`` and the multiprocessing writer through ``save`` /
+      ``reduce_to`` / ``runs``.
 
 engine.py
     * ``MpWriter._new_task`` overridden; ``MpWriter`` attributes ``storage``, ``indexname``,
       ``jobqueue``, ``resultqueue``, ``subargs``, ``multisegment``, ``tasks``; the positional
-      signature of ``SubWriterTask.__init__``; ``SubWriterTask.run``.
+      signature of ``SubWriterTask.__init__``; ``SubWriterTask.run``; ``SubWriterTask.writer``
+      and ``_process_file(filename, doc_count)``, called for each job before its documents.
     * ``SegmentWriter.cancel`` called on an ``MpWriter`` (undocumented): releases the lock.
     * ``SegmentWriter.segments``, ``.storage``, ``.schema`` and the merge-policy protocol
       ``mergetype(writer, segments) -> kept segments`` (undocumented); ``add_reader`` leaves out
@@ -101,6 +108,7 @@ from whoosh.codec.whoosh3 import (
     _lenfield,
 )
 from whoosh.columns import NumericColumn, VarBytesColumn
+from whoosh.externalsort import SortingPool
 from whoosh.fields import COLUMN, ID, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
@@ -112,7 +120,7 @@ from whoosh.qparser import QueryParser
 from whoosh.reading import SegmentReader
 from whoosh.system import _INT_SIZE, pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
-from whoosh.writing import SegmentWriter
+from whoosh.writing import PostingPool, SegmentWriter
 
 from diaspora.search import ProjectIndex
 from diaspora.search import segments as segments_module
@@ -146,6 +154,7 @@ from diaspora.search.storage import (
     INDEX_NAME,
     Codec,
     FilesReplaced,
+    GroupingPool,
     Storage,
     _PerDocReader,
     _PostingsWriter,
@@ -665,10 +674,39 @@ def test_multiprocessing_writer_hooks_the_engine_uses():
     assert stock - {"SubWriterTask"} == ours - {"_SubWriterTask"}
     assert {"storage", "indexname", "jobqueue", "resultqueue", "subargs", "tasks"} <= stock
     assert callable(SubWriterTask.run)
+    assert {"writer", "_process_file"} <= code_names(SubWriterTask.run)
+    assert list(inspect.signature(SubWriterTask._process_file).parameters) == [
+        "self",
+        "filename",
+        "doc_count",
+    ]
+    assert "add_document" in code_names(SubWriterTask._process_file)
     # MpWriter.cancel only flags each task (in this process's copy); ours kills them, then
     # calls SegmentWriter.cancel, which closes the segment and releases the lock (_finish).
     assert code_names(MpWriter.cancel) == {"tasks", "cancel", "SegmentWriter"}
     assert code_names(SegmentWriter.cancel) == {"_check_state", "_close_segment", "_finish"}
+
+
+def test_posting_pool_hooks_the_grouping_pool_uses(tmp_path):
+    ix = plain_index(tmp_path / "pool")
+    writer = ix.writer(limitmb=3)
+    stock = writer.pool
+    assert type(stock) is PostingPool
+    assert stock.limit == 3 * 2**20 and stock.current == [] and stock.runs == []
+    assert stock.segment is writer.newsegment and stock.tempstore is writer.temp_storage()
+    assert stock.fieldnames == set()
+    GroupingPool.replacing(writer)
+    assert type(writer.pool) is GroupingPool and writer.pool.limit == stock.limit
+    assert "pool" in code_names(SegmentWriter.add_document)
+    assert "iter_postings" in code_names(SegmentWriter._flush_segment)
+    assert code_names(PostingPool.iter_postings) == {"items"}
+    # Past the limit Whoosh's own pool writes a run with _new_run / _write_run / _add_run and
+    # merges the runs in items(); ours writes its runs the same way.
+    assert "SortingPool" in code_names(PostingPool.save)
+    assert {"_new_run", "_write_run", "_add_run"} <= code_names(SortingPool.save)
+    assert {"save", "runs", "_merge_runs"} <= code_names(PostingPool.items)
+    writer.cancel()
+    ix.close()
 
 
 def test_multiprocessing_writer_makes_our_tasks_and_commits_their_segments(tmp_path):
