@@ -10,6 +10,7 @@ plain search made afterwards still finds the project.
 import pytest
 
 from diaspora.models import ProjectStatus, Role
+from diaspora.services.search import EXPERT_FILTER_NAMES, PROJECT_FILTER_NAMES
 from tests.profile_helpers import new_user, sign_in
 from tests.project_helpers import make_institution, make_project
 
@@ -33,32 +34,10 @@ HOSTILE = (
     "9999-99",
     "0",
 )
-PROJECT_PARAMS = (
-    "q",
-    "country",
-    "sector",
-    "engagement_mode",
-    "work_mode",
-    "compensation",
-    "skills",
-    "sort",
-    "within",
-    "page",
-    "as_typed",
-)
-EXPERT_PARAMS = (
-    "q",
-    "country",
-    "sector",
-    "language",
-    "languages",
-    "engagement_mode",
-    "skills",
-    "travel_country",
-    "travel_month",
-    "page",
-    "origin_country",
-)
+# The filters each search reads from the service's own lists (a filter added there is
+# covered here), and the single-valued parameters beside them.
+PROJECT_PARAMS = ("q", "sort", "within", "page", "as_typed", *PROJECT_FILTER_NAMES)
+EXPERT_PARAMS = ("q", "travel_country", "travel_month", "page", *EXPERT_FILTER_NAMES)
 
 
 @pytest.fixture
