@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from bench.search_engine import generate_projects, query_plan  # noqa: E402
 from diaspora import create_app  # noqa: E402
 from diaspora.extensions import db  # noqa: E402
+from diaspora.indexing import indexer  # noqa: E402
 from diaspora.models import (  # noqa: E402
     Institution,
     InstitutionStatus,
@@ -45,7 +46,6 @@ from diaspora.models import (  # noqa: E402
     Skill,
 )
 from diaspora.models.project import project_skills  # noqa: E402
-from diaspora.search import indexer  # noqa: E402
 from diaspora.services import search as search_service  # noqa: E402
 
 # The engine benchmark's vocabulary, mapped onto the app's engagement modes.

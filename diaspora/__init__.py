@@ -72,7 +72,7 @@ def register_extensions(app: Flask) -> None:
     register_session_hooks()
     app.after_request(_deliver_committed_mail)
 
-    from diaspora.search import indexer
+    from diaspora.indexing import indexer
 
     indexer.init_app(app)
 

@@ -24,9 +24,9 @@ from flask.testing import FlaskClient
 
 from diaspora import create_app
 from diaspora.extensions import db as _db
+from diaspora.indexing.indexer import close_indexes, create_missing
 from diaspora.models import Role, User
 from diaspora.models.base import utcnow
-from diaspora.search.indexer import close_indexes, create_missing
 
 PASSWORD = "correct horse battery staple"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")

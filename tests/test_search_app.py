@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from diaspora.extensions import db
+from diaspora.indexing import changelog, indexer
 from diaspora.main.limits import MAX_URL_LENGTH
 from diaspora.models import (
     Application,
@@ -25,7 +26,6 @@ from diaspora.models import (
     Skill,
 )
 from diaspora.models.base import utcnow
-from diaspora.search import changelog, indexer
 from diaspora.services import profiles
 from diaspora.services import search as search_service
 from diaspora.services.accounts import PermissionDenied

@@ -7,8 +7,8 @@ import threading
 import traceback
 
 from diaspora.extensions import db
+from diaspora.indexing import indexer
 from diaspora.models import Institution, ProjectStatus
-from diaspora.search import indexer
 from diaspora.services import search as search_service
 from diaspora.services.search import ProjectSearch
 from tests.profile_helpers import new_user

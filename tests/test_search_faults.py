@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from diaspora import create_app
 from diaspora.extensions import db
+from diaspora.indexing import indexer
 from diaspora.models import (
     Compensation,
     EngagementMode,
@@ -24,7 +25,7 @@ from diaspora.models import (
     WorkMode,
 )
 from diaspora.models.base import utcnow
-from diaspora.search import SearchUnavailable, indexer
+from diaspora.search import SearchUnavailable
 from diaspora.search.storage import CURRENT, DAMAGED, REBUILD_LOCK_FILE, Store
 from tests.fault_tools import wait_until
 from tests.profile_helpers import new_user, sign_in

@@ -24,7 +24,7 @@ PER_PAGE = 50
 @bp.context_processor
 def search_health():
     """Coordinators' pages say when a search index is damaged or missing (and how to repair)."""
-    from diaspora.search import indexer
+    from diaspora.indexing import indexer
 
     return {"search_problems": indexer.health()}
 

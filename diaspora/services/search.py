@@ -16,6 +16,7 @@ from flask import current_app, url_for
 from markupsafe import Markup
 
 from diaspora.extensions import db
+from diaspora.indexing import indexer
 from diaspora.models import (
     Institution,
     InstitutionRepresentative,
@@ -36,7 +37,6 @@ from diaspora.search import (
     SearchUnavailable,
     SynonymMatch,
     Thesaurus,
-    indexer,
 )
 from diaspora.services import projects as project_service
 from diaspora.services.accounts import PermissionDenied

@@ -1,13 +1,14 @@
 """Keeping the search indexes in step with the database.
 
-Changes reach the indexes through the change log (:mod:`diaspora.search.changelog`): every
-transaction that touches a tracked model writes ``search_changes`` rows with its own commit,
-and after that commit :func:`apply_pending` rebuilds each named document from the database
-(or deletes it when the record should no longer be found). Nothing is lost on rollback (no
+Changes reach the indexes through the change log (:mod:`diaspora.indexing.changelog`): every
+transaction that touches a tracked model (see :func:`track_models`) writes
+``search_changes`` rows with its own commit, and after that commit :func:`apply_pending`
+rebuilds each named document from the database (:mod:`diaspora.indexing.documents`), or
+deletes it when the record should no longer be found. Nothing is lost on rollback (no
 rows), on autoflush (rows are gathered at every flush) or on a crash between commit and
 indexing (the rows stay; the next run, ``flask search apply`` or the next search, catches up).
 
-Change ids follow commit order (see :mod:`diaspora.search.changelog`), so each index keeps
+Change ids follow commit order (see :mod:`diaspora.indexing.changelog`), so each index keeps
 the last id it applied, in the same Whoosh commit as the documents, and applies each later
 change once, in order. An index none of whose documents changed is not written: this
 process remembers how far it has looked, and only when the index falls more than
@@ -18,17 +19,23 @@ applied again (after a rebuild, say) is harmless.
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
-from diaspora import catalog
 from diaspora.extensions import db
+from diaspora.indexing import changelog
+from diaspora.indexing.documents import (
+    BATCH,
+    BUILDERS,
+    EXPERTS,
+    PROJECTS,
+    all_documents,
+    expected_count,
+)
 from diaspora.models import (
     Application,
-    ApplicationStatus,
     Education,
     Institution,
     Profile,
@@ -37,23 +44,17 @@ from diaspora.models import (
     Project,
     SearchChange,
     Skill,
-    SkillKind,
     SkillLabel,
     TravelWindow,
     User,
 )
 from diaspora.models.base import utcnow
 from diaspora.models.project import project_skills
-from diaspora.search import ExpertIndex, ProjectIndex, SearchIndex, SearchUnavailable, changelog
-from diaspora.services import projects as project_service
-from diaspora.services.privacy import is_listed, listed_condition, widest_audience
+from diaspora.search import ExpertIndex, ProjectIndex, SearchIndex, SearchUnavailable
 
 log = logging.getLogger(__name__)
 
-PROJECTS = "projects"
-EXPERTS = "experts"
 INDEXES: dict[str, type[SearchIndex]] = {PROJECTS: ProjectIndex, EXPERTS: ExpertIndex}
-BATCH = 500
 EXTENSION = "search_indexes"
 CHECKED = "search_checked"
 # An index with no changes of its own records how far it has looked once it is this far behind.
@@ -61,18 +62,6 @@ IDLE_LAG = 1000
 # Threads of one process share one index object: two made at once would leave one's searcher
 # open and unreferenced.
 _INDEX_OBJECTS_LOCK = threading.Lock()
-
-# The privacy module's field groups that the expert index knows; sectors share "skills".
-EXPERT_AUDIENCE_GROUPS = {
-    "headline": "headline",
-    "bio": "bio",
-    "skills": "skills",
-    "sectors": "skills",
-    "languages": "languages",
-    "location": "location",
-    "engagement": "engagement",
-    "travel": "travel",
-}
 
 
 # --------------------------------------------------------------------------- index objects
@@ -111,161 +100,6 @@ def close_indexes(app) -> None:
         indexes = app.extensions.pop(EXTENSION, {})
     for index in indexes.values():
         index.close()
-
-
-# --------------------------------------------------------------------------- documents
-
-
-def project_document(project: Project) -> dict:
-    """The engine's dict for a project (see ``diaspora.search.schemas.project_document``)."""
-    return {
-        "id": project.id,
-        "title": project.title,
-        "summary": project.summary,
-        "description": project.description,
-        "skills": [skill.name for skill in project.skills],
-        "skill_labels": [label.label for skill in project.skills for label in skill.labels],
-        "institution": project.institution.name,
-        "institution_id": project.institution_id,
-        "country": project.country,
-        "country_name": catalog.country_name(project.country),
-        "region": project.region,
-        "sector": project.sector,
-        "sector_name": catalog.sector_name(project.sector),
-        "engagement_mode": project.engagement_mode.value,
-        "work_mode": project.work_mode.value,
-        "compensation": project.compensation.value,
-        "languages": list(project.languages or []),
-        "published_at": project.published_at,
-        "deadline": project.deadline,
-    }
-
-
-def applied_institution_ids(user_ids: list[int]) -> dict[int, set[int]]:
-    """Institutions each member applied to (applications not withdrawn)."""
-    rows = db.session.execute(
-        sa.select(Application.member_id, Project.institution_id)
-        .join(Project, Project.id == Application.project_id)
-        .where(
-            Application.member_id.in_(user_ids),
-            Application.status != ApplicationStatus.WITHDRAWN,
-        )
-    )
-    result: dict[int, set[int]] = {}
-    for member_id, institution_id in rows:
-        result.setdefault(member_id, set()).add(institution_id)
-    return result
-
-
-def expert_document(profile: Profile, applied: set[int], today=None) -> dict:
-    """The engine's dict for a listed member; each group carries its own audience."""
-    today = today or utcnow().date()
-    return {
-        "user_id": profile.user_id,
-        "display_name": profile.display_name,
-        "headline": profile.headline,
-        "bio": profile.bio,
-        "skills": [s.name for s in profile.skills_of(SkillKind.HAVE)],
-        "skills_wanted": [s.name for s in profile.skills_of(SkillKind.DEVELOP)],
-        "skill_labels": [
-            label.label for link in profile.skill_links for label in link.skill.labels
-        ],
-        "sectors": list(profile.sectors or []),
-        "languages": [language.code for language in profile.languages],
-        "origin_country": profile.origin_country,
-        "residence_country": profile.residence_country,
-        "engagement_modes": list(profile.engagement_modes or []),
-        "travel": [(w.country, w.start, w.end) for w in profile.travel_windows if w.end >= today],
-        "audience": {
-            group: int(profile.audience_of(source))
-            for group, source in EXPERT_AUDIENCE_GROUPS.items()
-        },
-        "applied_institution_ids": sorted(applied),
-        "widest_audience": widest_audience(profile),
-    }
-
-
-def listed_projects_query():
-    """Projects that belong in the index: published and current."""
-    return (
-        project_service.listed_query()
-        .order_by(None)
-        .order_by(Project.id)
-        .options(
-            sa.orm.selectinload(Project.skills).selectinload(Skill.labels),
-            sa.orm.joinedload(Project.institution),
-        )
-    )
-
-
-def listed_profiles_query():
-    """Profiles that belong in the index: listed, not hidden, account not suspended."""
-    return (
-        sa.select(Profile)
-        .join(User, User.id == Profile.user_id)
-        .where(listed_condition(), User.suspended_at.is_(None))
-        .order_by(Profile.user_id)
-        .options(
-            sa.orm.selectinload(Profile.skill_links)
-            .joinedload(ProfileSkill.skill)
-            .selectinload(Skill.labels),
-            sa.orm.selectinload(Profile.languages),
-            sa.orm.selectinload(Profile.travel_windows),
-        )
-    )
-
-
-def _project_documents(ids: list[int]) -> tuple[list[dict], set[int]]:
-    """Documents for the ids that should be indexed, and the ids that should not."""
-    query = listed_projects_query().where(Project.id.in_(ids))
-    found = {p.id: p for p in db.session.scalars(query.execution_options(populate_existing=True))}
-    return [project_document(p) for p in found.values()], set(ids) - set(found)
-
-
-def _expert_documents(ids: list[int]) -> tuple[list[dict], set[int]]:
-    query = listed_profiles_query().where(Profile.user_id.in_(ids))
-    fresh = query.execution_options(populate_existing=True)
-    found = [p for p in db.session.scalars(fresh) if is_listed(p)]
-    applied = applied_institution_ids([p.user_id for p in found])
-    docs = [expert_document(p, applied.get(p.user_id, set())) for p in found]
-    return docs, set(ids) - {p.user_id for p in found}
-
-
-BUILDERS: dict[str, Callable[[list[int]], tuple[list[dict], set[int]]]] = {
-    PROJECTS: _project_documents,
-    EXPERTS: _expert_documents,
-}
-
-
-def all_documents(name: str) -> Iterator[dict]:
-    """Every document of an index, from the database, in batches (for rebuilds)."""
-    query = listed_projects_query() if name == PROJECTS else listed_profiles_query()
-    key = Project.id if name == PROJECTS else Profile.user_id
-    last = 0
-    while True:
-        batch = list(db.session.scalars(query.where(key > last).limit(BATCH)))
-        if not batch:
-            return
-        if name == PROJECTS:
-            yield from (project_document(p) for p in batch)
-            last = batch[-1].id
-        else:
-            applied = applied_institution_ids([p.user_id for p in batch])
-            yield from (expert_document(p, applied.get(p.user_id, set())) for p in batch)
-            last = batch[-1].user_id
-
-
-def expected_count(name: str) -> int:
-    """How many rows of the database should be in the index."""
-    if name == PROJECTS:
-        query = project_service.listed_query().order_by(None)
-    else:
-        query = (
-            sa.select(Profile.id)
-            .join(User, User.id == Profile.user_id)
-            .where(listed_condition(), User.suspended_at.is_(None))
-        )
-    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
 
 
 # --------------------------------------------------------------------------- applying

@@ -1,0 +1,194 @@
+"""What the search indexes hold, built from the database.
+
+Which rows belong in each index (published, current projects; listed members whose account is
+not suspended) and the plain dict the engine takes for each (see
+``diaspora.search.schemas.project_document`` and ``expert_document``).
+"""
+
+from collections.abc import Callable, Iterator
+
+import sqlalchemy as sa
+
+from diaspora import catalog
+from diaspora.extensions import db
+from diaspora.models import (
+    Application,
+    ApplicationStatus,
+    Profile,
+    ProfileSkill,
+    Project,
+    Skill,
+    SkillKind,
+    User,
+)
+from diaspora.models.base import utcnow
+from diaspora.services import projects as project_service
+from diaspora.services.privacy import is_listed, listed_condition, widest_audience
+
+PROJECTS = "projects"
+EXPERTS = "experts"
+BATCH = 500
+
+# The privacy module's field groups that the expert index knows; sectors share "skills".
+EXPERT_AUDIENCE_GROUPS = {
+    "headline": "headline",
+    "bio": "bio",
+    "skills": "skills",
+    "sectors": "skills",
+    "languages": "languages",
+    "location": "location",
+    "engagement": "engagement",
+    "travel": "travel",
+}
+
+
+def project_document(project: Project) -> dict:
+    """The engine's dict for a project (see ``diaspora.search.schemas.project_document``)."""
+    return {
+        "id": project.id,
+        "title": project.title,
+        "summary": project.summary,
+        "description": project.description,
+        "skills": [skill.name for skill in project.skills],
+        "skill_labels": [label.label for skill in project.skills for label in skill.labels],
+        "institution": project.institution.name,
+        "institution_id": project.institution_id,
+        "country": project.country,
+        "country_name": catalog.country_name(project.country),
+        "region": project.region,
+        "sector": project.sector,
+        "sector_name": catalog.sector_name(project.sector),
+        "engagement_mode": project.engagement_mode.value,
+        "work_mode": project.work_mode.value,
+        "compensation": project.compensation.value,
+        "languages": list(project.languages or []),
+        "published_at": project.published_at,
+        "deadline": project.deadline,
+    }
+
+
+def applied_institution_ids(user_ids: list[int]) -> dict[int, set[int]]:
+    """Institutions each member applied to (applications not withdrawn)."""
+    rows = db.session.execute(
+        sa.select(Application.member_id, Project.institution_id)
+        .join(Project, Project.id == Application.project_id)
+        .where(
+            Application.member_id.in_(user_ids),
+            Application.status != ApplicationStatus.WITHDRAWN,
+        )
+    )
+    result: dict[int, set[int]] = {}
+    for member_id, institution_id in rows:
+        result.setdefault(member_id, set()).add(institution_id)
+    return result
+
+
+def expert_document(profile: Profile, applied: set[int], today=None) -> dict:
+    """The engine's dict for a listed member; each group carries its own audience."""
+    today = today or utcnow().date()
+    return {
+        "user_id": profile.user_id,
+        "display_name": profile.display_name,
+        "headline": profile.headline,
+        "bio": profile.bio,
+        "skills": [s.name for s in profile.skills_of(SkillKind.HAVE)],
+        "skills_wanted": [s.name for s in profile.skills_of(SkillKind.DEVELOP)],
+        "skill_labels": [
+            label.label for link in profile.skill_links for label in link.skill.labels
+        ],
+        "sectors": list(profile.sectors or []),
+        "languages": [language.code for language in profile.languages],
+        "origin_country": profile.origin_country,
+        "residence_country": profile.residence_country,
+        "engagement_modes": list(profile.engagement_modes or []),
+        "travel": [(w.country, w.start, w.end) for w in profile.travel_windows if w.end >= today],
+        "audience": {
+            group: int(profile.audience_of(source))
+            for group, source in EXPERT_AUDIENCE_GROUPS.items()
+        },
+        "applied_institution_ids": sorted(applied),
+        "widest_audience": widest_audience(profile),
+    }
+
+
+def listed_projects_query():
+    """Projects that belong in the index: published and current."""
+    return (
+        project_service.listed_query()
+        .order_by(None)
+        .order_by(Project.id)
+        .options(
+            sa.orm.selectinload(Project.skills).selectinload(Skill.labels),
+            sa.orm.joinedload(Project.institution),
+        )
+    )
+
+
+def listed_profiles_query():
+    """Profiles that belong in the index: listed, not hidden, account not suspended."""
+    return (
+        sa.select(Profile)
+        .join(User, User.id == Profile.user_id)
+        .where(listed_condition(), User.suspended_at.is_(None))
+        .order_by(Profile.user_id)
+        .options(
+            sa.orm.selectinload(Profile.skill_links)
+            .joinedload(ProfileSkill.skill)
+            .selectinload(Skill.labels),
+            sa.orm.selectinload(Profile.languages),
+            sa.orm.selectinload(Profile.travel_windows),
+        )
+    )
+
+
+def _project_documents(ids: list[int]) -> tuple[list[dict], set[int]]:
+    """Documents for the ids that should be indexed, and the ids that should not."""
+    query = listed_projects_query().where(Project.id.in_(ids))
+    found = {p.id: p for p in db.session.scalars(query.execution_options(populate_existing=True))}
+    return [project_document(p) for p in found.values()], set(ids) - set(found)
+
+
+def _expert_documents(ids: list[int]) -> tuple[list[dict], set[int]]:
+    query = listed_profiles_query().where(Profile.user_id.in_(ids))
+    fresh = query.execution_options(populate_existing=True)
+    found = [p for p in db.session.scalars(fresh) if is_listed(p)]
+    applied = applied_institution_ids([p.user_id for p in found])
+    docs = [expert_document(p, applied.get(p.user_id, set())) for p in found]
+    return docs, set(ids) - {p.user_id for p in found}
+
+
+BUILDERS: dict[str, Callable[[list[int]], tuple[list[dict], set[int]]]] = {
+    PROJECTS: _project_documents,
+    EXPERTS: _expert_documents,
+}
+
+
+def all_documents(name: str) -> Iterator[dict]:
+    """Every document of an index, from the database, in batches (for rebuilds)."""
+    query = listed_projects_query() if name == PROJECTS else listed_profiles_query()
+    key = Project.id if name == PROJECTS else Profile.user_id
+    last = 0
+    while True:
+        batch = list(db.session.scalars(query.where(key > last).limit(BATCH)))
+        if not batch:
+            return
+        if name == PROJECTS:
+            yield from (project_document(p) for p in batch)
+            last = batch[-1].id
+        else:
+            applied = applied_institution_ids([p.user_id for p in batch])
+            yield from (expert_document(p, applied.get(p.user_id, set())) for p in batch)
+            last = batch[-1].user_id
+
+
+def expected_count(name: str) -> int:
+    """How many rows of the database should be in the index."""
+    if name == PROJECTS:
+        query = project_service.listed_query().order_by(None)
+    else:
+        query = (
+            sa.select(Profile.id)
+            .join(User, User.id == Profile.user_id)
+            .where(listed_condition(), User.suspended_at.is_(None))
+        )
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
