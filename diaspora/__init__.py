@@ -18,7 +18,8 @@ from diaspora.config import (
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the application: configuration, extensions, blueprints, errors, commands."""
+    """Build the application: configuration, extensions, services' wiring, blueprints, errors,
+    commands."""
     app = Flask(
         __name__,
         instance_path=str(INSTANCE),
@@ -27,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     configure(app, config)
     register_extensions(app)
+    register_services(app)
     register_request_limits(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -55,9 +57,18 @@ def configure(app: Flask, config: dict | None) -> None:
 
 def register_extensions(app: Flask) -> None:
     from diaspora import security
-    from diaspora.extensions import csrf, db, limiter, login_manager, mail, migrate
+    from diaspora.extensions import (
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        mail,
+        migrate,
+        register_sqlite_pragmas,
+    )
     from diaspora.mail import register_session_hooks
 
+    register_sqlite_pragmas()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -72,13 +83,26 @@ def register_extensions(app: Flask) -> None:
     register_session_hooks()
     app.after_request(_deliver_committed_mail)
 
-    from diaspora.indexing import indexer
-
-    indexer.init_app(app)
-
     from diaspora.services.accounts import load_user
 
     login_manager.user_loader(load_user)
+
+
+def register_services(app: Flask) -> None:
+    """Connect the parts that report to one another, here and nowhere else (importing a module
+    registers nothing): the search change log and its after-commit indexing, the institutions
+    a member applied to (the privacy clearance of their representatives), and the extra lines
+    of the notification digests (projects for you, then saved searches)."""
+    from diaspora.indexing import indexer
+    from diaspora.services import recommendations, search
+    from diaspora.services.applications import applied_institution_ids
+    from diaspora.services.notifications import register_digest_source
+    from diaspora.services.privacy import register_applied_source
+
+    indexer.init_app(app)
+    register_applied_source(applied_institution_ids)
+    register_digest_source(recommendations.digest_lines)
+    register_digest_source(search.digest_lines)
 
 
 def _deliver_committed_mail(response):

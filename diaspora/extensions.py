@@ -37,7 +37,12 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
-@sa.event.listens_for(Engine, "connect")
+def register_sqlite_pragmas() -> None:
+    """Apply :func:`_sqlite_pragmas` to every new connection (once, from the app factory)."""
+    if not sa.event.contains(Engine, "connect", _sqlite_pragmas):
+        sa.event.listen(Engine, "connect", _sqlite_pragmas)
+
+
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """Per-connection SQLite settings: foreign keys, and WAL for a database file.
 

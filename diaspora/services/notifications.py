@@ -282,7 +282,7 @@ def register_digest_source(source) -> None:
     """Add a function that contributes digest lines (saved searches, projects for you).
 
     It is called as ``source(user, frequency, since)`` and returns ``(kind, message, link)``
-    tuples for that person.
+    tuples for that person. The app factory registers them (``diaspora.register_services``).
     """
     if source not in _extra_sources:
         _extra_sources.append(source)

@@ -40,7 +40,8 @@ _applied_sources: list[AppliedSource] = []
 
 def register_applied_source(source: AppliedSource) -> None:
     """Add a function ``user_id -> institution ids`` that names institutions a member applied
-    to. The applications workflow registers one; until then no institution has that clearance.
+    to. The app factory registers the applications' one (``diaspora.register_services``);
+    until then no institution has that clearance.
     """
     if source not in _applied_sources:
         _applied_sources.append(source)
