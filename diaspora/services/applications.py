@@ -2,8 +2,10 @@
 
 Functions take plain values and model objects, never request objects, raise
 ApplicationError (a message safe to show) or PermissionDenied, and leave the commit to the
-caller. Each event reaches the person it concerns through ONE ``notify_*`` function here,
-which queues the email (no private content, a link to the site) and adds a dashboard update.
+caller. Each event reaches the person it concerns through ONE ``notify_*`` function of
+:mod:`diaspora.services.application_notices`, which queues the email (no private content, a
+link to the site) and adds a dashboard update. Row locks come from
+:mod:`diaspora.services.locks`, in the order every writer takes them.
 """
 
 import math
@@ -12,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import url_for
 from sqlalchemy.exc import IntegrityError
 
 from diaspora.extensions import db
@@ -33,8 +34,18 @@ from diaspora.models import (
 from diaspora.models.application import TEAM, WAITING
 from diaspora.models.base import utcnow
 from diaspora.models.profile import GROUP_LABELS
+from diaspora.services import projects
 from diaspora.services.accounts import PermissionDenied
-from diaspora.services.notifications import notify
+from diaspora.services.application_notices import (
+    UPDATE_TEXT,
+    notify_completed,
+    notify_decision,
+    notify_message,
+    notify_new_application,
+    notify_reminder,
+    notify_withdrawn,
+)
+from diaspora.services.locks import lock_application, lock_project
 from diaspora.services.privacy import ProfileView, may_see_member, member_name
 
 S = ApplicationStatus
@@ -53,19 +64,6 @@ DECISIONS = {
     "shortlist": S.SHORTLISTED,
     "accept": S.ACCEPTED,
     "decline": S.DECLINED,
-}
-
-# What a dashboard update says, by kind; ``{title}`` is the project title.
-UPDATE_TEXT = {
-    "new_application": "New application to {title}",
-    "withdrawn": "An application to {title} was withdrawn",
-    "shortlisted": "You are shortlisted for {title} (not yet decided)",
-    "accepted": "You are accepted on {title}",
-    "declined": "You were not selected for {title}",
-    "message": "New message about {title}",
-    "closed": "{title} closed before a decision on your application",
-    "reminder": "An application to {title} has waited more than 5 days",
-    "completed": "The engagement on {title} is marked completed",
 }
 
 
@@ -293,40 +291,6 @@ def withdraw(member: User, application: Application) -> None:
     notify_withdrawn(application)
 
 
-# --------------------------------------------------------------------------- row locks
-
-
-def lock_project(project: Project) -> Project:
-    """Lock the project's row until the transaction ends and reload it.
-
-    Every writer that changes the applications of a project (apply, withdraw, decide, and
-    a close, which closes every waiting application) takes this lock FIRST and only then
-    touches application rows. With one order everywhere, two writers never hold a row the
-    other waits for, so they queue instead of deadlocking. ``FOR NO KEY UPDATE`` still lets
-    rows that merely reference the project be inserted meanwhile. SQLite, which locks the
-    whole database on write, ignores it; the conditional updates below guard it instead.
-    """
-    if project.id is None:
-        db.session.flush()
-    return db.session.execute(
-        sa.select(Project)
-        .where(Project.id == project.id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-
-
-def lock_application(application: Application) -> Application:
-    """Lock one application's row (after its project's, see :func:`lock_project`) and
-    reload it: a decision is taken on its status as it is now, not as first read."""
-    return db.session.execute(
-        sa.select(Application)
-        .where(Application.id == application.id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-
-
 # --------------------------------------------------------------------------- deciding
 
 
@@ -372,8 +336,6 @@ def decide(rep: User, application: Application, decision: str, message: str = ""
     if target == S.ACCEPTED:
         db.session.refresh(project)
         if project.places_left == 0 and project.status == ProjectStatus.PUBLISHED:
-            from diaspora.services import projects
-
             projects.transition(projects.SYSTEM_ACTOR, project, "close", "All places are filled.")
 
 
@@ -386,26 +348,6 @@ def _take_place(project: Project) -> None:
     )
     if taken.rowcount != 1:
         raise ApplicationError("All places on this project are already filled.")
-
-
-def close_waiting(project: Project) -> int:
-    """Tell everyone still waiting on a project that has closed; return how many.
-
-    The project lifecycle calls this on every close: deadline, places filled, or closed by
-    the institution or a coordinator, with the project's row locked (:func:`lock_project`).
-    The waiting rows are then locked in id order and read as they are now.
-    """
-    waiting = db.session.scalars(
-        sa.select(Application)
-        .where(Application.project_id == project.id, Application.status.in_(WAITING))
-        .order_by(Application.id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).all()
-    for application in waiting:
-        application.status = S.CLOSED
-        notify_closed(application)
-    return len(waiting)
 
 
 # --------------------------------------------------------------------------- the thread
@@ -691,116 +633,6 @@ def forget_user(user: User) -> None:
         sa.delete(ApplicationUpdate).where(ApplicationUpdate.recipient_id == user.id)
     )
     db.session.flush()
-
-
-# --------------------------------------------------------------------------- notifications
-
-
-def representatives(institution_id: int) -> list[User]:
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(InstitutionRepresentative, InstitutionRepresentative.user_id == User.id)
-            .where(
-                InstitutionRepresentative.institution_id == institution_id,
-                User.suspended_at.is_(None),
-            )
-            .order_by(User.id)
-        )
-    )
-
-
-NOTIFICATION_KINDS = {
-    "new_application": "new_application",
-    "withdrawn": "new_application",
-    "shortlisted": "application_update",
-    "accepted": "application_update",
-    "declined": "application_update",
-    "closed": "application_update",
-    "message": "message",
-    "reminder": "reminder",
-    "completed": "team",
-}
-
-
-def _tell(recipient: User, application: Application, kind: str, subject: str, **context) -> None:
-    """Record a dashboard update about ``application`` for ``recipient`` and notify them (on
-    the site, and by email at the pace they chose for this kind of notification)."""
-    db.session.add(ApplicationUpdate(application=application, recipient_id=recipient.id, kind=kind))
-    notify(
-        recipient,
-        NOTIFICATION_KINDS[kind],
-        subject,
-        url_for("applications.show", application_id=application.id),
-        subject=subject,
-        email_template=f"applications/{kind}",
-        project=application.project,
-        application_url=url_for("applications.show", application_id=application.id, _external=True),
-        **context,
-    )
-
-
-def _tell_institution(application: Application, kind: str, subject: str, **context) -> None:
-    for rep in representatives(application.project.institution_id):
-        _tell(rep, application, kind, subject, **context)
-
-
-def _tell_member(application: Application, kind: str, subject: str, **context) -> None:
-    if application.member is not None:
-        _tell(application.member, application, kind, subject, **context)
-
-
-def notify_new_application(application: Application) -> None:
-    db.session.flush()
-    _tell_institution(
-        application, "new_application", f"New application to {application.project.title}"
-    )
-
-
-def notify_withdrawn(application: Application) -> None:
-    _tell_institution(
-        application, "withdrawn", f"An application to {application.project.title} was withdrawn"
-    )
-
-
-def notify_decision(application: Application) -> None:
-    title = application.project.title
-    subjects = {
-        S.SHORTLISTED: f"You are shortlisted for {title}",
-        S.ACCEPTED: f"You are accepted on {title}",
-        S.DECLINED: f"Your application to {title}",
-    }
-    _tell_member(application, application.status.value, subjects[application.status])
-
-
-def notify_message(message: ApplicationMessage) -> None:
-    application = message.application
-    subject = f"You have a new message about {application.project.title}"
-    if message.from_institution:
-        _tell_member(application, "message", subject)
-    else:
-        _tell_institution(application, "message", subject)
-
-
-def notify_closed(application: Application) -> None:
-    _tell_member(application, "closed", f"{application.project.title} has closed")
-
-
-def notify_reminder(application: Application) -> None:
-    _tell_institution(
-        application,
-        "reminder",
-        f"An application to {application.project.title} is waiting for your answer",
-        waiting_days=(utcnow() - application.created_at).days,
-    )
-
-
-def notify_completed(application: Application, by_institution: bool) -> None:
-    subject = f"The engagement on {application.project.title} is completed"
-    if by_institution:
-        _tell_member(application, "completed", subject)
-    else:
-        _tell_institution(application, "completed", subject)
 
 
 def project_panel(viewer, project: Project) -> dict:

@@ -40,7 +40,7 @@ from diaspora.models import (
     audit,
 )
 from diaspora.models.base import utcnow
-from diaspora.services import applications, profiles
+from diaspora.services import application_closing, locks, profiles
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.notifications import notify
 from diaspora.services.screening import Match, screen, summarize
@@ -158,14 +158,14 @@ def transition(actor, project: Project, action: str, reason: str = "") -> Projec
     InvalidTransition when the project is not in a state that allows it, and ProjectError
     when a precondition fails. Nothing changes in any of these cases.
 
-    The project's row is locked and reloaded first (:func:`applications.lock_project`, the
+    The project's row is locked and reloaded first (:func:`locks.lock_project`, the
     lock order of every writer of a project and its applications), so a transition decides
     on the status as it is now and a close never races a decision into a deadlock.
     """
     rows = [t for t in TRANSITIONS if t.action == action]
     if not rows:
         raise ProjectError(f"Unknown action {action!r}.")
-    project = applications.lock_project(project)
+    project = locks.lock_project(project)
     roles = roles_of(actor, project)
     permitted = [t for t in rows if t.who & roles]
     if not permitted:
@@ -190,7 +190,7 @@ def transition(actor, project: Project, action: str, reason: str = "") -> Projec
         project.reminder_sent_at = None
     elif step.target == S.CLOSED:
         project.closed_at = now
-        applications.close_waiting(project)
+        application_closing.close_waiting(project)
     if action != "submit":
         project.status_reason = reason
     audit.record(
@@ -497,7 +497,7 @@ def close_expired(on: date | None = None) -> int:
     ).all()
     closed = 0
     for project in expired:
-        if applications.lock_project(project).status != S.PUBLISHED:
+        if locks.lock_project(project).status != S.PUBLISHED:
             continue
         transition(SYSTEM_ACTOR, project, "close", "The application deadline passed.")
         closed += 1

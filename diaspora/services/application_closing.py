@@ -1,0 +1,33 @@
+"""What closing a project does to its applications: each one still waiting is closed and its
+member told. The project workflows call it on every close (:mod:`diaspora.services.projects`).
+"""
+
+import sqlalchemy as sa
+
+from diaspora.extensions import db
+from diaspora.models import Application, ApplicationStatus, Project
+from diaspora.models.application import WAITING
+from diaspora.services.application_notices import notify_closed
+
+S = ApplicationStatus
+
+
+def close_waiting(project: Project) -> int:
+    """Tell everyone still waiting on a project that has closed; return how many.
+
+    The project lifecycle calls this on every close: deadline, places filled, or closed by
+    the institution or a coordinator, with the project's row locked
+    (:func:`diaspora.services.locks.lock_project`).
+    The waiting rows are then locked in id order and read as they are now.
+    """
+    waiting = db.session.scalars(
+        sa.select(Application)
+        .where(Application.project_id == project.id, Application.status.in_(WAITING))
+        .order_by(Application.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    for application in waiting:
+        application.status = S.CLOSED
+        notify_closed(application)
+    return len(waiting)

@@ -1,0 +1,41 @@
+"""Row locks of a project and its applications, in the one order every writer takes them.
+
+The project workflows (:mod:`diaspora.services.projects`) and the application workflow
+(:mod:`diaspora.services.applications`) both change applications; both lock through here.
+"""
+
+import sqlalchemy as sa
+
+from diaspora.extensions import db
+from diaspora.models import Application, Project
+
+
+def lock_project(project: Project) -> Project:
+    """Lock the project's row until the transaction ends and reload it.
+
+    Every writer that changes the applications of a project (apply, withdraw, decide, and
+    a close, which closes every waiting application) takes this lock FIRST and only then
+    touches application rows. With one order everywhere, two writers never hold a row the
+    other waits for, so they queue instead of deadlocking. ``FOR NO KEY UPDATE`` still lets
+    rows that merely reference the project be inserted meanwhile. SQLite, which locks the
+    whole database on write, ignores it; the workflows' conditional updates guard it instead.
+    """
+    if project.id is None:
+        db.session.flush()
+    return db.session.execute(
+        sa.select(Project)
+        .where(Project.id == project.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def lock_application(application: Application) -> Application:
+    """Lock one application's row (after its project's, see :func:`lock_project`) and
+    reload it: a decision is taken on its status as it is now, not as first read."""
+    return db.session.execute(
+        sa.select(Application)
+        .where(Application.id == application.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
