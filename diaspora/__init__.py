@@ -95,7 +95,7 @@ def register_services(app: Flask) -> None:
     of the notification digests (projects for you, then saved searches)."""
     from diaspora.indexing import indexer
     from diaspora.services import recommendations, search
-    from diaspora.services.applications import applied_institution_ids
+    from diaspora.services.application_lists import applied_institution_ids
     from diaspora.services.notifications import register_digest_source
     from diaspora.services.privacy import register_applied_source
 

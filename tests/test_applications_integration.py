@@ -8,11 +8,16 @@ import sqlalchemy as sa
 
 from diaspora.models import FIELD_GROUPS, Application, ApplicationStatus, Role, User
 from diaspora.models.base import utcnow
+from diaspora.services import (
+    application_panels,
+    application_profiles,
+    application_reminders,
+    projects,
+)
 from diaspora.services import applications as service
-from diaspora.services import projects
 from diaspora.services.applications import Engagement
 from diaspora.services.deletion import delete_account
-from diaspora.services.privacy import institution_ids_member_applied_to
+from diaspora.services.privacy import ProfileView, institution_ids_member_applied_to
 from tests.conftest import PASSWORD, text_of
 from tests.factories import MOTIVATION, make_institution, make_project, with_profile
 
@@ -72,7 +77,7 @@ def test_applying_grants_the_reps_clearance_two_and_only_them(db, member, projec
     assert institution_ids_member_applied_to(member.id) == {project.institution_id}
     other = make_user(role=Role.INSTITUTION)
     make_institution(other, name="Jimma Hospital")
-    view = service.ProfileView.for_viewer(service.profile_of(member), other)
+    view = ProfileView.for_viewer(application_profiles.profile_of(member), other)
     assert "headline" not in view.groups
 
 
@@ -93,7 +98,7 @@ def test_deleting_the_account_anonymises_decided_applications(db, member, projec
     kept = db.session.get(Application, decided_id)
     assert kept.member_id is None and kept.status == S.ACCEPTED and kept.decided_at
     assert kept.motivation == "" and kept.messages == []
-    assert service.team(project, rep) is None
+    assert application_panels.team(project, rep) is None
 
 
 def test_deleting_a_representative_keeps_the_decision(db, member, project, rep, make_user):
@@ -127,7 +132,7 @@ def test_team_names_show_only_to_who_may_open_the_profile(client, auth, db, memb
     auth.login(member)
     assert "Hiwot T." in client.get(f"/projects/{project.id}").get_data(as_text=True)
     auth.logout()
-    profile = service.profile_of(member)
+    profile = application_profiles.profile_of(member)
     profile.public = True
     db.session.commit()
     assert client.get(f"/members/{member.id}").status_code == 404
@@ -179,7 +184,7 @@ def test_every_notification_reaches_the_smtp_server_without_private_content(
     other = apply(waiting_member, make_project(project.institution, title="Second"))
     other.created_at = utcnow() - timedelta(days=6)
     db.session.commit()
-    service.send_reminders()
+    application_reminders.send_reminders()
     db.session.commit()
     projects.close(rep, other.project)
     db.session.commit()

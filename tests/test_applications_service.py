@@ -17,8 +17,16 @@ from diaspora.models import (
     WorkMode,
 )
 from diaspora.models.base import utcnow
+from diaspora.services import (
+    application_lists,
+    application_panels,
+    application_profiles,
+    application_reminders,
+    application_stats,
+    deletion,
+    projects,
+)
 from diaspora.services import applications as service
-from diaspora.services import projects
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.applications import ApplicationError, Engagement
 from tests.factories import MOTIVATION, make_institution, make_project, with_profile
@@ -60,7 +68,7 @@ def mails(db, to=None):
 
 
 def test_apply_records_consent_and_tells_the_institution(db, member, project, rep):
-    profile = service.profile_of(member)
+    profile = application_profiles.profile_of(member)
     profile.audiences = dict.fromkeys(FIELD_GROUPS, 0) | {"skills": 2, "bio": 4}
     db.session.commit()
     application, created = apply(member, project, hours_per_month=12, work_mode=WorkMode.REMOTE)
@@ -300,14 +308,14 @@ def test_completion_and_feedback_count_in_both_records(db, member, project, rep,
         service.leave_feedback(member, application, 4, "")
     with pytest.raises(ApplicationError, match="1 to 5"):
         service.leave_feedback(rep, application, 6, "")
-    assert service.completed_for_institution(institution.id) == 1
-    assert service.completed_for_member(member.id) == 1
-    assert service.institution_record(institution)["completed"] == 1
+    assert application_stats.completed_for_institution(institution.id) == 1
+    assert application_stats.completed_for_member(member.id) == 1
+    assert application_stats.institution_record(institution)["completed"] == 1
 
 
 def test_median_time_to_first_answer(db, make_user, institution, rep):
     project = make_project(institution, places=10)
-    assert service.answer_time_phrase(institution.id) is None
+    assert application_stats.answer_time_phrase(institution.id) is None
     now = utcnow()
     for days in (1, 3, 8):
         application, _ = apply(with_profile(make_user()), project)
@@ -317,8 +325,8 @@ def test_median_time_to_first_answer(db, make_user, institution, rep):
     old.created_at = now - timedelta(days=400)
     old.first_answered_at = now - timedelta(days=300)
     db.session.commit()
-    assert service.median_answer_time(institution.id) == timedelta(days=3)
-    assert service.answer_time_phrase(institution.id) == "usually answers within 3 days"
+    assert application_stats.median_answer_time(institution.id) == timedelta(days=3)
+    assert application_stats.answer_time_phrase(institution.id) == "usually answers within 3 days"
 
 
 def test_median_needs_three_answers(db, make_user, institution, rep):
@@ -327,23 +335,23 @@ def test_median_needs_three_answers(db, make_user, institution, rep):
         application, _ = apply(with_profile(make_user()), project)
         service.decide(rep, application, "shortlist")
     db.session.commit()
-    assert service.median_answer_time(institution.id) is None
+    assert application_stats.median_answer_time(institution.id) is None
     application, _ = apply(with_profile(make_user()), project)
     service.decide(rep, application, "decline")
     db.session.commit()
-    assert service.answer_time_phrase(institution.id) == "usually answers within a day"
+    assert application_stats.answer_time_phrase(institution.id) == "usually answers within a day"
 
 
 def test_reminders_are_sent_once_per_five_days(db, member, project, rep):
     application, _ = apply(member, project)
     now = utcnow()
-    assert service.send_reminders(now) == 0
+    assert application_reminders.send_reminders(now) == 0
     application.created_at = now - timedelta(days=6)
     db.session.commit()
-    assert service.send_reminders(now) == 1
+    assert application_reminders.send_reminders(now) == 1
     db.session.commit()
-    assert service.send_reminders(now + timedelta(days=1)) == 0
-    assert service.send_reminders(now + timedelta(days=5)) == 1
+    assert application_reminders.send_reminders(now + timedelta(days=1)) == 0
+    assert application_reminders.send_reminders(now + timedelta(days=5)) == 1
     db.session.commit()
     reminders = [m for m in mails(db, rep.email) if m.template == "applications/reminder"]
     assert len(reminders) == 2
@@ -355,7 +363,7 @@ def test_answered_applications_get_no_reminder(db, member, project, rep):
     application.created_at = utcnow() - timedelta(days=9)
     service.post_message(rep, application, "We will decide next week.")
     db.session.commit()
-    assert service.send_reminders() == 0
+    assert application_reminders.send_reminders() == 0
 
 
 def test_a_profile_is_needed_and_must_not_be_hidden(db, make_user, project):
@@ -378,7 +386,7 @@ def test_forget_member_keeps_decided_applications_anonymised(
     db.session.commit()
     decided_id, waiting_id = decided.id, waiting.id
 
-    service.forget_user(member)
+    deletion.forget_applications(member)
     db.session.commit()
 
     assert db.session.get(Application, waiting_id) is None
@@ -387,22 +395,22 @@ def test_forget_member_keeps_decided_applications_anonymised(
     assert kept.motivation == "" and kept.shared_profile == {}
     bodies = [m.body for m in kept.messages]
     assert bodies == ["Thanks, noted."]
-    assert service.applicants_of(rep, decided_project) == [kept]
+    assert application_lists.applicants_of(rep, decided_project) == [kept]
 
 
 def test_team_is_shown_to_insiders(db, member, project, rep, make_user):
     application, _ = apply(member, project)
     service.decide(rep, application, "accept")
     db.session.commit()
-    assert service.team(project, member) == ["Hiwot Tesfaye"]
-    assert service.team(project, rep) == ["Hiwot Tesfaye"]
-    assert service.team(project, make_user()) is None
+    assert application_panels.team(project, member) == ["Hiwot Tesfaye"]
+    assert application_panels.team(project, rep) == ["Hiwot Tesfaye"]
+    assert application_panels.team(project, make_user()) is None
 
 
 def test_applied_institution_ids(db, member, project, institution):
-    assert service.applied_institution_ids(member.id) == set()
+    assert application_lists.applied_institution_ids(member.id) == set()
     apply(member, project)
-    assert service.applied_institution_ids(member.id) == {institution.id}
+    assert application_lists.applied_institution_ids(member.id) == {institution.id}
 
 
 def test_export_holds_the_members_applications_and_nobody_elses_words(db, member, project, rep):

@@ -4,7 +4,13 @@ import pytest
 
 from diaspora.extensions import db
 from diaspora.models import FIELD_GROUPS, Audience, AuditEntry, Institution, Role
-from diaspora.services import applications, privacy, profiles
+from diaspora.services import (
+    application_panels,
+    application_profiles,
+    applications,
+    privacy,
+    profiles,
+)
 from diaspora.services.applications import Engagement
 from tests.factories import MOTIVATION, make_institution, make_project
 from tests.profile_helpers import new_user, sign_in
@@ -73,7 +79,10 @@ def test_team_names_follow_the_profile_for_other_team_members(app, scene):
     application, _ = applications.apply(teammate, scene["project"], MOTIVATION, Engagement())
     applications.decide(scene["institution_applied"], application, "accept")
     db.session.commit()
-    assert applications.team(scene["project"], teammate) == ["A team member", "Second Teammate"]
+    assert application_panels.team(scene["project"], teammate) == [
+        "A team member",
+        "Second Teammate",
+    ]
     page = _client(app, teammate).get(f"/projects/{scene['project'].id}").get_data(as_text=True)
     assert NAME not in page and "A team member" in page
 
@@ -82,16 +91,17 @@ def test_team_hides_the_name_once_the_member_hides(app, scene):
     profiles.set_hidden(scene["member"], True)
     db.session.commit()
     rep = scene["institution_applied"]
-    assert applications.team(scene["project"], rep) == ["A team member"]
+    assert application_panels.team(scene["project"], rep) == ["A team member"]
     page = _client(app, rep).get(f"/projects/{scene['project'].id}/applicants")
     assert NAME not in page.get_data(as_text=True)
 
 
 def test_applicant_name_follows_the_profile(app, scene):
     rep = scene["institution_applied"]
-    assert applications.applicant_name(scene["application"], rep) == NAME
-    assert applications.applicant_name(scene["application"], scene["institution_other"]) == (
-        "A member (profile not shared)"
+    assert application_profiles.applicant_name(scene["application"], rep) == NAME
+    assert (
+        application_profiles.applicant_name(scene["application"], scene["institution_other"])
+        == "A member (profile not shared)"
     )
 
 

@@ -12,15 +12,22 @@ from diaspora.applications.forms import ApplyForm, DecisionForm, FeedbackForm, M
 from diaspora.auth.forms import EmptyForm
 from diaspora.extensions import db, limiter
 from diaspora.models import Project, WorkMode
+from diaspora.services import (
+    application_access,
+    application_lists,
+    application_panels,
+    application_profiles,
+    application_stats,
+    retry,
+)
 from diaspora.services import applications as service
-from diaspora.services import retry
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.applications import ApplicationError, Engagement
 
 
 def _application_or_404(application_id):
     try:
-        return service.get_application(current_user, application_id)
+        return application_access.get_application(current_user, application_id)
     except PermissionDenied:
         abort(404)
 
@@ -76,7 +83,7 @@ def apply(project_id):
         "applications/apply.html",
         project=project,
         form=form,
-        view=service.profile_preview(current_user),
+        view=application_profiles.profile_preview(current_user),
     )
 
 
@@ -85,10 +92,10 @@ def apply(project_id):
 def mine():
     if current_user.is_institution_rep:
         return redirect(url_for("applications.inbox"))
-    applications = service.applications_of(current_user)
-    updates = service.updates_for(current_user)
-    completed = service.completed_for_member(current_user.id)
-    service.mark_updates_read(current_user)
+    applications = application_lists.applications_of(current_user)
+    updates = application_lists.updates_for(current_user)
+    completed = application_stats.completed_for_member(current_user.id)
+    application_lists.mark_updates_read(current_user)
     db.session.commit()
     return render_template(
         "applications/mine.html", applications=applications, updates=updates, completed=completed
@@ -100,9 +107,9 @@ def mine():
 def inbox():
     if not current_user.is_institution_rep:
         abort(403)
-    waiting = service.inbox_of(current_user)
-    updates = service.updates_for(current_user)
-    service.mark_updates_read(current_user)
+    waiting = application_lists.inbox_of(current_user)
+    updates = application_lists.updates_for(current_user)
+    application_lists.mark_updates_read(current_user)
     db.session.commit()
     return render_template("applications/inbox.html", waiting=waiting, updates=updates)
 
@@ -112,15 +119,17 @@ def inbox():
 def applicants(project_id):
     project = db.get_or_404(Project, project_id)
     try:
-        applications = service.applicants_of(current_user, project)
+        applications = application_lists.applicants_of(current_user, project)
     except PermissionDenied:
         abort(404)
     return render_template(
         "applications/applicants.html",
         project=project,
-        applications=[(a, service.applicant_name(a, current_user)) for a in applications],
-        team=service.team(project, current_user),
-        record=service.institution_record(project.institution),
+        applications=[
+            (a, application_profiles.applicant_name(a, current_user)) for a in applications
+        ],
+        team=application_panels.team(project, current_user),
+        record=application_stats.institution_record(project.institution),
     )
 
 
@@ -128,13 +137,13 @@ def applicants(project_id):
 @login_required
 def show(application_id):
     application = _application_or_404(application_id)
-    side = service.side_of(current_user, application)
+    side = application_access.side_of(current_user, application)
     return render_template(
         "applications/show.html",
         application=application,
         side=side,
-        view=service.preview_for_institution(application, current_user),
-        shared_labels=service.shared_labels(application),
+        view=application_profiles.preview_for_institution(application, current_user),
+        shared_labels=application_profiles.shared_labels(application),
         decision_form=DecisionForm(),
         message_form=MessageForm(),
         feedback_form=FeedbackForm(),

@@ -9,7 +9,7 @@ from diaspora.extensions import db
 from diaspora.institutions import bp
 from diaspora.institutions.forms import DecisionForm, InstitutionForm, InviteForm
 from diaspora.models import Institution
-from diaspora.services import applications, institutions
+from diaspora.services import application_stats, institutions
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.institutions import InstitutionError
 
@@ -77,7 +77,7 @@ def show(institution_id):
         institution=institution,
         projects=institutions.published_projects(institution),
         project_endpoints=current_app.view_functions,
-        record=applications.institution_record(institution),
+        record=application_stats.institution_record(institution),
         can_edit=current_user.is_authenticated
         and (institution.has_representative(current_user) or current_user.is_coordinator),
     )

@@ -25,7 +25,7 @@ from diaspora.profiles.forms import (
     TravelForm,
     select_choices,
 )
-from diaspora.services import applications, profiles
+from diaspora.services import application_stats, profiles
 from diaspora.services.accounts import AccountError, PermissionDenied
 from diaspora.services.deletion import delete_account as delete_account_service
 from diaspora.services.export import export_user_data
@@ -325,7 +325,7 @@ def show(user_id):
         "profiles/show.html",
         view=view,
         restricted=False,
-        completed=applications.completed_for_member(user_id),
+        completed=application_stats.completed_for_member(user_id),
     )
 
 

@@ -12,7 +12,7 @@ from diaspora.models import Institution, Project
 from diaspora.projects import bp
 from diaspora.projects.forms import ProjectForm, ReasonForm, ReportForm
 from diaspora.security import is_safe_next
-from diaspora.services import applications, moderation, projects, saved_projects
+from diaspora.services import application_panels, moderation, projects, saved_projects
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.moderation import ModerationError
 from diaspora.services.projects import ProjectError
@@ -62,7 +62,7 @@ def show(project_id):
         is_rep=projects.REP in roles,
         history=projects.history(project) if staff else [],
         reason_form=ReasonForm(),
-        panel=applications.project_panel(current_user, project),
+        panel=application_panels.project_panel(current_user, project),
         saved=current_user.is_authenticated and saved_projects.is_saved(current_user, project),
     )
 

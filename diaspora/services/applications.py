@@ -1,4 +1,4 @@
-"""Applications: applying, deciding, the team, the thread, completion and feedback.
+"""Applications: applying, withdrawing, deciding, the thread, completion and feedback.
 
 Functions take plain values and model objects, never request objects, raise
 ApplicationError (a message safe to show) or PermissionDenied, and leave the commit to the
@@ -6,12 +6,16 @@ caller. Each event reaches the person it concerns through ONE ``notify_*`` funct
 :mod:`diaspora.services.application_notices`, which queues the email (no private content, a
 link to the site) and adds a dashboard update. Row locks come from
 :mod:`diaspora.services.locks`, in the order every writer takes them.
+
+Beside this workflow: who may act on an application (``application_access``), the profile an
+application shares (``application_profiles``), the lists (``application_lists``), the public
+record (``application_stats``), the project page's panel and team (``application_panels``),
+the reminder job (``application_reminders``), and what a deleted account leaves behind
+(``deletion.forget_applications``).
 """
 
-import math
-import statistics
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -21,32 +25,26 @@ from diaspora.models import (
     Application,
     ApplicationMessage,
     ApplicationStatus,
-    ApplicationUpdate,
     EngagementFeedback,
-    Institution,
-    InstitutionRepresentative,
-    Profile,
     Project,
     ProjectStatus,
     User,
     WorkMode,
 )
-from diaspora.models.application import TEAM, WAITING
+from diaspora.models.application import WAITING
 from diaspora.models.base import utcnow
-from diaspora.models.profile import GROUP_LABELS
 from diaspora.services import projects
 from diaspora.services.accounts import PermissionDenied
+from diaspora.services.application_access import is_applicant, is_rep_of, side_of
 from diaspora.services.application_notices import (
-    UPDATE_TEXT,
     notify_completed,
     notify_decision,
     notify_message,
     notify_new_application,
-    notify_reminder,
     notify_withdrawn,
 )
+from diaspora.services.application_profiles import consent_snapshot, profile_of, profile_preview
 from diaspora.services.locks import lock_application, lock_project
-from diaspora.services.privacy import ProfileView, may_see_member, member_name
 
 S = ApplicationStatus
 
@@ -56,9 +54,6 @@ MOTIVATION_MAX = 4000
 MESSAGE_MAX = 4000
 DECISION_MESSAGE_MAX = 2000
 FEEDBACK_MAX = 1000
-REMIND_AFTER = timedelta(days=5)
-ANSWER_WINDOW = timedelta(days=365)
-ANSWER_MIN_SAMPLE = 3
 
 DECISIONS = {
     "shortlist": S.SHORTLISTED,
@@ -79,99 +74,6 @@ class Engagement:
     available_until: date | None = None
     hours_per_month: int | None = None
     work_mode: WorkMode | None = None
-
-
-TEAM_MEMBER = "A team member"
-
-
-# --------------------------------------------------------------------------- who may
-
-
-def is_rep_of(user, institution_id: int) -> bool:
-    """True when ``user`` is an active, signed-in representative of that institution."""
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return False
-    return (
-        db.session.scalar(
-            sa.select(InstitutionRepresentative.id).where(
-                InstitutionRepresentative.institution_id == institution_id,
-                InstitutionRepresentative.user_id == user.id,
-            )
-        )
-        is not None
-    )
-
-
-def is_applicant(user, application: Application) -> bool:
-    return (
-        getattr(user, "is_authenticated", False)
-        and application.member_id is not None
-        and application.member_id == user.id
-    )
-
-
-def side_of(user, application: Application) -> str | None:
-    """``"member"``, ``"institution"`` or None: the part ``user`` plays in an application."""
-    if is_applicant(user, application):
-        return "member"
-    if is_rep_of(user, application.project.institution_id):
-        return "institution"
-    return None
-
-
-def get_application(user, application_id: int) -> Application:
-    """The application if ``user`` is its member or a rep of its institution.
-
-    Anyone else gets PermissionDenied, whether or not it exists (callers answer 404).
-    """
-    application = db.session.get(Application, application_id)
-    if application is None or side_of(user, application) is None:
-        raise PermissionDenied
-    return application
-
-
-def require_rep_of_project(user, project: Project) -> None:
-    if not is_rep_of(user, project.institution_id):
-        raise PermissionDenied
-
-
-# --------------------------------------------------------------------------- the profile shared
-
-
-def profile_of(member: User | None) -> Profile | None:
-    if member is None:
-        return None
-    return db.session.scalar(sa.select(Profile).where(Profile.user_id == member.id))
-
-
-def profile_preview(member: User) -> ProfileView | None:
-    """Exactly what an institution will see of ``member`` once they apply to it."""
-    profile = profile_of(member)
-    return ProfileView.preview(profile, "institution_applied") if profile else None
-
-
-def consent_snapshot(preview: ProfileView) -> dict:
-    """The consent stored with an application: which profile groups were shared."""
-    return {"display_name": True, "groups": sorted(preview.groups)}
-
-
-def preview_for_institution(application: Application, viewer) -> ProfileView | None:
-    """The applicant's profile as ``viewer`` sees it now (clearance 2 for the institution's
-    reps); None once the member left or hid their profile."""
-    profile = profile_of(application.member)
-    if not may_see_member(profile, viewer):
-        return None
-    return ProfileView.for_viewer(profile, viewer)
-
-
-def applicant_name(application: Application, viewer) -> str:
-    return member_name(profile_of(application.member), viewer, "A member (profile not shared)")
-
-
-def shared_labels(application: Application) -> list[str]:
-    """The names of the profile groups the member agreed to share when applying."""
-    groups = (application.shared_profile or {}).get("groups", [])
-    return [GROUP_LABELS.get(group, group) for group in groups]
 
 
 # --------------------------------------------------------------------------- applying
@@ -419,253 +321,3 @@ def leave_feedback(
     )
     db.session.add(feedback)
     return feedback
-
-
-# --------------------------------------------------------------------------- records
-
-
-def completed_for_institution(institution_id: int) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(Application.id))
-        .join(Project, Project.id == Application.project_id)
-        .where(Project.institution_id == institution_id, Application.status == S.COMPLETED)
-    )
-
-
-def completed_for_member(member_id: int) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(Application.id)).where(
-            Application.member_id == member_id, Application.status == S.COMPLETED
-        )
-    )
-
-
-def median_answer_time(institution_id: int, now: datetime | None = None) -> timedelta | None:
-    """Median time to a first answer over the last 12 months; None below 3 answers."""
-    since = (now or utcnow()) - ANSWER_WINDOW
-    rows = db.session.execute(
-        sa.select(Application.created_at, Application.first_answered_at)
-        .join(Project, Project.id == Application.project_id)
-        .where(
-            Project.institution_id == institution_id,
-            Application.first_answered_at.is_not(None),
-            Application.created_at >= since,
-        )
-    ).all()
-    if len(rows) < ANSWER_MIN_SAMPLE:
-        return None
-    return statistics.median(answered - created for created, answered in rows)
-
-
-def answer_time_phrase(institution_id: int) -> str | None:
-    """``"usually answers within 3 days"``, or None when there is too little to say."""
-    median = median_answer_time(institution_id)
-    if median is None:
-        return None
-    days = max(1, math.ceil(median / timedelta(days=1)))
-    return "usually answers within a day" if days == 1 else f"usually answers within {days} days"
-
-
-def team(project: Project, viewer) -> list[str] | None:
-    """The names of the project's team as ``viewer`` may see them.
-
-    A name shows only to a viewer who may see that member's profile page
-    (:func:`privacy.member_name`). Team members and the institution's reps see every other
-    member as "A team member"; anyone else sees only the names they may see, and None means
-    there is nothing to show them.
-    """
-    members = db.session.scalars(
-        sa.select(User)
-        .join(Application, Application.member_id == User.id)
-        .where(Application.project_id == project.id, Application.status.in_(TEAM))
-        .order_by(Application.decided_at, Application.id)
-    ).all()
-    viewer_id = getattr(viewer, "id", None) if getattr(viewer, "is_authenticated", False) else None
-    insider = viewer_id in {m.id for m in members} or is_rep_of(viewer, project.institution_id)
-    names = []
-    for member in members:
-        profile = profile_of(member)
-        if may_see_member(profile, viewer):
-            names.append(profile.display_name)
-        elif insider:
-            names.append(TEAM_MEMBER)
-    return names or None
-
-
-def applied_institution_ids(member_id: int) -> set[int]:
-    """The institutions ``member_id`` applied to (their reps get clearance 2)."""
-    return set(
-        db.session.scalars(
-            sa.select(Project.institution_id)
-            .join(Application, Application.project_id == Project.id)
-            .where(Application.member_id == member_id, Application.status != S.WITHDRAWN)
-        )
-    )
-
-
-# --------------------------------------------------------------------------- lists
-
-
-def applications_of(member: User) -> list[Application]:
-    return list(
-        db.session.scalars(
-            sa.select(Application)
-            .where(Application.member_id == member.id)
-            .order_by(Application.created_at.desc())
-        )
-    )
-
-
-def applicants_of(rep: User, project: Project) -> list[Application]:
-    require_rep_of_project(rep, project)
-    return list(
-        db.session.scalars(
-            sa.select(Application)
-            .where(Application.project_id == project.id, Application.status != S.WITHDRAWN)
-            .order_by(Application.created_at)
-        )
-    )
-
-
-def inbox_of(rep: User) -> list[Application]:
-    """Applications waiting on every project of the institutions ``rep`` represents."""
-    return list(
-        db.session.scalars(
-            sa.select(Application)
-            .join(Project, Project.id == Application.project_id)
-            .join(
-                InstitutionRepresentative,
-                InstitutionRepresentative.institution_id == Project.institution_id,
-            )
-            .where(InstitutionRepresentative.user_id == rep.id, Application.status.in_(WAITING))
-            .order_by(Application.created_at)
-        )
-    )
-
-
-def updates_for(user: User, limit: int = 20) -> list[tuple[ApplicationUpdate, str]]:
-    """The latest dashboard updates of ``user`` with their text."""
-    updates = db.session.scalars(
-        sa.select(ApplicationUpdate)
-        .where(ApplicationUpdate.recipient_id == user.id)
-        .order_by(ApplicationUpdate.created_at.desc(), ApplicationUpdate.id.desc())
-        .limit(limit)
-    ).all()
-    return [(u, UPDATE_TEXT[u.kind].format(title=u.application.project.title)) for u in updates]
-
-
-def mark_updates_read(user: User) -> None:
-    db.session.execute(
-        sa.update(ApplicationUpdate)
-        .where(ApplicationUpdate.recipient_id == user.id, ApplicationUpdate.read_at.is_(None))
-        .values(read_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-
-
-# --------------------------------------------------------------------------- reminders
-
-
-def send_reminders(now: datetime | None = None) -> int:
-    """Remind reps of applications unanswered for more than 5 days, at most every 5 days."""
-    now = now or utcnow()
-    due = db.session.scalars(
-        sa.select(Application)
-        .join(Project, Project.id == Application.project_id)
-        .where(
-            Application.status == S.APPLIED,
-            Application.first_answered_at.is_(None),
-            Application.created_at <= now - REMIND_AFTER,
-            sa.or_(
-                Application.reminded_at.is_(None), Application.reminded_at <= now - REMIND_AFTER
-            ),
-        )
-        .order_by(Application.id)
-    ).all()
-    for application in due:
-        application.reminded_at = now
-        notify_reminder(application)
-    return len(due)
-
-
-# --------------------------------------------------------------------------- account deletion
-
-
-def forget_user(user: User) -> None:
-    """Prepare the deletion of an account (called by the account deletion service).
-
-    The member's undecided applications are deleted. Decided ones stay, anonymised: the
-    member link, the motivation, the consent snapshot and the member's messages and
-    feedback go; the status and dates stay as the institution's record. References to a
-    deleted representative are cleared; their dashboard updates go.
-    """
-    for application in applications_of(user):
-        if application.decided_at is None:
-            db.session.execute(
-                sa.delete(ApplicationUpdate).where(
-                    ApplicationUpdate.application_id == application.id
-                )
-            )
-            db.session.delete(application)
-            continue
-        for message in list(application.messages):
-            if not message.from_institution:
-                application.messages.remove(message)
-        for feedback in list(application.feedback):
-            if not feedback.from_institution:
-                application.feedback.remove(feedback)
-        application.member_id = None
-        application.motivation = ""
-        application.shared_profile = {}
-    db.session.flush()
-    for model, column in (
-        (Application, Application.decided_by_id),
-        (ApplicationMessage, ApplicationMessage.author_id),
-        (EngagementFeedback, EngagementFeedback.author_id),
-    ):
-        db.session.execute(
-            sa.update(model)
-            .where(column == user.id)
-            .values({column.key: None})
-            .execution_options(synchronize_session=False)
-        )
-    db.session.execute(
-        sa.delete(ApplicationUpdate).where(ApplicationUpdate.recipient_id == user.id)
-    )
-    db.session.flush()
-
-
-def project_panel(viewer, project: Project) -> dict:
-    """What the project page shows about applying: the viewer's own application or whether
-    they may apply, the team as they may see it, how the institution answers, and for its
-    reps how many applications wait."""
-    mine = None
-    if getattr(viewer, "is_authenticated", False) and getattr(viewer, "is_member", False):
-        mine = existing_application(viewer, project)
-    rep = is_rep_of(viewer, project.institution_id)
-    waiting = None
-    if rep:
-        waiting = db.session.scalar(
-            sa.select(sa.func.count(Application.id)).where(
-                Application.project_id == project.id, Application.status.in_(WAITING)
-            )
-        )
-    return {
-        "mine": mine,
-        "may_apply": mine is None
-        and project.is_open()
-        and not getattr(viewer, "is_institution_rep", False)
-        and not getattr(viewer, "is_coordinator", False),
-        "is_rep": rep,
-        "waiting": waiting,
-        "team": team(project, viewer),
-        "record": institution_record(project.institution),
-    }
-
-
-def institution_record(institution: Institution) -> dict:
-    """What an institution's public page and projects show of how it treats applicants."""
-    return {
-        "answers": answer_time_phrase(institution.id),
-        "completed": completed_for_institution(institution.id),
-    }

@@ -10,7 +10,11 @@ import sqlalchemy as sa
 from diaspora.extensions import db
 from diaspora.mail import purge_for_user
 from diaspora.models import (
+    Application,
+    ApplicationMessage,
+    ApplicationUpdate,
     AuditEntry,
+    EngagementFeedback,
     Institution,
     InstitutionInvitation,
     InstitutionRepresentative,
@@ -19,8 +23,8 @@ from diaspora.models import (
     SavedSearch,
     User,
 )
-from diaspora.services import applications
 from diaspora.services.accounts import AccountError
+from diaspora.services.application_lists import applications_of
 from diaspora.services.profiles import drop_unused_free_skills
 
 DELETED_NAME = "deleted account"
@@ -45,7 +49,7 @@ def delete_account(user: User, password: str) -> None:
     db.session.execute(
         sa.delete(InstitutionInvitation).where(InstitutionInvitation.email == user.email)
     )
-    applications.forget_user(user)
+    forget_applications(user)
     _forget_references(user.id)
     db.session.flush()
     db.session.delete(user)
@@ -71,3 +75,47 @@ def _forget_references(user_id: int) -> None:
             .values(**values)
             .execution_options(synchronize_session=False)
         )
+
+
+def forget_applications(user: User) -> None:
+    """Prepare the deletion of an account's applications (called by :func:`delete_account`).
+
+    The member's undecided applications are deleted. Decided ones stay, anonymised: the
+    member link, the motivation, the consent snapshot and the member's messages and
+    feedback go; the status and dates stay as the institution's record. References to a
+    deleted representative are cleared; their dashboard updates go.
+    """
+    for application in applications_of(user):
+        if application.decided_at is None:
+            db.session.execute(
+                sa.delete(ApplicationUpdate).where(
+                    ApplicationUpdate.application_id == application.id
+                )
+            )
+            db.session.delete(application)
+            continue
+        for message in list(application.messages):
+            if not message.from_institution:
+                application.messages.remove(message)
+        for feedback in list(application.feedback):
+            if not feedback.from_institution:
+                application.feedback.remove(feedback)
+        application.member_id = None
+        application.motivation = ""
+        application.shared_profile = {}
+    db.session.flush()
+    for model, column in (
+        (Application, Application.decided_by_id),
+        (ApplicationMessage, ApplicationMessage.author_id),
+        (EngagementFeedback, EngagementFeedback.author_id),
+    ):
+        db.session.execute(
+            sa.update(model)
+            .where(column == user.id)
+            .values({column.key: None})
+            .execution_options(synchronize_session=False)
+        )
+    db.session.execute(
+        sa.delete(ApplicationUpdate).where(ApplicationUpdate.recipient_id == user.id)
+    )
+    db.session.flush()
