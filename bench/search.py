@@ -46,7 +46,7 @@ from diaspora.models import (  # noqa: E402
     Skill,
 )
 from diaspora.models.project import project_skills  # noqa: E402
-from diaspora.services import search as search_service  # noqa: E402
+from diaspora.services import discovery  # noqa: E402
 
 # The engine benchmark's vocabulary, mapped onto the app's engagement modes.
 ENGAGEMENT = {"long_term": "return", "research_collaboration": "research"}
@@ -131,7 +131,7 @@ def insert_projects(n: int, seed: int) -> None:
 
 def _plan() -> list:
     return [
-        search_service.ProjectSearch(
+        discovery.ProjectSearch(
             query=call["text"],
             filters=call["filters"],
             sort=call["sort"],
@@ -159,7 +159,7 @@ def measure_queries(passes: int = 2) -> list[float]:
     for _ in range(passes):
         for search in _plan():
             started = time.perf_counter()
-            search_service.search_projects(search)
+            discovery.search_projects(search)
             timings.append((time.perf_counter() - started) * 1000)
     return timings
 
@@ -168,7 +168,7 @@ def measure_engine_queries(passes: int = 2) -> list[float]:
     """The query alone, as the service makes it: matching, ranking, facets, highlights,
     spelling suggestion and fallbacks, with the skill thesaurus."""
     index = indexer.get_index(indexer.PROJECTS)
-    words = search_service.thesaurus()
+    words = discovery.thesaurus()
     timings = []
     for _ in range(passes):
         for search in _plan():
@@ -196,7 +196,7 @@ def measure_change_latency(samples: int = 20) -> list[float]:
         db.session.commit()
         indexer.apply_after_commit()
         while True:
-            page = search_service.search_projects(search_service.ProjectSearch(query=word))
+            page = discovery.search_projects(discovery.ProjectSearch(query=word))
             if any(p.id == project_id for p, _, _ in page.items):
                 break
             if time.perf_counter() - started > 30:

@@ -94,7 +94,7 @@ def register_services(app: Flask) -> None:
     a member applied to (the privacy clearance of their representatives), and the extra lines
     of the notification digests (projects for you, then saved searches)."""
     from diaspora.indexing import indexer
-    from diaspora.services import recommendations, search
+    from diaspora.services import discovery, recommendations
     from diaspora.services.application_lists import applied_institution_ids
     from diaspora.services.notifications import register_digest_source
     from diaspora.services.privacy import register_applied_source
@@ -102,7 +102,7 @@ def register_services(app: Flask) -> None:
     indexer.init_app(app)
     register_applied_source(applied_institution_ids)
     register_digest_source(recommendations.digest_lines)
-    register_digest_source(search.digest_lines)
+    register_digest_source(discovery.digest_lines)
 
 
 def _deliver_committed_mail(response):
@@ -128,13 +128,13 @@ def register_blueprints(app: Flask) -> None:
     from diaspora.applications import bp as applications_bp
     from diaspora.auth import bp as auth_bp
     from diaspora.coordination import bp as coordination_bp
+    from diaspora.discovery import bp as discovery_bp
     from diaspora.institutions import bp as institutions_bp
     from diaspora.main import bp as main_bp
     from diaspora.moderation import bp as moderation_bp
     from diaspora.notifications import bp as notifications_bp
     from diaspora.profiles import bp as profiles_bp
     from diaspora.projects import bp as projects_bp
-    from diaspora.search_pages import bp as search_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -145,7 +145,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(projects_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(notifications_bp)
-    app.register_blueprint(search_bp)
+    app.register_blueprint(discovery_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

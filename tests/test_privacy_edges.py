@@ -192,9 +192,9 @@ def test_views_by_others_write_nothing(app, scene):
 
 
 def _experts(user, text):
-    from diaspora.services import search as search_service
+    from diaspora.services import discovery
 
-    page = search_service.search_experts(user, search_service.ExpertSearch(query=text))
+    page = discovery.search_experts(user, discovery.ExpertSearch(query=text))
     return [profile.user_id for profile, _ in page.items]
 
 

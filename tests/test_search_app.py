@@ -26,12 +26,11 @@ from diaspora.models import (
     Skill,
 )
 from diaspora.models.base import utcnow
-from diaspora.services import profiles
-from diaspora.services import search as search_service
+from diaspora.services import discovery, profiles
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.deletion import delete_account
+from diaspora.services.discovery import ExpertSearch, ProjectSearch
 from diaspora.services.notifications import Frequency, frequency_for
-from diaspora.services.search import ExpertSearch, ProjectSearch
 from tests.conftest import PASSWORD, PG_URL
 from tests.profile_helpers import filled_profile, new_user, sign_in
 from tests.project_helpers import make_institution, make_project
@@ -41,7 +40,7 @@ ONLY_ME, COORDINATORS, APPLIED, SIGNED_IN, PUBLIC = range(5)
 
 def found(text="", **filters) -> list[int]:
     search = ProjectSearch(query=text, filters={k: list(v) for k, v in filters.items()})
-    return [p.id for p, _, _ in search_service.search_projects(search, per_page=100).items]
+    return [p.id for p, _, _ in discovery.search_projects(search, per_page=100).items]
 
 
 def in_index(text) -> list[int]:
@@ -51,7 +50,7 @@ def in_index(text) -> list[int]:
 
 def experts(user, text="", **filters) -> list[int]:
     search = ExpertSearch(query=text, filters={k: list(v) for k, v in filters.items()})
-    return [p.user_id for p, _ in search_service.search_experts(user, search).items]
+    return [p.user_id for p, _ in discovery.search_experts(user, search).items]
 
 
 @pytest.fixture
@@ -102,7 +101,7 @@ def test_facet_counts_and_combined_filters(client, institution):
     published(institution, title="Clinic solar power", country="GH", sector="energy")
     published(institution, title="Solar water pumps", country="KE", sector="energy")
     published(institution, title="Solar school lessons", country="KE", sector="education")
-    results = search_service.search_projects(ProjectSearch(query="solar")).results
+    results = discovery.search_projects(ProjectSearch(query="solar")).results
     assert results.facets["country"] == {"KE": 2, "GH": 1}
     assert results.facets["sector"] == {"energy": 2, "education": 1}
     assert len(found("solar", country=["KE"], sector=["energy"])) == 1
@@ -220,7 +219,7 @@ def test_a_skill_is_findable_only_by_its_audience(people, level, applied, other,
         viewer = people[who]
         assert (member.id in experts(viewer, "Skillmarker")) is visible, who
         assert (member.id in experts(viewer, skills=["Skillmarker-W2"])) is visible, who
-        page = search_service.search_experts(viewer, ExpertSearch(query="Diallo"))
+        page = discovery.search_experts(viewer, ExpertSearch(query="Diallo"))
         assert [p.user_id for p, _ in page.items] == [member.id]
         shown = page.items[0][1]
         assert ("skills" in shown.fields) is visible, who
@@ -243,7 +242,7 @@ def test_expert_search_is_refused_to_members_and_unverified_reps(client, people)
 def test_coordinators_never_see_coordinator_only_groups_in_search(client, people):
     member = people["member"]
     filled_profile(member, audiences={"location": COORDINATORS, "skills": PUBLIC}, listed=True)
-    page = search_service.search_experts(people["coordinator"], ExpertSearch(query="Skillmarker"))
+    page = discovery.search_experts(people["coordinator"], ExpertSearch(query="Skillmarker"))
     hit = page.items[0][1]
     assert "origin_country" not in hit.fields
     assert experts(people["coordinator"], origin_country=["KG"]) == []
@@ -257,10 +256,10 @@ def test_travel_window_search(people):
     filled_profile(member, audiences={"travel": SIGNED_IN}, listed=True)
     month = (utcnow().date() + timedelta(days=15)).strftime("%Y-%m")
     search = ExpertSearch(travel_country="TV", travel_month=month)
-    page = search_service.search_experts(people["other"], search)
+    page = discovery.search_experts(people["other"], search)
     assert [p.user_id for p, _ in page.items] == [member.id]
     search = ExpertSearch(travel_country="FR", travel_month=month)
-    assert search_service.search_experts(people["other"], search).items == []
+    assert discovery.search_experts(people["other"], search).items == []
 
 
 def test_an_expert_card_links_to_the_member_page_and_writes_dates_as_the_site_does(client, people):
@@ -325,7 +324,7 @@ def test_requests_apply_their_changes_after_commit(client, people):
     _listed(member, PUBLIC)
     indexer.apply_pending()
     index = indexer.get_index(indexer.EXPERTS)
-    clearance = search_service.expert_clearance(rep)
+    clearance = discovery.expert_clearance(rep)
     assert index.search(clearance, "Skillmarker").ids == [member.id]
     sign_in(client, member)
     client.post("/profile/hide", data={"hidden": "1"})
@@ -356,7 +355,7 @@ def test_profile_edit_unlist_and_deletion_are_reflected(people):
     )
     indexer.apply_pending()
     index = indexer.get_index(indexer.EXPERTS)
-    assert index.search(search_service.expert_clearance(rep), "ultrasound").ids == []
+    assert index.search(discovery.expert_clearance(rep), "ultrasound").ids == []
 
 
 def _index_bytes(name: str) -> bytes:
@@ -642,7 +641,7 @@ def test_digest_lines_for_saved_searches(app, institution):
     published(institution, title="Unrelated poultry farm")
     db.session.add(SavedSearch(user_id=member.id, query="hydrology", filters={}))
     db.session.commit()
-    lines = search_service.digest_lines(member, Frequency.WEEKLY, since)
+    lines = discovery.digest_lines(member, Frequency.WEEKLY, since)
     assert lines == [
         (
             "saved_search",
@@ -650,7 +649,7 @@ def test_digest_lines_for_saved_searches(app, institution):
             f"/projects/{new.id}",
         )
     ]
-    assert search_service.digest_lines(new_user(Role.MEMBER), Frequency.WEEKLY, since) == []
+    assert discovery.digest_lines(new_user(Role.MEMBER), Frequency.WEEKLY, since) == []
 
 
 def test_account_deletion_removes_saved_searches(people):
@@ -666,13 +665,13 @@ def test_expert_search_with_no_member_having_every_word_shows_those_with_some(cl
     member = people["member"]
     filled_profile(member, audiences={"skills": SIGNED_IN}, listed=True)
     search = ExpertSearch(query="Skillmarker zzqqunknown")
-    page = search_service.search_experts(people["other"], search)
+    page = discovery.search_experts(people["other"], search)
     assert [p.user_id for p, _ in page.items] == [member.id]
     assert page.results.some_words
     sign_in(client, people["other"])
     html = client.get("/experts?q=Skillmarker+zzqqunknown").get_data(as_text=True)
     assert "No member has all of these words; these have some of them." in html
-    exact = search_service.search_experts(people["other"], ExpertSearch(query="Skillmarker"))
+    exact = discovery.search_experts(people["other"], ExpertSearch(query="Skillmarker"))
     assert not exact.results.some_words
 
 
@@ -714,7 +713,7 @@ def test_appliers_read_and_write_one_at_a_time(app, institution):
 
 
 def test_facet_links_read_as_url_for_would_write_them(app):
-    from diaspora.search_pages.routes import SearchLinks
+    from diaspora.discovery.routes import SearchLinks
 
     cases = [
         {},
@@ -723,6 +722,6 @@ def test_facet_links_read_as_url_for_would_write_them(app):
         {"q": "santé «publique» 100%", "skills": ["Data analysis", "R&D"], "as_typed": "1"},
     ]
     with app.test_request_context():
-        links = SearchLinks(url_for("search.projects"))
+        links = SearchLinks(url_for("discovery.projects"))
         for params in cases:
-            assert links(params) == url_for("search.projects", **params)
+            assert links(params) == url_for("discovery.projects", **params)

@@ -9,8 +9,8 @@ import traceback
 from diaspora.extensions import db
 from diaspora.indexing import indexer
 from diaspora.models import Institution, ProjectStatus
-from diaspora.services import search as search_service
-from diaspora.services.search import ProjectSearch
+from diaspora.services import discovery
+from diaspora.services.discovery import ProjectSearch
 from tests.profile_helpers import new_user
 from tests.project_helpers import make_institution, make_project
 
@@ -41,7 +41,7 @@ def _work(config: dict, institution_id: int, worker: int, queue) -> None:
                 project.title = f"Project {_word(worker, number)}"
                 db.session.commit()
                 indexer.apply_pending()
-                search_service.search_projects(ProjectSearch(query="project"))
+                discovery.search_projects(ProjectSearch(query="project"))
             indexer.close_indexes(app)
         queue.put(None)
     except Exception:  # reported to the parent test, which fails with it

@@ -10,7 +10,7 @@ plain search made afterwards still finds the project.
 import pytest
 
 from diaspora.models import ProjectStatus, Role
-from diaspora.services.search import EXPERT_FILTER_NAMES, PROJECT_FILTER_NAMES
+from diaspora.services.discovery import EXPERT_FILTER_NAMES, PROJECT_FILTER_NAMES
 from tests.profile_helpers import new_user, sign_in
 from tests.project_helpers import make_institution, make_project
 

@@ -10,11 +10,10 @@ import sqlalchemy as sa
 from diaspora.extensions import db as _db
 from diaspora.models import Audience, AuditEntry, ProjectStatus, Role, Skill, SkillLabel
 from diaspora.search.synonyms import label_tokens
-from diaspora.services import profiles
-from diaspora.services import search as search_service
+from diaspora.services import discovery, profiles
 from diaspora.services.accounts import PermissionDenied
+from diaspora.services.discovery import ExpertSearch, ProjectSearch
 from diaspora.services.profiles import DATA, ProfileError
-from diaspora.services.search import ExpertSearch, ProjectSearch
 from tests.conftest import PG_URL
 from tests.profile_helpers import filled_profile, institution_with_rep, new_user, sign_in
 from tests.project_helpers import make_project
@@ -68,7 +67,7 @@ def published(institution, title, skills=(), **fields):
 
 
 def found(text):
-    result = search_service.search_projects(ProjectSearch(query=text), per_page=100)
+    result = discovery.search_projects(ProjectSearch(query=text), per_page=100)
     return [project.title for project, _, _ in result.items], result
 
 
@@ -251,7 +250,7 @@ def test_experts_are_found_by_a_label_only_where_their_skills_show(app, taxonomy
         profiles.add_skill(user, "Solar photovoltaic design", "have")
     _db.session.commit()
     coordinator = new_user(Role.COORDINATOR)
-    result = search_service.search_experts(coordinator, ExpertSearch(query="PV"))
+    result = discovery.search_experts(coordinator, ExpertSearch(query="PV"))
     assert [profile.display_name for profile, _ in result.items] == ["Ama Shown"]
     assert result.matched == {shown.id: [("PV", "Solar photovoltaic design")]}
     client = app.test_client()
@@ -262,15 +261,15 @@ def test_experts_are_found_by_a_label_only_where_their_skills_show(app, taxonomy
 
 
 def test_the_thesaurus_is_read_again_when_labels_change(app, coordinator, taxonomy):
-    first = search_service.thesaurus()
-    assert search_service.thesaurus() is first
+    first = discovery.thesaurus()
+    assert discovery.thesaurus() is first
     entry = profiles.add_skill_label(coordinator, skill("Hydrology").id, "Hydrologie")
     _db.session.commit()
-    second = search_service.thesaurus()
+    second = discovery.thesaurus()
     assert second is not first and second.find("hydrologie")
     profiles.remove_skill_label(coordinator, entry.id)
     _db.session.commit()
-    assert not search_service.thesaurus().find("hydrologie")
+    assert not discovery.thesaurus().find("hydrologie")
 
 
 needs_postgres = pytest.mark.skipif(

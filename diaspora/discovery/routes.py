@@ -1,4 +1,4 @@
-"""Thin views over diaspora.services.search."""
+"""Thin views over diaspora.services.discovery."""
 
 import logging
 from dataclasses import dataclass
@@ -11,12 +11,12 @@ from markupsafe import Markup
 
 from diaspora import catalog
 from diaspora.auth.forms import EmptyForm
+from diaspora.discovery import bp
+from diaspora.discovery.forms import SaveSearchForm
 from diaspora.extensions import db
 from diaspora.models import Compensation, EngagementMode, WorkMode
 from diaspora.search import SearchUnavailable
-from diaspora.search_pages import bp
-from diaspora.search_pages.forms import SaveSearchForm
-from diaspora.services import search as search_service
+from diaspora.services import discovery
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.notifications import Frequency, frequency_for
 
@@ -86,7 +86,7 @@ class Facet:
     values: list[FacetValue]
 
 
-def facets_of(search: search_service.ProjectSearch, counts: dict, links: SearchLinks):
+def facets_of(search: discovery.ProjectSearch, counts: dict, links: SearchLinks):
     """The facet blocks of a result page, in ``FACET_LABELS`` order, leaving out empty ones."""
     blocks = []
     for name, label in FACET_LABELS.items():
@@ -121,11 +121,11 @@ def _unavailable(exc: SearchUnavailable, template: str, **context):
 
 @bp.route("/search")
 def projects():
-    search = search_service.ProjectSearch.from_args(request.args)
+    search = discovery.ProjectSearch.from_args(request.args)
     context = {
         "search": search,
         "sort_labels": SORT_LABELS,
-        "deadline_choices": search_service.DEADLINE_CHOICES,
+        "deadline_choices": discovery.DEADLINE_CHOICES,
         "save_form": SaveSearchForm(
             frequency=frequency_for(current_user, "saved_search").value
             if current_user.is_authenticated
@@ -133,12 +133,12 @@ def projects():
         ),
     }
     try:
-        page = search_service.search_projects(search)
+        page = discovery.search_projects(search)
     except SearchUnavailable as exc:
-        return _unavailable(exc, "search/projects.html", **context)
-    facets = facets_of(search, page.results.facets, SearchLinks(url_for("search.projects")))
+        return _unavailable(exc, "discovery/projects.html", **context)
+    facets = facets_of(search, page.results.facets, SearchLinks(url_for("discovery.projects")))
     return render_template(
-        "search/projects.html", page=page, facets=facets, unavailable=False, **context
+        "discovery/projects.html", page=page, facets=facets, unavailable=False, **context
     )
 
 
@@ -146,10 +146,10 @@ def projects():
 @login_required
 def saved():
     return render_template(
-        "search/saved.html",
+        "discovery/saved.html",
         searches=[
-            (s, search_service.describe(s), search_service.search_of(s).params())
-            for s in search_service.saved_searches(current_user)
+            (s, discovery.describe(s), discovery.search_of(s).params())
+            for s in discovery.saved_searches(current_user)
         ],
         frequency=frequency_for(current_user, "saved_search"),
         form=EmptyForm(),
@@ -160,18 +160,18 @@ def saved():
 @login_required
 def save():
     form = SaveSearchForm()
-    search = search_service.ProjectSearch.from_args(request.form)
+    search = discovery.ProjectSearch.from_args(request.form)
     if not form.validate_on_submit():
         flash("The search could not be saved. Please try again.", "error")
-        return redirect(url_for("search.projects", **search.params()))
+        return redirect(url_for("discovery.projects", **search.params()))
     try:
-        search_service.save_search(current_user, search, Frequency(form.frequency.data))
-    except (search_service.SearchError, ValueError) as exc:
+        discovery.save_search(current_user, search, Frequency(form.frequency.data))
+    except (discovery.SearchError, ValueError) as exc:
         flash(str(exc), "error")
-        return redirect(url_for("search.projects", **search.params()))
+        return redirect(url_for("discovery.projects", **search.params()))
     db.session.commit()
     flash("Search saved. New matching projects will appear in your digest.", "success")
-    return redirect(url_for("search.saved"))
+    return redirect(url_for("discovery.saved"))
 
 
 @bp.route("/search/saved/<int:saved_id>/delete", methods=["POST"])
@@ -181,18 +181,18 @@ def delete_saved(saved_id):
     if not form.validate_on_submit():
         abort(400)
     try:
-        search_service.delete_saved_search(current_user, saved_id)
+        discovery.delete_saved_search(current_user, saved_id)
     except LookupError:
         abort(404)
     db.session.commit()
     flash("Saved search deleted.", "success")
-    return redirect(url_for("search.saved"))
+    return redirect(url_for("discovery.saved"))
 
 
 @bp.route("/experts")
 @login_required
 def experts():
-    search = search_service.ExpertSearch.from_args(request.args)
+    search = discovery.ExpertSearch.from_args(request.args)
     context = {
         "search": search,
         "countries": catalog.countries(),
@@ -201,12 +201,12 @@ def experts():
         "modes": [(m.value, m.label) for m in EngagementMode],
     }
     try:
-        page = search_service.search_experts(current_user, search)
+        page = discovery.search_experts(current_user, search)
     except PermissionDenied:
         abort(403)
     except SearchUnavailable as exc:
-        return _unavailable(exc, "search/experts.html", **context)
-    return render_template("search/experts.html", page=page, unavailable=False, **context)
+        return _unavailable(exc, "discovery/experts.html", **context)
+    return render_template("discovery/experts.html", page=page, unavailable=False, **context)
 
 
 @bp.app_template_filter("safe_snippet")
@@ -217,4 +217,4 @@ def safe_snippet(value: str) -> Markup:
 
 @bp.app_template_global()
 def may_search_experts() -> bool:
-    return search_service.may_search_experts(current_user)
+    return discovery.may_search_experts(current_user)

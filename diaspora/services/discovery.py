@@ -245,7 +245,7 @@ def _engine_html(html: str) -> Markup:
     return Markup(html)  # noqa: S704 - engine output only, never user input
 
 
-# What a result card shows of a project (templates/search/projects.html).
+# What a result card shows of a project (templates/discovery/projects.html).
 CARD_COLUMNS = (
     Project.id,
     Project.title,
