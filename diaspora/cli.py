@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from diaspora.extensions import db
 from diaspora.models import Role, User
 from diaspora.services import accounts
-from diaspora.services.accounts import AccountError
+from diaspora.services.errors import ServiceError
 
 users_cli = AppGroup("users", help="Manage accounts.")
 mail_cli = AppGroup("mail", help="Deliver queued mail.")
@@ -52,7 +52,7 @@ def create_user(role, email, name, password):
     """Create a confirmed account (coordinators and administrators)."""
     try:
         user = accounts.create_user(name, email, password, Role(role))
-    except AccountError as exc:
+    except ServiceError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")

@@ -23,7 +23,8 @@ from diaspora.models import (
 )
 from diaspora.services import applications as service
 from diaspora.services import retry
-from diaspora.services.applications import ApplicationError, Engagement
+from diaspora.services.applications import Engagement
+from diaspora.services.errors import Conflict, ServiceError
 from tests.conftest import PG_URL, login
 from tests.factories import MOTIVATION, make_institution, make_project, with_profile
 
@@ -40,7 +41,7 @@ def run_together(app, count, work):
             barrier.wait()
             try:
                 outcomes[index] = work(index)
-            except (ApplicationError, OperationalError) as exc:
+            except (ServiceError, OperationalError) as exc:
                 _db.session.rollback()
                 outcomes[index] = exc
 
@@ -367,9 +368,9 @@ def test_a_refusal_is_rolled_back_at_once_not_retried(db, make_user):
         calls.append(1)
         _db.session.add(Notification(user_id=member_id, kind="team", message="refused"))
         _db.session.flush()
-        raise ApplicationError("This application is already accepted.")
+        raise Conflict("This application is already accepted.")
 
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Conflict):
         retry.transaction(work)
     assert calls == [1]
     assert outcome_messages() == []

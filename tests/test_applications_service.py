@@ -27,8 +27,8 @@ from diaspora.services import (
     projects,
 )
 from diaspora.services import applications as service
-from diaspora.services.accounts import PermissionDenied
-from diaspora.services.applications import ApplicationError, Engagement
+from diaspora.services.applications import Engagement
+from diaspora.services.errors import Conflict, Invalid, NotAllowed
 from tests.factories import MOTIVATION, make_institution, make_project, with_profile
 
 S = ApplicationStatus
@@ -130,29 +130,29 @@ def test_only_open_projects_take_applications(db, member, project, change):
     for key, value in change.items():
         setattr(project, key, value)
     db.session.commit()
-    with pytest.raises(ApplicationError, match="not open"):
+    with pytest.raises(Conflict, match="not open"):
         apply(member, project)
 
 
 def test_unconfirmed_members_and_representatives_cannot_apply(db, make_user, project, rep):
-    with pytest.raises(ApplicationError, match="Confirm"):
+    with pytest.raises(Conflict, match="Confirm"):
         apply(with_profile(make_user(confirmed=False)), project)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         apply(rep, project)
 
 
 @pytest.mark.parametrize("motivation", ["too short", "x" * 4001])
 def test_message_length_is_bounded(db, member, project, motivation):
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Invalid):
         apply(member, project, motivation=motivation)
     assert db.session.scalar(sa.select(sa.func.count(Application.id))) == 0
 
 
 def test_engagement_dates_and_hours_are_checked(db, member, project):
     today = utcnow().date()
-    with pytest.raises(ApplicationError, match="before its start"):
+    with pytest.raises(Invalid, match="before its start"):
         apply(member, project, available_from=today, available_until=today - timedelta(days=1))
-    with pytest.raises(ApplicationError, match="Hours"):
+    with pytest.raises(Invalid, match="Hours"):
         apply(member, project, hours_per_month=500)
 
 
@@ -160,7 +160,7 @@ def test_at_most_ten_open_applications(db, member, institution):
     projects = [make_project(institution, title=f"Project {n}") for n in range(11)]
     for project in projects[:10]:
         apply(member, project)
-    with pytest.raises(ApplicationError, match="10 applications waiting"):
+    with pytest.raises(Conflict, match="10 applications waiting"):
         apply(member, projects[10])
     first = service.existing_application(member, projects[0])
     service.withdraw(member, first)
@@ -169,10 +169,10 @@ def test_at_most_ten_open_applications(db, member, institution):
 
 def test_withdraw_only_while_undecided_and_only_by_the_member(db, member, project, rep, make_user):
     application, _ = apply(member, project)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         service.withdraw(make_user(), application)
     service.decide(rep, application, "decline")
-    with pytest.raises(ApplicationError, match="waiting"):
+    with pytest.raises(Conflict, match="waiting"):
         service.withdraw(member, application)
     assert application.status == S.DECLINED
 
@@ -199,18 +199,18 @@ def test_a_rep_of_another_institution_cannot_decide(db, member, project, make_us
     other = make_user(role=Role.INSTITUTION)
     make_institution(other, name="Jimma Hospital")
     application, _ = apply(member, project)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         service.decide(other, application, "accept")
     assert application.status == S.APPLIED
 
 
 def test_unknown_decision_and_shortlisting_a_decided_application(db, member, project, rep):
     application, _ = apply(member, project)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Invalid):
         service.decide(rep, application, "promote")
     service.decide(rep, application, "accept")
     db.session.commit()
-    with pytest.raises(ApplicationError, match="already accepted"):
+    with pytest.raises(Conflict, match="already accepted"):
         service.decide(rep, application, "shortlist")
 
 
@@ -240,7 +240,7 @@ def test_no_acceptance_beyond_the_places(db, make_user, institution, rep):
     db.session.commit()
     second.status = S.SHORTLISTED
     db.session.commit()
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Conflict):
         service.decide(rep, second, "accept")
     db.session.rollback()
     db.session.refresh(project)
@@ -283,18 +283,18 @@ def test_messages_notify_the_other_side_without_their_body(db, member, project, 
 
 def test_messages_are_bounded_and_refused_to_strangers(db, member, project, make_user):
     application, _ = apply(member, project)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Invalid):
         service.post_message(member, application, "   ")
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Invalid):
         service.post_message(member, application, "x" * 4001)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         service.post_message(make_user(), application, "hello")
     assert db.session.scalar(sa.select(sa.func.count(ApplicationMessage.id))) == 0
 
 
 def test_completion_and_feedback_count_in_both_records(db, member, project, rep, institution):
     application, _ = apply(member, project)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(Conflict):
         service.complete(member, application)
     service.decide(rep, application, "accept")
     service.complete(member, application)
@@ -304,9 +304,9 @@ def test_completion_and_feedback_count_in_both_records(db, member, project, rep,
     service.leave_feedback(member, application, 5, "Well organised.")
     service.leave_feedback(rep, application, None, "")
     db.session.commit()
-    with pytest.raises(ApplicationError, match="already"):
+    with pytest.raises(Conflict, match="already"):
         service.leave_feedback(member, application, 4, "")
-    with pytest.raises(ApplicationError, match="1 to 5"):
+    with pytest.raises(Invalid, match="1 to 5"):
         service.leave_feedback(rep, application, 6, "")
     assert application_stats.completed_for_institution(institution.id) == 1
     assert application_stats.completed_for_member(member.id) == 1
@@ -367,9 +367,9 @@ def test_answered_applications_get_no_reminder(db, member, project, rep):
 
 
 def test_a_profile_is_needed_and_must_not_be_hidden(db, make_user, project):
-    with pytest.raises(ApplicationError, match="Create your profile"):
+    with pytest.raises(Conflict, match="Create your profile"):
         apply(make_user(), project)
-    with pytest.raises(ApplicationError, match="hidden"):
+    with pytest.raises(Conflict, match="hidden"):
         apply(with_profile(make_user(), hidden=True), project)
 
 

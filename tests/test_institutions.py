@@ -392,17 +392,16 @@ def test_deciding_a_change_needs_a_waiting_change_and_a_coordinator(app):
     import pytest
 
     from diaspora.services import institutions
-    from diaspora.services.accounts import PermissionDenied
-    from diaspora.services.institutions import InstitutionError
+    from diaspora.services.errors import Conflict, NotAllowed
 
     rep = new_user(Role.INSTITUTION)
     institution, _ = _verified_with_project(rep)
     coordinator = new_user(Role.COORDINATOR)
-    with pytest.raises(InstitutionError):
+    with pytest.raises(Conflict):
         institutions.approve_change(coordinator, institution)
-    with pytest.raises(InstitutionError):
+    with pytest.raises(Conflict):
         institutions.reject_change(coordinator, institution, "No")
     institutions.update(rep, institution, {**FORM, "name": "Renamed", "country": "GH"})
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         institutions.approve_change(rep, institution)
     assert institution.name == "Korle Bu Teaching Hospital"

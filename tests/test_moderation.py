@@ -16,7 +16,7 @@ from diaspora.models import (
 )
 from diaspora.models.base import utcnow
 from diaspora.services import moderation, projects
-from diaspora.services.accounts import PermissionDenied
+from diaspora.services.errors import Conflict, Invalid, NotAllowed
 from tests.conftest import first_link, text_of
 from tests.project_helpers import make_institution, make_project
 
@@ -142,7 +142,7 @@ def test_moderation_pages_are_for_coordinators_only(client, auth, db, make_user,
     ):
         assert client.get(url).status_code == 403
     assert "Queue" not in client.get("/").get_data(as_text=True)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         moderation.queue(make_user(role=role))
 
 
@@ -268,20 +268,20 @@ def test_report_once_and_resolve(client, auth, db, institution, coordinator, mak
 def test_report_validation(db, institution, make_user, coordinator):
     project = make_project(institution, status=S.PUBLISHED)
     member = make_user()
-    with pytest.raises(moderation.ModerationError):
+    with pytest.raises(Invalid):
         moderation.report_project(member, project, "not-a-reason")
     draft = make_project(institution, status=S.DRAFT)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         moderation.report_project(member, draft, "fees")
     report = moderation.report_project(member, project, "other", "x")
     db.session.commit()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         moderation.resolve_report(member, report, "dismiss", "no")
-    with pytest.raises(moderation.ModerationError):
+    with pytest.raises(Invalid):
         moderation.resolve_report(coordinator, report, "dismiss", " ")
     moderation.resolve_report(coordinator, report, "dismiss", "Nothing wrong.")
     assert report.status == ReportStatus.DISMISSED
-    with pytest.raises(moderation.ModerationError):
+    with pytest.raises(Conflict):
         moderation.resolve_report(coordinator, report, "act", "twice")
 
 

@@ -16,6 +16,7 @@ from diaspora.models import (
 )
 from diaspora.models.base import utcnow
 from diaspora.services import notifications
+from diaspora.services.errors import Invalid
 from diaspora.services.notifications import notify
 from tests.conftest import login, text_of
 
@@ -227,7 +228,7 @@ def test_digest_only_kinds_offer_no_right_away(client, db, make_user):
     response = client.post("/notifications/settings", data=data)
     assert response.status_code == 200 and b"Not a valid choice" in response.data
     assert notifications.frequency_for(user, "projects_for_you") == Frequency.WEEKLY
-    with pytest.raises(ValueError):
+    with pytest.raises(Invalid):
         notifications.set_preference(user, "saved_search", Frequency.IMMEDIATE)
 
 

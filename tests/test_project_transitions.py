@@ -11,7 +11,7 @@ from diaspora.extensions import db
 from diaspora.models import AuditEntry, ProjectStatus, Role, User
 from diaspora.models.base import utcnow
 from diaspora.services import projects
-from diaspora.services.accounts import PermissionDenied
+from diaspora.services.errors import Invalid, NotAllowed
 from diaspora.services.projects import InvalidTransition
 from tests.conftest import PASSWORD
 from tests.project_helpers import make_institution, make_project
@@ -163,7 +163,7 @@ def test_transition_in_service(status, action, role, world, person):
         projects.transition(actor, project, action, reason)
         assert project.status == target
         return
-    error = PermissionDenied if outcome in ("forbidden", "login") else InvalidTransition
+    error = NotAllowed if outcome in ("forbidden", "login") else InvalidTransition
     with pytest.raises(error):
         projects.transition(actor, project, action, reason)
     assert project.status == status
@@ -181,14 +181,14 @@ def test_reasons_are_required_for_refusals(world, make_user):
     coordinator = make_user(role=Role.COORDINATOR)
     project = make_project(world["institution"], status=S.PENDING)
     for action in ("reject", "request_changes"):
-        with pytest.raises(projects.ProjectError):
+        with pytest.raises(Invalid):
             projects.transition(coordinator, project, action, "   ")
     assert project.status == S.PENDING
 
 
 def test_system_closes_but_cannot_moderate(world):
     project = make_project(world["institution"], status=S.PENDING)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         projects.transition(projects.SYSTEM_ACTOR, project, "approve")
     project.status = S.PUBLISHED
     projects.transition(projects.SYSTEM_ACTOR, project, "close", "deadline")
@@ -199,5 +199,5 @@ def test_suspended_rep_may_not_act(world, make_user):
     rep: User = world["rep"]
     project = make_project(world["institution"], status=S.DRAFT)
     rep.suspended_at = project.created_at
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         projects.submit(rep, project)

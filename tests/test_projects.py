@@ -16,6 +16,7 @@ from diaspora.models import (
 )
 from diaspora.models.base import utcnow
 from diaspora.services import projects
+from diaspora.services.errors import Conflict, Invalid
 from tests.project_helpers import form_data, make_institution, make_project
 
 S = ProjectStatus
@@ -114,14 +115,14 @@ def test_unverified_institution_cannot_submit(client, auth, db, make_user):
 def test_unconfirmed_rep_cannot_submit(db, make_user):
     rep = make_user(role=Role.INSTITUTION, confirmed=False)
     project = make_project(make_institution(rep=rep))
-    with pytest.raises(projects.ProjectError, match="Confirm your email"):
+    with pytest.raises(Conflict, match="Confirm your email"):
         projects.submit(rep, project)
     assert project.status == S.DRAFT
 
 
 def test_submitting_past_deadline_is_refused(db, rep, institution):
     project = make_project(institution, deadline=utcnow().date() - timedelta(days=1))
-    with pytest.raises(projects.ProjectError, match="deadline"):
+    with pytest.raises(Conflict, match="deadline"):
         projects.submit(rep, project)
 
 
@@ -346,7 +347,7 @@ def test_non_http_links_are_refused(client, auth, db, rep, institution, link):
     response = client.post(f"/projects/new/{institution.id}", data=form_data(info_url=link))
     assert "must start with http" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Project.id))) == 0
-    with pytest.raises(projects.ProjectError):
+    with pytest.raises(Invalid):
         projects.check_link(link)
 
 

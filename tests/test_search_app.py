@@ -27,9 +27,9 @@ from diaspora.models import (
 )
 from diaspora.models.base import utcnow
 from diaspora.services import discovery, profiles
-from diaspora.services.accounts import PermissionDenied
 from diaspora.services.deletion import delete_account
 from diaspora.services.discovery import ExpertSearch, ProjectSearch
+from diaspora.services.errors import NotAllowed
 from diaspora.services.notifications import Frequency, frequency_for
 from tests.conftest import PASSWORD, PG_URL
 from tests.profile_helpers import filled_profile, new_user, sign_in
@@ -227,11 +227,11 @@ def test_a_skill_is_findable_only_by_its_audience(people, level, applied, other,
 
 
 def test_expert_search_is_refused_to_members_and_unverified_reps(client, people):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         experts(people["plain"], "x")
     pending_rep = new_user(Role.INSTITUTION)
     make_institution(pending_rep, status=InstitutionStatus.PENDING, name="Pending")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         experts(pending_rep, "x")
     sign_in(client, people["plain"])
     assert client.get("/experts?q=x").status_code == 403

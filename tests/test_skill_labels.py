@@ -11,9 +11,9 @@ from diaspora.extensions import db as _db
 from diaspora.models import Audience, AuditEntry, ProjectStatus, Role, Skill, SkillLabel
 from diaspora.search.synonyms import label_tokens
 from diaspora.services import discovery, profiles
-from diaspora.services.accounts import PermissionDenied
 from diaspora.services.discovery import ExpertSearch, ProjectSearch
-from diaspora.services.profiles import DATA, ProfileError
+from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
+from diaspora.services.profiles import DATA
 from tests.conftest import PG_URL
 from tests.profile_helpers import filled_profile, institution_with_rep, new_user, sign_in
 from tests.project_helpers import make_project
@@ -163,7 +163,7 @@ def test_only_coordinators_curate_labels(app, taxonomy):
         assert post.status_code == 403
     visitor = app.test_client().get("/skills/labels")
     assert visitor.status_code == 302 and "/login" in visitor.headers["Location"]
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         profiles.add_skill_label(new_user(Role.MEMBER), target.id, "WT")
     assert "WT" not in labels_of("Water treatment")
 
@@ -200,7 +200,7 @@ def test_the_same_label_in_another_spelling_is_already_there(coordinator, taxono
     target = skill("Obstetrics")
     assert "OB-GYN" in labels_of("Obstetrics")
     for spelling in ("ob/gyn", "OB GYN", "Ob-Gyn"):
-        with pytest.raises(ProfileError, match="already a label"):
+        with pytest.raises(Conflict, match="already a label"):
             profiles.add_skill_label(coordinator, target.id, spelling)
 
 
@@ -218,11 +218,11 @@ def test_hostile_label_input_is_cleaned_or_refused(coordinator_client, coordinat
     assert "X1" not in {label.label for label in _db.session.scalars(sa.select(SkillLabel))}
     free = profiles.find_or_create_skill("Drone mapping")
     _db.session.commit()
-    with pytest.raises(ProfileError, match="curated skill"):
+    with pytest.raises(Invalid, match="curated skill"):
         profiles.add_skill_label(coordinator, free.id, "UAV mapping")
-    with pytest.raises(ProfileError, match="curated skill"):
+    with pytest.raises(Invalid, match="curated skill"):
         profiles.add_skill_label(coordinator, 2**31, "UAV mapping")
-    with pytest.raises(profiles.NotFound):
+    with pytest.raises(NotFound):
         profiles.remove_skill_label(coordinator, 2**63)
 
 
@@ -292,7 +292,7 @@ def test_two_coordinators_adding_the_same_label_at_once_get_one_row(app, taxonom
                 profiles.add_skill_label(actor, target_id, "Hydrologie")
                 _db.session.commit()
                 outcomes[index] = "added"
-            except ProfileError as exc:
+            except Conflict as exc:
                 _db.session.rollback()
                 outcomes[index] = str(exc)
 

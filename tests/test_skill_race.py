@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from diaspora.extensions import db as _db
 from diaspora.models import Profile, ProfileSkill, Skill
 from diaspora.services import profiles, projects
+from diaspora.services.errors import Invalid
 from tests.conftest import PG_URL, login
 from tests.factories import with_profile
 
@@ -56,9 +57,9 @@ def test_resolve_skills_keeps_order_reuses_known_ones_and_adds_new_ones(db):
 
 
 def test_a_skill_name_over_the_limit_is_refused(db):
-    with pytest.raises(profiles.ProfileError):
+    with pytest.raises(Invalid):
         profiles.find_or_create_skill("x" * 121)
-    with pytest.raises(projects.ProjectError):
+    with pytest.raises(Invalid):
         projects.resolve_skills(["x" * 121])
     assert db.session.scalar(sa.select(sa.func.count(Skill.id))) == 0
 

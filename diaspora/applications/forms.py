@@ -12,6 +12,7 @@ from diaspora.services.applications import (
     MESSAGE_MAX,
     MOTIVATION_MAX,
     MOTIVATION_MIN,
+    Engagement,
 )
 
 
@@ -45,6 +46,15 @@ class ApplyForm(BaseForm):
     def validate_available_until(self, field):
         if field.data and self.available_from.data and field.data < self.available_from.data:
             raise ValidationError("The end comes before the start.")
+
+    def engagement(self) -> Engagement:
+        """What the member offers, as the service takes it."""
+        return Engagement(
+            available_from=self.available_from.data,
+            available_until=self.available_until.data,
+            hours_per_month=self.hours_per_month.data,
+            work_mode=WorkMode(self.work_mode.data) if self.work_mode.data else None,
+        )
 
 
 class DecisionForm(BaseForm):

@@ -1,46 +1,45 @@
-"""Application views: each validates a form, calls one service, commits, flashes, redirects.
+"""Application views: each validates a form, hands one service call to the unit of work,
+flashes and redirects. A refusal goes back to the application's page (or is shown on the
+form); someone on neither side of an application gets 404."""
 
-The service call and its commit run as one unit of work through :func:`retry.transaction`:
-an attempt that loses a race with a concurrent writer is rolled back and run again.
-"""
-
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from diaspora.applications import bp
 from diaspora.applications.forms import ApplyForm, DecisionForm, FeedbackForm, MessageForm
 from diaspora.auth.forms import EmptyForm
 from diaspora.extensions import db, limiter
-from diaspora.models import Project, WorkMode
+from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work
+from diaspora.models import Project
 from diaspora.services import (
     application_access,
     application_lists,
     application_panels,
     application_profiles,
     application_stats,
-    retry,
 )
 from diaspora.services import applications as service
-from diaspora.services.accounts import PermissionDenied
-from diaspora.services.applications import ApplicationError, Engagement
 
 
-def _application_or_404(application_id):
-    try:
-        return application_access.get_application(current_user, application_id)
-    except PermissionDenied:
-        abort(404)
+def _page(application_id: int) -> str:
+    return url_for("applications.show", application_id=application_id)
 
 
-def _back(application):
-    return redirect(url_for("applications.show", application_id=application.id))
-
-
-def _project_page(project):
-    """The project page when the projects area provides one, else the application list."""
-    if "projects.show" in current_app.view_functions:
-        return url_for("projects.show", project_id=project.id)
-    return url_for("applications.mine")
+def _act(application_id: int, form, action, done: str, invalid: str | None = None):
+    """A form posted from the application's page: ``action(user, application)`` runs as the
+    unit of work and the person goes back there (:func:`form_action`). Someone on neither
+    side gets 404 before anything else. Each attempt loads the application again, so a
+    rerun after a lost race decides on fresh data."""
+    application_access.get_application(current_user, application_id)
+    return form_action(
+        form,
+        lambda: action(
+            current_user, application_access.get_application(current_user, application_id)
+        ),
+        done=done,
+        back=_page(application_id),
+        invalid=invalid,
+    )
 
 
 @bp.route("/projects/<int:project_id>/apply", methods=["GET", "POST"])
@@ -51,40 +50,23 @@ def apply(project_id):
     existing = service.existing_application(current_user, project)
     if existing is not None:
         flash("You have already applied to this project.", "info")
-        return _back(existing)
-    try:
-        service.check_can_apply(current_user, project)
-    except PermissionDenied:
-        abort(403)
-    except ApplicationError as exc:
-        flash(str(exc), "error")
-        return redirect(_project_page(project))
+        return redirect(_page(existing.id))
+    service.check_can_apply(current_user, project)
     form = ApplyForm()
     if form.validate_on_submit():
-        engagement = Engagement(
-            available_from=form.available_from.data,
-            available_until=form.available_until.data,
-            hours_per_month=form.hours_per_month.data,
-            work_mode=WorkMode(form.work_mode.data) if form.work_mode.data else None,
-        )
-        try:
-            application, created = retry.transaction(
-                lambda: service.apply(current_user, project, form.motivation.data, engagement)
+        with form_refusal(form.motivation):
+            application, created = unit_of_work(
+                lambda: service.apply(
+                    current_user, project, form.motivation.data, form.engagement()
+                )
             )
-        except ApplicationError as exc:
-            form.motivation.errors.append(str(exc))
-        else:
             if created:
                 flash("Your application is sent. The institution has not decided yet.", "success")
             else:
                 flash("You have already applied to this project.", "info")
-            return _back(application)
-    return render_template(
-        "applications/apply.html",
-        project=project,
-        form=form,
-        view=application_profiles.profile_preview(current_user),
-    )
+            return redirect(_page(application.id))
+    view = application_profiles.profile_preview(current_user)
+    return render_template("applications/apply.html", project=project, form=form, view=view)
 
 
 @bp.route("/applications")
@@ -95,8 +77,7 @@ def mine():
     applications = application_lists.applications_of(current_user)
     updates = application_lists.updates_for(current_user)
     completed = application_stats.completed_for_member(current_user.id)
-    application_lists.mark_updates_read(current_user)
-    db.session.commit()
+    unit_of_work(lambda: application_lists.mark_updates_read(current_user))
     return render_template(
         "applications/mine.html", applications=applications, updates=updates, completed=completed
     )
@@ -109,8 +90,7 @@ def inbox():
         abort(403)
     waiting = application_lists.inbox_of(current_user)
     updates = application_lists.updates_for(current_user)
-    application_lists.mark_updates_read(current_user)
-    db.session.commit()
+    unit_of_work(lambda: application_lists.mark_updates_read(current_user))
     return render_template("applications/inbox.html", waiting=waiting, updates=updates)
 
 
@@ -118,10 +98,7 @@ def inbox():
 @login_required
 def applicants(project_id):
     project = db.get_or_404(Project, project_id)
-    try:
-        applications = application_lists.applicants_of(current_user, project)
-    except PermissionDenied:
-        abort(404)
+    applications = application_lists.applicants_of(current_user, project)
     return render_template(
         "applications/applicants.html",
         project=project,
@@ -136,7 +113,7 @@ def applicants(project_id):
 @bp.route("/applications/<int:application_id>")
 @login_required
 def show(application_id):
-    application = _application_or_404(application_id)
+    application = application_access.get_application(current_user, application_id)
     side = application_access.side_of(current_user, application)
     return render_template(
         "applications/show.html",
@@ -156,24 +133,19 @@ def show(application_id):
 @bp.post("/applications/<int:application_id>/withdraw")
 @login_required
 def withdraw(application_id):
-    application = _application_or_404(application_id)
-    if EmptyForm().validate_on_submit():
-        return _act(application, service.withdraw, "Your application is withdrawn.")
-    return _back(application)
+    return _act(application_id, EmptyForm(), service.withdraw, "Your application is withdrawn.")
 
 
 @bp.post("/applications/<int:application_id>/decide")
 @login_required
 def decide(application_id):
-    application = _application_or_404(application_id)
     form = DecisionForm()
-    if not form.validate_on_submit():
-        flash("Choose an answer (the message is optional).", "error")
-        return _back(application)
     return _act(
-        application,
+        application_id,
+        form,
         lambda user, app: service.decide(user, app, form.decision.data, form.message.data),
         "Your answer is recorded and the applicant is told.",
+        invalid="Choose an answer (the message is optional).",
     )
 
 
@@ -181,13 +153,10 @@ def decide(application_id):
 @login_required
 @limiter.limit("60 per hour")
 def message(application_id):
-    application = _application_or_404(application_id)
     form = MessageForm()
-    if not form.validate_on_submit():
-        flash(" ".join(form.body.errors) or "Write a message.", "error")
-        return _back(application)
     return _act(
-        application,
+        application_id,
+        form,
         lambda user, app: service.post_message(user, app, form.body.data),
         "Your message is sent.",
     )
@@ -196,44 +165,19 @@ def message(application_id):
 @bp.post("/applications/<int:application_id>/complete")
 @login_required
 def complete(application_id):
-    application = _application_or_404(application_id)
-    if EmptyForm().validate_on_submit():
-        return _act(application, service.complete, "The engagement is marked completed.")
-    return _back(application)
+    return _act(
+        application_id, EmptyForm(), service.complete, "The engagement is marked completed."
+    )
 
 
 @bp.post("/applications/<int:application_id>/feedback")
 @login_required
 def feedback(application_id):
-    application = _application_or_404(application_id)
     form = FeedbackForm()
-    if not form.validate_on_submit():
-        flash("The feedback could not be saved: check the rating and the length.", "error")
-        return _back(application)
     return _act(
-        application,
+        application_id,
+        form,
         lambda user, app: service.leave_feedback(user, app, form.rating.data, form.comment.data),
         "Thank you for your feedback.",
+        invalid="The feedback could not be saved: check the rating and the length.",
     )
-
-
-def _act(application, action, success):
-    """Run one service action on an application and commit, flash, and go back to it.
-
-    Each attempt reloads the application, so a rerun after a lost race decides on fresh
-    data; a refusal is rolled back and shown.
-    """
-    application_id = application.id
-
-    def work():
-        action(current_user, _application_or_404(application_id))
-
-    try:
-        retry.transaction(work)
-    except PermissionDenied:
-        abort(403)
-    except ApplicationError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("applications.show", application_id=application_id))
-    flash(success, "success")
-    return redirect(url_for("applications.show", application_id=application_id))

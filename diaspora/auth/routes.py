@@ -1,4 +1,5 @@
-"""Views of the account pages: each validates a form, calls one service, commits."""
+"""Views of the account pages: each validates a form, hands one service call to the unit of
+work, flashes and redirects."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -13,12 +14,12 @@ from diaspora.auth.forms import (
     ResetPasswordForm,
     SignupForm,
 )
-from diaspora.extensions import db, limiter
+from diaspora.extensions import limiter
 from diaspora.main.errors import counts_against_limit
+from diaspora.main.unit_of_work import form_refusal, unit_of_work
 from diaspora.models import Role
 from diaspora.security import safe_next
 from diaspora.services import accounts
-from diaspora.services.accounts import AccountError
 
 LOGIN_FAILED = "Email or password is incorrect."
 
@@ -34,25 +35,21 @@ def signup():
         return redirect(url_for("main.index"))
     form = SignupForm(role=request.args.get("role", "member"))
     if form.validate_on_submit():
-        try:
-            accounts.sign_up(
-                form.name.data, form.email.data, form.password.data, Role(form.role.data)
+        with form_refusal(form.password):
+            unit_of_work(
+                lambda: accounts.sign_up(
+                    form.name.data, form.email.data, form.password.data, Role(form.role.data)
+                )
             )
-        except AccountError as exc:
-            form.password.errors.append(str(exc))
-        else:
-            db.session.commit()
             return render_template("auth/check_inbox.html", email=form.email.data)
     return render_template("auth/signup.html", form=form)
 
 
 @bp.route("/confirm/<token>")
 def confirm(token):
-    user = accounts.confirm_email(token)
-    if user is None:
+    if unit_of_work(lambda: accounts.confirm_email(token)) is None:
         flash("This confirmation link is invalid or has expired. Log in to get a new one.", "error")
         return redirect(url_for("auth.login"))
-    db.session.commit()
     flash("Your email address is confirmed. Welcome!", "success")
     return redirect(
         url_for("main.index") if current_user.is_authenticated else url_for("auth.login")
@@ -64,8 +61,7 @@ def confirm(token):
 @limiter.limit(_limit("RATE_LIMIT_RESET"), deduct_when=counts_against_limit)
 def resend_confirmation():
     if EmptyForm().validate_on_submit() and not current_user.is_confirmed:
-        accounts.send_confirmation(current_user)
-        db.session.commit()
+        unit_of_work(lambda: accounts.send_confirmation(current_user))
         flash(f"We sent a new confirmation link to {current_user.email}.", "info")
     return redirect(url_for("main.index"))
 
@@ -77,22 +73,18 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        user = unit_of_work(lambda: accounts.authenticate(form.email.data, form.password.data))
         if user is not None:
-            db.session.commit()
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(form.next.data))
-        db.session.rollback()
         flash(LOGIN_FAILED, "error")
-        return render_template("auth/login.html", form=form), 200
     return render_template("auth/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout():
     if EmptyForm().validate_on_submit() and current_user.is_authenticated:
-        accounts.end_sessions(current_user)
-        db.session.commit()
+        unit_of_work(lambda: accounts.end_sessions(current_user))
         logout_user()
         flash("You are logged out.", "info")
     return redirect(url_for("main.index"))
@@ -103,8 +95,7 @@ def logout():
 def forgot():
     form = EmailOnlyForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data)
-        db.session.commit()
+        unit_of_work(lambda: accounts.request_password_reset(form.email.data))
         flash(
             "If an account uses that address, we have sent it a link to reset the password.", "info"
         )
@@ -120,27 +111,27 @@ def reset(token):
         return redirect(url_for("auth.forgot"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
-            accounts.reset_password(token, form.password.data)
-        except AccountError as exc:
-            form.password.errors.append(str(exc))
-        else:
-            db.session.commit()
+        with form_refusal(form.password):
+            unit_of_work(lambda: accounts.reset_password(token, form.password.data))
             logout_user()
             flash("Your password is changed. Log in with the new one.", "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form)
 
 
+def _account_page(password_form=None, email_form=None, status=200):
+    return render_template(
+        "auth/account.html",
+        password_form=password_form or ChangePasswordForm(),
+        email_form=email_form or ChangeEmailForm(),
+        resend_form=EmptyForm(),
+    ), status
+
+
 @bp.route("/account")
 @login_required
 def account():
-    return render_template(
-        "auth/account.html",
-        password_form=ChangePasswordForm(),
-        email_form=ChangeEmailForm(),
-        resend_form=EmptyForm(),
-    )
+    return _account_page()
 
 
 @bp.post("/account/password")
@@ -148,21 +139,16 @@ def account():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            accounts.change_password(current_user, form.current_password.data, form.password.data)
-        except AccountError as exc:
-            form.password.errors.append(str(exc))
-        else:
-            db.session.commit()
+        with form_refusal(form.password):
+            unit_of_work(
+                lambda: accounts.change_password(
+                    current_user, form.current_password.data, form.password.data
+                )
+            )
             login_user(current_user._get_current_object())
             flash("Your password is changed. Other devices have been logged out.", "success")
             return redirect(url_for("auth.account"))
-    return render_template(
-        "auth/account.html",
-        password_form=form,
-        email_form=ChangeEmailForm(),
-        resend_form=EmptyForm(),
-    ), 400
+    return _account_page(password_form=form, status=400)
 
 
 @bp.post("/account/email")
@@ -170,31 +156,24 @@ def change_password():
 def change_email():
     form = ChangeEmailForm()
     if form.validate_on_submit():
-        try:
-            accounts.request_email_change(current_user, form.current_password.data, form.email.data)
-        except AccountError as exc:
-            form.email.errors.append(str(exc))
-        else:
-            db.session.commit()
+        with form_refusal(form.email):
+            unit_of_work(
+                lambda: accounts.request_email_change(
+                    current_user, form.current_password.data, form.email.data
+                )
+            )
             flash(
                 "We sent a confirmation link to the new address. Your address changes when "
                 "you follow it.",
                 "info",
             )
             return redirect(url_for("auth.account"))
-    return render_template(
-        "auth/account.html",
-        password_form=ChangePasswordForm(),
-        email_form=form,
-        resend_form=EmptyForm(),
-    ), 400
+    return _account_page(email_form=form, status=400)
 
 
 @bp.route("/account/email/confirm/<token>")
 def confirm_email_change(token):
-    user = accounts.confirm_email_change(token)
-    if user is None:
+    if unit_of_work(lambda: accounts.confirm_email_change(token)) is None:
         abort(404)
-    db.session.commit()
     flash("Your new email address is confirmed.", "success")
     return redirect(url_for("auth.login"))

@@ -11,12 +11,11 @@ from diaspora.auth.forms import EmptyForm
 from diaspora.coordination import bp
 from diaspora.coordination.forms import SuspendForm, UserFilterForm
 from diaspora.extensions import db
-from diaspora.mail import outage_notice
+from diaspora.mail import outage_notice, requeue_failed
 from diaspora.main.limits import paginate
+from diaspora.main.unit_of_work import form_action, unit_of_work
 from diaspora.models import OutboxMessage, OutboxStatus, User
-from diaspora.models.base import utcnow
 from diaspora.services import accounts
-from diaspora.services.accounts import AccountError, PermissionDenied
 
 PER_PAGE = 50
 
@@ -63,30 +62,25 @@ def users():
 def suspend(user_id):
     user = db.get_or_404(User, user_id)
     form = SuspendForm()
-    if not form.validate_on_submit():
-        flash("Give a reason to suspend an account.", "error")
-        return redirect(url_for("coordination.users"))
-    try:
-        accounts.suspend(current_user, user, form.reason.data)
-    except PermissionDenied:
-        abort(403)
-    except AccountError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("coordination.users"))
-    db.session.commit()
-    flash(f"{user.name} is suspended and logged out everywhere.", "success")
-    return redirect(url_for("coordination.users"))
+    return form_action(
+        form,
+        lambda: accounts.suspend(current_user, user, form.reason.data),
+        done=f"{user.name} is suspended and logged out everywhere.",
+        back=url_for("coordination.users"),
+        invalid="Give a reason to suspend an account.",
+    )
 
 
 @bp.post("/users/<int:user_id>/reactivate")
 @coordinator_required
 def reactivate(user_id):
     user = db.get_or_404(User, user_id)
-    if EmptyForm().validate_on_submit():
-        accounts.reactivate(current_user, user)
-        db.session.commit()
-        flash(f"{user.name} can log in again.", "success")
-    return redirect(url_for("coordination.users"))
+    return form_action(
+        EmptyForm(),
+        lambda: accounts.reactivate(current_user, user),
+        done=f"{user.name} can log in again.",
+        back=url_for("coordination.users"),
+    )
 
 
 @bp.route("/mail")
@@ -116,10 +110,6 @@ def mail_health():
 @coordinator_required
 def retry_mail(message_id):
     message = db.get_or_404(OutboxMessage, message_id)
-    if EmptyForm().validate_on_submit() and message.status == OutboxStatus.FAILED:
-        message.status = OutboxStatus.QUEUED
-        message.next_attempt_at = utcnow()
-        message.attempts = 0
-        db.session.commit()
+    if EmptyForm().validate_on_submit() and unit_of_work(lambda: requeue_failed(message)):
         flash("The message is queued again.", "success")
     return redirect(url_for("coordination.mail_health"))

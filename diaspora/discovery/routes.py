@@ -13,11 +13,10 @@ from diaspora import catalog
 from diaspora.auth.forms import EmptyForm
 from diaspora.discovery import bp
 from diaspora.discovery.forms import SaveSearchForm
-from diaspora.extensions import db
+from diaspora.main.unit_of_work import unit_of_work
 from diaspora.models import Compensation, EngagementMode, WorkMode
 from diaspora.search import SearchUnavailable
 from diaspora.services import discovery
-from diaspora.services.accounts import PermissionDenied
 from diaspora.services.notifications import Frequency, frequency_for
 
 log = logging.getLogger(__name__)
@@ -161,15 +160,12 @@ def saved():
 def save():
     form = SaveSearchForm()
     search = discovery.ProjectSearch.from_args(request.form)
+    back = url_for("discovery.projects", **search.params())
     if not form.validate_on_submit():
         flash("The search could not be saved. Please try again.", "error")
-        return redirect(url_for("discovery.projects", **search.params()))
-    try:
-        discovery.save_search(current_user, search, Frequency(form.frequency.data))
-    except (discovery.SearchError, ValueError) as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("discovery.projects", **search.params()))
-    db.session.commit()
+        return redirect(back)
+    frequency = Frequency(form.frequency.data)
+    unit_of_work(lambda: discovery.save_search(current_user, search, frequency), back=back)
     flash("Search saved. New matching projects will appear in your digest.", "success")
     return redirect(url_for("discovery.saved"))
 
@@ -180,11 +176,7 @@ def delete_saved(saved_id):
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        discovery.delete_saved_search(current_user, saved_id)
-    except LookupError:
-        abort(404)
-    db.session.commit()
+    unit_of_work(lambda: discovery.delete_saved_search(current_user, saved_id))
     flash("Saved search deleted.", "success")
     return redirect(url_for("discovery.saved"))
 
@@ -202,8 +194,6 @@ def experts():
     }
     try:
         page = discovery.search_experts(current_user, search)
-    except PermissionDenied:
-        abort(403)
     except SearchUnavailable as exc:
         return _unavailable(exc, "discovery/experts.html", **context)
     return render_template("discovery/experts.html", page=page, unavailable=False, **context)

@@ -1,4 +1,5 @@
-"""Views of the institution pages: each validates a form, calls one service, commits."""
+"""Views of the institution pages: each validates a form, hands one service call to the
+unit of work, flashes and redirects."""
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -8,10 +9,9 @@ from diaspora.coordination.routes import coordinator_required
 from diaspora.extensions import db
 from diaspora.institutions import bp
 from diaspora.institutions.forms import DecisionForm, InstitutionForm, InviteForm
+from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work
 from diaspora.models import Institution
 from diaspora.services import application_stats, institutions
-from diaspora.services.accounts import PermissionDenied
-from diaspora.services.institutions import InstitutionError
 
 
 def _institution(institution_id: int) -> Institution:
@@ -36,15 +36,8 @@ def new():
         abort(403)
     form = InstitutionForm()
     if form.validate_on_submit():
-        try:
-            institution = institutions.register(current_user, form.data)
-        except PermissionDenied:
-            flash("Confirm your email address before registering an institution.", "error")
-            return redirect(url_for("institutions.mine"))
-        except InstitutionError as exc:
-            form.name.errors.append(str(exc))
-        else:
-            db.session.commit()
+        with form_refusal():
+            institution = unit_of_work(lambda: institutions.register(current_user, form.data))
             flash("Registered. A coordinator will verify it; we will email you.", "success")
             return redirect(url_for("institutions.show", institution_id=institution.id))
     return render_template("institutions/form.html", form=form, institution=None)
@@ -89,12 +82,8 @@ def edit(institution_id):
     institution = _represented(institution_id)
     form = InstitutionForm(data=institutions.form_values(institution))
     if form.validate_on_submit():
-        try:
-            institutions.update(current_user, institution, form.data)
-        except InstitutionError as exc:
-            form.name.errors.append(str(exc))
-        else:
-            db.session.commit()
+        with form_refusal():
+            unit_of_work(lambda: institutions.update(current_user, institution, form.data))
             if institution.has_pending_change:
                 flash("Saved. The new name or website waits for a coordinator's review.", "success")
             else:
@@ -120,34 +109,29 @@ def representatives(institution_id):
 def invite(institution_id):
     institution = _represented(institution_id)
     form = InviteForm()
-    if form.validate_on_submit():
-        try:
-            institutions.invite(current_user, institution, form.email.data)
-        except InstitutionError as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(f"Invitation sent to {form.email.data}.", "success")
-    else:
-        flash("Enter a valid email address.", "error")
-    return redirect(url_for("institutions.representatives", institution_id=institution.id))
+    return form_action(
+        form,
+        lambda: institutions.invite(current_user, institution, form.email.data),
+        done=f"Invitation sent to {form.email.data}.",
+        back=url_for("institutions.representatives", institution_id=institution.id),
+        invalid="Enter a valid email address.",
+    )
 
 
 @bp.post("/<int:institution_id>/representatives/<int:rep_id>/remove")
 @login_required
 def remove_representative(institution_id, rep_id):
     institution = _represented(institution_id)
+    back = url_for("institutions.representatives", institution_id=institution.id)
     if EmptyForm().validate_on_submit():
-        try:
-            institutions.remove_representative(current_user, institution, rep_id)
-        except InstitutionError as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash("Representative removed.", "success")
+        unit_of_work(
+            lambda: institutions.remove_representative(current_user, institution, rep_id),
+            back=back,
+        )
+        flash("Representative removed.", "success")
     if not institution.has_representative(current_user) and not current_user.is_coordinator:
         return redirect(url_for("institutions.mine"))
-    return redirect(url_for("institutions.representatives", institution_id=institution.id))
+    return redirect(back)
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -157,12 +141,8 @@ def accept_invitation(token):
     if invitation is None:
         abort(404)
     if EmptyForm().validate_on_submit():
-        try:
-            institution = institutions.accept_invitation(current_user, token)
-        except InstitutionError as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        with form_refusal():
+            institution = unit_of_work(lambda: institutions.accept_invitation(current_user, token))
             flash(f"You now represent {institution.name}.", "success")
             return redirect(url_for("institutions.show", institution_id=institution.id))
     institution = db.session.get(Institution, invitation.institution_id)
@@ -184,12 +164,8 @@ def _decide(institution_id: int, decide, done: str):
     institution = db.get_or_404(Institution, institution_id)
     form = DecisionForm()
     if form.validate_on_submit():
-        try:
-            decide(institution, form.reason.data)
-        except InstitutionError as exc:
-            flash(str(exc), "error")
-            return redirect(url_for("institutions.review", institution_id=institution.id))
-        db.session.commit()
+        back = url_for("institutions.review", institution_id=institution.id)
+        unit_of_work(lambda: decide(institution, form.reason.data), back=back)
         flash(done.format(name=institution.name), "success")
     return redirect(url_for("institutions.pending"))
 

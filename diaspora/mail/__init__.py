@@ -32,6 +32,7 @@ from diaspora.mail.outbox import (
     purge_for_user,
     queue_email,
     register_session_hooks,
+    requeue_failed,
     resolve_interrupted_claims,
     status_counts,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "purge_for_user",
     "queue_email",
     "register_session_hooks",
+    "requeue_failed",
     "resolve_interrupted_claims",
     "status_counts",
 ]

@@ -692,3 +692,14 @@ def status_counts() -> dict[OutboxStatus, int]:
     counts = dict.fromkeys(OutboxStatus, 0)
     counts.update(dict(rows))
     return counts
+
+
+def requeue_failed(message: OutboxMessage) -> bool:
+    """Queue a failed message again from its first attempt (a coordinator's retry); False
+    when it is not failed any more. The caller commits."""
+    if message.status != OutboxStatus.FAILED:
+        return False
+    message.status = OutboxStatus.QUEUED
+    message.next_attempt_at = utcnow()
+    message.attempts = 0
+    return True

@@ -1,5 +1,11 @@
 """Error pages that say what happened in plain words and show no internals.
 
+A service's refusal (:mod:`diaspora.services.errors`) is rolled back, then answered by its
+kind: a NotAllowed is the 403 page, a NotFound the 404 page; an Invalid or a Conflict of a
+form posted from a page its view named (:func:`unit_of_work.unit_of_work`'s ``back``) is
+flashed on that page, and is otherwise the 400 or 409 page. Each page shows the refusal's
+own message when it has one.
+
 A database that cannot be reached or used (stopped, restarting, out of connections, or an
 SQLite file locked by another writer) is not a bug: it answers 503 with ``Retry-After``,
 rendered without touching the database again, and logs one line per kind of failure
@@ -12,7 +18,7 @@ import threading
 import time
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, current_app, flash, g, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -20,6 +26,9 @@ from sqlalchemy.pool import Pool
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from diaspora.extensions import db, login_manager
+from diaspora.main.unit_of_work import SHOWN_ON_FORMS, forget_form_page, form_page
+from diaspora.security import is_safe_next
+from diaspora.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +225,17 @@ def _forget_transaction(state: str) -> None:
 
 def _reset_request_flags() -> None:
     g.pop("database_unavailable", None)
+    forget_form_page()
+
+
+def refusal(exc: ServiceError):
+    """Answer a service's refusal, after rolling back what the request had written."""
+    db.session.rollback()
+    back = form_page()
+    if request.method == "POST" and isinstance(exc, SHOWN_ON_FORMS) and is_safe_next(back):
+        flash(exc.message or MESSAGES[exc.status][1], "error")
+        return redirect(back)
+    return render_error(exc.status, exc.message or None)
 
 
 def register(app: Flask) -> None:
@@ -229,6 +249,8 @@ def register(app: Flask) -> None:
             raise exc
         _forget_transaction(failure[0])
         return render_database_error(*failure)
+
+    app.register_error_handler(ServiceError, refusal)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):

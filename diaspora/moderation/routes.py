@@ -1,12 +1,13 @@
 """Coordinators' moderation pages: the queue, reviews, reports and the audit log."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from diaspora.coordination.routes import coordinator_required
 from diaspora.extensions import db
 from diaspora.main.limits import paginate
+from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work
 from diaspora.models import Project, ProjectReport
 from diaspora.moderation import bp
 from diaspora.moderation.forms import (
@@ -16,9 +17,7 @@ from diaspora.moderation.forms import (
     UnpublishForm,
 )
 from diaspora.services import moderation, projects
-from diaspora.services.accounts import PermissionDenied
-from diaspora.services.moderation import AuditFilter, ModerationError
-from diaspora.services.projects import ProjectError
+from diaspora.services.moderation import AuditFilter
 from diaspora.services.screening import highlight
 
 AUDIT_PER_PAGE = 50
@@ -53,24 +52,22 @@ def review(project_id):
     project = db.get_or_404(Project, project_id)
     form = DecisionForm()
     if form.validate_on_submit():
-        try:
-            projects.decide(current_user, project, form.decision.data, form.reason.data or "")
-        except PermissionDenied:
-            abort(403)
-        except ProjectError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        with form_refusal():
+            unit_of_work(
+                lambda: projects.decide(
+                    current_user, project, form.decision.data, form.reason.data or ""
+                )
+            )
             flash(f"Decision recorded: {project.status.label.lower()}.", "success")
             return redirect(url_for("moderation.queue"))
     matches = projects.screening_matches(project)
-    marked = {name: highlight(getattr(project, name), matches, name) for name in projects.SCREENED}
     return render_template(
         "moderation/review.html",
         project=project,
         form=form,
-        marked=marked,
+        marked={
+            name: highlight(getattr(project, name), matches, name) for name in projects.SCREENED
+        },
         matches=matches,
         history=projects.history(project),
         unpublish_form=UnpublishForm(),
@@ -82,18 +79,13 @@ def review(project_id):
 def unpublish(project_id):
     project = db.get_or_404(Project, project_id)
     form = UnpublishForm()
-    if not form.validate_on_submit():
-        flash("Give a reason to unpublish a project.", "error")
-        return redirect(url_for("moderation.review", project_id=project.id))
-    try:
-        projects.unpublish(current_user, project, form.reason.data)
-    except ProjectError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash("The project is unpublished; the institution was told why.", "success")
-    return redirect(url_for("moderation.review", project_id=project.id))
+    return form_action(
+        form,
+        lambda: projects.unpublish(current_user, project, form.reason.data),
+        done="The project is unpublished; the institution was told why.",
+        back=url_for("moderation.review", project_id=project.id),
+        invalid="Give a reason to unpublish a project.",
+    )
 
 
 @bp.post("/reports/<int:report_id>/resolve")
@@ -101,20 +93,15 @@ def unpublish(project_id):
 def resolve_report(report_id):
     report = db.get_or_404(ProjectReport, report_id)
     form = ResolveReportForm()
-    if not form.validate_on_submit():
-        flash("Choose an outcome and write a note.", "error")
-        return redirect(url_for("moderation.queue"))
-    try:
-        moderation.resolve_report(
+    return form_action(
+        form,
+        lambda: moderation.resolve_report(
             current_user, report, form.outcome.data, form.note.data, form.unpublish.data
-        )
-    except (ModerationError, ProjectError) as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash("The report is resolved.", "success")
-    return redirect(url_for("moderation.queue"))
+        ),
+        done="The report is resolved.",
+        back=url_for("moderation.queue"),
+        invalid="Choose an outcome and write a note.",
+    )
 
 
 @bp.route("/audit")

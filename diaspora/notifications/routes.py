@@ -1,4 +1,5 @@
-"""Notification list, preferences and unsubscribe views."""
+"""Notification list, preferences and unsubscribe views. Reading a notification is a POST
+(its button), so showing the list changes nothing."""
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -7,6 +8,7 @@ from flask_login import current_user, login_required
 from diaspora.auth.forms import EmptyForm
 from diaspora.extensions import csrf, db
 from diaspora.main.limits import paginate
+from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work
 from diaspora.models import Frequency, Notification
 from diaspora.notifications import bp
 from diaspora.notifications.forms import preferences_form
@@ -35,8 +37,7 @@ def open_one(notification_id):
     if note is None or note.user_id != current_user.id:
         abort(404)
     if EmptyForm().validate_on_submit():
-        notifications.mark_read(current_user, note.id)
-        db.session.commit()
+        unit_of_work(lambda: notifications.mark_read(current_user, note.id))
     target = note.link if is_safe_next(note.link) else url_for("notifications.index")
     return redirect(target)
 
@@ -44,11 +45,12 @@ def open_one(notification_id):
 @bp.post("/read")
 @login_required
 def read_all():
-    if EmptyForm().validate_on_submit():
-        notifications.mark_read(current_user)
-        db.session.commit()
-        flash("All notifications are marked read.", "success")
-    return redirect(url_for("notifications.index"))
+    return form_action(
+        EmptyForm(),
+        lambda: notifications.mark_read(current_user),
+        done="All notifications are marked read.",
+        back=url_for("notifications.index"),
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -57,11 +59,11 @@ def settings():
     current = notifications.preferences(current_user)
     form = preferences_form(current_user, current)
     if form.validate_on_submit():
-        for kind in current:
-            notifications.set_preference(current_user, kind, Frequency(form[kind].data))
-        db.session.commit()
-        flash("Your notification settings are saved.", "success")
-        return redirect(url_for("notifications.settings"))
+        chosen = {kind: Frequency(form[kind].data) for kind in current}
+        with form_refusal():
+            unit_of_work(lambda: notifications.set_preferences(current_user, chosen))
+            flash("Your notification settings are saved.", "success")
+            return redirect(url_for("notifications.settings"))
     return render_template("notifications/settings.html", form=form, kinds=current)
 
 
@@ -77,7 +79,6 @@ def unsubscribe(token):
         abort(404)
     user, key = found
     if request.method == "POST":
-        notifications.unsubscribe(user, key)
-        db.session.commit()
+        unit_of_work(lambda: notifications.unsubscribe(user, key))
         return render_template("notifications/unsubscribed.html", what=notifications.describe(key))
     return render_template("notifications/unsubscribe.html", what=notifications.describe(key))

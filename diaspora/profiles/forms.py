@@ -132,6 +132,16 @@ class PrivacyForm(BaseForm):
     listed = BooleanField("List me in the expert search (for signed-in institutions and members)")
     public = BooleanField("Turn on my public profile page (visitors who are not signed in)")
 
+    @classmethod
+    def of(cls, profile) -> "PrivacyForm":
+        """The form showing ``profile``'s choices (what a POST sends wins over them)."""
+        audiences = {f"audience_{g}": str(int(profile.audience_of(g))) for g in FIELD_GROUPS}
+        return cls(data={"listed": profile.listed, "public": profile.public, **audiences})
+
+    def audiences(self) -> dict[str, str]:
+        """The audience chosen for each field group."""
+        return {g: self[f"audience_{g}"].data for g in FIELD_GROUPS}
+
 
 for _group in FIELD_GROUPS:
     setattr(

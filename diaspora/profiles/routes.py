@@ -1,4 +1,5 @@
-"""Views of the member's profile: each validates a form, calls one service, commits."""
+"""Views of the member's profile: each validates a form, hands one service call to the unit
+of work, flashes and redirects."""
 
 import json
 from functools import wraps
@@ -10,6 +11,7 @@ from diaspora.auth.forms import EmptyForm
 from diaspora.coordination.routes import coordinator_required
 from diaspora.extensions import db
 from diaspora.geo import country_name, language_name
+from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work
 from diaspora.models import FIELD_GROUPS, EngagementMode, Profile, SkillKind
 from diaspora.profiles import bp
 from diaspora.profiles.forms import (
@@ -26,11 +28,9 @@ from diaspora.profiles.forms import (
     select_choices,
 )
 from diaspora.services import application_stats, profiles
-from diaspora.services.accounts import AccountError, PermissionDenied
 from diaspora.services.deletion import delete_account as delete_account_service
 from diaspora.services.export import export_user_data
 from diaspora.services.privacy import PREVIEWS, ProfileView
-from diaspora.services.profiles import NotFound, ProfileError
 from diaspora.validation import INT_MAX
 
 
@@ -75,47 +75,25 @@ def edit():
 def save():
     form = ProfileForm(sectors=profiles.load_sectors())
     if form.validate_on_submit():
-        try:
-            profiles.update_profile(current_user, form.data)
-        except ProfileError as exc:
-            flash(str(exc), "error")
-            db.session.rollback()
-            return _editor(form, 400)
-        db.session.commit()
-        flash("Your profile is saved.", "success")
-        return redirect(url_for("profiles.edit"))
+        with form_refusal():
+            unit_of_work(lambda: profiles.update_profile(current_user, form.data))
+            flash("Your profile is saved.", "success")
+            return redirect(url_for("profiles.edit"))
     return _editor(form, 400)
 
 
 def _section_action(form, action, success: str, anchor: str):
     """Run one service call for a section form, then return to that section of the editor."""
-    if not form.validate_on_submit():
-        flash(
-            "Check the form: " + "; ".join(e for errs in form.errors.values() for e in errs),
-            "error",
-        )
-        return redirect(url_for("profiles.edit", _anchor=anchor))
-    try:
-        action()
-    except ProfileError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(success, "success")
-    return redirect(url_for("profiles.edit", _anchor=anchor))
+    return form_action(form, action, done=success, back=url_for("profiles.edit", _anchor=anchor))
 
 
-def _remove(action, anchor: str):
+def _remove(action, back: str, done: str = "Removed."):
+    """Run a removal pressed on one row of a list (404 when the row is not the member's)."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        action()
-    except NotFound:
-        abort(404)
-    db.session.commit()
-    flash("Removed.", "success")
-    return redirect(url_for("profiles.edit", _anchor=anchor))
+    unit_of_work(action, back=back)
+    flash(done, "success")
+    return redirect(back)
 
 
 @bp.post("/profile/languages")
@@ -133,7 +111,10 @@ def add_language():
 @bp.post("/profile/languages/<int:language_id>/delete")
 @member_required
 def remove_language(language_id):
-    return _remove(lambda: profiles.remove_language(current_user, language_id), "languages")
+    return _remove(
+        lambda: profiles.remove_language(current_user, language_id),
+        url_for("profiles.edit", _anchor="languages"),
+    )
 
 
 @bp.post("/profile/skills")
@@ -151,7 +132,10 @@ def add_skill():
 @bp.post("/profile/skills/<int:skill_id>/<kind>/delete")
 @member_required
 def remove_skill(skill_id, kind):
-    return _remove(lambda: profiles.remove_skill(current_user, skill_id, kind), "skills")
+    return _remove(
+        lambda: profiles.remove_skill(current_user, skill_id, kind),
+        url_for("profiles.edit", _anchor="skills"),
+    )
 
 
 @bp.post("/profile/education")
@@ -171,17 +155,21 @@ def add_education():
 @bp.post("/profile/education/<int:entry_id>/delete")
 @member_required
 def remove_education(entry_id):
-    return _remove(lambda: profiles.remove_education(current_user, entry_id), "education")
+    return _remove(
+        lambda: profiles.remove_education(current_user, entry_id),
+        url_for("profiles.edit", _anchor="education"),
+    )
 
 
 @bp.post("/profile/confirm")
 @member_required
 def confirm():
-    if EmptyForm().validate_on_submit():
-        profiles.confirm_up_to_date(current_user)
-        db.session.commit()
-        flash("Thank you: your profile is marked as up to date.", "success")
-    return redirect(url_for("profiles.edit"))
+    return form_action(
+        EmptyForm(),
+        lambda: profiles.confirm_up_to_date(current_user),
+        done="Thank you: your profile is marked as up to date.",
+        back=url_for("profiles.edit"),
+    )
 
 
 @bp.route("/profile/travel", methods=["GET", "POST"])
@@ -190,15 +178,12 @@ def travel():
     profile = profiles.profile_or_draft(current_user)
     form = TravelForm()
     if form.validate_on_submit():
-        try:
-            profiles.add_travel_window(
-                current_user, form.country.data, form.start.data, form.end.data
+        with form_refusal(form.end):
+            unit_of_work(
+                lambda: profiles.add_travel_window(
+                    current_user, form.country.data, form.start.data, form.end.data
+                )
             )
-        except ProfileError as exc:
-            db.session.rollback()
-            form.end.errors.append(str(exc))
-        else:
-            db.session.commit()
             flash("Travel window added.", "success")
             return redirect(url_for("profiles.travel"))
     return render_template("profiles/travel.html", profile=profile, form=form)
@@ -207,37 +192,25 @@ def travel():
 @bp.post("/profile/travel/<int:window_id>/delete")
 @member_required
 def remove_travel(window_id):
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
-        profiles.remove_travel_window(current_user, window_id)
-    except NotFound:
-        abort(404)
-    db.session.commit()
-    flash("Travel window removed.", "success")
-    return redirect(url_for("profiles.travel"))
+    return _remove(
+        lambda: profiles.remove_travel_window(current_user, window_id),
+        url_for("profiles.travel"),
+        "Travel window removed.",
+    )
 
 
 @bp.route("/profile/privacy", methods=["GET", "POST"])
 @member_required
 def privacy():
     profile = profiles.profile_or_draft(current_user)
-    form = PrivacyForm(
-        data={
-            "listed": profile.listed,
-            "public": profile.public,
-            **{f"audience_{g}": str(int(profile.audience_of(g))) for g in FIELD_GROUPS},
-        }
-    )
+    form = PrivacyForm.of(profile)
     if form.validate_on_submit():
-        chosen = {g: form[f"audience_{g}"].data for g in FIELD_GROUPS}
-        try:
-            profiles.set_privacy(current_user, chosen, form.listed.data, form.public.data)
-        except ProfileError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        with form_refusal():
+            unit_of_work(
+                lambda: profiles.set_privacy(
+                    current_user, form.audiences(), form.listed.data, form.public.data
+                )
+            )
             flash("Your privacy settings are saved.", "success")
             return redirect(url_for("profiles.privacy"))
     return render_template("profiles/privacy.html", profile=profile, form=form, groups=FIELD_GROUPS)
@@ -248,8 +221,7 @@ def privacy():
 def hide():
     if EmptyForm().validate_on_submit():
         hidden = request.form.get("hidden") == "1"
-        profiles.set_hidden(current_user, hidden)
-        db.session.commit()
+        unit_of_work(lambda: profiles.set_hidden(current_user, hidden))
         flash(
             "You are hidden everywhere." if hidden else "You are visible again, as you chose.",
             "success",
@@ -293,13 +265,8 @@ def access_log():
 def delete_account():
     form = DeleteAccountForm()
     if form.validate_on_submit():
-        try:
-            delete_account_service(current_user, form.password.data)
-        except AccountError as exc:
-            db.session.rollback()
-            form.password.errors.append(str(exc))
-        else:
-            db.session.commit()
+        with form_refusal(form.password):
+            unit_of_work(lambda: delete_account_service(current_user, form.password.data))
             logout_user()
             flash("Your account and everything in it are deleted. Goodbye.", "success")
             return redirect(url_for("main.index"))
@@ -313,14 +280,20 @@ def _member_profile(user_id: int) -> Profile:
     return profile
 
 
+def _record_coordinator_view(profile: Profile, action: str = profiles.COORDINATOR_VIEW) -> None:
+    """Record a coordinator's look at a member's page, on the GET that shows it: the member
+    sees it in their access log. The one write a GET makes (a member's own look, or anyone
+    else's, records nothing)."""
+    if current_user.is_authenticated:
+        unit_of_work(lambda: profiles.record_coordinator_view(current_user, profile, action))
+
+
 @bp.route("/members/<int:user_id>")
 def show(user_id):
     view = ProfileView.for_viewer(_member_profile(user_id), current_user)
     if not view.visible:
         abort(404)
-    if current_user.is_authenticated:
-        profiles.record_coordinator_view(current_user, view.profile)
-        db.session.commit()
+    _record_coordinator_view(view.profile)
     return render_template(
         "profiles/show.html",
         view=view,
@@ -335,17 +308,14 @@ def restricted(user_id):
     profile = _member_profile(user_id)
     form = RestrictedViewForm()
     if form.validate_on_submit():
-        try:
-            profiles.record_restricted_view(current_user, profile, form.reason.data)
-        except ProfileError as exc:
-            form.reason.errors.append(str(exc))
-        else:
-            db.session.commit()
+        with form_refusal(form.reason):
+            unit_of_work(
+                lambda: profiles.record_restricted_view(current_user, profile, form.reason.data)
+            )
             view = ProfileView.for_viewer(profile, current_user, restricted=True)
             return render_template("profiles/show.html", view=view, restricted=True)
     elif request.method == "GET":
-        profiles.record_coordinator_view(current_user, profile, profiles.RESTRICTED_FORM)
-        db.session.commit()
+        _record_coordinator_view(profile, profiles.RESTRICTED_FORM)
     return render_template("profiles/restricted.html", reference=profile.user_id, form=form)
 
 
@@ -356,13 +326,10 @@ def free_skills():
     form.free_id.choices = select_choices((s.id, s.name) for s in profiles.free_skills())
     form.curated_id.choices = select_choices((s.id, s.name) for s in profiles.curated_skills())
     if form.validate_on_submit():
-        try:
-            result = profiles.merge_skill(current_user, form.free_id.data, form.curated_id.data)
-        except (ProfileError, PermissionDenied) as exc:
-            db.session.rollback()
-            flash(str(exc) or "Not allowed.", "error")
-        else:
-            db.session.commit()
+        with form_refusal():
+            result = unit_of_work(
+                lambda: profiles.merge_skill(current_user, form.free_id.data, form.curated_id.data)
+            )
             message = f"Merged: {result.profiles_moved} profile(s) moved over."
             if result.label:
                 message += f" Search now reads “{result.label}” as this skill."
@@ -381,13 +348,10 @@ def skill_labels():
     if request.method == "GET" and request.args.get("skill", "").isdigit():
         form.skill_id.data = int(request.args["skill"])
     if form.validate_on_submit():
-        try:
-            entry = profiles.add_skill_label(current_user, form.skill_id.data, form.label.data)
-        except (ProfileError, PermissionDenied) as exc:
-            db.session.rollback()
-            form.label.errors.append(str(exc) or "Not allowed.")
-        else:
-            db.session.commit()
+        with form_refusal(form.label):
+            entry = unit_of_work(
+                lambda: profiles.add_skill_label(current_user, form.skill_id.data, form.label.data)
+            )
             flash(f"Search now reads “{entry.label}” as {entry.skill.name}.", "success")
             return redirect(url_for("profiles.skill_labels", _anchor=f"skill-{entry.skill_id}"))
     return render_template(
@@ -403,12 +367,12 @@ def remove_skill_label():
     raw = request.form.get("label_id", "")
     if not form.validate_on_submit() or not raw.isdigit() or int(raw) > INT_MAX:
         abort(400)
-    try:
+
+    def remove():
         entry = profiles.remove_skill_label(current_user, int(raw))
-    except NotFound:
-        abort(404)
-    skill_id, label, name = entry.skill_id, entry.label, entry.skill.name
-    db.session.commit()
+        return entry.skill_id, entry.label, entry.skill.name  # gone from the database after
+
+    skill_id, label, name = unit_of_work(remove)
     flash(f"“{label}” is no longer read as {name}.", "success")
     return redirect(url_for("profiles.skill_labels", _anchor=f"skill-{skill_id}"))
 

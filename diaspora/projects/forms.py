@@ -16,13 +16,14 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from diaspora import catalog
 from diaspora.forms import BaseForm, select_choices
 from diaspora.models import Compensation, EngagementMode, ReportReason, WorkMode
-from diaspora.services.projects import ProjectData, ProjectError, check_link
+from diaspora.services.errors import Invalid
+from diaspora.services.projects import ProjectData, check_link
 
 
 def http_link(form, field):
     try:
         field.data = check_link(field.data or "")
-    except ProjectError as exc:
+    except Invalid as exc:
         raise ValidationError(str(exc)) from exc
 
 

@@ -8,14 +8,12 @@ from diaspora import catalog
 from diaspora.auth.forms import EmptyForm
 from diaspora.extensions import db
 from diaspora.main.limits import paginate
+from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work
 from diaspora.models import Institution, Project
 from diaspora.projects import bp
 from diaspora.projects.forms import ProjectForm, ReasonForm, ReportForm
 from diaspora.security import is_safe_next
 from diaspora.services import application_panels, moderation, projects, saved_projects
-from diaspora.services.accounts import PermissionDenied
-from diaspora.services.moderation import ModerationError
-from diaspora.services.projects import ProjectError
 
 PER_PAGE = 20
 REP_ACTIONS = ("submit", "close", "complete", "archive")
@@ -87,13 +85,10 @@ def new(institution_id):
         abort(403)
     form = ProjectForm()
     if form.validate_on_submit():
-        try:
-            project = projects.create_project(current_user, institution, form.to_data())
-        except ProjectError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        with form_refusal():
+            project = unit_of_work(
+                lambda: projects.create_project(current_user, institution, form.to_data())
+            )
             flash("Draft saved. Submit it for review when it is ready.", "success")
             return redirect(url_for("projects.show", project_id=project.id))
     return render_template(
@@ -113,13 +108,8 @@ def edit(project_id):
     stored = None if request.method == "POST" else vars(projects.project_data(project))
     form = ProjectForm(data=stored)
     if form.validate_on_submit():
-        try:
-            projects.update_project(current_user, project, form.to_data())
-        except ProjectError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        with form_refusal():
+            unit_of_work(lambda: projects.update_project(current_user, project, form.to_data()))
             flash("Changes saved.", "success")
             return redirect(url_for("projects.show", project_id=project.id))
     return render_template(
@@ -137,38 +127,28 @@ def act(project_id, action):
     if action not in REP_ACTIONS:
         abort(404)
     project = db.get_or_404(Project, project_id)
+    back = url_for("projects.show", project_id=project.id)
     form = ReasonForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        projects.transition(current_user, project, action, form.reason.data or "")
-    except PermissionDenied:
-        abort(403)
-    except ProjectError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(f"The project is now {project.status.label.lower()}.", "success")
-    return redirect(url_for("projects.show", project_id=project.id))
+    unit_of_work(
+        lambda: projects.transition(current_user, project, action, form.reason.data or ""),
+        back=back,
+    )
+    flash(f"The project is now {project.status.label.lower()}.", "success")
+    return redirect(back)
 
 
 @bp.post("/<int:project_id>/still-current")
 @login_required
 def still_current(project_id):
     project = db.get_or_404(Project, project_id)
+    back = url_for("projects.dashboard")
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        projects.confirm_current(current_user, project)
-    except PermissionDenied:
-        abort(403)
-    except ProjectError as exc:
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash("Thank you: the project is confirmed as current.", "success")
-    return redirect(url_for("projects.dashboard"))
+    unit_of_work(lambda: projects.confirm_current(current_user, project), back=back)
+    flash("Thank you: the project is confirmed as current.", "success")
+    return redirect(back)
 
 
 @bp.route("/<int:project_id>/report", methods=["GET", "POST"])
@@ -177,14 +157,12 @@ def report(project_id):
     project = _visible_project(project_id)
     form = ReportForm()
     if form.validate_on_submit():
-        try:
-            moderation.report_project(current_user, project, form.reason.data, form.comment.data)
-        except PermissionDenied:
-            abort(403)
-        except ModerationError as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        with form_refusal():
+            unit_of_work(
+                lambda: moderation.report_project(
+                    current_user, project, form.reason.data, form.comment.data
+                )
+            )
             flash("Thank you. Coordinators will look at your report.", "success")
             return redirect(url_for("projects.show", project_id=project.id))
     return render_template(
@@ -205,11 +183,12 @@ def saved():
 @login_required
 def save(project_id):
     project = _visible_project(project_id)
-    if EmptyForm().validate_on_submit():
-        saved_projects.save(current_user, project)
-        db.session.commit()
-        flash("Saved. We will remind you a few days before the deadline.", "success")
-    return redirect(url_for("projects.show", project_id=project.id))
+    return form_action(
+        EmptyForm(),
+        lambda: saved_projects.save(current_user, project),
+        done="Saved. We will remind you a few days before the deadline.",
+        back=url_for("projects.show", project_id=project.id),
+    )
 
 
 @bp.post("/<int:project_id>/unsave")
@@ -217,8 +196,7 @@ def save(project_id):
 def unsave(project_id):
     project = db.get_or_404(Project, project_id)
     if EmptyForm().validate_on_submit():
-        saved_projects.unsave(current_user, project)
-        db.session.commit()
+        unit_of_work(lambda: saved_projects.unsave(current_user, project))
         flash("Removed from your saved projects.", "info")
     back = request.form.get("next")
     return redirect(back if is_safe_next(back) else url_for("projects.saved"))

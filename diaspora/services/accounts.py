@@ -16,19 +16,12 @@ from diaspora.models import Role, User, audit
 from diaspora.models.base import utcnow
 from diaspora.models.user import burn_password_check, burn_password_hash
 from diaspora.security import make_token, read_token
+from diaspora.services.errors import Conflict, Invalid, NotAllowed
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
 SIGNUP_ROLES = (Role.MEMBER, Role.INSTITUTION)
 _COMMON = frozenset(FREQUENCY_LISTS["passwords"])
-
-
-class AccountError(Exception):
-    """A rule of the account workflows was broken; the message is safe to show."""
-
-
-class PermissionDenied(Exception):
-    """The acting user may not do this."""
 
 
 def load_user(session_token: str) -> User | None:
@@ -75,10 +68,10 @@ def sign_up(name: str, email: str, password: str, role: Role) -> User | None:
     and one mail), so neither the reply nor its time tells whether the address has an account.
     """
     if role not in SIGNUP_ROLES:
-        raise AccountError("Choose member or institution representative.")
+        raise Invalid("Choose member or institution representative.")
     problem = password_problem(password, email, name)
     if problem:
-        raise AccountError(problem)
+        raise Invalid(problem)
     email = normalize_email(email)
     existing = find_by_email(email)
     if existing is not None:
@@ -180,7 +173,7 @@ def user_for_reset_token(token: str) -> User | None:
 def reset_password(token: str, password: str) -> User:
     user = user_for_reset_token(token)
     if user is None:
-        raise AccountError("This reset link is invalid or has expired. Ask for a new one.")
+        raise Invalid("This reset link is invalid or has expired. Ask for a new one.")
     _set_new_password(user, password)
     user.reset_nonce = None
     if user.email_confirmed_at is None:
@@ -190,14 +183,14 @@ def reset_password(token: str, password: str) -> User:
 
 def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
-        raise AccountError("Your current password is not correct.")
+        raise Invalid("Your current password is not correct.")
     _set_new_password(user, new)
 
 
 def _set_new_password(user: User, password: str) -> None:
     problem = password_problem(password, user.email, user.name)
     if problem:
-        raise AccountError(problem)
+        raise Invalid(problem)
     user.set_password(password)
     user.end_all_sessions()
     queue_email(
@@ -212,10 +205,10 @@ def _set_new_password(user: User, password: str) -> None:
 def request_email_change(user: User, current_password: str, new_email: str) -> None:
     """Send a confirmation link to the new address; the change happens when it is used."""
     if not user.check_password(current_password):
-        raise AccountError("Your current password is not correct.")
+        raise Invalid("Your current password is not correct.")
     new_email = normalize_email(new_email)
     if new_email == user.email:
-        raise AccountError("That is already your address.")
+        raise Invalid("That is already your address.")
     user.pending_email = new_email
     if find_by_email(new_email) is not None:
         return
@@ -261,10 +254,10 @@ def confirm_email_change(token: str) -> User | None:
 def create_user(name: str, email: str, password: str, role: Role) -> User:
     """Create a confirmed account directly (administration commands, demo data)."""
     if find_by_email(email) is not None:
-        raise AccountError(f"An account with {normalize_email(email)} already exists.")
+        raise Conflict(f"An account with {normalize_email(email)} already exists.")
     problem = password_problem(password, email, name)
     if problem:
-        raise AccountError(problem)
+        raise Invalid(problem)
     user = User(
         name=name,
         email=normalize_email(email),
@@ -281,11 +274,11 @@ def create_user(name: str, email: str, password: str, role: Role) -> User:
 def suspend(actor: User, user: User, reason: str) -> None:
     """Suspend an account and end all its sessions. Coordinators only."""
     if not actor.is_coordinator:
-        raise PermissionDenied
+        raise NotAllowed
     if user.id == actor.id:
-        raise AccountError("You cannot suspend your own account.")
+        raise Invalid("You cannot suspend your own account.")
     if user.is_admin and not actor.is_admin:
-        raise PermissionDenied
+        raise NotAllowed
     user.suspended_at = utcnow()
     user.suspended_reason = reason.strip()[:500]
     user.end_all_sessions()
@@ -294,7 +287,7 @@ def suspend(actor: User, user: User, reason: str) -> None:
 
 def reactivate(actor: User, user: User) -> None:
     if not actor.is_coordinator:
-        raise PermissionDenied
+        raise NotAllowed
     user.suspended_at = None
     user.suspended_reason = None
     audit.record(actor, "account.reactivate", "user", user.id, subject_user_id=user.id)

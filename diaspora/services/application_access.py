@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from diaspora.extensions import db
 from diaspora.models import Application, InstitutionRepresentative, Project
-from diaspora.services.accounts import PermissionDenied
+from diaspora.services.errors import NotFound
 
 
 def is_rep_of(user, institution_id: int) -> bool:
@@ -43,14 +43,16 @@ def side_of(user, application: Application) -> str | None:
 def get_application(user, application_id: int) -> Application:
     """The application if ``user`` is its member or a rep of its institution.
 
-    Anyone else gets PermissionDenied, whether or not it exists (callers answer 404).
+    Anyone else gets NotFound, whether or not it exists.
     """
     application = db.session.get(Application, application_id)
     if application is None or side_of(user, application) is None:
-        raise PermissionDenied
+        raise NotFound
     return application
 
 
 def require_rep_of_project(user, project: Project) -> None:
+    """NotFound unless ``user`` represents the project's institution: to anyone else its
+    applicants are not there."""
     if not is_rep_of(user, project.institution_id):
-        raise PermissionDenied
+        raise NotFound

@@ -1,7 +1,7 @@
 """Applications: applying, withdrawing, deciding, the thread, completion and feedback.
 
-Functions take plain values and model objects, never request objects, raise
-ApplicationError (a message safe to show) or PermissionDenied, and leave the commit to the
+Functions take plain values and model objects, never request objects, raise the kinds of
+:mod:`diaspora.services.errors` (with a message safe to show), and leave the commit to the
 caller. Each event reaches the person it concerns through ONE ``notify_*`` function of
 :mod:`diaspora.services.application_notices`, which queues the email (no private content, a
 link to the site) and adds a dashboard update. Row locks come from
@@ -34,7 +34,6 @@ from diaspora.models import (
 from diaspora.models.application import WAITING
 from diaspora.models.base import utcnow
 from diaspora.services import projects
-from diaspora.services.accounts import PermissionDenied
 from diaspora.services.application_access import is_applicant, is_rep_of, side_of
 from diaspora.services.application_notices import (
     notify_completed,
@@ -44,6 +43,7 @@ from diaspora.services.application_notices import (
     notify_withdrawn,
 )
 from diaspora.services.application_profiles import consent_snapshot, profile_of, profile_preview
+from diaspora.services.errors import Conflict, Invalid, NotAllowed
 from diaspora.services.locks import lock_application, lock_project
 
 S = ApplicationStatus
@@ -60,10 +60,6 @@ DECISIONS = {
     "accept": S.ACCEPTED,
     "decline": S.DECLINED,
 }
-
-
-class ApplicationError(Exception):
-    """A rule of the application workflow was broken; the message is safe to show."""
 
 
 @dataclass
@@ -98,16 +94,16 @@ def existing_application(member: User, project: Project) -> Application | None:
 def check_can_apply(member: User, project: Project) -> None:
     """Raise why ``member`` may not apply to ``project`` now, if they may not."""
     if not getattr(member, "is_member", False) or not member.is_active:
-        raise PermissionDenied
+        raise NotAllowed
     if not member.is_confirmed:
-        raise ApplicationError("Confirm your email address before applying.")
+        raise Conflict("Confirm your email address before applying.")
     if not project.is_open():
-        raise ApplicationError("This project is not open to applications.")
+        raise Conflict("This project is not open to applications.")
     profile = profile_of(member)
     if profile is None:
-        raise ApplicationError("Create your profile first: institutions see it when you apply.")
+        raise Conflict("Create your profile first: institutions see it when you apply.")
     if profile.hidden:
-        raise ApplicationError("Your profile is hidden. Make it visible again to apply.")
+        raise Conflict("Your profile is hidden. Make it visible again to apply.")
 
 
 def apply(
@@ -127,14 +123,14 @@ def apply(
     check_can_apply(member, project)
     motivation = (motivation or "").strip()
     if len(motivation) < MOTIVATION_MIN:
-        raise ApplicationError(
+        raise Invalid(
             f"Tell the institution why you apply in at least {MOTIVATION_MIN} characters."
         )
     if len(motivation) > MOTIVATION_MAX:
-        raise ApplicationError(f"Keep your message under {MOTIVATION_MAX} characters.")
+        raise Invalid(f"Keep your message under {MOTIVATION_MAX} characters.")
     _check_engagement(engagement)
     if open_count(member) >= MAX_OPEN_APPLICATIONS:
-        raise ApplicationError(
+        raise Conflict(
             f"You already have {MAX_OPEN_APPLICATIONS} applications waiting for an answer. "
             "Withdraw one or wait for a decision before applying again."
         )
@@ -166,20 +162,20 @@ def apply(
 def _check_engagement(engagement: Engagement) -> None:
     start, end = engagement.available_from, engagement.available_until
     if start and end and end < start:
-        raise ApplicationError("The end of your availability comes before its start.")
+        raise Invalid("The end of your availability comes before its start.")
     hours = engagement.hours_per_month
     if hours is not None and not 1 <= hours <= 200:
-        raise ApplicationError("Hours per month must be between 1 and 200.")
+        raise Invalid("Hours per month must be between 1 and 200.")
 
 
 def withdraw(member: User, application: Application) -> None:
     """The member takes back an application that is still waiting for a decision."""
     if not is_applicant(member, application):
-        raise PermissionDenied
+        raise NotAllowed
     lock_project(application.project)
     application = lock_application(application)
     if not application.is_waiting:
-        raise ApplicationError("Only an application waiting for a decision can be withdrawn.")
+        raise Conflict("Only an application waiting for a decision can be withdrawn.")
     now = utcnow()
     claimed = db.session.execute(
         sa.update(Application)
@@ -188,7 +184,7 @@ def withdraw(member: User, application: Application) -> None:
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
-        raise ApplicationError("Only an application waiting for a decision can be withdrawn.")
+        raise Conflict("Only an application waiting for a decision can be withdrawn.")
     db.session.refresh(application)
     notify_withdrawn(application)
 
@@ -205,18 +201,18 @@ def decide(rep: User, application: Application, decision: str, message: str = ""
     project over its places; the last place closes the project.
     """
     if not is_rep_of(rep, application.project.institution_id):
-        raise PermissionDenied
+        raise NotAllowed
     target = DECISIONS.get(decision)
     if target is None:
-        raise ApplicationError("Choose shortlist, accept or decline.")
+        raise Invalid("Choose shortlist, accept or decline.")
     message = (message or "").strip()
     if len(message) > DECISION_MESSAGE_MAX:
-        raise ApplicationError(f"Keep the message under {DECISION_MESSAGE_MAX} characters.")
+        raise Invalid(f"Keep the message under {DECISION_MESSAGE_MAX} characters.")
     project = lock_project(application.project)
     application = lock_application(application)
     allowed_from = (S.APPLIED,) if target == S.SHORTLISTED else WAITING
     if application.status not in allowed_from:
-        raise ApplicationError(f"This application is already {application.status.label.lower()}.")
+        raise Conflict(f"This application is already {application.status.label.lower()}.")
     now = utcnow()
     claimed = db.session.execute(
         sa.update(Application)
@@ -225,7 +221,7 @@ def decide(rep: User, application: Application, decision: str, message: str = ""
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
-        raise ApplicationError("Someone else has just answered this application. Reload.")
+        raise Conflict("Someone else has just answered this application. Reload.")
     if target == S.ACCEPTED:
         _take_place(project)
     db.session.refresh(application)
@@ -249,7 +245,7 @@ def _take_place(project: Project) -> None:
         .execution_options(synchronize_session=False)
     )
     if taken.rowcount != 1:
-        raise ApplicationError("All places on this project are already filled.")
+        raise Conflict("All places on this project are already filled.")
 
 
 # --------------------------------------------------------------------------- the thread
@@ -259,14 +255,14 @@ def post_message(author: User, application: Application, body: str) -> Applicati
     """Add a plain-text message to the thread; the other side is told."""
     side = side_of(author, application)
     if side is None:
-        raise PermissionDenied
+        raise NotAllowed
     body = (body or "").strip()
     if not body:
-        raise ApplicationError("Write a message first.")
+        raise Invalid("Write a message first.")
     if len(body) > MESSAGE_MAX:
-        raise ApplicationError(f"Keep the message under {MESSAGE_MAX} characters.")
+        raise Invalid(f"Keep the message under {MESSAGE_MAX} characters.")
     if application.member_id is None:
-        raise ApplicationError("This member has left the network.")
+        raise Conflict("This member has left the network.")
     message = ApplicationMessage(
         application=application,
         author_id=author.id,
@@ -287,9 +283,9 @@ def complete(user: User, application: Application) -> None:
     """Either side marks an accepted engagement completed."""
     side = side_of(user, application)
     if side is None:
-        raise PermissionDenied
+        raise NotAllowed
     if application.status != S.ACCEPTED:
-        raise ApplicationError("Only an accepted engagement can be marked completed.")
+        raise Conflict("Only an accepted engagement can be marked completed.")
     application.status = S.COMPLETED
     application.completed_at = utcnow()
     notify_completed(application, by_institution=side == "institution")
@@ -301,17 +297,17 @@ def leave_feedback(
     """Short feedback on a completed engagement, once per side."""
     side = side_of(user, application)
     if side is None:
-        raise PermissionDenied
+        raise NotAllowed
     if application.status != S.COMPLETED:
-        raise ApplicationError("Feedback opens once the engagement is completed.")
+        raise Conflict("Feedback opens once the engagement is completed.")
     if rating is not None and not 1 <= rating <= 5:
-        raise ApplicationError("A rating goes from 1 to 5.")
+        raise Invalid("A rating goes from 1 to 5.")
     comment = (comment or "").strip()
     if len(comment) > FEEDBACK_MAX:
-        raise ApplicationError(f"Keep your feedback under {FEEDBACK_MAX} characters.")
+        raise Invalid(f"Keep your feedback under {FEEDBACK_MAX} characters.")
     from_institution = side == "institution"
     if any(f.from_institution == from_institution for f in application.feedback):
-        raise ApplicationError("Your side has already left feedback.")
+        raise Conflict("Your side has already left feedback.")
     feedback = EngagementFeedback(
         application=application,
         author_id=user.id,

@@ -23,8 +23,8 @@ from diaspora.models import (
     SavedSearch,
     User,
 )
-from diaspora.services.accounts import AccountError
 from diaspora.services.application_lists import applications_of
+from diaspora.services.errors import Invalid
 from diaspora.services.profiles import drop_unused_free_skills
 
 DELETED_NAME = "deleted account"
@@ -35,7 +35,7 @@ def delete_account(user: User, password: str) -> None:
     to it, the free skills only this member used, its mail (outbox rows and the file
     mailbox's copies), and (with the user row) its session token, so every session ends."""
     if not user.check_password(password or ""):
-        raise AccountError("Your password is not correct.")
+        raise Invalid("Your password is not correct.")
     profile = db.session.scalar(sa.select(Profile).where(Profile.user_id == user.id))
     if profile is not None:
         skill_ids = [link.skill_id for link in profile.skill_links]

@@ -39,7 +39,7 @@ from diaspora.search import (
     Thesaurus,
 )
 from diaspora.services import projects as project_service
-from diaspora.services.accounts import PermissionDenied
+from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from diaspora.services.notifications import Frequency
 from diaspora.services.privacy import listed_condition, may_see_member
 from diaspora.validation import clean_line, page_number
@@ -66,10 +66,6 @@ EXPERT_FILTER_NAMES = (
     "residence_country",
     "engagement_modes",
 )
-
-
-class SearchError(ValueError):
-    """A saved search that cannot be kept."""
 
 
 def _arg(value: str | None, limit: int) -> str:
@@ -286,7 +282,7 @@ def load_projects(ids: list[int], *, cards: bool = False, skills: bool = True) -
 
 
 def expert_clearance(user) -> Clearance:
-    """What ``user`` may see of members in search, or PermissionDenied.
+    """What ``user`` may see of members in search, or NotAllowed.
 
     Coordinators search with the clearance they have on ordinary pages (level 2: groups
     shown to institutions the member applied to, and wider). Level 1 ("coordinators") is
@@ -295,7 +291,7 @@ def expert_clearance(user) -> Clearance:
     institutions.
     """
     if user is None or not getattr(user, "is_authenticated", False):
-        raise PermissionDenied("Please log in to search experts.")
+        raise NotAllowed("Please log in to search experts.")
     if user.is_coordinator:
         return Clearance(frozenset({APPLIED_INSTITUTIONS, SIGNED_IN, PUBLIC}))
     if user.is_institution_rep:
@@ -311,13 +307,13 @@ def expert_clearance(user) -> Clearance:
         )
         if ids:
             return Clearance.institution(ids)
-    raise PermissionDenied("Expert search is for verified institutions and coordinators.")
+    raise NotAllowed("Expert search is for verified institutions and coordinators.")
 
 
 def may_search_experts(user) -> bool:
     try:
         expert_clearance(user)
-    except PermissionDenied:
+    except NotAllowed:
         return False
     return True
 
@@ -366,7 +362,7 @@ class ExpertPage:
 
 
 def search_experts(user, search: ExpertSearch, per_page: int = PER_PAGE) -> ExpertPage:
-    """Search listed members with what ``user`` may see (PermissionDenied for others).
+    """Search listed members with what ``user`` may see (NotAllowed for others).
 
     A member whose profile page ``user`` may not open is dropped from the page's cards.
     """
@@ -428,16 +424,16 @@ def save_search(user: User, search: ProjectSearch, frequency: Frequency) -> Save
     from diaspora.services import notifications
 
     if not getattr(user, "is_authenticated", False):
-        raise PermissionDenied("Please log in to save a search.")
+        raise NotAllowed("Please log in to save a search.")
     if search.is_empty():
-        raise SearchError("Type some words or choose a filter before saving a search.")
+        raise Invalid("Type some words or choose a filter before saving a search.")
     if frequency not in (Frequency.DAILY, Frequency.WEEKLY):
-        raise SearchError("Choose daily or weekly.")
+        raise Invalid("Choose daily or weekly.")
     count = db.session.scalar(
         sa.select(sa.func.count()).select_from(SavedSearch).where(SavedSearch.user_id == user.id)
     )
     if count >= MAX_SAVED:
-        raise SearchError(f"You can keep up to {MAX_SAVED} saved searches.")
+        raise Conflict(f"You can keep up to {MAX_SAVED} saved searches.")
     filters = dict(search.filters)
     if search.within is not None:
         filters["within"] = [str(search.within)]
@@ -451,7 +447,7 @@ def delete_saved_search(user: User, saved_id: int) -> None:
     """Delete one of ``user``'s saved searches (someone else's looks like a missing one)."""
     saved = db.session.get(SavedSearch, saved_id)
     if saved is None or saved.user_id != getattr(user, "id", None):
-        raise LookupError("No such saved search.")
+        raise NotFound("No such saved search.")
     db.session.delete(saved)
 
 

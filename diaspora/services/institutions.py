@@ -27,7 +27,8 @@ from diaspora.models import (
 )
 from diaspora.models.base import utcnow
 from diaspora.security import make_token, read_token
-from diaspora.services.accounts import AccountError, PermissionDenied, normalize_email
+from diaspora.services.accounts import normalize_email
+from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from diaspora.services.notifications import notify
 from diaspora.validation import is_http_url
 
@@ -35,27 +36,23 @@ INVITATION_MAX_AGE = timedelta(days=7)
 INVITATION_SALT = "institution-invitation"
 
 
-class InstitutionError(AccountError):
-    """An institution rule was broken; the message is safe to show."""
-
-
 def _clean(data: dict) -> dict:
     name = (data.get("name") or "").strip()
     if not name or len(name) > 200:
-        raise InstitutionError("Give the institution's name (up to 200 characters).")
+        raise Invalid("Give the institution's name (up to 200 characters).")
     try:
         kind = InstitutionType(data.get("kind"))
     except ValueError as exc:
-        raise InstitutionError("Choose the kind of institution.") from exc
+        raise Invalid("Choose the kind of institution.") from exc
     country = (data.get("country") or "").upper()
     if not is_country(country):
-        raise InstitutionError("Choose a country from the list.")
+        raise Invalid("Choose a country from the list.")
     website = (data.get("website") or "").strip()
     if website and not is_http_url(website):
-        raise InstitutionError("The website must start with http:// or https://.")
+        raise Invalid("The website must start with http:// or https://.")
     domain = (data.get("email_domain") or "").strip().lower().lstrip("@")
     if domain and ("." not in domain or any(ch in domain for ch in " /:@")):
-        raise InstitutionError("Give the email domain only, like university.example.")
+        raise Invalid("Give the email domain only, like university.example.")
     return {
         "name": name,
         "kind": kind,
@@ -69,8 +66,10 @@ def _clean(data: dict) -> dict:
 
 def register(user: User, data: dict) -> Institution:
     """Register a pending institution; the registering representative represents it."""
-    if not user.is_institution_rep or not user.is_confirmed:
-        raise PermissionDenied
+    if not user.is_institution_rep:
+        raise NotAllowed
+    if not user.is_confirmed:
+        raise Conflict("Confirm your email address before registering an institution.")
     institution = Institution(**_clean(data), created_by_id=user.id)
     institution.representatives.append(InstitutionRepresentative(user_id=user.id))
     db.session.add(institution)
@@ -153,7 +152,7 @@ def reject_change(actor: User, institution: Institution, reason: str) -> None:
     _require_pending_change(actor, institution)
     reason = (reason or "").strip()[:2000]
     if not reason:
-        raise InstitutionError("Give the reason for refusing the change.")
+        raise Invalid("Give the reason for refusing the change.")
     detail = _change_detail(institution)
     proposed_name, proposed_website = institution.pending_name, institution.pending_website
     _clear_change(institution)
@@ -172,9 +171,9 @@ def reject_change(actor: User, institution: Institution, reason: str) -> None:
 
 def _require_pending_change(actor: User, institution: Institution) -> None:
     if not actor.is_coordinator:
-        raise PermissionDenied
+        raise NotAllowed
     if not institution.has_pending_change:
-        raise InstitutionError("No change of this institution is waiting for review.")
+        raise Conflict("No change of this institution is waiting for review.")
 
 
 def _change_detail(institution: Institution) -> str:
@@ -194,7 +193,7 @@ def _clear_change(institution: Institution) -> None:
 
 def require_representative(user: User, institution: Institution) -> None:
     if not (institution.has_representative(user) or user.is_coordinator):
-        raise PermissionDenied
+        raise NotAllowed
 
 
 def can_view(user, institution: Institution) -> bool:
@@ -276,7 +275,7 @@ def verify(actor: User, institution: Institution, reason: str = "") -> None:
 def reject(actor: User, institution: Institution, reason: str) -> None:
     """A coordinator rejects an institution with a reason the representatives receive."""
     if not (reason or "").strip():
-        raise InstitutionError("Give the reason for the rejection.")
+        raise Invalid("Give the reason for the rejection.")
     _decide(actor, institution, InstitutionStatus.REJECTED, reason)
     _tell_representatives(
         institution, "institution_rejected", "Your institution could not be verified"
@@ -285,7 +284,7 @@ def reject(actor: User, institution: Institution, reason: str) -> None:
 
 def _decide(actor: User, institution: Institution, status: InstitutionStatus, reason: str):
     if not actor.is_coordinator:
-        raise PermissionDenied
+        raise NotAllowed
     institution.status = status
     institution.status_reason = (reason or "").strip()[:2000]
     institution.decided_at = utcnow()
@@ -308,7 +307,7 @@ def invite(actor: User, institution: Institution, email: str) -> InstitutionInvi
     require_representative(actor, institution)
     email = normalize_email(email)
     if any(rep.user.email == email for rep in institution.representatives):
-        raise InstitutionError("This person already represents the institution.")
+        raise Conflict("This person already represents the institution.")
     token = make_token(INVITATION_SALT, {"i": institution.id, "n": secrets.token_hex(16)})
     invitation = InstitutionInvitation(
         institution_id=institution.id, email=email, token_hash=_hash(token), invited_by_id=actor.id
@@ -343,11 +342,11 @@ def accept_invitation(user: User, token: str) -> Institution:
     """The invited person, signed in as a confirmed representative, joins the institution."""
     invitation = invitation_for(token)
     if invitation is None:
-        raise InstitutionError("This invitation is invalid, used or expired.")
+        raise Conflict("This invitation is invalid, used or expired.")
     if not user.is_institution_rep or not user.is_confirmed:
-        raise InstitutionError("Sign in with a confirmed institution representative account.")
+        raise NotAllowed("Sign in with a confirmed institution representative account.")
     if user.email != invitation.email:
-        raise InstitutionError("This invitation was sent to another email address.")
+        raise NotAllowed("This invitation was sent to another email address.")
     institution = db.session.get(Institution, invitation.institution_id)
     if not institution.has_representative(user):
         institution.representatives.append(
@@ -363,9 +362,9 @@ def remove_representative(actor: User, institution: Institution, rep_id: int) ->
     require_representative(actor, institution)
     rep = next((r for r in institution.representatives if r.id == rep_id), None)
     if rep is None:
-        raise InstitutionError("This person does not represent the institution.")
+        raise NotFound("This person does not represent the institution.")
     if len(institution.representatives) <= 1:
-        raise InstitutionError("An institution keeps at least one representative.")
+        raise Conflict("An institution keeps at least one representative.")
     institution.representatives.remove(rep)
     audit.record(actor, "institution.remove_representative", "institution", institution.id)
 

@@ -26,18 +26,14 @@ from diaspora.models import (
 )
 from diaspora.models.base import utcnow
 from diaspora.services import projects
-from diaspora.services.accounts import PermissionDenied
+from diaspora.services.errors import Conflict, Invalid, NotAllowed
 
 COMMENT_MAX = 2000
 
 
-class ModerationError(Exception):
-    """A rule of moderation was broken; the message is safe to show."""
-
-
 def _require_coordinator(actor) -> None:
     if not (getattr(actor, "is_authenticated", False) and actor.is_coordinator):
-        raise PermissionDenied
+        raise NotAllowed
 
 
 # --------------------------------------------------------------------------- reports
@@ -57,18 +53,18 @@ def has_reported(user, project: Project) -> bool:
 def report_project(actor, project: Project, reason: str, comment: str = "") -> ProjectReport:
     """File a report about a project the actor can see; once per person and project."""
     if not getattr(actor, "is_authenticated", False):
-        raise PermissionDenied
+        raise NotAllowed
     if not projects.can_view(actor, project):
-        raise PermissionDenied
+        raise NotAllowed
     try:
         reason_value = ReportReason(reason)
     except ValueError as exc:
-        raise ModerationError("Choose a reason from the list.") from exc
+        raise Invalid("Choose a reason from the list.") from exc
     comment = (comment or "").strip()
     if len(comment) > COMMENT_MAX:
-        raise ModerationError(f"Keep the comment under {COMMENT_MAX} characters.")
+        raise Invalid(f"Keep the comment under {COMMENT_MAX} characters.")
     if has_reported(actor, project):
-        raise ModerationError("You have already reported this project; coordinators will look.")
+        raise Conflict("You have already reported this project; coordinators will look.")
     report = ProjectReport(
         project=project, reporter_id=actor.id, reason=reason_value, comment=comment
     )
@@ -85,15 +81,15 @@ def resolve_report(
     """Close an open report as dismissed or acted on, with a note; optionally unpublish."""
     _require_coordinator(actor)
     if report.status != ReportStatus.OPEN:
-        raise ModerationError("This report was already resolved.")
+        raise Conflict("This report was already resolved.")
     if outcome not in RESOLUTIONS:
-        raise ModerationError("Choose dismiss or act.")
+        raise Invalid("Choose dismiss or act.")
     note = (note or "").strip()
     if not note:
-        raise ModerationError("Write a note saying what was decided.")
+        raise Invalid("Write a note saying what was decided.")
     if unpublish:
         if outcome != "act":
-            raise ModerationError("Unpublishing a project means acting on the report.")
+            raise Invalid("Unpublishing a project means acting on the report.")
         projects.unpublish(actor, report.project, note)
     report.status = RESOLUTIONS[outcome]
     report.resolution_note = note

@@ -23,6 +23,7 @@ from diaspora.models import (
 )
 from diaspora.models.base import utcnow
 from diaspora.security import make_token, read_token
+from diaspora.services.errors import Invalid
 
 UNSUBSCRIBE_SALT = "unsubscribe"
 UNSUBSCRIBE_MAX_AGE = 400 * 24 * 3600
@@ -108,7 +109,8 @@ KINDS = {
 
 
 class UnknownKind(ValueError):
-    """A notification kind that is not declared in KINDS."""
+    """A notification kind that is not declared in KINDS: a mistake in the code, not a
+    refusal (every kind a person can choose or unsubscribe from is read from KINDS)."""
 
 
 def kinds_for(user: User) -> list[Kind]:
@@ -134,7 +136,7 @@ def set_preference(user: User, kind: str, frequency: Frequency) -> None:
     if kind not in KINDS:
         raise UnknownKind(kind)
     if frequency not in KINDS[kind].choices:
-        raise ValueError(f"{frequency.label} is not offered for {KINDS[kind].label.lower()}")
+        raise Invalid(f"{frequency.label} is not offered for {KINDS[kind].label.lower()}")
     row = db.session.scalar(
         sa.select(NotificationPreference).where(
             NotificationPreference.user_id == user.id, NotificationPreference.kind == kind
@@ -153,6 +155,12 @@ def unsubscribe_token(user: User, kind: str) -> str:
 
 def unsubscribe_url(user: User, kind: str) -> str:
     return url_for("notifications.unsubscribe", token=unsubscribe_token(user, kind), _external=True)
+
+
+def set_preferences(user: User, chosen: dict[str, Frequency]) -> None:
+    """Save how often ``user`` hears of each kind in ``chosen`` (the settings page)."""
+    for kind, frequency in chosen.items():
+        set_preference(user, kind, frequency)
 
 
 def read_unsubscribe_token(token: str) -> tuple[User, str] | None:

@@ -37,7 +37,7 @@ from diaspora.models.base import utcnow
 from diaspora.models.project import project_skills
 from diaspora.search.analysis import STOPLIST
 from diaspora.search.synonyms import has_words, label_tokens
-from diaspora.services.accounts import AccountError, PermissionDenied
+from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from diaspora.validation import (
     INT_MAX,
     clean_line,
@@ -57,14 +57,6 @@ ACCESS_LOG_LABELS = {
 }
 
 
-class ProfileError(AccountError):
-    """A profile rule was broken; the message is safe to show."""
-
-
-class NotFound(Exception):
-    """The record does not exist or does not belong to the acting user."""
-
-
 @cache
 def load_sectors() -> dict[str, str]:
     """Sector keys and names from ``diaspora/data/sectors.csv`` (read once; do not modify)."""
@@ -79,7 +71,7 @@ def profile_of(user) -> Profile | None:
 def get_or_create_profile(user) -> Profile:
     """The member's profile, created private and unlisted on first use. Members only."""
     if not user.is_member:
-        raise PermissionDenied
+        raise NotAllowed
     profile = profile_of(user)
     if profile is None:
         profile = Profile(user_id=user.id, display_name=user.name)
@@ -92,7 +84,7 @@ def profile_or_draft(user) -> Profile:
     """The member's profile, or an unsaved one holding the defaults: showing the editor
     creates nothing (the first save does). Members only."""
     if not user.is_member:
-        raise PermissionDenied
+        raise NotAllowed
     profile = profile_of(user)
     if profile is not None:
         return profile
@@ -107,14 +99,14 @@ def profile_or_draft(user) -> Profile:
 def _text(value, limit: int) -> str:
     value = (value or "").strip()
     if len(value) > limit:
-        raise ProfileError(f"Keep this under {limit} characters.")
+        raise Invalid(f"Keep this under {limit} characters.")
     return value
 
 
 def _link(value: str, label: str) -> str:
     value = (value or "").strip()
     if value and not is_http_url(value):
-        raise ProfileError(f"{label} must be a web address starting with http:// or https://.")
+        raise Invalid(f"{label} must be a web address starting with http:// or https://.")
     return value
 
 
@@ -123,13 +115,13 @@ def update_profile(user, data: dict) -> Profile:
     profile = get_or_create_profile(user)
     name = _text(data.get("display_name"), 120)
     if not name:
-        raise ProfileError("Give a display name (a pseudonym is fine).")
+        raise Invalid("Give a display name (a pseudonym is fine).")
     for key in ("origin_country", "residence_country"):
         if data.get(key) and not is_country(data[key]):
-            raise ProfileError("Choose a country from the list.")
+            raise Invalid("Choose a country from the list.")
     orcid = (data.get("orcid") or "").strip()
     if orcid and not is_valid_orcid(orcid):
-        raise ProfileError("This ORCID iD is not valid (check the digits).")
+        raise Invalid("This ORCID iD is not valid (check the digits).")
     sectors = load_sectors()
     modes = {m.value for m in EngagementMode}
     profile.display_name = name
@@ -153,7 +145,7 @@ def _bounded(value, low: int, high: int) -> int | None:
         return None
     value = int(value)
     if not low <= value <= high:
-        raise ProfileError(f"Give a number from {low} to {high}.")
+        raise Invalid(f"Give a number from {low} to {high}.")
     return value
 
 
@@ -194,9 +186,9 @@ def add_language(user, code: str, proficiency: str) -> ProfileLanguage:
     profile = get_or_create_profile(user)
     code = (code or "").lower()
     if not is_language(code):
-        raise ProfileError("Choose a language from the list.")
+        raise Invalid("Choose a language from the list.")
     if proficiency not in {p.value for p in Proficiency}:
-        raise ProfileError("Choose a level.")
+        raise Invalid("Choose a level.")
     existing = next((lang for lang in profile.languages if lang.code == code), None)
     if existing is not None:
         existing.proficiency = Proficiency(proficiency)
@@ -214,9 +206,9 @@ def find_or_create_skill(name: str) -> Skill:
     """The skill with this name (any case or spacing), or a new free one."""
     name = " ".join((name or "").split())
     if not name:
-        raise ProfileError("Type a skill.")
+        raise Invalid("Type a skill.")
     if len(name) > 120:
-        raise ProfileError("Keep a skill under 120 characters.")
+        raise Invalid("Keep a skill under 120 characters.")
     return ensure_skills({Skill.key_for(name): name})[0]
 
 
@@ -262,7 +254,7 @@ def _dialect_insert():
 def add_skill(user, name: str, kind: str) -> Skill:
     profile = get_or_create_profile(user)
     if kind not in {k.value for k in SkillKind}:
-        raise ProfileError("Choose whether you have this skill or want to develop it.")
+        raise Invalid("Choose whether you have this skill or want to develop it.")
     skill = find_or_create_skill(name)
     if not any(link.skill_id == skill.id and link.kind == kind for link in profile.skill_links):
         profile.skill_links.append(ProfileSkill(skill=skill, kind=SkillKind(kind)))
@@ -303,7 +295,7 @@ def add_education(user, degree: str, field: str, institution: str, year) -> Educ
     profile = get_or_create_profile(user)
     degree, institution = _text(degree, 120), _text(institution, 200)
     if not degree or not institution:
-        raise ProfileError("Give the degree and the institution.")
+        raise Invalid("Give the degree and the institution.")
     entry = Education(
         degree=degree,
         field=_text(field, 120),
@@ -321,11 +313,11 @@ def remove_education(user, entry_id: int) -> None:
 def add_travel_window(user, country: str, start: date, end: date) -> TravelWindow:
     profile = get_or_create_profile(user)
     if not is_country(country):
-        raise ProfileError("Choose a country from the list.")
+        raise Invalid("Choose a country from the list.")
     if start is None or end is None:
-        raise ProfileError("Give both dates.")
+        raise Invalid("Give both dates.")
     if end < start:
-        raise ProfileError("The end date must be on or after the start date.")
+        raise Invalid("The end date must be on or after the start date.")
     window = TravelWindow(country=country.upper(), start=start, end=end)
     profile.travel_windows.append(window)
     return window
@@ -347,7 +339,7 @@ def set_privacy(user, audiences: dict, listed: bool, public: bool) -> Profile:
             try:
                 chosen[group] = int(Audience(int(audiences[group])))
             except (TypeError, ValueError) as exc:
-                raise ProfileError("Choose an audience from the list.") from exc
+                raise Invalid("Choose an audience from the list.") from exc
     profile.audiences = chosen
     profile.listed = bool(listed)
     profile.public = bool(public)
@@ -367,10 +359,10 @@ def set_hidden(user, hidden: bool) -> Profile:
 def record_restricted_view(actor, profile: Profile, reason: str) -> AuditEntry:
     """Record that a coordinator opened a member's restricted fields, and why."""
     if not actor.is_coordinator:
-        raise PermissionDenied
+        raise NotAllowed
     reason = (reason or "").strip()
     if not reason:
-        raise ProfileError("Say why you need to see the restricted fields.")
+        raise Invalid("Say why you need to see the restricted fields.")
     return audit.record(
         actor, RESTRICTED_VIEW, "profile", profile.id, reason[:500], profile.user_id
     )
@@ -447,7 +439,7 @@ def _load_skill_labels(skills: dict[str, Skill]) -> int:
                 continue
             try:
                 label, key = _checked_label(skill, row["label"], curated)
-            except ProfileError:
+            except Invalid:
                 continue
             if (skill.id, key) not in have:
                 skill.labels.append(SkillLabel(label=label, key=key, source="taxonomy"))
@@ -499,10 +491,10 @@ class MergeResult:
 def merge_skill(actor, free_id: int, curated_id: int) -> MergeResult:
     """Move every profile and project using a free skill onto a curated one, then drop it."""
     if not actor.is_coordinator:
-        raise PermissionDenied
+        raise NotAllowed
     free, curated = db.session.get(Skill, free_id), db.session.get(Skill, curated_id)
     if free is None or curated is None or free.curated or not curated.curated:
-        raise ProfileError("Choose a free skill and a curated skill to merge it into.")
+        raise Invalid("Choose a free skill and a curated skill to merge it into.")
     moved = 0
     for link in db.session.scalars(sa.select(ProfileSkill).where(ProfileSkill.skill_id == free.id)):
         duplicate = db.session.get(ProfileSkill, (link.profile_id, curated.id, link.kind))
@@ -531,7 +523,7 @@ def merge_skill(actor, free_id: int, curated_id: int) -> MergeResult:
     label = None
     try:
         text, key = _checked_label(curated, free.name)
-    except ProfileError:
+    except Invalid:
         pass  # a name that cannot be a label (a stop word, the skill's own name) is not kept
     else:
         if not any(existing.key == key for existing in curated.labels):
@@ -548,25 +540,25 @@ MAX_LABEL = 80
 def _checked_label(
     skill: Skill, text: str, curated: dict[str, str] | None = None
 ) -> tuple[str, str]:
-    """A label for ``skill`` as it will be kept, and its key; ProfileError when it cannot be
+    """A label for ``skill`` as it will be kept, and its key; Invalid when it cannot be
     one. The key is what search matches on (see ``diaspora.search.synonyms``). ``curated``
     (skill key -> name of every curated skill) saves a query per label in bulk loads."""
     label = " ".join(clean_line(text or "").split())
     if not label:
-        raise ProfileError("Type the other name of the skill.")
+        raise Invalid("Type the other name of the skill.")
     if len(label) > MAX_LABEL:
-        raise ProfileError(f"Keep a label under {MAX_LABEL} characters.")
+        raise Invalid(f"Keep a label under {MAX_LABEL} characters.")
     tokens = label_tokens(label)
     if not has_words(tokens):
-        raise ProfileError("A label needs a letter or a digit.")
+        raise Invalid("A label needs a letter or a digit.")
     if len(tokens) == 1 and tokens[0] in STOPLIST and not label.isupper():
-        raise ProfileError(
+        raise Invalid(
             f"“{label}” is too common a word to stand for a skill; "
             "an abbreviation is written in capitals."
         )
     key = " ".join(tokens)
     if key == " ".join(label_tokens(skill.name)):
-        raise ProfileError("That is the skill's own name.")
+        raise Invalid("That is the skill's own name.")
     if curated is not None:
         other = curated.get(Skill.key_for(label))
     else:
@@ -576,7 +568,7 @@ def _checked_label(
             )
         )
     if other is not None:
-        raise ProfileError(f"“{other}” is a skill of its own: choose another name.")
+        raise Invalid(f"“{other}” is a skill of its own: choose another name.")
     return label, key
 
 
@@ -595,12 +587,12 @@ def skill_labels() -> list[Skill]:
 def add_skill_label(actor, skill_id: int, text: str) -> SkillLabel:
     """Give a curated skill another name that search reads as the skill (coordinators)."""
     if not actor.is_coordinator:
-        raise PermissionDenied
+        raise NotAllowed
     skill = db.session.get(Skill, skill_id) if 0 < skill_id <= INT_MAX else None
     if skill is None or not skill.curated:
-        raise ProfileError("Choose a curated skill.")
+        raise Invalid("Choose a curated skill.")
     label, key = _checked_label(skill, text)
-    taken = ProfileError(f"“{label}” is already a label of {skill.name}.")
+    taken = Conflict(f"“{label}” is already a label of {skill.name}.")
     if db.session.scalar(
         sa.select(SkillLabel.id).where(SkillLabel.skill_id == skill.id, SkillLabel.key == key)
     ):
@@ -617,7 +609,7 @@ def add_skill_label(actor, skill_id: int, text: str) -> SkillLabel:
 
 def remove_skill_label(actor, label_id: int) -> SkillLabel:
     if not actor.is_coordinator:
-        raise PermissionDenied
+        raise NotAllowed
     entry = db.session.get(SkillLabel, label_id) if 0 < label_id <= INT_MAX else None
     if entry is None:
         raise NotFound

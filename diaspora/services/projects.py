@@ -41,7 +41,7 @@ from diaspora.models import (
 )
 from diaspora.models.base import utcnow
 from diaspora.services import application_closing, locks, profiles
-from diaspora.services.accounts import PermissionDenied
+from diaspora.services.errors import Conflict, Invalid, NotAllowed
 from diaspora.services.notifications import notify
 from diaspora.services.screening import Match, screen, summarize
 from diaspora.validation import has_line_break
@@ -58,11 +58,7 @@ SCREENED = ("title", "summary", "description")
 S = ProjectStatus
 
 
-class ProjectError(Exception):
-    """A rule of the project workflows was broken; the message is safe to show."""
-
-
-class InvalidTransition(ProjectError):
+class InvalidTransition(Conflict):
     """The project is not in a state from which this action is possible."""
 
 
@@ -154,9 +150,10 @@ def allowed_actions(user, project: Project) -> list[str]:
 def transition(actor, project: Project, action: str, reason: str = "") -> Project:
     """Apply ``action`` to ``project`` as ``actor``, by the transition table.
 
-    Raises PermissionDenied when the actor may never take this action on this project,
-    InvalidTransition when the project is not in a state that allows it, and ProjectError
-    when a precondition fails. Nothing changes in any of these cases.
+    Raises NotAllowed when the actor may never take this action on this project,
+    InvalidTransition when the project is not in a state that allows it, Conflict when
+    another precondition fails and Invalid when a reason is missing. Nothing changes in
+    any of these cases.
 
     The project's row is locked and reloaded first (:func:`locks.lock_project`, the
     lock order of every writer of a project and its applications), so a transition decides
@@ -164,12 +161,12 @@ def transition(actor, project: Project, action: str, reason: str = "") -> Projec
     """
     rows = [t for t in TRANSITIONS if t.action == action]
     if not rows:
-        raise ProjectError(f"Unknown action {action!r}.")
+        raise Invalid(f"Unknown action {action!r}.")
     project = locks.lock_project(project)
     roles = roles_of(actor, project)
     permitted = [t for t in rows if t.who & roles]
     if not permitted:
-        raise PermissionDenied
+        raise NotAllowed
     step = next((t for t in permitted if t.source == project.status), None)
     if step is None:
         raise InvalidTransition(
@@ -177,7 +174,7 @@ def transition(actor, project: Project, action: str, reason: str = "") -> Projec
         )
     reason = (reason or "").strip()
     if step.needs_reason and not reason:
-        raise ProjectError("Give a reason; the institution will read it.")
+        raise Invalid("Give a reason; the institution will read it.")
     before = project.status
     _BEFORE.get(action, _nothing)(actor, project)
     now = utcnow()
@@ -212,13 +209,13 @@ def _nothing(actor, project: Project) -> None:
 def _before_submit(actor, project: Project) -> None:
     """Only verified institutions submit; complete listings only; screen the text."""
     if project.institution.status != InstitutionStatus.VERIFIED:
-        raise ProjectError(
+        raise Conflict(
             "Your institution must be verified by a coordinator before it can submit projects."
         )
     if not getattr(actor, "is_confirmed", False):
-        raise ProjectError("Confirm your email address before submitting a project.")
+        raise Conflict("Confirm your email address before submitting a project.")
     if project.deadline is not None and project.deadline < utcnow().date():
-        raise ProjectError("The application deadline has passed. Choose a later date.")
+        raise Conflict("The application deadline has passed. Choose a later date.")
     screen_project(project)
 
 
@@ -244,7 +241,7 @@ def submit(actor, project: Project) -> Project:
 def decide(actor, project: Project, decision: str, reason: str = "") -> Project:
     """A coordinator's review decision: approve, request changes, or reject."""
     if decision not in DECISIONS:
-        raise ProjectError("Choose approve, request changes or reject.")
+        raise Invalid("Choose approve, request changes or reject.")
     return transition(actor, project, decision, reason)
 
 
@@ -337,44 +334,44 @@ def check_link(url: str) -> str:
         return ""
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise ProjectError("Links must start with http:// or https://.")
+        raise Invalid("Links must start with http:// or https://.")
     return url
 
 
 def _clean(data: ProjectData) -> dict:
-    """Validate ``data`` into column values, or raise ProjectError with a clear message."""
+    """Validate ``data`` into column values, or raise Invalid with a clear message."""
     values: dict = {}
     for name, limit in TEXT_LIMITS.items():
         value = (getattr(data, name) or "").strip()
         if len(value) > limit:
-            raise ProjectError(f"{name.replace('_', ' ').capitalize()} is too long.")
+            raise Invalid(f"{name.replace('_', ' ').capitalize()} is too long.")
         if name in SINGLE_LINE and has_line_break(value):
-            raise ProjectError("Line breaks are not allowed in single-line fields.")
+            raise Invalid("Line breaks are not allowed in single-line fields.")
         values[name] = value
     for name in ("title", "summary", "description"):
         if not values[name]:
-            raise ProjectError(f"{name.capitalize()} is required.")
+            raise Invalid(f"{name.capitalize()} is required.")
     values["info_url"] = check_link(values["info_url"])
     if data.country not in dict(catalog.countries()):
-        raise ProjectError("Choose a country.")
+        raise Invalid("Choose a country.")
     if data.sector not in catalog.sectors():
-        raise ProjectError("Choose a sector.")
+        raise Invalid("Choose a sector.")
     try:
         values["engagement_mode"] = EngagementMode(data.engagement_mode)
         values["work_mode"] = WorkMode(data.work_mode)
         values["compensation"] = Compensation(data.compensation)
     except ValueError as exc:
-        raise ProjectError("Choose the engagement, work mode and compensation.") from exc
+        raise Invalid("Choose the engagement, work mode and compensation.") from exc
     known_languages = dict(catalog.languages())
     languages = list(dict.fromkeys(data.languages))
     if any(code not in known_languages for code in languages):
-        raise ProjectError("Choose languages from the list.")
+        raise Invalid("Choose languages from the list.")
     if not 1 <= (data.places or 0) <= 500:
-        raise ProjectError("The number of places must be between 1 and 500.")
+        raise Invalid("The number of places must be between 1 and 500.")
     if data.duration_weeks is not None and not 1 <= data.duration_weeks <= 520:
-        raise ProjectError("The duration must be between 1 and 520 weeks.")
+        raise Invalid("The duration must be between 1 and 520 weeks.")
     if data.start_date and data.deadline and data.deadline > data.start_date:
-        raise ProjectError("The application deadline must come before the start date.")
+        raise Invalid("The application deadline must come before the start date.")
     values.update(
         country=data.country,
         sector=data.sector,
@@ -395,10 +392,10 @@ def resolve_skills(names: list[str]) -> list[Skill]:
             name = " ".join(part.split())
             if name:
                 if len(name) > 120:
-                    raise ProjectError("A skill name is at most 120 characters.")
+                    raise Invalid("A skill name is at most 120 characters.")
                 wanted.setdefault(Skill.key_for(name), name)
     if len(wanted) > MAX_SKILLS:
-        raise ProjectError(f"List at most {MAX_SKILLS} skills.")
+        raise Invalid(f"List at most {MAX_SKILLS} skills.")
     return profiles.ensure_skills(wanted)
 
 
@@ -422,9 +419,9 @@ def _apply(project: Project, data: ProjectData) -> None:
 def create_project(actor, institution: Institution, data: ProjectData) -> Project:
     """A new draft for ``institution``, written by one of its representatives."""
     if not is_rep(actor, institution):
-        raise PermissionDenied
+        raise NotAllowed
     if institution.status == InstitutionStatus.REJECTED:
-        raise ProjectError("This institution was not verified; it cannot post projects.")
+        raise Conflict("This institution was not verified; it cannot post projects.")
     project = Project(institution=institution, status=S.DRAFT, created_by_id=actor.id)
     _apply(project, data)
     db.session.add(project)
@@ -436,7 +433,7 @@ def create_project(actor, institution: Institution, data: ProjectData) -> Projec
 def update_project(actor, project: Project, data: ProjectData) -> Project:
     """Edit a draft or a listing sent back for changes; anything else is refused."""
     if REP not in roles_of(actor, project):
-        raise PermissionDenied
+        raise NotAllowed
     if not project.is_editable:
         raise InvalidTransition(
             "Only drafts and listings sent back for changes can be edited. "
@@ -548,7 +545,7 @@ def remind_stale(now: datetime | None = None) -> int:
 def confirm_current(actor, project: Project) -> Project:
     """A representative confirms a published project is still current."""
     if REP not in roles_of(actor, project):
-        raise PermissionDenied
+        raise NotAllowed
     if project.status != S.PUBLISHED:
         raise InvalidTransition("Only published projects can be confirmed as current.")
     project.confirmed_current_at = utcnow()

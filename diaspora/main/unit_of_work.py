@@ -1,0 +1,85 @@
+"""The one way a view writes: it hands its service call to :func:`unit_of_work`.
+
+``unit_of_work(work)`` runs ``work()`` and commits, through :func:`retry.transaction`: an
+attempt that loses a race with another transaction (deadlock, serialization failure,
+SQLite locked) is rolled back and run again from the start, and any other error rolls
+back and goes on to the error handlers (:mod:`diaspora.main.errors`). Views never call
+``commit()`` or ``rollback()`` themselves; commands commit in the command.
+
+What a refusal (:mod:`diaspora.services.errors`) becomes:
+
+- a view that shows its form again names the field with :func:`form_refusal`: an Invalid
+  or a Conflict goes into the form, which keeps what the person typed;
+- a form posted from another page (a button on a list, on a project's page) names that
+  page with ``back=``, or is handled whole by :func:`form_action`: the error handler
+  flashes an Invalid or a Conflict there;
+- anything else, and every NotAllowed and NotFound, is the error page of its kind.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from flask import flash, g, redirect
+from flask_wtf import FlaskForm
+from wtforms import Field
+
+from diaspora.extensions import db
+from diaspora.services import retry
+from diaspora.services.errors import Conflict, Invalid
+
+T = TypeVar("T")
+
+# What a person can put right on the form itself (or by reloading it).
+SHOWN_ON_FORMS = (Invalid, Conflict)
+
+
+def unit_of_work(work: Callable[[], T], back: str | None = None) -> T:
+    """Run ``work()`` as this request's transaction and commit it; return what it returns.
+
+    ``work`` loads what it decides on inside the call (a rerun after a lost race must see
+    the data as it is then). ``back`` is the address of the page the form was posted from,
+    built with ``url_for`` (never read from the request): where a refusal is flashed.
+    """
+    if back is not None:
+        g.form_page = back
+    return retry.transaction(work)
+
+
+def form_page() -> str | None:
+    """The page this request's form came from, as its view named it, or None."""
+    return g.get("form_page")
+
+
+def forget_form_page() -> None:
+    g.pop("form_page", None)
+
+
+@contextmanager
+def form_refusal(field: Field | None = None) -> Iterator[None]:
+    """Show an Invalid or a Conflict raised inside the block on the form being shown again:
+    in ``field``'s errors, or flashed above the form when no field is named. The view goes
+    on after the block to render the form. NotAllowed and NotFound go to their pages."""
+    try:
+        yield
+    except SHOWN_ON_FORMS as exc:
+        db.session.rollback()
+        if field is None:
+            flash(exc.message or "That could not be saved. Check the form and try again.", "error")
+        else:
+            field.errors = [*field.errors, exc.message or "This value is not accepted."]
+
+
+def form_action(form: FlaskForm, work: Callable[[], object], done: str, back: str, invalid=None):
+    """The whole view of a form posted from the page ``back`` (a button, a small form on a
+    list): run ``work`` as the unit of work and go back with ``done`` flashed. A form that
+    does not validate goes back with ``invalid`` flashed, or what its fields say is wrong
+    (a bare button says nothing); a refusal is flashed there too."""
+    if not form.validate_on_submit():
+        problems = [message for messages in form.errors.values() for message in messages]
+        if invalid or problems:
+            flash(invalid or "Check the form: " + "; ".join(problems), "error")
+        return redirect(back)
+    unit_of_work(work, back=back)
+    flash(done, "success")
+    return redirect(back)
