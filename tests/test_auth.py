@@ -59,7 +59,7 @@ def test_signup_creates_unconfirmed_member_and_queues_confirmation(client, db):
 def test_confirmation_link_confirms(client, db):
     signup(client)
     (message,) = outbox(db, "new@example.org")
-    response = client.get(link_in(message, "/confirm/"), follow_redirects=True)
+    response = client.post(link_in(message, "/confirm/"), follow_redirects=True)
     assert b"confirmed" in response.data
     user = db.session.scalar(sa.select(User).where(User.email == "new@example.org"))
     assert user.is_confirmed
@@ -224,7 +224,7 @@ def test_change_email_requires_password_and_confirmation(client, db, make_user):
     db.session.refresh(user)
     assert user.email == "old@example.org" and user.pending_email == "new@example.org"
     (message,) = outbox(db, "new@example.org")
-    client.get(link_in(message, "/account/email/confirm/"))
+    client.post(link_in(message, "/account/email/confirm/"))
     db.session.refresh(user)
     assert user.email == "new@example.org" and user.pending_email is None
 
@@ -326,7 +326,7 @@ def test_confirm_token_for_old_address_is_stale(client, db, make_user):
     link = link_in(outbox(db, "before@example.org")[-1], "/confirm/")
     user.email = "after@example.org"
     db.session.commit()
-    client.get(link)
+    client.post(link)
     db.session.refresh(user)
     assert not user.is_confirmed
 
@@ -337,7 +337,7 @@ def test_signup_mail_reaches_smtp_and_link_confirms(mail_config, smtp_server, cl
     assert message["Subject"] == "Confirm your email address"
     assert message.get_body(preferencelist=("html",)) is not None
     link = first_link(message, "/confirm/").replace("http://diaspora.test", "")
-    client.get(link)
+    client.post(link)
     user = db.session.scalar(sa.select(User).where(User.email == "smtp@example.org"))
     assert user.is_confirmed
     assert login(client, "smtp@example.org", "a long enough phrase").status_code == 302
@@ -365,8 +365,8 @@ def test_confirmation_link_works_once(client, db):
     signup(client)
     (message,) = outbox(db, "new@example.org")
     link = link_in(message, "/confirm/")
-    assert b"confirmed" in client.get(link, follow_redirects=True).data
-    again = client.get(link, follow_redirects=True)
+    assert b"confirmed" in client.post(link, follow_redirects=True).data
+    again = client.post(link, follow_redirects=True)
     assert b"invalid or has expired" in again.data
 
 
@@ -375,14 +375,14 @@ def test_email_change_link_works_once(client, db, make_user):
     login(client, user.email)
     client.post("/account/email", data={"current_password": PASSWORD, "email": "new@example.org"})
     link = link_in(outbox(db, "new@example.org")[-1], "/account/email/confirm/")
-    assert client.get(link).status_code == 302
+    assert client.post(link).status_code == 302
     login(client, "new@example.org")
     client.post("/account/email", data={"current_password": PASSWORD, "email": "old@example.org"})
-    client.get(link_in(outbox(db, "old@example.org")[-1], "/account/email/confirm/"))
+    client.post(link_in(outbox(db, "old@example.org")[-1], "/account/email/confirm/"))
     db.session.refresh(user)
     assert user.email == "old@example.org"
     login(client, "old@example.org")
     client.post("/account/email", data={"current_password": PASSWORD, "email": "new@example.org"})
-    assert client.get(link).status_code == 404  # the first link, for an earlier change
+    assert client.post(link).status_code == 404  # the first link, for an earlier change
     db.session.refresh(user)
     assert user.email == "old@example.org" and user.pending_email == "new@example.org"

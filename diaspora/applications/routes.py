@@ -74,12 +74,11 @@ def apply(project_id):
 def mine():
     if current_user.is_institution_rep:
         return redirect(url_for("applications.inbox"))
-    applications = application_lists.applications_of(current_user)
-    updates = application_lists.updates_for(current_user)
-    completed = application_stats.completed_for_member(current_user.id)
-    unit_of_work(lambda: application_lists.mark_updates_read(current_user))
     return render_template(
-        "applications/mine.html", applications=applications, updates=updates, completed=completed
+        "applications/mine.html",
+        applications=application_lists.applications_of(current_user),
+        updates=application_lists.updates_for(current_user),
+        completed=application_stats.completed_for_member(current_user.id),
     )
 
 
@@ -88,10 +87,25 @@ def mine():
 def inbox():
     if not current_user.is_institution_rep:
         abort(403)
-    waiting = application_lists.inbox_of(current_user)
-    updates = application_lists.updates_for(current_user)
-    unit_of_work(lambda: application_lists.mark_updates_read(current_user))
-    return render_template("applications/inbox.html", waiting=waiting, updates=updates)
+    return render_template(
+        "applications/inbox.html",
+        waiting=application_lists.inbox_of(current_user),
+        updates=application_lists.updates_for(current_user),
+    )
+
+
+@bp.post("/applications/updates/read")
+@login_required
+def read_updates():
+    """Mark every update of the signed-in person read: the button above their updates."""
+    return form_action(
+        EmptyForm(),
+        lambda: application_lists.mark_updates_read(current_user),
+        done="All updates are marked read.",
+        back=url_for(
+            "applications.inbox" if current_user.is_institution_rep else "applications.mine"
+        ),
+    )
 
 
 @bp.route("/projects/<int:project_id>/applicants")

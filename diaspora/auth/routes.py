@@ -1,5 +1,6 @@
 """Views of the account pages: each validates a form, hands one service call to the unit of
-work, flashes and redirects."""
+work, flashes and redirects. Links sent by email show a button: opening them changes
+nothing (mail scanners open links too), pressing the button does."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -45,11 +46,15 @@ def signup():
     return render_template("auth/signup.html", form=form)
 
 
-@bp.route("/confirm/<token>")
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token):
-    if unit_of_work(lambda: accounts.confirm_email(token)) is None:
+    user = accounts.user_to_confirm(token)
+    if user is None:
         flash("This confirmation link is invalid or has expired. Log in to get a new one.", "error")
         return redirect(url_for("auth.login"))
+    if not EmptyForm().validate_on_submit():
+        return render_template("auth/confirm_link.html", address=user.email, new=False)
+    unit_of_work(lambda: accounts.confirm_email(token))
     flash("Your email address is confirmed. Welcome!", "success")
     return redirect(
         url_for("main.index") if current_user.is_authenticated else url_for("auth.login")
@@ -171,9 +176,13 @@ def change_email():
     return _account_page(email_form=form, status=400)
 
 
-@bp.route("/account/email/confirm/<token>")
+@bp.route("/account/email/confirm/<token>", methods=["GET", "POST"])
 def confirm_email_change(token):
-    if unit_of_work(lambda: accounts.confirm_email_change(token)) is None:
+    user = accounts.user_changing_email(token)
+    if user is None:
         abort(404)
+    if not EmptyForm().validate_on_submit():
+        return render_template("auth/confirm_link.html", address=user.pending_email, new=True)
+    unit_of_work(lambda: accounts.confirm_email_change(token))
     flash("Your new email address is confirmed.", "success")
     return redirect(url_for("auth.login"))

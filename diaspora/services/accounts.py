@@ -104,15 +104,23 @@ def send_confirmation(user: User) -> None:
     )
 
 
-def confirm_email(token: str) -> User | None:
-    """Confirm the address a token was issued for; None if invalid, expired or stale."""
+def user_to_confirm(token: str) -> User | None:
+    """The account whose address a confirmation token may confirm now; None if the token is
+    invalid, expired or stale. Reads only."""
     data = read_token("confirm", token, current_app.config["CONFIRM_TOKEN_MAX_AGE"])
     if not data:
         return None
     user = db.session.get(User, data.get("uid"))
     if user is None or user.email != data.get("email") or user.email_confirmed_at is not None:
         return None  # a link works once: not after the address it confirms is confirmed
-    user.email_confirmed_at = utcnow()
+    return user
+
+
+def confirm_email(token: str) -> User | None:
+    """Confirm the address a token was issued for; None if invalid, expired or stale."""
+    user = user_to_confirm(token)
+    if user is not None:
+        user.email_confirmed_at = utcnow()
     return user
 
 
@@ -232,7 +240,9 @@ def _confirmed_stamp(user: User) -> str:
     return user.email_confirmed_at.isoformat() if user.email_confirmed_at else ""
 
 
-def confirm_email_change(token: str) -> User | None:
+def user_changing_email(token: str) -> User | None:
+    """The account an email-change token may move to its ``pending_email`` now; None if the
+    token is invalid, expired, stale, or the new address has been taken since. Reads only."""
     data = read_token("email-change", token, current_app.config["CONFIRM_TOKEN_MAX_AGE"])
     if not data:
         return None
@@ -243,7 +253,15 @@ def confirm_email_change(token: str) -> User | None:
         return None  # issued before the address last changed: a link works once
     if find_by_email(data["email"]) is not None:
         return None
-    user.email = data["email"]
+    return user
+
+
+def confirm_email_change(token: str) -> User | None:
+    """Move the account to the new address a token confirms; None if it may not."""
+    user = user_changing_email(token)
+    if user is None:
+        return None
+    user.email = user.pending_email
     user.pending_email = None
     user.email_confirmed_at = utcnow()
     user.email_failures = 0

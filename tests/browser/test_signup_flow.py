@@ -18,6 +18,7 @@ def test_signup_confirm_login_in_chromium(mail_config, smtp_server, app, page, l
     (message,) = smtp_server.wait_for("abebe@example.org")
     assert message["Subject"] == "Confirm your email address"
     page.goto(first_link(message, "/confirm/"))
+    page.get_by_role("button", name="Confirm my address").click()
     assert page.get_by_text("Your email address is confirmed").is_visible()
 
     page.get_by_label("Email address").fill("abebe@example.org")
