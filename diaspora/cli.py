@@ -271,6 +271,7 @@ def search_prune(days):
         count = indexer.prune(days)
     except SearchUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
+    db.session.commit()
     click.echo(f"Pruned {count} search change(s).")
 
 

@@ -6,18 +6,30 @@ The views here are made for the test on the real app: each writes a row and then
 """
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from flask import url_for
 
 from diaspora.extensions import db as _db
+from diaspora.indexing import indexer
 from diaspora.main import errors
 from diaspora.main.unit_of_work import unit_of_work
-from diaspora.models import Institution, Notification, Role
-from diaspora.services import retry
+from diaspora.models import (
+    DigestRun,
+    Frequency,
+    Institution,
+    Notification,
+    OutboxMessage,
+    Role,
+    SearchChange,
+)
+from diaspora.models.base import utcnow
+from diaspora.services import notifications, retry
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from tests.conftest import login
+from tests.factories import make_institution, make_project
 
 KINDS = {"not-allowed": NotAllowed, "not-found": NotFound, "conflict": Conflict, "invalid": Invalid}
 STATUS = {"not-allowed": 403, "not-found": 404, "conflict": 409, "invalid": 400}
@@ -215,3 +227,78 @@ def test_an_invalid_value_on_a_form_is_shown_on_its_field(client, db, make_user)
     )
     assert response.status_code == 400
     assert "Your current password is not correct." in response.get_data(as_text=True)
+
+
+# --------------------------------------------------------------------------- commands commit
+
+TUESDAY = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+
+
+def _daily_reader(make_user, email):
+    user = make_user(email=email)
+    notifications.set_preference(user, "message", Frequency.DAILY)
+    notifications.notify(user, "message", "New message about Hydrology survey.", "/notifications/")
+    return user
+
+
+def _runs():
+    _db.session.rollback()
+    return dict(_db.session.execute(sa.select(DigestRun.user_id, DigestRun.period)).all())
+
+
+def test_digests_are_committed_by_their_command_not_by_the_service(db, make_user, runner):
+    user = _daily_reader(make_user, "keen@example.org")
+    db.session.commit()
+    assert notifications.send_digests(now=TUESDAY) == 1
+    assert _runs() == {}  # the service left the commit to its caller
+    result = runner.invoke(args=["notify", "digests"])
+    assert "Queued 1 digest(s)." in result.output
+    assert list(_runs()) == [user.id]
+
+
+def test_a_digest_another_run_wrote_meanwhile_is_skipped_and_the_others_are_kept(
+    db, make_user, monkeypatch
+):
+    """Two runs at once: the other run writes one person's digest after this run looked
+    and before it writes; that person is skipped, and nobody else's digest is lost."""
+    people = [_daily_reader(make_user, f"reader{n}@example.org") for n in range(3)]
+    db.session.commit()
+    period = notifications.period_key(Frequency.DAILY, TUESDAY)
+    raced = []
+
+    def other_run(user, frequency, since):
+        if not raced:
+            raced.append(user.id)
+            with db.engine.begin() as conn:
+                conn.execute(
+                    sa.insert(DigestRun).values(
+                        user_id=user.id, frequency=frequency, period=period, items=1
+                    )
+                )
+        return []
+
+    monkeypatch.setattr(notifications, "_extra_sources", [other_run])
+    assert notifications.send_digests(now=TUESDAY) == len(people) - 1
+    db.session.commit()
+    assert set(_runs()) == {p.id for p in people}
+    queued = db.session.scalars(
+        sa.select(OutboxMessage.recipient).where(OutboxMessage.template == "digest")
+    ).all()
+    (skipped,) = [p.email for p in people if p.id == raced[0]]
+    assert sorted(queued) == sorted(p.email for p in people if p.email != skipped)
+
+
+def test_the_search_prune_is_committed_by_its_command(app, db, make_user, runner):
+    make_project(make_institution(make_user(role=Role.INSTITUTION)))
+    assert runner.invoke(args=["search", "apply"]).exit_code == 0
+    db.session.execute(sa.update(SearchChange).values(created_at=utcnow() - timedelta(days=40)))
+    db.session.commit()
+    changes = sa.select(sa.func.count()).select_from(SearchChange)
+    before = db.session.scalar(changes)
+    assert before > 0
+    assert indexer.prune(30) == before
+    db.session.rollback()
+    assert db.session.scalar(changes) == before  # the service left the commit to its caller
+    assert "Pruned" in runner.invoke(args=["search", "prune", "--days", "30"]).output
+    db.session.rollback()
+    assert db.session.scalar(changes) == 0

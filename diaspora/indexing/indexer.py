@@ -230,7 +230,6 @@ def prune(days: int) -> int:
     result = db.session.execute(
         sa.delete(SearchChange).where(SearchChange.created_at < cutoff, SearchChange.id <= applied)
     )
-    db.session.commit()
     return result.rowcount
 
 

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import url_for
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from diaspora.extensions import db
 from diaspora.mail import queue_email
@@ -296,11 +298,19 @@ def register_digest_source(source) -> None:
         _extra_sources.append(source)
 
 
-def send_digests(now: datetime | None = None, weekly_day: int = WEEKLY_DAY) -> int:
-    """Send every digest that is due; return how many were queued.
+def _dialect_insert():
+    """The INSERT construct of the database in use, for ``on_conflict_do_nothing``."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert
+    return sqlite_insert
 
-    Idempotent: each (person, frequency, period) gets one DigestRun row, inserted in the
-    same transaction as the digest email, so running twice sends nothing twice.
+
+def send_digests(now: datetime | None = None, weekly_day: int = WEEKLY_DAY) -> int:
+    """Queue every digest that is due; return how many. The caller commits.
+
+    Idempotent: each (person, frequency, period) gets one DigestRun row, written with the
+    digest email, so running twice sends nothing twice. A run another process wrote for
+    the same person and period at the same moment is skipped, not an error.
     """
     now = now or utcnow()
     due = [Frequency.DAILY] + ([Frequency.WEEKLY] if now.weekday() == weekly_day else [])
@@ -342,15 +352,16 @@ def _send_one(user: User, frequency: Frequency, period: str, now: datetime) -> i
                 lines.append((kind, message, link))
     if not lines:
         return 0
-    run = DigestRun(user_id=user.id, frequency=frequency, period=period, items=len(lines))
-    db.session.add(run)
-    try:
-        db.session.flush()
-    except sa.exc.IntegrityError:
-        db.session.rollback()
-        return 0
+    run_id = db.session.scalar(
+        _dialect_insert()(DigestRun)
+        .values(user_id=user.id, frequency=frequency, period=period, items=len(lines))
+        .on_conflict_do_nothing(index_elements=["user_id", "frequency", "period"])
+        .returning(DigestRun.id)
+    )
+    if run_id is None:
+        return 0  # another run wrote this digest meanwhile; it sends it
     for entry in entries:
-        entry.run_id = run.id
+        entry.run_id = run_id
     groups: dict[str, list] = {}
     for kind, message, link in lines:
         groups.setdefault(kind, []).append((message, _external(link)))
@@ -368,5 +379,4 @@ def _send_one(user: User, frequency: Frequency, period: str, now: datetime) -> i
         unsubscribe_url=unsubscribe_url(user, f"digest-{frequency.value}"),
         kind_label=f"{frequency.label.lower()}",
     )
-    db.session.commit()
     return 1
