@@ -38,9 +38,12 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def register_sqlite_pragmas() -> None:
-    """Apply :func:`_sqlite_pragmas` to every new connection (once, from the app factory)."""
+    """Apply :func:`_sqlite_pragmas` to every new connection and
+    :func:`_sqlite_savepoint_in_transaction` to every savepoint (once, from the factory)."""
     if not sa.event.contains(Engine, "connect", _sqlite_pragmas):
         sa.event.listen(Engine, "connect", _sqlite_pragmas)
+    if not sa.event.contains(Engine, "savepoint", _sqlite_savepoint_in_transaction):
+        sa.event.listen(Engine, "savepoint", _sqlite_savepoint_in_transaction)
 
 
 def _sqlite_pragmas(dbapi_connection, connection_record):
@@ -57,6 +60,18 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         if _is_file_database(cursor):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+
+def _sqlite_savepoint_in_transaction(conn, name):
+    """Open the transaction before a savepoint when nothing has been written yet.
+
+    The sqlite3 driver begins a transaction only before a write; a SAVEPOINT outside one
+    starts a transaction of its own, which its RELEASE commits. A row written in a
+    ``begin_nested()`` block as the first write of a unit of work would then be committed
+    at once, and stay if the unit of work rolls back."""
+    dbapi_connection = conn.connection.dbapi_connection
+    if isinstance(dbapi_connection, sqlite3.Connection) and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
 
 
 def _is_file_database(cursor) -> bool:

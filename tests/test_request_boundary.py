@@ -17,6 +17,8 @@ from diaspora.indexing import indexer
 from diaspora.main import errors
 from diaspora.main.unit_of_work import unit_of_work
 from diaspora.models import (
+    Application,
+    ApplicationUpdate,
     DigestRun,
     Frequency,
     Institution,
@@ -26,10 +28,12 @@ from diaspora.models import (
     SearchChange,
 )
 from diaspora.models.base import utcnow
+from diaspora.services import applications as application_service
 from diaspora.services import notifications, retry
+from diaspora.services.applications import Engagement
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from tests.conftest import login
-from tests.factories import make_institution, make_project
+from tests.factories import MOTIVATION, make_institution, make_project, with_profile
 
 KINDS = {"not-allowed": NotAllowed, "not-found": NotFound, "conflict": Conflict, "invalid": Invalid}
 STATUS = {"not-allowed": 403, "not-found": 404, "conflict": 409, "invalid": 400}
@@ -302,3 +306,29 @@ def test_the_search_prune_is_committed_by_its_command(app, db, make_user, runner
     assert "Pruned" in runner.invoke(args=["search", "prune", "--days", "30"]).output
     db.session.rollback()
     assert db.session.scalar(changes) == 0
+
+
+def test_a_savepoint_written_first_goes_with_the_rollback(db, make_user):
+    """``begin_nested()`` as the first write of a unit of work (applying, adding a label)
+    stays inside the transaction: on SQLite too, its rows go when the unit rolls back."""
+    owner_id = make_user().id
+    with db.session.begin_nested():
+        db.session.add(Notification(user_id=owner_id, kind="team", message="in a savepoint"))
+    db.session.rollback()
+    assert notes() == 0
+
+
+def test_an_application_is_not_half_written_when_its_unit_of_work_fails(db, make_user):
+    """The application row (written in a savepoint) and its notices stand or fall together."""
+    rep = make_user(role=Role.INSTITUTION)
+    project = make_project(make_institution(rep))
+    member = with_profile(make_user())
+
+    def work():
+        application_service.apply(member, project, MOTIVATION, Engagement())
+        raise OSError("the disk is full")
+
+    with pytest.raises(OSError):
+        retry.transaction(work)
+    assert db.session.scalar(sa.select(sa.func.count(Application.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(ApplicationUpdate.id))) == 0
