@@ -13,11 +13,11 @@ from diaspora.auth.forms import EmptyForm
 from diaspora.extensions import db, limiter
 from diaspora.models import Project, WorkMode
 from diaspora.services import (
-    application_access,
     application_lists,
     application_panels,
     application_profiles,
     application_stats,
+    permissions,
     retry,
 )
 from diaspora.services import applications as service
@@ -27,7 +27,7 @@ from diaspora.services.applications import ApplicationError, Engagement
 
 def _application_or_404(application_id):
     try:
-        return application_access.get_application(current_user, application_id)
+        return service.get_application(current_user, application_id)
     except PermissionDenied:
         abort(404)
 
@@ -105,7 +105,7 @@ def mine():
 @bp.route("/applications/inbox")
 @login_required
 def inbox():
-    if not current_user.is_institution_rep:
+    if not permissions.is_institution_account(current_user):
         abort(403)
     waiting = application_lists.inbox_of(current_user)
     updates = application_lists.updates_for(current_user)
@@ -137,7 +137,7 @@ def applicants(project_id):
 @login_required
 def show(application_id):
     application = _application_or_404(application_id)
-    side = application_access.side_of(current_user, application)
+    side = permissions.side_of(current_user, application)
     return render_template(
         "applications/show.html",
         application=application,

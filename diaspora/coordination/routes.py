@@ -15,7 +15,7 @@ from diaspora.mail import outage_notice
 from diaspora.main.limits import paginate
 from diaspora.models import OutboxMessage, OutboxStatus, User
 from diaspora.models.base import utcnow
-from diaspora.services import accounts
+from diaspora.services import accounts, permissions
 from diaspora.services.accounts import AccountError, PermissionDenied
 
 PER_PAGE = 50
@@ -33,7 +33,7 @@ def coordinator_required(view):
     @wraps(view)
     @login_required
     def wrapped(*args, **kwargs):
-        if not current_user.is_coordinator:
+        if not permissions.is_coordinator(current_user):
             abort(403)
         return view(*args, **kwargs)
 

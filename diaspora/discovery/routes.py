@@ -16,7 +16,7 @@ from diaspora.discovery.forms import SaveSearchForm
 from diaspora.extensions import db
 from diaspora.models import Compensation, EngagementMode, WorkMode
 from diaspora.search import SearchUnavailable
-from diaspora.services import discovery
+from diaspora.services import discovery, permissions
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.notifications import Frequency, frequency_for
 
@@ -115,7 +115,7 @@ def facets_of(search: discovery.ProjectSearch, counts: dict, links: SearchLinks)
 
 def _unavailable(exc: SearchUnavailable, template: str, **context):
     log.warning("search unavailable: %s", exc)
-    reason = str(exc) if current_user.is_authenticated and current_user.is_coordinator else None
+    reason = str(exc) if permissions.is_coordinator(current_user) else None
     return render_template(template, unavailable=True, reason=reason, **context), 503
 
 

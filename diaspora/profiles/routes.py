@@ -10,7 +10,7 @@ from diaspora.auth.forms import EmptyForm
 from diaspora.coordination.routes import coordinator_required
 from diaspora.extensions import db
 from diaspora.geo import country_name, language_name
-from diaspora.models import FIELD_GROUPS, EngagementMode, Profile, SkillKind
+from diaspora.models import FIELD_GROUPS, EngagementMode, Profile, SkillKind, User
 from diaspora.profiles import bp
 from diaspora.profiles.forms import (
     DeleteAccountForm,
@@ -25,7 +25,7 @@ from diaspora.profiles.forms import (
     TravelForm,
     select_choices,
 )
-from diaspora.services import application_stats, profiles
+from diaspora.services import application_stats, permissions, profiles
 from diaspora.services.accounts import AccountError, PermissionDenied
 from diaspora.services.deletion import delete_account as delete_account_service
 from diaspora.services.export import export_user_data
@@ -38,7 +38,7 @@ def member_required(view):
     @wraps(view)
     @login_required
     def wrapped(*args, **kwargs):
-        if not current_user.is_member:
+        if not permissions.is_member(current_user):
             abort(403)
         return view(*args, **kwargs)
 
@@ -307,7 +307,7 @@ def delete_account():
 
 
 def _member_profile(user_id: int) -> Profile:
-    profile = db.session.scalar(db.select(Profile).where(Profile.user_id == user_id))
+    profile = profiles.profile_of(db.session.get(User, user_id))
     if profile is None:
         abort(404)
     return profile

@@ -7,11 +7,11 @@ caller. Each event reaches the person it concerns through ONE ``notify_*`` funct
 link to the site) and adds a dashboard update. Row locks come from
 :mod:`diaspora.services.locks`, in the order every writer takes them.
 
-Beside this workflow: who may act on an application (``application_access``), the profile an
-application shares (``application_profiles``), the lists (``application_lists``), the public
-record (``application_stats``), the project page's panel and team (``application_panels``),
-the reminder job (``application_reminders``), and what a deleted account leaves behind
-(``deletion.forget_applications``).
+Who may act on an application is asked of :mod:`diaspora.services.permissions`. Beside
+this workflow: the profile an application shares (``application_profiles``), the lists
+(``application_lists``), the public record (``application_stats``), the project page's panel
+and team (``application_panels``), the reminder job (``application_reminders``), and what a
+deleted account leaves behind (``deletion.forget_applications``).
 """
 
 from dataclasses import dataclass
@@ -33,9 +33,8 @@ from diaspora.models import (
 )
 from diaspora.models.application import WAITING
 from diaspora.models.base import utcnow
-from diaspora.services import projects
+from diaspora.services import permissions, profiles, projects
 from diaspora.services.accounts import PermissionDenied
-from diaspora.services.application_access import is_applicant, is_rep_of, side_of
 from diaspora.services.application_notices import (
     notify_completed,
     notify_decision,
@@ -43,7 +42,7 @@ from diaspora.services.application_notices import (
     notify_new_application,
     notify_withdrawn,
 )
-from diaspora.services.application_profiles import consent_snapshot, profile_of, profile_preview
+from diaspora.services.application_profiles import consent_snapshot, profile_preview
 from diaspora.services.locks import lock_application, lock_project
 
 S = ApplicationStatus
@@ -76,6 +75,17 @@ class Engagement:
     work_mode: WorkMode | None = None
 
 
+def get_application(user, application_id: int) -> Application:
+    """The application if ``user`` is its member or a representative of its institution.
+
+    Anyone else gets PermissionDenied, whether or not it exists (callers answer 404).
+    """
+    application = db.session.get(Application, application_id)
+    if application is None or permissions.side_of(user, application) is None:
+        raise PermissionDenied
+    return application
+
+
 # --------------------------------------------------------------------------- applying
 
 
@@ -97,13 +107,13 @@ def existing_application(member: User, project: Project) -> Application | None:
 
 def check_can_apply(member: User, project: Project) -> None:
     """Raise why ``member`` may not apply to ``project`` now, if they may not."""
-    if not getattr(member, "is_member", False) or not member.is_active:
+    if not permissions.is_member(member):
         raise PermissionDenied
     if not member.is_confirmed:
         raise ApplicationError("Confirm your email address before applying.")
     if not project.is_open():
         raise ApplicationError("This project is not open to applications.")
-    profile = profile_of(member)
+    profile = profiles.profile_of(member)
     if profile is None:
         raise ApplicationError("Create your profile first: institutions see it when you apply.")
     if profile.hidden:
@@ -174,7 +184,7 @@ def _check_engagement(engagement: Engagement) -> None:
 
 def withdraw(member: User, application: Application) -> None:
     """The member takes back an application that is still waiting for a decision."""
-    if not is_applicant(member, application):
+    if not permissions.is_applicant(member, application):
         raise PermissionDenied
     lock_project(application.project)
     application = lock_application(application)
@@ -204,7 +214,7 @@ def decide(rep: User, application: Application, decision: str, message: str = ""
     takes a place with one conditional UPDATE, so concurrent acceptances can never take the
     project over its places; the last place closes the project.
     """
-    if not is_rep_of(rep, application.project.institution_id):
+    if not permissions.represents(rep, application.project.institution_id):
         raise PermissionDenied
     target = DECISIONS.get(decision)
     if target is None:
@@ -257,7 +267,7 @@ def _take_place(project: Project) -> None:
 
 def post_message(author: User, application: Application, body: str) -> ApplicationMessage:
     """Add a plain-text message to the thread; the other side is told."""
-    side = side_of(author, application)
+    side = permissions.side_of(author, application)
     if side is None:
         raise PermissionDenied
     body = (body or "").strip()
@@ -270,11 +280,11 @@ def post_message(author: User, application: Application, body: str) -> Applicati
     message = ApplicationMessage(
         application=application,
         author_id=author.id,
-        from_institution=side == "institution",
+        from_institution=side == permissions.INSTITUTION_SIDE,
         body=body,
     )
     db.session.add(message)
-    if side == "institution" and application.first_answered_at is None:
+    if side == permissions.INSTITUTION_SIDE and application.first_answered_at is None:
         application.first_answered_at = utcnow()
     notify_message(message)
     return message
@@ -285,21 +295,21 @@ def post_message(author: User, application: Application, body: str) -> Applicati
 
 def complete(user: User, application: Application) -> None:
     """Either side marks an accepted engagement completed."""
-    side = side_of(user, application)
+    side = permissions.side_of(user, application)
     if side is None:
         raise PermissionDenied
     if application.status != S.ACCEPTED:
         raise ApplicationError("Only an accepted engagement can be marked completed.")
     application.status = S.COMPLETED
     application.completed_at = utcnow()
-    notify_completed(application, by_institution=side == "institution")
+    notify_completed(application, by_institution=side == permissions.INSTITUTION_SIDE)
 
 
 def leave_feedback(
     user: User, application: Application, rating: int | None, comment: str
 ) -> EngagementFeedback:
     """Short feedback on a completed engagement, once per side."""
-    side = side_of(user, application)
+    side = permissions.side_of(user, application)
     if side is None:
         raise PermissionDenied
     if application.status != S.COMPLETED:
@@ -309,7 +319,7 @@ def leave_feedback(
     comment = (comment or "").strip()
     if len(comment) > FEEDBACK_MAX:
         raise ApplicationError(f"Keep your feedback under {FEEDBACK_MAX} characters.")
-    from_institution = side == "institution"
+    from_institution = side == permissions.INSTITUTION_SIDE
     if any(f.from_institution == from_institution for f in application.feedback):
         raise ApplicationError("Your side has already left feedback.")
     feedback = EngagementFeedback(

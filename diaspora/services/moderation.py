@@ -25,7 +25,7 @@ from diaspora.models import (
     audit,
 )
 from diaspora.models.base import utcnow
-from diaspora.services import projects
+from diaspora.services import permissions, projects
 from diaspora.services.accounts import PermissionDenied
 
 COMMENT_MAX = 2000
@@ -36,7 +36,7 @@ class ModerationError(Exception):
 
 
 def _require_coordinator(actor) -> None:
-    if not (getattr(actor, "is_authenticated", False) and actor.is_coordinator):
+    if not permissions.is_coordinator(actor):
         raise PermissionDenied
 
 
@@ -56,9 +56,7 @@ def has_reported(user, project: Project) -> bool:
 
 def report_project(actor, project: Project, reason: str, comment: str = "") -> ProjectReport:
     """File a report about a project the actor can see; once per person and project."""
-    if not getattr(actor, "is_authenticated", False):
-        raise PermissionDenied
-    if not projects.can_view(actor, project):
+    if not (permissions.is_active(actor) and permissions.may_view_project(actor, project)):
         raise PermissionDenied
     try:
         reason_value = ReportReason(reason)
