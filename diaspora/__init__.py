@@ -90,17 +90,13 @@ def register_extensions(app: Flask) -> None:
 
 def register_services(app: Flask) -> None:
     """Connect the parts that report to one another, here and nowhere else (importing a module
-    registers nothing): the search change log and its after-commit indexing, the institutions
-    a member applied to (the privacy clearance of their representatives), and the extra lines
-    of the notification digests (projects for you, then saved searches)."""
+    registers nothing): the search change log and its after-commit indexing, and the extra
+    lines of the notification digests (projects for you, then saved searches)."""
     from diaspora.indexing import indexer
     from diaspora.services import discovery, recommendations
-    from diaspora.services.application_lists import applied_institution_ids
     from diaspora.services.notifications import register_digest_source
-    from diaspora.services.privacy import register_applied_source
 
     indexer.init_app(app)
-    register_applied_source(applied_institution_ids)
     register_digest_source(recommendations.digest_lines)
     register_digest_source(discovery.digest_lines)
 

@@ -10,14 +10,15 @@ from diaspora.models import FIELD_GROUPS, Application, ApplicationStatus, Role, 
 from diaspora.models.base import utcnow
 from diaspora.services import (
     application_panels,
-    application_profiles,
     application_reminders,
+    permissions,
+    profiles,
     projects,
 )
 from diaspora.services import applications as service
 from diaspora.services.applications import Engagement
 from diaspora.services.deletion import delete_account
-from diaspora.services.privacy import ProfileView, institution_ids_member_applied_to
+from diaspora.services.privacy import ProfileView
 from tests.conftest import PASSWORD, text_of
 from tests.factories import MOTIVATION, make_institution, make_project, with_profile
 
@@ -72,12 +73,12 @@ def test_the_institution_sees_only_what_the_member_allowed(client, auth, db, mem
 
 
 def test_applying_grants_the_reps_clearance_two_and_only_them(db, member, project, make_user):
-    assert institution_ids_member_applied_to(member.id) == set()
+    assert permissions.applied_institution_ids(member.id) == set()
     apply(member, project)
-    assert institution_ids_member_applied_to(member.id) == {project.institution_id}
+    assert permissions.applied_institution_ids(member.id) == {project.institution_id}
     other = make_user(role=Role.INSTITUTION)
     make_institution(other, name="Jimma Hospital")
-    view = ProfileView.for_viewer(application_profiles.profile_of(member), other)
+    view = ProfileView.for_viewer(profiles.profile_of(member), other)
     assert "headline" not in view.groups
 
 
@@ -132,7 +133,7 @@ def test_team_names_show_only_to_who_may_open_the_profile(client, auth, db, memb
     auth.login(member)
     assert "Hiwot T." in client.get(f"/projects/{project.id}").get_data(as_text=True)
     auth.logout()
-    profile = application_profiles.profile_of(member)
+    profile = profiles.profile_of(member)
     profile.public = True
     db.session.commit()
     assert client.get(f"/members/{member.id}").status_code == 404

@@ -20,10 +20,11 @@ from diaspora.models.base import utcnow
 from diaspora.services import (
     application_lists,
     application_panels,
-    application_profiles,
     application_reminders,
     application_stats,
     deletion,
+    permissions,
+    profiles,
     projects,
 )
 from diaspora.services import applications as service
@@ -68,7 +69,7 @@ def mails(db, to=None):
 
 
 def test_apply_records_consent_and_tells_the_institution(db, member, project, rep):
-    profile = application_profiles.profile_of(member)
+    profile = profiles.profile_of(member)
     profile.audiences = dict.fromkeys(FIELD_GROUPS, 0) | {"skills": 2, "bio": 4}
     db.session.commit()
     application, created = apply(member, project, hours_per_month=12, work_mode=WorkMode.REMOTE)
@@ -408,9 +409,9 @@ def test_team_is_shown_to_insiders(db, member, project, rep, make_user):
 
 
 def test_applied_institution_ids(db, member, project, institution):
-    assert application_lists.applied_institution_ids(member.id) == set()
+    assert permissions.applied_institution_ids(member.id) == set()
     apply(member, project)
-    assert application_lists.applied_institution_ids(member.id) == {institution.id}
+    assert permissions.applied_institution_ids(member.id) == {institution.id}
 
 
 def test_export_holds_the_members_applications_and_nobody_elses_words(db, member, project, rep):

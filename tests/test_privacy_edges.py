@@ -8,7 +8,7 @@ from diaspora.services import (
     application_panels,
     application_profiles,
     applications,
-    privacy,
+    permissions,
     profiles,
 )
 from diaspora.services.applications import Engagement
@@ -217,7 +217,7 @@ def test_expert_search_shows_no_card_the_searcher_may_not_open(app, scene):
 
 def test_expert_search_forgets_the_member_after_withdrawal(app, scene):
     member, other = scene["member"], scene["institution_other"]
-    institution_id = privacy.represented_institution_ids(other).pop()
+    institution_id = permissions.represented_institution_ids(other).pop()
     project = make_project(db.session.get(Institution, institution_id), title="Other project")
     application, _ = applications.apply(member, project, MOTIVATION, Engagement())
     db.session.commit()

@@ -12,11 +12,11 @@ from diaspora.extensions import db, limiter
 from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work
 from diaspora.models import Project
 from diaspora.services import (
-    application_access,
     application_lists,
     application_panels,
     application_profiles,
     application_stats,
+    permissions,
 )
 from diaspora.services import applications as service
 
@@ -30,12 +30,10 @@ def _act(application_id: int, form, action, done: str, invalid: str | None = Non
     unit of work and the person goes back there (:func:`form_action`). Someone on neither
     side gets 404 before anything else. Each attempt loads the application again, so a
     rerun after a lost race decides on fresh data."""
-    application_access.get_application(current_user, application_id)
+    service.get_application(current_user, application_id)
     return form_action(
         form,
-        lambda: action(
-            current_user, application_access.get_application(current_user, application_id)
-        ),
+        lambda: action(current_user, service.get_application(current_user, application_id)),
         done=done,
         back=_page(application_id),
         invalid=invalid,
@@ -85,7 +83,7 @@ def mine():
 @bp.route("/applications/inbox")
 @login_required
 def inbox():
-    if not current_user.is_institution_rep:
+    if not permissions.is_institution_account(current_user):
         abort(403)
     return render_template(
         "applications/inbox.html",
@@ -127,8 +125,8 @@ def applicants(project_id):
 @bp.route("/applications/<int:application_id>")
 @login_required
 def show(application_id):
-    application = application_access.get_application(current_user, application_id)
-    side = application_access.side_of(current_user, application)
+    application = service.get_application(current_user, application_id)
+    side = permissions.side_of(current_user, application)
     return render_template(
         "applications/show.html",
         application=application,

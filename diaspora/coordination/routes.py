@@ -15,7 +15,7 @@ from diaspora.mail import outage_notice, requeue_failed
 from diaspora.main.limits import paginate
 from diaspora.main.unit_of_work import form_action, unit_of_work
 from diaspora.models import OutboxMessage, OutboxStatus, User
-from diaspora.services import accounts
+from diaspora.services import accounts, permissions
 
 PER_PAGE = 50
 
@@ -32,7 +32,7 @@ def coordinator_required(view):
     @wraps(view)
     @login_required
     def wrapped(*args, **kwargs):
-        if not current_user.is_coordinator:
+        if not permissions.is_coordinator(current_user):
             abort(403)
         return view(*args, **kwargs)
 

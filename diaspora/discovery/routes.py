@@ -16,7 +16,7 @@ from diaspora.discovery.forms import SaveSearchForm
 from diaspora.main.unit_of_work import unit_of_work
 from diaspora.models import Compensation, EngagementMode, WorkMode
 from diaspora.search import SearchUnavailable
-from diaspora.services import discovery
+from diaspora.services import discovery, permissions
 from diaspora.services.notifications import Frequency, frequency_for
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def facets_of(search: discovery.ProjectSearch, counts: dict, links: SearchLinks)
 
 def _unavailable(exc: SearchUnavailable, template: str, **context):
     log.warning("search unavailable: %s", exc)
-    reason = str(exc) if current_user.is_authenticated and current_user.is_coordinator else None
+    reason = str(exc) if permissions.is_coordinator(current_user) else None
     return render_template(template, unavailable=True, reason=reason, **context), 503
 
 

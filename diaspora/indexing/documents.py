@@ -12,8 +12,6 @@ import sqlalchemy as sa
 from diaspora import catalog
 from diaspora.extensions import db
 from diaspora.models import (
-    Application,
-    ApplicationStatus,
     Profile,
     ProfileSkill,
     Project,
@@ -22,6 +20,7 @@ from diaspora.models import (
     User,
 )
 from diaspora.models.base import utcnow
+from diaspora.services import permissions
 from diaspora.services import projects as project_service
 from diaspora.services.privacy import is_listed, listed_condition, widest_audience
 
@@ -65,22 +64,6 @@ def project_document(project: Project) -> dict:
         "published_at": project.published_at,
         "deadline": project.deadline,
     }
-
-
-def applied_institution_ids(user_ids: list[int]) -> dict[int, set[int]]:
-    """Institutions each member applied to (applications not withdrawn)."""
-    rows = db.session.execute(
-        sa.select(Application.member_id, Project.institution_id)
-        .join(Project, Project.id == Application.project_id)
-        .where(
-            Application.member_id.in_(user_ids),
-            Application.status != ApplicationStatus.WITHDRAWN,
-        )
-    )
-    result: dict[int, set[int]] = {}
-    for member_id, institution_id in rows:
-        result.setdefault(member_id, set()).add(institution_id)
-    return result
 
 
 def expert_document(profile: Profile, applied: set[int], today=None) -> dict:
@@ -129,7 +112,7 @@ def listed_profiles_query():
     return (
         sa.select(Profile)
         .join(User, User.id == Profile.user_id)
-        .where(listed_condition(), User.suspended_at.is_(None))
+        .where(listed_condition(), User.is_active)
         .order_by(Profile.user_id)
         .options(
             sa.orm.selectinload(Profile.skill_links)
@@ -152,7 +135,7 @@ def _expert_documents(ids: list[int]) -> tuple[list[dict], set[int]]:
     query = listed_profiles_query().where(Profile.user_id.in_(ids))
     fresh = query.execution_options(populate_existing=True)
     found = [p for p in db.session.scalars(fresh) if is_listed(p)]
-    applied = applied_institution_ids([p.user_id for p in found])
+    applied = permissions.applied_institution_ids_of([p.user_id for p in found])
     docs = [expert_document(p, applied.get(p.user_id, set())) for p in found]
     return docs, set(ids) - {p.user_id for p in found}
 
@@ -176,7 +159,7 @@ def all_documents(name: str) -> Iterator[dict]:
             yield from (project_document(p) for p in batch)
             last = batch[-1].id
         else:
-            applied = applied_institution_ids([p.user_id for p in batch])
+            applied = permissions.applied_institution_ids_of([p.user_id for p in batch])
             yield from (expert_document(p, applied.get(p.user_id, set())) for p in batch)
             last = batch[-1].user_id
 
@@ -189,6 +172,6 @@ def expected_count(name: str) -> int:
         query = (
             sa.select(Profile.id)
             .join(User, User.id == Profile.user_id)
-            .where(listed_condition(), User.suspended_at.is_(None))
+            .where(listed_condition(), User.is_active)
         )
     return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))

@@ -11,12 +11,12 @@ from diaspora.institutions import bp
 from diaspora.institutions.forms import DecisionForm, InstitutionForm, InviteForm
 from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work
 from diaspora.models import Institution
-from diaspora.services import application_stats, institutions
+from diaspora.services import application_stats, institutions, permissions
 
 
 def _institution(institution_id: int) -> Institution:
     institution = db.get_or_404(Institution, institution_id)
-    if not institutions.can_view(current_user, institution):
+    if not permissions.may_view_institution(current_user, institution):
         abort(404)
     return institution
 
@@ -24,7 +24,7 @@ def _institution(institution_id: int) -> Institution:
 def _represented(institution_id: int) -> Institution:
     """An institution the current user represents (coordinators too); others get 404/403."""
     institution = _institution(institution_id)
-    if not (institution.has_representative(current_user) or current_user.is_coordinator):
+    if not permissions.may_manage_institution(current_user, institution):
         abort(403)
     return institution
 
@@ -32,7 +32,7 @@ def _represented(institution_id: int) -> Institution:
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    if not current_user.is_institution_rep:
+    if not permissions.is_institution_account(current_user):
         abort(403)
     form = InstitutionForm()
     if form.validate_on_submit():
@@ -46,9 +46,9 @@ def new():
 @bp.route("/mine")
 @login_required
 def mine():
-    if not current_user.is_institution_rep:
+    if not permissions.is_institution_account(current_user):
         abort(403)
-    items = institutions.institutions_of(current_user)
+    items = permissions.represented_institutions(current_user)
     return render_template("institutions/mine.html", items=items)
 
 
@@ -71,8 +71,7 @@ def show(institution_id):
         projects=institutions.published_projects(institution),
         project_endpoints=current_app.view_functions,
         record=application_stats.institution_record(institution),
-        can_edit=current_user.is_authenticated
-        and (institution.has_representative(current_user) or current_user.is_coordinator),
+        can_edit=permissions.may_manage_institution(current_user, institution),
     )
 
 
@@ -129,7 +128,7 @@ def remove_representative(institution_id, rep_id):
             back=back,
         )
         flash("Representative removed.", "success")
-    if not institution.has_representative(current_user) and not current_user.is_coordinator:
+    if not permissions.may_manage_institution(current_user, institution):
         return redirect(url_for("institutions.mine"))
     return redirect(back)
 

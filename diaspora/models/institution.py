@@ -89,6 +89,9 @@ class Institution(db.Model):
         return self.pending_since is not None
 
     def has_representative(self, user) -> bool:
+        """Is ``user`` on the list of representatives, whatever the account's state? For
+        adding someone once; who may act for the institution is
+        ``permissions.represents``."""
         return any(rep.user_id == getattr(user, "id", None) for rep in self.representatives)
 
 

@@ -4,6 +4,7 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from diaspora.extensions import db
@@ -155,11 +156,24 @@ class Project(db.Model):
     def places_left(self) -> int:
         return max(self.places - self.places_filled, 0)
 
+    @hybrid_method
     def is_open(self, today: date | None = None) -> bool:
-        """Published, not past its deadline, with places left: open to applications."""
+        """Published, not past its deadline (checked on ``today``), with places left: open to
+        applications and listed. ``Project.is_open(today)`` is the same rule as a SQL
+        condition, which the listings and the search index select with."""
         today = today or utcnow().date()
         return (
             self.status == ProjectStatus.PUBLISHED
             and (self.deadline is None or self.deadline >= today)
-            and self.places_left > 0
+            and self.places_filled < self.places
+        )
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_condition(cls, today: date | None = None) -> sa.ColumnElement[bool]:
+        today = today or utcnow().date()
+        return sa.and_(
+            cls.status == ProjectStatus.PUBLISHED,
+            sa.or_(cls.deadline.is_(None), cls.deadline >= today),
+            cls.places_filled < cls.places,
         )

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask_login import UserMixin
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from diaspora.extensions import db
@@ -73,9 +74,15 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str:
         return self.session_token
 
-    @property
+    @hybrid_property
     def is_active(self) -> bool:
+        """Not suspended. ``User.is_active`` is the same rule as a SQL condition."""
         return self.suspended_at is None
+
+    @is_active.inplace.expression
+    @classmethod
+    def _is_active_condition(cls) -> sa.ColumnElement[bool]:
+        return cls.suspended_at.is_(None)
 
     @property
     def is_confirmed(self) -> bool:

@@ -16,7 +16,7 @@ from diaspora.moderation.forms import (
     ResolveReportForm,
     UnpublishForm,
 )
-from diaspora.services import moderation, projects
+from diaspora.services import moderation, permissions, projects
 from diaspora.services.moderation import AuditFilter
 from diaspora.services.screening import highlight
 
@@ -28,7 +28,7 @@ def inject_queue_count():
     """``queue_count()`` for the navigation; it queries only when a coordinator asks."""
 
     def queue_count():
-        if current_user.is_authenticated and current_user.is_coordinator:
+        if permissions.is_coordinator(current_user):
             return moderation.queue_count()
         return 0
 

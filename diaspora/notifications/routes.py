@@ -13,7 +13,7 @@ from diaspora.models import Frequency, Notification
 from diaspora.notifications import bp
 from diaspora.notifications.forms import preferences_form
 from diaspora.security import is_safe_next
-from diaspora.services import notifications
+from diaspora.services import notifications, permissions
 
 PER_PAGE = 30
 
@@ -34,7 +34,7 @@ def index():
 @login_required
 def open_one(notification_id):
     note = db.session.get(Notification, notification_id)
-    if note is None or note.user_id != current_user.id:
+    if note is None or not permissions.is_recipient(current_user, note):
         abort(404)
     if EmptyForm().validate_on_submit():
         unit_of_work(lambda: notifications.mark_read(current_user, note.id))

@@ -12,7 +12,7 @@ from diaspora.coordination.routes import coordinator_required
 from diaspora.extensions import db
 from diaspora.geo import country_name, language_name
 from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work
-from diaspora.models import FIELD_GROUPS, EngagementMode, Profile, SkillKind
+from diaspora.models import FIELD_GROUPS, EngagementMode, Profile, SkillKind, User
 from diaspora.profiles import bp
 from diaspora.profiles.forms import (
     DeleteAccountForm,
@@ -27,7 +27,7 @@ from diaspora.profiles.forms import (
     TravelForm,
     select_choices,
 )
-from diaspora.services import application_stats, profiles
+from diaspora.services import application_stats, permissions, profiles
 from diaspora.services.deletion import delete_account as delete_account_service
 from diaspora.services.export import export_user_data
 from diaspora.services.privacy import PREVIEWS, ProfileView
@@ -38,7 +38,7 @@ def member_required(view):
     @wraps(view)
     @login_required
     def wrapped(*args, **kwargs):
-        if not current_user.is_member:
+        if not permissions.is_member(current_user):
             abort(403)
         return view(*args, **kwargs)
 
@@ -274,7 +274,7 @@ def delete_account():
 
 
 def _member_profile(user_id: int) -> Profile:
-    profile = db.session.scalar(db.select(Profile).where(Profile.user_id == user_id))
+    profile = profiles.profile_of(db.session.get(User, user_id))
     if profile is None:
         abort(404)
     return profile

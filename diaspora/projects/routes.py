@@ -13,7 +13,13 @@ from diaspora.models import Institution, Project
 from diaspora.projects import bp
 from diaspora.projects.forms import ProjectForm, ReasonForm, ReportForm
 from diaspora.security import is_safe_next
-from diaspora.services import application_panels, moderation, projects, saved_projects
+from diaspora.services import (
+    application_panels,
+    moderation,
+    permissions,
+    projects,
+    saved_projects,
+)
 
 PER_PAGE = 20
 REP_ACTIONS = ("submit", "close", "complete", "archive")
@@ -37,7 +43,7 @@ def institution_url(institution, endpoint: str = "institutions.show") -> str | N
 def _visible_project(project_id: int) -> Project:
     """The project, or 404 for anyone who may not see it (no hint that it exists)."""
     project = db.get_or_404(Project, project_id)
-    if not projects.can_view(current_user, project):
+    if not permissions.may_view_project(current_user, project):
         abort(404)
     return project
 
@@ -51,13 +57,13 @@ def index():
 @bp.route("/<int:project_id>")
 def show(project_id):
     project = _visible_project(project_id)
-    roles = projects.roles_of(current_user, project)
-    staff = bool(roles & {projects.REP, projects.COORDINATOR})
+    is_rep = permissions.represents(current_user, project.institution_id)
+    staff = is_rep or permissions.is_coordinator(current_user)
     return render_template(
         "projects/show.html",
         project=project,
         actions=[a for a in projects.allowed_actions(current_user, project) if a in REP_ACTIONS],
-        is_rep=projects.REP in roles,
+        is_rep=is_rep,
         history=projects.history(project) if staff else [],
         reason_form=ReasonForm(),
         panel=application_panels.project_panel(current_user, project),
@@ -68,7 +74,7 @@ def show(project_id):
 @bp.route("/mine")
 @login_required
 def dashboard():
-    institutions = projects.institutions_of(current_user)
+    institutions = permissions.represented_institutions(current_user)
     return render_template(
         "projects/dashboard.html",
         institutions=institutions,
@@ -81,7 +87,7 @@ def dashboard():
 @login_required
 def new(institution_id):
     institution = db.get_or_404(Institution, institution_id)
-    if not projects.is_rep(current_user, institution):
+    if not permissions.represents(current_user, institution.id):
         abort(403)
     form = ProjectForm()
     if form.validate_on_submit():
@@ -103,7 +109,7 @@ def new(institution_id):
 @login_required
 def edit(project_id):
     project = _visible_project(project_id)
-    if projects.REP not in projects.roles_of(current_user, project):
+    if not permissions.represents(current_user, project.institution_id):
         abort(403)
     stored = None if request.method == "POST" else vars(projects.project_data(project))
     form = ProjectForm(data=stored)

@@ -16,6 +16,7 @@ from diaspora.models import Role, User, audit
 from diaspora.models.base import utcnow
 from diaspora.models.user import burn_password_check, burn_password_hash
 from diaspora.security import make_token, read_token
+from diaspora.services import permissions
 from diaspora.services.errors import Conflict, Invalid, NotAllowed
 
 PASSWORD_MIN = 8
@@ -291,7 +292,7 @@ def create_user(name: str, email: str, password: str, role: Role) -> User:
 
 def suspend(actor: User, user: User, reason: str) -> None:
     """Suspend an account and end all its sessions. Coordinators only."""
-    if not actor.is_coordinator:
+    if not permissions.is_coordinator(actor):
         raise NotAllowed
     if user.id == actor.id:
         raise Invalid("You cannot suspend your own account.")
@@ -304,7 +305,7 @@ def suspend(actor: User, user: User, reason: str) -> None:
 
 
 def reactivate(actor: User, user: User) -> None:
-    if not actor.is_coordinator:
+    if not permissions.is_coordinator(actor):
         raise NotAllowed
     user.suspended_at = None
     user.suspended_reason = None

@@ -1,5 +1,5 @@
-"""Lists of applications: a member's, a project's applicants, a representative's inbox, the
-dashboard updates, and the institutions a member applied to."""
+"""Lists of applications: a member's, a project's applicants, a representative's inbox, and
+the dashboard updates."""
 
 import sqlalchemy as sa
 
@@ -8,14 +8,14 @@ from diaspora.models import (
     Application,
     ApplicationStatus,
     ApplicationUpdate,
-    InstitutionRepresentative,
     Project,
     User,
 )
 from diaspora.models.application import WAITING
 from diaspora.models.base import utcnow
-from diaspora.services.application_access import require_rep_of_project
+from diaspora.services import permissions
 from diaspora.services.application_notices import UPDATE_TEXT
+from diaspora.services.errors import NotFound
 
 S = ApplicationStatus
 
@@ -31,7 +31,8 @@ def applications_of(member: User) -> list[Application]:
 
 
 def applicants_of(rep: User, project: Project) -> list[Application]:
-    require_rep_of_project(rep, project)
+    if not permissions.represents(rep, project.institution_id):
+        raise NotFound  # to anyone else its applicants are not there
     return list(
         db.session.scalars(
             sa.select(Application)
@@ -47,11 +48,10 @@ def inbox_of(rep: User) -> list[Application]:
         db.session.scalars(
             sa.select(Application)
             .join(Project, Project.id == Application.project_id)
-            .join(
-                InstitutionRepresentative,
-                InstitutionRepresentative.institution_id == Project.institution_id,
+            .where(
+                Project.institution_id.in_(permissions.represented_institution_ids(rep)),
+                Application.status.in_(WAITING),
             )
-            .where(InstitutionRepresentative.user_id == rep.id, Application.status.in_(WAITING))
             .order_by(Application.created_at)
         )
     )
@@ -74,15 +74,4 @@ def mark_updates_read(user: User) -> None:
         .where(ApplicationUpdate.recipient_id == user.id, ApplicationUpdate.read_at.is_(None))
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
-    )
-
-
-def applied_institution_ids(member_id: int) -> set[int]:
-    """The institutions ``member_id`` applied to (their reps get clearance 2)."""
-    return set(
-        db.session.scalars(
-            sa.select(Project.institution_id)
-            .join(Application, Application.project_id == Project.id)
-            .where(Application.member_id == member_id, Application.status != S.WITHDRAWN)
-        )
     )

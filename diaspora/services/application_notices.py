@@ -4,7 +4,6 @@ Each queues the email (no private content, a link to the site), adds a notificat
 site, and records a dashboard update (:class:`ApplicationUpdate`) for the person it concerns.
 """
 
-import sqlalchemy as sa
 from flask import url_for
 
 from diaspora.extensions import db
@@ -13,10 +12,10 @@ from diaspora.models import (
     ApplicationMessage,
     ApplicationStatus,
     ApplicationUpdate,
-    InstitutionRepresentative,
     User,
 )
 from diaspora.models.base import utcnow
+from diaspora.services import permissions
 from diaspora.services.notifications import notify
 
 S = ApplicationStatus
@@ -33,20 +32,6 @@ UPDATE_TEXT = {
     "reminder": "An application to {title} has waited more than 5 days",
     "completed": "The engagement on {title} is marked completed",
 }
-
-
-def representatives(institution_id: int) -> list[User]:
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(InstitutionRepresentative, InstitutionRepresentative.user_id == User.id)
-            .where(
-                InstitutionRepresentative.institution_id == institution_id,
-                User.suspended_at.is_(None),
-            )
-            .order_by(User.id)
-        )
-    )
 
 
 NOTIFICATION_KINDS = {
@@ -80,7 +65,7 @@ def _tell(recipient: User, application: Application, kind: str, subject: str, **
 
 
 def _tell_institution(application: Application, kind: str, subject: str, **context) -> None:
-    for rep in representatives(application.project.institution_id):
+    for rep in permissions.representatives(application.project.institution_id):
         _tell(rep, application, kind, subject, **context)
 
 

@@ -5,11 +5,11 @@ import sqlalchemy as sa
 from diaspora.extensions import db
 from diaspora.models import Application, Project, User
 from diaspora.models.application import TEAM, WAITING
-from diaspora.services.application_access import is_rep_of
-from diaspora.services.application_profiles import profile_of
+from diaspora.services import permissions
 from diaspora.services.application_stats import institution_record
 from diaspora.services.applications import existing_application
 from diaspora.services.privacy import may_see_member
+from diaspora.services.profiles import profile_of
 
 TEAM_MEMBER = "A team member"
 
@@ -28,8 +28,10 @@ def team(project: Project, viewer) -> list[str] | None:
         .where(Application.project_id == project.id, Application.status.in_(TEAM))
         .order_by(Application.decided_at, Application.id)
     ).all()
-    viewer_id = getattr(viewer, "id", None) if getattr(viewer, "is_authenticated", False) else None
-    insider = viewer_id in {m.id for m in members} or is_rep_of(viewer, project.institution_id)
+    viewer_id = viewer.id if permissions.is_active(viewer) else None
+    insider = viewer_id in {m.id for m in members} or permissions.represents(
+        viewer, project.institution_id
+    )
     names = []
     for member in members:
         profile = profile_of(member)
@@ -45,9 +47,9 @@ def project_panel(viewer, project: Project) -> dict:
     they may apply, the team as they may see it, how the institution answers, and for its
     reps how many applications wait."""
     mine = None
-    if getattr(viewer, "is_authenticated", False) and getattr(viewer, "is_member", False):
+    if permissions.is_member(viewer):
         mine = existing_application(viewer, project)
-    rep = is_rep_of(viewer, project.institution_id)
+    rep = permissions.represents(viewer, project.institution_id)
     waiting = None
     if rep:
         waiting = db.session.scalar(
@@ -59,8 +61,8 @@ def project_panel(viewer, project: Project) -> dict:
         "mine": mine,
         "may_apply": mine is None
         and project.is_open()
-        and not getattr(viewer, "is_institution_rep", False)
-        and not getattr(viewer, "is_coordinator", False),
+        and not permissions.is_institution_account(viewer)
+        and not permissions.is_coordinator(viewer),
         "is_rep": rep,
         "waiting": waiting,
         "team": team(project, viewer),

@@ -1,18 +1,10 @@
 """The member's profile as an application shares it: the preview shown before applying, the
 consent stored with the application, and what the institution sees of the applicant."""
 
-import sqlalchemy as sa
-
-from diaspora.extensions import db
-from diaspora.models import Application, Profile, User
+from diaspora.models import Application, User
 from diaspora.models.profile import GROUP_LABELS
 from diaspora.services.privacy import ProfileView, may_see_member, member_name
-
-
-def profile_of(member: User | None) -> Profile | None:
-    if member is None:
-        return None
-    return db.session.scalar(sa.select(Profile).where(Profile.user_id == member.id))
+from diaspora.services.profiles import profile_of
 
 
 def profile_preview(member: User) -> ProfileView | None:

@@ -7,11 +7,11 @@ caller. Each event reaches the person it concerns through ONE ``notify_*`` funct
 link to the site) and adds a dashboard update. Row locks come from
 :mod:`diaspora.services.locks`, in the order every writer takes them.
 
-Beside this workflow: who may act on an application (``application_access``), the profile an
-application shares (``application_profiles``), the lists (``application_lists``), the public
-record (``application_stats``), the project page's panel and team (``application_panels``),
-the reminder job (``application_reminders``), and what a deleted account leaves behind
-(``deletion.forget_applications``).
+Who may act on an application is asked of :mod:`diaspora.services.permissions`. Beside
+this workflow: the profile an application shares (``application_profiles``), the lists
+(``application_lists``), the public record (``application_stats``), the project page's panel
+and team (``application_panels``), the reminder job (``application_reminders``), and what a
+deleted account leaves behind (``deletion.forget_applications``).
 """
 
 from dataclasses import dataclass
@@ -33,8 +33,7 @@ from diaspora.models import (
 )
 from diaspora.models.application import WAITING
 from diaspora.models.base import utcnow
-from diaspora.services import projects
-from diaspora.services.application_access import is_applicant, is_rep_of, side_of
+from diaspora.services import permissions, profiles, projects
 from diaspora.services.application_notices import (
     notify_completed,
     notify_decision,
@@ -42,8 +41,8 @@ from diaspora.services.application_notices import (
     notify_new_application,
     notify_withdrawn,
 )
-from diaspora.services.application_profiles import consent_snapshot, profile_of, profile_preview
-from diaspora.services.errors import Conflict, Invalid, NotAllowed
+from diaspora.services.application_profiles import consent_snapshot, profile_preview
+from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from diaspora.services.locks import lock_application, lock_project
 
 S = ApplicationStatus
@@ -72,6 +71,17 @@ class Engagement:
     work_mode: WorkMode | None = None
 
 
+def get_application(user, application_id: int) -> Application:
+    """The application if ``user`` is its member or a representative of its institution.
+
+    Anyone else gets NotFound, whether or not it exists.
+    """
+    application = db.session.get(Application, application_id)
+    if application is None or permissions.side_of(user, application) is None:
+        raise NotFound
+    return application
+
+
 # --------------------------------------------------------------------------- applying
 
 
@@ -93,13 +103,13 @@ def existing_application(member: User, project: Project) -> Application | None:
 
 def check_can_apply(member: User, project: Project) -> None:
     """Raise why ``member`` may not apply to ``project`` now, if they may not."""
-    if not getattr(member, "is_member", False) or not member.is_active:
+    if not permissions.is_member(member):
         raise NotAllowed
     if not member.is_confirmed:
         raise Conflict("Confirm your email address before applying.")
     if not project.is_open():
         raise Conflict("This project is not open to applications.")
-    profile = profile_of(member)
+    profile = profiles.profile_of(member)
     if profile is None:
         raise Conflict("Create your profile first: institutions see it when you apply.")
     if profile.hidden:
@@ -170,7 +180,7 @@ def _check_engagement(engagement: Engagement) -> None:
 
 def withdraw(member: User, application: Application) -> None:
     """The member takes back an application that is still waiting for a decision."""
-    if not is_applicant(member, application):
+    if not permissions.is_applicant(member, application):
         raise NotAllowed
     lock_project(application.project)
     application = lock_application(application)
@@ -200,7 +210,7 @@ def decide(rep: User, application: Application, decision: str, message: str = ""
     takes a place with one conditional UPDATE, so concurrent acceptances can never take the
     project over its places; the last place closes the project.
     """
-    if not is_rep_of(rep, application.project.institution_id):
+    if not permissions.represents(rep, application.project.institution_id):
         raise NotAllowed
     target = DECISIONS.get(decision)
     if target is None:
@@ -253,7 +263,7 @@ def _take_place(project: Project) -> None:
 
 def post_message(author: User, application: Application, body: str) -> ApplicationMessage:
     """Add a plain-text message to the thread; the other side is told."""
-    side = side_of(author, application)
+    side = permissions.side_of(author, application)
     if side is None:
         raise NotAllowed
     body = (body or "").strip()
@@ -266,11 +276,11 @@ def post_message(author: User, application: Application, body: str) -> Applicati
     message = ApplicationMessage(
         application=application,
         author_id=author.id,
-        from_institution=side == "institution",
+        from_institution=side == permissions.INSTITUTION_SIDE,
         body=body,
     )
     db.session.add(message)
-    if side == "institution" and application.first_answered_at is None:
+    if side == permissions.INSTITUTION_SIDE and application.first_answered_at is None:
         application.first_answered_at = utcnow()
     notify_message(message)
     return message
@@ -281,21 +291,21 @@ def post_message(author: User, application: Application, body: str) -> Applicati
 
 def complete(user: User, application: Application) -> None:
     """Either side marks an accepted engagement completed."""
-    side = side_of(user, application)
+    side = permissions.side_of(user, application)
     if side is None:
         raise NotAllowed
     if application.status != S.ACCEPTED:
         raise Conflict("Only an accepted engagement can be marked completed.")
     application.status = S.COMPLETED
     application.completed_at = utcnow()
-    notify_completed(application, by_institution=side == "institution")
+    notify_completed(application, by_institution=side == permissions.INSTITUTION_SIDE)
 
 
 def leave_feedback(
     user: User, application: Application, rating: int | None, comment: str
 ) -> EngagementFeedback:
     """Short feedback on a completed engagement, once per side."""
-    side = side_of(user, application)
+    side = permissions.side_of(user, application)
     if side is None:
         raise NotAllowed
     if application.status != S.COMPLETED:
@@ -305,7 +315,7 @@ def leave_feedback(
     comment = (comment or "").strip()
     if len(comment) > FEEDBACK_MAX:
         raise Invalid(f"Keep your feedback under {FEEDBACK_MAX} characters.")
-    from_institution = side == "institution"
+    from_institution = side == permissions.INSTITUTION_SIDE
     if any(f.from_institution == from_institution for f in application.feedback):
         raise Conflict("Your side has already left feedback.")
     feedback = EngagementFeedback(

@@ -18,14 +18,13 @@ from diaspora.models import (
     Institution,
     InstitutionInvitation,
     InstitutionRepresentative,
-    Profile,
     Project,
     SavedSearch,
     User,
 )
 from diaspora.services.application_lists import applications_of
 from diaspora.services.errors import Invalid
-from diaspora.services.profiles import drop_unused_free_skills
+from diaspora.services.profiles import drop_unused_free_skills, profile_of
 
 DELETED_NAME = "deleted account"
 
@@ -36,7 +35,7 @@ def delete_account(user: User, password: str) -> None:
     mailbox's copies), and (with the user row) its session token, so every session ends."""
     if not user.check_password(password or ""):
         raise Invalid("Your password is not correct.")
-    profile = db.session.scalar(sa.select(Profile).where(Profile.user_id == user.id))
+    profile = profile_of(user)
     if profile is not None:
         skill_ids = [link.skill_id for link in profile.skill_links]
         db.session.delete(profile)

@@ -19,8 +19,6 @@ from diaspora.extensions import db
 from diaspora.indexing import indexer
 from diaspora.models import (
     Institution,
-    InstitutionRepresentative,
-    InstitutionStatus,
     Profile,
     Project,
     SavedSearch,
@@ -38,6 +36,7 @@ from diaspora.search import (
     SynonymMatch,
     Thesaurus,
 )
+from diaspora.services import permissions
 from diaspora.services import projects as project_service
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from diaspora.services.notifications import Frequency
@@ -290,21 +289,12 @@ def expert_clearance(user) -> Clearance:
     Representatives see level 2 only of members who applied to one of their verified
     institutions.
     """
-    if user is None or not getattr(user, "is_authenticated", False):
+    if not permissions.is_active(user):
         raise NotAllowed("Please log in to search experts.")
-    if user.is_coordinator:
+    if permissions.is_coordinator(user):
         return Clearance(frozenset({APPLIED_INSTITUTIONS, SIGNED_IN, PUBLIC}))
-    if user.is_institution_rep:
-        ids = set(
-            db.session.scalars(
-                sa.select(InstitutionRepresentative.institution_id)
-                .join(Institution, Institution.id == InstitutionRepresentative.institution_id)
-                .where(
-                    InstitutionRepresentative.user_id == user.id,
-                    Institution.status == InstitutionStatus.VERIFIED,
-                )
-            )
-        )
+    if permissions.is_institution_account(user):
+        ids = permissions.represented_institution_ids(user, verified=True)
         if ids:
             return Clearance.institution(ids)
     raise NotAllowed("Expert search is for verified institutions and coordinators.")
@@ -391,7 +381,7 @@ def search_experts(user, search: ExpertSearch, per_page: int = PER_PAGE) -> Expe
         query = (
             sa.select(Profile)
             .join(User, User.id == Profile.user_id)
-            .where(Profile.user_id.in_(ids), listed_condition(), User.suspended_at.is_(None))
+            .where(Profile.user_id.in_(ids), listed_condition(), User.is_active)
         )
         profiles = {p.user_id: p for p in db.session.scalars(query) if may_see_member(p, user)}
     items = [(profiles[hit.user_id], hit) for hit in results.hits if hit.user_id in profiles]
@@ -423,7 +413,7 @@ def save_search(user: User, search: ProjectSearch, frequency: Frequency) -> Save
     saved-search notification preference (daily or weekly, shared by all saved searches)."""
     from diaspora.services import notifications
 
-    if not getattr(user, "is_authenticated", False):
+    if not permissions.is_active(user):
         raise NotAllowed("Please log in to save a search.")
     if search.is_empty():
         raise Invalid("Type some words or choose a filter before saving a search.")

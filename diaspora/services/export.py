@@ -18,6 +18,7 @@ from diaspora.models import (
 )
 from diaspora.models.base import utcnow
 from diaspora.models.search import SavedSearch
+from diaspora.services.profiles import profile_of
 from diaspora.services.saved_projects import saved_by
 
 ACCOUNT_FIELDS = (
@@ -135,7 +136,7 @@ def _application(application: Application, user: User) -> dict:
 
 def export_user_data(user: User) -> dict:
     """Everything the platform holds about ``user`` as JSON-ready data."""
-    profile = db.session.scalar(sa.select(Profile).where(Profile.user_id == user.id))
+    profile = profile_of(user)
     audit_rows = db.session.scalars(
         sa.select(AuditEntry)
         .where(sa.or_(AuditEntry.subject_user_id == user.id, AuditEntry.actor_id == user.id))

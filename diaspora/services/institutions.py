@@ -27,6 +27,7 @@ from diaspora.models import (
 )
 from diaspora.models.base import utcnow
 from diaspora.security import make_token, read_token
+from diaspora.services import permissions
 from diaspora.services.accounts import normalize_email
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from diaspora.services.notifications import notify
@@ -66,10 +67,8 @@ def _clean(data: dict) -> dict:
 
 def register(user: User, data: dict) -> Institution:
     """Register a pending institution; the registering representative represents it."""
-    if not user.is_institution_rep:
+    if not permissions.may_represent(user):
         raise NotAllowed
-    if not user.is_confirmed:
-        raise Conflict("Confirm your email address before registering an institution.")
     institution = Institution(**_clean(data), created_by_id=user.id)
     institution.representatives.append(InstitutionRepresentative(user_id=user.id))
     db.session.add(institution)
@@ -89,9 +88,9 @@ def update(user: User, institution: Institution, data: dict) -> Institution:
     On a verified institution a representative's new name or website is held for review
     (see ``REVIEWED_FIELDS``); the other details apply at once. Before verification the
     whole record is reviewed anyway, so every field applies at once."""
-    require_representative(user, institution)
+    _require_manager(user, institution)
     cleaned = _clean(data)
-    if institution.is_verified and not user.is_coordinator:
+    if institution.is_verified and not permissions.is_coordinator(user):
         _propose(user, institution, {key: cleaned.pop(key) for key in REVIEWED_FIELDS})
     for key, value in cleaned.items():
         setattr(institution, key, value)
@@ -170,7 +169,7 @@ def reject_change(actor: User, institution: Institution, reason: str) -> None:
 
 
 def _require_pending_change(actor: User, institution: Institution) -> None:
-    if not actor.is_coordinator:
+    if not permissions.is_coordinator(actor):
         raise NotAllowed
     if not institution.has_pending_change:
         raise Conflict("No change of this institution is waiting for review.")
@@ -191,29 +190,9 @@ def _clear_change(institution: Institution) -> None:
     institution.pending_since = None
 
 
-def require_representative(user: User, institution: Institution) -> None:
-    if not (institution.has_representative(user) or user.is_coordinator):
+def _require_manager(user: User, institution: Institution) -> None:
+    if not permissions.may_manage_institution(user, institution):
         raise NotAllowed
-
-
-def can_view(user, institution: Institution) -> bool:
-    """Verified institutions are public; others only to their representatives and coordinators."""
-    if institution.is_verified:
-        return True
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    return user.is_coordinator or institution.has_representative(user)
-
-
-def institutions_of(user: User) -> list[Institution]:
-    return list(
-        db.session.scalars(
-            sa.select(Institution)
-            .join(InstitutionRepresentative)
-            .where(InstitutionRepresentative.user_id == user.id)
-            .order_by(Institution.name)
-        )
-    )
 
 
 def pending() -> list[Institution]:
@@ -249,12 +228,12 @@ def published_projects(institution: Institution) -> list[Project]:
 
 
 def _tell_representatives(institution: Institution, template: str, subject: str, **context) -> None:
-    """Tell every representative on the site and, as they chose, by email."""
+    """Tell every active representative on the site and, as they chose, by email."""
     path = url_for("institutions.show", institution_id=institution.id)
     link = url_for("institutions.show", institution_id=institution.id, _external=True)
-    for rep in institution.representatives:
+    for rep in permissions.representatives(institution.id):
         notify(
-            rep.user,
+            rep,
             "moderation",
             subject,
             path,
@@ -283,7 +262,7 @@ def reject(actor: User, institution: Institution, reason: str) -> None:
 
 
 def _decide(actor: User, institution: Institution, status: InstitutionStatus, reason: str):
-    if not actor.is_coordinator:
+    if not permissions.is_coordinator(actor):
         raise NotAllowed
     institution.status = status
     institution.status_reason = (reason or "").strip()[:2000]
@@ -304,7 +283,7 @@ def invite(actor: User, institution: Institution, email: str) -> InstitutionInvi
 
     The email names the institution, not the person inviting: a mail to someone else must
     not keep a member's name where deleting the member's account cannot reach it."""
-    require_representative(actor, institution)
+    _require_manager(actor, institution)
     email = normalize_email(email)
     if any(rep.user.email == email for rep in institution.representatives):
         raise Conflict("This person already represents the institution.")
@@ -343,7 +322,7 @@ def accept_invitation(user: User, token: str) -> Institution:
     invitation = invitation_for(token)
     if invitation is None:
         raise Conflict("This invitation is invalid, used or expired.")
-    if not user.is_institution_rep or not user.is_confirmed:
+    if not permissions.may_represent(user):
         raise NotAllowed("Sign in with a confirmed institution representative account.")
     if user.email != invitation.email:
         raise NotAllowed("This invitation was sent to another email address.")
@@ -359,7 +338,7 @@ def accept_invitation(user: User, token: str) -> Institution:
 
 def remove_representative(actor: User, institution: Institution, rep_id: int) -> None:
     """Remove a representative; the last one cannot be removed."""
-    require_representative(actor, institution)
+    _require_manager(actor, institution)
     rep = next((r for r in institution.representatives if r.id == rep_id), None)
     if rep is None:
         raise NotFound("This person does not represent the institution.")

@@ -25,14 +25,14 @@ from diaspora.models import (
     audit,
 )
 from diaspora.models.base import utcnow
-from diaspora.services import projects
+from diaspora.services import permissions, projects
 from diaspora.services.errors import Conflict, Invalid, NotAllowed
 
 COMMENT_MAX = 2000
 
 
 def _require_coordinator(actor) -> None:
-    if not (getattr(actor, "is_authenticated", False) and actor.is_coordinator):
+    if not permissions.is_coordinator(actor):
         raise NotAllowed
 
 
@@ -52,9 +52,7 @@ def has_reported(user, project: Project) -> bool:
 
 def report_project(actor, project: Project, reason: str, comment: str = "") -> ProjectReport:
     """File a report about a project the actor can see; once per person and project."""
-    if not getattr(actor, "is_authenticated", False):
-        raise NotAllowed
-    if not projects.can_view(actor, project):
+    if not (permissions.is_active(actor) and permissions.may_view_project(actor, project)):
         raise NotAllowed
     try:
         reason_value = ReportReason(reason)

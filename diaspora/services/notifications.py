@@ -318,7 +318,7 @@ def send_digests(now: datetime | None = None, weekly_day: int = WEEKLY_DAY) -> i
     for frequency in due:
         period = period_key(frequency, now)
         users = db.session.scalars(
-            sa.select(User).where(User.suspended_at.is_(None), User.email_confirmed_at.isnot(None))
+            sa.select(User).where(User.is_active, User.email_confirmed_at.isnot(None))
         )
         for user in users.all():
             sent += _send_one(user, frequency, period, now)

@@ -15,75 +15,36 @@ Viewers and their clearance:
 - any other signed-in user: 3;
 - a visitor: 4, and only when the member turned their public page on.
 
-A hidden member is seen by nobody but themself and the audited restricted view.
+A hidden member is seen by nobody but themself and the audited restricted view. Who is a
+coordinator or a representative is asked of :mod:`diaspora.services.permissions`: a suspended
+account has no more clearance than a visitor.
 """
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
 
-from diaspora.extensions import db
-from diaspora.models import (
-    FIELD_GROUPS,
-    Audience,
-    InstitutionRepresentative,
-    Profile,
-    SkillKind,
-)
+from diaspora.models import FIELD_GROUPS, Audience, Profile, SkillKind
 from diaspora.models.base import utcnow
-
-AppliedSource = Callable[[int], Iterable[int]]
-_applied_sources: list[AppliedSource] = []
-
-
-def register_applied_source(source: AppliedSource) -> None:
-    """Add a function ``user_id -> institution ids`` that names institutions a member applied
-    to. The app factory registers the applications' one (``diaspora.register_services``);
-    until then no institution has that clearance.
-    """
-    if source not in _applied_sources:
-        _applied_sources.append(source)
-
-
-def institution_ids_member_applied_to(user_id: int) -> set[int]:
-    """The institutions whose projects the member applied to (from every registered source)."""
-    ids: set[int] = set()
-    for source in _applied_sources:
-        ids.update(source(user_id))
-    return ids
-
-
-def represented_institution_ids(user) -> set[int]:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return set()
-    return set(
-        db.session.scalars(
-            sa.select(InstitutionRepresentative.institution_id).where(
-                InstitutionRepresentative.user_id == user.id
-            )
-        )
-    )
+from diaspora.services import permissions
 
 
 def viewer_clearance(profile: Profile, viewer, restricted: bool = False) -> int | None:
     """The audience level from which ``viewer`` sees this profile's groups, or None when they
     may not see the profile at all. ``restricted`` is the coordinators' audited view."""
-    authenticated = viewer is not None and getattr(viewer, "is_authenticated", False)
-    if authenticated and viewer.id == profile.user_id:
+    signed_in = permissions.is_active(viewer)
+    if signed_in and viewer.id == profile.user_id:
         return Audience.ONLY_ME
     if restricted:
-        return Audience.COORDINATORS if authenticated and viewer.is_coordinator else None
+        return Audience.COORDINATORS if permissions.is_coordinator(viewer) else None
     if profile.hidden:
         return None
-    if not authenticated:
+    if not signed_in:
         return Audience.PUBLIC if profile.public else None
-    if viewer.is_coordinator:
+    if permissions.is_coordinator(viewer):
         return Audience.APPLIED
-    if viewer.is_institution_rep and represented_institution_ids(
-        viewer
-    ) & institution_ids_member_applied_to(profile.user_id):
+    if permissions.represents_institution_applied_to(viewer, profile.user_id):
         return Audience.APPLIED
     return Audience.SIGNED_IN
 

@@ -37,6 +37,7 @@ from diaspora.models.base import utcnow
 from diaspora.models.project import project_skills
 from diaspora.search.analysis import STOPLIST
 from diaspora.search.synonyms import has_words, label_tokens
+from diaspora.services import permissions
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from diaspora.validation import (
     INT_MAX,
@@ -65,12 +66,15 @@ def load_sectors() -> dict[str, str]:
 
 
 def profile_of(user) -> Profile | None:
+    """The member's profile; None without a user, or before the member's first save."""
+    if user is None:
+        return None
     return db.session.scalar(sa.select(Profile).where(Profile.user_id == user.id))
 
 
 def get_or_create_profile(user) -> Profile:
     """The member's profile, created private and unlisted on first use. Members only."""
-    if not user.is_member:
+    if not permissions.is_member(user):
         raise NotAllowed
     profile = profile_of(user)
     if profile is None:
@@ -83,7 +87,7 @@ def get_or_create_profile(user) -> Profile:
 def profile_or_draft(user) -> Profile:
     """The member's profile, or an unsaved one holding the defaults: showing the editor
     creates nothing (the first save does). Members only."""
-    if not user.is_member:
+    if not permissions.is_member(user):
         raise NotAllowed
     profile = profile_of(user)
     if profile is not None:
@@ -358,7 +362,7 @@ def set_hidden(user, hidden: bool) -> Profile:
 
 def record_restricted_view(actor, profile: Profile, reason: str) -> AuditEntry:
     """Record that a coordinator opened a member's restricted fields, and why."""
-    if not actor.is_coordinator:
+    if not permissions.is_coordinator(actor):
         raise NotAllowed
     reason = (reason or "").strip()
     if not reason:
@@ -371,7 +375,7 @@ def record_restricted_view(actor, profile: Profile, reason: str) -> AuditEntry:
 def record_coordinator_view(actor, profile: Profile, action: str = COORDINATOR_VIEW) -> None:
     """Record that a coordinator looked at a member (their ordinary page, or the form that
     asks why they need the restricted view); a member's own visits are not recorded."""
-    if actor.is_coordinator and actor.id != profile.user_id:
+    if permissions.is_coordinator(actor) and actor.id != profile.user_id:
         audit.record(actor, action, "profile", profile.id, "", profile.user_id)
 
 
@@ -490,7 +494,7 @@ class MergeResult:
 
 def merge_skill(actor, free_id: int, curated_id: int) -> MergeResult:
     """Move every profile and project using a free skill onto a curated one, then drop it."""
-    if not actor.is_coordinator:
+    if not permissions.is_coordinator(actor):
         raise NotAllowed
     free, curated = db.session.get(Skill, free_id), db.session.get(Skill, curated_id)
     if free is None or curated is None or free.curated or not curated.curated:
@@ -586,7 +590,7 @@ def skill_labels() -> list[Skill]:
 
 def add_skill_label(actor, skill_id: int, text: str) -> SkillLabel:
     """Give a curated skill another name that search reads as the skill (coordinators)."""
-    if not actor.is_coordinator:
+    if not permissions.is_coordinator(actor):
         raise NotAllowed
     skill = db.session.get(Skill, skill_id) if 0 < skill_id <= INT_MAX else None
     if skill is None or not skill.curated:
@@ -608,7 +612,7 @@ def add_skill_label(actor, skill_id: int, text: str) -> SkillLabel:
 
 
 def remove_skill_label(actor, label_id: int) -> SkillLabel:
-    if not actor.is_coordinator:
+    if not permissions.is_coordinator(actor):
         raise NotAllowed
     entry = db.session.get(SkillLabel, label_id) if 0 < label_id <= INT_MAX else None
     if entry is None:

@@ -30,17 +30,15 @@ from diaspora.models import (
     Compensation,
     EngagementMode,
     Institution,
-    InstitutionRepresentative,
     InstitutionStatus,
     Project,
     ProjectStatus,
     Skill,
-    User,
     WorkMode,
     audit,
 )
 from diaspora.models.base import utcnow
-from diaspora.services import application_closing, locks, profiles
+from diaspora.services import application_closing, locks, permissions, profiles
 from diaspora.services.errors import Conflict, Invalid, NotAllowed
 from diaspora.services.notifications import notify
 from diaspora.services.screening import Match, screen, summarize
@@ -111,31 +109,17 @@ DECISION_LABELS = {
 # --------------------------------------------------------------------------- who may
 
 
-def is_rep(user, institution: Institution) -> bool:
-    """True when ``user`` is an active, signed-in representative of ``institution``."""
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return False
-    return institution.has_representative(user)
-
-
 def roles_of(user, project: Project) -> set[str]:
-    """The roles ``user`` holds towards ``project``: rep, coordinator, system (or none)."""
+    """The roles of the transition table that ``user`` holds towards ``project``, as
+    :mod:`diaspora.services.permissions` answers: rep, coordinator, system (or none)."""
     if user is SYSTEM_ACTOR:
         return {SYSTEM}
     roles = set()
-    if getattr(user, "is_authenticated", False) and getattr(user, "is_active", False):
-        if user.is_coordinator:
-            roles.add(COORDINATOR)
-        if is_rep(user, project.institution):
-            roles.add(REP)
+    if permissions.is_coordinator(user):
+        roles.add(COORDINATOR)
+    if permissions.represents(user, project.institution_id):
+        roles.add(REP)
     return roles
-
-
-def can_view(user, project: Project) -> bool:
-    """Published projects are public; others only for their reps and coordinators."""
-    if project.status == S.PUBLISHED:
-        return True
-    return bool(roles_of(user, project) & {REP, COORDINATOR})
 
 
 def allowed_actions(user, project: Project) -> list[str]:
@@ -258,7 +242,7 @@ def _tell_institution(project: Project, action: str, reason: str) -> None:
     decision = DECISION_LABELS[action]
     subject = f"Your project was {decision}"
     path = url_for("projects.dashboard")
-    for rep in _representatives(project.institution):
+    for rep in permissions.representatives(project.institution_id):
         notify(
             rep,
             "moderation",
@@ -273,20 +257,6 @@ def _tell_institution(project: Project, action: str, reason: str) -> None:
             dashboard_url=url_for("projects.dashboard", _external=True),
             project_url=url_for("projects.show", project_id=project.id, _external=True),
         )
-
-
-def _representatives(institution: Institution) -> list[User]:
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(InstitutionRepresentative, InstitutionRepresentative.user_id == User.id)
-            .where(
-                InstitutionRepresentative.institution_id == institution.id,
-                User.suspended_at.is_(None),
-            )
-            .order_by(User.id)
-        )
-    )
 
 
 # --------------------------------------------------------------------------- editing
@@ -418,7 +388,7 @@ def _apply(project: Project, data: ProjectData) -> None:
 
 def create_project(actor, institution: Institution, data: ProjectData) -> Project:
     """A new draft for ``institution``, written by one of its representatives."""
-    if not is_rep(actor, institution):
+    if not permissions.represents(actor, institution.id):
         raise NotAllowed
     if institution.status == InstitutionStatus.REJECTED:
         raise Conflict("This institution was not verified; it cannot post projects.")
@@ -432,7 +402,7 @@ def create_project(actor, institution: Institution, data: ProjectData) -> Projec
 
 def update_project(actor, project: Project, data: ProjectData) -> Project:
     """Edit a draft or a listing sent back for changes; anything else is refused."""
-    if REP not in roles_of(actor, project):
+    if not permissions.represents(actor, project.institution_id):
         raise NotAllowed
     if not project.is_editable:
         raise InvalidTransition(
@@ -464,15 +434,10 @@ def today() -> date:
 
 
 def listed_query(on: date | None = None) -> sa.Select:
-    """Published, current projects: deadline not passed (checked at read time), places left."""
-    on = on or today()
+    """The projects open on ``on`` (``Project.is_open``, checked at read time), newest first."""
     return (
         sa.select(Project)
-        .where(
-            Project.status == S.PUBLISHED,
-            sa.or_(Project.deadline.is_(None), Project.deadline >= on),
-            Project.places_filled < Project.places,
-        )
+        .where(Project.is_open(on or today()))
         .order_by(Project.published_at.desc(), Project.id.desc())
     )
 
@@ -527,7 +492,7 @@ def remind_stale(now: datetime | None = None) -> int:
         )
     ).all()
     for project in candidates:
-        for rep in _representatives(project.institution):
+        for rep in permissions.representatives(project.institution_id):
             notify(
                 rep,
                 "moderation",
@@ -544,7 +509,7 @@ def remind_stale(now: datetime | None = None) -> int:
 
 def confirm_current(actor, project: Project) -> Project:
     """A representative confirms a published project is still current."""
-    if REP not in roles_of(actor, project):
+    if not permissions.represents(actor, project.institution_id):
         raise NotAllowed
     if project.status != S.PUBLISHED:
         raise InvalidTransition("Only published projects can be confirmed as current.")
@@ -553,20 +518,6 @@ def confirm_current(actor, project: Project) -> Project:
 
 
 # --------------------------------------------------------------------------- dashboards
-
-
-def institutions_of(user) -> list[Institution]:
-    """The institutions ``user`` represents, by name."""
-    if not getattr(user, "is_authenticated", False):
-        return []
-    return list(
-        db.session.scalars(
-            sa.select(Institution)
-            .join(InstitutionRepresentative)
-            .where(InstitutionRepresentative.user_id == user.id)
-            .order_by(Institution.name)
-        )
-    )
 
 
 def projects_of(institutions: list[Institution]) -> dict[ProjectStatus, list[Project]]:

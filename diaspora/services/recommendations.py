@@ -3,14 +3,14 @@ the reason it was chosen."""
 
 from datetime import datetime
 
-import sqlalchemy as sa
 from flask import url_for
 
 from diaspora import catalog
 from diaspora.extensions import db
 from diaspora.models import Frequency, Profile, Project, User
 from diaspora.models.profile import SkillKind
-from diaspora.services import projects
+from diaspora.services import permissions, projects
+from diaspora.services.profiles import profile_of
 
 MAX_PER_DIGEST = 10
 
@@ -45,8 +45,8 @@ def reasons_for(profile: Profile, project: Project, sector_names: dict[str, str]
 
 def projects_for(user: User, since: datetime) -> list[tuple[Project, list[str]]]:
     """New, open projects published since ``since`` that fit the member, best first."""
-    profile = db.session.scalar(sa.select(Profile).where(Profile.user_id == user.id))
-    if profile is None or not user.is_member:
+    profile = profile_of(user)
+    if profile is None or not permissions.is_member(user):
         return []
     candidates = db.session.scalars(
         projects.listed_query().where(Project.published_at >= since)

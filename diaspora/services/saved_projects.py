@@ -8,7 +8,7 @@ from flask import url_for
 from diaspora.extensions import db
 from diaspora.models import Project, SavedProject, User
 from diaspora.models.base import utcnow
-from diaspora.services import projects
+from diaspora.services import permissions
 from diaspora.services.notifications import notify
 
 REMIND_DAYS_BEFORE = 3
@@ -27,7 +27,7 @@ def is_saved(user: User, project: Project) -> bool:
 
 def save(user: User, project: Project) -> None:
     """Keep a listed project in the person's saved list (saving twice changes nothing)."""
-    if not projects.can_view(user, project) or is_saved(user, project):
+    if not permissions.may_view_project(user, project) or is_saved(user, project):
         return
     db.session.add(SavedProject(user_id=user.id, project_id=project.id))
 
@@ -60,10 +60,10 @@ def remind_deadlines(today: date | None = None) -> int:
         .join(User, User.id == SavedProject.user_id)
         .where(
             SavedProject.reminded_at.is_(None),
-            Project.id.in_(projects.listed_query(today).with_only_columns(Project.id)),
+            Project.is_open(today),
             Project.deadline.isnot(None),
             Project.deadline <= today + timedelta(days=REMIND_DAYS_BEFORE),
-            User.suspended_at.is_(None),
+            User.is_active,
         )
     ).all()
     for saved, project, user in rows:
