@@ -28,7 +28,7 @@ from diaspora.models import (
 from diaspora.models.base import utcnow
 from diaspora.security import make_token, read_token
 from diaspora.services.accounts import AccountError, PermissionDenied, normalize_email
-from diaspora.services.notifications import notify
+from diaspora.services.events import tell
 from diaspora.validation import is_http_url
 
 INVITATION_MAX_AGE = timedelta(days=7)
@@ -142,9 +142,7 @@ def approve_change(actor: User, institution: Institution) -> None:
         institution.website = institution.pending_website
     _clear_change(institution)
     audit.record(actor, "institution.change_approved", "institution", institution.id, detail)
-    _tell_representatives(
-        institution, "institution_change_approved", "The change to your institution is approved"
-    )
+    _tell_representatives(institution, "institution_change_approved")
 
 
 def reject_change(actor: User, institution: Institution, reason: str) -> None:
@@ -163,7 +161,6 @@ def reject_change(actor: User, institution: Institution, reason: str) -> None:
     _tell_representatives(
         institution,
         "institution_change_rejected",
-        "The change to your institution was not approved",
         reason=reason,
         proposed_name=proposed_name,
         proposed_website=proposed_website,
@@ -249,28 +246,18 @@ def published_projects(institution: Institution) -> list[Project]:
     )
 
 
-def _tell_representatives(institution: Institution, template: str, subject: str, **context) -> None:
+def _tell_representatives(institution: Institution, event: str, **context) -> None:
     """Tell every representative on the site and, as they chose, by email."""
     path = url_for("institutions.show", institution_id=institution.id)
     link = url_for("institutions.show", institution_id=institution.id, _external=True)
     for rep in institution.representatives:
-        notify(
-            rep.user,
-            "moderation",
-            subject,
-            path,
-            subject=subject,
-            email_template=template,
-            institution=institution,
-            institution_url=link,
-            **context,
-        )
+        tell(rep.user, event, path, institution=institution, institution_url=link, **context)
 
 
 def verify(actor: User, institution: Institution, reason: str = "") -> None:
     """A coordinator verifies an institution: it may now post projects."""
     _decide(actor, institution, InstitutionStatus.VERIFIED, reason)
-    _tell_representatives(institution, "institution_verified", "Your institution is verified")
+    _tell_representatives(institution, "institution_verified")
 
 
 def reject(actor: User, institution: Institution, reason: str) -> None:
@@ -278,9 +265,7 @@ def reject(actor: User, institution: Institution, reason: str) -> None:
     if not (reason or "").strip():
         raise InstitutionError("Give the reason for the rejection.")
     _decide(actor, institution, InstitutionStatus.REJECTED, reason)
-    _tell_representatives(
-        institution, "institution_rejected", "Your institution could not be verified"
-    )
+    _tell_representatives(institution, "institution_rejected")
 
 
 def _decide(actor: User, institution: Institution, status: InstitutionStatus, reason: str):
