@@ -1,5 +1,6 @@
 """The migrations build the schema the models describe."""
 
+import os
 from datetime import datetime, timedelta
 
 import pytest
@@ -49,15 +50,33 @@ notifications_0013 = sa.table(
 )
 
 
-@pytest.mark.skipif(bool(PG_URL), reason="the shared PostgreSQL test database stays at head")
-def test_application_updates_are_carried_into_notifications_and_back(tmp_path):
+@pytest.fixture
+def empty_database(tmp_path):
+    """An empty database of its own: a SQLite file, or a new PostgreSQL database dropped
+    afterwards (the shared test database stays at head)."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+    base = sa.engine.make_url(PG_URL)
+    name = f"{base.database}_migrations_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def test_application_updates_are_carried_into_notifications_and_back(tmp_path, empty_database):
     """0014 keeps every dashboard update as a notification (its twin, or a copy when it had
     none), with its read state; downgrading recreates the updates."""
     from diaspora.models import Application, Notification, Role, User
     from diaspora.services import application_lists
     from tests.factories import make_institution, make_project
 
-    app = create_app(_base_config(tmp_path, f"sqlite:///{tmp_path / 'feed.sqlite'}"))
+    app = create_app(_base_config(tmp_path, empty_database))
     with app.app_context():
         upgrade()
         rep = User(name="Rep", email="rep@aau.example", role=Role.INSTITUTION, password_hash="-")
