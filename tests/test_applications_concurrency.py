@@ -14,7 +14,6 @@ from diaspora.extensions import db as _db
 from diaspora.models import (
     Application,
     ApplicationStatus,
-    ApplicationUpdate,
     Notification,
     Project,
     ProjectStatus,
@@ -194,11 +193,11 @@ def assert_clear(results):
 def updates_by_member(project_id):
     """(member id, kind) of every dashboard update members got about the project."""
     return _db.session.execute(
-        sa.select(Application.member_id, ApplicationUpdate.kind)
-        .join(ApplicationUpdate, ApplicationUpdate.application_id == Application.id)
+        sa.select(Application.member_id, Notification.event)
+        .join(Notification, Notification.application_id == Application.id)
         .where(
             Application.project_id == project_id,
-            ApplicationUpdate.recipient_id == Application.member_id,
+            Notification.user_id == Application.member_id,
         )
     ).all()
 

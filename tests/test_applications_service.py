@@ -10,7 +10,7 @@ from diaspora.models import (
     Application,
     ApplicationMessage,
     ApplicationStatus,
-    ApplicationUpdate,
+    Notification,
     OutboxMessage,
     ProjectStatus,
     Role,
@@ -82,8 +82,10 @@ def test_apply_records_consent_and_tells_the_institution(db, member, project, re
     assert mail.subject == f"New application to {project.title}"
     assert MOTIVATION not in mail.body_text
     assert f"/applications/{application.id}" in mail.body_text
-    update = db.session.scalar(sa.select(ApplicationUpdate))
-    assert (update.recipient_id, update.kind) == (rep.id, "new_application")
+    note = db.session.scalar(
+        sa.select(Notification).where(Notification.application_id == application.id)
+    )
+    assert (note.user_id, note.event) == (rep.id, "new_application")
 
 
 def test_applying_twice_returns_the_first_application(db, member, project):

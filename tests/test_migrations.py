@@ -1,9 +1,13 @@
 """The migrations build the schema the models describe."""
 
+import os
+from datetime import datetime, timedelta
+
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 
 from diaspora import create_app
 from diaspora.extensions import db
@@ -25,3 +29,165 @@ def test_upgrade_from_empty_to_head_matches_models(tmp_path, migrated_database):
             diff = compare_metadata(context, db.metadata)
         db.engine.dispose()
     assert diff == [], f"models and migrations differ: {diff}"
+
+
+updates_0013 = sa.table(
+    "application_updates",
+    sa.column("application_id", sa.Integer()),
+    sa.column("recipient_id", sa.Integer()),
+    sa.column("kind", sa.String()),
+    sa.column("created_at", sa.DateTime()),
+    sa.column("read_at", sa.DateTime()),
+)
+notifications_0013 = sa.table(
+    "notifications",
+    sa.column("user_id", sa.Integer()),
+    sa.column("kind", sa.String()),
+    sa.column("message", sa.String()),
+    sa.column("link", sa.String()),
+    sa.column("created_at", sa.DateTime()),
+    sa.column("read_at", sa.DateTime()),
+)
+
+
+@pytest.fixture
+def empty_database(tmp_path):
+    """An empty database of its own: a SQLite file, or a new PostgreSQL database dropped
+    afterwards (the shared test database stays at head)."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+    base = sa.engine.make_url(PG_URL)
+    name = f"{base.database}_migrations_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def test_application_updates_are_carried_into_notifications_and_back(tmp_path, empty_database):
+    """0014 keeps every dashboard update as a notification (its twin, or a copy when it had
+    none), with its read state; downgrading recreates the updates."""
+    from diaspora.models import Application, Notification, Role, User
+    from diaspora.services import application_lists
+    from tests.factories import make_institution, make_project
+
+    app = create_app(_base_config(tmp_path, empty_database))
+    with app.app_context():
+        upgrade()
+        rep = User(name="Rep", email="rep@aau.example", role=Role.INSTITUTION, password_hash="-")
+        member = User(name="Member", email="m@example.org", role=Role.MEMBER, password_hash="-")
+        db.session.add_all([rep, member])
+        db.session.commit()
+        project = make_project(make_institution(rep), title="Water quality survey")
+        application = Application(project_id=project.id, member_id=member.id)
+        db.session.add(application)
+        db.session.commit()
+        rep_id, member_id, app_id = rep.id, member.id, application.id
+        db.session.remove()
+
+        downgrade(revision="0013")
+        applied, accepted, read = (datetime(2026, 11, 2, 9, 0, m) for m in (0, 30, 45))
+        link = f"/applications/{app_id}"
+        with db.engine.begin() as conn:
+            conn.execute(
+                updates_0013.insert(),
+                [
+                    {
+                        "application_id": app_id,
+                        "recipient_id": rep_id,
+                        "kind": "new_application",
+                        "created_at": applied,
+                        "read_at": None,
+                    },
+                    {
+                        "application_id": app_id,
+                        "recipient_id": member_id,
+                        "kind": "accepted",
+                        "created_at": accepted,
+                        "read_at": read,
+                    },
+                ],
+            )
+            conn.execute(
+                notifications_0013.insert(),
+                [
+                    # The twin of the "accepted" update, written in the same flush, unread.
+                    {
+                        "user_id": member_id,
+                        "kind": "application_update",
+                        "link": link,
+                        "message": "You are accepted on Water quality survey",
+                        "created_at": accepted + timedelta(milliseconds=3),
+                        "read_at": None,
+                    },
+                    # Not a twin: another kind of notification, and one written too late.
+                    {
+                        "user_id": member_id,
+                        "kind": "deadline",
+                        "link": "/projects/1",
+                        "message": "Applications close today",
+                        "created_at": accepted,
+                        "read_at": None,
+                    },
+                    {
+                        "user_id": rep_id,
+                        "kind": "new_application",
+                        "link": link,
+                        "message": "A later line",
+                        "created_at": applied + timedelta(hours=2),
+                        "read_at": None,
+                    },
+                ],
+            )
+
+        upgrade()
+        assert "application_updates" not in sa.inspect(db.engine).get_table_names()
+        notes = db.session.scalars(sa.select(Notification).order_by(Notification.id)).all()
+        assert [(n.user_id, n.kind, n.event, n.application_id, n.message) for n in notes] == [
+            (
+                member_id,
+                "application_update",
+                "accepted",
+                app_id,
+                "You are accepted on Water quality survey",
+            ),
+            (member_id, "deadline", None, None, "Applications close today"),
+            (rep_id, "new_application", None, None, "A later line"),
+            (
+                rep_id,
+                "new_application",
+                "new_application",
+                app_id,
+                "New application to Water quality survey",
+            ),
+        ]
+        assert notes[0].read_at is not None, "read on the dashboard: read in the one feed"
+        assert notes[3].read_at is None and notes[3].link == link
+        assert notes[3].created_at.replace(tzinfo=None) == applied
+        assert application_lists.updates_for(db.session.get(User, rep_id)) == [notes[3]]
+        db.session.remove()
+
+        downgrade(revision="0013")
+        with db.engine.connect() as conn:
+            back = conn.execute(
+                sa.select(
+                    updates_0013.c.recipient_id, updates_0013.c.kind, updates_0013.c.read_at
+                ).order_by(updates_0013.c.created_at)
+            ).all()
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("notifications")}
+        assert [(r.recipient_id, r.kind, r.read_at is not None) for r in back] == [
+            (rep_id, "new_application", False),
+            (member_id, "accepted", True),
+        ]
+        assert not {"event", "application_id"} & columns
+
+        upgrade()
+        count = db.session.scalar(sa.select(sa.func.count(Notification.id)))
+        assert count == 4, "a second upgrade pairs the updates with their notifications"
+        db.session.remove()
+        db.engine.dispose()

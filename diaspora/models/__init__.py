@@ -4,7 +4,6 @@ from diaspora.models.application import (
     Application,
     ApplicationMessage,
     ApplicationStatus,
-    ApplicationUpdate,
     EngagementFeedback,
 )
 from diaspora.models.audit import AuditEntry
@@ -51,7 +50,6 @@ __all__ = [
     "Application",
     "ApplicationMessage",
     "ApplicationStatus",
-    "ApplicationUpdate",
     "FIELD_GROUPS",
     "Audience",
     "Education",

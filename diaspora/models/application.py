@@ -1,5 +1,6 @@
 """Applications to projects: the member's request, the institution's answer, the thread
-between them, the updates each side is shown, and the feedback after the work."""
+between them, and the feedback after the work. What each side is told about an application
+is a :class:`~diaspora.models.notification.Notification`."""
 
 import enum
 from datetime import date, datetime
@@ -158,26 +159,3 @@ class EngagementFeedback(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     application: Mapped[Application] = relationship(back_populates="feedback")
-
-
-class ApplicationUpdate(db.Model):
-    """An event about an application shown on one person's dashboard.
-
-    It holds only the kind of event; the text is built from the kind and the project title,
-    so no message body or profile content is copied here.
-    """
-
-    __tablename__ = "application_updates"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True
-    )
-    recipient_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
-    kind: Mapped[str] = mapped_column(sa.String(30))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    application: Mapped[Application] = relationship()

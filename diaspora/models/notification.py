@@ -28,13 +28,24 @@ class Frequency(enum.StrEnum):
 
 
 class Notification(db.Model):
-    """One entry of a person's on-site notification list."""
+    """One event told to one person: the only record of it on the site.
+
+    ``kind`` is the notification category whose preference decides the email; ``event`` is
+    the event kind that worded it (a key of ``services.events.EVENTS``; NULL on rows
+    written before events were named). An event about an application carries
+    ``application_id``: it shows on the applications dashboards too, and goes with the
+    application.
+    """
 
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(40))
+    event: Mapped[str | None] = mapped_column(sa.String(40))
+    application_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
     message: Mapped[str] = mapped_column(sa.String(300))
     link: Mapped[str] = mapped_column(sa.String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

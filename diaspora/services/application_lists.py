@@ -1,5 +1,5 @@
 """Lists of applications: a member's, a project's applicants, a representative's inbox, and
-the dashboard updates."""
+the dashboard updates (notifications about applications)."""
 
 import sqlalchemy as sa
 
@@ -7,15 +7,14 @@ from diaspora.extensions import db
 from diaspora.models import (
     Application,
     ApplicationStatus,
-    ApplicationUpdate,
+    Notification,
     Project,
     User,
 )
 from diaspora.models.application import WAITING
-from diaspora.models.base import utcnow
 from diaspora.services import permissions
-from diaspora.services.application_notices import UPDATE_TEXT
 from diaspora.services.errors import NotFound
+from diaspora.services.notifications import mark_read
 
 S = ApplicationStatus
 
@@ -57,21 +56,20 @@ def inbox_of(rep: User) -> list[Application]:
     )
 
 
-def updates_for(user: User, limit: int = 20) -> list[tuple[ApplicationUpdate, str]]:
-    """The latest dashboard updates of ``user`` with their text."""
-    updates = db.session.scalars(
-        sa.select(ApplicationUpdate)
-        .where(ApplicationUpdate.recipient_id == user.id)
-        .order_by(ApplicationUpdate.created_at.desc(), ApplicationUpdate.id.desc())
-        .limit(limit)
-    ).all()
-    return [(u, UPDATE_TEXT[u.kind].format(title=u.application.project.title)) for u in updates]
+def updates_for(user: User, limit: int = 20) -> list[Notification]:
+    """The latest of ``user``'s notifications about applications, newest first: the
+    applications dashboards show these rows of the one notification list."""
+    return list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(Notification.user_id == user.id, Notification.application_id.is_not(None))
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def mark_updates_read(user: User) -> None:
-    db.session.execute(
-        sa.update(ApplicationUpdate)
-        .where(ApplicationUpdate.recipient_id == user.id, ApplicationUpdate.read_at.is_(None))
-        .values(read_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    """Mark ``user``'s notifications about applications read: the same rows, and the same
+    state, the notification list marks."""
+    mark_read(user, about_applications=True)

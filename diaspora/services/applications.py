@@ -3,8 +3,9 @@
 Functions take plain values and model objects, never request objects, raise the kinds of
 :mod:`diaspora.services.errors` (with a message safe to show), and leave the commit to the
 caller. Each event reaches the person it concerns through ONE ``notify_*`` function of
-:mod:`diaspora.services.application_notices`, which queues the email (no private content, a
-link to the site) and adds a dashboard update. Row locks come from
+:mod:`diaspora.services.application_notices`, which writes one notification (shown in the
+notification list and on the applications dashboards) and queues the email (no private
+content, a link to the site). Row locks come from
 :mod:`diaspora.services.locks`, in the order every writer takes them.
 
 Who may act on an application is asked of :mod:`diaspora.services.permissions`. Beside

@@ -12,12 +12,12 @@ from diaspora.mail import purge_for_user
 from diaspora.models import (
     Application,
     ApplicationMessage,
-    ApplicationUpdate,
     AuditEntry,
     EngagementFeedback,
     Institution,
     InstitutionInvitation,
     InstitutionRepresentative,
+    Notification,
     Project,
     SavedSearch,
     User,
@@ -42,6 +42,7 @@ def delete_account(user: User, password: str) -> None:
         drop_unused_free_skills(skill_ids)
     purge_for_user(user.id, addresses=(user.email, user.pending_email))
     db.session.execute(sa.delete(SavedSearch).where(SavedSearch.user_id == user.id))
+    db.session.execute(sa.delete(Notification).where(Notification.user_id == user.id))
     db.session.execute(
         sa.delete(InstitutionRepresentative).where(InstitutionRepresentative.user_id == user.id)
     )
@@ -81,15 +82,14 @@ def forget_applications(user: User) -> None:
 
     The member's undecided applications are deleted. Decided ones stay, anonymised: the
     member link, the motivation, the consent snapshot and the member's messages and
-    feedback go; the status and dates stay as the institution's record. References to a
-    deleted representative are cleared; their dashboard updates go.
+    feedback go; the status and dates stay as the institution's record. A deleted
+    application's notifications go with it. References to a deleted representative are
+    cleared.
     """
     for application in applications_of(user):
         if application.decided_at is None:
             db.session.execute(
-                sa.delete(ApplicationUpdate).where(
-                    ApplicationUpdate.application_id == application.id
-                )
+                sa.delete(Notification).where(Notification.application_id == application.id)
             )
             db.session.delete(application)
             continue
@@ -114,7 +114,4 @@ def forget_applications(user: User) -> None:
             .values({column.key: None})
             .execution_options(synchronize_session=False)
         )
-    db.session.execute(
-        sa.delete(ApplicationUpdate).where(ApplicationUpdate.recipient_id == user.id)
-    )
     db.session.flush()

@@ -30,7 +30,7 @@ from diaspora.security import make_token, read_token
 from diaspora.services import permissions
 from diaspora.services.accounts import normalize_email
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
-from diaspora.services.notifications import notify
+from diaspora.services.events import tell
 from diaspora.validation import is_http_url
 
 INVITATION_MAX_AGE = timedelta(days=7)
@@ -140,9 +140,7 @@ def approve_change(actor: User, institution: Institution) -> None:
         institution.website = institution.pending_website
     _clear_change(institution)
     audit.record(actor, "institution.change_approved", "institution", institution.id, detail)
-    _tell_representatives(
-        institution, "institution_change_approved", "The change to your institution is approved"
-    )
+    _tell_representatives(institution, "institution_change_approved")
 
 
 def reject_change(actor: User, institution: Institution, reason: str) -> None:
@@ -161,7 +159,6 @@ def reject_change(actor: User, institution: Institution, reason: str) -> None:
     _tell_representatives(
         institution,
         "institution_change_rejected",
-        "The change to your institution was not approved",
         reason=reason,
         proposed_name=proposed_name,
         proposed_website=proposed_website,
@@ -227,28 +224,18 @@ def published_projects(institution: Institution) -> list[Project]:
     )
 
 
-def _tell_representatives(institution: Institution, template: str, subject: str, **context) -> None:
+def _tell_representatives(institution: Institution, event: str, **context) -> None:
     """Tell every active representative on the site and, as they chose, by email."""
     path = url_for("institutions.show", institution_id=institution.id)
     link = url_for("institutions.show", institution_id=institution.id, _external=True)
     for rep in permissions.representatives(institution.id):
-        notify(
-            rep,
-            "moderation",
-            subject,
-            path,
-            subject=subject,
-            email_template=template,
-            institution=institution,
-            institution_url=link,
-            **context,
-        )
+        tell(rep, event, path, institution=institution, institution_url=link, **context)
 
 
 def verify(actor: User, institution: Institution, reason: str = "") -> None:
     """A coordinator verifies an institution: it may now post projects."""
     _decide(actor, institution, InstitutionStatus.VERIFIED, reason)
-    _tell_representatives(institution, "institution_verified", "Your institution is verified")
+    _tell_representatives(institution, "institution_verified")
 
 
 def reject(actor: User, institution: Institution, reason: str) -> None:
@@ -256,9 +243,7 @@ def reject(actor: User, institution: Institution, reason: str) -> None:
     if not (reason or "").strip():
         raise Invalid("Give the reason for the rejection.")
     _decide(actor, institution, InstitutionStatus.REJECTED, reason)
-    _tell_representatives(
-        institution, "institution_rejected", "Your institution could not be verified"
-    )
+    _tell_representatives(institution, "institution_rejected")
 
 
 def _decide(actor: User, institution: Institution, status: InstitutionStatus, reason: str):

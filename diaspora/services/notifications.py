@@ -1,8 +1,11 @@
 """Notifications: one call records an event for a person on the site and, at the pace they
 chose, by email.
 
-``notify(user, kind, message, link)`` is what every workflow calls. Security mail (password
-reset, confirmation) does not come through here: it is always sent and cannot be switched off.
+Workflows tell people through :func:`diaspora.services.events.tell`, which words each event
+from one registry and calls ``notify(user, kind, message, link)`` here: one row per person
+and event, in the one list the site shows (the notification list and, for events about an
+application, the applications dashboards). Security mail (password reset, confirmation) does
+not come through here: it is always sent and cannot be switched off.
 """
 
 from dataclasses import dataclass
@@ -210,16 +213,26 @@ def notify(
     *,
     subject: str | None = None,
     email_template: str = "notification",
+    event: str | None = None,
+    application_id: int | None = None,
     **context,
 ) -> Notification:
     """Record ``message`` in the person's list and email it as they chose.
 
     ``message`` is one short line that says what happened, never private content; ``link``
-    is a path on the site.
+    is a path on the site. ``event`` names the event kind and ``application_id`` the
+    application it is about, if any.
     """
     if kind not in KINDS:
         raise UnknownKind(kind)
-    note = Notification(user_id=user.id, kind=kind, message=message[:300], link=link[:300])
+    note = Notification(
+        user_id=user.id,
+        kind=kind,
+        event=event,
+        application_id=application_id,
+        message=message[:300],
+        link=link[:300],
+    )
     db.session.add(note)
     frequency = frequency_for(user, kind)
     if frequency == Frequency.IMMEDIATE:
@@ -268,13 +281,18 @@ def unread_count(user: User) -> int:
     )
 
 
-def mark_read(user: User, notification_id: int | None = None) -> int:
-    """Mark one of the person's notifications (or all of them) read."""
+def mark_read(
+    user: User, notification_id: int | None = None, *, about_applications: bool = False
+) -> int:
+    """Mark one of the person's notifications (or all of them, or all of those about an
+    application, which the applications dashboards show) read."""
     query = sa.update(Notification).where(
         Notification.user_id == user.id, Notification.read_at.is_(None)
     )
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
+    if about_applications:
+        query = query.where(Notification.application_id.is_not(None))
     return db.session.execute(query.values(read_at=utcnow())).rowcount or 0
 
 

@@ -40,7 +40,7 @@ from diaspora.models import (
 from diaspora.models.base import utcnow
 from diaspora.services import application_closing, locks, permissions, profiles
 from diaspora.services.errors import Conflict, Invalid, NotAllowed
-from diaspora.services.notifications import notify
+from diaspora.services.events import tell
 from diaspora.services.screening import Match, screen, summarize
 from diaspora.validation import has_line_break
 
@@ -240,16 +240,12 @@ def close(actor, project: Project, reason: str = "") -> Project:
 def _tell_institution(project: Project, action: str, reason: str) -> None:
     """Email every active representative what was decided about their project, and why."""
     decision = DECISION_LABELS[action]
-    subject = f"Your project was {decision}"
     path = url_for("projects.dashboard")
     for rep in permissions.representatives(project.institution_id):
-        notify(
+        tell(
             rep,
-            "moderation",
-            f"{project.title}: {decision}",
+            "project_decision",
             path,
-            subject=subject,
-            email_template="project_decision",
             project=project,
             decision=decision,
             action=action,
@@ -493,13 +489,10 @@ def remind_stale(now: datetime | None = None) -> int:
     ).all()
     for project in candidates:
         for rep in permissions.representatives(project.institution_id):
-            notify(
+            tell(
                 rep,
-                "moderation",
-                f"Is {project.title} still current? Confirm it on your dashboard.",
+                "project_still_current",
                 url_for("projects.dashboard"),
-                subject="Is your project still current?",
-                email_template="project_still_current",
                 project=project,
                 dashboard_url=url_for("projects.dashboard", _external=True),
             )

@@ -9,7 +9,7 @@ from diaspora.extensions import db
 from diaspora.models import Project, SavedProject, User
 from diaspora.models.base import utcnow
 from diaspora.services import permissions
-from diaspora.services.notifications import notify
+from diaspora.services.events import tell
 
 REMIND_DAYS_BEFORE = 3
 
@@ -69,11 +69,12 @@ def remind_deadlines(today: date | None = None) -> int:
     for saved, project, user in rows:
         days = (project.deadline - today).days
         when = "today" if days == 0 else f"in {days} day{'s' if days > 1 else ''}"
-        notify(
+        tell(
             user,
-            "deadline",
-            f"Applications for {project.title} close {when} ({project.deadline:%d %b %Y}).",
+            "saved_project_deadline",
             url_for("projects.show", project_id=project.id),
+            project=project,
+            when=when,
         )
         saved.reminded_at = utcnow()
     return len(rows)

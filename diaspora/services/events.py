@@ -1,0 +1,148 @@
+"""Every event a person is told about, worded once.
+
+An event kind names what happened (``"accepted"``, ``"institution_verified"``). Its entry in
+:data:`EVENTS` gives the line shown on the site (the notification list and the applications
+dashboards), the email subject, the notification category whose preference decides how the
+email is sent (a key of :data:`diaspora.services.notifications.KINDS`) and the email template
+(``email/<template>.txt`` and ``.html``). Texts and subjects are :meth:`str.format` patterns
+over the event's context (``project``, ``institution``, ``decision``, ...).
+
+Workflows tell people through :func:`tell`; each call writes one notification row.
+"""
+
+from dataclasses import dataclass
+
+from diaspora.models import Application, Notification, User
+from diaspora.services.notifications import notify
+
+
+@dataclass(frozen=True)
+class EventKind:
+    category: str
+    text: str
+    subject: str = ""  # the email subject, when it differs from the text
+    template: str = "notification"
+
+    def render_text(self, **context) -> str:
+        return self.text.format(**context)
+
+    def render_subject(self, **context) -> str:
+        return (self.subject or self.text).format(**context)
+
+
+EVENTS: dict[str, EventKind] = {
+    # About an application; the template is email/applications/<event>.
+    "new_application": EventKind(
+        "new_application",
+        "New application to {project.title}",
+        template="applications/new_application",
+    ),
+    "withdrawn": EventKind(
+        "new_application",
+        "An application to {project.title} was withdrawn",
+        template="applications/withdrawn",
+    ),
+    "shortlisted": EventKind(
+        "application_update",
+        "You are shortlisted for {project.title} (not yet decided)",
+        subject="You are shortlisted for {project.title}",
+        template="applications/shortlisted",
+    ),
+    "accepted": EventKind(
+        "application_update",
+        "You are accepted on {project.title}",
+        template="applications/accepted",
+    ),
+    "declined": EventKind(
+        "application_update",
+        "You were not selected for {project.title}",
+        subject="Your application to {project.title}",
+        template="applications/declined",
+    ),
+    "closed": EventKind(
+        "application_update",
+        "{project.title} closed before a decision on your application",
+        subject="{project.title} has closed",
+        template="applications/closed",
+    ),
+    "message": EventKind(
+        "message",
+        "New message about {project.title}",
+        subject="You have a new message about {project.title}",
+        template="applications/message",
+    ),
+    "reminder": EventKind(
+        "reminder",
+        "An application to {project.title} has waited more than 5 days",
+        subject="An application to {project.title} is waiting for your answer",
+        template="applications/reminder",
+    ),
+    "completed": EventKind(
+        "team",
+        "The engagement on {project.title} is marked completed",
+        subject="The engagement on {project.title} is completed",
+        template="applications/completed",
+    ),
+    # About an institution, told to its representatives.
+    "institution_verified": EventKind(
+        "moderation", "Your institution is verified", template="institution_verified"
+    ),
+    "institution_rejected": EventKind(
+        "moderation", "Your institution could not be verified", template="institution_rejected"
+    ),
+    "institution_change_approved": EventKind(
+        "moderation",
+        "The change to your institution is approved",
+        template="institution_change_approved",
+    ),
+    "institution_change_rejected": EventKind(
+        "moderation",
+        "The change to your institution was not approved",
+        template="institution_change_rejected",
+    ),
+    # About a project, told to its institution's representatives.
+    "project_decision": EventKind(
+        "moderation",
+        "{project.title}: {decision}",
+        subject="Your project was {decision}",
+        template="project_decision",
+    ),
+    "project_still_current": EventKind(
+        "moderation",
+        "Is {project.title} still current? Confirm it on your dashboard.",
+        subject="Is your project still current?",
+        template="project_still_current",
+    ),
+    # About a project a member saved.
+    "saved_project_deadline": EventKind(
+        "deadline",
+        "Applications for {project.title} close {when} ({project.deadline:%d %b %Y}).",
+    ),
+}
+
+
+class UnknownEvent(ValueError):
+    """An event kind that is not declared in EVENTS."""
+
+
+def tell(
+    user: User, event: str, link: str, *, application: Application | None = None, **context
+) -> Notification:
+    """Tell ``user`` about ``event``: one notification row on the site and, at the pace they
+    chose for its category, the email. ``context`` fills the text, the subject and the email
+    template; ``application`` ties the row to the application it is about, so it shows on the
+    applications dashboards and goes when the application is deleted."""
+    kind = EVENTS.get(event)
+    if kind is None:
+        raise UnknownEvent(event)
+    return notify(
+        user,
+        kind.category,
+        kind.render_text(**context),
+        link,
+        subject=kind.render_subject(**context),
+        email_template=kind.template,
+        event=event,
+        application_id=application.id if application is not None else None,
+        **context,
+    )
