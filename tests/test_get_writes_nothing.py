@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from diaspora.extensions import db as _db
 from diaspora.mail import deliver_pending
-from diaspora.models import ApplicationUpdate, AuditEntry, OutboxMessage, Role, User
+from diaspora.models import AuditEntry, Notification, OutboxMessage, Role, User
 from diaspora.security import make_token
 from diaspora.services import accounts, institutions, notifications, profiles
 from diaspora.services import applications as application_service
@@ -156,8 +156,8 @@ def _read_at(user):
     _db.session.rollback()
     return dict(
         _db.session.execute(
-            sa.select(ApplicationUpdate.id, ApplicationUpdate.read_at).where(
-                ApplicationUpdate.recipient_id == user.id
+            sa.select(Notification.id, Notification.read_at).where(
+                Notification.user_id == user.id, Notification.application_id.is_not(None)
             )
         ).all()
     )

@@ -18,7 +18,6 @@ from diaspora.main import errors
 from diaspora.main.unit_of_work import unit_of_work
 from diaspora.models import (
     Application,
-    ApplicationUpdate,
     DigestRun,
     Frequency,
     Institution,
@@ -331,4 +330,4 @@ def test_an_application_is_not_half_written_when_its_unit_of_work_fails(db, make
     with pytest.raises(OSError):
         retry.transaction(work)
     assert db.session.scalar(sa.select(sa.func.count(Application.id))) == 0
-    assert db.session.scalar(sa.select(sa.func.count(ApplicationUpdate.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 0
