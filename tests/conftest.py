@@ -28,8 +28,27 @@ from diaspora.indexing.indexer import close_indexes, create_missing
 from diaspora.models import Role, User
 from diaspora.models.base import utcnow
 
+_SUITE_START = pytest.StashKey[float]()
+
 PASSWORD = "correct horse battery staple"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+_OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+
+
+def pytest_sessionstart(session):
+    session.config.stash[_SUITE_START] = time.monotonic()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """One line: how many tests ran, on which database, in how long (wall time)."""
+    start = config.stash.get(_SUITE_START, None)
+    if start is None or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    count = sum(len(terminalreporter.stats.get(outcome, [])) for outcome in _OUTCOMES)
+    database = "postgresql" if PG_URL else "sqlite"
+    terminalreporter.write_line(
+        f"suite: {count} tests on {database} in {time.monotonic() - start:.1f} s"
+    )
 
 
 def _worker_database(url: str) -> str:
