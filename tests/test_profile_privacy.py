@@ -5,10 +5,10 @@ import pytest
 from diaspora.extensions import db
 from diaspora.models import FIELD_GROUPS, Audience, Role
 from diaspora.services import privacy
-from tests.profile_helpers import (
+from tests.factories import (
     MARKERS,
     filled_profile,
-    institution_with_rep,
+    make_institution,
     new_user,
     sign_in,
 )
@@ -45,8 +45,8 @@ def scene(app, monkeypatch):
     owner = new_user(Role.MEMBER, name="Amina Yusuf")
     applied_rep = new_user(Role.INSTITUTION)
     other_rep = new_user(Role.INSTITUTION)
-    applied = institution_with_rep(applied_rep)
-    institution_with_rep(other_rep, name="Other Institute")
+    applied = make_institution(applied_rep)
+    make_institution(other_rep, name="Other Institute")
     monkeypatch.setattr(
         privacy,
         "_applied_sources",

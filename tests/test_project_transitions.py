@@ -14,7 +14,7 @@ from diaspora.services import projects
 from diaspora.services.accounts import PermissionDenied
 from diaspora.services.projects import InvalidTransition
 from tests.conftest import PASSWORD
-from tests.project_helpers import make_institution, make_project
+from tests.factories import make_institution, make_project
 
 S = ProjectStatus
 ROLES = ("anonymous", "member", "rep", "other_rep", "coordinator", "admin")

@@ -15,8 +15,7 @@ from diaspora.services.accounts import PermissionDenied
 from diaspora.services.discovery import ExpertSearch, ProjectSearch
 from diaspora.services.profiles import DATA, ProfileError
 from tests.conftest import PG_URL
-from tests.profile_helpers import filled_profile, institution_with_rep, new_user, sign_in
-from tests.project_helpers import make_project
+from tests.factories import filled_profile, make_institution, make_project, new_user, sign_in
 
 
 def skill(name):
@@ -53,7 +52,7 @@ def coordinator_client(app, coordinator):
 
 @pytest.fixture
 def institution(db):
-    return institution_with_rep(new_user(Role.INSTITUTION))
+    return make_institution(new_user(Role.INSTITUTION))
 
 
 def published(institution, title, skills=(), **fields):
