@@ -103,6 +103,7 @@ def run(runner, *args):
     return result.output
 
 
+@pytest.mark.search_index
 def test_every_scheduled_command_runs_without_server_name_and_links_to_site_url(
     site_url, app, db, runner, make_user, smtp_server
 ):

@@ -108,6 +108,7 @@ def test_multi_line_fields_keep_tabs_and_line_breaks_but_lose_controls(app):
     assert profile.bio == "First\tline\r\nsecond line\n\nNew paragraph[31m"
 
 
+@pytest.mark.search_index
 def test_search_parameters_lose_control_characters(app):
     client, user = signed_in(app)
     response = client.post(
@@ -291,6 +292,7 @@ def test_form_dates_out_of_range_are_refused(app):
 # -- over-long addresses, over-size bodies and every error page --
 
 
+@pytest.mark.search_index
 def test_an_over_long_address_gets_the_sites_414_page(client):
     assert client.get("/search", query_string={"q": "a" * 4000}).status_code == 200
     assert_site_page(client.get("/search", query_string={"q": "a" * MAX_URL_LENGTH}), 414)

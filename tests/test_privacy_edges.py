@@ -197,6 +197,7 @@ def _experts(user, text):
     return [profile.user_id for profile, _ in page.items]
 
 
+@pytest.mark.search_index
 def test_expert_search_shows_no_card_the_searcher_may_not_open(app, scene):
     member = scene["member"]
     other = scene["institution_other"]
@@ -214,6 +215,7 @@ def test_expert_search_shows_no_card_the_searcher_may_not_open(app, scene):
     assert _experts(other, "Zerihun") == [member.id]
 
 
+@pytest.mark.search_index
 def test_expert_search_forgets_the_member_after_withdrawal(app, scene):
     member, other = scene["member"], scene["institution_other"]
     institution_id = privacy.represented_institution_ids(other).pop()

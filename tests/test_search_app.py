@@ -34,6 +34,8 @@ from diaspora.services.notifications import Frequency, frequency_for
 from tests.conftest import PASSWORD, PG_URL
 from tests.factories import filled_profile, make_institution, make_project, new_user, sign_in
 
+pytestmark = pytest.mark.search_index
+
 ONLY_ME, COORDINATORS, APPLIED, SIGNED_IN, PUBLIC = range(5)
 
 

@@ -30,6 +30,8 @@ from diaspora.search.storage import CURRENT, DAMAGED, REBUILD_LOCK_FILE, Store
 from tests.factories import make_institution, make_project, new_user, sign_in
 from tests.fault_tools import wait_until
 
+pytestmark = pytest.mark.search_index
+
 ROOT = Path(__file__).resolve().parent.parent
 # Enough projects that a rebuild is still feeding its writer subprocesses (started after the
 # first hundred documents) for seconds when it is killed.

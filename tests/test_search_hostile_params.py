@@ -13,6 +13,8 @@ from diaspora.models import ProjectStatus, Role
 from diaspora.services.discovery import EXPERT_FILTER_NAMES, PROJECT_FILTER_NAMES
 from tests.factories import make_institution, make_project, new_user, sign_in
 
+pytestmark = pytest.mark.search_index
+
 HOSTILE = (
     "\x00",
     "a\x00b",
