@@ -136,11 +136,18 @@ def _view(scene, profile, viewer) -> privacy.ProfileView:
 
 
 def _assert_shows_exactly(view, group, expected, others_hidden=True):
+    """``group`` is shown (in the view and in its data) exactly when ``expected``; with
+    ``others_hidden``, no other group is."""
+    data = set(view.as_dict())
     assert view.shows(group) is expected
-    assert (GROUP_KEYS[group] <= set(view.as_dict())) is expected
-    if others_hidden:
-        assert view.groups <= {group}
-        assert set(view.as_dict()) <= ALWAYS | GROUP_KEYS[group]
+    assert (GROUP_KEYS[group] <= data) is expected
+    if not others_hidden:
+        return
+    for other in FIELD_GROUPS:
+        if other != group:
+            assert not view.shows(other), other
+            assert not GROUP_KEYS[other] & data, other
+    assert data <= ALWAYS | GROUP_KEYS[group]
 
 
 @pytest.mark.parametrize("viewer", list(VIEWERS))

@@ -134,13 +134,21 @@ def test_transition_in_service(status, action, role, world):
         assert project.status == target
         db.session.commit()
         assert _stored_status(project) == target
-        assert _audit_count(action=f"project.{action}", target_id=project.id) == 1
+        entries = db.session.scalars(
+            sa.select(AuditEntry).filter_by(action=f"project.{action}", target_id=project.id)
+        ).all()
+        assert len(entries) == 1
+        assert entries[0].actor_id == actor.id
+        assert entries[0].reason == REASON
         return
     error = PermissionDenied if outcome in ("forbidden", "login") else InvalidTransition
-    with pytest.raises(error):
+    with pytest.raises(error) as raised:
         projects.transition(actor, project, action, REASON)
+    if outcome == "conflict":  # the explanation a view shows names the project's state
+        assert status.label.lower() in str(raised.value)
     assert project.status == status
-    assert not db.session.new and not db.session.dirty
+    assert not db.session.new
+    assert not db.session.dirty
     db.session.rollback()
     assert _stored_status(project) == status
     assert _audit_count() == audit_before, "nothing may change"
