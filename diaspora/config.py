@@ -10,6 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from argon2.profiles import RFC_9106_LOW_MEMORY
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = Path(os.environ.get("DIASPORA_INSTANCE_PATH", ROOT / "instance"))
 
@@ -115,6 +117,12 @@ class Config:
     RATE_LIMIT_SIGNUP = os.environ.get("RATE_LIMIT_SIGNUP", "5 per 30 minutes")
     RATE_LIMIT_RESET = os.environ.get("RATE_LIMIT_RESET", "5 per 15 minutes")
 
+    # The cost of an Argon2 password hash. The defaults are RFC 9106's low-memory profile
+    # (about a third of a second per hash); production refuses anything cheaper.
+    ARGON2_TIME_COST = _int("ARGON2_TIME_COST", RFC_9106_LOW_MEMORY.time_cost)
+    ARGON2_MEMORY_COST = _int("ARGON2_MEMORY_COST", RFC_9106_LOW_MEMORY.memory_cost)  # KiB
+    ARGON2_PARALLELISM = _int("ARGON2_PARALLELISM", RFC_9106_LOW_MEMORY.parallelism)
+
     CONFIRM_TOKEN_MAX_AGE = _int("CONFIRM_TOKEN_MAX_AGE", 3 * 24 * 3600)
     RESET_TOKEN_MAX_AGE = _int("RESET_TOKEN_MAX_AGE", 3600)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
@@ -132,6 +140,11 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key"  # noqa: S105
     RATELIMIT_ENABLED = False
     MAIL_SUPPRESS_SEND = True
+    # The cheapest Argon2 cost: a test signs in in well under a millisecond. Never in
+    # production (check_production refuses it).
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8
+    ARGON2_PARALLELISM = 1
 
 
 class ProductionConfig(Config):
@@ -191,6 +204,15 @@ def check_production(config: dict) -> None:
         problems.append(
             "RATELIMIT_STORAGE_URI must be a shared store (redis://...) with several "
             "workers (WEB_CONCURRENCY > 1)"
+        )
+    if (
+        int(config.get("ARGON2_TIME_COST") or 0) < RFC_9106_LOW_MEMORY.time_cost
+        or int(config.get("ARGON2_MEMORY_COST") or 0) < RFC_9106_LOW_MEMORY.memory_cost
+    ):
+        problems.append(
+            "password hashing is too cheap: ARGON2_TIME_COST must be at least "
+            f"{RFC_9106_LOW_MEMORY.time_cost} and ARGON2_MEMORY_COST at least "
+            f"{RFC_9106_LOW_MEMORY.memory_cost} KiB (the testing profile is for tests only)"
         )
     site_url = _site_url_problem(config.get("SITE_URL") or "")
     if site_url:

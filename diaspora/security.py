@@ -1,9 +1,12 @@
-"""Security plumbing shared by every area: headers, sessions, safe redirects, tokens."""
+"""Security plumbing shared by every area: headers, sessions, safe redirects, tokens,
+the password hasher."""
 
 from datetime import UTC, datetime
+from functools import cache
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request, session, url_for
+from argon2 import PasswordHasher
+from flask import Flask, current_app, has_app_context, request, session, url_for
 from flask_login import current_user, logout_user, user_loaded_from_cookie, user_logged_in
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -27,6 +30,23 @@ def is_safe_next(target: str | None) -> bool:
 def safe_next(target: str | None, default_endpoint: str = "main.index") -> str:
     """``target`` if it stays on the site, else the default page."""
     return target if is_safe_next(target) else url_for(default_endpoint)
+
+
+def password_hasher() -> PasswordHasher:
+    """The Argon2 hasher at the configured cost (``ARGON2_*``); outside an app, the default
+    cost."""
+    if not has_app_context():
+        return _hasher(None, None, None)
+    config = current_app.config
+    return _hasher(
+        config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"], config["ARGON2_PARALLELISM"]
+    )
+
+
+@cache
+def _hasher(time_cost: int | None, memory_cost: int | None, parallelism: int | None):
+    costs = {"time_cost": time_cost, "memory_cost": memory_cost, "parallelism": parallelism}
+    return PasswordHasher(**{name: value for name, value in costs.items() if value is not None})
 
 
 def serializer(salt: str) -> URLSafeTimedSerializer:

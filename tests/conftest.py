@@ -1,7 +1,9 @@
 """Fixture chain: app -> db -> client / runner / smtp; factories for test data.
 
 The database is built by the migrations once per run (SQLite: a template file copied for
-each test; PostgreSQL, when ``TEST_DATABASE_URL`` is set: tables emptied after each test).
+each app and put back after each test; PostgreSQL, when ``TEST_DATABASE_URL`` is set: tables
+emptied after each test). Tests that take the configuration as it is share one app per
+module (see ``app``); matrices build their people once in ``module_app``.
 """
 
 import asyncio
@@ -28,8 +30,27 @@ from diaspora.indexing.indexer import close_indexes, create_missing
 from diaspora.models import Role, User
 from diaspora.models.base import utcnow
 
+_SUITE_START = pytest.StashKey[float]()
+
 PASSWORD = "correct horse battery staple"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+_OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+
+
+def pytest_sessionstart(session):
+    session.config.stash[_SUITE_START] = time.monotonic()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """One line: how many tests ran, on which database, in how long (wall time)."""
+    start = config.stash.get(_SUITE_START, None)
+    if start is None or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    count = sum(len(terminalreporter.stats.get(outcome, [])) for outcome in _OUTCOMES)
+    database = "postgresql" if PG_URL else "sqlite"
+    terminalreporter.write_line(
+        f"suite: {count} tests on {database} in {time.monotonic() - start:.1f} s"
+    )
 
 
 def _worker_database(url: str) -> str:
@@ -87,16 +108,34 @@ def _empty_tables():
         conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
+def _database_copy(directory: Path, migrated_database: str) -> str:
+    """A database at the migrations' head for one app (on PostgreSQL, the worker's own)."""
+    if PG_URL:
+        return migrated_database
+    path = directory / "test.sqlite"
+    shutil.copyfile(migrated_database.removeprefix("sqlite:///"), path)
+    return f"sqlite:///{path}"
+
+
+def _restore_database(url: str, migrated_database: str) -> None:
+    """Put the app's database back to the migrations' head (SQLite: the template file again,
+    swapped in whole; PostgreSQL: every table emptied)."""
+    if PG_URL:
+        _empty_tables()
+        return
+    _db.engine.dispose()
+    path = Path(url.removeprefix("sqlite:///"))
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    fresh = path.with_name(path.name + ".fresh")
+    shutil.copyfile(migrated_database.removeprefix("sqlite:///"), fresh)
+    fresh.replace(path)
+
+
 @pytest.fixture
 def app_config(tmp_path, migrated_database):
-    """The configuration of the app under test; tests may update it before ``app``."""
-    if PG_URL:
-        url = migrated_database
-    else:
-        path = tmp_path / "test.sqlite"
-        shutil.copyfile(migrated_database.removeprefix("sqlite:///"), path)
-        url = f"sqlite:///{path}"
-    return _base_config(tmp_path, url)
+    """The configuration of an app of the test's own; tests may update it before ``app``."""
+    return _base_config(tmp_path, _database_copy(tmp_path, migrated_database))
 
 
 def _forget_previous_request():
@@ -114,12 +153,71 @@ class ServerLikeClient(FlaskClient):
         return super().open(*args, buffered=buffered, **kwargs)
 
 
-@pytest.fixture
-def app(app_config):
-    app = create_app(app_config)
+def _new_app(config: dict):
+    app = create_app(config)
     app.test_client_class = ServerLikeClient
-    create_missing(app)
     app.before_request_funcs.setdefault(None, []).insert(0, _forget_previous_request)
+    return app
+
+
+@pytest.fixture(scope="module")
+def shared_app(tmp_path_factory, migrated_database):
+    """The app that the tests of one module share when they take the configuration as it
+    is; ``app`` puts it back as it was after each test."""
+    directory = tmp_path_factory.mktemp("shared")
+    app = _new_app(_base_config(directory, _database_copy(directory, migrated_database)))
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def app(request, migrated_database):
+    """The app under test, its context pushed for the whole test.
+
+    A test that asks for ``app_config`` (itself or through a fixture such as ``mail_config``)
+    gets an app of its own, built from that configuration. The others share their module's
+    app, which starts each test as a new one would: the migrated database, the configuration
+    as built, nothing in ``app.extensions`` beyond the extensions, no mail files.
+
+    There is no search index unless the test is marked ``search_index``: then both indexes
+    exist, empty, as after ``flask search rebuild`` on an empty database. Without one, search
+    answers that it is unavailable and committed changes wait in the change log.
+    """
+    own = "app_config" in request.fixturenames
+    app = (
+        _new_app(request.getfixturevalue("app_config"))
+        if own
+        else request.getfixturevalue("shared_app")
+    )
+    config = dict(app.config)
+    extensions = set(app.extensions)
+    if request.node.get_closest_marker("search_index"):
+        create_missing(app)
+    with app.app_context():
+        yield app
+        close_indexes(app)
+        _db.session.remove()
+        if own:
+            if PG_URL:
+                _empty_tables()
+            _db.engine.dispose()
+            return
+        app.config.clear()
+        app.config.update(config)
+        for name in set(app.extensions) - extensions:
+            del app.extensions[name]
+        for folder in ("SEARCH_INDEX_DIR", "MAIL_FILE_DIR"):
+            shutil.rmtree(app.config[folder], ignore_errors=True)
+        _restore_database(app.config["SQLALCHEMY_DATABASE_URI"], migrated_database)
+
+
+@pytest.fixture(scope="module")
+def module_app(tmp_path_factory, migrated_database):
+    """An app whose database lasts as long as the module, its context pushed for all of it:
+    for a matrix that builds its people once and gives each case records of its own."""
+    directory = tmp_path_factory.mktemp("module")
+    app = _new_app(_base_config(directory, _database_copy(directory, migrated_database)))
     with app.app_context():
         yield app
         close_indexes(app)

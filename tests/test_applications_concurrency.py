@@ -61,7 +61,7 @@ def setting(db, make_user):
 
 def test_simultaneous_duplicate_applications_make_one_row(app, db, make_user, setting):
     _, institution = setting
-    project = make_project(institution)
+    project = make_project(institution, status=ProjectStatus.PUBLISHED)
     member = with_profile(make_user())
     member_id, project_id = member.id, project.id
 
@@ -82,7 +82,7 @@ def test_simultaneous_duplicate_applications_make_one_row(app, db, make_user, se
 
 def test_simultaneous_acceptances_never_exceed_the_places(app, db, make_user, setting):
     rep, institution = setting
-    project = make_project(institution, places=2)
+    project = make_project(institution, status=ProjectStatus.PUBLISHED, places=2)
     ids = []
     for _ in range(8):
         application, _ = service.apply(with_profile(make_user()), project, MOTIVATION, Engagement())
@@ -173,7 +173,9 @@ def applicants(db, make_user):
 
 
 def open_round(project_title, institution, members, places=PLACES):
-    project = make_project(institution, title=project_title, places=places)
+    project = make_project(
+        institution, status=ProjectStatus.PUBLISHED, title=project_title, places=places
+    )
     ids = []
     for member in members:
         application, _ = service.apply(member, project, MOTIVATION, Engagement())
@@ -338,7 +340,10 @@ def test_a_transaction_that_loses_a_deadlock_is_run_again_and_writes_once(
     app, db, setting, make_user
 ):
     _, institution = setting
-    ids = (make_project(institution, title="A").id, make_project(institution, title="B").id)
+    ids = (
+        make_project(institution, status=ProjectStatus.PUBLISHED, title="A").id,
+        make_project(institution, status=ProjectStatus.PUBLISHED, title="B").id,
+    )
     member_id = make_user().id
     outcomes, calls = crossed_locks(app, ids, member_id, attempts=retry.ATTEMPTS)
     assert outcomes == [0, 1]
@@ -349,7 +354,10 @@ def test_a_transaction_that_loses_a_deadlock_is_run_again_and_writes_once(
 @needs_postgres
 def test_the_last_lost_attempt_is_raised_and_leaves_nothing(app, db, setting, make_user):
     _, institution = setting
-    ids = (make_project(institution, title="A").id, make_project(institution, title="B").id)
+    ids = (
+        make_project(institution, status=ProjectStatus.PUBLISHED, title="A").id,
+        make_project(institution, status=ProjectStatus.PUBLISHED, title="B").id,
+    )
     member_id = make_user().id
     outcomes, calls = crossed_locks(app, ids, member_id, attempts=1)
     (lost,) = [o for o in outcomes if isinstance(o, OperationalError)]

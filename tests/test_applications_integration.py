@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from diaspora.models import FIELD_GROUPS, Application, ApplicationStatus, Role, User
+from diaspora.models import FIELD_GROUPS, Application, ApplicationStatus, ProjectStatus, Role, User
 from diaspora.models.base import utcnow
 from diaspora.services import (
     application_panels,
@@ -34,7 +34,7 @@ def rep(make_user):
 
 @pytest.fixture
 def project(rep):
-    return make_project(make_institution(rep))
+    return make_project(make_institution(rep), status=ProjectStatus.PUBLISHED)
 
 
 @pytest.fixture
@@ -84,7 +84,9 @@ def test_applying_grants_the_reps_clearance_two_and_only_them(db, member, projec
 
 def test_deleting_the_account_anonymises_decided_applications(db, member, project, rep):
     decided = apply(member, project)
-    waiting = apply(member, make_project(project.institution, title="Other"))
+    waiting = apply(
+        member, make_project(project.institution, status=ProjectStatus.PUBLISHED, title="Other")
+    )
     service.post_message(member, decided, "Call me on 555-0100")
     service.decide(rep, decided, "accept")
     db.session.commit()
@@ -182,7 +184,10 @@ def test_every_notification_reaches_the_smtp_server_without_private_content(
     auth.logout()
 
     waiting_member = with_profile(make_user(email="waiting@example.org"))
-    other = apply(waiting_member, make_project(project.institution, title="Second"))
+    other = apply(
+        waiting_member,
+        make_project(project.institution, status=ProjectStatus.PUBLISHED, title="Second"),
+    )
     other.created_at = utcnow() - timedelta(days=6)
     db.session.commit()
     application_reminders.send_reminders()

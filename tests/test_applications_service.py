@@ -47,7 +47,7 @@ def institution(rep):
 
 @pytest.fixture
 def project(institution):
-    return make_project(institution, places=2)
+    return make_project(institution, status=ProjectStatus.PUBLISHED, places=2)
 
 
 @pytest.fixture
@@ -160,7 +160,10 @@ def test_engagement_dates_and_hours_are_checked(db, member, project):
 
 
 def test_at_most_ten_open_applications(db, member, institution):
-    projects = [make_project(institution, title=f"Project {n}") for n in range(11)]
+    projects = [
+        make_project(institution, status=ProjectStatus.PUBLISHED, title=f"Project {n}")
+        for n in range(11)
+    ]
     for project in projects[:10]:
         apply(member, project)
     with pytest.raises(Conflict, match="10 applications waiting"):
@@ -236,7 +239,7 @@ def test_filling_the_last_place_closes_the_project_and_tells_those_waiting(
 
 
 def test_no_acceptance_beyond_the_places(db, make_user, institution, rep):
-    project = make_project(institution, places=1)
+    project = make_project(institution, status=ProjectStatus.PUBLISHED, places=1)
     first, _ = apply(with_profile(make_user()), project)
     second, _ = apply(with_profile(make_user()), project)
     service.decide(rep, first, "accept")
@@ -317,7 +320,7 @@ def test_completion_and_feedback_count_in_both_records(db, member, project, rep,
 
 
 def test_median_time_to_first_answer(db, make_user, institution, rep):
-    project = make_project(institution, places=10)
+    project = make_project(institution, status=ProjectStatus.PUBLISHED, places=10)
     assert application_stats.answer_time_phrase(institution.id) is None
     now = utcnow()
     for days in (1, 3, 8):
@@ -333,7 +336,7 @@ def test_median_time_to_first_answer(db, make_user, institution, rep):
 
 
 def test_median_needs_three_answers(db, make_user, institution, rep):
-    project = make_project(institution, places=10)
+    project = make_project(institution, status=ProjectStatus.PUBLISHED, places=10)
     for _ in range(2):
         application, _ = apply(with_profile(make_user()), project)
         service.decide(rep, application, "shortlist")
@@ -379,8 +382,8 @@ def test_a_profile_is_needed_and_must_not_be_hidden(db, make_user, project):
 def test_forget_member_keeps_decided_applications_anonymised(
     db, member, institution, rep, make_user
 ):
-    decided_project = make_project(institution, title="Decided")
-    waiting_project = make_project(institution, title="Waiting")
+    decided_project = make_project(institution, status=ProjectStatus.PUBLISHED, title="Decided")
+    waiting_project = make_project(institution, status=ProjectStatus.PUBLISHED, title="Waiting")
     decided, _ = apply(member, decided_project)
     waiting, _ = apply(member, waiting_project)
     service.post_message(member, decided, "My private phone is 555-0100.")

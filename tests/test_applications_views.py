@@ -9,6 +9,7 @@ from diaspora.models import (
     ApplicationStatus,
     EngagementFeedback,
     OutboxMessage,
+    ProjectStatus,
     Role,
 )
 from diaspora.services import applications as service
@@ -25,7 +26,7 @@ def rep(make_user):
 
 @pytest.fixture
 def project(rep):
-    return make_project(make_institution(rep))
+    return make_project(make_institution(rep), status=ProjectStatus.PUBLISHED)
 
 
 @pytest.fixture
@@ -176,7 +177,9 @@ def intruder(request, make_user, db, project):
         return make_user(role=Role.COORDINATOR)
     if request.param == "other_rep":
         other = make_user(role=Role.INSTITUTION)
-        other_project = make_project(make_institution(other, name="Jimma Hospital"))
+        other_project = make_project(
+            make_institution(other, name="Jimma Hospital"), status=ProjectStatus.PUBLISHED
+        )
         applicant = with_profile(make_user())
         service.apply(applicant, other_project, MOTIVATION, Engagement())
         db.session.commit()

@@ -103,6 +103,7 @@ def run(runner, *args):
     return result.output
 
 
+@pytest.mark.search_index
 def test_every_scheduled_command_runs_without_server_name_and_links_to_site_url(
     site_url, app, db, runner, make_user, smtp_server
 ):
@@ -110,10 +111,14 @@ def test_every_scheduled_command_runs_without_server_name_and_links_to_site_url(
     rep = make_user(role=Role.INSTITUTION, email="rep@example.org")
     institution = make_institution(rep)
     expired = make_project(
-        institution, title="Past deadline", deadline=(utcnow() - timedelta(days=1)).date()
+        institution,
+        status=ProjectStatus.PUBLISHED,
+        title="Past deadline",
+        deadline=(utcnow() - timedelta(days=1)).date(),
     )
     stale = make_project(
         institution,
+        status=ProjectStatus.PUBLISHED,
         title="Long open",
         published_at=utcnow() - timedelta(days=61),
         deadline=(utcnow() + timedelta(days=2)).date(),
@@ -161,7 +166,7 @@ def test_mail_sent_from_a_request_keeps_the_request_host(
     site_url, app, db, client, make_user, smtp_server
 ):
     rep = make_user(role=Role.INSTITUTION)
-    project = make_project(make_institution(rep))
+    project = make_project(make_institution(rep), status=ProjectStatus.PUBLISHED)
     member = with_profile(make_user(email="shortlisted@example.org"))
     application = waiting_application(project, member)
     host = "http://other.example.net"

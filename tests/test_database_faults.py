@@ -237,6 +237,7 @@ def test_errors_that_are_bugs_are_not_outages(app, db):
 # --------------------------------------------------------------------------- search
 
 
+@pytest.mark.search_index
 def test_health_check_is_ok_with_database_and_search(client):
     response = client.get("/healthz")
     assert response.status_code == 200

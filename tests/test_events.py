@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 import diaspora
-from diaspora.models import Application, Notification, OutboxMessage, Role
+from diaspora.models import Application, Notification, OutboxMessage, ProjectStatus, Role
 from diaspora.models.base import utcnow
 from diaspora.services import (
     application_lists,
@@ -51,7 +51,7 @@ def institution(rep):
 
 @pytest.fixture
 def project(institution):
-    return make_project(institution, places=2)
+    return make_project(institution, places=2, status=ProjectStatus.PUBLISHED)
 
 
 @pytest.fixture
@@ -159,7 +159,9 @@ def test_each_application_event_writes_one_row_per_recipient(
     service.withdraw(leaving, withdrawn)
     db.session.commit()
 
-    other_project = make_project(project.institution, title="Water quality survey")
+    other_project = make_project(
+        project.institution, title="Water quality survey", status=ProjectStatus.PUBLISHED
+    )
     declined = apply(leaving, other_project)
     service.decide(rep, declined, "decline")
     waiting = apply(with_profile(make_user(email="waiting@example.org")), other_project)
@@ -232,7 +234,12 @@ def test_deleting_an_account_or_an_application_takes_its_notifications(
 ):
     decided = apply(member, project)
     service.decide(rep, decided, "decline")
-    waiting = apply(member, make_project(project.institution, title="Water quality survey"))
+    waiting = apply(
+        member,
+        make_project(
+            project.institution, title="Water quality survey", status=ProjectStatus.PUBLISHED
+        ),
+    )
     db.session.commit()
     decided_id, waiting_id, member_id = decided.id, waiting.id, member.id
 

@@ -12,14 +12,20 @@ import sqlalchemy as sa
 
 from diaspora.extensions import db as _db
 from diaspora.mail import deliver_pending
-from diaspora.models import AuditEntry, Notification, OutboxMessage, Role, User
+from diaspora.models import AuditEntry, Notification, OutboxMessage, ProjectStatus, Role, User
 from diaspora.security import make_token
 from diaspora.services import accounts, institutions, notifications, profiles
 from diaspora.services import applications as application_service
 from diaspora.services.applications import Engagement
 from tests.conftest import PASSWORD
-from tests.factories import MOTIVATION, make_institution, make_project, with_profile
-from tests.profile_helpers import new_user, sign_in
+from tests.factories import (
+    MOTIVATION,
+    make_institution,
+    make_project,
+    new_user,
+    sign_in,
+    with_profile,
+)
 
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE)\b", re.IGNORECASE)
 
@@ -78,7 +84,7 @@ def world(app, db):
     member = with_profile(new_user(Role.MEMBER, email="member@example.org"), listed=True)
     coordinator = new_user(Role.COORDINATOR, email="coordinator@example.org")
     institution = make_institution(rep)
-    project = make_project(institution)
+    project = make_project(institution, status=ProjectStatus.PUBLISHED)
     application, _ = application_service.apply(member, project, MOTIVATION, Engagement())
     application_service.post_message(rep, application, "Could you start in March?")
     newcomer = new_user(Role.MEMBER, email="newcomer@example.org", confirmed=False)

@@ -34,8 +34,7 @@ from diaspora.moderation.routes import AUDIT_PER_PAGE
 from diaspora.security import CSP
 from diaspora.validation import MAX_PAGE, page_number
 from tests.conftest import PG_URL, _empty_tables, free_port
-from tests.profile_helpers import filled_profile, institution_with_rep, new_user, sign_in
-from tests.project_helpers import make_project
+from tests.factories import filled_profile, make_institution, make_project, new_user, sign_in
 
 SIGNUP = {
     "name": "Mariam Tadesse",
@@ -109,6 +108,7 @@ def test_multi_line_fields_keep_tabs_and_line_breaks_but_lose_controls(app):
     assert profile.bio == "First\tline\r\nsecond line\n\nNew paragraph[31m"
 
 
+@pytest.mark.search_index
 def test_search_parameters_lose_control_characters(app):
     client, user = signed_in(app)
     response = client.post(
@@ -136,7 +136,7 @@ def test_invitation_arrives_with_a_clean_subject_whatever_the_stored_name(
     mail_config, smtp_server, app, name, shown
 ):
     client, rep = signed_in(app, Role.INSTITUTION)
-    institution = institution_with_rep(rep)
+    institution = make_institution(rep)
     db.session.execute(sa.update(Institution).values(name=name))  # stored before the form rule
     db.session.commit()
     response = client.post(
@@ -194,7 +194,7 @@ def test_a_subject_longer_than_its_column_is_shortened(app, db):
 @pytest.mark.parametrize("bad", ["2147483648", "9223372036854775808", "99999999999999999999"])
 def test_ids_beyond_the_integer_range_are_404(app, bad):
     rep = new_user(Role.INSTITUTION)
-    project = make_project(institution_with_rep(rep), status=ProjectStatus.PENDING)
+    project = make_project(make_institution(rep), status=ProjectStatus.PENDING)
     client, _ = signed_in(app, Role.COORDINATOR)
     assert client.get(f"/coordination/projects/{project.id}/review").status_code == 200
     for path in (
@@ -274,7 +274,7 @@ def test_audit_links_carry_only_the_filters(app):
 
 def test_form_dates_out_of_range_are_refused(app):
     rep = new_user(Role.INSTITUTION)
-    project = make_project(institution_with_rep(rep), status=ProjectStatus.PUBLISHED)
+    project = make_project(make_institution(rep), status=ProjectStatus.PUBLISHED)
     client, member = signed_in(app)
     filled_profile(member)
     response = client.post(
@@ -292,6 +292,7 @@ def test_form_dates_out_of_range_are_refused(app):
 # -- over-long addresses, over-size bodies and every error page --
 
 
+@pytest.mark.search_index
 def test_an_over_long_address_gets_the_sites_414_page(client):
     assert client.get("/search", query_string={"q": "a" * 4000}).status_code == 200
     assert_site_page(client.get("/search", query_string={"q": "a" * MAX_URL_LENGTH}), 414)

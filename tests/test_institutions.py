@@ -11,7 +11,7 @@ from diaspora.models import (
     Role,
 )
 from tests.conftest import first_link, text_of
-from tests.profile_helpers import institution_with_rep, new_user, sign_in
+from tests.factories import make_institution, new_user, sign_in
 
 FORM = {
     "name": "University of Rwanda",
@@ -58,7 +58,7 @@ def test_registration_refuses_bad_links_members_and_unconfirmed(app):
 
 def test_verification_email_reaches_the_representatives(mail_config, smtp_server, app):
     rep = new_user(Role.INSTITUTION, email="kwame@kbth.example")
-    institution = institution_with_rep(rep, status=InstitutionStatus.PENDING)
+    institution = make_institution(rep, status=InstitutionStatus.PENDING)
     coordinator = _client(app, new_user(Role.COORDINATOR))
     assert "Korle Bu" in coordinator.get("/institutions/pending").get_data(as_text=True)
     assert coordinator.get(f"/institutions/{institution.id}/review").status_code == 200
@@ -78,7 +78,7 @@ def test_verification_email_reaches_the_representatives(mail_config, smtp_server
 
 def test_rejection_needs_a_reason_and_emails_it(mail_config, smtp_server, app):
     rep = new_user(Role.INSTITUTION, email="fake@scam.example")
-    institution = institution_with_rep(rep, status=InstitutionStatus.PENDING, name="Visa Jobs Ltd")
+    institution = make_institution(rep, status=InstitutionStatus.PENDING, name="Visa Jobs Ltd")
     coordinator = _client(app, new_user(Role.COORDINATOR))
     coordinator.post(f"/institutions/{institution.id}/reject", data={"reason": ""})
     db.session.refresh(institution)
@@ -95,7 +95,7 @@ def test_rejection_needs_a_reason_and_emails_it(mail_config, smtp_server, app):
 
 def test_only_coordinators_review(app):
     rep = new_user(Role.INSTITUTION)
-    institution = institution_with_rep(rep, status=InstitutionStatus.PENDING)
+    institution = make_institution(rep, status=InstitutionStatus.PENDING)
     client = _client(app, rep)
     assert client.get("/institutions/pending").status_code == 403
     assert client.get(f"/institutions/{institution.id}/review").status_code == 403
@@ -107,7 +107,7 @@ def test_only_coordinators_review(app):
 def test_other_institutions_cannot_be_edited_or_managed(app):
     owner = new_user(Role.INSTITUTION)
     colleague = new_user(Role.INSTITUTION)
-    institution = institution_with_rep(owner)
+    institution = make_institution(owner)
     db.session.add(InstitutionRepresentative(institution_id=institution.id, user_id=colleague.id))
     db.session.commit()
     rep_id = institution.representatives[0].id
@@ -133,13 +133,13 @@ def test_other_institutions_cannot_be_edited_or_managed(app):
     assert (
         institution.name == "Korle Bu Teaching Hospital" and len(institution.representatives) == 2
     )
-    pending = institution_with_rep(owner, status=InstitutionStatus.PENDING, name="Hidden one")
+    pending = make_institution(owner, status=InstitutionStatus.PENDING, name="Hidden one")
     assert attacker.get(f"/institutions/{pending.id}/edit").status_code == 404
 
 
 def test_edit_ignores_extra_fields(app):
     rep = new_user(Role.INSTITUTION)
-    institution = institution_with_rep(rep, status=InstitutionStatus.PENDING)
+    institution = make_institution(rep, status=InstitutionStatus.PENDING)
     _client(app, rep).post(f"/institutions/{institution.id}/edit", data=FORM)
     db.session.refresh(institution)
     assert institution.name == "University of Rwanda"
@@ -148,7 +148,7 @@ def test_edit_ignores_extra_fields(app):
 
 def test_invite_accept_and_remove_but_not_the_last(mail_config, smtp_server, app):
     rep = new_user(Role.INSTITUTION)
-    institution = institution_with_rep(rep)
+    institution = make_institution(rep)
     client = _client(app, rep)
     client.post(f"/institutions/{institution.id}/invite", data={"email": "ama@kbth.example"})
     (message,) = smtp_server.to("ama@kbth.example")
@@ -180,7 +180,7 @@ def test_invite_accept_and_remove_but_not_the_last(mail_config, smtp_server, app
 def test_public_page_lists_published_projects_only(app):
     from diaspora.models import Compensation, EngagementMode, Project, ProjectStatus, WorkMode
 
-    institution = institution_with_rep(new_user(Role.INSTITUTION))
+    institution = make_institution(new_user(Role.INSTITUTION))
     for title, status in (
         ("Midwifery course", ProjectStatus.PUBLISHED),
         ("Draft plan", ProjectStatus.DRAFT),
@@ -221,9 +221,9 @@ def _rename(client, institution, **changes):
 
 def _verified_with_project(rep):
     from diaspora.models import ProjectStatus
-    from tests.project_helpers import make_project
+    from tests.factories import make_project
 
-    institution = institution_with_rep(rep)
+    institution = make_institution(rep)
     institution.website = "https://kbth.example"
     db.session.commit()
     project = make_project(institution, status=ProjectStatus.PUBLISHED)
@@ -378,7 +378,7 @@ def test_a_change_with_a_line_break_is_refused_at_the_form(app):
 
 def test_unverified_institution_and_coordinators_change_the_name_at_once(app):
     rep = new_user(Role.INSTITUTION)
-    pending = institution_with_rep(rep, status=InstitutionStatus.PENDING, name="Old pending")
+    pending = make_institution(rep, status=InstitutionStatus.PENDING, name="Old pending")
     _rename(_client(app, rep), pending, name="New pending")
     db.session.refresh(pending)
     assert pending.name == "New pending" and not pending.has_pending_change

@@ -216,10 +216,10 @@ def test_account_deletion_removes_every_mail_file_of_the_member(app, db, make_us
 
 def test_no_mail_to_someone_else_keeps_the_name_of_a_deleted_member(app, db, make_user):
     from diaspora.services import institutions
-    from tests.profile_helpers import institution_with_rep
+    from tests.factories import make_institution
 
     rep = make_user(Role.INSTITUTION, name="Ğülnara Qorvathsdottir", email="gulnara.q@example.org")
-    institution = institution_with_rep(rep)
+    institution = make_institution(rep)
     with app.test_request_context():
         institutions.invite(rep, institution, "colleague@example.org")
     db.session.commit()

@@ -18,7 +18,7 @@ from diaspora.models.base import utcnow
 from diaspora.services import moderation, projects
 from diaspora.services.errors import Conflict, Invalid, NotAllowed
 from tests.conftest import first_link, text_of
-from tests.project_helpers import make_institution, make_project
+from tests.factories import make_institution, make_project
 
 S = ProjectStatus
 FEE_TEXT = "Selected candidates pay a registration fee of $200 before the mission starts."
@@ -40,7 +40,7 @@ def coordinator(make_user):
 
 
 def _submitted(rep, institution, **fields):
-    project = make_project(institution, **fields)
+    project = make_project(institution, status=S.DRAFT, **fields)
     projects.submit(rep, project)
     db.session.commit()
     return project

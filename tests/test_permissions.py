@@ -43,8 +43,14 @@ from diaspora.services import (
 )
 from diaspora.services.applications import Engagement
 from diaspora.services.errors import NotAllowed
-from tests.factories import MOTIVATION, make_project, with_profile
-from tests.profile_helpers import institution_with_rep, new_user, sign_in
+from tests.factories import (
+    MOTIVATION,
+    make_institution,
+    make_project,
+    new_user,
+    sign_in,
+    with_profile,
+)
 
 EVERYONE = (
     "rep",
@@ -92,11 +98,11 @@ def people(app):
         "nobody": None,
         "system": projects.SYSTEM_ACTOR,
     }
-    home = institution_with_rep(found["rep"], name="Home Hospital")
+    home = make_institution(found["rep"], name="Home Hospital")
     _add_rep(home, found["suspended_rep"])
     _add_rep(home, found["unconfirmed_rep"])
     found["home"] = home
-    found["other"] = institution_with_rep(found["other_rep"], name="Other Hospital")
+    found["other"] = make_institution(found["other_rep"], name="Other Hospital")
     _suspend(found["suspended_rep"])
     _suspend(found["suspended_coordinator"])
     return found
@@ -154,7 +160,7 @@ def test_represented_institution_ids(people):
 
 
 def test_represented_institution_ids_of_verified_institutions_only(people):
-    pending = institution_with_rep(
+    pending = make_institution(
         people["rep"], status=InstitutionStatus.PENDING, name="Pending Clinic"
     )
     assert permissions.represented_institution_ids(people["rep"]) == {people["home"].id, pending.id}
@@ -164,7 +170,7 @@ def test_represented_institution_ids_of_verified_institutions_only(people):
 
 
 def test_represented_institutions_by_name(people):
-    second = institution_with_rep(people["rep"], name="Abbey Clinic")
+    second = make_institution(people["rep"], name="Abbey Clinic")
     home = people["home"]
     expected = _expect(HOME_REPS, [], [home]) | {
         "rep": [second, home],
@@ -210,7 +216,7 @@ def test_unverified_institutions_are_seen_by_those_who_manage_them(people, statu
     "status", [ProjectStatus.DRAFT, ProjectStatus.PENDING, ProjectStatus.CLOSED]
 )
 def test_unpublished_projects_are_seen_by_their_reps_and_coordinators(people, status):
-    project = make_project(people["home"])
+    project = make_project(people["home"], status=ProjectStatus.PUBLISHED)
     assert _answers(people, lambda u: permissions.may_view_project(u, project)) == _expect(EVERYONE)
     project.status = status
     db.session.commit()
@@ -219,7 +225,7 @@ def test_unpublished_projects_are_seen_by_their_reps_and_coordinators(people, st
 
 
 def test_the_transition_roles_come_from_the_same_answers(people):
-    project = make_project(people["home"])
+    project = make_project(people["home"], status=ProjectStatus.PUBLISHED)
     roles = _answers(people, lambda u: projects.roles_of(u, project))
     assert roles == {
         "rep": {projects.REP},
@@ -248,7 +254,9 @@ def _apply(member: User, project: Project):
 
 
 def test_side_of_an_application(people):
-    application = _apply(people["member"], make_project(people["home"]))
+    application = _apply(
+        people["member"], make_project(people["home"], status=ProjectStatus.PUBLISHED)
+    )
     expected = _expect({"member"}, None, permissions.MEMBER_SIDE) | dict.fromkeys(
         HOME_REPS, permissions.INSTITUTION_SIDE
     )
@@ -264,9 +272,9 @@ def test_side_of_an_application(people):
 def test_applied_institution_ids_leave_out_withdrawn_applications(people):
     member, second = people["member"], new_user(Role.MEMBER)
     assert permissions.applied_institution_ids(member.id) == set()
-    _apply(member, make_project(people["home"]))
-    withdrawn = _apply(member, make_project(people["other"]))
-    _apply(second, make_project(people["other"], title="Second"))
+    _apply(member, make_project(people["home"], status=ProjectStatus.PUBLISHED))
+    withdrawn = _apply(member, make_project(people["other"], status=ProjectStatus.PUBLISHED))
+    _apply(second, make_project(people["other"], title="Second", status=ProjectStatus.PUBLISHED))
     home, other = people["home"].id, people["other"].id
     assert permissions.applied_institution_ids(member.id) == {home, other}
     applications.withdraw(member, withdrawn)
@@ -280,7 +288,7 @@ def test_applied_institution_ids_leave_out_withdrawn_applications(people):
 
 def test_represents_institution_applied_to(people):
     member = people["member"]
-    _apply(member, make_project(people["home"]))
+    _apply(member, make_project(people["home"], status=ProjectStatus.PUBLISHED))
     answers = _answers(
         people, lambda u: permissions.represents_institution_applied_to(u, member.id)
     )
@@ -311,7 +319,11 @@ def test_project_is_open_is_one_rule_in_python_and_sql(people, status):
     for deadline in (None, today - timedelta(days=1), today, today + timedelta(days=1)):
         for filled in (0, 1, 2):
             project = make_project(
-                people["home"], title=f"{deadline} {filled}", places=2, deadline=deadline
+                people["home"],
+                title=f"{deadline} {filled}",
+                places=2,
+                deadline=deadline,
+                status=ProjectStatus.PUBLISHED,
             )
             project.places_filled, project.status = filled, status
             cases.append(project)
@@ -373,7 +385,7 @@ def test_suspended_coordinators_cannot_decide(people):
     them through before."""
     actor = people["suspended_coordinator"]
     profile = profiles.profile_of(with_profile(people["member"]))
-    pending = institution_with_rep(people["rep"], status=InstitutionStatus.PENDING, name="New")
+    pending = make_institution(people["rep"], status=InstitutionStatus.PENDING, name="New")
     project = make_project(people["home"], status=ProjectStatus.PENDING)
     refused = [
         lambda: institutions.verify(actor, pending),
@@ -394,7 +406,7 @@ def test_suspended_coordinators_cannot_decide(people):
 def test_a_suspended_representative_acts_on_no_application(people):
     """Their inbox listed the institution's waiting applications before."""
     member, rep, suspended = people["member"], people["rep"], people["suspended_rep"]
-    application = _apply(member, make_project(people["home"]))
+    application = _apply(member, make_project(people["home"], status=ProjectStatus.PUBLISHED))
     assert application_lists.inbox_of(rep) == [application]
     assert application_lists.inbox_of(suspended) == []
     with pytest.raises(NotAllowed):
@@ -415,7 +427,7 @@ def test_a_suspended_representative_gets_no_clearance(people):
     profile = profiles.profile_of(member)
     profile.public = True
     db.session.commit()
-    _apply(member, make_project(people["home"]))
+    _apply(member, make_project(people["home"], status=ProjectStatus.PUBLISHED))
     clearance = {
         who: privacy.viewer_clearance(profile, people[who])
         for who in ("rep", "suspended_rep", "other_rep", "coordinator", "visitor")
@@ -469,7 +481,7 @@ def test_http_a_suspended_representative_is_refused_on_every_institution_page(ap
 
 
 def test_http_a_suspended_coordinator_is_refused(app, people):
-    pending = institution_with_rep(people["other_rep"], status=InstitutionStatus.PENDING, name="P")
+    pending = make_institution(people["other_rep"], status=InstitutionStatus.PENDING, name="P")
     client = _signed_in(app, people["suspended_coordinator"])
     for response in (
         client.get("/institutions/pending"),

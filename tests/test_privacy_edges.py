@@ -3,7 +3,7 @@
 import pytest
 
 from diaspora.extensions import db
-from diaspora.models import FIELD_GROUPS, Audience, AuditEntry, Institution, Role
+from diaspora.models import FIELD_GROUPS, Audience, AuditEntry, Institution, ProjectStatus, Role
 from diaspora.services import (
     application_panels,
     application_profiles,
@@ -12,8 +12,7 @@ from diaspora.services import (
     profiles,
 )
 from diaspora.services.applications import Engagement
-from tests.factories import MOTIVATION, make_institution, make_project
-from tests.profile_helpers import new_user, sign_in
+from tests.factories import MOTIVATION, make_institution, make_project, new_user, sign_in
 
 NAME = "Zerihun Teammate"
 
@@ -30,7 +29,7 @@ def scene(app):
     profiles.set_privacy(member, _audiences(Audience.APPLIED), listed=True, public=True)
     applied_rep = new_user(Role.INSTITUTION)
     other_rep = new_user(Role.INSTITUTION)
-    project = make_project(make_institution(applied_rep), places=3)
+    project = make_project(make_institution(applied_rep), status=ProjectStatus.PUBLISHED, places=3)
     make_institution(other_rep, name="Other Institute")
     application, _ = applications.apply(member, project, MOTIVATION, Engagement())
     applications.decide(applied_rep, application, "accept")
@@ -198,6 +197,7 @@ def _experts(user, text):
     return [profile.user_id for profile, _ in page.items]
 
 
+@pytest.mark.search_index
 def test_expert_search_shows_no_card_the_searcher_may_not_open(app, scene):
     member = scene["member"]
     other = scene["institution_other"]
@@ -215,10 +215,15 @@ def test_expert_search_shows_no_card_the_searcher_may_not_open(app, scene):
     assert _experts(other, "Zerihun") == [member.id]
 
 
+@pytest.mark.search_index
 def test_expert_search_forgets_the_member_after_withdrawal(app, scene):
     member, other = scene["member"], scene["institution_other"]
     institution_id = permissions.represented_institution_ids(other).pop()
-    project = make_project(db.session.get(Institution, institution_id), title="Other project")
+    project = make_project(
+        db.session.get(Institution, institution_id),
+        status=ProjectStatus.PUBLISHED,
+        title="Other project",
+    )
     application, _ = applications.apply(member, project, MOTIVATION, Engagement())
     db.session.commit()
     assert _experts(other, "Zerihun") == [member.id]

@@ -15,6 +15,7 @@ from diaspora.models import (
     Profile,
     ProfileLanguage,
     ProfileSkill,
+    ProjectStatus,
     Role,
     Skill,
     TravelWindow,
@@ -24,7 +25,7 @@ from diaspora.models import (
 from diaspora.services import profiles
 from diaspora.validation import is_http_url, is_valid_orcid
 from tests.conftest import PASSWORD
-from tests.profile_helpers import MARKERS, filled_profile, institution_with_rep, new_user, sign_in
+from tests.factories import MARKERS, filled_profile, make_institution, new_user, sign_in
 
 BASIC = {"display_name": "Amina Yusuf", "headline": "Obstetrician"}
 
@@ -348,7 +349,7 @@ def test_export_is_complete_and_holds_nobody_elses_data(app, member):
 def test_delete_account_removes_everything_and_ends_sessions(app, member):
     filled_profile(member)
     institution_rep = new_user(Role.INSTITUTION)
-    institution = institution_with_rep(institution_rep)
+    institution = make_institution(institution_rep)
     db.session.add(InstitutionRepresentative(institution_id=institution.id, user_id=member.id))
     coordinator = new_user(Role.COORDINATOR)
     audit.record(coordinator, "profile.restricted_view", "profile", 1, "report", member.id)
@@ -404,7 +405,7 @@ def _skill_keys() -> set[str]:
 
 
 def test_delete_account_drops_the_free_skills_only_the_member_used(app, member):
-    from tests.project_helpers import make_project
+    from tests.factories import make_project
 
     profiles.load_skills_taxonomy()
     other = new_user(Role.MEMBER)
@@ -413,7 +414,9 @@ def test_delete_account_drops_the_free_skills_only_the_member_used(app, member):
     profiles.add_skill(member, "Quetzalmancy tutoring", "develop")
     profiles.add_skill(other, "Shared beekeeping", "develop")
     dowsing = db.session.scalar(sa.select(Skill).where(Skill.key == "project dowsing"))
-    make_project(institution_with_rep(new_user(Role.INSTITUTION)), skills=[dowsing])
+    make_project(
+        make_institution(new_user(Role.INSTITUTION)), status=ProjectStatus.DRAFT, skills=[dowsing]
+    )
     db.session.commit()
     before = _skill_keys()
 

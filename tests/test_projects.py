@@ -17,7 +17,7 @@ from diaspora.models import (
 from diaspora.models.base import utcnow
 from diaspora.services import projects
 from diaspora.services.errors import Conflict, Invalid
-from tests.project_helpers import form_data, make_institution, make_project
+from tests.factories import form_data, make_institution, make_project
 
 S = ProjectStatus
 
@@ -88,7 +88,7 @@ def test_extra_form_fields_are_ignored(client, auth, db, rep, institution, make_
 def test_rep_of_another_institution_cannot_create_or_edit(client, auth, db, institution, make_user):
     outsider = make_user(role=Role.INSTITUTION)
     make_institution(rep=outsider, name="Outsider Clinic")
-    project = make_project(institution)
+    project = make_project(institution, status=S.DRAFT)
     auth.login(outsider)
     assert client.post(f"/projects/new/{institution.id}", data=form_data()).status_code == 403
     assert client.get(f"/projects/{project.id}/edit").status_code == 404
@@ -114,14 +114,16 @@ def test_unverified_institution_cannot_submit(client, auth, db, make_user):
 
 def test_unconfirmed_rep_cannot_submit(db, make_user):
     rep = make_user(role=Role.INSTITUTION, confirmed=False)
-    project = make_project(make_institution(rep=rep))
+    project = make_project(make_institution(rep=rep), status=S.DRAFT)
     with pytest.raises(Conflict, match="Confirm your email"):
         projects.submit(rep, project)
     assert project.status == S.DRAFT
 
 
 def test_submitting_past_deadline_is_refused(db, rep, institution):
-    project = make_project(institution, deadline=utcnow().date() - timedelta(days=1))
+    project = make_project(
+        institution, status=S.DRAFT, deadline=utcnow().date() - timedelta(days=1)
+    )
     with pytest.raises(Conflict, match="deadline"):
         projects.submit(rep, project)
 
@@ -299,7 +301,9 @@ def test_dashboard_shows_projects_by_status_with_feedback(
         status_reason="Say who pays for the flights.",
     )
     make_project(
-        make_institution(rep=make_user(role=Role.INSTITUTION), name="Else"), title="Not mine"
+        make_institution(rep=make_user(role=Role.INSTITUTION), name="Else"),
+        status=S.DRAFT,
+        title="Not mine",
     )
     auth.login(rep)
     page = client.get("/projects/mine").get_data(as_text=True)

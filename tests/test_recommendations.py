@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from diaspora.extensions import db as _db
 from diaspora.mail import deliver_due
-from diaspora.models import Frequency, Profile, Role, Skill
+from diaspora.models import Frequency, Profile, ProjectStatus, Role, Skill
 from diaspora.models.base import utcnow
 from diaspora.models.profile import Proficiency, ProfileLanguage, ProfileSkill, SkillKind
 from diaspora.services import notifications
@@ -22,6 +22,12 @@ def skill(name, sector="water_sanitation"):
     _db.session.add(row)
     _db.session.commit()
     return row
+
+
+def published(institution, **fields):
+    """A published project; it asks for no language unless told (a shared language is one
+    of the reasons a project is recommended)."""
+    return make_project(institution, status=ProjectStatus.PUBLISHED, **{"languages": [], **fields})
 
 
 def member_with(make_user, email, skills=(), sectors=(), origin="", languages=("en",)):
@@ -40,20 +46,27 @@ def member_with(make_user, email, skills=(), sectors=(), origin="", languages=("
 def test_projects_for_you_matches_skills_sectors_languages_and_origin(app, db, make_user):
     hydrology, gis, surgery = skill("Hydrology"), skill("GIS"), skill("Surgery", "health")
     institution = make_institution(make_user(role=Role.INSTITUTION))
-    water = make_project(
+    water = published(
         institution,
         title="Groundwater mapping",
         country="ET",
         sector="water_sanitation",
         skills=[hydrology, gis],
     )
-    clinic = make_project(
-        institution, title="Rural surgery week", sector="health", skills=[surgery], country="ET"
+    clinic = published(
+        institution,
+        title="Rural surgery week",
+        sector="health",
+        skills=[surgery],
+        country="ET",
     )
-    home = make_project(
-        institution, title="Water utility reform", country="ET", sector="water_sanitation"
+    home = published(
+        institution,
+        title="Water utility reform",
+        country="ET",
+        sector="water_sanitation",
     )
-    french = make_project(
+    french = published(
         institution,
         title="Forages au Sahel",
         country="ET",
@@ -61,7 +74,7 @@ def test_projects_for_you_matches_skills_sectors_languages_and_origin(app, db, m
         skills=[hydrology],
         languages=["fr"],
     )
-    old = make_project(
+    old = published(
         institution,
         title="Old borehole survey",
         skills=[hydrology],
@@ -87,7 +100,7 @@ def test_weekly_digest_has_the_right_projects_and_reasons_once(
     app.config["MAIL_DELIVER_AFTER_COMMIT"] = False
     hydrology = skill("Hydrology")
     institution = make_institution(make_user(role=Role.INSTITUTION))
-    make_project(
+    published(
         institution,
         title="Groundwater mapping",
         skills=[hydrology],

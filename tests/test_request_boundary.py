@@ -23,6 +23,7 @@ from diaspora.models import (
     Institution,
     Notification,
     OutboxMessage,
+    ProjectStatus,
     Role,
     SearchChange,
 )
@@ -292,7 +293,7 @@ def test_a_digest_another_run_wrote_meanwhile_is_skipped_and_the_others_are_kept
 
 
 def test_the_search_prune_is_committed_by_its_command(app, db, make_user, runner):
-    make_project(make_institution(make_user(role=Role.INSTITUTION)))
+    make_project(make_institution(make_user(role=Role.INSTITUTION)), status=ProjectStatus.PUBLISHED)
     assert runner.invoke(args=["search", "apply"]).exit_code == 0
     db.session.execute(sa.update(SearchChange).values(created_at=utcnow() - timedelta(days=40)))
     db.session.commit()
@@ -320,7 +321,7 @@ def test_a_savepoint_written_first_goes_with_the_rollback(db, make_user):
 def test_an_application_is_not_half_written_when_its_unit_of_work_fails(db, make_user):
     """The application row (written in a savepoint) and its notices stand or fall together."""
     rep = make_user(role=Role.INSTITUTION)
-    project = make_project(make_institution(rep))
+    project = make_project(make_institution(rep), status=ProjectStatus.PUBLISHED)
     member = with_profile(make_user())
 
     def work():

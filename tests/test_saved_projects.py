@@ -19,10 +19,13 @@ from tests.conftest import login, text_of
 from tests.factories import make_institution, make_project
 
 
-def setup_project(make_user, days_left=2, **fields):
+def setup_project(make_user, days_left=2, status=ProjectStatus.PUBLISHED, **fields):
     institution = make_institution(make_user(role=Role.INSTITUTION))
     return make_project(
-        institution, deadline=(utcnow() + timedelta(days=days_left)).date(), **fields
+        institution,
+        status=status,
+        deadline=(utcnow() + timedelta(days=days_left)).date(),
+        **fields,
     )
 
 

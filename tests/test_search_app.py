@@ -32,8 +32,9 @@ from diaspora.services.discovery import ExpertSearch, ProjectSearch
 from diaspora.services.errors import NotAllowed
 from diaspora.services.notifications import Frequency, frequency_for
 from tests.conftest import PASSWORD, PG_URL
-from tests.profile_helpers import filled_profile, new_user, sign_in
-from tests.project_helpers import make_institution, make_project
+from tests.factories import filled_profile, make_institution, make_project, new_user, sign_in
+
+pytestmark = pytest.mark.search_index
 
 ONLY_ME, COORDINATORS, APPLIED, SIGNED_IN, PUBLIC = range(5)
 
@@ -159,7 +160,7 @@ def test_did_you_mean_pagination_and_empty_state(client, institution):
 
 def test_only_open_projects_even_before_the_index_hears_of_a_change(institution):
     project = published(institution, title="Geothermal drilling advice")
-    draft = make_project(institution, title="Geothermal draft")
+    draft = make_project(institution, status=ProjectStatus.DRAFT, title="Geothermal draft")
     assert found("geothermal") == [project.id]
     assert draft.id not in in_index("geothermal")
     db.session.execute(
@@ -280,7 +281,7 @@ def test_an_expert_card_links_to_the_member_page_and_writes_dates_as_the_site_do
 
 
 def test_project_lifecycle_is_reflected_at_once(client, institution):
-    project = make_project(institution, title="Irrigation canal design")
+    project = make_project(institution, status=ProjectStatus.DRAFT, title="Irrigation canal design")
     assert in_index("irrigation") == []
     project.status = ProjectStatus.PUBLISHED
     project.published_at = utcnow()

@@ -6,13 +6,16 @@ import multiprocessing
 import threading
 import traceback
 
+import pytest
+
 from diaspora.extensions import db
 from diaspora.indexing import indexer
 from diaspora.models import Institution, ProjectStatus
 from diaspora.services import discovery
 from diaspora.services.discovery import ProjectSearch
-from tests.profile_helpers import new_user
-from tests.project_helpers import make_institution, make_project
+from tests.factories import make_institution, make_project, new_user
+
+pytestmark = pytest.mark.search_index
 
 WORKERS = 3
 EACH = 4

@@ -27,9 +27,10 @@ from diaspora.models import (
 from diaspora.models.base import utcnow
 from diaspora.search import SearchUnavailable
 from diaspora.search.storage import CURRENT, DAMAGED, REBUILD_LOCK_FILE, Store
+from tests.factories import make_institution, make_project, new_user, sign_in
 from tests.fault_tools import wait_until
-from tests.profile_helpers import new_user, sign_in
-from tests.project_helpers import make_institution, make_project
+
+pytestmark = pytest.mark.search_index
 
 ROOT = Path(__file__).resolve().parent.parent
 # Enough projects that a rebuild is still feeding its writer subprocesses (started after the

@@ -11,8 +11,9 @@ import pytest
 
 from diaspora.models import ProjectStatus, Role
 from diaspora.services.discovery import EXPERT_FILTER_NAMES, PROJECT_FILTER_NAMES
-from tests.profile_helpers import new_user, sign_in
-from tests.project_helpers import make_institution, make_project
+from tests.factories import make_institution, make_project, new_user, sign_in
+
+pytestmark = pytest.mark.search_index
 
 HOSTILE = (
     "\x00",

@@ -21,6 +21,8 @@ from diaspora.models import OutboxMessage, Role, SearchChange, User
 from diaspora.models.base import utcnow
 from tests.conftest import PASSWORD, free_port, login, text_of, wait_for_port
 
+TESTING_HASH_COST = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1}
+
 
 def test_security_headers_on_every_page(client):
     response = client.get("/")
@@ -73,6 +75,9 @@ def test_session_and_remember_cookie_flags_in_production(app_config, monkeypatch
         ({"SITE_URL": ""}, "SITE_URL must be the public https address"),
         ({"SITE_URL": "http://diaspora.example.org"}, "SITE_URL"),
         ({"SITE_URL": "https://diaspora.example.org/app"}, "SITE_URL"),
+        (TESTING_HASH_COST, "password hashing is too cheap"),
+        ({"ARGON2_TIME_COST": 2}, "ARGON2_TIME_COST must be at least 3"),
+        ({"ARGON2_MEMORY_COST": 32768}, "ARGON2_MEMORY_COST at least 65536 KiB"),
     ],
 )
 def test_production_refuses_unsafe_configuration(app_config, override, problem):
@@ -101,6 +106,39 @@ def test_cookies_are_httponly_and_lax(client, make_user):
 
 def test_password_hashes_are_argon2id(make_user):
     assert make_user().password_hash.startswith("$argon2id$v=19$")
+
+
+@pytest.mark.parametrize(
+    "env_name,cost",
+    [("testing", "m=8,t=1,p=1"), ("development", "m=65536,t=3,p=4")],
+)
+def test_password_hash_cost_follows_the_configuration(app_config, env_name, cost):
+    """Tests hash at the cheapest cost; development (``make run``, demo data) and
+    production at RFC 9106's low-memory profile."""
+    app = create_app({**app_config, "ENV_NAME": env_name, "SECRET_KEY": "s" * 40})
+    with app.app_context():
+        user = User()
+        user.set_password(PASSWORD)
+        assert user.password_hash.startswith(f"$argon2id$v=19${cost}$")
+        assert user.check_password(PASSWORD) and not user.check_password("wrong password")
+
+
+def test_a_hash_made_at_a_lower_cost_is_upgraded_at_login(app_config):
+    user = User()
+    with create_app(app_config).app_context():
+        user.set_password(PASSWORD)
+    full_cost = create_app({**app_config, "ENV_NAME": "development", "SECRET_KEY": "s" * 40})
+    with full_cost.app_context():
+        assert user.check_password(PASSWORD)
+    assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+@pytest.fixture
+def full_hash_cost(app_config):
+    """The production cost of a password hash, for tests that time paths against each other:
+    at the testing cost a missing hash would not show."""
+    app_config.update(ARGON2_TIME_COST=3, ARGON2_MEMORY_COST=65536, ARGON2_PARALLELISM=4)
+    return app_config
 
 
 @pytest.fixture
@@ -404,7 +442,7 @@ def _assert_same_cost(send_a, send_b):
 
 @pytest.mark.slow
 def test_signup_costs_the_same_for_existing_and_new_addresses(
-    mail_config, smtp_server, client, db, make_user
+    full_hash_cost, mail_config, smtp_server, client, db, make_user
 ):
     existing = make_user(email="taken@example.org")
     counter = itertools.count()

@@ -15,8 +15,7 @@ from diaspora.services.discovery import ExpertSearch, ProjectSearch
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from diaspora.services.profiles import DATA
 from tests.conftest import PG_URL
-from tests.profile_helpers import filled_profile, institution_with_rep, new_user, sign_in
-from tests.project_helpers import make_project
+from tests.factories import filled_profile, make_institution, make_project, new_user, sign_in
 
 
 def skill(name):
@@ -53,7 +52,7 @@ def coordinator_client(app, coordinator):
 
 @pytest.fixture
 def institution(db):
-    return institution_with_rep(new_user(Role.INSTITUTION))
+    return make_institution(new_user(Role.INSTITUTION))
 
 
 def published(institution, title, skills=(), **fields):
@@ -106,6 +105,7 @@ def test_the_load_command_reports_the_labels(runner, db):
 # --------------------------------------------------------------------------- search
 
 
+@pytest.mark.search_index
 def test_projects_are_found_by_any_name_of_their_skills(client, taxonomy, institution):
     published(institution, "District hospital doctors", skills=["Family medicine"])
     published(institution, "Health post support", description="A general practitioner, weekly.")
@@ -122,6 +122,7 @@ def test_projects_are_found_by_any_name_of_their_skills(client, taxonomy, instit
     assert html.count("matched the skill") == 1
 
 
+@pytest.mark.search_index
 def test_a_coordinator_adds_and_removes_a_label_and_search_follows(
     client, coordinator_client, coordinator, taxonomy, institution
 ):
@@ -226,6 +227,7 @@ def test_hostile_label_input_is_cleaned_or_refused(coordinator_client, coordinat
         profiles.remove_skill_label(coordinator, 2**63)
 
 
+@pytest.mark.search_index
 def test_a_merged_free_skill_stays_as_a_label(app, coordinator_client, taxonomy, institution):
     member = new_user(Role.MEMBER)
     profiles.add_skill(member, "Obs and gynae", "have")
@@ -242,6 +244,7 @@ def test_a_merged_free_skill_stays_as_a_label(app, coordinator_client, taxonomy,
     assert found("obs and gynae")[0] == ["Maternity ward"]
 
 
+@pytest.mark.search_index
 def test_experts_are_found_by_a_label_only_where_their_skills_show(app, taxonomy, institution):
     shown = new_user(Role.MEMBER, name="Ama Shown")
     hidden = new_user(Role.MEMBER, name="Kofi Hidden")

@@ -4,6 +4,7 @@ import contextlib
 import enum
 import secrets
 from datetime import datetime
+from functools import cache
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -14,9 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from diaspora.extensions import db
 from diaspora.models.base import UTCDateTime, utcnow
-
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("timing-equaliser-not-a-password")
+from diaspora.security import password_hasher
 
 
 class Role(enum.StrEnum):
@@ -105,16 +104,17 @@ class User(UserMixin, db.Model):
         return self.role == Role.INSTITUTION
 
     def set_password(self, password: str) -> None:
-        self.password_hash = _hasher.hash(password)
+        self.password_hash = password_hasher().hash(password)
         self.password_changed_at = utcnow()
 
     def check_password(self, password: str) -> bool:
+        hasher = password_hasher()
         try:
-            ok = _hasher.verify(self.password_hash, password)
+            ok = hasher.verify(self.password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
-        if ok and _hasher.check_needs_rehash(self.password_hash):
-            self.password_hash = _hasher.hash(password)
+        if ok and hasher.check_needs_rehash(self.password_hash):
+            self.password_hash = hasher.hash(password)
         return ok
 
     def end_all_sessions(self) -> None:
@@ -122,12 +122,18 @@ class User(UserMixin, db.Model):
         self.session_token = new_session_token()
 
 
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash("timing-equaliser-not-a-password")
+
+
 def burn_password_check(password: str) -> None:
     """Spend the time of a real hash check, so unknown accounts answer as slowly as known."""
+    hasher = password_hasher()
     with contextlib.suppress(VerifyMismatchError, VerificationError, InvalidHashError):
-        _hasher.verify(_DUMMY_HASH, password)
+        hasher.verify(_dummy_hash(hasher), password)
 
 
 def burn_password_hash(password: str) -> None:
     """Spend the time of hashing a new password, for paths that must cost what sign-up costs."""
-    _hasher.hash(password)
+    password_hasher().hash(password)

@@ -376,7 +376,9 @@ class SearchIndex:
                     raise
                 except SearchUnavailable as exc:
                     self._drop_snapshot()
-                    if attempt == attempts:
+                    # No live generation at all is no race to wait out (a swap replaces the
+                    # pointer, never removes it): the index was never built or was deleted.
+                    if attempt == attempts or self._store.current() is None:
                         if _short_reason(exc) not in ("missing", "schema outdated"):
                             self._verify()
                         raise

@@ -3,7 +3,7 @@ in a real Chromium, everyone logging in through the login form."""
 
 from playwright.sync_api import expect
 
-from diaspora.models import Role
+from diaspora.models import ProjectStatus, Role
 from tests.conftest import PASSWORD, text_of
 from tests.factories import MOTIVATION, make_institution, make_project, with_profile
 
@@ -24,7 +24,9 @@ def test_apply_accept_and_hear_about_it(
     mail_config, smtp_server, app, make_user, page, live_server
 ):
     rep = make_user(role=Role.INSTITUTION, email="rep@aau.example")
-    project = make_project(make_institution(rep), title="Laboratory quality training")
+    project = make_project(
+        make_institution(rep), status=ProjectStatus.PUBLISHED, title="Laboratory quality training"
+    )
     member = with_profile(
         make_user(name="Hiwot Tesfaye", email="hiwot@example.org"), headline="Lab scientist"
     )

@@ -2,7 +2,7 @@
 
 from diaspora.models import Role
 from tests.conftest import PASSWORD
-from tests.profile_helpers import new_user
+from tests.factories import new_user
 
 
 def test_member_builds_profile_and_public_sees_only_public_parts(app, page, live_server, browser):

@@ -5,7 +5,7 @@ from datetime import timedelta
 from diaspora.models import Role
 from diaspora.models.base import utcnow
 from tests.conftest import PASSWORD
-from tests.project_helpers import make_institution
+from tests.factories import make_institution
 
 
 def _log_in(page, base, user):

@@ -1,7 +1,11 @@
 """A visitor searches projects from the home page, narrows by a facet and opens a result."""
 
+import pytest
+
 from diaspora.models import ProjectStatus, Role
-from tests.project_helpers import make_institution, make_project
+from tests.factories import make_institution, make_project
+
+pytestmark = pytest.mark.search_index
 
 
 def test_visitor_searches_filters_and_opens_a_result(app, page, live_server, make_user):

@@ -208,6 +208,20 @@ def test_problem_names_a_missing_index(tmp_path, index):
     assert index.problem() is None
 
 
+def test_a_never_built_index_is_missing_at_once(tmp_path, monkeypatch):
+    """No live generation is no race with a swap: reads give up without waiting, so a site
+    without an index does not slow down every page that reads or applies to it."""
+    from diaspora.search import engine
+
+    waits = []
+    monkeypatch.setattr(engine.time, "sleep", waits.append)
+    missing = ProjectIndex(tmp_path / "nowhere", create=False)
+    assert missing.problem() == "missing"
+    with pytest.raises(SearchUnavailable, match="missing"):
+        missing.last_change_id()
+    assert waits == []
+
+
 def test_a_rebuild_whose_writer_subprocess_dies_is_refused(tmp_path, monkeypatch):
     from diaspora.search import engine
 
