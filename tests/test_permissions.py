@@ -42,7 +42,7 @@ from diaspora.services import (
     projects,
 )
 from diaspora.services.applications import Engagement
-from diaspora.services.errors import NotAllowed
+from diaspora.services.errors import NotAllowed, NotFound
 from tests.factories import (
     MOTIVATION,
     make_institution,
@@ -409,11 +409,11 @@ def test_a_suspended_representative_acts_on_no_application(people):
     application = _apply(member, make_project(people["home"], status=ProjectStatus.PUBLISHED))
     assert application_lists.inbox_of(rep) == [application]
     assert application_lists.inbox_of(suspended) == []
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotFound):
         application_lists.applicants_of(suspended, application.project)
     with pytest.raises(NotAllowed):
         applications.decide(suspended, application, "accept")
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotFound):
         applications.get_application(suspended, application.id)
     assert discovery.may_search_experts(rep) and not discovery.may_search_experts(suspended)
     _suspend(member)

@@ -62,8 +62,9 @@ def owner_id(db, make_user):
 
 
 @pytest.fixture
-def views(app, owner_id):
-    """Add the test's views; they must exist before the app answers its first request."""
+def views(app_config, app, owner_id):
+    """Add the test's views; they must exist before the app answers its first request (so
+    the test takes an app of its own: ``app_config``)."""
     attempts = []
 
     def refuse(kind):
@@ -292,6 +293,7 @@ def test_a_digest_another_run_wrote_meanwhile_is_skipped_and_the_others_are_kept
     assert sorted(queued) == sorted(p.email for p in people if p.email != skipped)
 
 
+@pytest.mark.search_index
 def test_the_search_prune_is_committed_by_its_command(app, db, make_user, runner):
     make_project(make_institution(make_user(role=Role.INSTITUTION)), status=ProjectStatus.PUBLISHED)
     assert runner.invoke(args=["search", "apply"]).exit_code == 0
