@@ -16,7 +16,7 @@ from flask_login import AnonymousUserMixin
 
 from diaspora.extensions import db
 from diaspora.models import FIELD_GROUPS, Audience, Profile, Role
-from diaspora.services import privacy, profiles
+from diaspora.services import permissions, privacy, profiles
 from tests.factories import MARKERS, filled_profile, make_institution, new_user, sign_in
 
 OWNER_NAME = "Amina Yusuf"
@@ -91,9 +91,9 @@ def scene(module_app):
     owners = {owner.id}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
-            privacy,
-            "_applied_sources",
-            [lambda user_id: {applied_id} if user_id in owners else set()],
+            permissions,
+            "applied_institution_ids",
+            lambda member_id: {applied_id} if member_id in owners else set(),
         )
         filled_profile(owner, public=True)
         yield {

@@ -70,7 +70,7 @@ def apply(project_id):
 @bp.route("/applications")
 @login_required
 def mine():
-    if current_user.is_institution_rep:
+    if permissions.is_institution_account(current_user):
         return redirect(url_for("applications.inbox"))
     return render_template(
         "applications/mine.html",
