@@ -126,6 +126,7 @@ def _get_pages(app, world):
     return sorted(pages)
 
 
+@pytest.mark.search_index
 @pytest.mark.parametrize("role", ["member", "rep", "coordinator"])
 def test_no_get_page_writes(app, world, writes, role):
     client = app.test_client()

@@ -67,8 +67,10 @@ def _clean(data: dict) -> dict:
 
 def register(user: User, data: dict) -> Institution:
     """Register a pending institution; the registering representative represents it."""
-    if not permissions.may_represent(user):
+    if not permissions.is_institution_account(user):
         raise NotAllowed
+    if not permissions.may_represent(user):
+        raise Conflict("Confirm your email address before registering an institution.")
     institution = Institution(**_clean(data), created_by_id=user.id)
     institution.representatives.append(InstitutionRepresentative(user_id=user.id))
     db.session.add(institution)
