@@ -72,7 +72,7 @@ def empty_database(tmp_path):
 def test_application_updates_are_carried_into_notifications_and_back(tmp_path, empty_database):
     """0014 keeps every dashboard update as a notification (its twin, or a copy when it had
     none), with its read state; downgrading recreates the updates."""
-    from diaspora.models import Application, Notification, Role, User
+    from diaspora.models import Application, Notification, ProjectStatus, Role, User
     from diaspora.services import application_lists
     from tests.factories import make_institution, make_project
 
@@ -83,7 +83,9 @@ def test_application_updates_are_carried_into_notifications_and_back(tmp_path, e
         member = User(name="Member", email="m@example.org", role=Role.MEMBER, password_hash="-")
         db.session.add_all([rep, member])
         db.session.commit()
-        project = make_project(make_institution(rep), title="Water quality survey")
+        project = make_project(
+            make_institution(rep), status=ProjectStatus.PUBLISHED, title="Water quality survey"
+        )
         application = Application(project_id=project.id, member_id=member.id)
         db.session.add(application)
         db.session.commit()
