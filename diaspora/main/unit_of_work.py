@@ -70,7 +70,9 @@ def form_refusal(field: Field | None = None) -> Iterator[None]:
             field.errors = [*field.errors, exc.message or "This value is not accepted."]
 
 
-def form_action(form: FlaskForm, work: Callable[[], object], done: str, back: str, invalid=None):
+def form_action(
+    form: FlaskForm, work: Callable[[], object], done: str, back: str, invalid: str | None = None
+):
     """The whole view of a form posted from the page ``back`` (a button, a small form on a
     list): run ``work`` as the unit of work and go back with ``done`` flashed. A form that
     does not validate goes back with ``invalid`` flashed, or what its fields say is wrong
