@@ -36,7 +36,6 @@ sys.path.insert(0, str(ROOT))
 from bench.search_engine import generate_projects, query_plan  # noqa: E402
 from diaspora import create_app  # noqa: E402
 from diaspora.extensions import db  # noqa: E402
-from diaspora.indexing import indexer  # noqa: E402
 from diaspora.models import (  # noqa: E402
     Institution,
     InstitutionStatus,
@@ -47,6 +46,7 @@ from diaspora.models import (  # noqa: E402
 )
 from diaspora.models.project import project_skills  # noqa: E402
 from diaspora.services import discovery  # noqa: E402
+from diaspora.services.indexing import indexer  # noqa: E402
 
 # The engine benchmark's vocabulary, mapped onto the app's engagement modes.
 ENGAGEMENT = {"long_term": "return", "research_collaboration": "research"}

@@ -92,8 +92,8 @@ def register_services(app: Flask) -> None:
     """Connect the parts that report to one another, here and nowhere else (importing a module
     registers nothing): the search change log and its after-commit indexing, and the extra
     lines of the notification digests (projects for you, then saved searches)."""
-    from diaspora.indexing import indexer
     from diaspora.services import discovery, recommendations
+    from diaspora.services.indexing import indexer
     from diaspora.services.notifications import register_digest_source
 
     indexer.init_app(app)

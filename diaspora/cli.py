@@ -200,8 +200,8 @@ def send_digests():
 )
 def search_rebuild(which):
     """Rebuild indexes from the database into a new directory, swapped in when complete."""
-    from diaspora.indexing import indexer
     from diaspora.search import SearchUnavailable
+    from diaspora.services.indexing import indexer
 
     for name in SEARCH_INDEXES if which == "all" else (which,):
         total = indexer.expected_count(name)
@@ -226,8 +226,8 @@ def search_rebuild(which):
 @search_cli.command("apply")
 def search_apply():
     """Apply pending search changes (for a cron job or a worker)."""
-    from diaspora.indexing import indexer
     from diaspora.search import SearchUnavailable
+    from diaspora.services.indexing import indexer
 
     try:
         count = indexer.apply_pending()
@@ -239,7 +239,7 @@ def search_apply():
 @search_cli.command("status")
 def search_status():
     """Documents per index, rows that should be indexed, pending and last applied changes."""
-    from diaspora.indexing import indexer
+    from diaspora.services.indexing import indexer
 
     for entry in indexer.status():
         if entry["damaged"]:
@@ -264,8 +264,8 @@ def search_status():
 @click.option("--days", default=30, show_default=True, type=click.IntRange(min=0))
 def search_prune(days):
     """Delete applied change-log rows older than N days."""
-    from diaspora.indexing import indexer
     from diaspora.search import SearchUnavailable
+    from diaspora.services.indexing import indexer
 
     try:
         count = indexer.prune(days)

@@ -93,3 +93,7 @@ class BaseForm(FlaskForm):
 def select_choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as the option objects WTForms expects."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class EmptyForm(BaseForm):
+    """A form with only the CSRF token, for buttons that change state."""

@@ -26,9 +26,9 @@ from flask.testing import FlaskClient
 
 from diaspora import create_app
 from diaspora.extensions import db as _db
-from diaspora.indexing.indexer import close_indexes, create_missing
 from diaspora.models import Role, User
 from diaspora.models.base import utcnow
+from diaspora.services.indexing.indexer import close_indexes, create_missing
 
 _SUITE_START = pytest.StashKey[float]()
 

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from flask import url_for
 
 from diaspora.extensions import db as _db
-from diaspora.indexing import indexer
 from diaspora.main import errors
 from diaspora.main.unit_of_work import unit_of_work
 from diaspora.models import (
@@ -32,6 +31,7 @@ from diaspora.services import applications as application_service
 from diaspora.services import notifications, retry
 from diaspora.services.applications import Engagement
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
+from diaspora.services.indexing import indexer
 from tests.conftest import login
 from tests.factories import MOTIVATION, make_institution, make_project, with_profile
 

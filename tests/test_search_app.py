@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from flask import url_for
 
 from diaspora.extensions import db
-from diaspora.indexing import changelog, indexer
 from diaspora.main.limits import MAX_URL_LENGTH
 from diaspora.models import (
     Application,
@@ -30,6 +29,7 @@ from diaspora.services import discovery, profiles
 from diaspora.services.deletion import delete_account
 from diaspora.services.discovery import ExpertSearch, ProjectSearch
 from diaspora.services.errors import NotAllowed
+from diaspora.services.indexing import changelog, indexer
 from diaspora.services.notifications import Frequency, frequency_for
 from tests.conftest import PASSWORD, PG_URL
 from tests.factories import filled_profile, make_institution, make_project, new_user, sign_in

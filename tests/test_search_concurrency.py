@@ -9,10 +9,10 @@ import traceback
 import pytest
 
 from diaspora.extensions import db
-from diaspora.indexing import indexer
 from diaspora.models import Institution, ProjectStatus
 from diaspora.services import discovery
 from diaspora.services.discovery import ProjectSearch
+from diaspora.services.indexing import indexer
 from tests.factories import make_institution, make_project, new_user
 
 pytestmark = pytest.mark.search_index

@@ -14,7 +14,6 @@ import sqlalchemy as sa
 
 from diaspora import create_app
 from diaspora.extensions import db
-from diaspora.indexing import indexer
 from diaspora.models import (
     Compensation,
     EngagementMode,
@@ -27,6 +26,7 @@ from diaspora.models import (
 from diaspora.models.base import utcnow
 from diaspora.search import SearchUnavailable
 from diaspora.search.storage import CURRENT, DAMAGED, REBUILD_LOCK_FILE, Store
+from diaspora.services.indexing import indexer
 from tests.factories import make_institution, make_project, new_user, sign_in
 from tests.fault_tools import wait_until
 

@@ -7,8 +7,8 @@ from flask_login import current_user, login_required
 
 from diaspora.applications import bp
 from diaspora.applications.forms import ApplyForm, DecisionForm, FeedbackForm, MessageForm
-from diaspora.auth.forms import EmptyForm
 from diaspora.extensions import db, limiter
+from diaspora.forms import EmptyForm
 from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work
 from diaspora.models import Project
 from diaspora.services import (

@@ -87,7 +87,3 @@ class ChangePasswordForm(BaseForm):
 class ChangeEmailForm(BaseForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     email = EmailAddress("New email address")
-
-
-class EmptyForm(BaseForm):
-    """A form with only the CSRF token, for buttons that change state."""

@@ -10,12 +10,12 @@ from diaspora.auth.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
     EmailOnlyForm,
-    EmptyForm,
     LoginForm,
     ResetPasswordForm,
     SignupForm,
 )
 from diaspora.extensions import limiter
+from diaspora.forms import EmptyForm
 from diaspora.main.errors import counts_against_limit
 from diaspora.main.unit_of_work import form_refusal, unit_of_work
 from diaspora.models import Role

@@ -7,10 +7,10 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from diaspora.auth.forms import EmptyForm
 from diaspora.coordination import bp
 from diaspora.coordination.forms import SuspendForm, UserFilterForm
 from diaspora.extensions import db
+from diaspora.forms import EmptyForm
 from diaspora.mail import outage_notice, requeue_failed
 from diaspora.main.limits import paginate
 from diaspora.main.unit_of_work import form_action, unit_of_work
@@ -23,7 +23,7 @@ PER_PAGE = 50
 @bp.context_processor
 def search_health():
     """Coordinators' pages say when a search index is damaged or missing (and how to repair)."""
-    from diaspora.indexing import indexer
+    from diaspora.services.indexing import indexer
 
     return {"search_problems": indexer.health()}
 

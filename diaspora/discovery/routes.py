@@ -10,9 +10,9 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from diaspora import catalog
-from diaspora.auth.forms import EmptyForm
 from diaspora.discovery import bp
 from diaspora.discovery.forms import SaveSearchForm
+from diaspora.forms import EmptyForm
 from diaspora.main.unit_of_work import unit_of_work
 from diaspora.models import Compensation, EngagementMode, WorkMode
 from diaspora.search import SearchUnavailable

@@ -4,9 +4,9 @@ unit of work, flashes and redirects."""
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from diaspora.auth.forms import EmptyForm
 from diaspora.coordination.routes import coordinator_required
 from diaspora.extensions import db
+from diaspora.forms import EmptyForm
 from diaspora.institutions import bp
 from diaspora.institutions.forms import DecisionForm, InstitutionForm, InviteForm
 from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work

@@ -6,7 +6,7 @@ from flask import Flask
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from diaspora.auth.forms import EmptyForm
+from diaspora.forms import EmptyForm
 
 
 def paragraphs(text: str | None) -> Markup:

@@ -4,10 +4,10 @@ import sqlalchemy as sa
 from flask import current_app, redirect, render_template, url_for
 
 from diaspora.extensions import db, limiter
-from diaspora.indexing import indexer
 from diaspora.main import bp
 from diaspora.main.errors import database_failure
 from diaspora.services import projects
+from diaspora.services.indexing import indexer
 
 
 @bp.route("/")

@@ -5,8 +5,8 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from diaspora.auth.forms import EmptyForm
 from diaspora.extensions import csrf, db
+from diaspora.forms import EmptyForm
 from diaspora.main.limits import paginate
 from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work
 from diaspora.models import Frequency, Notification

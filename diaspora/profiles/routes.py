@@ -7,9 +7,9 @@ from functools import wraps
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
 
-from diaspora.auth.forms import EmptyForm
 from diaspora.coordination.routes import coordinator_required
 from diaspora.extensions import db
+from diaspora.forms import EmptyForm
 from diaspora.geo import country_name, language_name
 from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work
 from diaspora.models import FIELD_GROUPS, EngagementMode, Profile, SkillKind, User

@@ -5,8 +5,8 @@ from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from diaspora import catalog
-from diaspora.auth.forms import EmptyForm
 from diaspora.extensions import db
+from diaspora.forms import EmptyForm
 from diaspora.main.limits import paginate
 from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work
 from diaspora.models import Institution, Project

@@ -4,8 +4,8 @@ The app hands plain dicts to :class:`ProjectIndex` and :class:`ExpertIndex` (see
 ``schemas.project_document`` and ``schemas.expert_document`` for the keys) and gets back ids in
 ranked order with safe HTML snippets. The engine (every module of this package) uses neither
 Flask, SQLAlchemy nor the app's models; what to index and keeping the indexes in step with the
-database live in :mod:`diaspora.indexing`. No Whoosh object or exception leaves it: a broken
-index raises :class:`SearchUnavailable`. Create one index object per process and keep it.
+database live in :mod:`diaspora.services.indexing`. No Whoosh object or exception leaves it: a
+broken index raises :class:`SearchUnavailable`. Create one index object per process and keep it.
 """
 
 from .engine import (

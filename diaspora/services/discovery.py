@@ -16,7 +16,6 @@ from flask import current_app, url_for
 from markupsafe import Markup
 
 from diaspora.extensions import db
-from diaspora.indexing import indexer
 from diaspora.models import (
     Institution,
     Profile,
@@ -39,6 +38,7 @@ from diaspora.search import (
 from diaspora.services import permissions
 from diaspora.services import projects as project_service
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
+from diaspora.services.indexing import indexer
 from diaspora.services.notifications import Frequency
 from diaspora.services.privacy import listed_condition, may_see_member
 from diaspora.validation import clean_line, page_number

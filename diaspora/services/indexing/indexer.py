@@ -1,20 +1,20 @@
 """Keeping the search indexes in step with the database.
 
-Changes reach the indexes through the change log (:mod:`diaspora.indexing.changelog`): every
-transaction that touches a tracked model (see :func:`track_models`) writes
+Changes reach the indexes through the change log (:mod:`diaspora.services.indexing.changelog`):
+every transaction that touches a tracked model (see :func:`track_models`) writes
 ``search_changes`` rows with its own commit, and after that commit :func:`apply_pending`
-rebuilds each named document from the database (:mod:`diaspora.indexing.documents`), or
-deletes it when the record should no longer be found. Nothing is lost on rollback (no
-rows), on autoflush (rows are gathered at every flush) or on a crash between commit and
-indexing (the rows stay; the next run, ``flask search apply`` or the next search, catches up).
+rebuilds each named document from the database (:mod:`diaspora.services.indexing.documents`), or
+deletes it when the record should no longer be found. Nothing is lost on rollback (no rows), on
+autoflush (rows are gathered at every flush) or on a crash between commit and indexing (the rows
+stay; the next run, ``flask search apply`` or the next search, catches up).
 
-Change ids follow commit order (see :mod:`diaspora.indexing.changelog`), so each index keeps
-the last id it applied, in the same Whoosh commit as the documents, and applies each later
-change once, in order. An index none of whose documents changed is not written: this
-process remembers how far it has looked, and only when the index falls more than
-``IDLE_LAG`` changes behind is its mark moved forward in a commit of its own (so that old
-rows can be pruned). Documents are rebuilt from the current database state, so a change
-applied again (after a rebuild, say) is harmless.
+Change ids follow commit order (see :mod:`diaspora.services.indexing.changelog`), so each index
+keeps the last id it applied, in the same Whoosh commit as the documents, and applies each later
+change once, in order. An index none of whose documents changed is not written: this process
+remembers how far it has looked, and only when the index falls more than ``IDLE_LAG`` changes
+behind is its mark moved forward in a commit of its own (so that old rows can be pruned).
+Documents are rebuilt from the current database state, so a change applied again (after a
+rebuild, say) is harmless.
 """
 
 import logging
@@ -25,15 +25,6 @@ import sqlalchemy as sa
 from flask import current_app
 
 from diaspora.extensions import db
-from diaspora.indexing import changelog
-from diaspora.indexing.documents import (
-    BATCH,
-    BUILDERS,
-    EXPERTS,
-    PROJECTS,
-    all_documents,
-    expected_count,
-)
 from diaspora.models import (
     Application,
     Education,
@@ -51,6 +42,15 @@ from diaspora.models import (
 from diaspora.models.base import utcnow
 from diaspora.models.project import project_skills
 from diaspora.search import ExpertIndex, ProjectIndex, SearchIndex, SearchUnavailable
+from diaspora.services.indexing import changelog
+from diaspora.services.indexing.documents import (
+    BATCH,
+    BUILDERS,
+    EXPERTS,
+    PROJECTS,
+    all_documents,
+    expected_count,
+)
 
 log = logging.getLogger(__name__)
 
