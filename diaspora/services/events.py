@@ -18,9 +18,13 @@ from diaspora.services.notifications import notify
 
 @dataclass(frozen=True)
 class EventKind:
+    """How one kind of event is told: ``category`` is the notification kind whose setting
+    applies, ``text`` the line on the site, ``subject`` the email subject when it differs
+    from the text, ``template`` the email template (``notification`` repeats the text)."""
+
     category: str
     text: str
-    subject: str = ""  # the email subject, when it differs from the text
+    subject: str = ""
     template: str = "notification"
 
     def render_text(self, **context) -> str:
