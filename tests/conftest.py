@@ -215,7 +215,9 @@ def app(request, migrated_database):
 @pytest.fixture(scope="module")
 def module_app(tmp_path_factory, migrated_database):
     """An app whose database lasts as long as the module, its context pushed for all of it:
-    for a matrix that builds its people once and gives each case records of its own."""
+    for a matrix that builds its people once and gives each case records of its own. A module
+    that uses it uses no ``app``: on PostgreSQL both are on the worker's one database, which
+    ``app`` empties after each test."""
     directory = tmp_path_factory.mktemp("module")
     app = _new_app(_base_config(directory, _database_copy(directory, migrated_database)))
     with app.app_context():
