@@ -26,8 +26,7 @@ from flask.testing import FlaskClient
 
 from diaspora import create_app
 from diaspora.extensions import db as _db
-from diaspora.models import Role, User
-from diaspora.models.base import utcnow
+from diaspora.models import Role
 from diaspora.services.indexing.indexer import close_indexes, create_missing
 
 _SUITE_START = pytest.StashKey[float]()
@@ -386,19 +385,17 @@ def first_link(message, pattern: str) -> str:
 def make_user(db):
     counter = {"n": 0}
 
+    from tests.factories import new_user  # factories imports PASSWORD from here
+
     def make(role=Role.MEMBER, confirmed=True, email=None, name=None, password=PASSWORD):
         counter["n"] += 1
-        user = User(
-            name=name or f"User {counter['n']}",
+        return new_user(
+            role,
             email=email or f"user{counter['n']}@example.org",
-            role=role,
-            email_confirmed_at=utcnow() if confirmed else None,
-            terms_accepted_at=utcnow(),
+            name=name or f"User {counter['n']}",
+            confirmed=confirmed,
+            password=password,
         )
-        user.set_password(password)
-        db.session.add(user)
-        db.session.commit()
-        return user
 
     return make
 

@@ -39,8 +39,8 @@ MARKERS = {
 }
 
 
-def new_user(role=Role.MEMBER, email=None, name=None, confirmed=True) -> User:
-    """A user who signs in with PASSWORD."""
+def new_user(role=Role.MEMBER, email=None, name=None, confirmed=True, password=PASSWORD) -> User:
+    """A user who signs in with ``password`` (PASSWORD unless told otherwise)."""
     count = db.session.query(User).count() + 1
     user = User(
         name=name or f"Person {count}",
@@ -49,7 +49,7 @@ def new_user(role=Role.MEMBER, email=None, name=None, confirmed=True) -> User:
         email_confirmed_at=utcnow() if confirmed else None,
         terms_accepted_at=utcnow(),
     )
-    user.set_password(PASSWORD)
+    user.set_password(password)
     db.session.add(user)
     db.session.commit()
     return user
