@@ -1,5 +1,7 @@
 """A member builds a profile and picks audiences in Chromium; visitors see only the public part."""
 
+from playwright.sync_api import expect
+
 from diaspora.models import Role
 from tests.conftest import PASSWORD
 from tests.factories import new_user
@@ -20,11 +22,11 @@ def test_member_builds_profile_and_public_sees_only_public_parts(app, page, live
     page.get_by_label("Country of residence").select_option("DE")
     page.get_by_label("Mentoring").check()
     page.get_by_role("button", name="Save", exact=True).click()
-    assert page.get_by_text("Your profile is saved.").is_visible()
+    expect(page.get_by_text("Your profile is saved.")).to_be_visible()
 
     page.get_by_label("Skill", exact=True).fill("Data science")
     page.get_by_role("button", name="Add skill").click()
-    assert page.get_by_text("Skill added.").is_visible()
+    expect(page.get_by_text("Skill added.")).to_be_visible()
 
     page.get_by_role("navigation", name="Profile pages").get_by_role("link", name="Privacy").click()
     page.get_by_label("Headline").select_option(label="Public")
@@ -32,19 +34,19 @@ def test_member_builds_profile_and_public_sees_only_public_parts(app, page, live
     page.get_by_label("About me").select_option(label="Only me")
     page.get_by_label("Turn on my public profile page").check()
     page.get_by_role("button", name="Save privacy settings").click()
-    assert page.get_by_text("Your privacy settings are saved.").is_visible()
+    expect(page.get_by_text("Your privacy settings are saved.")).to_be_visible()
 
     page.get_by_role("link", name="See my profile as others do").click()
     preview = page.locator(".preview")
-    assert preview.get_by_text("Data scientist for public health").is_visible()
+    expect(preview.get_by_text("Data scientist for public health")).to_be_visible()
     assert preview.get_by_text("Private bio").count() == 0
 
     visitor = browser.new_context()
     public_page = visitor.new_page()
     public_page.goto(f"{live_server}/members/{member.id}")
-    assert public_page.get_by_role("heading", name="Nguyễn Thị Lan").is_visible()
-    assert public_page.get_by_text("Data scientist for public health").is_visible()
-    assert public_page.get_by_text("Data science", exact=True).is_visible()
+    expect(public_page.get_by_role("heading", name="Nguyễn Thị Lan")).to_be_visible()
+    expect(public_page.get_by_text("Data scientist for public health")).to_be_visible()
+    expect(public_page.get_by_text("Data science", exact=True)).to_be_visible()
     html = public_page.content()
     assert "Private bio" not in html and "Vietnam" not in html and "Viet Nam" not in html
     visitor.close()

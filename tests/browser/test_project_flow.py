@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from playwright.sync_api import expect
+
 from diaspora.models import Role
 from diaspora.models.base import utcnow
 from tests.conftest import PASSWORD
@@ -41,21 +43,21 @@ def test_submit_approve_and_see_on_projects(app, browser, live_server, make_user
     rep_page.get_by_label("Languages required").select_option(["en", "fr"])
     rep_page.get_by_label("Contact person", exact=True).fill("Dr Alice Mukamana")
     rep_page.get_by_role("button", name="Save draft").click()
-    assert rep_page.get_by_text("Draft saved").is_visible()
+    expect(rep_page.get_by_text("Draft saved")).to_be_visible()
     rep_page.get_by_role("button", name="Submit for review").click()
-    assert rep_page.get_by_text("The project is now awaiting review").is_visible()
+    expect(rep_page.get_by_text("The project is now awaiting review")).to_be_visible()
 
     _log_in(coord_page, live_server, coordinator)
     coord_page.get_by_role("link", name="Queue (1)").click()
     coord_page.get_by_role("link", name="Biostatistics for clinical trials").click()
     coord_page.get_by_label("Approve and publish").check()
     coord_page.get_by_role("button", name="Record the decision").click()
-    assert coord_page.get_by_text("Decision recorded: published").is_visible()
+    expect(coord_page.get_by_text("Decision recorded: published")).to_be_visible()
 
     visitor.goto(f"{live_server}/projects/")
     visitor.get_by_role("link", name="Biostatistics for clinical trials").click()
-    assert visitor.get_by_text("Verified institution").is_visible()
-    assert visitor.get_by_text("2 left of 2").is_visible()
+    expect(visitor.get_by_text("Verified institution")).to_be_visible()
+    expect(visitor.get_by_text("2 left of 2")).to_be_visible()
     assert visitor.get_by_role("button", name="Apply").count() == 0
     for context in contexts:
         context.close()

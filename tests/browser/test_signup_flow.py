@@ -1,5 +1,7 @@
 """A newcomer signs up, confirms by the emailed link and logs in, in a real Chromium."""
 
+from playwright.sync_api import expect
+
 from tests.conftest import first_link
 
 
@@ -13,16 +15,16 @@ def test_signup_confirm_login_in_chromium(mail_config, smtp_server, app, page, l
     page.get_by_label("Repeat the password").fill("blue nile sunrise 42")
     page.get_by_label("I accept the terms of use and the privacy notice").check()
     page.get_by_role("button", name="Create my account").click()
-    assert page.get_by_role("heading", name="Check your inbox").is_visible()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
 
     (message,) = smtp_server.wait_for("abebe@example.org")
     assert message["Subject"] == "Confirm your email address"
     page.goto(first_link(message, "/confirm/"))
     page.get_by_role("button", name="Confirm my address").click()
-    assert page.get_by_text("Your email address is confirmed").is_visible()
+    expect(page.get_by_text("Your email address is confirmed")).to_be_visible()
 
     page.get_by_label("Email address").fill("abebe@example.org")
     page.get_by_label("Password").fill("blue nile sunrise 42")
     page.get_by_role("button", name="Log in").click()
-    assert page.get_by_role("link", name="Account").is_visible()
-    assert not page.get_by_text("Please confirm your email address").is_visible()
+    expect(page.get_by_role("link", name="Account")).to_be_visible()
+    expect(page.get_by_text("Please confirm your email address")).not_to_be_visible()
