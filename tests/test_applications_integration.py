@@ -153,7 +153,9 @@ def test_institution_page_shows_answer_time_and_completed(client, db, make_user,
         application.created_at = now - timedelta(days=days + 1)
         application.first_answered_at = now - timedelta(days=1)
     service.decide(rep, application, "accept")
+    application.decided_at = now - timedelta(days=8)  # the engagement has started
     service.complete(rep, application)
+    service.complete(application.member, application)
     db.session.commit()
     page = client.get(f"/institutions/{project.institution_id}").get_data(as_text=True)
     assert "Usually answers within 2 days" in page
@@ -180,6 +182,12 @@ def test_every_notification_reaches_the_smtp_server_without_private_content(
         data={"decision": "shortlist", "message": "SECRET-NOTE"},
     )
     client.post(f"/applications/{application.id}/decide", data={"decision": "accept"})
+    db.session.refresh(application)
+    application.decided_at = utcnow() - timedelta(days=8)  # the engagement has started
+    db.session.commit()
+    client.post(f"/applications/{application.id}/complete")
+    auth.logout()
+    auth.login(member)
     client.post(f"/applications/{application.id}/complete")
     auth.logout()
 
@@ -206,12 +214,13 @@ def test_every_notification_reaches_the_smtp_server_without_private_content(
         f"You have a new message about {title}",
         "New application to Second",
         "An application to Second is waiting for your answer",
+        f"The engagement on {title} is completed",
     } <= to_rep
     assert {
         f"You have a new message about {title}",
         f"You are shortlisted for {title}",
         f"You are accepted on {title}",
-        f"The engagement on {title} is completed",
+        f"Is the engagement on {title} completed?",
     } <= to_member
     assert {m["Subject"] for m in smtp_server.to("waiting@example.org")} == {"Second has closed"}
     everything = [m for entry in smtp_server.messages for m in [entry["message"]]]

@@ -303,10 +303,18 @@ def test_completion_and_feedback_count_in_both_records(db, member, project, rep,
     with pytest.raises(Conflict):
         service.complete(member, application)
     service.decide(rep, application, "accept")
+    application.decided_at = utcnow() - timedelta(days=8)  # the engagement has started
     service.complete(member, application)
     db.session.commit()
     assert application.status == S.COMPLETED
-    assert mails(db, rep.email)[-1].subject == f"The engagement on {project.title} is completed"
+    assert mails(db, rep.email)[-1].subject == f"Is the engagement on {project.title} completed?"
+    with pytest.raises(Conflict, match="both sides"):
+        service.leave_feedback(member, application, 5, "Too early.")
+    service.complete(rep, application)
+    db.session.commit()
+    assert mails(db, member.email)[-1].subject == (
+        f"The engagement on {project.title} is completed"
+    )
     service.leave_feedback(member, application, 5, "Well organised.")
     service.leave_feedback(rep, application, None, "")
     db.session.commit()

@@ -139,8 +139,10 @@ def test_member_withdraws(client, auth, db, application, member):
 
 def test_get_never_changes_state(client, auth, db, application, rep):
     auth.login(rep)
-    for action in ("decide", "withdraw", "complete", "feedback", "messages"):
+    for action in ("decide", "withdraw", "dispute-completion", "feedback", "messages"):
         assert client.get(f"/applications/{application.id}/{action}").status_code == 405
+    # Completing asks on a page first; here it is refused (not accepted) and goes back.
+    assert client.get(f"/applications/{application.id}/complete").status_code == 302
     db.session.refresh(application)
     assert application.status == S.APPLIED
 
@@ -153,6 +155,8 @@ ACTIONS = {
     "message": ("post", "/applications/{id}/messages", {"body": "hello"}),
     "withdraw": ("post", "/applications/{id}/withdraw", {}),
     "complete": ("post", "/applications/{id}/complete", {}),
+    "complete_page": ("get", "/applications/{id}/complete", {}),
+    "dispute": ("post", "/applications/{id}/dispute-completion", {"note": "not done"}),
     "feedback": ("post", "/applications/{id}/feedback", {"rating": "1", "comment": "bad"}),
 }
 

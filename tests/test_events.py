@@ -100,6 +100,9 @@ def test_every_event_renders_its_text_subject_and_both_email_templates(
         "when": "in 2 days",
         "proposed_name": "Addis Ababa University Hospital",
         "proposed_website": "https://aau-hospital.example",
+        "marked_by": "The member",
+        "disputed_by": "The institution",
+        "until": utcnow(),
     }
     for name, kind in events.EVENTS.items():
         note = events.tell(user, name, "/notifications/", **context)
@@ -150,8 +153,10 @@ def test_each_application_event_writes_one_row_per_recipient(
     service.post_message(rep, application, "In March.")
     service.decide(rep, application, "shortlist")
     service.decide(rep, application, "accept")
+    application.decided_at = utcnow() - timedelta(days=8)  # the engagement has started
     db.session.commit()
     service.complete(rep, application)
+    service.complete(member, application)
     db.session.commit()
 
     leaving = with_profile(make_user(email="leaving@example.org"))
@@ -176,7 +181,8 @@ def test_each_application_event_writes_one_row_per_recipient(
         [(r, application.id, "new_application") for r in reps]
         + [(r, application.id, "message") for r in reps]
         + [(member.id, application.id, e) for e in ("message", "shortlisted", "accepted")]
-        + [(member.id, application.id, "completed")]
+        + [(member.id, application.id, "completion_marked")]
+        + [(r, application.id, "completed") for r in reps]
         + [(r, withdrawn.id, e) for r in reps for e in ("new_application", "withdrawn")]
         + [(r, declined.id, "new_application") for r in reps]
         + [(leaving.id, declined.id, "declined")]

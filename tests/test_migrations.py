@@ -193,3 +193,69 @@ def test_application_updates_are_carried_into_notifications_and_back(tmp_path, e
         assert count == 4, "a second upgrade pairs the updates with their notifications"
         db.session.remove()
         db.engine.dispose()
+
+
+def test_engagements_completed_before_0017_stay_counted(tmp_path, empty_database):
+    """0017 treats an engagement completed under the one-click rule as confirmed by both
+    sides: it keeps counting on the institution's public record."""
+    from diaspora.models import Application, ApplicationStatus, ProjectStatus, Role, User
+    from diaspora.services import application_stats
+    from tests.factories import make_institution, make_project
+
+    app = create_app(_base_config(tmp_path, empty_database))
+    with app.app_context():
+        upgrade()
+        rep = User(name="Rep", email="rep@aau.example", role=Role.INSTITUTION, password_hash="-")
+        member = User(name="Member", email="m@example.org", role=Role.MEMBER, password_hash="-")
+        db.session.add_all([rep, member])
+        db.session.commit()
+        institution = make_institution(rep)
+        project = make_project(institution, status=ProjectStatus.PUBLISHED)
+        done, waiting = (
+            Application(project_id=project.id, member_id=member.id),
+            Application(
+                project_id=make_project(
+                    institution, status=ProjectStatus.PUBLISHED, title="Second"
+                ).id,
+                member_id=member.id,
+            ),
+        )
+        db.session.add_all([done, waiting])
+        db.session.commit()
+        institution_id, done_id, waiting_id = institution.id, done.id, waiting.id
+        db.session.remove()
+
+        downgrade(revision="0014")
+        applications = sa.table(
+            "applications",
+            sa.column("id", sa.Integer()),
+            sa.column("status", sa.String()),
+            sa.column("completed_at", sa.DateTime()),
+        )
+        completed = datetime(2026, 6, 1, 12, 0)
+        with db.engine.begin() as conn:
+            conn.execute(
+                applications.update()
+                .where(applications.c.id == done_id)
+                .values(status="completed", completed_at=completed)
+            )
+
+        upgrade()
+        done = db.session.get(Application, done_id)
+        assert done.status == ApplicationStatus.COMPLETED
+        assert done.member_completed_at.replace(tzinfo=None) == completed
+        assert done.institution_completed_at.replace(tzinfo=None) == completed
+        assert done.completion_confirmed()
+        assert db.session.get(Application, waiting_id).member_completed_at is None
+        assert application_stats.completed_for_institution(institution_id) == 1
+        db.session.remove()
+
+        downgrade(revision="0014")
+        with db.engine.connect() as conn:
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("applications")}
+            status = conn.execute(
+                sa.select(applications.c.status).where(applications.c.id == done_id)
+            ).scalar()
+        assert not {"member_completed_at", "completion_disputed_at"} & columns
+        assert status == "completed"
+        db.engine.dispose()

@@ -90,3 +90,11 @@ class FeedbackForm(BaseForm):
     comment = TextAreaField(
         "A few words (optional)", validators=[Optional(), Length(max=FEEDBACK_MAX)]
     )
+
+
+class DisputeForm(BaseForm):
+    note = TextAreaField(
+        "What is not finished",
+        validators=[DataRequired("Say what is not finished."), Length(max=MESSAGE_MAX)],
+        description="Kept in the messages of this application; the other side reads it.",
+    )

@@ -6,11 +6,18 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from diaspora.applications import bp
-from diaspora.applications.forms import ApplyForm, DecisionForm, FeedbackForm, MessageForm
+from diaspora.applications.forms import (
+    ApplyForm,
+    DecisionForm,
+    DisputeForm,
+    FeedbackForm,
+    MessageForm,
+)
 from diaspora.extensions import db, limiter
 from diaspora.forms import EmptyForm
 from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work
 from diaspora.models import Project
+from diaspora.models.application import DISPUTE_PERIOD
 from diaspora.services import (
     application_lists,
     application_panels,
@@ -19,6 +26,7 @@ from diaspora.services import (
     permissions,
 )
 from diaspora.services import applications as service
+from diaspora.services.errors import Conflict
 
 
 def _page(application_id: int) -> str:
@@ -136,6 +144,8 @@ def show(application_id):
         decision_form=DecisionForm(),
         message_form=MessageForm(),
         feedback_form=FeedbackForm(),
+        dispute_form=DisputeForm(),
+        completion_confirmed=application.completion_confirmed(),
         feedback_given=any(
             f.from_institution == (side == "institution") for f in application.feedback
         ),
@@ -174,11 +184,47 @@ def message(application_id):
     )
 
 
-@bp.post("/applications/<int:application_id>/complete")
+@bp.route("/applications/<int:application_id>/complete", methods=["GET", "POST"])
 @login_required
 def complete(application_id):
+    """Marking the engagement completed asks first: this page says what it does, its button
+    does it. A side that may not mark it now is sent back with the reason."""
+    application = service.get_application(current_user, application_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        return _act(
+            application_id,
+            form,
+            service.complete,
+            "Thank you. The other side is asked to confirm."
+            if application.status.value == "accepted"
+            else "Both sides agree: the engagement is completed.",
+        )
+    try:
+        step = service.check_can_complete(current_user, application)
+    except Conflict as refusal:
+        flash(refusal.message, "error")
+        return redirect(_page(application_id))
+    return render_template(
+        "applications/complete.html",
+        application=application,
+        side=permissions.side_of(current_user, application),
+        step=step,
+        form=form,
+        dispute_days=DISPUTE_PERIOD.days,
+    )
+
+
+@bp.post("/applications/<int:application_id>/dispute-completion")
+@login_required
+def dispute_completion(application_id):
+    form = DisputeForm()
     return _act(
-        application_id, EmptyForm(), service.complete, "The engagement is marked completed."
+        application_id,
+        form,
+        lambda user, app: service.dispute_completion(user, app, form.note.data),
+        "The engagement is back to accepted; the other side is told.",
+        invalid="Say what is not finished (up to 4000 characters).",
     )
 
 

@@ -3,7 +3,7 @@ between them, and the feedback after the work. What each side is told about an a
 is a :class:`~diaspora.models.notification.Notification`."""
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -53,6 +53,13 @@ class ApplicationStatus(enum.StrEnum):
 WAITING = (ApplicationStatus.APPLIED, ApplicationStatus.SHORTLISTED)
 TEAM = (ApplicationStatus.ACCEPTED, ApplicationStatus.COMPLETED)
 
+# Once one side marks an engagement completed, the other side may dispute it for this long;
+# after that, without a dispute, the completion counts as confirmed.
+DISPUTE_PERIOD = timedelta(days=14)
+# When neither the member's proposal nor the project gives a start date, the engagement is
+# taken to start this long after the acceptance.
+START_AFTER_ACCEPTANCE = timedelta(days=7)
+
 
 class Application(db.Model):
     """One member's application to one project.
@@ -96,7 +103,12 @@ class Application(db.Model):
     )
     decision_message: Mapped[str] = mapped_column(sa.Text, default="")
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the first side marked the engagement completed (the status becomes COMPLETED),
+    # and when each side did; a dispute clears them and sends it back to ACCEPTED.
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    member_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    institution_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completion_disputed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     project: Mapped[Project] = relationship()
@@ -117,6 +129,48 @@ class Application(db.Model):
     @property
     def is_team(self) -> bool:
         return self.status in TEAM
+
+    @property
+    def engagement_starts(self) -> date | None:
+        """The day the engagement starts: the member's proposed start, else the project's
+        start date, else a week after the acceptance (None before any acceptance)."""
+        if self.available_from is not None:
+            return self.available_from
+        if self.project is not None and self.project.start_date is not None:
+            return self.project.start_date
+        if self.decided_at is not None:
+            return (self.decided_at + START_AFTER_ACCEPTANCE).date()
+        return None
+
+    @property
+    def dispute_until(self) -> datetime | None:
+        """Until when the other side may dispute a one-sided completion."""
+        return self.completed_at + DISPUTE_PERIOD if self.completed_at else None
+
+    def completion_confirmed(self, now: datetime | None = None) -> bool:
+        """Completed and confirmed: both sides marked it, or one did and the other let the
+        dispute period pass. Only confirmed engagements count publicly and open feedback."""
+        if self.status != ApplicationStatus.COMPLETED:
+            return False
+        if self.member_completed_at and self.institution_completed_at:
+            return True
+        return self.completed_at is not None and self.completed_at + DISPUTE_PERIOD <= (
+            now or utcnow()
+        )
+
+    @classmethod
+    def completion_confirmed_condition(cls, now: datetime | None = None) -> sa.ColumnElement[bool]:
+        """:meth:`completion_confirmed` as a query condition, checked at read time."""
+        return sa.and_(
+            cls.status == ApplicationStatus.COMPLETED,
+            sa.or_(
+                sa.and_(
+                    cls.member_completed_at.is_not(None),
+                    cls.institution_completed_at.is_not(None),
+                ),
+                cls.completed_at <= (now or utcnow()) - DISPUTE_PERIOD,
+            ),
+        )
 
 
 class ApplicationMessage(db.Model):

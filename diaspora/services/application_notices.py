@@ -74,8 +74,35 @@ def notify_reminder(application: Application) -> None:
     )
 
 
-def notify_completed(application: Application, by_institution: bool) -> None:
+def _tell_other_side(application: Application, by_institution: bool, event: str, **context) -> None:
     if by_institution:
-        _tell_member(application, "completed")
+        _tell_member(application, event, **context)
     else:
-        _tell_institution(application, "completed")
+        _tell_institution(application, event, **context)
+
+
+def notify_completion_marked(application: Application, by_institution: bool) -> None:
+    """One side marked the engagement completed: the other side may confirm or dispute."""
+    _tell_other_side(
+        application,
+        by_institution,
+        "completion_marked",
+        marked_by="The institution" if by_institution else "The member",
+        until=application.dispute_until,
+    )
+
+
+def notify_completed(application: Application, by_institution: bool) -> None:
+    """The second side confirmed the completion: the side that marked it is told."""
+    _tell_other_side(application, by_institution, "completed")
+
+
+def notify_completion_disputed(application: Application, by_institution: bool) -> None:
+    """The completion was disputed: the side that marked it is told (the note is in the
+    thread, not in the email)."""
+    _tell_other_side(
+        application,
+        by_institution,
+        "completion_disputed",
+        disputed_by="The institution" if by_institution else "The member",
+    )

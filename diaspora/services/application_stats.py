@@ -16,18 +16,24 @@ ANSWER_WINDOW = timedelta(days=365)
 ANSWER_MIN_SAMPLE = 3
 
 
-def completed_for_institution(institution_id: int) -> int:
+def completed_for_institution(institution_id: int, now: datetime | None = None) -> int:
+    """The institution's confirmed completed engagements (both sides agreed, or the dispute
+    period passed): a one-sided mark does not count yet."""
     return db.session.scalar(
         sa.select(sa.func.count(Application.id))
         .join(Project, Project.id == Application.project_id)
-        .where(Project.institution_id == institution_id, Application.status == S.COMPLETED)
+        .where(
+            Project.institution_id == institution_id,
+            Application.completion_confirmed_condition(now),
+        )
     )
 
 
-def completed_for_member(member_id: int) -> int:
+def completed_for_member(member_id: int, now: datetime | None = None) -> int:
+    """The member's confirmed completed engagements."""
     return db.session.scalar(
         sa.select(sa.func.count(Application.id)).where(
-            Application.member_id == member_id, Application.status == S.COMPLETED
+            Application.member_id == member_id, Application.completion_confirmed_condition(now)
         )
     )
 

@@ -37,6 +37,8 @@ from diaspora.models.base import utcnow
 from diaspora.services import permissions, profiles, projects
 from diaspora.services.application_notices import (
     notify_completed,
+    notify_completion_disputed,
+    notify_completion_marked,
     notify_decision,
     notify_message,
     notify_new_application,
@@ -290,27 +292,122 @@ def post_message(author: User, application: Application, body: str) -> Applicati
 # --------------------------------------------------------------------------- after the work
 
 
-def complete(user: User, application: Application) -> None:
-    """Either side marks an accepted engagement completed."""
+def check_can_complete(user: User, application: Application, today: date | None = None) -> str:
+    """Raise why ``user`` may not mark ``application`` completed now; else say what marking
+    does: ``"mark"`` (the first side) or ``"confirm"`` (the second side agrees)."""
     side = permissions.side_of(user, application)
     if side is None:
         raise NotAllowed
+    from_institution = side == permissions.INSTITUTION_SIDE
+    if application.status == S.COMPLETED:
+        mine, theirs = _completion_marks(application, from_institution)
+        if mine is not None:
+            raise Conflict("Your side has already marked this engagement completed.")
+        if theirs is not None and not application.completion_confirmed():
+            return "confirm"
+        raise Conflict("This engagement is already completed.")
     if application.status != S.ACCEPTED:
         raise Conflict("Only an accepted engagement can be marked completed.")
-    application.status = S.COMPLETED
-    application.completed_at = utcnow()
-    notify_completed(application, by_institution=side == permissions.INSTITUTION_SIDE)
+    starts = application.engagement_starts
+    if starts is not None and (today or utcnow().date()) < starts:
+        raise Conflict(
+            f"The engagement starts on {starts:%d %b %Y}; "
+            "it can be marked completed once it has started."
+        )
+    return "mark"
+
+
+def _completion_marks(application: Application, from_institution: bool):
+    """(this side's mark, the other side's mark)."""
+    member_mark, institution_mark = (
+        application.member_completed_at,
+        application.institution_completed_at,
+    )
+    return (institution_mark, member_mark) if from_institution else (member_mark, institution_mark)
+
+
+def complete(user: User, application: Application) -> str:
+    """Mark an accepted engagement completed, or confirm the other side's mark; return
+    ``"mark"`` or ``"confirm"``.
+
+    It needs both sides. The first side's mark makes the engagement completed, to be
+    confirmed: the other side is told and may confirm it or dispute it within the dispute
+    period (``DISPUTE_PERIOD``, 14 days); without a dispute it counts as confirmed when the
+    period ends (:meth:`Application.completion_confirmed`, read from the dates, no job
+    needed). Marking is possible only once the engagement has started
+    (:attr:`Application.engagement_starts`).
+    """
+    lock_project(application.project)
+    application = lock_application(application)
+    step = check_can_complete(user, application)
+    from_institution = permissions.side_of(user, application) == permissions.INSTITUTION_SIDE
+    now = utcnow()
+    if from_institution:
+        application.institution_completed_at = now
+    else:
+        application.member_completed_at = now
+    if step == "mark":
+        application.status = S.COMPLETED
+        application.completed_at = now
+        notify_completion_marked(application, by_institution=from_institution)
+    else:
+        notify_completed(application, by_institution=from_institution)
+    return step
+
+
+def dispute_completion(user: User, application: Application, note: str) -> ApplicationMessage:
+    """The other side says the engagement is not completed, within the dispute period.
+
+    The engagement goes back to accepted; the note is kept in the thread (the application's
+    history) and the side that marked it is told.
+    """
+    side = permissions.side_of(user, application)
+    if side is None:
+        raise NotAllowed
+    note = (note or "").strip()
+    if not note:
+        raise Invalid("Say what is not finished; the other side will read it.")
+    if len(note) > MESSAGE_MAX:
+        raise Invalid(f"Keep the note under {MESSAGE_MAX} characters.")
+    lock_project(application.project)
+    application = lock_application(application)
+    from_institution = side == permissions.INSTITUTION_SIDE
+    mine, theirs = _completion_marks(application, from_institution)
+    if application.status != S.COMPLETED or mine is not None or theirs is None:
+        raise Conflict("Only a completion the other side marked can be disputed.")
+    if application.completion_confirmed():
+        raise Conflict("The time to dispute this completion has passed.")
+    if application.member_id is None:
+        raise Conflict("This member has left the network.")
+    application.status = S.ACCEPTED
+    application.completed_at = None
+    application.member_completed_at = None
+    application.institution_completed_at = None
+    application.completion_disputed_at = utcnow()
+    message = ApplicationMessage(
+        application=application,
+        author_id=user.id,
+        from_institution=from_institution,
+        body=f"Completion disputed: {note}",
+    )
+    db.session.add(message)
+    notify_completion_disputed(application, by_institution=from_institution)
+    return message
 
 
 def leave_feedback(
     user: User, application: Application, rating: int | None, comment: str
 ) -> EngagementFeedback:
-    """Short feedback on a completed engagement, once per side."""
+    """Short feedback on a completed engagement, once per side.
+
+    Feedback opens once the completion is confirmed (both sides, or the dispute period
+    passed): an engagement that may still go back to accepted is not rated yet.
+    """
     side = permissions.side_of(user, application)
     if side is None:
         raise NotAllowed
-    if application.status != S.COMPLETED:
-        raise Conflict("Feedback opens once the engagement is completed.")
+    if not application.completion_confirmed():
+        raise Conflict("Feedback opens once both sides agree the engagement is completed.")
     if rating is not None and not 1 <= rating <= 5:
         raise Invalid("A rating goes from 1 to 5.")
     comment = (comment or "").strip()

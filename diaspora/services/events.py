@@ -81,11 +81,24 @@ EVENTS: dict[str, EventKind] = {
         subject="An application to {project.title} is waiting for your answer",
         template="applications/reminder",
     ),
+    "completion_marked": EventKind(
+        "team",
+        "{marked_by} marked the engagement on {project.title} completed: "
+        "confirm it or dispute it by {until:%d %b %Y}",
+        subject="Is the engagement on {project.title} completed?",
+        template="applications/completion_marked",
+    ),
     "completed": EventKind(
         "team",
-        "The engagement on {project.title} is marked completed",
+        "Both sides agree the engagement on {project.title} is completed",
         subject="The engagement on {project.title} is completed",
         template="applications/completed",
+    ),
+    "completion_disputed": EventKind(
+        "team",
+        "{disputed_by} says the engagement on {project.title} is not completed yet",
+        subject="The engagement on {project.title} is not completed yet",
+        template="applications/completion_disputed",
     ),
     # About an institution, told to its representatives.
     "institution_verified": EventKind(

@@ -120,6 +120,9 @@ def _application(application: Application, user: User) -> dict:
         "applied_at": application.created_at.isoformat(),
         "decided_at": _value(application.decided_at),
         "completed_at": _value(application.completed_at),
+        "i_marked_completed_at": _value(application.member_completed_at),
+        "institution_marked_completed_at": _value(application.institution_completed_at),
+        "completion_disputed_at": _value(application.completion_disputed_at),
         "my_messages": [
             {"at": m.created_at.isoformat(), "body": m.body}
             for m in application.messages
