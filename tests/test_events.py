@@ -103,6 +103,9 @@ def test_every_event_renders_its_text_subject_and_both_email_templates(
         "marked_by": "The member",
         "disputed_by": "The institution",
         "until": utcnow(),
+        "closed_by": "system",
+        "by_system": False,
+        "ended": 2,
     }
     for name, kind in events.EVENTS.items():
         note = events.tell(user, name, "/notifications/", **context)

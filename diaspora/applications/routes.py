@@ -145,6 +145,9 @@ def show(application_id):
         message_form=MessageForm(),
         feedback_form=FeedbackForm(),
         dispute_form=DisputeForm(),
+        last_place=application_panels.ends_with_last_place(application)
+        if side == "institution"
+        else None,
         completion_confirmed=application.completion_confirmed(),
         feedback_given=any(
             f.from_institution == (side == "institution") for f in application.feedback
@@ -162,13 +165,32 @@ def withdraw(application_id):
 @login_required
 def decide(application_id):
     form = DecisionForm()
+    done = "Your answer is recorded and the applicant is told."
+    others = application_panels.ends_with_last_place(
+        service.get_application(current_user, application_id)
+    )
+    if form.decision.data == "accept" and others is not None:
+        done += " " + _last_place_taken(others)
     return _act(
         application_id,
         form,
         lambda user, app: service.decide(user, app, form.decision.data, form.message.data),
-        "Your answer is recorded and the applicant is told.",
+        done,
         invalid="Choose an answer (the message is optional).",
     )
+
+
+def _last_place_taken(others: int) -> str:
+    """What the representative is told after accepting the last place."""
+    said = "All places are now filled and the project is closed."
+    if others == 1:
+        return f"{said} The other application still waiting has ended; its applicant is told."
+    if others:
+        return (
+            f"{said} The {others} other applications still waiting have ended; "
+            "their applicants are told."
+        )
+    return said
 
 
 @bp.post("/applications/<int:application_id>/messages")

@@ -11,14 +11,26 @@ from diaspora.services.application_notices import notify_closed
 
 S = ApplicationStatus
 
+# Who closed a project, as its waiting applicants are told.
+BY_SYSTEM = "system"
+BY_INSTITUTION = "institution"
+BY_COORDINATORS = "coordinators"
 
-def close_waiting(project: Project) -> int:
+# What the platform says when the last place is taken: no one chose to close the project.
+PLACES_FILLED = (
+    "All places are filled: the institution has accepted as many people as the project has places."
+)
+
+
+def close_waiting(project: Project, closed_by: str = BY_SYSTEM, reason: str = "") -> int:
     """Tell everyone still waiting on a project that has closed; return how many.
 
     The project lifecycle calls this on every close: deadline, places filled, or closed by
     the institution or a coordinator, with the project's row locked
     (:func:`diaspora.services.locks.lock_project`).
-    The waiting rows are then locked in id order and read as they are now.
+    The waiting rows are then locked in id order and read as they are now. Each member is
+    told who closed it (``closed_by``: the platform, the institution or the coordinators)
+    and the reason given or, for the platform, what happened.
     """
     waiting = db.session.scalars(
         sa.select(Application)
@@ -29,5 +41,5 @@ def close_waiting(project: Project) -> int:
     ).all()
     for application in waiting:
         application.status = S.CLOSED
-        notify_closed(application)
+        notify_closed(application, closed_by=closed_by, reason=reason)
     return len(waiting)

@@ -64,8 +64,10 @@ def notify_message(message: ApplicationMessage) -> None:
         _tell_institution(message.application, "message")
 
 
-def notify_closed(application: Application) -> None:
-    _tell_member(application, "closed")
+def notify_closed(application: Application, closed_by: str, reason: str) -> None:
+    """The project closed before a decision: who closed it (``"system"``, ``"institution"``
+    or ``"coordinators"``) and why, as the email words it."""
+    _tell_member(application, "closed", closed_by=closed_by, reason=reason)
 
 
 def notify_reminder(application: Application) -> None:

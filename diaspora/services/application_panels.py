@@ -42,6 +42,21 @@ def team(project: Project, viewer) -> list[str] | None:
     return names or None
 
 
+def ends_with_last_place(application: Application) -> int | None:
+    """When accepting ``application`` would take its project's last place: how many other
+    applications still wait (they end when the project closes); None otherwise."""
+    project = application.project
+    if not application.is_waiting or project.places_left != 1:
+        return None
+    return db.session.scalar(
+        sa.select(sa.func.count(Application.id)).where(
+            Application.project_id == project.id,
+            Application.status.in_(WAITING),
+            Application.id != application.id,
+        )
+    )
+
+
 def project_panel(viewer, project: Project) -> dict:
     """What the project page shows about applying: the viewer's own application or whether
     they may apply, the team as they may see it, how the institution answers, and for its

@@ -34,7 +34,7 @@ from diaspora.models import (
 )
 from diaspora.models.application import WAITING
 from diaspora.models.base import utcnow
-from diaspora.services import permissions, profiles, projects
+from diaspora.services import application_closing, permissions, profiles, projects
 from diaspora.services.application_notices import (
     notify_completed,
     notify_completion_disputed,
@@ -247,7 +247,9 @@ def decide(rep: User, application: Application, decision: str, message: str = ""
     if target == S.ACCEPTED:
         db.session.refresh(project)
         if project.places_left == 0 and project.status == ProjectStatus.PUBLISHED:
-            projects.transition(projects.SYSTEM_ACTOR, project, "close", "All places are filled.")
+            projects.transition(
+                projects.SYSTEM_ACTOR, project, "close", application_closing.PLACES_FILLED
+            )
 
 
 def _take_place(project: Project) -> None:

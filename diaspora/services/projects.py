@@ -162,6 +162,7 @@ def transition(actor, project: Project, action: str, reason: str = "") -> Projec
     before = project.status
     _BEFORE.get(action, _nothing)(actor, project)
     now = utcnow()
+    ended = 0
     project.status = step.target
     if step.target == S.PENDING:
         project.submitted_at = now
@@ -171,7 +172,7 @@ def transition(actor, project: Project, action: str, reason: str = "") -> Projec
         project.reminder_sent_at = None
     elif step.target == S.CLOSED:
         project.closed_at = now
-        application_closing.close_waiting(project)
+        ended = application_closing.close_waiting(project, _closer(actor, roles), reason)
     if action != "submit":
         project.status_reason = reason
     audit.record(
@@ -182,8 +183,23 @@ def transition(actor, project: Project, action: str, reason: str = "") -> Projec
         reason or f"{before.value} -> {step.target.value}",
     )
     if action in DECISION_LABELS and not (action == "close" and REP in roles):
-        _tell_institution(project, action, reason)
+        _tell_institution(
+            project,
+            action,
+            reason,
+            by_system=actor is SYSTEM_ACTOR,
+            ended=ended,
+        )
     return project
+
+
+def _closer(actor, roles: set[str]) -> str:
+    """Who closes a project, as its waiting applicants are told."""
+    if actor is SYSTEM_ACTOR:
+        return application_closing.BY_SYSTEM
+    if REP in roles:
+        return application_closing.BY_INSTITUTION
+    return application_closing.BY_COORDINATORS
 
 
 def _nothing(actor, project: Project) -> None:
@@ -237,8 +253,13 @@ def close(actor, project: Project, reason: str = "") -> Project:
     return transition(actor, project, "close", reason)
 
 
-def _tell_institution(project: Project, action: str, reason: str) -> None:
-    """Email every active representative what was decided about their project, and why."""
+def _tell_institution(
+    project: Project, action: str, reason: str, by_system: bool = False, ended: int = 0
+) -> None:
+    """Email every active representative what was decided about their project, and why:
+    the coordinators' reason, or what happened when the platform acted (``by_system``:
+    the deadline passed, the places are filled); ``ended`` is how many waiting applications
+    a close ended."""
     decision = DECISION_LABELS[action]
     path = url_for("projects.dashboard")
     for rep in permissions.representatives(project.institution_id):
@@ -250,6 +271,8 @@ def _tell_institution(project: Project, action: str, reason: str) -> None:
             decision=decision,
             action=action,
             reason=reason,
+            by_system=by_system,
+            ended=ended,
             dashboard_url=url_for("projects.dashboard", _external=True),
             project_url=url_for("projects.show", project_id=project.id, _external=True),
         )
