@@ -329,7 +329,7 @@ def test_completion_and_feedback_count_in_both_records(db, member, project, rep,
 
 def test_median_time_to_first_answer(db, make_user, institution, rep):
     project = make_project(institution, status=ProjectStatus.PUBLISHED, places=10)
-    assert application_stats.answer_time_phrase(institution.id) is None
+    assert application_stats.answer_time(institution) is None
     now = utcnow()
     for days in (1, 3, 8):
         application, _ = apply(with_profile(make_user()), project)
@@ -339,8 +339,9 @@ def test_median_time_to_first_answer(db, make_user, institution, rep):
     old.created_at = now - timedelta(days=400)
     old.first_answered_at = now - timedelta(days=300)
     db.session.commit()
-    assert application_stats.median_answer_time(institution.id) == timedelta(days=3)
-    assert application_stats.answer_time_phrase(institution.id) == "usually answers within 3 days"
+    figures = application_stats.answer_time(institution)
+    assert figures.median == timedelta(days=3)
+    assert figures.describe() == "Usually answers within 3 days; answered 3 of 3 applications"
 
 
 def test_median_needs_three_answers(db, make_user, institution, rep):
@@ -349,11 +350,11 @@ def test_median_needs_three_answers(db, make_user, institution, rep):
         application, _ = apply(with_profile(make_user()), project)
         service.decide(rep, application, "shortlist")
     db.session.commit()
-    assert application_stats.median_answer_time(institution.id) is None
+    assert application_stats.answer_time(institution) is None
     application, _ = apply(with_profile(make_user()), project)
     service.decide(rep, application, "decline")
     db.session.commit()
-    assert application_stats.answer_time_phrase(institution.id) == "usually answers within a day"
+    assert application_stats.answer_time(institution).within == "within a day"
 
 
 def test_reminders_are_sent_once_per_five_days(db, member, project, rep):
@@ -442,3 +443,39 @@ def test_export_holds_the_members_applications_and_nobody_elses_words(db, member
     text = str(data)
     assert "Tigrinya" not in text and rep.email not in text
     assert data["notifications"], "the member's notification list is exported"
+
+
+def test_answer_time_counts_the_share_answered(db, make_user, institution, rep):
+    """Answered: a representative wrote or decided. Not counted: withdrawn before any
+    answer, or waiting less than two weeks. Waiting longer, or closed unanswered: counted
+    as not answered."""
+    project = make_project(institution, status=ProjectStatus.PUBLISHED, places=10)
+    now = utcnow()
+
+    def received(days_ago, answered_after=None, status=None):
+        application, _ = apply(with_profile(make_user()), project)
+        application.created_at = now - timedelta(days=days_ago)
+        if answered_after is not None:
+            application.first_answered_at = application.created_at + answered_after
+        if status is not None:
+            application.status = status
+        return application
+
+    received(30, timedelta(days=2))
+    received(30, timedelta(days=4))
+    received(30, timedelta(days=9))
+    decided = received(20, status=S.DECLINED)
+    decided.decided_at = decided.created_at + timedelta(days=5)
+    received(30)  # still waiting after a month: not answered
+    received(25, status=S.CLOSED)  # the project closed before any answer
+    received(3)  # waiting for three days: not late yet
+    received(30, status=S.WITHDRAWN)  # taken back by the member
+    received(500, timedelta(days=1))  # outside the last 12 months
+    db.session.commit()
+
+    figures = application_stats.answer_time(institution)
+    assert (figures.answered, figures.received) == (4, 6)
+    assert figures.median == timedelta(days=4, hours=12)
+    assert figures.days == 5
+    assert str(figures) == "Usually answers within 5 days; answered 4 of 6 applications"
+    assert application_stats.institution_record(institution)["answers"] == figures

@@ -72,7 +72,13 @@ def apply(project_id):
                 flash("You have already applied to this project.", "info")
             return redirect(_page(application.id))
     view = application_profiles.profile_preview(current_user)
-    return render_template("applications/apply.html", project=project, form=form, view=view)
+    return render_template(
+        "applications/apply.html",
+        project=project,
+        form=form,
+        view=view,
+        answers=application_stats.answer_time(project.institution),
+    )
 
 
 @bp.route("/applications")

@@ -2,6 +2,7 @@
 
 import math
 import statistics
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -14,6 +15,8 @@ S = ApplicationStatus
 
 ANSWER_WINDOW = timedelta(days=365)
 ANSWER_MIN_SAMPLE = 3
+# An application waiting less than this is not yet counted as unanswered.
+ANSWER_GRACE = timedelta(days=14)
 
 
 def completed_for_institution(institution_id: int, now: datetime | None = None) -> int:
@@ -38,35 +41,72 @@ def completed_for_member(member_id: int, now: datetime | None = None) -> int:
     )
 
 
-def median_answer_time(institution_id: int, now: datetime | None = None) -> timedelta | None:
-    """Median time to a first answer over the last 12 months; None below 3 answers."""
-    since = (now or utcnow()) - ANSWER_WINDOW
+@dataclass(frozen=True)
+class AnswerTime:
+    """How quickly an institution answers: the median time from an application to the
+    first answer, and how many of the applications it received it answered."""
+
+    median: timedelta
+    answered: int
+    received: int
+
+    @property
+    def days(self) -> int:
+        """The median in whole days, rounded up, at least one."""
+        return max(1, math.ceil(self.median / timedelta(days=1)))
+
+    @property
+    def within(self) -> str:
+        """``"within a day"``, ``"within 4 days"``."""
+        return "within a day" if self.days == 1 else f"within {self.days} days"
+
+    @property
+    def share(self) -> str:
+        """``"answered 9 of 10 applications"``."""
+        return f"answered {self.answered} of {self.received} applications"
+
+    def describe(self) -> str:
+        """``"Usually answers within 4 days; answered 9 of 10 applications"``."""
+        return f"Usually answers {self.within}; {self.share}"
+
+    __str__ = describe
+
+
+def answer_time(institution: Institution, now: datetime | None = None) -> AnswerTime | None:
+    """How quickly ``institution`` answered applications received over the last 12 months,
+    or None while fewer than 3 were answered (a figure must never point at one person).
+
+    An application is answered once a representative wrote or decided (``first_answered_at``,
+    or ``decided_at``). Left out: applications withdrawn before any answer (the member took
+    them back), and those still waiting less than :data:`ANSWER_GRACE` (not late yet); one
+    closed or still waiting after that counts as not answered.
+    """
+    now = now or utcnow()
+    answered_at = sa.func.coalesce(Application.first_answered_at, Application.decided_at)
     rows = db.session.execute(
-        sa.select(Application.created_at, Application.first_answered_at)
+        sa.select(Application.created_at, Application.first_answered_at, Application.decided_at)
         .join(Project, Project.id == Application.project_id)
         .where(
-            Project.institution_id == institution_id,
-            Application.first_answered_at.is_not(None),
-            Application.created_at >= since,
+            Project.institution_id == institution.id,
+            Application.created_at >= now - ANSWER_WINDOW,
+            sa.or_(
+                answered_at.is_not(None),
+                sa.and_(
+                    Application.status != S.WITHDRAWN,
+                    Application.created_at <= now - ANSWER_GRACE,
+                ),
+            ),
         )
     ).all()
-    if len(rows) < ANSWER_MIN_SAMPLE:
+    waits = [(first or decided) - created for created, first, decided in rows if first or decided]
+    if len(waits) < ANSWER_MIN_SAMPLE:
         return None
-    return statistics.median(answered - created for created, answered in rows)
-
-
-def answer_time_phrase(institution_id: int) -> str | None:
-    """``"usually answers within 3 days"``, or None when there is too little to say."""
-    median = median_answer_time(institution_id)
-    if median is None:
-        return None
-    days = max(1, math.ceil(median / timedelta(days=1)))
-    return "usually answers within a day" if days == 1 else f"usually answers within {days} days"
+    return AnswerTime(median=statistics.median(waits), answered=len(waits), received=len(rows))
 
 
 def institution_record(institution: Institution) -> dict:
     """What an institution's public page and projects show of how it treats applicants."""
     return {
-        "answers": answer_time_phrase(institution.id),
+        "answers": answer_time(institution),
         "completed": completed_for_institution(institution.id),
     }
