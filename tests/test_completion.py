@@ -240,6 +240,9 @@ def test_the_confirmation_page_asks_first_and_writes_nothing(client, db, member,
 def test_the_confirmation_page_refuses_before_the_start(client, db, member, project, rep):
     application = accepted(db, member, project, rep, started=False)
     sign_in(client, member)
+    page = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert "Mark the engagement completed" not in page
+    assert "either side can mark it completed from then on" in page
     response = client.get(f"/applications/{application.id}/complete", follow_redirects=True)
     assert "once it has started" in response.get_data(as_text=True)
     response = client.post(f"/applications/{application.id}/complete", follow_redirects=True)

@@ -6,13 +6,23 @@ DELETE, except the one write listed in ``ALLOWED_WRITES`` with its reason.
 """
 
 import re
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from diaspora.extensions import db as _db
 from diaspora.mail import deliver_pending
-from diaspora.models import AuditEntry, Notification, OutboxMessage, ProjectStatus, Role, User
+from diaspora.models import (
+    Application,
+    AuditEntry,
+    Notification,
+    OutboxMessage,
+    ProjectStatus,
+    Role,
+    User,
+)
+from diaspora.models.base import utcnow
 from diaspora.security import make_token
 from diaspora.services import accounts, institutions, notifications, profiles
 from diaspora.services import applications as application_service
@@ -236,3 +246,26 @@ def test_opening_an_address_change_link_changes_nothing_until_the_button(app, wo
     assert client.post(link).status_code == 302
     _db.session.refresh(member)
     assert member.email == "moved@example.org" and member.pending_email is None
+
+
+# --------------------------------------------------------------------------- completion
+
+
+@pytest.mark.parametrize("role", ["member", "rep"])
+def test_the_completion_page_asks_and_writes_nothing(app, world, writes, role):
+    """The walk above sees the completion page refuse a waiting application; here it is
+    shown for real, for an accepted engagement that has started, on both sides."""
+    application = _db.session.get(Application, world["args"]["application_id"])
+    application_service.decide(world["people"]["rep"], application, "accept")
+    application.decided_at = utcnow() - timedelta(days=8)
+    _db.session.commit()
+    deliver_pending()  # what the setup queued, as the request that wrote it would have sent it
+    writes.seen.clear()
+    client = app.test_client()
+    sign_in(client, world["people"][role])
+    page = client.get(f"/applications/{application.id}/complete")
+    assert page.status_code == 200
+    assert "Yes, mark it completed" in page.get_data(as_text=True)
+    assert writes.seen == []
+    _db.session.expire_all()
+    assert _db.session.get(Application, application.id).member_completed_at is None

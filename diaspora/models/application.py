@@ -142,6 +142,11 @@ class Application(db.Model):
             return (self.decided_at + START_AFTER_ACCEPTANCE).date()
         return None
 
+    def has_started(self, today: date | None = None) -> bool:
+        """Whether the engagement has started (on ``today``), so it may be marked completed."""
+        starts = self.engagement_starts
+        return starts is None or (today or utcnow().date()) >= starts
+
     @property
     def dispute_until(self) -> datetime | None:
         """Until when the other side may dispute a one-sided completion."""

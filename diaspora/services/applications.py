@@ -310,10 +310,9 @@ def check_can_complete(user: User, application: Application, today: date | None 
         raise Conflict("This engagement is already completed.")
     if application.status != S.ACCEPTED:
         raise Conflict("Only an accepted engagement can be marked completed.")
-    starts = application.engagement_starts
-    if starts is not None and (today or utcnow().date()) < starts:
+    if not application.has_started(today):
         raise Conflict(
-            f"The engagement starts on {starts:%d %b %Y}; "
+            f"The engagement starts on {application.engagement_starts:%d %b %Y}; "
             "it can be marked completed once it has started."
         )
     return "mark"
