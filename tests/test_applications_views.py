@@ -156,7 +156,7 @@ ACTIONS = {
     "withdraw": ("post", "/applications/{id}/withdraw", {}),
     "complete": ("post", "/applications/{id}/complete", {}),
     "complete_page": ("get", "/applications/{id}/complete", {}),
-    "dispute": ("post", "/applications/{id}/dispute-completion", {"note": "not done"}),
+    "dispute": ("post", "/applications/{id}/dispute-completion", {"dispute_note": "not done"}),
     "feedback": ("post", "/applications/{id}/feedback", {"rating": "1", "comment": "bad"}),
 }
 

@@ -258,14 +258,16 @@ def test_the_other_side_confirms_or_disputes_on_the_page(client, db, member, pro
     sign_in(client, rep)
     page = client.get(f"/applications/{application.id}").get_data(as_text=True)
     assert "Confirm it is completed" in page and "It is not completed" in page
-    assert 'for="note"' in page and 'id="note"' in page
-    refused = client.post(f"/applications/{application.id}/dispute-completion", data={"note": ""})
+    assert 'for="dispute_note"' in page and 'id="dispute_note"' in page
+    refused = client.post(
+        f"/applications/{application.id}/dispute-completion", data={"dispute_note": ""}
+    )
     assert refused.status_code == 302
     db.session.expire_all()
     assert db.session.get(Application, application.id).status == S.COMPLETED
     client.post(
         f"/applications/{application.id}/dispute-completion",
-        data={"note": "The training has not happened yet."},
+        data={"dispute_note": "The training has not happened yet."},
     )
     db.session.expire_all()
     assert db.session.get(Application, application.id).status == S.ACCEPTED
@@ -283,7 +285,7 @@ def test_completion_forms_need_their_token_and_a_side(
     assert client.post(f"/applications/{application.id}/complete").status_code == 404
     assert (
         client.post(
-            f"/applications/{application.id}/dispute-completion", data={"note": "x"}
+            f"/applications/{application.id}/dispute-completion", data={"dispute_note": "x"}
         ).status_code
         == 404
     )
@@ -292,7 +294,7 @@ def test_completion_forms_need_their_token_and_a_side(
     assert client.post(f"/applications/{application.id}/complete").status_code == 400
     assert (
         client.post(
-            f"/applications/{application.id}/dispute-completion", data={"note": "x"}
+            f"/applications/{application.id}/dispute-completion", data={"dispute_note": "x"}
         ).status_code
         == 400
     )

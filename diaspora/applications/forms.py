@@ -93,7 +93,7 @@ class FeedbackForm(BaseForm):
 
 
 class DisputeForm(BaseForm):
-    note = TextAreaField(
+    dispute_note = TextAreaField(
         "What is not finished",
         validators=[DataRequired("Say what is not finished."), Length(max=MESSAGE_MAX)],
         description="Kept in the messages of this application; the other side reads it.",

@@ -250,7 +250,7 @@ def dispute_completion(application_id):
     return _act(
         application_id,
         form,
-        lambda user, app: service.dispute_completion(user, app, form.note.data),
+        lambda user, app: service.dispute_completion(user, app, form.dispute_note.data),
         "The engagement is back to accepted; the other side is told.",
         invalid="Say what is not finished (up to 4000 characters).",
     )
