@@ -54,6 +54,7 @@ class SignupForm(BaseForm):
         "I accept the terms of use and the privacy notice",
         validators=[DataRequired("You must accept the terms to join.")],
     )
+    next = HiddenField()
 
 
 class LoginForm(BaseForm):
