@@ -99,7 +99,7 @@ def login():
         if user is not None:
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(form.next.data))
-        flash(LOGIN_FAILED, "error")
+        form.email.errors = [*form.email.errors, LOGIN_FAILED]
     return render_template("auth/login.html", form=form, next_path=_on_site(form.next.data))
 
 

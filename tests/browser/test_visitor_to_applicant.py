@@ -59,3 +59,20 @@ def test_visitor_becomes_applicant_without_losing_the_project(
     page.get_by_label("I agree to share the profile shown above").check()
     page.get_by_role("button", name="Send my application").click()
     expect(page.get_by_text("The institution has not decided yet")).to_be_visible()
+
+
+def test_error_summary_links_move_to_the_field(app, page, live_server):
+    page.goto(f"{live_server}/signup")
+    page.get_by_label("Your name").fill("Abebe Kebede")
+    page.get_by_label("Email address").fill("not an address")
+    page.get_by_role("button", name="Create my account").click()
+
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    summary = page.get_by_role("alert").filter(has_text="There is a problem")
+    expect(summary).to_be_visible()
+    summary.get_by_role("link", name="Enter a valid email address.").click()
+    expect(page.get_by_label("Email address")).to_be_focused()
+    expect(page.get_by_label("Email address")).to_have_value("not an address")
+    expect(page.get_by_label("Your name")).to_have_value("Abebe Kebede")
+    summary.get_by_role("link", name="You must accept the terms to join.").click()
+    expect(page.get_by_label("I accept the terms of use and the privacy notice")).to_be_focused()
