@@ -267,3 +267,14 @@ def test_refusal_naming_no_field_heads_the_summary_and_the_form_keeps_its_input(
     assert body.count("This ORCID iD is not valid") == 1  # in the summary, not flashed too
     assert page.value("display_name") == KEPT
     assert all(page.id_counts.get(href[1:]) == 1 for href in page.summary_links)
+
+
+def test_checkbox_group_errors_link_to_the_first_box_and_show_beside_it(client, db):
+    sign_in(client, new_user())
+    response = client.post("/profile", data={"display_name": KEPT, "sectors": "no-such-sector"})
+    body = response.get_data(as_text=True)
+    page = parse(response)
+    assert page.title.startswith("Error: ")
+    assert "#sectors-0" in page.summary_links
+    assert page.ids["sectors-0"][1]["type"] == "checkbox"
+    assert "sectors-err" in page.ids and 'aria-describedby="sectors-err"' in body
