@@ -14,6 +14,7 @@ people (or scripts) may type into it, so the rules hold in one place for every f
 
 from datetime import date
 
+from flask import g, has_request_context
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -79,7 +80,15 @@ def input_filter(field_class):
 
 
 class BaseForm(FlaskForm):
-    """The form every area's forms inherit: the input rules above, for every field."""
+    """The form every area's forms inherit: the input rules above, for every field.
+
+    Each form made during a request is remembered (:func:`forms_of_request`), so that the
+    layout can sum up what is wrong with the ones that failed, above the page."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if has_request_context():
+            g.setdefault("forms", []).append(self)
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
@@ -88,6 +97,50 @@ class BaseForm(FlaskForm):
                 filters = unbound_field.kwargs.get("filters") or ()
                 options = {**options, "filters": [*filters, extra]}
             return unbound_field.bind(form=form, **options)
+
+
+def forms_of_request() -> list[BaseForm]:
+    """The forms made during this request, in the order they were made."""
+    return list(g.get("forms", ())) if has_request_context() else []
+
+
+def forget_forms_of_request() -> None:
+    """Forget this request's forms: an error page shows none of them."""
+    if has_request_context():
+        g.pop("forms", None)
+
+
+def problems(form: FlaskForm) -> list[tuple[str | None, str]]:
+    """What is wrong with ``form``, field by field in the form's order: pairs of the id of
+    the control to go to (the first choice of a group of radio buttons or checkboxes, the
+    first entry in error of a list of fields; None for a hidden field, which nobody can
+    correct) and the message."""
+    found: list[tuple[str | None, str]] = []
+    for field in form:
+        if field.type == "CSRFTokenField" or not field.errors:
+            continue
+        if field.type == "FieldList":
+            found += _list_problems(field)
+            continue
+        target = None if field.type == "HiddenField" else _first_control(field)
+        found += [(target, message) for message in field.errors]
+    return found
+
+
+def _first_control(field) -> str:
+    if field.type == "RadioField" or getattr(field.widget, "html_tag", None) in ("ul", "ol"):
+        first = next(iter(field), None)
+        return first.id if first is not None else field.id
+    return field.id
+
+
+def _list_problems(field_list) -> list[tuple[str | None, str]]:
+    found = []
+    for entry in field_list.entries:
+        found += [(entry.id, message) for message in entry.errors if isinstance(message, str)]
+    first = field_list.entries[0].id if field_list.entries else field_list.id
+    found += [(first, message) for message in field_list.errors if isinstance(message, str)]
+    return found
 
 
 def select_choices(pairs) -> list[SelectChoice]:

@@ -3,7 +3,7 @@ the password hasher."""
 
 from datetime import UTC, datetime
 from functools import cache
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from argon2 import PasswordHasher
 from flask import Flask, current_app, has_app_context, request, session, url_for
@@ -18,13 +18,22 @@ CSP = (
 
 
 def is_safe_next(target: str | None) -> bool:
-    """True when ``target`` is a path on this site (no scheme, host, or backslash tricks)."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return False
-    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+    """True when ``target`` is a path on this site (no scheme, host, backslash, space or
+    control character).
+
+    The path is checked once more percent-decoded (``/%2F/evil.example``,
+    ``/%5Cevil.example``, ``/%09/evil.example``), for whatever decodes it again on the way.
+    """
+    if not _plain_path(target):
         return False
     parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc
+    return not parts.scheme and not parts.netloc and _plain_path(unquote(parts.path))
+
+
+def _plain_path(target: str | None) -> bool:
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    return "\\" not in target and not any(ch.isspace() or not ch.isprintable() for ch in target)
 
 
 def safe_next(target: str | None, default_endpoint: str = "main.index") -> str:

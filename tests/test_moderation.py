@@ -305,9 +305,9 @@ def test_audit_log_filters(client, auth, db, rep, institution, coordinator, make
 
     auth.login(coordinator)
     page = client.get("/coordination/audit?action=project.reject").get_data(as_text=True)
-    assert "Out of scope." in page and "project.approve</td>" not in page
+    assert "Out of scope." in page and "Project published by a coordinator</td>" not in page
     page = client.get("/coordination/audit?actor=leila").get_data(as_text=True)
-    assert "project.approve" in page and "Out of scope." not in page
+    assert "Project published by a coordinator</td>" in page and "Out of scope." not in page
     tomorrow = (utcnow().date() + timedelta(days=1)).isoformat()
     page = client.get(f"/coordination/audit?since={tomorrow}").get_data(as_text=True)
     assert "No entries match." in page

@@ -57,7 +57,12 @@ def apply(project_id):
     if existing is not None:
         flash("You have already applied to this project.", "info")
         return redirect(_page(existing.id))
-    service.check_can_apply(current_user, project)
+    try:
+        service.check_can_apply(current_user, project)
+    except service.ProfileNeeded as exc:
+        return render_template(
+            "applications/profile_needed.html", project=project, message=exc.message
+        ), 409
     form = ApplyForm()
     if form.validate_on_submit():
         with form_refusal(form.motivation):

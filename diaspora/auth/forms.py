@@ -54,6 +54,7 @@ class SignupForm(BaseForm):
         "I accept the terms of use and the privacy notice",
         validators=[DataRequired("You must accept the terms to join.")],
     )
+    next = HiddenField()
 
 
 class LoginForm(BaseForm):
@@ -85,5 +86,8 @@ class ChangePasswordForm(BaseForm):
 
 
 class ChangeEmailForm(BaseForm):
-    current_password = PasswordField("Current password", validators=[DataRequired()])
+    # Its own id: the account page shows this form beside the password form.
+    current_password = PasswordField(
+        "Current password", id="email-current-password", validators=[DataRequired()]
+    )
     email = EmailAddress("New email address")

@@ -19,7 +19,7 @@ from diaspora.forms import EmptyForm
 from diaspora.main.errors import counts_against_limit
 from diaspora.main.unit_of_work import form_refusal, unit_of_work
 from diaspora.models import Role
-from diaspora.security import safe_next
+from diaspora.security import is_safe_next, safe_next
 from diaspora.services import accounts
 
 LOGIN_FAILED = "Email or password is incorrect."
@@ -33,17 +33,33 @@ def _limit(name):
 @limiter.limit(_limit("RATE_LIMIT_SIGNUP"), methods=["POST"], deduct_when=counts_against_limit)
 def signup():
     if current_user.is_authenticated:
-        return redirect(url_for("main.index"))
-    form = SignupForm(role=request.args.get("role", "member"))
+        return redirect(safe_next(request.args.get("next")))
+    form = SignupForm(role=request.args.get("role", "member"), next=_next_from_query())
     if form.validate_on_submit():
+        going_to = _on_site(form.next.data)
         with form_refusal(form.password):
             unit_of_work(
                 lambda: accounts.sign_up(
-                    form.name.data, form.email.data, form.password.data, Role(form.role.data)
+                    form.name.data,
+                    form.email.data,
+                    form.password.data,
+                    Role(form.role.data),
+                    going_to,
                 )
             )
-            return render_template("auth/check_inbox.html", email=form.email.data)
-    return render_template("auth/signup.html", form=form)
+            return render_template(
+                "auth/check_inbox.html", email=form.email.data, next_path=going_to
+            )
+    return render_template("auth/signup.html", form=form, next_path=_on_site(form.next.data))
+
+
+def _on_site(path: str | None) -> str | None:
+    """``path`` when it is a page on this site, else None: only such a ``next`` is kept."""
+    return path if is_safe_next(path) else None
+
+
+def _next_from_query() -> str:
+    return _on_site(request.args.get("next")) or ""
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
@@ -54,11 +70,12 @@ def confirm(token):
         return redirect(url_for("auth.login"))
     if not EmptyForm().validate_on_submit():
         return render_template("auth/confirm_link.html", address=user.email, new=False)
+    going_to = accounts.confirmation_next(token)
     unit_of_work(lambda: accounts.confirm_email(token))
     flash("Your email address is confirmed. Welcome!", "success")
-    return redirect(
-        url_for("main.index") if current_user.is_authenticated else url_for("auth.login")
-    )
+    if current_user.is_authenticated:
+        return redirect(safe_next(going_to))
+    return redirect(url_for("auth.login", next=going_to))
 
 
 @bp.post("/confirm/resend")
@@ -75,15 +92,15 @@ def resend_confirmation():
 @limiter.limit(_limit("RATE_LIMIT_LOGIN"), methods=["POST"], deduct_when=counts_against_limit)
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("main.index"))
-    form = LoginForm(next=request.args.get("next", ""))
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm(next=_next_from_query())
     if form.validate_on_submit():
         user = unit_of_work(lambda: accounts.authenticate(form.email.data, form.password.data))
         if user is not None:
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(form.next.data))
-        flash(LOGIN_FAILED, "error")
-    return render_template("auth/login.html", form=form)
+        form.email.errors = [*form.email.errors, LOGIN_FAILED]
+    return render_template("auth/login.html", form=form, next_path=_on_site(form.next.data))
 
 
 @bp.post("/logout")

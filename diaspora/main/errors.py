@@ -26,7 +26,13 @@ from sqlalchemy.pool import Pool
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from diaspora.extensions import db, login_manager
-from diaspora.main.unit_of_work import SHOWN_ON_FORMS, forget_form_page, form_page
+from diaspora.forms import forget_forms_of_request
+from diaspora.main.unit_of_work import (
+    SHOWN_ON_FORMS,
+    forget_form_page,
+    forget_form_refusals,
+    form_page,
+)
 from diaspora.security import is_safe_next
 from diaspora.services.errors import ServiceError
 
@@ -96,6 +102,9 @@ SQLITE_OUTAGES = ("locked", "busy", "unable to open database file", "disk i/o er
 
 
 def render_error(code: int, detail: str | None = None):
+    # An error page shows no form, nor a summary of what was wrong with one.
+    forget_forms_of_request()
+    forget_form_refusals()
     title, message = MESSAGES.get(code, MESSAGES[500])
     if request.accept_mimetypes.best == "application/json":
         return {"error": title, "message": detail or message}, code
@@ -226,6 +235,8 @@ def _forget_transaction(state: str) -> None:
 def _reset_request_flags() -> None:
     g.pop("database_unavailable", None)
     forget_form_page()
+    forget_form_refusals()
+    forget_forms_of_request()
 
 
 def refusal(exc: ServiceError):

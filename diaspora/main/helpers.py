@@ -6,7 +6,8 @@ from flask import Flask
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from diaspora.forms import EmptyForm
+from diaspora.forms import EmptyForm, forms_of_request, problems
+from diaspora.main.unit_of_work import form_refusals
 
 
 def paragraphs(text: str | None) -> Markup:
@@ -41,7 +42,16 @@ def register(app: Flask) -> None:
             "site_name": app.config["SITE_NAME"],
             "button_form": _button_form,
             "unread_notifications": _unread,
+            "page_problems": page_problems,
         }
+
+
+def page_problems() -> list[tuple[str | None, str]]:
+    """What is wrong with the forms of this page that were sent and failed, for the error
+    summary above the page and the "Error: " before its title."""
+    return [(None, message) for message in form_refusals()] + [
+        problem for form in forms_of_request() for problem in problems(form)
+    ]
 
 
 def _button_form() -> EmptyForm:

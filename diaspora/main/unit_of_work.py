@@ -9,7 +9,8 @@ back and goes on to the error handlers (:mod:`diaspora.main.errors`). Views neve
 What a refusal (:mod:`diaspora.services.errors`) becomes:
 
 - a view that shows its form again names the field with :func:`form_refusal`: an Invalid
-  or a Conflict goes into the form, which keeps what the person typed;
+  or a Conflict goes into the form (or, naming no field, into the page's error summary),
+  which keeps what the person typed;
 - a form posted from another page (a button on a list, on a project's page) names that
   page with ``back=``, or is handled whole by :func:`form_action`: the error handler
   flashes an Invalid or a Conflict there;
@@ -55,17 +56,29 @@ def forget_form_page() -> None:
     g.pop("form_page", None)
 
 
+def forget_form_refusals() -> None:
+    g.pop("form_refusals", None)
+
+
+def form_refusals() -> list[str]:
+    """The refusals of this request that name no field of the form shown again."""
+    return list(g.get("form_refusals", ()))
+
+
 @contextmanager
 def form_refusal(field: Field | None = None) -> Iterator[None]:
     """Show an Invalid or a Conflict raised inside the block on the form being shown again:
-    in ``field``'s errors, or flashed above the form when no field is named. The view goes
-    on after the block to render the form. NotAllowed and NotFound go to their pages."""
+    in ``field``'s errors, or at the head of the page's error summary when no field is named
+    (:func:`form_refusals`). The view goes on after the block to render the form.
+    NotAllowed and NotFound go to their pages."""
     try:
         yield
     except SHOWN_ON_FORMS as exc:
         db.session.rollback()
         if field is None:
-            flash(exc.message or "That could not be saved. Check the form and try again.", "error")
+            g.setdefault("form_refusals", []).append(
+                exc.message or "That could not be saved. Check the form and try again."
+            )
         else:
             field.errors = [*field.errors, exc.message or "This value is not accepted."]
 

@@ -1,5 +1,6 @@
-"""The audit log: who did what, to what, when and why."""
+"""The audit log: who did what, to what, when and why, and the words people read for it."""
 
+import re
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -7,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from diaspora.extensions import db
 from diaspora.models.base import UTCDateTime, utcnow
+from diaspora.models.project import ProjectStatus
 
 
 class AuditEntry(db.Model):
@@ -31,6 +33,74 @@ class AuditEntry(db.Model):
     )
     reason: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    @property
+    def action_label(self) -> str:
+        return action_label(self.action)
+
+    @property
+    def reason_text(self) -> str:
+        """The reason as people read it: a status change in the labels shown everywhere
+        else ("Draft to Awaiting review"), anything else as written."""
+        change = status_change(self.reason) if self.target_type == "project" else None
+        if change is None:
+            return self.reason
+        return f"{change[0].label} to {change[1].label}"
+
+
+# What each action is called where people read the log (the coordinators' audit log, a
+# project's history). An action missing here is shown from its name, without underscores.
+ACTION_LABELS = {
+    "account.suspend": "Account suspended",
+    "account.reactivate": "Account reactivated",
+    "institution.register": "Institution registered",
+    "institution.pending": "Institution sent back to waiting for verification",
+    "institution.verified": "Institution verified",
+    "institution.rejected": "Institution not verified",
+    "institution.change_requested": "New name or website asked for",
+    "institution.change_withdrawn": "New name or website withdrawn",
+    "institution.change_approved": "New name or website approved",
+    "institution.change_rejected": "New name or website refused",
+    "institution.join": "Representative joined",
+    "institution.remove_representative": "Representative removed",
+    "profile.coordinator_view": "Member's profile viewed",
+    "profile.restricted_form": "Restricted-view form opened",
+    "profile.restricted_view": "Member's restricted fields viewed",
+    "project.create": "Project created as a draft",
+    "project.submit": "Project submitted for review",
+    "project.approve": "Project published by a coordinator",
+    "project.request_changes": "Project sent back for changes",
+    "project.reject": "Project rejected",
+    "project.unpublish": "Project unpublished and sent back for changes",
+    "project.close": "Project closed to applications",
+    "project.complete": "Project marked completed",
+    "project.archive": "Project archived",
+    "report.dismiss": "Report dismissed",
+    "report.act": "Report acted on",
+    "skill.merge": "Free skill merged into the taxonomy",
+    "skill.label_add": "Skill label added",
+    "skill.label_remove": "Skill label removed",
+}
+
+# The reason recorded for a status change nobody explained: "draft -> pending_review".
+_STATUS_CHANGE = re.compile(r"^([a-z_]+) -> ([a-z_]+)$")
+
+
+def action_label(action: str) -> str:
+    """The words for ``action`` (``"project.submit"``: "Project submitted for review")."""
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    return action.replace(".", ": ").replace("_", " ").capitalize()
+
+
+def status_change(reason: str) -> tuple[str, str] | None:
+    """The project statuses (before, after) of a recorded status change nobody gave a
+    reason for, or None when ``reason`` is what someone wrote."""
+    match = _STATUS_CHANGE.match(reason or "")
+    values = {status.value for status in ProjectStatus}
+    if match is None or not {match[1], match[2]} <= values:
+        return None
+    return ProjectStatus(match[1]), ProjectStatus(match[2])
 
 
 def record(

@@ -16,6 +16,15 @@ class OutboxStatus(enum.StrEnum):
     SENT = "sent"
     FAILED = "failed"
 
+    @property
+    def label(self) -> str:
+        return {
+            "queued": "waiting to be sent",
+            "sending": "being sent",
+            "sent": "sent",
+            "failed": "failed",
+        }[self.value]
+
 
 class OutboxMessage(db.Model):
     """One email waiting for, or past, delivery.

@@ -9,6 +9,7 @@ from diaspora.extensions import db
 from diaspora.main.limits import paginate
 from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work
 from diaspora.models import Project, ProjectReport
+from diaspora.models.audit import action_label
 from diaspora.moderation import bp
 from diaspora.moderation.forms import (
     AuditFilterForm,
@@ -109,7 +110,7 @@ def resolve_report(report_id):
 def audit():
     form = AuditFilterForm(request.args)
     form.action.choices = [SelectChoice("", "Any action")] + [
-        SelectChoice(action) for action in moderation.audit_actions()
+        SelectChoice(action, action_label(action)) for action in moderation.audit_actions()
     ]
     filters = AuditFilter()
     if form.validate():

@@ -27,6 +27,7 @@ from diaspora.profiles.forms import (
     TravelForm,
     select_choices,
 )
+from diaspora.security import is_safe_next
 from diaspora.services import application_stats, permissions, profiles
 from diaspora.services.deletion import delete_account as delete_account_service
 from diaspora.services.export import export_user_data
@@ -51,6 +52,7 @@ def _editor(profile_form=None, status=200, **forms):
     percent, missing = profiles.completeness(profile)
     return render_template(
         "profiles/edit.html",
+        next_path=_next_page(),
         profile=profile,
         form=profile_form or ProfileForm(obj=profile, sectors=sectors),
         language_form=forms.get("language_form") or LanguageForm(),
@@ -62,6 +64,13 @@ def _editor(profile_form=None, status=200, **forms):
         missing=missing,
         SkillKind=SkillKind,
     ), status
+
+
+def _next_page() -> str | None:
+    """Where the member goes after saving the profile (the application form that asked for
+    it), when the address names a page on this site; else None."""
+    target = request.args.get("next")
+    return target if is_safe_next(target) else None
 
 
 @bp.route("/profile")
@@ -78,7 +87,7 @@ def save():
         with form_refusal():
             unit_of_work(lambda: profiles.update_profile(current_user, form.data))
             flash("Your profile is saved.", "success")
-            return redirect(url_for("profiles.edit"))
+            return redirect(_next_page() or url_for("profiles.edit"))
     return _editor(form, 400)
 
 

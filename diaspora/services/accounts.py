@@ -15,7 +15,7 @@ from diaspora.mail import queue_email
 from diaspora.models import Role, User, audit
 from diaspora.models.base import utcnow
 from diaspora.models.user import burn_password_check, burn_password_hash
-from diaspora.security import make_token, read_token
+from diaspora.security import is_safe_next, make_token, read_token
 from diaspora.services import permissions
 from diaspora.services.errors import Conflict, Invalid, NotAllowed
 
@@ -61,8 +61,14 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
 
 
-def sign_up(name: str, email: str, password: str, role: Role) -> User | None:
+def sign_up(
+    name: str, email: str, password: str, role: Role, next_path: str | None = None
+) -> User | None:
     """Create an unconfirmed account and queue its confirmation mail.
+
+    ``next_path`` is the page on this site the person was going to (the project they
+    wanted to apply to): the confirmation link carries it, signed, so that confirming and
+    logging in ends there. Anything but a path on this site is dropped.
 
     If the address is taken, nothing is created and the owner is told someone tried:
     the caller answers the same way in both cases, and both cost the same (a password hash
@@ -82,7 +88,7 @@ def sign_up(name: str, email: str, password: str, role: Role) -> User | None:
             "signup_existing",
             "Someone tried to sign up with your address",
             user=existing,
-            login_url=url_for("auth.login", _external=True),
+            login_url=url_for("auth.login", next=_on_site(next_path), _external=True),
             reset_url=url_for("auth.forgot", _external=True),
         )
         return None
@@ -90,12 +96,21 @@ def sign_up(name: str, email: str, password: str, role: Role) -> User | None:
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    send_confirmation(user)
+    send_confirmation(user, next_path)
     return user
 
 
-def send_confirmation(user: User) -> None:
-    token = make_token("confirm", {"uid": user.id, "email": user.email})
+def _on_site(path: str | None) -> str | None:
+    return path if is_safe_next(path) else None
+
+
+def send_confirmation(user: User, next_path: str | None = None) -> None:
+    """Queue a confirmation link for the account's address; a safe ``next_path`` rides in
+    the signed token (:func:`confirmation_next`)."""
+    payload = {"uid": user.id, "email": user.email}
+    if _on_site(next_path):
+        payload["next"] = next_path
+    token = make_token("confirm", payload)
     queue_email(
         user.email,
         "confirm",
@@ -115,6 +130,14 @@ def user_to_confirm(token: str) -> User | None:
     if user is None or user.email != data.get("email") or user.email_confirmed_at is not None:
         return None  # a link works once: not after the address it confirms is confirmed
     return user
+
+
+def confirmation_next(token: str) -> str | None:
+    """The page on this site that a confirmation token says the person was going to, or
+    None. The token's signature is checked and the path checked again, so a forged or
+    tampered link leads nowhere else."""
+    data = read_token("confirm", token, current_app.config["CONFIRM_TOKEN_MAX_AGE"])
+    return _on_site(data.get("next")) if data else None
 
 
 def confirm_email(token: str) -> User | None:

@@ -64,6 +64,10 @@ DECISIONS = {
 }
 
 
+class ProfileNeeded(Conflict):
+    """The member has no profile yet: institutions see it when someone applies."""
+
+
 @dataclass
 class Engagement:
     """What the member proposes: dates, hours per month, remote or on site."""
@@ -114,7 +118,7 @@ def check_can_apply(member: User, project: Project) -> None:
         raise Conflict("This project is not open to applications.")
     profile = profiles.profile_of(member)
     if profile is None:
-        raise Conflict("Create your profile first: institutions see it when you apply.")
+        raise ProfileNeeded("Create your profile first: institutions see it when you apply.")
     if profile.hidden:
         raise Conflict("Your profile is hidden. Make it visible again to apply.")
 

@@ -550,12 +550,50 @@ def projects_of(institutions: list[Institution]) -> dict[ProjectStatus, list[Pro
     return {status: items for status, items in grouped.items() if items}
 
 
-def history(project: Project) -> list[AuditEntry]:
+# What happened to a project, as its history says it (the status it reached follows).
+HISTORY_WORDS = {
+    "create": "Created as a draft",
+    "submit": "Submitted for review",
+    "approve": "Published by a coordinator",
+    "request_changes": "Sent back for changes by a coordinator",
+    "reject": "Rejected by a coordinator",
+    "unpublish": "Unpublished by a coordinator and sent back for changes",
+    "close": "Closed to applications",
+    "complete": "Marked completed",
+    "archive": "Archived",
+}
+_REACHES = {t.action: t.target for t in TRANSITIONS} | {"create": S.DRAFT}
+
+
+@dataclasses.dataclass(frozen=True)
+class HistoryEntry:
+    """One line of a project's history, in the words and status labels people read."""
+
+    at: datetime
+    what: str
+    status: ProjectStatus | None  # the status the project reached, when it changed
+    reason: str  # what the person who acted wrote; "" when nobody gave a reason
+    by: str  # who acted ("The platform" for what happens on a schedule)
+
+
+def history(project: Project) -> list[HistoryEntry]:
     """The project's moderation history from the audit log, newest first."""
-    return list(
-        db.session.scalars(
-            sa.select(AuditEntry)
-            .where(AuditEntry.target_type == "project", AuditEntry.target_id == project.id)
-            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-        )
+    entries = db.session.scalars(
+        sa.select(AuditEntry)
+        .where(AuditEntry.target_type == "project", AuditEntry.target_id == project.id)
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    )
+    return [_history_entry(entry) for entry in entries]
+
+
+def _history_entry(entry: AuditEntry) -> HistoryEntry:
+    action = entry.action.removeprefix("project.")
+    change = audit.status_change(entry.reason)
+    scheduled = entry.actor_id is None and entry.actor_name == "system"
+    return HistoryEntry(
+        at=entry.created_at,
+        what=HISTORY_WORDS.get(action) or audit.action_label(entry.action),
+        status=change[1] if change else _REACHES.get(action),
+        reason="" if change else entry.reason,
+        by="The platform" if scheduled else entry.actor_name,
     )
