@@ -34,7 +34,7 @@ from diaspora.models import (
 )
 from diaspora.models.application import WAITING
 from diaspora.models.base import utcnow
-from diaspora.services import permissions, profiles, projects
+from diaspora.services import invitations, permissions, profiles, projects
 from diaspora.services.application_notices import (
     notify_completed,
     notify_decision,
@@ -166,6 +166,7 @@ def apply(
         if winner is None:
             raise
         return winner, False
+    invitations.mark_applied(member, project)
     notify_new_application(application)
     return application, True
 
