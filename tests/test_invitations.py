@@ -375,7 +375,7 @@ def test_the_member_sees_the_invitation_and_declines_it(app, make_user, rep, pro
     invitations.invite(rep, project, member.id, "Come and map with us.")
     _db.session.commit()
     sign_in(client, member)
-    assert "/invitations" in client.get("/applications").text
+    assert "(1 waiting for your answer)" in client.get("/applications").text
     page = client.get("/invitations").text
     for shown in (
         "Addis Ababa Water Authority",

@@ -31,6 +31,12 @@ def projects_for_member(user, limit: int = 3):
     return recommendations.recommended_projects(user, limit)
 
 
+@bp.app_template_global()
+def invitations_waiting(user) -> int:
+    """How many invitations wait for the signed-in member's answer (0 for anyone else)."""
+    return invitations.waiting_count(user) if permissions.is_member(user) else 0
+
+
 @bp.route("/projects/<int:project_id>/experts")
 @login_required
 def experts(project_id):
