@@ -500,3 +500,12 @@ def test_after_a_decline_the_application_page_offers_other_projects(
     assert "Other projects that need your expertise" in page
     assert other.title in page and "matches your skills: Hydrology" in page
     assert "Projects that need your expertise" in client.get("/invitations").text
+
+
+def test_the_demo_data_holds_one_invitation_once(runner, db):
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0 and "is invited to" in first.output
+    (invitation,) = _db.session.scalars(sa.select(Invitation)).all()
+    assert invitation.status == InvitationStatus.SENT and invitation.message
+    assert "already there" in runner.invoke(args=["demo", "load"]).output
+    assert _db.session.scalar(sa.select(sa.func.count(Invitation.id))) == 1
