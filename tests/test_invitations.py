@@ -509,3 +509,23 @@ def test_the_demo_data_holds_one_invitation_once(runner, db):
     assert invitation.status == InvitationStatus.SENT and invitation.message
     assert "already there" in runner.invoke(args=["demo", "load"]).output
     assert _db.session.scalar(sa.select(sa.func.count(Invitation.id))) == 1
+
+
+def test_deleting_an_account_removes_its_invitations_or_the_inviters_name(
+    app, make_user, rep, project
+):
+    from diaspora.services.deletion import delete_account
+    from tests.conftest import PASSWORD
+
+    member, other = expert(make_user, "Hiwot"), expert(make_user, "Tesfaye")
+    invitations.invite(rep, project, member.id)
+    kept = invitations.invite(rep, project, other.id)
+    _db.session.commit()
+    delete_account(member, PASSWORD)
+    delete_account(rep, PASSWORD)
+    _db.session.commit()
+    assert _db.session.scalars(sa.select(Invitation)).all() == [kept]
+    _db.session.refresh(kept)
+    assert kept.invited_by_id is None and kept.member_id == other.id
+    (received,) = invitations.received_by(other)
+    assert received.reasons == []  # nobody represents the institution any more

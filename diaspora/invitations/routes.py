@@ -86,6 +86,6 @@ def decline(invitation_id):
     return form_action(
         EmptyForm(),
         lambda: invitations.decline(current_user, invitation_id),
-        done="Invitation declined. The institution is not told why.",
+        done="Invitation declined. The institution sees that you declined, never why.",
         back=url_for("invitations.mine"),
     )
