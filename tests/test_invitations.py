@@ -529,3 +529,19 @@ def test_deleting_an_account_removes_its_invitations_or_the_inviters_name(
     assert kept.invited_by_id is None and kept.member_id == other.id
     (received,) = invitations.received_by(other)
     assert received.reasons == []  # nobody represents the institution any more
+
+
+def test_the_batch_and_single_answers_of_who_applied_agree(app, make_user, rep, project):
+    """Recommendations ask for many members at once what a profile page asks for one."""
+    from diaspora.services import permissions, privacy
+
+    applied, other = expert(make_user, "Applied"), expert(make_user, "Other")
+    applications.apply(applied, project, MOTIVATION, Engagement())
+    _db.session.commit()
+    batch = permissions.applied_to_institutions_of(rep, [applied.id, other.id])
+    assert batch == {applied.id}
+    for member in (applied, other):
+        assert permissions.represents_institution_applied_to(rep, member.id) == (member.id in batch)
+    found = privacy.views_for([profiles.profile_of(m) for m in (applied, other)], rep)
+    assert [v.clearance for v in found] == [Audience.APPLIED, Audience.SIGNED_IN]
+    assert permissions.applied_to_institutions_of(make_user(), [applied.id]) == set()

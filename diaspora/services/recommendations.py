@@ -258,6 +258,14 @@ def _candidates(project: Project, rep: User) -> sa.Select:
         Application.project_id == project.id, Application.member_id.is_not(None)
     )
     invited = sa.select(Invitation.member_id).where(Invitation.project_id == project.id)
+    # Fitting needs a shared skill or the project's sector (:attr:`Fit.fits`): only such
+    # members are read. The sector test may let a few more through; ``fit_of`` decides.
+    shares_skill = sa.exists().where(
+        ProfileSkill.profile_id == Profile.id,
+        ProfileSkill.kind == SkillKind.HAVE,
+        ProfileSkill.skill_id.in_([skill.id for skill in project.skills]),
+    )
+    in_sector = sa.cast(Profile.sectors, sa.Text).like(f'%"{project.sector}"%')
     return (
         sa.select(Profile)
         .join(User, User.id == Profile.user_id)
@@ -269,6 +277,7 @@ def _candidates(project: Project, rep: User) -> sa.Select:
             User.id != rep.id,
             User.id.not_in(applied),
             User.id.not_in(invited),
+            sa.or_(shares_skill, in_sector),
         )
         .options(
             selectinload(Profile.languages),
@@ -288,8 +297,9 @@ def experts_for(rep: User, project: Project, limit: int = MAX_EXPERTS) -> list[E
         return []
     today = utcnow().date()
     experts = []
-    for profile in db.session.scalars(_candidates(project, rep)):
-        view = privacy.ProfileView.for_viewer(profile, rep)
+    candidates = db.session.scalars(_candidates(project, rep)).all()
+    for view in privacy.views_for(candidates, rep):
+        profile = view.profile
         if not view.visible:
             continue
         fit = fit_of(profile, project, view.groups, today)
