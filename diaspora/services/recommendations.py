@@ -181,7 +181,8 @@ def _best_projects(user: User, query: sa.Select, limit: int) -> list[tuple[Proje
     if profile is None or not permissions.is_member(user):
         return []
     scored = []
-    for project in db.session.scalars(query):
+    loaded = query.options(selectinload(Project.skills), selectinload(Project.institution))
+    for project in db.session.scalars(loaded):
         fit = fit_of(profile, project, set(FIELD_GROUPS))
         if fit:
             scored.append((fit.score, project.published_at, project, member_reasons(fit, project)))
