@@ -254,6 +254,8 @@ def test_invite_tells_the_member_and_applying_answers_it(app, make_user, rep, pr
     (received,) = invitations.received_by(member)
     assert received.reasons[0] == "skills this project needs: Hydrology"
     assert recommendations.experts_for(rep, project) == []  # invited: not recommended again
+    assert [p for p, _ in recommendations.recommended_projects(member)] == [project]
+    assert recommendations.recommended_projects(member, without_invitations=True) == []
 
     applications.apply(member, project, MOTIVATION, Engagement())
     _db.session.commit()

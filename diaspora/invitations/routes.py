@@ -75,7 +75,7 @@ def mine():
     return render_template(
         "invitations/mine.html",
         received=invitations.received_by(current_user),
-        recommended=recommendations.recommended_projects(current_user),
+        recommended=recommendations.recommended_projects(current_user, without_invitations=True),
         decline_form=EmptyForm(formdata=None),
     )
 

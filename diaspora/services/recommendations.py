@@ -197,11 +197,17 @@ def projects_for(user: User, since: datetime) -> list[tuple[Project, list[str]]]
     )
 
 
-def recommended_projects(user: User, limit: int = MAX_ON_SITE) -> list[tuple[Project, list[str]]]:
+def recommended_projects(
+    user: User, limit: int = MAX_ON_SITE, *, without_invitations: bool = False
+) -> list[tuple[Project, list[str]]]:
     """Open projects that fit the member and that they have not applied to, best first:
-    the site's "projects that need your expertise"."""
+    the site's "projects that need your expertise". ``without_invitations`` leaves out the
+    projects they were invited to (for a page that lists the invitations already)."""
     applied = sa.select(Application.project_id).where(Application.member_id == user.id)
     query = projects.listed_query().where(Project.id.not_in(applied))
+    if without_invitations:
+        invited = sa.select(Invitation.project_id).where(Invitation.member_id == user.id)
+        query = query.where(Project.id.not_in(invited))
     return _best_projects(user, query, limit)
 
 
