@@ -142,10 +142,15 @@ def decline(member: User, invitation_id: int) -> Invitation:
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or not permissions.is_active(member) or invitation.member_id != member.id:
         raise NotFound
-    if invitation.status != InvitationStatus.SENT:
+    claimed = db.session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.status == InvitationStatus.SENT)
+        .values(status=InvitationStatus.DECLINED, answered_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
         raise Conflict("You have already answered this invitation.")
-    invitation.status = InvitationStatus.DECLINED
-    invitation.answered_at = utcnow()
+    db.session.refresh(invitation)
     return invitation
 
 
