@@ -547,3 +547,36 @@ def test_the_batch_and_single_answers_of_who_applied_agree(app, make_user, rep, 
     found = privacy.views_for([profiles.profile_of(m) for m in (applied, other)], rep)
     assert [v.clearance for v in found] == [Audience.APPLIED, Audience.SIGNED_IN]
     assert permissions.applied_to_institutions_of(make_user(), [applied.id]) == set()
+
+
+def test_the_new_pages_write_nothing_when_read(app, make_user, rep, project):
+    """With experts to recommend, an invitation and a declined application to show, reading
+    the pages of this feature runs no INSERT, UPDATE or DELETE."""
+    from diaspora.mail import deliver_pending
+    from tests.test_get_writes_nothing import Writes
+
+    member = expert(make_user, "Hiwot")
+    expert(make_user, "Tesfaye")
+    invitations.invite(rep, project, member.id, "Come.")
+    other = make_project(project.institution, status=ProjectStatus.PUBLISHED, title="Other")
+    application, _ = applications.apply(member, other, MOTIVATION, Engagement())
+    applications.decide(rep, application, "decline", "")
+    _db.session.commit()
+    deliver_pending()  # what the setup queued, as the requests that wrote it would have sent it
+    pages = {
+        rep: [f"/projects/{project.id}", f"/projects/{project.id}/experts"],
+        member: ["/invitations", "/applications", f"/applications/{application.id}"],
+    }
+    listener = Writes()
+    sa.event.listen(_db.engine, "before_cursor_execute", listener)
+    try:
+        for person, paths in pages.items():
+            client = app.test_client()
+            sign_in(client, person)
+            for path in paths:
+                response = client.get(path)
+                assert response.status_code == 200, path
+                assert "Hydrology" in response.text or path == "/applications", path
+    finally:
+        sa.event.remove(_db.engine, "before_cursor_execute", listener)
+    assert listener.seen == []
