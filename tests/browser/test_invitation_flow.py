@@ -97,3 +97,10 @@ def test_invite_a_recommended_expert_who_applies(
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     phone.close()
+
+    desk = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = desk.new_page()
+    log_in(page, live_server, rep.email)
+    page.goto(f"{live_server}/projects/{project.id}/experts")
+    expect(page.get_by_text("Hiwot Tesfaye, ")).to_contain_text("applied")
+    desk.close()
