@@ -126,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     from diaspora.coordination import bp as coordination_bp
     from diaspora.discovery import bp as discovery_bp
     from diaspora.institutions import bp as institutions_bp
+    from diaspora.invitations import bp as invitations_bp
     from diaspora.main import bp as main_bp
     from diaspora.moderation import bp as moderation_bp
     from diaspora.notifications import bp as notifications_bp
@@ -142,6 +143,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(moderation_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(discovery_bp)
+    app.register_blueprint(invitations_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

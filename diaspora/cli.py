@@ -125,6 +125,7 @@ def mail_status():
 
 
 @demo_cli.command("load")
+@with_site_url
 def load_demo():
     """Create demonstration accounts and data (safe to run again)."""
     from diaspora.demo import load

@@ -14,6 +14,7 @@ from diaspora.models import (
     InstitutionRepresentative,
     InstitutionStatus,
     InstitutionType,
+    Invitation,
     Project,
     ProjectStatus,
     Role,
@@ -53,6 +54,7 @@ def load() -> Iterator[str]:
     institutions = load_institutions()
     db.session.commit()
     yield from load_projects()
+    yield from load_invitations()
     yield f"Skills: {skills} new; profiles: {new_profiles} new; institutions: {institutions} new."
     yield f"Demo data ready ({created} new account(s)). Log in at /login with:"
     for email, name, role in ACCOUNTS:
@@ -271,3 +273,27 @@ def load_projects() -> Iterator[str]:
         created += 1
     db.session.commit()
     yield f"Demo projects ready ({created} new project(s))."
+
+
+def load_invitations() -> Iterator[str]:
+    """One invitation, from a demo institution to the member who best fits one of its
+    published projects (from what that member shows it), when there is none yet."""
+    from diaspora.services import invitations, permissions, recommendations
+
+    if db.session.scalar(sa.select(Invitation.id).limit(1)) is not None:
+        yield "Demo invitation ready (already there)."
+        return
+    published = db.session.scalars(
+        sa.select(Project).where(Project.status == ProjectStatus.PUBLISHED).order_by(Project.id)
+    )
+    for project in published:
+        for rep in permissions.representatives(project.institution_id):
+            experts = [e for e in recommendations.experts_for(rep, project) if e.takes_invitations]
+            if experts:
+                invitations.invite(
+                    rep, project, experts[0].user_id, "Your experience fits this project well."
+                )
+                db.session.commit()
+                yield f"Demo invitation ready: {experts[0].name} is invited to {project.title}."
+                return
+    yield "No demo member fits a published project yet: no demo invitation."

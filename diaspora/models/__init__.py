@@ -14,6 +14,7 @@ from diaspora.models.institution import (
     InstitutionStatus,
     InstitutionType,
 )
+from diaspora.models.invitation import Invitation, InvitationStatus
 from diaspora.models.notification import (
     DigestEntry,
     DigestRun,
@@ -71,6 +72,8 @@ __all__ = [
     "InstitutionRepresentative",
     "InstitutionStatus",
     "InstitutionType",
+    "Invitation",
+    "InvitationStatus",
     "Notification",
     "NotificationPreference",
     "OutboxMessage",

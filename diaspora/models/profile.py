@@ -127,6 +127,8 @@ class Profile(db.Model):
     listed: Mapped[bool] = mapped_column(default=False, index=True)
     public: Mapped[bool] = mapped_column(default=False)
     hidden: Mapped[bool] = mapped_column(default=False, index=True)
+    # May institutions invite the member to apply to their projects?
+    invitations_open: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

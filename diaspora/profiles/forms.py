@@ -131,12 +131,25 @@ AUDIENCE_CHOICES = select_choices((str(int(a)), a.label) for a in Audience)
 class PrivacyForm(BaseForm):
     listed = BooleanField("List me in the expert search (for signed-in institutions and members)")
     public = BooleanField("Turn on my public profile page (visitors who are not signed in)")
+    invitations_open = BooleanField(
+        "Let institutions invite me to apply to their projects",
+        description="Representatives who see you listed may send you an invitation to apply, "
+        "by notification and email; they see nothing more of you than you show them. Turned "
+        "off, nobody can invite you, and you still find and apply to projects yourself.",
+    )
 
     @classmethod
     def of(cls, profile) -> "PrivacyForm":
         """The form showing ``profile``'s choices (what a POST sends wins over them)."""
         audiences = {f"audience_{g}": str(int(profile.audience_of(g))) for g in FIELD_GROUPS}
-        return cls(data={"listed": profile.listed, "public": profile.public, **audiences})
+        return cls(
+            data={
+                "listed": profile.listed,
+                "public": profile.public,
+                "invitations_open": profile.invitations_open,
+                **audiences,
+            }
+        )
 
     def audiences(self) -> dict[str, str]:
         """The audience chosen for each field group."""

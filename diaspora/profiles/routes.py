@@ -217,7 +217,11 @@ def privacy():
         with form_refusal():
             unit_of_work(
                 lambda: profiles.set_privacy(
-                    current_user, form.audiences(), form.listed.data, form.public.data
+                    current_user,
+                    form.audiences(),
+                    form.listed.data,
+                    form.public.data,
+                    form.invitations_open.data,
                 )
             )
             flash("Your privacy settings are saved.", "success")

@@ -34,7 +34,7 @@ from diaspora.models import (
 )
 from diaspora.models.application import WAITING
 from diaspora.models.base import utcnow
-from diaspora.services import application_closing, permissions, profiles, projects
+from diaspora.services import application_closing, invitations, permissions, profiles, projects
 from diaspora.services.application_notices import (
     notify_completed,
     notify_completion_disputed,
@@ -172,6 +172,7 @@ def apply(
         if winner is None:
             raise
         return winner, False
+    invitations.mark_applied(member, project)
     notify_new_application(application)
     return application, True
 

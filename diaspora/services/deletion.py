@@ -17,6 +17,7 @@ from diaspora.models import (
     Institution,
     InstitutionInvitation,
     InstitutionRepresentative,
+    Invitation,
     Notification,
     Project,
     SavedSearch,
@@ -43,6 +44,7 @@ def delete_account(user: User, password: str) -> None:
     purge_for_user(user.id, addresses=(user.email, user.pending_email))
     db.session.execute(sa.delete(SavedSearch).where(SavedSearch.user_id == user.id))
     db.session.execute(sa.delete(Notification).where(Notification.user_id == user.id))
+    db.session.execute(sa.delete(Invitation).where(Invitation.member_id == user.id))
     db.session.execute(
         sa.delete(InstitutionRepresentative).where(InstitutionRepresentative.user_id == user.id)
     )
@@ -66,6 +68,7 @@ def _forget_references(user_id: int) -> None:
         (Institution, Institution.decided_by_id, {"decided_by_id": None}),
         (InstitutionRepresentative, InstitutionRepresentative.added_by_id, {"added_by_id": None}),
         (InstitutionInvitation, InstitutionInvitation.invited_by_id, {"invited_by_id": None}),
+        (Invitation, Invitation.invited_by_id, {"invited_by_id": None}),
         (Project, Project.created_by_id, {"created_by_id": None}),
     )
     for model, column, values in updates:

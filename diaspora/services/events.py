@@ -130,6 +130,12 @@ EVENTS: dict[str, EventKind] = {
         subject="Is your project still current?",
         template="project_still_current",
     ),
+    # About a project an institution invites a member to apply to.
+    "invited": EventKind(
+        "invitation",
+        "{institution.name} invites you to apply to {project.title}",
+        template="invited",
+    ),
     # About a project a member saved.
     "saved_project_deadline": EventKind(
         "deadline",

@@ -9,6 +9,7 @@ from diaspora.models import (
     Application,
     AuditEntry,
     InstitutionRepresentative,
+    Invitation,
     Notification,
     NotificationPreference,
     OutboxMessage,
@@ -66,6 +67,7 @@ def _profile(profile: Profile) -> dict:
         "listed": profile.listed,
         "public": profile.public,
         "hidden": profile.hidden,
+        "invitations_open": profile.invitations_open,
         "confirmed_at": _value(profile.confirmed_at),
         "created_at": _value(profile.created_at),
         "updated_at": _value(profile.updated_at),
@@ -196,6 +198,20 @@ def export_user_data(user: User) -> dict:
             )
         ],
         "saved_projects": [{"project": p.title, "project_id": p.id} for p in saved_by(user)],
+        "invitations_received": [
+            {
+                "project": i.project.title,
+                "project_id": i.project_id,
+                "institution": i.project.institution.name,
+                "message": i.message,
+                "status": i.status.value,
+                "at": i.created_at.isoformat(),
+                "answered_at": _value(i.answered_at),
+            }
+            for i in db.session.scalars(
+                sa.select(Invitation).where(Invitation.member_id == user.id).order_by(Invitation.id)
+            )
+        ],
         "notification_preferences": {
             p.kind: p.frequency.value
             for p in db.session.scalars(

@@ -86,6 +86,12 @@ KINDS = {
             frozenset({_REP}),
         ),
         Kind(
+            "invitation",
+            "Institutions inviting me to apply to a project",
+            Frequency.IMMEDIATE,
+            frozenset({_MEMBER}),
+        ),
+        Kind(
             "deadline", "Deadlines of projects I saved", Frequency.IMMEDIATE, frozenset({_MEMBER})
         ),
         Kind(

@@ -198,8 +198,21 @@ def applied_institution_ids(member_id: int) -> set[int]:
     return applied_institution_ids_of([member_id]).get(member_id, set())
 
 
+def applied_to_institutions_of(user, member_ids) -> set[int]:
+    """Of these members, those who applied to an institution ``user`` actively represents
+    (asked for many members at once, as listings need)."""
+    if not is_institution_account(user):
+        return set()
+    represented = represented_institution_ids(user)
+    if not represented:
+        return set()
+    applied = applied_institution_ids_of(list(member_ids))
+    return {member_id for member_id, ids in applied.items() if ids & represented}
+
+
 def represents_institution_applied_to(user, member_id: int) -> bool:
-    """Is ``user`` an active representative of an institution the member applied to?"""
+    """Is ``user`` an active representative of an institution the member applied to? (The
+    same rule as :func:`applied_to_institutions_of`, for one member.)"""
     if not is_institution_account(user):
         return False
     return bool(represented_institution_ids(user) & applied_institution_ids(member_id))

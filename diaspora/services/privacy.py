@@ -30,9 +30,13 @@ from diaspora.models.base import utcnow
 from diaspora.services import permissions
 
 
-def viewer_clearance(profile: Profile, viewer, restricted: bool = False) -> int | None:
+def viewer_clearance(
+    profile: Profile, viewer, restricted: bool = False, applied: bool | None = None
+) -> int | None:
     """The audience level from which ``viewer`` sees this profile's groups, or None when they
-    may not see the profile at all. ``restricted`` is the coordinators' audited view."""
+    may not see the profile at all. ``restricted`` is the coordinators' audited view;
+    ``applied`` is, when already known, whether the member applied to an institution the
+    viewer represents (:func:`views_for` asks it once for many members)."""
     signed_in = permissions.is_active(viewer)
     if signed_in and viewer.id == profile.user_id:
         return Audience.ONLY_ME
@@ -44,7 +48,9 @@ def viewer_clearance(profile: Profile, viewer, restricted: bool = False) -> int 
         return Audience.PUBLIC if profile.public else None
     if permissions.is_coordinator(viewer):
         return Audience.APPLIED
-    if permissions.represents_institution_applied_to(viewer, profile.user_id):
+    if applied is None:
+        applied = permissions.represents_institution_applied_to(viewer, profile.user_id)
+    if applied:
         return Audience.APPLIED
     return Audience.SIGNED_IN
 
@@ -96,8 +102,10 @@ class ProfileView:
     is_owner: bool = False
 
     @classmethod
-    def for_viewer(cls, profile: Profile, viewer, restricted: bool = False) -> "ProfileView":
-        clearance = viewer_clearance(profile, viewer, restricted)
+    def for_viewer(
+        cls, profile: Profile, viewer, restricted: bool = False, applied: bool | None = None
+    ) -> "ProfileView":
+        clearance = viewer_clearance(profile, viewer, restricted, applied)
         owner = clearance == Audience.ONLY_ME
         return cls(profile, clearance, groups_for_clearance(profile, clearance), owner)
 
@@ -170,6 +178,13 @@ class ProfileView:
                 for w in self.travel_windows()
             ]
         return data
+
+
+def views_for(profiles: list[Profile], viewer) -> list[ProfileView]:
+    """:meth:`ProfileView.for_viewer` for many profiles, asking the database once whether
+    each member applied to an institution the viewer represents."""
+    applied = permissions.applied_to_institutions_of(viewer, [p.user_id for p in profiles])
+    return [ProfileView.for_viewer(p, viewer, applied=p.user_id in applied) for p in profiles]
 
 
 def may_see_member(profile: Profile | None, viewer) -> bool:

@@ -334,8 +334,11 @@ def remove_travel_window(user, window_id: int) -> None:
 # Privacy settings.
 
 
-def set_privacy(user, audiences: dict, listed: bool, public: bool) -> Profile:
-    """Save the audience of each field group and the listing and public-page switches."""
+def set_privacy(
+    user, audiences: dict, listed: bool, public: bool, invitations_open: bool | None = None
+) -> Profile:
+    """Save the audience of each field group, the listing and public-page switches and, when
+    given, whether institutions may invite the member to apply."""
     profile = get_or_create_profile(user)
     chosen = dict(profile.audiences or {})
     for group in FIELD_GROUPS:
@@ -347,6 +350,8 @@ def set_privacy(user, audiences: dict, listed: bool, public: bool) -> Profile:
     profile.audiences = chosen
     profile.listed = bool(listed)
     profile.public = bool(public)
+    if invitations_open is not None:
+        profile.invitations_open = bool(invitations_open)
     return profile
 
 

@@ -1,64 +1,214 @@
-"""Weekly "projects for you": new published projects that fit a member's profile, each with
-the reason it was chosen."""
+"""What fits between a member and a project, and why: the one place that decides it.
 
-from datetime import datetime
+Both sides ask here. A member sees the projects that fit their profile (the weekly "projects
+for you" digest, the site's recommended projects); an institution's representatives see the
+members that fit one of its projects (recommended experts). The rule is the same, read from
+the member's profile through the groups the viewer may see of it: the member sees their own
+profile whole; a representative sees only what the member shows that institution
+(:func:`diaspora.services.privacy.visible_groups`), so a reason never names, and a choice
+never rests on, a field the member hides from them.
 
+A project fits when it needs a skill the member has, or when it is in one of the member's
+sectors and also in their country of origin, in a way of helping they offer, or in a country
+they will visit while it runs. A project that requires languages the member does not speak
+never fits (when their languages can be seen). Every other point in common is a reason more.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
 from flask import url_for
+from sqlalchemy.orm import selectinload
 
 from diaspora import catalog
 from diaspora.extensions import db
-from diaspora.models import Frequency, Profile, Project, User
+from diaspora.models import (
+    FIELD_GROUPS,
+    Application,
+    Frequency,
+    Invitation,
+    Profile,
+    ProfileSkill,
+    Project,
+    ProjectStatus,
+    Role,
+    TravelWindow,
+    User,
+)
+from diaspora.models.base import utcnow
 from diaspora.models.profile import SkillKind
-from diaspora.services import permissions, projects
+from diaspora.services import permissions, privacy, projects
 from diaspora.services.profiles import profile_of
 
 MAX_PER_DIGEST = 10
+MAX_EXPERTS = 10
+MAX_ON_SITE = 10
+# How far ahead a project without a start date is taken to run, for travel windows.
+OPEN_ENDED_DAYS = 180
 
 
-def reasons_for(profile: Profile, project: Project, sector_names: dict[str, str]) -> list[str]:
-    """Why ``project`` fits ``profile``; empty when it does not fit well enough.
+@dataclass
+class Fit:
+    """The points a member's profile (as one viewer sees it) has in common with a project."""
 
-    A project fits when it needs a skill the member has, or when it is in one of the member's
-    sectors and in their country of origin. A project that requires languages the member
-    does not speak never fits.
-    """
-    spoken = {lang.code for lang in profile.languages}
-    if project.languages and not spoken & set(project.languages):
-        return []
-    mine = {s.id: s.name for s in profile.skills_of(SkillKind.HAVE)}
-    shared = [s.name for s in project.skills if s.id in mine]
-    in_sector = project.sector in (profile.sectors or [])
-    at_home = bool(profile.origin_country) and project.country == profile.origin_country
+    skills: list[str] = field(default_factory=list)
+    sector: str = ""
+    at_home: bool = False
+    mode: str = ""
+    hours: int | None = None
+    languages: list[str] = field(default_factory=list)
+    travel: TravelWindow | None = None
+
+    @property
+    def fits(self) -> bool:
+        return bool(self.skills) or bool(self.sector and (self.at_home or self.mode or self.travel))
+
+    @property
+    def score(self) -> int:
+        """Shared skills count most; each other point in common adds one."""
+        others = [self.sector, self.at_home, self.mode, self.languages, self.travel]
+        return 3 * len(self.skills) + sum(1 for point in others if point)
+
+
+def project_period(project: Project, today: date | None = None) -> tuple[date, date]:
+    """When the project runs, as far as it says: from its start date for its duration (four
+    weeks when it gives none); without a start date, from today for six months."""
+    today = today or utcnow().date()
+    if project.start_date is None:
+        return today, today + timedelta(days=OPEN_ENDED_DAYS)
+    weeks = project.duration_weeks or 4
+    return project.start_date, project.start_date + timedelta(weeks=weeks)
+
+
+def fit_of(
+    profile: Profile, project: Project, groups: set[str], today: date | None = None
+) -> Fit | None:
+    """What ``profile`` has in common with ``project``, reading only the field ``groups``
+    given; None when it does not fit."""
+    if project.languages and "languages" in groups:
+        spoken = {lang.code for lang in profile.languages}
+        if not spoken & set(project.languages):
+            return None
+    fit = Fit()
+    if project.languages and "languages" in groups:
+        spoken = {lang.code for lang in profile.languages}
+        fit.languages = [code for code in project.languages if code in spoken]
+    if "skills" in groups:
+        mine = {s.id for s in profile.skills_of(SkillKind.HAVE)}
+        fit.skills = sorted((s.name for s in project.skills if s.id in mine), key=str.casefold)
+        if project.sector in (profile.sectors or []):
+            fit.sector = project.sector
+    if "location" in groups:
+        fit.at_home = bool(profile.origin_country) and project.country == profile.origin_country
+    if "engagement" in groups:
+        if project.engagement_mode.value in (profile.engagement_modes or []):
+            fit.mode = project.engagement_mode.value
+        fit.hours = profile.availability_hours or None
+    if "travel" in groups:
+        start, end = project_period(project, today)
+        fit.travel = next(
+            (
+                w
+                for w in profile.travel_windows
+                if w.country == project.country and w.start <= end and w.end >= start
+            ),
+            None,
+        )
+    return fit if fit.fits else None
+
+
+def _dates(window: TravelWindow) -> str:
+    return f"{window.start:%d %b} to {window.end:%d %b %Y}"
+
+
+def member_reasons(fit: Fit, project: Project) -> list[str]:
+    """The reasons, addressed to the member."""
+    sectors = catalog.sectors()
     reasons = []
-    if shared:
-        reasons.append("matches your skills: " + ", ".join(sorted(shared, key=str.casefold)))
-    if in_sector and (at_home or shared):
-        reasons.append(f"in your sector: {sector_names.get(project.sector, project.sector)}")
-    if at_home and (shared or in_sector):
+    if fit.skills:
+        reasons.append("matches your skills: " + ", ".join(fit.skills))
+    if fit.sector:
+        reasons.append(f"in your sector: {sectors.get(fit.sector, fit.sector)}")
+    if fit.at_home:
         reasons.append("in your country of origin")
-    if not shared and not (in_sector and at_home):
-        return []
-    if project.languages:
+    if fit.mode:
+        reasons.append(f"a way you offer to help: {project.engagement_mode.label.lower()}")
+    if fit.travel:
+        reasons.append(
+            f"you will be in {catalog.country_name(fit.travel.country)} {_dates(fit.travel)}"
+        )
+    if fit.languages:
         reasons.append("in a language you speak")
     return reasons
 
 
-def projects_for(user: User, since: datetime) -> list[tuple[Project, list[str]]]:
-    """New, open projects published since ``since`` that fit the member, best first."""
+def institution_reasons(fit: Fit, project: Project) -> list[str]:
+    """The reasons, addressed to the project's institution."""
+    sectors = catalog.sectors()
+    reasons = []
+    if fit.skills:
+        reasons.append("skills this project needs: " + ", ".join(fit.skills))
+    if fit.sector:
+        reasons.append(f"works in {sectors.get(fit.sector, fit.sector)}")
+    if fit.at_home:
+        reasons.append(f"from {catalog.country_name(project.country)}")
+    if fit.mode:
+        offer = f"offers {project.engagement_mode.label.lower()}"
+        if fit.hours:
+            offer += f", {fit.hours} hours a month"
+        reasons.append(offer)
+    if fit.travel:
+        reasons.append(f"in {catalog.country_name(fit.travel.country)} {_dates(fit.travel)}")
+    if fit.languages:
+        names = ", ".join(catalog.language_name(code) for code in fit.languages)
+        reasons.append(f"speaks {names}")
+    return reasons
+
+
+# --------------------------------------------------------------------------- member side
+
+
+def reasons_for(profile: Profile, project: Project, today: date | None = None) -> list[str]:
+    """Why ``project`` fits the member (who sees their whole profile); empty when it does
+    not fit."""
+    fit = fit_of(profile, project, set(FIELD_GROUPS), today)
+    return member_reasons(fit, project) if fit else []
+
+
+def _best_projects(user: User, query: sa.Select, limit: int) -> list[tuple[Project, list[str]]]:
     profile = profile_of(user)
     if profile is None or not permissions.is_member(user):
         return []
-    candidates = db.session.scalars(
-        projects.listed_query().where(Project.published_at >= since)
-    ).all()
-    sector_names = catalog.sectors()
     scored = []
-    for project in candidates:
-        reasons = reasons_for(profile, project, sector_names)
-        if reasons:
-            scored.append((len(reasons), project.published_at, project, reasons))
+    loaded = query.options(selectinload(Project.skills), selectinload(Project.institution))
+    for project in db.session.scalars(loaded):
+        fit = fit_of(profile, project, set(FIELD_GROUPS))
+        if fit:
+            scored.append((fit.score, project.published_at, project, member_reasons(fit, project)))
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
-    return [(project, reasons) for _, _, project, reasons in scored[:MAX_PER_DIGEST]]
+    return [(project, reasons) for _, _, project, reasons in scored[:limit]]
+
+
+def projects_for(user: User, since: datetime) -> list[tuple[Project, list[str]]]:
+    """New, open projects published since ``since`` that fit the member, best first."""
+    return _best_projects(
+        user, projects.listed_query().where(Project.published_at >= since), MAX_PER_DIGEST
+    )
+
+
+def recommended_projects(
+    user: User, limit: int = MAX_ON_SITE, *, without_invitations: bool = False
+) -> list[tuple[Project, list[str]]]:
+    """Open projects that fit the member and that they have not applied to, best first:
+    the site's "projects that need your expertise". ``without_invitations`` leaves out the
+    projects they were invited to (for a page that lists the invitations already)."""
+    applied = sa.select(Application.project_id).where(Application.member_id == user.id)
+    query = projects.listed_query().where(Project.id.not_in(applied))
+    if without_invitations:
+        invited = sa.select(Invitation.project_id).where(Invitation.member_id == user.id)
+        query = query.where(Project.id.not_in(invited))
+    return _best_projects(user, query, limit)
 
 
 def digest_lines(user: User, frequency: Frequency, since: datetime) -> list[tuple[str, str, str]]:
@@ -71,3 +221,96 @@ def digest_lines(user: User, frequency: Frequency, since: datetime) -> list[tupl
         )
         for project, reasons in projects_for(user, since)
     ]
+
+
+# --------------------------------------------------------------------------- institution side
+
+
+@dataclass
+class Expert:
+    """A member recommended to a representative: the view they have of the member, and the
+    reasons, from that view only."""
+
+    view: privacy.ProfileView
+    reasons: list[str]
+    score: int
+
+    @property
+    def user_id(self) -> int:
+        return self.view.profile.user_id
+
+    @property
+    def name(self) -> str:
+        return self.view.display_name
+
+    @property
+    def takes_invitations(self) -> bool:
+        return self.view.profile.invitations_open
+
+
+def institution_reasons_for(profile: Profile, project: Project, viewer) -> list[str]:
+    """Why the member fits ``project``, from what they show ``viewer`` (a representative of
+    the project's institution); empty when it does not fit from what they show."""
+    view = privacy.ProfileView.for_viewer(profile, viewer)
+    if not view.visible:
+        return []
+    fit = fit_of(profile, project, view.groups)
+    return institution_reasons(fit, project) if fit else []
+
+
+def _candidates(project: Project, rep: User) -> sa.Select:
+    """Listed members with an active, confirmed account who have neither applied to nor been
+    invited to ``project``, and are not ``rep``."""
+    applied = sa.select(Application.member_id).where(
+        Application.project_id == project.id, Application.member_id.is_not(None)
+    )
+    invited = sa.select(Invitation.member_id).where(Invitation.project_id == project.id)
+    # Fitting needs a shared skill or the project's sector (:attr:`Fit.fits`): only such
+    # members are read. The sector test may let a few more through; ``fit_of`` decides.
+    shares_skill = sa.exists().where(
+        ProfileSkill.profile_id == Profile.id,
+        ProfileSkill.kind == SkillKind.HAVE,
+        ProfileSkill.skill_id.in_([skill.id for skill in project.skills]),
+    )
+    in_sector = sa.cast(Profile.sectors, sa.Text).like(f'%"{project.sector}"%')
+    return (
+        sa.select(Profile)
+        .join(User, User.id == Profile.user_id)
+        .where(
+            privacy.listed_condition(),
+            User.role == Role.MEMBER,
+            User.is_active,
+            User.email_confirmed_at.is_not(None),
+            User.id != rep.id,
+            User.id.not_in(applied),
+            User.id.not_in(invited),
+            sa.or_(shares_skill, in_sector),
+        )
+        .options(
+            selectinload(Profile.languages),
+            selectinload(Profile.skill_links).selectinload(ProfileSkill.skill),
+            selectinload(Profile.travel_windows),
+        )
+        .order_by(Profile.id)
+    )
+
+
+def experts_for(rep: User, project: Project, limit: int = MAX_EXPERTS) -> list[Expert]:
+    """The members who fit ``project``, for one of its institution's active representatives,
+    best first; nobody else gets any (an empty list), nor for a project not published."""
+    if project.status != ProjectStatus.PUBLISHED or not permissions.represents(
+        rep, project.institution_id
+    ):
+        return []
+    today = utcnow().date()
+    experts = []
+    candidates = db.session.scalars(_candidates(project, rep)).all()
+    for view in privacy.views_for(candidates, rep):
+        profile = view.profile
+        if not view.visible:
+            continue
+        fit = fit_of(profile, project, view.groups, today)
+        if fit:
+            experts.append(Expert(view, institution_reasons(fit, project), fit.score))
+    experts.sort(key=lambda e: (-e.score, e.name.casefold(), e.user_id))
+    return experts[:limit]
