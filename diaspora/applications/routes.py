@@ -131,6 +131,8 @@ def show(application_id):
         "applications/show.html",
         application=application,
         side=side,
+        # A phrase such as "3 days" once the institution's answer times are known.
+        expected_answer=None,
         view=application_profiles.preview_for_institution(application, current_user),
         shared_labels=application_profiles.shared_labels(application),
         decision_form=DecisionForm(),

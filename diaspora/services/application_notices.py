@@ -47,6 +47,11 @@ def notify_new_application(application: Application) -> None:
     _tell_institution(application, "new_application")
 
 
+def notify_received(application: Application) -> None:
+    """Tell the member their application arrived and what happens next."""
+    _tell_member(application, "application_received")
+
+
 def notify_withdrawn(application: Application) -> None:
     _tell_institution(application, "withdrawn")
 

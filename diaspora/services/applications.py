@@ -40,6 +40,7 @@ from diaspora.services.application_notices import (
     notify_decision,
     notify_message,
     notify_new_application,
+    notify_received,
     notify_withdrawn,
 )
 from diaspora.services.application_profiles import consent_snapshot, profile_preview
@@ -167,6 +168,7 @@ def apply(
             raise
         return winner, False
     notify_new_application(application)
+    notify_received(application)
     return application, True
 
 

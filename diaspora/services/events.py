@@ -41,6 +41,11 @@ EVENTS: dict[str, EventKind] = {
         "New application to {project.title}",
         template="applications/new_application",
     ),
+    "application_received": EventKind(
+        "application_update",
+        "Your application to {project.title} is received",
+        template="applications/application_received",
+    ),
     "withdrawn": EventKind(
         "new_application",
         "An application to {project.title} was withdrawn",

@@ -1,0 +1,87 @@
+"""What each side sees along an application: the received page and email, the
+representative's inbox, and the history of every message and decision."""
+
+import pytest
+import sqlalchemy as sa
+
+from diaspora.models import (
+    ApplicationStatus,
+    OutboxMessage,
+    ProjectStatus,
+    Role,
+)
+from diaspora.services import applications as service
+from diaspora.services.applications import Engagement
+from tests.factories import MOTIVATION, make_institution, make_project, sign_in, with_profile
+
+S = ApplicationStatus
+
+
+@pytest.fixture
+def rep(make_user):
+    return make_user(role=Role.INSTITUTION, name="Rep Alemu", email="rep@aau.example")
+
+
+@pytest.fixture
+def project(rep):
+    return make_project(make_institution(rep), status=ProjectStatus.PUBLISHED, places=2)
+
+
+@pytest.fixture
+def member(make_user):
+    return with_profile(make_user(name="Hiwot Tesfaye", email="hiwot@example.org"))
+
+
+def apply(member, project):
+    application, _ = service.apply(member, project, MOTIVATION, Engagement())
+    service.db.session.commit()
+    return application
+
+
+def mails(db, to):
+    return db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.recipient == to).order_by(OutboxMessage.id)
+    ).all()
+
+
+# --------------------------------------------------------------------------- received
+
+
+def test_the_applicant_is_told_the_application_is_received(db, member, project):
+    application = apply(member, project)
+    (mail,) = mails(db, member.email)
+    assert mail.template == "applications/application_received"
+    assert mail.subject == f"Your application to {project.title} is received"
+    assert MOTIVATION not in mail.body_text and MOTIVATION not in mail.body_html
+    assert f"/applications/{application.id}" in mail.body_text
+    assert "email at each step" in mail.body_text
+    assert "withdraw" in mail.body_html
+
+
+def test_applying_again_sends_nothing_more(db, member, project):
+    apply(member, project)
+    apply(member, project)
+    assert len(mails(db, member.email)) == 1
+
+
+def test_after_applying_the_page_says_what_happens_next(client, db, member, project):
+    sign_in(client, member)
+    response = client.post(
+        f"/projects/{project.id}/apply",
+        data={"motivation": MOTIVATION, "consent": "y"},
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Your application is received: what happens next" in page
+    assert "is told of your application" in page
+    assert "Institutions usually answer within a few days" in page
+    assert "email at each step" in page
+    assert "Withdraw my application" in page
+
+
+def test_the_next_steps_are_for_the_applicant_only(client, db, member, project, rep):
+    application = apply(member, project)
+    sign_in(client, rep)
+    page = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert "what happens next" not in page
