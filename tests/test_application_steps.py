@@ -1,6 +1,8 @@
 """What each side sees along an application: the received page and email, the
 representative's inbox, and the history of every message and decision."""
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
@@ -10,6 +12,8 @@ from diaspora.models import (
     ProjectStatus,
     Role,
 )
+from diaspora.models.base import utcnow
+from diaspora.services import application_lists, permissions, profiles
 from diaspora.services import applications as service
 from diaspora.services.applications import Engagement
 from tests.factories import MOTIVATION, make_institution, make_project, sign_in, with_profile
@@ -85,3 +89,60 @@ def test_the_next_steps_are_for_the_applicant_only(client, db, member, project, 
     sign_in(client, rep)
     page = client.get(f"/applications/{application.id}").get_data(as_text=True)
     assert "what happens next" not in page
+
+
+# --------------------------------------------------------------------------- inbox
+
+
+@pytest.fixture
+def three_waiting(db, make_user, project, member):
+    """Three applications sent 1, 9 and 4 days ago; the middle one shortlisted."""
+    others = [
+        with_profile(make_user(name="Dawit Bekele", email="dawit@example.org")),
+        with_profile(make_user(name="Sara Haile", email="sara@example.org")),
+    ]
+    applications = [apply(person, project) for person in (member, *others)]
+    for application, days in zip(applications, (1, 9, 4), strict=True):
+        application.created_at = utcnow() - timedelta(days=days, hours=2)
+    service.decide(project_rep(project), applications[1], "shortlist")
+    db.session.commit()
+    return applications
+
+
+def project_rep(project):
+    return permissions.representatives(project.institution_id)[0]
+
+
+def test_the_inbox_names_applicants_and_puts_the_longest_waiting_first(db, rep, three_waiting):
+    rows = application_lists.inbox_rows(rep)
+    assert [row.name for row in rows] == ["Dawit Bekele", "Sara Haile", "Hiwot Tesfaye"]
+    assert [row.waited_days for row in rows] == [9, 4, 1]
+    assert [row.waited for row in rows] == ["9 days", "4 days", "1 day"]
+    assert rows[0].application.status == S.SHORTLISTED
+
+
+def test_the_inbox_names_only_what_the_member_shows(db, rep, member, three_waiting):
+    profiles.profile_of(member).hidden = True
+    db.session.commit()
+    names = [row.name for row in application_lists.inbox_rows(rep)]
+    assert "Hiwot Tesfaye" not in names
+    assert names[-1] == "A member (profile not shared)"
+
+
+def test_decided_applications_leave_the_inbox(db, rep, three_waiting):
+    service.decide(rep, three_waiting[0], "decline")
+    db.session.commit()
+    assert [row.name for row in application_lists.inbox_rows(rep)] == [
+        "Dawit Bekele",
+        "Sara Haile",
+    ]
+
+
+def test_the_inbox_page_lists_names_and_waiting_times(client, db, rep, three_waiting):
+    sign_in(client, rep)
+    page = client.get("/applications/inbox").get_data(as_text=True)
+    assert "<table" not in page
+    assert page.index("Dawit Bekele") < page.index("Sara Haile") < page.index("Hiwot Tesfaye")
+    assert "Waiting 9 days" in page and "Waiting 1 day" in page
+    for application in three_waiting:
+        assert f'href="/applications/{application.id}"' in page

@@ -87,7 +87,7 @@ def inbox():
         abort(403)
     return render_template(
         "applications/inbox.html",
-        waiting=application_lists.inbox_of(current_user),
+        rows=application_lists.inbox_rows(current_user),
         updates=application_lists.updates_for(current_user),
     )
 
