@@ -8,14 +8,16 @@ import sqlalchemy as sa
 
 from diaspora.models import (
     ApplicationStatus,
+    MessageKind,
     OutboxMessage,
     ProjectStatus,
     Role,
 )
 from diaspora.models.base import utcnow
-from diaspora.services import application_lists, permissions, profiles
+from diaspora.services import application_lists, export, permissions, profiles
 from diaspora.services import applications as service
 from diaspora.services.applications import Engagement
+from diaspora.services.errors import Conflict
 from tests.factories import MOTIVATION, make_institution, make_project, sign_in, with_profile
 
 S = ApplicationStatus
@@ -146,3 +148,68 @@ def test_the_inbox_page_lists_names_and_waiting_times(client, db, rep, three_wai
     assert "Waiting 9 days" in page and "Waiting 1 day" in page
     for application in three_waiting:
         assert f'href="/applications/{application.id}"' in page
+
+
+# --------------------------------------------------------------------------- history
+
+
+def test_every_decision_and_its_message_stays_in_the_history(db, rep, member, project):
+    application = apply(member, project)
+    service.post_message(member, application, "When would it start?")
+    service.decide(rep, application, "shortlist", "We would like to talk to you.")
+    service.decide(rep, application, "accept", "Welcome to the team.")
+    db.session.commit()
+    db.session.expire_all()
+    history = [(m.kind, m.from_institution, m.author_id, m.body) for m in application.messages]
+    assert history == [
+        (MessageKind.MESSAGE, False, member.id, "When would it start?"),
+        (MessageKind.SHORTLISTED, True, rep.id, "We would like to talk to you."),
+        (MessageKind.ACCEPTED, True, rep.id, "Welcome to the team."),
+    ]
+
+
+def test_a_decision_without_a_message_is_in_the_history_too(db, rep, member, project):
+    application = apply(member, project)
+    service.decide(rep, application, "decline")
+    db.session.commit()
+    (entry,) = application.messages
+    assert (entry.kind, entry.body) == (MessageKind.DECLINED, "")
+
+
+def test_a_refused_decision_leaves_no_entry(db, rep, member, project):
+    application = apply(member, project)
+    service.decide(rep, application, "decline", "Not this time.")
+    db.session.commit()
+    with pytest.raises(Conflict):
+        service.decide(rep, application, "accept", "Actually yes.")
+    db.session.rollback()
+    assert [m.body for m in application.messages] == ["Not this time."]
+
+
+@pytest.mark.parametrize("side", ["member", "rep"])
+def test_both_sides_read_the_whole_history_in_order(client, db, rep, member, project, side):
+    application = apply(member, project)
+    service.decide(rep, application, "shortlist", "We would like to talk to you.")
+    service.post_message(member, application, "Happy to talk.")
+    service.decide(rep, application, "accept", "Welcome to the team.")
+    db.session.commit()
+    sign_in(client, member if side == "member" else rep)
+    page = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    order = [
+        "Answer: shortlisted, not yet decided",
+        "We would like to talk to you.",
+        "Happy to talk.",
+        "Answer: accepted",
+        "Welcome to the team.",
+    ]
+    positions = [page.index(text) for text in order]
+    assert positions == sorted(positions)
+
+
+def test_the_export_names_the_kind_of_each_entry(db, rep, member, project):
+    application = apply(member, project)
+    service.post_message(member, application, "A question.")
+    db.session.commit()
+    data = export.export_user_data(member)
+    (exported,) = [a for a in data["applications"] if a["project"] == project.title]
+    assert exported["my_messages"][0]["kind"] == "message"

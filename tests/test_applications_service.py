@@ -400,8 +400,8 @@ def test_forget_member_keeps_decided_applications_anonymised(
     kept = db.session.get(Application, decided_id)
     assert kept.member_id is None and kept.status == S.DECLINED and kept.decided_at
     assert kept.motivation == "" and kept.shared_profile == {}
-    bodies = [m.body for m in kept.messages]
-    assert bodies == ["Thanks, noted."]
+    entries = [(m.kind.value, m.body) for m in kept.messages]
+    assert entries == [("message", "Thanks, noted."), ("declined", "")]
     assert application_lists.applicants_of(rep, decided_project) == [kept]
 
 

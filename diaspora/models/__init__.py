@@ -5,6 +5,7 @@ from diaspora.models.application import (
     ApplicationMessage,
     ApplicationStatus,
     EngagementFeedback,
+    MessageKind,
 )
 from diaspora.models.audit import AuditEntry
 from diaspora.models.institution import (
@@ -50,6 +51,7 @@ __all__ = [
     "Application",
     "ApplicationMessage",
     "ApplicationStatus",
+    "MessageKind",
     "FIELD_GROUPS",
     "Audience",
     "Education",

@@ -27,6 +27,7 @@ from diaspora.models import (
     ApplicationMessage,
     ApplicationStatus,
     EngagementFeedback,
+    MessageKind,
     Project,
     ProjectStatus,
     User,
@@ -239,7 +240,7 @@ def decide(rep: User, application: Application, decision: str, message: str = ""
         _take_place(project)
     db.session.refresh(application)
     application.first_answered_at = application.first_answered_at or now
-    application.decision_message = message
+    record_step(application, rep, MessageKind(target.value), message)
     if target != S.SHORTLISTED:
         application.decided_at = now
         application.decided_by_id = rep.id
@@ -262,6 +263,22 @@ def _take_place(project: Project) -> None:
 
 
 # --------------------------------------------------------------------------- the thread
+
+
+def record_step(
+    application: Application, author: User, kind: MessageKind, body: str = ""
+) -> ApplicationMessage:
+    """Keep a decision or an interview step, with the message sent with it, in the
+    application's history. The caller has checked who acts and tells the other side."""
+    entry = ApplicationMessage(
+        application=application,
+        author_id=author.id,
+        from_institution=permissions.side_of(author, application) == permissions.INSTITUTION_SIDE,
+        kind=kind,
+        body=body,
+    )
+    db.session.add(entry)
+    return entry
 
 
 def post_message(author: User, application: Application, body: str) -> ApplicationMessage:

@@ -121,7 +121,7 @@ def _application(application: Application, user: User) -> dict:
         "decided_at": _value(application.decided_at),
         "completed_at": _value(application.completed_at),
         "my_messages": [
-            {"at": m.created_at.isoformat(), "body": m.body}
+            {"at": m.created_at.isoformat(), "kind": m.kind.value, "body": m.body}
             for m in application.messages
             if m.author_id == user.id
         ],
