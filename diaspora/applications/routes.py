@@ -2,11 +2,19 @@
 flashes and redirects. A refusal goes back to the application's page (or is shown on the
 form); someone on neither side of an application gets 404."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from diaspora.applications import bp
-from diaspora.applications.forms import ApplyForm, DecisionForm, FeedbackForm, MessageForm
+from diaspora.applications.forms import (
+    ApplyForm,
+    DecisionForm,
+    FeedbackForm,
+    InterviewChoiceForm,
+    InterviewOtherTimesForm,
+    InterviewProposalForm,
+    MessageForm,
+)
 from diaspora.extensions import db, limiter
 from diaspora.forms import EmptyForm
 from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work
@@ -16,6 +24,7 @@ from diaspora.services import (
     application_panels,
     application_profiles,
     application_stats,
+    interviews,
     permissions,
 )
 from diaspora.services import applications as service
@@ -122,6 +131,23 @@ def applicants(project_id):
     )
 
 
+def _interview_forms(application):
+    """The interview step's forms for the application page, the times to pick filled in."""
+    proposal = interviews.current(application)
+    choice = InterviewChoiceForm()
+    choice.slot.choices = (
+        [(slot.id, slot.local_text) for slot in proposal.slots] if proposal else []
+    )
+    return {
+        "interview": proposal,
+        "interview_form": InterviewProposalForm(
+            formdata=None, timezone=interviews.default_zone(application)
+        ),
+        "choice_form": choice,
+        "other_times_form": InterviewOtherTimesForm(),
+    }
+
+
 @bp.route("/applications/<int:application_id>")
 @login_required
 def show(application_id):
@@ -141,6 +167,7 @@ def show(application_id):
         feedback_given=any(
             f.from_institution == (side == "institution") for f in application.feedback
         ),
+        **_interview_forms(application),
     )
 
 
@@ -194,4 +221,60 @@ def feedback(application_id):
         lambda user, app: service.leave_feedback(user, app, form.rating.data, form.comment.data),
         "Thank you for your feedback.",
         invalid="The feedback could not be saved: check the rating and the length.",
+    )
+
+
+@bp.post("/applications/<int:application_id>/interview")
+@login_required
+@limiter.limit("30 per hour")
+def propose_interview(application_id):
+    form = InterviewProposalForm()
+    return _act(
+        application_id,
+        form,
+        lambda user, app: interviews.propose(
+            user,
+            app,
+            form.times(),
+            form.timezone.data,
+            form.duration.data,
+            form.place.data,
+            form.note.data,
+        ),
+        "The interview times are sent to the applicant.",
+    )
+
+
+@bp.post("/applications/<int:application_id>/interview/choice")
+@login_required
+def choose_interview(application_id):
+    form = InterviewChoiceForm()
+    return _act(
+        application_id,
+        form,
+        lambda user, app: interviews.choose(user, app, form.slot.data),
+        "The interview time is agreed. The calendar file is in your email and on this page.",
+        invalid="Pick one of the times proposed.",
+    )
+
+
+@bp.post("/applications/<int:application_id>/interview/other-times")
+@login_required
+def other_interview_times(application_id):
+    form = InterviewOtherTimesForm()
+    return _act(
+        application_id,
+        form,
+        lambda user, app: interviews.ask_other_times(user, app, form.wishes.data),
+        "The institution is asked for other times.",
+    )
+
+
+@bp.route("/applications/<int:application_id>/interview.ics")
+@login_required
+def interview_calendar(application_id):
+    return Response(
+        interviews.agreed_calendar(current_user, application_id),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="interview.ics"'},
     )

@@ -15,6 +15,7 @@ from diaspora.models.institution import (
     InstitutionStatus,
     InstitutionType,
 )
+from diaspora.models.interview import InterviewProposal, InterviewSlot, InterviewStatus
 from diaspora.models.notification import (
     DigestEntry,
     DigestRun,
@@ -52,6 +53,9 @@ __all__ = [
     "ApplicationMessage",
     "ApplicationStatus",
     "MessageKind",
+    "InterviewProposal",
+    "InterviewSlot",
+    "InterviewStatus",
     "FIELD_GROUPS",
     "Audience",
     "Education",

@@ -134,6 +134,12 @@ class Application(db.Model):
     feedback: Mapped[list["EngagementFeedback"]] = relationship(
         back_populates="application", cascade="all, delete-orphan"
     )
+    interviews = relationship(
+        "InterviewProposal",
+        back_populates="application",
+        cascade="all, delete-orphan",
+        order_by="InterviewProposal.created_at",
+    )
 
     @property
     def is_waiting(self) -> bool:

@@ -84,3 +84,17 @@ def notify_completed(application: Application, by_institution: bool) -> None:
         _tell_member(application, "completed")
     else:
         _tell_institution(application, "completed")
+
+
+def notify_interview_proposed(application: Application) -> None:
+    _tell_member(application, "interview_proposed")
+
+
+def notify_interview_agreed(application: Application, when: str, attachments: list[dict]) -> None:
+    """Tell both sides the time the member chose; the email carries the calendar file."""
+    _tell_member(application, "interview_agreed", when=when, attachments=attachments)
+    _tell_institution(application, "interview_agreed", when=when, attachments=attachments)
+
+
+def notify_interview_other_times(application: Application) -> None:
+    _tell_institution(application, "interview_other_times")

@@ -74,6 +74,24 @@ EVENTS: dict[str, EventKind] = {
         subject="{project.title} has closed",
         template="applications/closed",
     ),
+    "interview_proposed": EventKind(
+        "application_update",
+        "Interview times proposed for {project.title}: pick one",
+        subject="Interview times proposed for {project.title}",
+        template="applications/interview_proposed",
+    ),
+    "interview_agreed": EventKind(
+        "message",
+        "Interview for {project.title} agreed: {when}",
+        subject="Interview for {project.title} agreed",
+        template="applications/interview_agreed",
+    ),
+    "interview_other_times": EventKind(
+        "message",
+        "The applicant to {project.title} asks for other interview times",
+        subject="Other interview times asked for {project.title}",
+        template="applications/interview_other_times",
+    ),
     "message": EventKind(
         "message",
         "New message about {project.title}",
