@@ -285,7 +285,7 @@ def test_no_calendar_before_a_time_is_agreed_or_for_strangers(
         interviews.agreed_calendar(stranger, shortlisted.id)
     assert interviews.agreed_calendar(rep, shortlisted.id).startswith(b"BEGIN:VCALENDAR")
     with pytest.raises(NotFound):
-        interviews.agreed_calendar(member, 10**12)
+        interviews.agreed_calendar(member, shortlisted.id + 1000)
 
 
 # --------------------------------------------------------------------------- pages
@@ -379,6 +379,11 @@ def test_interview_details_are_for_the_two_sides_only(
             ("interview/other-times", {"wishes": "Later."}),
         ):
             assert client.post(f"{base}/{action}", data=data).status_code == 404
+    sign_in(client, member)
+    assert client.get(f"/applications/{10**12}/interview.ics").status_code == 404
+    assert (
+        client.post(f"/applications/{10**12}/interview/choice", data={"slot": 1}).status_code == 404
+    )
     visitor = app.test_client()
     assert visitor.get(f"{base}/interview.ics").status_code == 302  # to the login page
     assert len(interviews.current(shortlisted).slots) == 2
