@@ -60,6 +60,9 @@ def test_propose_pick_and_get_the_calendar_file(
     expect(desk.get_by_text("the applicant is told")).to_be_visible()
 
     expect(desk.get_by_label("Time zone of these times")).to_have_value("Africa/Addis_Ababa")
+    desk.set_viewport_size({"width": 390, "height": 844})
+    _no_horizontal_overflow(desk)  # the proposal form fits a phone too
+    desk.set_viewport_size(DESKTOP)
     desk.get_by_label("Time 1").fill(f"{first:%Y-%m-%dT%H:%M}")
     desk.get_by_label("Time 2 (optional)").fill(f"{second:%Y-%m-%dT%H:%M}")
     desk.get_by_label("Duration in minutes").fill("45")
