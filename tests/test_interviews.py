@@ -441,3 +441,18 @@ def test_nul_bytes_and_huge_notes_from_the_member(client, db, rep, member, short
     client.post(f"{base}/other-times", data={"wishes": "Mornings\x00 please."})
     db.session.expire_all()
     assert shortlisted.messages[-1].body == "Mornings please."
+
+
+def test_a_refused_proposal_keeps_what_was_typed(client, db, rep, shortlisted):
+    sign_in(client, rep)
+    base = f"/applications/{shortlisted.id}"
+    page = client.post(
+        f"{base}/interview", data=proposal_form(time_2="2020-05-01T09:00", place="Room 7")
+    ).get_data(as_text=True)
+    assert "Every time must be in the future." in page
+    assert 'value="Room 7"' in page and 'value="2020-05-01T09:00"' in page
+    assert "<details open>" in page
+    page = client.post(f"{base}/interview", data=proposal_form(duration="5")).get_data(as_text=True)
+    assert "Number must be between 15 and 480." in page
+    assert 'value="https://meet.example/abc"' in page
+    assert interviews.current(shortlisted) is None

@@ -131,8 +131,9 @@ def applicants(project_id):
     )
 
 
-def _interview_forms(application):
-    """The interview step's forms for the application page, the times to pick filled in."""
+def _interview_forms(application, interview_form=None):
+    """The interview step's forms for the application page, the times to pick filled in;
+    ``interview_form`` is a proposal shown again with what was typed and what is wrong."""
     proposal = interviews.current(application)
     choice = InterviewChoiceForm()
     choice.slot.choices = (
@@ -140,9 +141,9 @@ def _interview_forms(application):
     )
     return {
         "interview": proposal,
-        "interview_form": InterviewProposalForm(
-            formdata=None, timezone=interviews.default_zone(application)
-        ),
+        "interview_form": interview_form
+        or InterviewProposalForm(formdata=None, timezone=interviews.default_zone(application)),
+        "proposal_refused": interview_form is not None,
         "choice_form": choice,
         "other_times_form": InterviewOtherTimesForm(),
     }
@@ -151,7 +152,11 @@ def _interview_forms(application):
 @bp.route("/applications/<int:application_id>")
 @login_required
 def show(application_id):
-    application = service.get_application(current_user, application_id)
+    return _show(service.get_application(current_user, application_id))
+
+
+def _show(application, interview_form=None):
+    """The application's page; ``interview_form`` as in :func:`_interview_forms`."""
     side = permissions.side_of(current_user, application)
     return render_template(
         "applications/show.html",
@@ -167,7 +172,7 @@ def show(application_id):
         feedback_given=any(
             f.from_institution == (side == "institution") for f in application.feedback
         ),
-        **_interview_forms(application),
+        **_interview_forms(application, interview_form),
     )
 
 
@@ -228,21 +233,25 @@ def feedback(application_id):
 @login_required
 @limiter.limit("30 per hour")
 def propose_interview(application_id):
+    """A refused proposal shows the page again with what was typed and why."""
+    application = service.get_application(current_user, application_id)
     form = InterviewProposalForm()
-    return _act(
-        application_id,
-        form,
-        lambda user, app: interviews.propose(
-            user,
-            app,
-            form.times(),
-            form.timezone.data,
-            form.duration.data,
-            form.place.data,
-            form.note.data,
-        ),
-        "The interview times are sent to the applicant.",
-    )
+    if form.validate_on_submit():
+        with form_refusal():
+            unit_of_work(
+                lambda: interviews.propose(
+                    current_user,
+                    service.get_application(current_user, application_id),
+                    form.times(),
+                    form.timezone.data,
+                    form.duration.data,
+                    form.place.data,
+                    form.note.data,
+                )
+            )
+            flash("The interview times are sent to the applicant.", "success")
+            return redirect(_page(application_id))
+    return _show(application, interview_form=form)
 
 
 @bp.post("/applications/<int:application_id>/interview/choice")
