@@ -456,3 +456,21 @@ def test_a_refused_proposal_keeps_what_was_typed(client, db, rep, shortlisted):
     assert "Number must be between 15 and 480." in page
     assert 'value="https://meet.example/abc"' in page
     assert interviews.current(shortlisted) is None
+
+
+def test_a_non_latin_title_is_folded_by_octets_without_splitting_characters(
+    db, rep, member, shortlisted
+):
+    shortlisted.project.title = "የላቦራቶሪ ጥራት ስልጠና ለአዲስ አበባ ዩኒቨርሲቲ ሆስፒታሎች"
+    proposal = propose(rep, shortlisted, place="ሳይንስ ፋኩልቲ, ክፍል 12")
+    db.session.commit()
+    interviews.choose(member, shortlisted, proposal.slots[0].id, now=NOW)
+    db.session.commit()
+    data = interviews.agreed_calendar(member, shortlisted.id)
+    lines = data.split(b"\r\n")
+    assert all(len(line) <= 75 for line in lines)
+    for line in lines:
+        line.decode("utf-8")  # raises UnicodeDecodeError if a fold split a character
+    event = _event(data)
+    assert str(event.get("summary")) == f"Interview: {shortlisted.project.title}"
+    assert str(event.get("location")) == "ሳይንስ ፋኩልቲ, ክፍል 12"
