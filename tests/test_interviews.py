@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from diaspora.mail.outbox import _build
 from diaspora.models import (
     ApplicationStatus,
+    InterviewProposal,
+    InterviewSlot,
     InterviewStatus,
     MessageKind,
     OutboxMessage,
@@ -18,9 +20,10 @@ from diaspora.models import (
     Role,
 )
 from diaspora.services import applications as service
-from diaspora.services import interviews
+from diaspora.services import deletion, interviews
 from diaspora.services.applications import Engagement
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
+from tests.conftest import PASSWORD
 from tests.factories import MOTIVATION, make_institution, make_project, sign_in, with_profile
 
 S = ApplicationStatus
@@ -474,3 +477,18 @@ def test_a_non_latin_title_is_folded_by_octets_without_splitting_characters(
     event = _event(data)
     assert str(event.get("summary")) == f"Interview: {shortlisted.project.title}"
     assert str(event.get("location")) == "ሳይንስ ፋኩልቲ, ክፍል 12"
+
+
+def test_deleting_an_account_takes_its_interviews_or_its_name(db, rep, member, shortlisted):
+    proposal = propose(rep, shortlisted)
+    db.session.commit()
+    proposal_id = proposal.id
+    deletion.delete_account(rep, PASSWORD)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(InterviewProposal, proposal_id).proposed_by_id is None
+
+    deletion.delete_account(member, PASSWORD)  # still shortlisted: the application goes
+    db.session.commit()
+    assert db.session.get(InterviewProposal, proposal_id) is None
+    assert db.session.scalar(sa.select(sa.func.count(InterviewSlot.id))) == 0
