@@ -222,7 +222,10 @@ def test_every_notification_reaches_the_smtp_server_without_private_content(
         f"You are accepted on {title}",
         f"Is the engagement on {title} completed?",
     } <= to_member
-    assert {m["Subject"] for m in smtp_server.to("waiting@example.org")} == {"Second has closed"}
+    assert {m["Subject"] for m in smtp_server.to("waiting@example.org")} == {
+        "Your application to Second is received",
+        "Second has closed",
+    }
     everything = [m for entry in smtp_server.messages for m in [entry["message"]]]
     for message in everything:
         body = text_of(message) + message.get_body(preferencelist=("html",)).get_content()

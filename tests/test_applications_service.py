@@ -195,10 +195,11 @@ def test_decisions_tell_the_member(db, member, project, rep):
     assert application.decided_by_id == rep.id
     subjects = [m.subject for m in mails(db, member.email)]
     assert subjects == [
+        f"Your application to {project.title} is received",
         f"You are shortlisted for {project.title}",
         f"Your application to {project.title}",
     ]
-    assert "closer to the lab work" not in mails(db, member.email)[1].body_text
+    assert "closer to the lab work" not in mails(db, member.email)[2].body_text
 
 
 def test_a_rep_of_another_institution_cannot_decide(db, member, project, make_user):
@@ -408,8 +409,8 @@ def test_forget_member_keeps_decided_applications_anonymised(
     kept = db.session.get(Application, decided_id)
     assert kept.member_id is None and kept.status == S.DECLINED and kept.decided_at
     assert kept.motivation == "" and kept.shared_profile == {}
-    bodies = [m.body for m in kept.messages]
-    assert bodies == ["Thanks, noted."]
+    entries = [(m.kind.value, m.body) for m in kept.messages]
+    assert entries == [("message", "Thanks, noted."), ("declined", "")]
     assert application_lists.applicants_of(rep, decided_project) == [kept]
 
 

@@ -150,6 +150,7 @@ def test_each_application_event_writes_one_row_per_recipient(
         {
             (rep.id, application.id, "new_application"): 1,
             (other_rep.id, application.id, "new_application"): 1,
+            (member.id, application.id, "application_received"): 1,
         }
     )
     service.post_message(member, application, "When would the training start?")
@@ -188,9 +189,10 @@ def test_each_application_event_writes_one_row_per_recipient(
         + [(r, application.id, "completed") for r in reps]
         + [(r, withdrawn.id, e) for r in reps for e in ("new_application", "withdrawn")]
         + [(r, declined.id, "new_application") for r in reps]
-        + [(leaving.id, declined.id, "declined")]
+        + [(leaving.id, declined.id, e) for e in ("application_received", "declined")]
         + [(r, waiting.id, e) for r in reps for e in ("new_application", "reminder")]
-        + [(waiting.member_id, waiting.id, "closed")]
+        + [(waiting.member_id, waiting.id, e) for e in ("application_received", "closed")]
+        + [(a.member_id, a.id, "application_received") for a in (application, withdrawn)]
     )
     about_applications = Counter({key: n for key, n in rows(db).items() if key[1] is not None})
     assert about_applications == expected
@@ -205,16 +207,17 @@ def test_the_dashboard_and_the_list_read_the_same_rows(app, db, member, project,
     db.session.commit()
 
     dashboard = application_lists.updates_for(member)
-    assert [n.event for n in dashboard] == ["accepted", "shortlisted"]
+    assert [n.event for n in dashboard] == ["accepted", "shortlisted", "application_received"]
     assert [n.message for n in dashboard] == [
         f"You are accepted on {project.title}",
         f"You are shortlisted for {project.title} (not yet decided)",
+        f"Your application to {project.title} is received",
     ]
     listed = db.session.scalars(
         sa.select(Notification).where(Notification.user_id == member.id)
     ).all()
     assert {n.id for n in dashboard} < {n.id for n in listed}
-    assert notifications.unread_count(member) == 3
+    assert notifications.unread_count(member) == 4
 
     login(client, member.email)
     client.post(f"/notifications/{dashboard[1].id}/open")
@@ -222,8 +225,9 @@ def test_the_dashboard_and_the_list_read_the_same_rows(app, db, member, project,
     assert [n.read_at is not None for n in application_lists.updates_for(member)] == [
         False,
         True,
+        False,
     ]
-    assert notifications.unread_count(member) == 2
+    assert notifications.unread_count(member) == 3
 
     application_lists.mark_updates_read(member)
     db.session.commit()

@@ -6,7 +6,7 @@ DELETE, except the one write listed in ``ALLOWED_WRITES`` with its reason.
 """
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ from diaspora.models import (
 )
 from diaspora.models.base import utcnow
 from diaspora.security import make_token
-from diaspora.services import accounts, institutions, notifications, profiles
+from diaspora.services import accounts, institutions, interviews, notifications, profiles
 from diaspora.services import applications as application_service
 from diaspora.services.applications import Engagement
 from tests.conftest import PASSWORD
@@ -97,6 +97,10 @@ def world(app, db):
     project = make_project(institution, status=ProjectStatus.PUBLISHED)
     application, _ = application_service.apply(member, project, MOTIVATION, Engagement())
     application_service.post_message(rep, application, "Could you start in March?")
+    application_service.decide(rep, application, "shortlist")
+    soon = (datetime.now(UTC) + timedelta(days=7)).replace(tzinfo=None, microsecond=0)
+    proposal = interviews.propose(rep, application, [soon], "UTC", 60, "Room 12")
+    interviews.choose(member, application, proposal.slots[0].id)
     newcomer = new_user(Role.MEMBER, email="newcomer@example.org", confirmed=False)
     institutions.invite(rep, institution, "colleague@aau.example")
     accounts.request_password_reset(member.email)

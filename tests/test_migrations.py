@@ -195,6 +195,83 @@ def test_application_updates_are_carried_into_notifications_and_back(tmp_path, e
         db.engine.dispose()
 
 
+def test_decision_messages_move_into_the_history_and_back(tmp_path, empty_database):
+    """0016 keeps each decision's message as an entry of the application's history, of
+    the kind of the decision; downgrading puts the latest back into the column."""
+    from diaspora.models import Application, ApplicationStatus, ProjectStatus, Role, User
+    from tests.factories import make_institution, make_project
+
+    app = create_app(_base_config(tmp_path, empty_database))
+    with app.app_context():
+        upgrade()
+        rep = User(name="Rep", email="rep@aau.example", role=Role.INSTITUTION, password_hash="-")
+        members = [
+            User(name=f"M{n}", email=f"m{n}@example.org", role=Role.MEMBER, password_hash="-")
+            for n in range(3)
+        ]
+        db.session.add_all([rep, *members])
+        db.session.commit()
+        project = make_project(make_institution(rep), status=ProjectStatus.PUBLISHED)
+        statuses = [
+            ApplicationStatus.ACCEPTED,
+            ApplicationStatus.WITHDRAWN,
+            ApplicationStatus.APPLIED,
+        ]
+        rows = [
+            Application(project_id=project.id, member_id=m.id, status=s)
+            for m, s in zip(members, statuses, strict=True)
+        ]
+        db.session.add_all(rows)
+        db.session.commit()
+        ids, rep_id = [a.id for a in rows], rep.id
+        db.session.remove()
+
+        downgrade(revision="0014")
+        decided = datetime(2026, 11, 3, 10, 0)
+        applications_0014 = sa.table(
+            "applications",
+            sa.column("id", sa.Integer()),
+            sa.column("decision_message", sa.Text()),
+            sa.column("decided_by_id", sa.Integer()),
+            sa.column("decided_at", sa.DateTime()),
+        )
+        with db.engine.begin() as conn:
+            for application_id, message in zip(
+                ids, ["Welcome aboard.", "We would like to talk.", ""], strict=True
+            ):
+                conn.execute(
+                    applications_0014.update()
+                    .where(applications_0014.c.id == application_id)
+                    .values(decision_message=message, decided_by_id=rep_id, decided_at=decided)
+                )
+
+        upgrade()
+        history = sa.text(
+            "SELECT application_id, author_id, from_institution, kind, body, created_at "
+            "FROM application_messages ORDER BY application_id"
+        )
+        with db.engine.connect() as conn:
+            entries = [tuple(row) for row in conn.execute(history)]
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("applications")}
+        assert [(e[0], e[1], bool(e[2]), e[3], e[4]) for e in entries] == [
+            (ids[0], rep_id, True, "accepted", "Welcome aboard."),
+            (ids[1], rep_id, True, "shortlisted", "We would like to talk."),
+        ]
+        assert all(str(e[5]).startswith("2026-11-03 10:00") for e in entries)
+        assert "decision_message" not in columns
+
+        downgrade(revision="0014")
+        with db.engine.connect() as conn:
+            back = dict(
+                conn.execute(sa.text("SELECT id, decision_message FROM applications")).all()
+            )
+            left = conn.execute(sa.text("SELECT count(*) FROM application_messages")).scalar()
+        assert back == {ids[0]: "Welcome aboard.", ids[1]: "We would like to talk.", ids[2]: ""}
+        assert left == 0
+        upgrade()
+        db.engine.dispose()
+
+
 def test_engagements_completed_before_0017_stay_counted(tmp_path, empty_database):
     """0017 treats an engagement completed under the one-click rule as confirmed by both
     sides: it keeps counting on the institution's public record."""

@@ -1,6 +1,15 @@
 """Forms of the application pages."""
 
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -13,6 +22,14 @@ from diaspora.services.applications import (
     MOTIVATION_MAX,
     MOTIVATION_MIN,
     Engagement,
+)
+from diaspora.services.interviews import (
+    DURATION_MAX,
+    DURATION_MIN,
+    MAX_TIMES,
+    NOTE_MAX,
+    PLACE_MAX,
+    ZONE_MAX,
 )
 
 
@@ -97,4 +114,55 @@ class DisputeForm(BaseForm):
         "What is not finished",
         validators=[DataRequired("Say what is not finished."), Length(max=MESSAGE_MAX)],
         description="Kept in the messages of this application; the other side reads it.",
+    )
+
+
+class InterviewProposalForm(BaseForm):
+    """One to five times, in the zone named below; empty time boxes are ignored."""
+
+    time_1 = DateTimeLocalField("Time 1", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    time_2 = DateTimeLocalField(
+        "Time 2 (optional)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    time_3 = DateTimeLocalField(
+        "Time 3 (optional)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    time_4 = DateTimeLocalField(
+        "Time 4 (optional)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    time_5 = DateTimeLocalField(
+        "Time 5 (optional)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    timezone = StringField(
+        "Time zone of these times",
+        validators=[DataRequired(), Length(max=ZONE_MAX)],
+        description="Its name, such as Africa/Addis_Ababa, Europe/Berlin or UTC.",
+    )
+    duration = IntegerField(
+        "Duration in minutes",
+        default=60,
+        validators=[DataRequired(), NumberRange(min=DURATION_MIN, max=DURATION_MAX)],
+    )
+    place = StringField(
+        "Place, or the link to join online",
+        validators=[DataRequired(), Length(max=PLACE_MAX)],
+    )
+    note = TextAreaField(
+        "Note to the applicant (optional)", validators=[Optional(), Length(max=NOTE_MAX)]
+    )
+
+    def times(self) -> list:
+        return [getattr(self, f"time_{n}").data for n in range(1, MAX_TIMES + 1)]
+
+
+class InterviewChoiceForm(BaseForm):
+    slot = RadioField(
+        "Pick a time", coerce=int, validate_choice=False, validators=[DataRequired("Pick a time.")]
+    )
+
+
+class InterviewOtherTimesForm(BaseForm):
+    wishes = TextAreaField(
+        "Which days or times would suit you?",
+        validators=[DataRequired("Say which days or times would suit you."), Length(max=NOTE_MAX)],
     )

@@ -2,7 +2,7 @@
 flashes and redirects. A refusal goes back to the application's page (or is shown on the
 form); someone on neither side of an application gets 404."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from diaspora.applications import bp
@@ -11,6 +11,9 @@ from diaspora.applications.forms import (
     DecisionForm,
     DisputeForm,
     FeedbackForm,
+    InterviewChoiceForm,
+    InterviewOtherTimesForm,
+    InterviewProposalForm,
     MessageForm,
 )
 from diaspora.extensions import db, limiter
@@ -23,6 +26,7 @@ from diaspora.services import (
     application_panels,
     application_profiles,
     application_stats,
+    interviews,
     permissions,
 )
 from diaspora.services import applications as service
@@ -106,7 +110,7 @@ def inbox():
         abort(403)
     return render_template(
         "applications/inbox.html",
-        waiting=application_lists.inbox_of(current_user),
+        rows=application_lists.inbox_rows(current_user),
         updates=application_lists.updates_for(current_user),
     )
 
@@ -141,15 +145,40 @@ def applicants(project_id):
     )
 
 
+def _interview_forms(application, interview_form=None):
+    """The interview step's forms for the application page, the times to pick filled in;
+    ``interview_form`` is a proposal shown again with what was typed and what is wrong."""
+    proposal = interviews.current(application)
+    choice = InterviewChoiceForm()
+    choice.slot.choices = (
+        [(slot.id, slot.local_text) for slot in proposal.slots] if proposal else []
+    )
+    return {
+        "interview": proposal,
+        "interview_form": interview_form
+        or InterviewProposalForm(formdata=None, timezone=interviews.default_zone(application)),
+        "proposal_refused": interview_form is not None,
+        "choice_form": choice,
+        "other_times_form": InterviewOtherTimesForm(),
+    }
+
+
 @bp.route("/applications/<int:application_id>")
 @login_required
 def show(application_id):
-    application = service.get_application(current_user, application_id)
+    return _show(service.get_application(current_user, application_id))
+
+
+def _show(application, interview_form=None):
+    """The application's page; ``interview_form`` as in :func:`_interview_forms`."""
     side = permissions.side_of(current_user, application)
     return render_template(
         "applications/show.html",
         application=application,
         side=side,
+        expected_answer=application_stats.answer_time(application.project.institution)
+        if side == "member"
+        else None,
         view=application_profiles.preview_for_institution(application, current_user),
         shared_labels=application_profiles.shared_labels(application),
         decision_form=DecisionForm(),
@@ -163,6 +192,7 @@ def show(application_id):
         feedback_given=any(
             f.from_institution == (side == "institution") for f in application.feedback
         ),
+        **_interview_forms(application, interview_form),
     )
 
 
@@ -271,4 +301,64 @@ def feedback(application_id):
         lambda user, app: service.leave_feedback(user, app, form.rating.data, form.comment.data),
         "Thank you for your feedback.",
         invalid="The feedback could not be saved: check the rating and the length.",
+    )
+
+
+@bp.post("/applications/<int:application_id>/interview")
+@login_required
+@limiter.limit("30 per hour")
+def propose_interview(application_id):
+    """A refused proposal shows the page again with what was typed and why."""
+    application = service.get_application(current_user, application_id)
+    form = InterviewProposalForm()
+    if form.validate_on_submit():
+        with form_refusal():
+            unit_of_work(
+                lambda: interviews.propose(
+                    current_user,
+                    service.get_application(current_user, application_id),
+                    form.times(),
+                    form.timezone.data,
+                    form.duration.data,
+                    form.place.data,
+                    form.note.data,
+                )
+            )
+            flash("The interview times are sent to the applicant.", "success")
+            return redirect(_page(application_id))
+    return _show(application, interview_form=form)
+
+
+@bp.post("/applications/<int:application_id>/interview/choice")
+@login_required
+def choose_interview(application_id):
+    form = InterviewChoiceForm()
+    return _act(
+        application_id,
+        form,
+        lambda user, app: interviews.choose(user, app, form.slot.data),
+        "The interview time is agreed. The calendar file is in your email and on this page.",
+        invalid="Pick one of the times proposed.",
+    )
+
+
+@bp.post("/applications/<int:application_id>/interview/other-times")
+@login_required
+def other_interview_times(application_id):
+    form = InterviewOtherTimesForm()
+    return _act(
+        application_id,
+        form,
+        lambda user, app: interviews.ask_other_times(user, app, form.wishes.data),
+        "The institution is asked for other times.",
+    )
+
+
+@bp.route("/applications/<int:application_id>/interview.ics")
+@login_required
+def interview_calendar(application_id):
+    return Response(
+        interviews.agreed_calendar(current_user, application_id),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="interview.ics"'},
     )

@@ -72,9 +72,14 @@ def queue_email(
     user: User | None = None,
     essential: bool = True,
     headers: dict | None = None,
+    attachments: list[dict] | None = None,
     **context,
 ) -> OutboxMessage:
-    """Render ``email/<template>.txt|.html`` and queue it in the current transaction."""
+    """Render ``email/<template>.txt|.html`` and queue it in the current transaction.
+
+    ``attachments`` are files sent with it, each ``{"filename", "content_type", "data"}``
+    with ``data`` as text (a calendar file, say); they are stored with the message.
+    """
     check_header_value(recipient)
     subject = _fit(header_text(subject), OutboxMessage.subject.type.length)
     headers = _header_values(headers)
@@ -88,10 +93,20 @@ def queue_email(
         body_text=render_template(f"email/{template}.txt", **context),
         body_html=render_template(f"email/{template}.html", **context),
         headers=headers,
+        attachments=[_attachment(item) for item in attachments or ()] or None,
         essential=essential,
     )
     db.session.add(message)
     return message
+
+
+def _attachment(item: dict) -> dict:
+    """An attachment as stored: its file name and type made safe for a MIME header."""
+    return {
+        "filename": header_text(item["filename"]),
+        "content_type": check_header_value(item["content_type"]),
+        "data": item["data"],
+    }
 
 
 def _record(session, flush_context):
@@ -542,6 +557,8 @@ def _build(message: OutboxMessage) -> Message:
         sender=_sender(),
         extra_headers=_header_values(message.headers),
     )
+    for item in message.attachments or ():
+        msg.attach(item["filename"], item["content_type"], item["data"].encode("utf-8"))
     msg.msgId = make_msgid(idstring=f"outbox{message.id}", domain="diaspora.local")
     msg.date = time.time()
     return msg

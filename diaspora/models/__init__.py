@@ -5,6 +5,7 @@ from diaspora.models.application import (
     ApplicationMessage,
     ApplicationStatus,
     EngagementFeedback,
+    MessageKind,
 )
 from diaspora.models.audit import AuditEntry
 from diaspora.models.institution import (
@@ -14,6 +15,7 @@ from diaspora.models.institution import (
     InstitutionStatus,
     InstitutionType,
 )
+from diaspora.models.interview import InterviewProposal, InterviewSlot, InterviewStatus
 from diaspora.models.invitation import Invitation, InvitationStatus
 from diaspora.models.notification import (
     DigestEntry,
@@ -51,6 +53,10 @@ __all__ = [
     "Application",
     "ApplicationMessage",
     "ApplicationStatus",
+    "MessageKind",
+    "InterviewProposal",
+    "InterviewSlot",
+    "InterviewStatus",
     "FIELD_GROUPS",
     "Audience",
     "Education",

@@ -50,6 +50,32 @@ class ApplicationStatus(enum.StrEnum):
         }[self.value]
 
 
+class MessageKind(enum.StrEnum):
+    """What an entry of an application's history is: a message, a decision (named by the
+    status it set) or a step of the interview."""
+
+    MESSAGE = "message"
+    SHORTLISTED = "shortlisted"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    INTERVIEW_PROPOSED = "interview_proposed"
+    INTERVIEW_AGREED = "interview_agreed"
+    INTERVIEW_OTHER_TIMES = "interview_other_times"
+
+    @property
+    def label(self) -> str:
+        """The line that introduces the entry in the history ("" for a plain message)."""
+        return {
+            "message": "",
+            "shortlisted": "Answer: shortlisted, not yet decided",
+            "accepted": "Answer: accepted",
+            "declined": "Answer: not selected",
+            "interview_proposed": "Interview times proposed",
+            "interview_agreed": "Interview time agreed",
+            "interview_other_times": "Other interview times asked for",
+        }[self.value]
+
+
 WAITING = (ApplicationStatus.APPLIED, ApplicationStatus.SHORTLISTED)
 TEAM = (ApplicationStatus.ACCEPTED, ApplicationStatus.COMPLETED)
 
@@ -101,7 +127,6 @@ class Application(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
-    decision_message: Mapped[str] = mapped_column(sa.Text, default="")
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the first side marked the engagement completed (the status becomes COMPLETED),
     # and when each side did; a dispute clears them and sends it back to ACCEPTED.
@@ -120,6 +145,12 @@ class Application(db.Model):
     )
     feedback: Mapped[list["EngagementFeedback"]] = relationship(
         back_populates="application", cascade="all, delete-orphan"
+    )
+    interviews = relationship(
+        "InterviewProposal",
+        back_populates="application",
+        cascade="all, delete-orphan",
+        order_by="InterviewProposal.created_at",
     )
 
     @property
@@ -179,7 +210,9 @@ class Application(db.Model):
 
 
 class ApplicationMessage(db.Model):
-    """A plain-text message in the thread between a member and an institution's reps."""
+    """An entry in the history between a member and an institution's reps: a plain-text
+    message, or a decision or interview step (``kind``) with the message sent with it,
+    if any. Entries are never overwritten: the history keeps every one, in order."""
 
     __tablename__ = "application_messages"
 
@@ -191,7 +224,10 @@ class ApplicationMessage(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     from_institution: Mapped[bool] = mapped_column(default=False)
-    body: Mapped[str] = mapped_column(sa.Text)
+    kind: Mapped[MessageKind] = mapped_column(
+        _enum(MessageKind), default=MessageKind.MESSAGE, server_default=MessageKind.MESSAGE.value
+    )
+    body: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     application: Mapped[Application] = relationship(back_populates="messages")

@@ -49,6 +49,8 @@ class OutboxMessage(db.Model):
     body_text: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
     headers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # Files sent with the message: [{"filename", "content_type", "data"}], data as text.
+    attachments: Mapped[list | None] = mapped_column(sa.JSON)
     status: Mapped[OutboxStatus] = mapped_column(
         sa.Enum(
             OutboxStatus,

@@ -1,6 +1,9 @@
 """Lists of applications: a member's, a project's applicants, a representative's inbox, and
 the dashboard updates (notifications about applications)."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from diaspora.extensions import db
@@ -12,7 +15,9 @@ from diaspora.models import (
     User,
 )
 from diaspora.models.application import WAITING
+from diaspora.models.base import utcnow
 from diaspora.services import permissions
+from diaspora.services.application_profiles import applicant_name
 from diaspora.services.errors import NotFound
 from diaspora.services.notifications import mark_read
 
@@ -42,7 +47,8 @@ def applicants_of(rep: User, project: Project) -> list[Application]:
 
 
 def inbox_of(rep: User) -> list[Application]:
-    """Applications waiting on every project of the institutions ``rep`` represents."""
+    """Applications waiting on every project of the institutions ``rep`` represents, the
+    one waiting longest first."""
     return list(
         db.session.scalars(
             sa.select(Application)
@@ -51,9 +57,34 @@ def inbox_of(rep: User) -> list[Application]:
                 Project.institution_id.in_(permissions.represented_institution_ids(rep)),
                 Application.status.in_(WAITING),
             )
-            .order_by(Application.created_at)
+            .order_by(Application.created_at, Application.id)
         )
     )
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One application in a representative's inbox: the applicant named as far as the
+    member shows it to that representative, and how long the application has waited."""
+
+    application: Application
+    name: str
+    waited_days: int
+
+    @property
+    def waited(self) -> str:
+        if self.waited_days < 1:
+            return "less than a day"
+        return f"{self.waited_days} day{'s' if self.waited_days != 1 else ''}"
+
+
+def inbox_rows(rep: User, now: datetime | None = None) -> list[InboxRow]:
+    """The inbox as the page shows it: the longest-waiting application first."""
+    now = now or utcnow()
+    return [
+        InboxRow(application, applicant_name(application, rep), (now - application.created_at).days)
+        for application in inbox_of(rep)
+    ]
 
 
 def updates_for(user: User, limit: int = 20) -> list[Notification]:

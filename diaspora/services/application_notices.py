@@ -47,6 +47,11 @@ def notify_new_application(application: Application) -> None:
     _tell_institution(application, "new_application")
 
 
+def notify_received(application: Application) -> None:
+    """Tell the member their application arrived and what happens next."""
+    _tell_member(application, "application_received")
+
+
 def notify_withdrawn(application: Application) -> None:
     _tell_institution(application, "withdrawn")
 
@@ -108,3 +113,17 @@ def notify_completion_disputed(application: Application, by_institution: bool) -
         "completion_disputed",
         disputed_by="The institution" if by_institution else "The member",
     )
+
+
+def notify_interview_proposed(application: Application) -> None:
+    _tell_member(application, "interview_proposed")
+
+
+def notify_interview_agreed(application: Application, when: str, attachments: list[dict]) -> None:
+    """Tell both sides the time the member chose; the email carries the calendar file."""
+    _tell_member(application, "interview_agreed", when=when, attachments=attachments)
+    _tell_institution(application, "interview_agreed", when=when, attachments=attachments)
+
+
+def notify_interview_other_times(application: Application) -> None:
+    _tell_institution(application, "interview_other_times")

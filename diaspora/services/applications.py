@@ -27,6 +27,7 @@ from diaspora.models import (
     ApplicationMessage,
     ApplicationStatus,
     EngagementFeedback,
+    MessageKind,
     Project,
     ProjectStatus,
     User,
@@ -42,6 +43,7 @@ from diaspora.services.application_notices import (
     notify_decision,
     notify_message,
     notify_new_application,
+    notify_received,
     notify_withdrawn,
 )
 from diaspora.services.application_profiles import consent_snapshot, profile_preview
@@ -174,6 +176,7 @@ def apply(
         return winner, False
     invitations.mark_applied(member, project)
     notify_new_application(application)
+    notify_received(application)
     return application, True
 
 
@@ -244,7 +247,7 @@ def decide(rep: User, application: Application, decision: str, message: str = ""
         _take_place(project)
     db.session.refresh(application)
     application.first_answered_at = application.first_answered_at or now
-    application.decision_message = message
+    record_step(application, rep, MessageKind(target.value), message)
     if target != S.SHORTLISTED:
         application.decided_at = now
         application.decided_by_id = rep.id
@@ -269,6 +272,22 @@ def _take_place(project: Project) -> None:
 
 
 # --------------------------------------------------------------------------- the thread
+
+
+def record_step(
+    application: Application, author: User, kind: MessageKind, body: str = ""
+) -> ApplicationMessage:
+    """Keep a decision or an interview step, with the message sent with it, in the
+    application's history. The caller has checked who acts and tells the other side."""
+    entry = ApplicationMessage(
+        application=application,
+        author_id=author.id,
+        from_institution=permissions.side_of(author, application) == permissions.INSTITUTION_SIDE,
+        kind=kind,
+        body=body,
+    )
+    db.session.add(entry)
+    return entry
 
 
 def post_message(author: User, application: Application, body: str) -> ApplicationMessage:

@@ -41,6 +41,11 @@ EVENTS: dict[str, EventKind] = {
         "New application to {project.title}",
         template="applications/new_application",
     ),
+    "application_received": EventKind(
+        "application_update",
+        "Your application to {project.title} is received",
+        template="applications/application_received",
+    ),
     "withdrawn": EventKind(
         "new_application",
         "An application to {project.title} was withdrawn",
@@ -68,6 +73,24 @@ EVENTS: dict[str, EventKind] = {
         "{project.title} closed before a decision on your application",
         subject="{project.title} has closed",
         template="applications/closed",
+    ),
+    "interview_proposed": EventKind(
+        "application_update",
+        "Interview times proposed for {project.title}: pick one",
+        subject="Interview times proposed for {project.title}",
+        template="applications/interview_proposed",
+    ),
+    "interview_agreed": EventKind(
+        "message",
+        "Interview for {project.title} agreed: {when}",
+        subject="Interview for {project.title} agreed",
+        template="applications/interview_agreed",
+    ),
+    "interview_other_times": EventKind(
+        "message",
+        "The applicant to {project.title} asks for other interview times",
+        subject="Other interview times asked for {project.title}",
+        template="applications/interview_other_times",
     ),
     "message": EventKind(
         "message",

@@ -126,7 +126,7 @@ def _application(application: Application, user: User) -> dict:
         "institution_marked_completed_at": _value(application.institution_completed_at),
         "completion_disputed_at": _value(application.completion_disputed_at),
         "my_messages": [
-            {"at": m.created_at.isoformat(), "body": m.body}
+            {"at": m.created_at.isoformat(), "kind": m.kind.value, "body": m.body}
             for m in application.messages
             if m.author_id == user.id
         ],

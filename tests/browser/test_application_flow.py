@@ -46,7 +46,7 @@ def test_apply_accept_and_hear_about_it(
 
     log_in(page, live_server, rep.email)
     page.get_by_role("link", name="Applications").click()
-    page.get_by_role("link", name="Open").click()
+    page.get_by_role("link", name="Hiwot Tesfaye").click()
     expect(page.get_by_text(MOTIVATION)).to_be_visible()
     page.get_by_label("Accept").check()
     page.get_by_role("button", name="Send the answer").click()

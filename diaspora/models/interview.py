@@ -1,0 +1,107 @@
+"""The optional interview step of an application: the representative proposes times, the
+member picks one or asks for others. Times are stored in UTC; ``timezone`` is the zone the
+times were proposed in, used to show them."""
+
+import enum
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from diaspora.extensions import db
+from diaspora.models.base import UTCDateTime, utcnow
+from diaspora.models.institution import _enum
+
+
+class InterviewStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    AGREED = "agreed"
+    OTHER_TIMES = "other_times"
+    REPLACED = "replaced"
+
+    @property
+    def label(self) -> str:
+        return {
+            "proposed": "Waiting for the applicant to pick a time",
+            "agreed": "Time agreed",
+            "other_times": "The applicant asked for other times",
+            "replaced": "Replaced by newer times",
+        }[self.value]
+
+
+class InterviewProposal(db.Model):
+    """One set of interview times a representative proposed for one application."""
+
+    __tablename__ = "interview_proposals"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "duration_minutes >= 15 AND duration_minutes <= 480", name="duration_in_range"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    proposed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    timezone: Mapped[str] = mapped_column(sa.String(64))
+    duration_minutes: Mapped[int]
+    place: Mapped[str] = mapped_column(sa.String(300))
+    status: Mapped[InterviewStatus] = mapped_column(
+        _enum(InterviewStatus), default=InterviewStatus.PROPOSED
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    application = relationship("Application", back_populates="interviews")
+    slots: Mapped[list["InterviewSlot"]] = relationship(
+        back_populates="proposal",
+        cascade="all, delete-orphan",
+        order_by="InterviewSlot.starts_at",
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.duration_minutes)
+
+    @property
+    def chosen(self) -> "InterviewSlot | None":
+        return next((slot for slot in self.slots if slot.chosen), None)
+
+
+class InterviewSlot(db.Model):
+    """One proposed start time, in UTC."""
+
+    __tablename__ = "interview_slots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("interview_proposals.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    chosen: Mapped[bool] = mapped_column(default=False)
+
+    proposal: Mapped[InterviewProposal] = relationship(back_populates="slots")
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + self.proposal.duration
+
+    @property
+    def local_text(self) -> str:
+        """The time as the site shows it: in the proposal's zone, with the zone and its
+        offset named, e.g. "Tue 02 Mar 2027, 10:00-11:00 (Africa/Addis_Ababa, UTC+03:00)"."""
+        start = self.starts_at.astimezone(self.proposal.zone)
+        end = self.ends_at.astimezone(self.proposal.zone)
+        offset = start.strftime("%z")
+        return (
+            f"{start:%a %d %b %Y, %H:%M}-{end:%H:%M} "
+            f"({self.proposal.timezone}, UTC{offset[:3]}:{offset[3:]})"
+        )
