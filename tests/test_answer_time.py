@@ -57,6 +57,20 @@ def test_the_apply_form_says_what_to_expect(client, db, project, make_user):
     assert "usually answers within 3 days; over the last 12 months it answered 3 of 4" in page
 
 
+def test_the_application_page_says_when_to_expect_an_answer(client, db, project, make_user):
+    received(db, project, make_user, [1, 3, 6, None])
+    applicant = with_profile(make_user(email="next@example.org"))
+    sign_in(client, applicant)
+    response = client.post(
+        f"/projects/{project.id}/apply",
+        data={"motivation": MOTIVATION, "consent": "y"},
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "Your application is received: what happens next" in page
+    assert "It usually answers within 3 days; over the last 12 months it answered 3 of 4" in page
+
+
 def test_nothing_shown_below_three_answers(client, db, project, make_user):
     received(db, project, make_user, [1, 3, None, None])
     for name, page in pages(client, project).items():

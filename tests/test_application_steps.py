@@ -81,7 +81,8 @@ def test_after_applying_the_page_says_what_happens_next(client, db, member, proj
     assert response.status_code == 200
     assert "Your application is received: what happens next" in page
     assert "is told of your application" in page
-    assert "Institutions usually answer within a few days" in page
+    assert "has not answered enough applications yet to show how quickly" in page
+    assert "the institution is reminded" in page
     assert "email at each step" in page
     assert "Withdraw my application" in page
 

@@ -100,7 +100,10 @@ def test_deleting_the_account_anonymises_decided_applications(db, member, projec
     assert db.session.get(Application, waiting_id) is None
     kept = db.session.get(Application, decided_id)
     assert kept.member_id is None and kept.status == S.ACCEPTED and kept.decided_at
-    assert kept.motivation == "" and kept.messages == []
+    assert kept.motivation == ""
+    # The member's messages go; the institution's record of its decision stays.
+    assert [(m.from_institution, m.kind.value) for m in kept.messages] == [(True, "accepted")]
+    assert "555-0100" not in " ".join(m.body for m in kept.messages)
     assert application_panels.team(project, rep) is None
 
 

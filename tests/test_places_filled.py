@@ -83,8 +83,7 @@ def test_the_places_filled_emails_say_what_happened(
     client.post(f"/applications/{first.id}/decide", data={"decision": "accept"})
     deliver_due()
 
-    [closed] = smtp_server.to("applicant1@example.org")
-    assert closed["Subject"] == f"{project.title} has closed"
+    [closed] = smtp_server.wait_for("applicant1@example.org", f"{project.title} has closed")
     text = bodies(closed)
     assert "All places are filled: the institution has accepted as many people" in text
     assert "coordinators" not in text
@@ -111,13 +110,13 @@ def test_a_coordinators_close_and_an_institutions_close_name_who_closed(
     db.session.commit()
     deliver_due()
 
-    text = bodies(smtp_server.to(waiting.member.email)[0])
+    text = bodies(smtp_server.wait_for(waiting.member.email, f"{project.title} has closed")[0])
     assert "The network's coordinators closed it. Reason given by the coordinators:" in text
     assert "The listing duplicates another one." in text
     [to_rep] = [m for m in smtp_server.to(rep.email) if m["Subject"] == "Your project was closed"]
     assert "Reason given by the coordinators:" in bodies(to_rep)
     assert "What happened" not in bodies(to_rep)
 
-    text = bodies(smtp_server.to("second@example.org")[0])
+    text = bodies(smtp_server.wait_for("second@example.org", "Second has closed")[0])
     assert "The institution closed it. Reason given by the institution:" in text
     assert "We found the funding elsewhere." in text and "coordinators" not in text
