@@ -1,0 +1,73 @@
+"""Checks on the rendered pages of the core loop that need no browser: destructive buttons look
+destructive."""
+
+from html.parser import HTMLParser
+
+import pytest
+
+from tests.core_pages import PAGES, build
+from tests.factories import sign_in
+
+pytestmark = pytest.mark.search_index
+
+DESTRUCTIVE = ("reject", "refuse", "delete", "hide me", "unpublish", "decline", "suspend")
+DESTRUCTIVE += ("remove", "withdraw")
+
+
+class Page(HTMLParser):
+    """The buttons, labels and ids of one page."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids: list[str] = []
+        self.label_targets: list[str] = []
+        self.buttons: list[dict] = []
+        self._button: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.append(attrs["id"])
+        if tag == "label" and attrs.get("for"):
+            self.label_targets.append(attrs["for"])
+        if tag == "button" or (tag == "a" and "button" in (attrs.get("class") or "")):
+            self._button = {"tag": tag, "class": (attrs.get("class") or "").split(), "text": ""}
+            self.buttons.append(self._button)
+
+    def handle_endtag(self, tag):
+        if tag in ("button", "a"):
+            self._button = None
+
+    def handle_data(self, data):
+        if self._button is not None:
+            self._button["text"] += data
+
+
+@pytest.fixture
+def pages(app):
+    """Every core page as its person sees it: name -> parsed page."""
+    world = build()
+    parsed = {}
+    for name, who, path in PAGES:
+        client = app.test_client()
+        if who:
+            sign_in(client, getattr(world, who))
+        response = client.get(path(world))
+        assert response.status_code == 200, (name, response.status_code)
+        page = Page()
+        page.feed(response.get_data(as_text=True))
+        parsed[name] = page
+    return parsed
+
+
+def test_destructive_buttons_carry_the_danger_class(pages):
+    wrong, seen = [], set()
+    for name, page in pages.items():
+        for button in page.buttons:
+            text = " ".join(button["text"].split())
+            if text.lower().startswith(DESTRUCTIVE):
+                seen.add(text.split()[0].lower())
+                if "button-danger" not in button["class"]:
+                    wrong.append(f"{name}: {text!r} has classes {button['class']}")
+    assert not wrong, "\n".join(wrong)
+    assert {"reject", "delete", "hide", "unpublish", "suspend", "remove", "withdraw"} <= seen
