@@ -1,5 +1,5 @@
 """Checks on the rendered pages of the core loop that need no browser: destructive buttons look
-destructive."""
+destructive, every label points at a control and no id repeats."""
 
 from html.parser import HTMLParser
 
@@ -71,3 +71,14 @@ def test_destructive_buttons_carry_the_danger_class(pages):
                     wrong.append(f"{name}: {text!r} has classes {button['class']}")
     assert not wrong, "\n".join(wrong)
     assert {"reject", "delete", "hide", "unpublish", "suspend", "remove", "withdraw"} <= seen
+
+
+def test_every_label_points_at_an_existing_id_and_no_id_repeats(pages):
+    problems = []
+    for name, page in pages.items():
+        ids = set(page.ids)
+        problems += [
+            f"{name}: <label for={t!r}> has no control" for t in page.label_targets if t not in ids
+        ]
+        problems += [f"{name}: id {i!r} repeats" for i in ids if page.ids.count(i) > 1]
+    assert not problems, "\n".join(sorted(problems))

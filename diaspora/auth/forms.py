@@ -85,5 +85,8 @@ class ChangePasswordForm(BaseForm):
 
 
 class ChangeEmailForm(BaseForm):
-    current_password = PasswordField("Current password", validators=[DataRequired()])
+    # Its own id: the account page shows this form beside the password form.
+    current_password = PasswordField(
+        "Current password", id="email-current-password", validators=[DataRequired()]
+    )
     email = EmailAddress("New email address")
