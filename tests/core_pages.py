@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from diaspora.extensions import db
-from diaspora.models import InstitutionStatus, ProjectStatus, Role, Skill, User
+from diaspora.models import InstitutionStatus, ProjectStatus, Role, User
 from diaspora.models.base import utcnow
 from diaspora.services import applications, discovery, moderation, profiles, saved_projects
 from diaspora.services.applications import Engagement
@@ -68,6 +68,7 @@ def build() -> World:
     pending_institution = make_institution(
         pending_rep, status=InstitutionStatus.PENDING, name="University of Health Sciences"
     )
+    profiles.load_skills_taxonomy()
     today = utcnow().date()
     project = make_project(
         institution,
@@ -75,7 +76,7 @@ def build() -> World:
         description=LONG_DESCRIPTION,
         places=3,
         start_date=today + timedelta(days=60),
-        skills=[Skill(name=name, key=name.lower()) for name in SKILLS[:6]],
+        skills=[profiles.find_or_create_skill(name) for name in SKILLS[:6]],
     )
     others = [
         make_project(

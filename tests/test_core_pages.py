@@ -1,6 +1,7 @@
 """Checks on the rendered pages of the core loop that need no browser: destructive buttons look
 destructive, every label points at a control and no id repeats."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -82,3 +83,25 @@ def test_every_label_points_at_an_existing_id_and_no_id_repeats(pages):
         ]
         problems += [f"{name}: id {i!r} repeats" for i in ids if page.ids.count(i) > 1]
     assert not problems, "\n".join(sorted(problems))
+
+
+BUDGET = 60 * 1024
+
+
+def test_every_core_page_with_its_css_stays_under_60_kb(app):
+    """HTML plus the site's own stylesheets, uncompressed, with realistic data: the curated
+    skills loaded, and a CSRF token in every form as in production."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    world = build()
+    sizes = {}
+    for name, who, path in PAGES + [("public profile", None, lambda w: f"/members/{w.member.id}")]:
+        client = app.test_client()
+        if who:
+            sign_in(client, getattr(world, who))
+        html = client.get(path(world)).get_data()
+        sheets = re.findall(rb'<link rel="stylesheet" href="(/static/[^"?]+)', html)
+        assert sheets, name
+        sizes[name] = len(html) + sum(len(client.get(href.decode()).get_data()) for href in sheets)
+    for name, size in sorted(sizes.items(), key=lambda item: item[1]):
+        print(f"{size:>7} {name}")
+    assert {name: size for name, size in sizes.items() if size >= BUDGET} == {}

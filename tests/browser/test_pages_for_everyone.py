@@ -120,3 +120,17 @@ def test_a_long_address_does_not_widen_the_check_your_inbox_page(app, page, live
     page.get_by_role("button", name="Create my account").click()
     expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+
+def test_each_remove_button_on_the_profile_removes_its_own_row(app, page, live_server):
+    world = build()
+    log_in(page, live_server, world.member.email)
+    page.goto(f"{live_server}/profile")
+    rows = page.locator("#skills li")
+    expect(rows.filter(has_text="Hydrology")).to_have_count(1)
+    page.get_by_role("button", name="Remove Hydrology from skills I have").click()
+    expect(rows.filter(has_text="Hydrology")).to_have_count(0)
+    expect(rows.filter(has_text="Statistics")).to_have_count(1)
+    page.get_by_role("button", name="Remove language French").click()
+    expect(page.locator("#languages li").filter(has_text="French")).to_have_count(0)
+    expect(page.locator("#languages li").filter(has_text="Amharic")).to_have_count(1)
