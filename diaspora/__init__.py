@@ -5,7 +5,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 
 from diaspora.config import (
     CONFIGS,
@@ -55,9 +55,18 @@ def configure(app: Flask, config: dict | None) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
+def _read_static_whole(response):
+    """Turn a static file's stream into bytes (closing the file), so it can be compressed;
+    runs before compression, as it is registered after it."""
+    if request.endpoint == "static" and response.status_code == 200:
+        response.make_sequence()
+    return response
+
+
 def register_extensions(app: Flask) -> None:
     from diaspora import security
     from diaspora.extensions import (
+        compress,
         csrf,
         db,
         limiter,
@@ -82,6 +91,12 @@ def register_extensions(app: Flask) -> None:
     security.init_app(app)
     register_session_hooks()
     app.after_request(_deliver_committed_mail)
+    if app.config["COMPRESS_RESPONSES"]:
+        # Flask-Compress's streaming path leaves the file of a streamed response open, so
+        # streams are not compressed; static files are read whole first (they are small).
+        app.config.setdefault("COMPRESS_STREAMS", False)
+        compress.init_app(app)
+        app.after_request(_read_static_whole)
 
     from diaspora.services.accounts import load_user
 

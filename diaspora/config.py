@@ -127,6 +127,10 @@ class Config:
     RESET_TOKEN_MAX_AGE = _int("RESET_TOKEN_MAX_AGE", 3600)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
+    # Compress text responses (HTML, CSS, JSON, SVG) for clients that accept it: on in
+    # production, unless a proxy in front already does it.
+    COMPRESS_RESPONSES = _bool("COMPRESS_RESPONSES", False)
+
 
 class DevelopmentConfig(Config):
     """Local development: everything embedded."""
@@ -156,6 +160,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https")
     SITE_URL = os.environ.get("SITE_URL", "")
+    COMPRESS_RESPONSES = _bool("COMPRESS_RESPONSES", True)
 
 
 CONFIGS = {

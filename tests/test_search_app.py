@@ -118,13 +118,19 @@ def test_facet_blocks_show_labels_counts_checked_values_and_toggling_links(clien
     published(institution, title="Solar school lessons", country="KE", sector="education")
     html = client.get("/search?q=solar&country=KE").get_data(as_text=True)
     kenya = re.search(
-        r'<input type="checkbox" name="country" value="KE"( checked)?>\s*'
-        r'<a href="([^"]+)" dir="auto">Kenya</a> <span class="muted">\((\d+)\)</span>',
+        r'<input type="checkbox" id="facet-country-\d+" name="country" value="KE"( checked)?>\s*'
+        r'<label class="visually-hidden" for="facet-country-\d+">Choose Kenya, \d+ projects?'
+        r"</label>\s*"
+        r'<a href="([^"]+)" dir="auto">(?:<span class="visually-hidden">Remove the filter </span>)?'
+        r'Kenya</a> <span class="muted">\((\d+)\)</span>',
         html,
     )
     ghana = re.search(
-        r'<input type="checkbox" name="country" value="GH"( checked)?>\s*'
-        r'<a href="([^"]+)" dir="auto">Ghana</a> <span class="muted">\((\d+)\)</span>',
+        r'<input type="checkbox" id="facet-country-\d+" name="country" value="GH"( checked)?>\s*'
+        r'<label class="visually-hidden" for="facet-country-\d+">Choose Ghana, \d+ projects?'
+        r"</label>\s*"
+        r'<a href="([^"]+)" dir="auto">(?:<span class="visually-hidden">Remove the filter </span>)?'
+        r'Ghana</a> <span class="muted">\((\d+)\)</span>',
         html,
     )
     assert kenya and ghana

@@ -4,6 +4,7 @@ in a real Chromium, everyone logging in through the login form."""
 from playwright.sync_api import expect
 
 from diaspora.models import ProjectStatus, Role
+from tests.browser.menu import menu
 from tests.conftest import PASSWORD, text_of
 from tests.factories import MOTIVATION, make_institution, make_project, with_profile
 
@@ -13,11 +14,11 @@ def log_in(page, live_server, email):
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("link", name="Account")).to_be_visible()
+    expect(menu(page).get_by_role("link", name="Account")).to_be_visible()
 
 
 def log_out(page):
-    page.get_by_role("button", name="Log out").click()
+    menu(page).get_by_role("button", name="Log out").click()
 
 
 def test_apply_accept_and_hear_about_it(
@@ -45,7 +46,7 @@ def test_apply_accept_and_hear_about_it(
     log_out(page)
 
     log_in(page, live_server, rep.email)
-    page.get_by_role("link", name="Applications").click()
+    menu(page).get_by_role("link", name="Applications").click()
     page.get_by_role("link", name="Hiwot Tesfaye").click()
     expect(page.get_by_text(MOTIVATION)).to_be_visible()
     page.get_by_label("Accept").check()
@@ -54,7 +55,7 @@ def test_apply_accept_and_hear_about_it(
     log_out(page)
 
     log_in(page, live_server, member.email)
-    page.get_by_role("link", name="My applications").click()
+    menu(page).get_by_role("link", name="My applications").click()
     expect(page.locator(".badge-ok")).to_have_text("Accepted")
     expect(page.get_by_text("You are accepted on Laboratory quality training")).to_be_visible()
 

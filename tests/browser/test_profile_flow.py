@@ -3,6 +3,7 @@
 from playwright.sync_api import expect
 
 from diaspora.models import Role
+from tests.browser.menu import menu
 from tests.conftest import PASSWORD
 from tests.factories import new_user
 
@@ -13,7 +14,7 @@ def test_member_builds_profile_and_public_sees_only_public_parts(app, page, live
     page.get_by_label("Email address").fill("lan@example.org")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.get_by_role("link", name="My profile").click()
+    menu(page).get_by_role("link", name="My profile").click()
 
     page.get_by_label("Display name").fill("Nguyễn Thị Lan")
     page.get_by_label("Headline").fill("Data scientist for public health")

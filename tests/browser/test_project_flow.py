@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from diaspora.models import Role
 from diaspora.models.base import utcnow
+from tests.browser.menu import menu
 from tests.conftest import PASSWORD
 from tests.factories import make_institution
 
@@ -26,7 +27,7 @@ def test_submit_approve_and_see_on_projects(app, browser, live_server, make_user
     contexts = [browser.new_context(viewport={"width": 360, "height": 800}) for _ in range(3)]
     rep_page, coord_page, visitor = (context.new_page() for context in contexts)
     _log_in(rep_page, live_server, rep)
-    rep_page.get_by_role("link", name="My projects").click()
+    menu(rep_page).get_by_role("link", name="My projects").click()
     rep_page.get_by_role("link", name="New project").click()
     assert institution.name in rep_page.content()
     rep_page.get_by_label("Title").fill("Biostatistics for clinical trials")
@@ -48,7 +49,7 @@ def test_submit_approve_and_see_on_projects(app, browser, live_server, make_user
     expect(rep_page.get_by_text("The project is now awaiting review")).to_be_visible()
 
     _log_in(coord_page, live_server, coordinator)
-    coord_page.get_by_role("link", name="Queue (1)").click()
+    menu(coord_page).get_by_role("link", name="Queue (1)").click()
     coord_page.get_by_role("link", name="Biostatistics for clinical trials").click()
     coord_page.get_by_label("Approve and publish").check()
     coord_page.get_by_role("button", name="Record the decision").click()

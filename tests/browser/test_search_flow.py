@@ -21,6 +21,7 @@ def test_visitor_searches_filters_and_opens_a_result(app, page, live_server, mak
     page.get_by_label("Search projects").fill("hydrology")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("heading", name="2 projects for “hydrology”")).to_be_visible()
+    page.get_by_text("Filter results").click()
     page.get_by_role("link", name="Kenya").click()
     expect(page.get_by_role("heading", name="1 project for “hydrology”")).to_be_visible()
     assert "country=KE" in page.url

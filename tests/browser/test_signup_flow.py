@@ -2,12 +2,13 @@
 
 from playwright.sync_api import expect
 
+from tests.browser.menu import menu
 from tests.conftest import first_link
 
 
 def test_signup_confirm_login_in_chromium(mail_config, smtp_server, app, page, live_server):
     page.goto(f"{live_server}/")
-    page.get_by_role("link", name="Join", exact=True).click()
+    menu(page).get_by_role("link", name="Join", exact=True).click()
     page.get_by_label("A diaspora professional offering my expertise").check()
     page.get_by_label("Your name").fill("Abebe Kebede")
     page.get_by_label("Email address").fill("abebe@example.org")
@@ -26,5 +27,5 @@ def test_signup_confirm_login_in_chromium(mail_config, smtp_server, app, page, l
     page.get_by_label("Email address").fill("abebe@example.org")
     page.get_by_label("Password").fill("blue nile sunrise 42")
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("link", name="Account")).to_be_visible()
+    expect(menu(page).get_by_role("link", name="Account")).to_be_visible()
     expect(page.get_by_text("Please confirm your email address")).not_to_be_visible()
