@@ -117,7 +117,10 @@ def test_deleting_a_representative_keeps_the_decision(db, member, project, rep, 
     db.session.expire_all()
     application = db.session.get(Application, application.id)
     assert application.decided_by_id is None and application.status == S.DECLINED
-    assert [m.author_id for m in application.messages] == [None]
+    assert [(m.kind.value, m.author_id) for m in application.messages] == [
+        ("declined", None),
+        ("message", None),
+    ]
 
 
 def test_project_page_offers_apply_then_shows_the_status(client, auth, db, member, project):

@@ -4,21 +4,9 @@ in a real Chromium, everyone logging in through the login form."""
 from playwright.sync_api import expect
 
 from diaspora.models import ProjectStatus, Role
-from tests.browser.menu import menu
-from tests.conftest import PASSWORD, text_of
+from tests.browser.navigation import log_in, log_out, menu
+from tests.conftest import text_of
 from tests.factories import MOTIVATION, make_institution, make_project, with_profile
-
-
-def log_in(page, live_server, email):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(menu(page).get_by_role("link", name="Account")).to_be_visible()
-
-
-def log_out(page):
-    menu(page).get_by_role("button", name="Log out").click()
 
 
 def test_apply_accept_and_hear_about_it(

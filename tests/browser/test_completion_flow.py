@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from diaspora.models import ProjectStatus, Role
 from diaspora.services import applications as service
 from diaspora.services.applications import Engagement
-from tests.browser.test_application_flow import log_in, log_out
+from tests.browser.navigation import log_in, log_out
 from tests.conftest import text_of
 from tests.factories import MOTIVATION, make_institution, make_project, with_profile
 

@@ -9,18 +9,11 @@ from diaspora.extensions import db
 from diaspora.models import Audience, ProjectStatus, Role
 from diaspora.models.base import utcnow
 from diaspora.services import profiles
-from tests.conftest import PASSWORD, first_link, text_of
+from tests.browser.navigation import log_in
+from tests.conftest import first_link, text_of
 from tests.factories import MOTIVATION, make_institution, make_project
 
 SHOWN = int(Audience.SIGNED_IN)
-
-
-def log_in(page, live_server, email):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("link", name="Account")).to_be_visible()
 
 
 def test_invite_a_recommended_expert_who_applies(

@@ -5,20 +5,11 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.menu import menu
-from tests.conftest import PASSWORD
+from tests.browser.navigation import log_in, menu
 from tests.core_pages import PAGES, build
 
 pytestmark = pytest.mark.search_index
 AXE = Axe()
-
-
-def log_in(page, live_server, email):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(menu(page).get_by_role("link", name="Account", exact=True)).to_be_visible()
 
 
 def background(locator) -> str:

@@ -3,7 +3,7 @@
 from playwright.sync_api import expect
 
 from diaspora.models import Role
-from tests.browser.menu import menu
+from tests.browser.navigation import menu
 from tests.conftest import PASSWORD
 from tests.factories import new_user
 

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from diaspora.models import Role
 from diaspora.models.base import utcnow
-from tests.browser.menu import menu
+from tests.browser.navigation import menu
 from tests.conftest import PASSWORD
 from tests.factories import make_institution
 

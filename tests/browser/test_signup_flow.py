@@ -2,7 +2,7 @@
 
 from playwright.sync_api import expect
 
-from tests.browser.menu import menu
+from tests.browser.navigation import menu
 from tests.conftest import first_link
 
 
