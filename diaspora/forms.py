@@ -89,6 +89,10 @@ class BaseForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.meta.csrf:
+            # A page holds many forms; their hidden tokens must not all claim one id.
+            token = self[self.meta.csrf_field_name]
+            token.render_kw = {**(token.render_kw or {}), "id": False}
         if has_request_context():
             g.setdefault("forms", []).append(self)
 

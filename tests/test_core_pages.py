@@ -46,7 +46,9 @@ class Page(HTMLParser):
 
 @pytest.fixture
 def pages(app):
-    """Every core page as its person sees it: name -> parsed page."""
+    """Every core page as its person sees it, with a CSRF token in every form as in
+    production: name -> parsed page."""
+    app.config["WTF_CSRF_ENABLED"] = True
     world = build()
     parsed = {}
     for name, who, path in PAGES:
