@@ -11,7 +11,15 @@ from datetime import timedelta
 from diaspora.extensions import db
 from diaspora.models import InstitutionStatus, ProjectStatus, Role, User
 from diaspora.models.base import utcnow
-from diaspora.services import applications, discovery, moderation, profiles, saved_projects
+from diaspora.services import (
+    applications,
+    discovery,
+    interviews,
+    invitations,
+    moderation,
+    profiles,
+    saved_projects,
+)
 from diaspora.services.applications import Engagement
 from diaspora.services.discovery import ProjectSearch
 from diaspora.services.indexing import indexer
@@ -54,6 +62,7 @@ class World:
     project: int
     pending_project: int
     application: int
+    engagement: int
 
 
 def build() -> World:
@@ -104,6 +113,24 @@ def build() -> World:
     declined, _ = applications.apply(member, others[0], MOTIVATION, Engagement())
     db.session.commit()
     applications.decide(rep, declined, "decline", "We chose someone nearer to Accra.")
+    # The member's application is shortlisted with interview times proposed; the applicant is
+    # engaged, since last week, on another project; the member is invited to a third.
+    applications.decide(rep, application, "shortlist", "We would like to talk with you.")
+    soon = (utcnow() + timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
+    interviews.propose(
+        rep,
+        application,
+        [soon.replace(tzinfo=None), (soon + timedelta(days=1)).replace(tzinfo=None)],
+        "Africa/Accra",
+        45,
+        "Korle Bu Teaching Hospital, training room 2",
+    )
+    invitations.invite(rep, others[4], member.id, "Your teaching would help our nurses.")
+    engagement, _ = applications.apply(
+        applicant, others[5], MOTIVATION, Engagement(available_from=today - timedelta(days=7))
+    )
+    db.session.commit()
+    applications.decide(rep, engagement, "accept", "Welcome to the team.")
     saved_projects.save(member, others[1])
     discovery.save_search(member, ProjectSearch(query="neonatal"), Frequency.WEEKLY)
     moderation.report_project(member, others[2], "misleading", "The dates do not add up.")
@@ -121,6 +148,7 @@ def build() -> World:
         project.id,
         pending_project.id,
         application.id,
+        engagement.id,
     )
     for user in (coordinator, rep, member, applicant):
         db.session.refresh(user)
@@ -139,6 +167,8 @@ PAGES = [
     ("project as visitor", None, lambda w: f"/projects/{w.project}"),
     ("institution page", None, lambda w: f"/institutions/{w.institution}"),
     ("project as member", "applicant", lambda w: f"/projects/{w.project}"),
+    ("invitations", "member", lambda w: "/invitations"),
+    ("completion", "applicant", lambda w: f"/applications/{w.engagement}/complete"),
     ("apply form", "applicant", lambda w: f"/projects/{w.project}/apply"),
     ("applications dashboard", "member", lambda w: "/applications"),
     ("application, member side", "member", lambda w: f"/applications/{w.application}"),
@@ -152,6 +182,7 @@ PAGES = [
     ("saved searches", "member", lambda w: "/search/saved"),
     ("project as representative", "rep", lambda w: f"/projects/{w.project}"),
     ("experts search", "rep", lambda w: "/experts?q=epidemiology"),
+    ("recommended experts", "rep", lambda w: f"/projects/{w.project}/experts"),
     ("inbox", "rep", lambda w: "/applications/inbox"),
     ("application, institution side", "rep", lambda w: f"/applications/{w.application}"),
     ("coordinator queue", "coordinator", lambda w: "/coordination/queue"),
