@@ -193,13 +193,15 @@ def assert_clear(results):
 
 
 def updates_by_member(project_id):
-    """(member id, kind) of every dashboard update members got about the project."""
+    """(member id, kind) of every dashboard update members got about the project's
+    answers (the receipt each got on applying, before the race, is left out)."""
     return _db.session.execute(
         sa.select(Application.member_id, Notification.event)
         .join(Notification, Notification.application_id == Application.id)
         .where(
             Application.project_id == project_id,
             Notification.user_id == Application.member_id,
+            Notification.event != "application_received",
         )
     ).all()
 
