@@ -10,19 +10,23 @@ import sqlalchemy as sa
 from diaspora.extensions import db as _db
 from diaspora.models import (
     Audience,
+    InstitutionRepresentative,
     InstitutionStatus,
     Invitation,
     InvitationStatus,
     Notification,
     OutboxMessage,
+    Project,
     ProjectStatus,
     Role,
+    User,
 )
 from diaspora.models.base import utcnow
 from diaspora.services import applications, invitations, profiles, recommendations
 from diaspora.services.applications import Engagement
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from tests.factories import MOTIVATION, make_institution, make_project, sign_in
+from tests.test_applications_concurrency import needs_postgres, run_together
 
 SHOWN = int(Audience.SIGNED_IN)  # what any signed-in institution may see
 HIDDEN = int(Audience.COORDINATORS)
@@ -580,3 +584,34 @@ def test_the_new_pages_write_nothing_when_read(app, make_user, rep, project):
     finally:
         sa.event.remove(_db.engine, "before_cursor_execute", listener)
     assert listener.seen == []
+
+
+@needs_postgres
+def test_invitations_racing_past_the_weekly_limit_are_one_too_few_never_one_too_many(
+    app, make_user, rep, project, monkeypatch
+):
+    """Two representatives invite to two projects of one institution at the same moment, with
+    one invitation left this week: the institution's row lock lets exactly one through."""
+    monkeypatch.setattr(invitations, "MAX_PER_INSTITUTION_WEEK", 1)
+    second_rep = make_user(role=Role.INSTITUTION, email="second@aawa.example")
+    _db.session.add(
+        InstitutionRepresentative(institution_id=project.institution_id, user_id=second_rep.id)
+    )
+    other = make_project(
+        project.institution, status=ProjectStatus.PUBLISHED, title="Other", languages=[]
+    )
+    members = [expert(make_user, f"Expert {n}") for n in range(2)]
+    _db.session.commit()
+    calls = [(rep.id, project.id, members[0].id), (second_rep.id, other.id, members[1].id)]
+
+    def work(index):
+        rep_id, project_id, member_id = calls[index]
+        invitation = invitations.invite(
+            _db.session.get(User, rep_id), _db.session.get(Project, project_id), member_id
+        )
+        _db.session.commit()
+        return invitation.id
+
+    outcomes = run_together(app, 2, work)
+    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "int"], outcomes
+    assert _db.session.scalar(sa.select(sa.func.count(Invitation.id))) == 1

@@ -32,7 +32,7 @@ from diaspora.models.base import utcnow
 from diaspora.services import permissions, privacy, recommendations
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from diaspora.services.events import tell
-from diaspora.services.locks import lock_project
+from diaspora.services.locks import lock_institution, lock_project
 from diaspora.services.profiles import profile_of
 
 MESSAGE_MAX = 500
@@ -98,6 +98,7 @@ def invite(rep: User, project: Project, member_id: int, message: str = "") -> In
         raise Invalid(f"Keep the message under {MESSAGE_MAX} characters.")
     if "\x00" in message:
         raise Invalid("The message contains a character that is not allowed.")
+    lock_institution(project.institution_id)
     project = lock_project(project)
     if not profile_of(member).invitations_open:
         raise Conflict("This member does not take invitations. They may still find the project.")

@@ -1,4 +1,5 @@
-"""Row locks of a project and its applications, in the one order every writer takes them.
+"""Row locks of an institution, a project and its applications, in the one order every
+writer takes them: institution, then project, then application.
 
 The project workflows (:mod:`diaspora.services.projects`) and the application workflow
 (:mod:`diaspora.services.applications`) both change applications; both lock through here.
@@ -7,7 +8,18 @@ The project workflows (:mod:`diaspora.services.projects`) and the application wo
 import sqlalchemy as sa
 
 from diaspora.extensions import db
-from diaspora.models import Application, Project
+from diaspora.models import Application, Institution, Project
+
+
+def lock_institution(institution_id: int) -> None:
+    """Lock the institution's row until the transaction ends: writers that count what the
+    whole institution did (its invitations this week) queue here, so two of them never both
+    pass a limit. Taken before any of its projects' rows."""
+    db.session.execute(
+        sa.select(Institution.id)
+        .where(Institution.id == institution_id)
+        .with_for_update(key_share=True)
+    )
 
 
 def lock_project(project: Project) -> Project:
