@@ -10,10 +10,16 @@ people (or scripts) may type into it, so the rules hold in one place for every f
   and one-line displays; hidden fields drop them silently (nobody could correct them);
 - passwords are kept exactly as typed (they are never stored or shown);
 - dates must lie in :data:`DATE_RANGE` and whole numbers in a database integer;
+- dates (and dates with a time) are typed in separate boxes, day, month and year (and a time
+  on the 24-hour clock), never in the browser's date picker, whose order follows the
+  device's locale (03/02/2027 reads two ways); see :class:`DateBoxes`;
 - selects leave out the optional ``</option>`` end tags (:class:`CompactSelect`).
 """
 
-from datetime import date
+import re
+from copy import copy
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from flask import g, has_request_context
 from flask_wtf import FlaskForm
@@ -27,6 +33,8 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
+from wtforms.validators import StopValidation
 from wtforms.widgets import Select
 
 from diaspora.validation import INT_MAX, clean_line, has_line_break, strip_controls
@@ -98,6 +106,10 @@ class BaseForm(FlaskForm):
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
+            boxed = date_boxes_class(unbound_field.field_class)
+            if boxed is not None:
+                unbound_field = copy(unbound_field)
+                unbound_field.field_class = boxed
             extra = input_filter(unbound_field.field_class)
             if extra is not None:
                 filters = unbound_field.kwargs.get("filters") or ()
@@ -115,6 +127,196 @@ class CompactSelect(Select):
     @classmethod
     def render_option(cls, choice, **kwargs):
         return super().render_option(choice, **kwargs).removesuffix("</option>")  # stays Markup
+
+
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+BOX_LABELS = {"day": "Day", "month": "Month", "year": "Year", "time": "Time"}
+_ISO = re.compile(r"(\d+)-(\d+)-(\d+)(?:[T ](\d+:\d+))?")
+_TIME = re.compile(r"(\d{1,2})[:.hH ]?(\d{2})")
+
+
+def month_number(text: str) -> int | None:
+    """The month typed as a number (3, 03) or an English name or its start ("Mar", "sept."),
+    or None."""
+    if text.isdecimal():
+        return int(text) if len(text) <= 2 else None
+    name = text.lower().rstrip(".")
+    if len(name) >= 3:
+        for number, month in enumerate(MONTHS, 1):
+            if month.startswith(name):
+                return number
+    return None
+
+
+def _and(words) -> str:
+    words = list(words)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+@dataclass(frozen=True)
+class Box:
+    """One box of a date as the form macro renders it."""
+
+    part: str  # day, month, year or time
+    id: str
+    name: str
+    label: str
+    value: str
+    invalid: bool
+
+
+class DateBoxes:
+    """What every date field (and date with a time) becomes, through ``BaseForm.Meta``: three
+    boxes, ``<name>-day``, ``<name>-month`` (a number or an English month name) and
+    ``<name>-year`` (four digits), and for a date with a time a fourth, ``<name>-time``
+    (hours and minutes, 24-hour clock). Scripts may still send the one value
+    ``<name>=YYYY-MM-DD`` (``YYYY-MM-DDTHH:MM`` with a time), read as before.
+
+    All boxes empty is no date (``raw_data`` stays empty, so ``Optional`` lets it pass);
+    otherwise every box must be filled and the date real. What was typed is shown back,
+    and :attr:`wrong_boxes` says which boxes are wrong (all of them when the date as a
+    whole is refused, by a validator for instance)."""
+
+    parts: tuple[str, ...] = ("day", "month", "year")
+    example = "For example, 27 3 2027"
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self.typed: dict[str, str] | None = None
+        self.wrong_boxes: tuple[str, ...] = ()
+        if formdata is not None and self.name not in formdata:
+            sent = {part: formdata.getlist(self.box_name(part)) for part in self.parts}
+            if any(sent.values()):
+                self.typed = {
+                    part: clean_line(values[0]).strip() if values else ""
+                    for part, values in sent.items()
+                }
+        super().process(formdata, data, extra_filters)
+        if self.process_errors and not self.wrong_boxes and self.data is not None:
+            self.wrong_boxes = ("year",)  # a real date, out of range
+
+    def process_formdata(self, valuelist):
+        if self.typed is None:
+            super().process_formdata(valuelist)
+            return
+        self.data = None
+        if not any(self.typed.values()):
+            return
+        self.raw_data = [" ".join(self.typed.values())]
+        self.data = self.from_boxes(self.typed)
+
+    def pre_validate(self, form):
+        super().pre_validate(form)
+        if self.process_errors:  # say what is wrong with what was typed, not "required"
+            raise StopValidation()
+
+    def box_name(self, part: str) -> str:
+        return f"{self.name}-{part}"
+
+    def box_id(self, part: str) -> str:
+        return f"{self.id}-{part}"
+
+    def _refuse(self, parts, message):
+        self.wrong_boxes = tuple(parts)
+        raise ValueError(message)
+
+    def from_boxes(self, typed: dict[str, str]):
+        missing = [part for part in self.parts if not typed[part]]
+        if missing:
+            self._refuse(missing, f"The date must include a {_and(missing)}.")
+        day, month = typed["day"], month_number(typed["month"])
+        unreal = [] if day.isdecimal() and len(day) <= 2 else ["day"]
+        if month is None or not 1 <= month <= 12:
+            unreal.append("month")
+        if unreal:
+            self._refuse(unreal, "The date must be a real date.")
+        year = typed["year"]
+        if not (year.isdecimal() and len(year) == 4):
+            self._refuse(["year"], "Enter the year as four digits, for example 2027.")
+        try:
+            day = date(int(year), month, int(day))
+        except ValueError:
+            self._refuse(["day"], "The date must be a real date.")
+        return day
+
+    def error_target(self) -> str:
+        """The id of the first box in error, where the error summary leads."""
+        first = next((p for p in self.parts if p in self.wrong_boxes), self.parts[0])
+        return self.box_id(first)
+
+    def box_values(self) -> dict[str, str]:
+        if self.typed is not None:
+            return self.typed
+        if self.raw_data:  # one value sent by a script
+            found = _ISO.fullmatch(self.raw_data[0].strip())
+            if found is None:
+                return {}
+            return dict(zip(("year", "month", "day", "time"), found.groups(""), strict=True))
+        value = self.data
+        if not isinstance(value, date):
+            return {}
+        shown = {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
+        if isinstance(value, datetime):
+            shown["time"] = f"{value:%H:%M}"
+        return shown
+
+    def boxes(self) -> list[Box]:
+        values = self.box_values()
+        wrong = set(self.wrong_boxes or self.parts) if self.errors else set()
+        return [
+            Box(
+                part,
+                self.box_id(part),
+                self.box_name(part),
+                BOX_LABELS[part],
+                values.get(part, ""),
+                part in wrong,
+            )
+            for part in self.parts
+        ]
+
+
+class DateTimeBoxes(DateBoxes):
+    """A date and a time: the three boxes of :class:`DateBoxes` and hours:minutes."""
+
+    parts = ("day", "month", "year", "time")
+    example = "For example, 27 3 2027 and 14:30 (24-hour clock)"
+
+    def from_boxes(self, typed):
+        if [part for part in self.parts if not typed[part]] == ["time"]:
+            self._refuse(["time"], "Enter the time, for example 14:30.")
+        day = super().from_boxes(typed)
+        found = _TIME.fullmatch(typed["time"])
+        hour, minute = (int(found[1]), int(found[2])) if found else (-1, -1)
+        if not (0 <= hour <= 23 and 0 <= minute <= 59):
+            self._refuse(["time"], "Enter the time on the 24-hour clock, for example 14:30.")
+        return datetime(day.year, day.month, day.day, hour, minute)
+
+
+_BOXED = {}
+
+
+def date_boxes_class(field_class):
+    """The boxed form of a date field class (see :class:`DateBoxes`), or None for other
+    fields."""
+    if not issubclass(field_class, DateTimeField) or issubclass(field_class, DateBoxes):
+        return None
+    if field_class not in _BOXED:
+        mixin = DateBoxes if issubclass(field_class, DateField) else DateTimeBoxes
+        _BOXED[field_class] = type(field_class.__name__, (mixin, field_class), {})
+    return _BOXED[field_class]
 
 
 def forms_of_request() -> list[BaseForm]:
@@ -146,6 +348,8 @@ def problems(form: FlaskForm) -> list[tuple[str | None, str]]:
 
 
 def _first_control(field) -> str:
+    if isinstance(field, DateBoxes):
+        return field.error_target()
     if field.type == "RadioField" or getattr(field.widget, "html_tag", None) in ("ul", "ol"):
         first = next(iter(field), None)
         return first.id if first is not None else field.id

@@ -140,6 +140,12 @@ def _account(client):
     return "/account/password"
 
 
+DAY_30_FEB = {
+    "available_from-day": "30",
+    "available_from-month": "Feb",
+    "available_from-year": "2027",
+}
+
 CASES = [
     Case(
         "signup",
@@ -160,7 +166,7 @@ CASES = [
         "project",
         _project_form,
         {"title": "", "summary": KEPT, "region": KEPT, "places": "0", "skills-0": "x" * 401},
-        ("title", "deadline", "places", "skills-0"),
+        ("title", "deadline-day", "places", "skills-0"),
         {"summary": KEPT, "region": KEPT, "places": "0"},
     ),
     Case(
@@ -173,9 +179,9 @@ CASES = [
     Case(
         "apply",
         _apply_form,
-        {"motivation": KEPT, "hours_per_month": "900", "available_from": "2027-02-30"},
-        ("motivation", "hours_per_month", "available_from", "consent"),
-        {"motivation": KEPT, "hours_per_month": "900", "available_from": "2027-02-30"},
+        {"motivation": KEPT, "hours_per_month": "900", **DAY_30_FEB},
+        ("motivation", "hours_per_month", "available_from-day", "consent"),
+        {"motivation": KEPT, "hours_per_month": "900", **DAY_30_FEB},
     ),
     Case(
         "account password",

@@ -121,5 +121,10 @@ def audit():
             until=form.until.data,
         )
     page = paginate(moderation.audit_query(current_user, filters), per_page=AUDIT_PER_PAGE)
-    args = {name: request.args[name] for name in form.data if request.args.get(name)}
+    # The filters, for the page links; a date comes in boxes: since-day, since-month...
+    args = {
+        name: value
+        for name, value in request.args.items()
+        if value and name.partition("-")[0] in form.data
+    }
     return render_template("moderation/audit.html", form=form, page=page, args=args)

@@ -117,8 +117,8 @@ class EducationForm(BaseForm):
 
 class TravelForm(BaseForm):
     country = SelectField("I will be in", validators=[DataRequired()])
-    start = DateField("from", validators=[DataRequired()])
-    end = DateField("to", validators=[DataRequired()])
+    start = DateField("From", validators=[DataRequired()])
+    end = DateField("To", validators=[DataRequired()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

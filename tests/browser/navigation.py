@@ -1,4 +1,7 @@
-"""Moving around the site in a browser test: the main navigation, logging in and out."""
+"""Moving around the site in a browser test: the main navigation, logging in and out, and
+typing a date into its boxes."""
+
+import re
 
 from playwright.sync_api import expect
 
@@ -25,3 +28,12 @@ def log_in(page, live_server, email, password=PASSWORD):
 
 def log_out(page):
     menu(page).get_by_role("button", name="Log out").click()
+
+
+def fill_date(page, legend, day, month, year, time=None):
+    """Type a date (and a time) into the boxes of the date field whose legend is ``legend``."""
+    group = page.get_by_role("group", name=legend, exact=True)
+    typed = {"Day": day, "Month": month, "Year": year, "Time": time}
+    for box, value in typed.items():
+        if value is not None:  # each box's name starts with its label ("Time (Time 1)")
+            group.get_by_label(re.compile(f"^{box}\\b")).fill(str(value))

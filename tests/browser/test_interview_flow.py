@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from diaspora.models import ProjectStatus, Role
 from diaspora.services import applications as service
 from diaspora.services.applications import Engagement
-from tests.browser.navigation import log_in, log_out
+from tests.browser.navigation import fill_date, log_in, log_out
 from tests.conftest import text_of
 from tests.factories import MOTIVATION, make_institution, make_project, with_profile
 
@@ -63,8 +63,8 @@ def test_propose_pick_and_get_the_calendar_file(
     desk.set_viewport_size({"width": 390, "height": 844})
     _no_horizontal_overflow(desk)  # the proposal form fits a phone too
     desk.set_viewport_size(DESKTOP)
-    desk.get_by_label("Time 1").fill(f"{first:%Y-%m-%dT%H:%M}")
-    desk.get_by_label("Time 2 (optional)").fill(f"{second:%Y-%m-%dT%H:%M}")
+    fill_date(desk, "Time 1", first.day, first.month, first.year, f"{first:%H:%M}")
+    fill_date(desk, "Time 2 (optional)", second.day, f"{second:%b}", second.year, f"{second:%H%M}")
     desk.get_by_label("Duration in minutes").fill("45")
     desk.get_by_label("Place, or the link to join online").fill("https://meet.example/aau-lab")
     desk.get_by_role("button", name="Send the interview times").click()

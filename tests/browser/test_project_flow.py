@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from diaspora.models import Role
 from diaspora.models.base import utcnow
-from tests.browser.navigation import menu
+from tests.browser.navigation import fill_date, menu
 from tests.conftest import PASSWORD
 from tests.factories import make_institution
 
@@ -22,7 +22,7 @@ def test_submit_approve_and_see_on_projects(app, browser, live_server, make_user
     rep = make_user(role=Role.INSTITUTION, email="marie@ur.example", name="Marie Uwimana")
     institution = make_institution(rep=rep, name="University of Rwanda")
     coordinator = make_user(role=Role.COORDINATOR, email="leila@diaspora.example")
-    deadline = (utcnow().date() + timedelta(days=20)).isoformat()
+    deadline = utcnow().date() + timedelta(days=20)
 
     contexts = [browser.new_context(viewport={"width": 360, "height": 800}) for _ in range(3)]
     rep_page, coord_page, visitor = (context.new_page() for context in contexts)
@@ -38,7 +38,7 @@ def test_submit_approve_and_see_on_projects(app, browser, live_server, make_user
     rep_page.get_by_label("Skill 1").fill("Biostatistics")
     rep_page.get_by_label("Engagement").select_option("teaching")
     rep_page.get_by_label("Remote").check()
-    rep_page.get_by_label("Application deadline").fill(deadline)
+    fill_date(rep_page, "Application deadline", deadline.day, deadline.month, deadline.year)
     rep_page.get_by_label("Number of places").fill("2")
     rep_page.get_by_label("Compensation").select_option("volunteer")
     rep_page.get_by_label("Languages required").select_option(["en", "fr"])
