@@ -129,6 +129,26 @@ def test_best_fit_first_and_the_list_is_capped(app, make_user, rep, project):
     assert names(recommendations.experts_for(rep, project, limit=1)) == ["Skills too"]
 
 
+def test_the_pool_read_is_bounded_by_freshness_alone(app, make_user, rep, project, monkeypatch):
+    """A project reads at most CANDIDATE_POOL possible fits, the most recently updated first:
+    never ranked by the fit itself, whose fields a representative may not all see. Members
+    who cannot fit (another sector, no shared skill) are not read at all."""
+    older = expert(make_user, "Skills too")
+    expert(make_user, "Only sector and home", skills=())
+    profiles.profile_of(older).updated_at = utcnow() - timedelta(days=30)
+    _db.session.commit()
+    assert names(recommendations.experts_for(rep, project)) == [
+        "Skills too",
+        "Only sector and home",
+    ]
+    monkeypatch.setattr(recommendations, "CANDIDATE_POOL", 1)
+    assert names(recommendations.experts_for(rep, project)) == ["Only sector and home"]
+    monkeypatch.setattr(recommendations, "CANDIDATE_POOL", 5)
+    expert(make_user, "Unrelated", skills=("Surgery",), sector="health", origin="GH", travel="")
+    pool = _db.session.scalars(recommendations._candidates(project, rep)).all()
+    assert sorted(p.display_name for p in pool) == ["Only sector and home", "Skills too"]
+
+
 def test_a_travel_window_that_misses_the_project_dates_is_no_reason(app, make_user, rep, project):
     member = expert(make_user, "Away", travel="")
     profiles.add_travel_window(member, "ET", START + timedelta(days=40), START + timedelta(days=50))

@@ -43,6 +43,9 @@ from diaspora.services.profiles import profile_of
 
 MAX_PER_DIGEST = 10
 MAX_EXPERTS = 10
+# How many possible fits a project's recommendations read at most, so that the page costs
+# the same in a network of thousands (bench/recommendations.py measures it).
+CANDIDATE_POOL = 300
 MAX_ON_SITE = 10
 # How far ahead a project without a start date is taken to run, for travel windows.
 OPEN_ENDED_DAYS = 180
@@ -265,14 +268,23 @@ def _candidates(project: Project, rep: User) -> sa.Select:
         Application.project_id == project.id, Application.member_id.is_not(None)
     )
     invited = sa.select(Invitation.member_id).where(Invitation.project_id == project.id)
-    # Fitting needs a shared skill or the project's sector (:attr:`Fit.fits`): only such
-    # members are read. The sector test may let a few more through; ``fit_of`` decides.
-    shares_skill = sa.exists().where(
+    # Fitting needs a shared skill, or the project's sector and one more point in common
+    # (:attr:`Fit.fits`): only such members are read. This narrows the list on fields the
+    # representative may not see, never widens it; ``fit_of`` decides from what they see.
+    needed = sa.and_(
         ProfileSkill.profile_id == Profile.id,
         ProfileSkill.kind == SkillKind.HAVE,
         ProfileSkill.skill_id.in_([skill.id for skill in project.skills]),
     )
+    shares_skill = sa.exists().where(needed)
     in_sector = sa.cast(Profile.sectors, sa.Text).like(f'%"{project.sector}"%')
+    offers_mode = sa.cast(Profile.engagement_modes, sa.Text).like(
+        f'%"{project.engagement_mode.value}"%'
+    )
+    travels_there = sa.exists().where(
+        TravelWindow.profile_id == Profile.id, TravelWindow.country == project.country
+    )
+    one_more = sa.or_(Profile.origin_country == project.country, offers_mode, travels_there)
     return (
         sa.select(Profile)
         .join(User, User.id == Profile.user_id)
@@ -284,14 +296,17 @@ def _candidates(project: Project, rep: User) -> sa.Select:
             User.id != rep.id,
             User.id.not_in(applied),
             User.id.not_in(invited),
-            sa.or_(shares_skill, in_sector),
+            sa.or_(shares_skill, sa.and_(in_sector, one_more)),
         )
         .options(
             selectinload(Profile.languages),
             selectinload(Profile.skill_links).selectinload(ProfileSkill.skill),
             selectinload(Profile.travel_windows),
         )
-        .order_by(Profile.id)
+        # The pool is bounded by freshness alone: ranking it by fields the representative
+        # may not see would let those fields decide who is left out.
+        .order_by(Profile.updated_at.desc(), Profile.id)
+        .limit(CANDIDATE_POOL)
     )
 
 
