@@ -120,3 +120,25 @@ def test_a_coordinators_close_and_an_institutions_close_name_who_closed(
     text = bodies(smtp_server.wait_for("second@example.org", "Second has closed")[0])
     assert "The institution closed it. Reason given by the institution:" in text
     assert "We found the funding elsewhere." in text and "coordinators" not in text
+
+
+def test_the_team_still_reads_the_project_it_filled(app, client, db, project, rep, make_user):
+    """The last place closes the project; the member accepted on it keeps reading it (what
+    to do, whom to contact); the other applicant, another member and visitors do not."""
+    accepted, ended = applicants(db, project, make_user, 2)
+    service.decide(rep, accepted, "accept")
+    db.session.commit()
+    assert project.status == ProjectStatus.CLOSED
+    path = f"/projects/{project.id}"
+    assert client.get(path).status_code == 404
+    for member, expected in (
+        (accepted.member, 200),
+        (ended.member, 404),
+        (with_profile(make_user(email="other@example.org")), 404),
+    ):
+        reader = app.test_client()
+        sign_in(reader, member)
+        response = reader.get(path)
+        assert response.status_code == expected, member.email
+        if expected == 200:
+            assert project.title in response.get_data(as_text=True)

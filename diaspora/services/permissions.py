@@ -35,9 +35,11 @@ from diaspora.models import (
     ProjectStatus,
     User,
 )
+from diaspora.models.application import TEAM
 
 MEMBER_SIDE = "member"
 INSTITUTION_SIDE = "institution"
+RAN = (ProjectStatus.CLOSED, ProjectStatus.COMPLETED, ProjectStatus.ARCHIVED)
 
 
 # --------------------------------------------------------------------------- accounts
@@ -145,10 +147,30 @@ def may_view_institution(user, institution: Institution) -> bool:
 
 def may_view_project(user, project: Project) -> bool:
     """Published projects are public; the others only to their institution's
-    representatives and to coordinators."""
+    representatives and to coordinators, and a project that ran (closed, completed,
+    archived) also to the members of its team."""
     if project.status == ProjectStatus.PUBLISHED:
         return True
-    return is_coordinator(user) or represents(user, project.institution_id)
+    if is_coordinator(user) or represents(user, project.institution_id):
+        return True
+    return project.status in RAN and is_team_member(user, project)
+
+
+def is_team_member(user, project: Project) -> bool:
+    """Is ``user`` an active member accepted on ``project`` (or whose engagement there is
+    completed)?"""
+    if not is_member(user):
+        return False
+    return (
+        db.session.scalar(
+            sa.select(Application.id).where(
+                Application.project_id == project.id,
+                Application.member_id == user.id,
+                Application.status.in_(TEAM),
+            )
+        )
+        is not None
+    )
 
 
 # --------------------------------------------------------------------------- applications
