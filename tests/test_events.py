@@ -106,6 +106,7 @@ def test_every_event_renders_its_text_subject_and_both_email_templates(
         "closed_by": "system",
         "by_system": False,
         "ended": 2,
+        "why": "the application has ended",
     }
     for name, kind in events.EVENTS.items():
         note = events.tell(user, name, "/notifications/", **context)

@@ -20,7 +20,7 @@ from diaspora.models import (
     Role,
 )
 from diaspora.services import applications as service
-from diaspora.services import deletion, interviews
+from diaspora.services import deletion, interviews, projects
 from diaspora.services.applications import Engagement
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from tests.conftest import PASSWORD
@@ -495,3 +495,105 @@ def test_deleting_an_account_takes_its_interviews_or_its_name(db, rep, member, s
     db.session.commit()
     assert db.session.get(InterviewProposal, proposal_id) is None
     assert db.session.scalar(sa.select(sa.func.count(InterviewSlot.id))) == 0
+
+
+# --------------------------------------------------------------------------- called off
+
+
+def agree(db, rep, member, application):
+    proposal = propose(rep, application)
+    db.session.commit()
+    interviews.choose(member, application, proposal.slots[0].id, now=NOW)
+    db.session.commit()
+    return proposal
+
+
+def cancellations(db, to):
+    return [m for m in mails(db, to) if m.subject == "Interview for Lab training called off"]
+
+
+def cancelling_event(message, agreed_uid):
+    (attachment,) = message.attachments
+    assert attachment["filename"] == "interview-cancelled.ics"
+    assert "method=CANCEL" in attachment["content_type"]
+    calendar = icalendar.Calendar.from_ical(attachment["data"])
+    assert str(calendar.get("method")) == "CANCEL"
+    (event,) = calendar.walk("VEVENT")
+    assert str(event.get("uid")) == agreed_uid
+    assert str(event.get("status")) == "CANCELLED" and int(event.get("sequence")) == 1
+    return event
+
+
+@pytest.mark.parametrize("ending", ["decline", "withdraw", "close"])
+def test_an_agreed_interview_is_called_off_when_the_application_ends(
+    db, rep, member, shortlisted, ending
+):
+    """Both sides get a calendar file that removes the agreed interview; the page and the
+    calendar link no longer offer it."""
+    proposal = agree(db, rep, member, shortlisted)
+    uid = str(
+        icalendar.Calendar.from_ical(interviews.agreed_calendar(member, shortlisted.id))
+        .walk("VEVENT")[0]
+        .get("uid")
+    )
+    if ending == "decline":
+        service.decide(rep, shortlisted, "decline", "We chose someone else.")
+    elif ending == "withdraw":
+        service.withdraw(member, shortlisted)
+    else:
+        projects.close(rep, shortlisted.project, "The funding ended.")
+    db.session.commit()
+    assert proposal.status == InterviewStatus.CANCELLED
+    assert interviews.current(shortlisted) is None
+    with pytest.raises(NotFound):
+        interviews.agreed_calendar(member, shortlisted.id)
+    for person in (member, rep):
+        (message,) = cancellations(db, person.email)
+        assert "will not take place: the application has ended" in message.body_text
+        cancelling_event(message, uid)
+
+
+def test_new_times_after_an_agreed_one_cancel_it_in_both_calendars(db, rep, member, shortlisted):
+    first = agree(db, rep, member, shortlisted)
+    uid = f"interview-{first.id}-{first.slots[0].id}@diaspora.test"
+    again = propose(rep, shortlisted, times=[local(9, 9)])
+    db.session.commit()
+    assert first.status == InterviewStatus.REPLACED and interviews.current(shortlisted) is again
+    for person in (member, rep):
+        (message,) = cancellations(db, person.email)
+        assert "new times were proposed" in message.body_text
+        cancelling_event(message, uid)
+
+
+def test_times_not_yet_agreed_or_already_past_are_ended_without_a_calendar_file(
+    db, rep, member, shortlisted
+):
+    proposal = propose(rep, shortlisted)
+    db.session.commit()
+    service.decide(rep, shortlisted, "decline")
+    db.session.commit()
+    assert proposal.status == InterviewStatus.CANCELLED
+    assert cancellations(db, member.email) == cancellations(db, rep.email) == []
+
+
+def test_a_called_off_interview_leaves_the_page(client, db, rep, member, shortlisted):
+    agree(db, rep, member, shortlisted)
+    service.decide(rep, shortlisted, "decline")
+    db.session.commit()
+    sign_in(client, member)
+    page = client.get(f"/applications/{shortlisted.id}").get_data(as_text=True)
+    assert "Add to calendar" not in page
+    assert client.get(f"/applications/{shortlisted.id}/interview.ics").status_code == 404
+
+
+def test_each_side_reads_the_proposal_addressed_to_it(app, db, rep, member, shortlisted):
+    propose(rep, shortlisted)
+    db.session.commit()
+    for person, wanted, other in (
+        (member, "Pick one of the times below", "Waiting for the applicant"),
+        (rep, "Waiting for the applicant to pick a time", "Pick one of the times below"),
+    ):
+        client = app.test_client()
+        sign_in(client, person)
+        page = client.get(f"/applications/{shortlisted.id}").get_data(as_text=True)
+        assert wanted in page and other not in page, person.email

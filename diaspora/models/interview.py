@@ -19,6 +19,7 @@ class InterviewStatus(enum.StrEnum):
     AGREED = "agreed"
     OTHER_TIMES = "other_times"
     REPLACED = "replaced"
+    CANCELLED = "cancelled"
 
     @property
     def label(self) -> str:
@@ -27,6 +28,7 @@ class InterviewStatus(enum.StrEnum):
             "agreed": "Time agreed",
             "other_times": "The applicant asked for other times",
             "replaced": "Replaced by newer times",
+            "cancelled": "Called off: the application has ended",
         }[self.value]
 
 

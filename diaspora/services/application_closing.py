@@ -5,9 +5,10 @@ member told. The project workflows call it on every close (:mod:`diaspora.servic
 import sqlalchemy as sa
 
 from diaspora.extensions import db
-from diaspora.models import Application, ApplicationStatus, Project
+from diaspora.models import Application, ApplicationStatus, InterviewStatus, Project
 from diaspora.models.application import WAITING
 from diaspora.services.application_notices import notify_closed
+from diaspora.services.interview_calendar import call_off
 
 S = ApplicationStatus
 
@@ -41,5 +42,6 @@ def close_waiting(project: Project, closed_by: str = BY_SYSTEM, reason: str = ""
     ).all()
     for application in waiting:
         application.status = S.CLOSED
+        call_off(application, InterviewStatus.CANCELLED)
         notify_closed(application, closed_by=closed_by, reason=reason)
     return len(waiting)

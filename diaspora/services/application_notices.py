@@ -125,5 +125,15 @@ def notify_interview_agreed(application: Application, when: str, attachments: li
     _tell_institution(application, "interview_agreed", when=when, attachments=attachments)
 
 
+def notify_interview_cancelled(
+    application: Application, when: str, why: str, attachments: list[dict]
+) -> None:
+    """Tell both sides an agreed interview will not take place, and why; the email carries
+    the calendar file that removes it."""
+    context = {"when": when, "why": why, "attachments": attachments}
+    _tell_member(application, "interview_cancelled", **context)
+    _tell_institution(application, "interview_cancelled", **context)
+
+
 def notify_interview_other_times(application: Application) -> None:
     _tell_institution(application, "interview_other_times")

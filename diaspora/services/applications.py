@@ -27,6 +27,7 @@ from diaspora.models import (
     ApplicationMessage,
     ApplicationStatus,
     EngagementFeedback,
+    InterviewStatus,
     MessageKind,
     Project,
     ProjectStatus,
@@ -48,6 +49,7 @@ from diaspora.services.application_notices import (
 )
 from diaspora.services.application_profiles import consent_snapshot, profile_preview
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
+from diaspora.services.interview_calendar import call_off
 from diaspora.services.locks import lock_application, lock_project
 
 S = ApplicationStatus
@@ -207,6 +209,7 @@ def withdraw(member: User, application: Application) -> None:
     if claimed.rowcount != 1:
         raise Conflict("Only an application waiting for a decision can be withdrawn.")
     db.session.refresh(application)
+    call_off(application, InterviewStatus.CANCELLED, now)
     notify_withdrawn(application)
 
 
@@ -251,6 +254,8 @@ def decide(rep: User, application: Application, decision: str, message: str = ""
     if target != S.SHORTLISTED:
         application.decided_at = now
         application.decided_by_id = rep.id
+    if target == S.DECLINED:
+        call_off(application, InterviewStatus.CANCELLED, now)
     notify_decision(application)
     if target == S.ACCEPTED:
         db.session.refresh(project)

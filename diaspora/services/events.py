@@ -86,6 +86,12 @@ EVENTS: dict[str, EventKind] = {
         subject="Interview for {project.title} agreed",
         template="applications/interview_agreed",
     ),
+    "interview_cancelled": EventKind(
+        "message",
+        "The interview for {project.title} on {when} is called off",
+        subject="Interview for {project.title} called off",
+        template="applications/interview_cancelled",
+    ),
     "interview_other_times": EventKind(
         "message",
         "The applicant to {project.title} asks for other interview times",

@@ -5,18 +5,15 @@ Times come in as the representative typed them (a date and time without zone) wi
 zone they meant; they are stored in UTC and shown in that zone, named. Only the member and
 the institution's representatives see an interview (:func:`applications.get_application`
 decides who reaches it). Each step is kept in the application's history and told to the
-other side; the agreed time's email carries a calendar file (:func:`calendar_file`).
+other side; the agreed time's email carries a calendar file, and new times or the end of
+the application cancel it (:mod:`diaspora.services.interview_calendar`).
 Like every service, nothing here commits.
 """
 
 import functools
 from datetime import UTC, datetime, timedelta
 from importlib import resources
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
-
-import icalendar
-from flask import url_for
 
 from diaspora.extensions import db
 from diaspora.models import (
@@ -37,6 +34,13 @@ from diaspora.services.application_notices import (
 )
 from diaspora.services.applications import record_step
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
+from diaspora.services.interview_calendar import (
+    agreed,
+    calendar_attachment,
+    calendar_file,
+    call_off,
+    current,
+)
 from diaspora.services.locks import lock_application, lock_project
 from diaspora.validation import clean_line, strip_controls
 
@@ -47,19 +51,6 @@ PLACE_MAX = 300
 NOTE_MAX = 1000
 ZONE_MAX = 64
 FURTHEST = timedelta(days=366)
-OPEN = (InterviewStatus.PROPOSED, InterviewStatus.OTHER_TIMES, InterviewStatus.AGREED)
-CALENDAR_TYPE = "text/calendar; charset=utf-8; method=PUBLISH"
-
-
-def current(application: Application) -> InterviewProposal | None:
-    """The interview proposal in force (proposed, agreed or answered with a request for
-    other times), if any; older ones are replaced."""
-    return next((p for p in reversed(application.interviews) if p.status in OPEN), None)
-
-
-def agreed(application: Application) -> InterviewProposal | None:
-    proposal = current(application)
-    return proposal if proposal is not None and proposal.status == InterviewStatus.AGREED else None
 
 
 @functools.cache
@@ -154,9 +145,7 @@ def propose(
         raise Conflict("Interview times can be proposed only while the applicant is shortlisted.")
     if application.member_id is None:
         raise Conflict("This member has left the network.")
-    for earlier in application.interviews:
-        if earlier.status in OPEN:
-            earlier.status = InterviewStatus.REPLACED
+    call_off(application, InterviewStatus.REPLACED, now)
     proposal = InterviewProposal(
         application=application,
         proposed_by_id=rep.id,
@@ -230,46 +219,6 @@ def _waiting_proposal(application: Application) -> InterviewProposal:
     if proposal is None or proposal.status != InterviewStatus.PROPOSED:
         raise Conflict("No interview times are waiting for your answer. Reload the page.")
     return proposal
-
-
-# --------------------------------------------------------------------------- calendar
-
-
-def calendar_file(application: Application, proposal: InterviewProposal) -> bytes:
-    """The agreed interview as an iCalendar file (RFC 5545): one VEVENT, times in UTC."""
-    slot = proposal.chosen
-    if slot is None:
-        raise NotFound
-    link = url_for("applications.show", application_id=application.id, _external=True)
-    host = urlsplit(link).hostname or "diaspora.local"
-    project = application.project
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//Diaspora//Interviews//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
-    event = icalendar.Event()
-    event.add("uid", f"interview-{proposal.id}-{slot.id}@{host}")
-    event.add("dtstamp", proposal.answered_at or proposal.created_at)
-    event.add("dtstart", slot.starts_at.astimezone(UTC))
-    event.add("dtend", slot.ends_at.astimezone(UTC))
-    event.add("summary", f"Interview: {project.title}")
-    event.add("location", proposal.place)
-    event.add(
-        "description",
-        f"Interview about the application to {project.title} "
-        f"({project.institution.name}). Details: {link}",
-    )
-    event.add("url", link)
-    calendar.add_component(event)
-    return calendar.to_ical()
-
-
-def calendar_attachment(application: Application, proposal: InterviewProposal) -> dict:
-    return {
-        "filename": "interview.ics",
-        "content_type": CALENDAR_TYPE,
-        "data": calendar_file(application, proposal).decode("utf-8"),
-    }
 
 
 def agreed_calendar(user: User, application_id: int) -> bytes:
