@@ -11,8 +11,14 @@ from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import free_port
+
+# A slow or busy machine is no failure: assertions wait up to 20 s for the page to show
+# what they expect (the default, 5 s, is short for a loaded CI worker).
+WAIT_MS = 20_000
+expect.set_options(timeout=WAIT_MS)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 REQUIRED = os.environ.get("DIASPORA_REQUIRE_BROWSER") == "1"
@@ -44,6 +50,12 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture
+def context(context):
+    context.set_default_timeout(WAIT_MS)
+    return context
 
 
 @pytest.fixture
