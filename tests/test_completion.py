@@ -95,6 +95,36 @@ def test_not_before_the_projects_start_date(db, member, project, rep):
     assert application.member_completed_at is None and application.completed_at is None
 
 
+def test_a_past_availability_starts_nothing_before_the_project_or_the_acceptance(
+    db, member, project, rep
+):
+    """A member available "since last year" does not make a project that starts next month,
+    nor one accepted today, already started."""
+    project.start_date = date.today() + timedelta(days=30)
+    application = accepted(
+        db, member, project, rep, started=False, available_from=date.today() - timedelta(400)
+    )
+    assert application.engagement_starts == project.start_date
+    with pytest.raises(Conflict, match="starts on"):
+        service.complete(member, application)
+    project.start_date = date.today() - timedelta(days=90)
+    application.decided_at = utcnow() + timedelta(days=2)
+    assert application.engagement_starts == application.decided_at.date()
+
+
+def test_an_availability_that_has_already_ended_is_refused(db, member, project):
+    with pytest.raises(Invalid, match="already passed"):
+        service.apply(
+            member,
+            project,
+            MOTIVATION,
+            Engagement(
+                available_from=date.today() - timedelta(days=400),
+                available_until=date.today() - timedelta(days=30),
+            ),
+        )
+
+
 def test_without_any_date_a_week_after_acceptance(db, member, project, rep):
     application = accepted(db, member, project, rep, started=False)
     assert application.engagement_starts == (application.decided_at + timedelta(days=7)).date()

@@ -163,15 +163,21 @@ class Application(db.Model):
 
     @property
     def engagement_starts(self) -> date | None:
-        """The day the engagement starts: the member's proposed start, else the project's
-        start date, else a week after the acceptance (None before any acceptance)."""
-        if self.available_from is not None:
-            return self.available_from
-        if self.project is not None and self.project.start_date is not None:
-            return self.project.start_date
-        if self.decided_at is not None:
+        """The day the engagement starts: the later of the member's proposed start and the
+        project's start date, else a week after the acceptance (None before any
+        acceptance); never before the acceptance itself, whatever dates were proposed."""
+        known = [
+            day
+            for day in (self.available_from, self.project and self.project.start_date)
+            if day is not None
+        ]
+        if not known:
+            if self.decided_at is None:
+                return None
             return (self.decided_at + START_AFTER_ACCEPTANCE).date()
-        return None
+        if self.decided_at is not None and self.status in TEAM:
+            known.append(self.decided_at.date())
+        return max(known)
 
     def has_started(self, today: date | None = None) -> bool:
         """Whether the engagement has started (on ``today``), so it may be marked completed."""

@@ -186,6 +186,8 @@ def _check_engagement(engagement: Engagement) -> None:
     start, end = engagement.available_from, engagement.available_until
     if start and end and end < start:
         raise Invalid("The end of your availability comes before its start.")
+    if end and end < utcnow().date():
+        raise Invalid("The end of your availability has already passed.")
     hours = engagement.hours_per_month
     if hours is not None and not 1 <= hours <= 200:
         raise Invalid("Hours per month must be between 1 and 200.")
