@@ -37,7 +37,7 @@ def _page(application_id: int) -> str:
     return url_for("applications.show", application_id=application_id)
 
 
-def _act(application_id: int, form, action, done: str, invalid: str | None = None):
+def _act(application_id: int, form, action, done, invalid: str | None = None):
     """A form posted from the application's page: ``action(user, application)`` runs as the
     unit of work and the person goes back there (:func:`form_action`). Someone on neither
     side gets 404 before anything else. Each attempt loads the application again, so a
@@ -206,12 +206,11 @@ def withdraw(application_id):
 @login_required
 def decide(application_id):
     form = DecisionForm()
-    done = "Your answer is recorded and the applicant is told."
-    others = application_panels.ends_with_last_place(
-        service.get_application(current_user, application_id)
-    )
-    if form.decision.data == "accept" and others is not None:
-        done += " " + _last_place_taken(others)
+
+    def done(ended: int | None) -> str:
+        said = "Your answer is recorded and the applicant is told."
+        return said if ended is None else f"{said} {_last_place_taken(ended)}"
+
     return _act(
         application_id,
         form,

@@ -84,17 +84,22 @@ def form_refusal(field: Field | None = None) -> Iterator[None]:
 
 
 def form_action(
-    form: FlaskForm, work: Callable[[], object], done: str, back: str, invalid: str | None = None
+    form: FlaskForm,
+    work: Callable[[], object],
+    done: str | Callable[[object], str],
+    back: str,
+    invalid: str | None = None,
 ):
     """The whole view of a form posted from the page ``back`` (a button, a small form on a
-    list): run ``work`` as the unit of work and go back with ``done`` flashed. A form that
-    does not validate goes back with ``invalid`` flashed, or what its fields say is wrong
-    (a bare button says nothing); a refusal is flashed there too."""
+    list): run ``work`` as the unit of work and go back with ``done`` flashed (or what
+    ``done`` says of the work's result, when what happened is known only once it is
+    committed). A form that does not validate goes back with ``invalid`` flashed, or what
+    its fields say is wrong (a bare button says nothing); a refusal is flashed there too."""
     if not form.validate_on_submit():
         problems = [message for messages in form.errors.values() for message in messages]
         if invalid or problems:
             flash(invalid or "Check the form: " + "; ".join(problems), "error")
         return redirect(back)
-    unit_of_work(work, back=back)
-    flash(done, "success")
+    result = unit_of_work(work, back=back)
+    flash(done(result) if callable(done) else done, "success")
     return redirect(back)

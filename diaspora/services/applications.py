@@ -218,13 +218,15 @@ def withdraw(member: User, application: Application) -> None:
 # --------------------------------------------------------------------------- deciding
 
 
-def decide(rep: User, application: Application, decision: str, message: str = "") -> None:
+def decide(rep: User, application: Application, decision: str, message: str = "") -> int | None:
     """Shortlist, accept or decline as a representative of the project's institution.
 
     The project's row is locked before the application's (:func:`lock_project`), the order
     every writer uses, so concurrent decisions queue instead of deadlocking. Acceptance
     takes a place with one conditional UPDATE, so concurrent acceptances can never take the
-    project over its places; the last place closes the project.
+    project over its places; the last place closes the project. Returns how many other
+    applications that close ended (None when this decision closed nothing), as committed,
+    so that whoever took the last place, and only they, is told.
     """
     if not permissions.represents(rep, application.project.institution_id):
         raise NotAllowed
@@ -262,9 +264,17 @@ def decide(rep: User, application: Application, decision: str, message: str = ""
     if target == S.ACCEPTED:
         db.session.refresh(project)
         if project.places_left == 0 and project.status == ProjectStatus.PUBLISHED:
+            # The project's row is locked: no application arrives or leaves meanwhile.
+            ended = db.session.scalar(
+                sa.select(sa.func.count(Application.id)).where(
+                    Application.project_id == project.id, Application.status.in_(WAITING)
+                )
+            )
             projects.transition(
                 projects.SYSTEM_ACTOR, project, "close", application_closing.PLACES_FILLED
             )
+            return ended
+    return None
 
 
 def _take_place(project: Project) -> None:
