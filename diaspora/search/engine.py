@@ -1542,9 +1542,10 @@ class ExpertIndex(SearchIndex):
             snippets["headline"] = mark_all(values["headline"], terms)
         if values.get("bio"):
             snippets["bio"] = snippet([values["bio"]], terms)
-        skills = list(values.get("skills", ())) + list(values.get("skills_wanted", ()))
-        if skills:
-            snippets["skills"] = mark_all(", ".join(skills), terms)
+        # Skills a member has and skills they want to develop are never run together.
+        for name in ("skills", "skills_wanted"):
+            if values.get(name):
+                snippets[name] = mark_all(", ".join(values[name]), terms)
         return ExpertHit(
             user_id=int(stored["uid"]),
             display_name=stored.get("display_name", ""),

@@ -249,3 +249,14 @@ def test_an_index_with_nobody_listed_answers_an_empty_page(tmp_path):
             results = index.search(Clearance.coordinator(), text)
             assert results.ids == [] and results.total == 0
     index.close()
+
+
+def test_skills_a_member_has_and_wants_to_develop_are_shown_apart(experts):
+    """A result never presents a skill the member wants to develop as one they have."""
+    uid = member_id(EXPERT_GROUPS.index("skills"), PUBLIC)
+    (hit,) = [
+        h for h in experts.search(Clearance.visitor(), "", per_page=100).hits if h.user_id == uid
+    ]
+    assert "skillmarker" in hit.snippets["skills"].lower()
+    assert "wantedmarker" not in hit.snippets["skills"].lower()
+    assert "wantedmarker" in hit.snippets["skills_wanted"].lower()
