@@ -340,6 +340,17 @@ def test_a_member_who_turned_invitations_off_is_not_invited(app, make_user, rep,
     assert "does not take invitations" in page and "Invite" not in page
 
 
+def test_the_invitations_page_says_whether_invitations_are_on(app, make_user, client):
+    member = expert(make_user, "Hiwot")
+    sign_in(client, member)
+    page = client.get("/invitations").text
+    assert "You can turn invitations off" in page and "turned invitations off" not in page
+    profiles.set_privacy(member, {}, listed=True, public=False, invitations_open=False)
+    _db.session.commit()
+    page = client.get("/invitations").text
+    assert "You have turned invitations off" in page and "You can turn" not in page
+
+
 @pytest.mark.parametrize("case", ["unlisted", "hidden", "suspended", "not visible", "unknown"])
 def test_a_member_the_representative_may_not_see_listed_is_not_found(
     app, make_user, rep, project, case

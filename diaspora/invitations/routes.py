@@ -77,6 +77,7 @@ def mine():
         received=invitations.received_by(current_user),
         recommended=recommendations.recommended_projects(current_user, without_invitations=True),
         decline_form=EmptyForm(formdata=None),
+        taking_invitations=invitations.takes_invitations(current_user),
     )
 
 

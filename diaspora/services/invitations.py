@@ -100,7 +100,7 @@ def invite(rep: User, project: Project, member_id: int, message: str = "") -> In
         raise Invalid("The message contains a character that is not allowed.")
     lock_institution(project.institution_id)
     project = lock_project(project)
-    if not profile_of(member).invitations_open:
+    if not takes_invitations(member):
         raise Conflict("This member does not take invitations. They may still find the project.")
     if _existing(project.id, member.id) is not None:
         raise Conflict("This member was already invited to this project.")
@@ -128,6 +128,13 @@ def invite(rep: User, project: Project, member_id: int, message: str = "") -> In
         institution=project.institution,
     )
     return invitation
+
+
+def takes_invitations(member: User) -> bool:
+    """Does the member let institutions invite them (a member without a profile yet does,
+    by default)?"""
+    profile = profile_of(member)
+    return profile is None or profile.invitations_open
 
 
 def _existing(project_id: int, member_id: int) -> Invitation | None:
