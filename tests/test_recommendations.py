@@ -94,6 +94,20 @@ def test_projects_for_you_matches_skills_sectors_languages_and_origin(app, db, m
     assert clinic.title not in found and french.title not in found and old.title not in found
 
 
+def test_only_a_language_the_member_lists_can_rule_a_project_out(app, db, make_user):
+    """A member who lists no language yet is not told that no project fits them: an unknown
+    language rules nothing out; a listed one that differs does."""
+    hydrology = skill("Hydrology")
+    institution = make_institution(make_user(role=Role.INSTITUTION))
+    french = published(institution, title="Forages au Sahel", skills=[hydrology], languages=["fr"])
+    silent = member_with(make_user, "silent@example.org", skills=[hydrology], languages=())
+    english = member_with(make_user, "english@example.org", skills=[hydrology])
+    since = utcnow() - timedelta(days=7)
+    ((project, reasons),) = projects_for(silent, since)
+    assert project.title == french.title and "in a language you speak" not in reasons
+    assert projects_for(english, since) == []
+
+
 def test_weekly_digest_has_the_right_projects_and_reasons_once(
     mail_config, smtp_server, app, db, make_user
 ):

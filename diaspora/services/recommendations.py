@@ -89,14 +89,13 @@ def fit_of(
 ) -> Fit | None:
     """What ``profile`` has in common with ``project``, reading only the field ``groups``
     given; None when it does not fit."""
-    if project.languages and "languages" in groups:
-        spoken = {lang.code for lang in profile.languages}
-        if not spoken & set(project.languages):
-            return None
+    # A member who lists no language has not said they lack the project's: only languages
+    # they list, and show, can rule a project out.
+    spoken = {lang.code for lang in profile.languages} if "languages" in groups else set()
+    if project.languages and spoken and not spoken & set(project.languages):
+        return None
     fit = Fit()
-    if project.languages and "languages" in groups:
-        spoken = {lang.code for lang in profile.languages}
-        fit.languages = [code for code in project.languages if code in spoken]
+    fit.languages = [code for code in project.languages if code in spoken]
     if "skills" in groups:
         mine = {s.id for s in profile.skills_of(SkillKind.HAVE)}
         fit.skills = sorted((s.name for s in project.skills if s.id in mine), key=str.casefold)
