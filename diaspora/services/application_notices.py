@@ -42,6 +42,11 @@ def _tell_member(application: Application, event: str, **context) -> None:
         _tell(application.member, application, event, **context)
 
 
+def _tell_both_sides(application: Application, event: str, **context) -> None:
+    _tell_member(application, event, **context)
+    _tell_institution(application, event, **context)
+
+
 def notify_new_application(application: Application) -> None:
     db.session.flush()
     _tell_institution(application, "new_application")
@@ -121,8 +126,7 @@ def notify_interview_proposed(application: Application) -> None:
 
 def notify_interview_agreed(application: Application, when: str, attachments: list[dict]) -> None:
     """Tell both sides the time the member chose; the email carries the calendar file."""
-    _tell_member(application, "interview_agreed", when=when, attachments=attachments)
-    _tell_institution(application, "interview_agreed", when=when, attachments=attachments)
+    _tell_both_sides(application, "interview_agreed", when=when, attachments=attachments)
 
 
 def notify_interview_cancelled(
@@ -130,9 +134,9 @@ def notify_interview_cancelled(
 ) -> None:
     """Tell both sides an agreed interview will not take place, and why; the email carries
     the calendar file that removes it."""
-    context = {"when": when, "why": why, "attachments": attachments}
-    _tell_member(application, "interview_cancelled", **context)
-    _tell_institution(application, "interview_cancelled", **context)
+    _tell_both_sides(
+        application, "interview_cancelled", when=when, why=why, attachments=attachments
+    )
 
 
 def notify_interview_other_times(application: Application) -> None:

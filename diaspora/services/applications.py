@@ -197,7 +197,6 @@ def withdraw(member: User, application: Application) -> None:
     """The member takes back an application that is still waiting for a decision."""
     if not permissions.is_applicant(member, application):
         raise NotAllowed
-    lock_project(application.project)
     application = lock_application(application)
     if not application.is_waiting:
         raise Conflict("Only an application waiting for a decision can be withdrawn.")
@@ -236,8 +235,8 @@ def decide(rep: User, application: Application, decision: str, message: str = ""
     message = (message or "").strip()
     if len(message) > DECISION_MESSAGE_MAX:
         raise Invalid(f"Keep the message under {DECISION_MESSAGE_MAX} characters.")
-    project = lock_project(application.project)
     application = lock_application(application)
+    project = application.project
     allowed_from = (S.APPLIED,) if target == S.SHORTLISTED else WAITING
     if application.status not in allowed_from:
         raise Conflict(f"This application is already {application.status.label.lower()}.")
@@ -379,7 +378,6 @@ def complete(user: User, application: Application) -> str:
     needed). Marking is possible only once the engagement has started
     (:attr:`Application.engagement_starts`).
     """
-    lock_project(application.project)
     application = lock_application(application)
     step = check_can_complete(user, application)
     from_institution = permissions.side_of(user, application) == permissions.INSTITUTION_SIDE
@@ -411,7 +409,6 @@ def dispute_completion(user: User, application: Application, note: str) -> Appli
         raise Invalid("Say what is not finished; the other side will read it.")
     if len(note) > MESSAGE_MAX:
         raise Invalid(f"Keep the note under {MESSAGE_MAX} characters.")
-    lock_project(application.project)
     application = lock_application(application)
     from_institution = side == permissions.INSTITUTION_SIDE
     mine, theirs = _completion_marks(application, from_institution)

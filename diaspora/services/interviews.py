@@ -41,7 +41,7 @@ from diaspora.services.interview_calendar import (
     call_off,
     current,
 )
-from diaspora.services.locks import lock_application, lock_project
+from diaspora.services.locks import lock_application
 from diaspora.validation import clean_line, strip_controls
 
 MAX_TIMES = 5
@@ -140,7 +140,7 @@ def propose(
     note = strip_controls(note or "").strip()
     if len(note) > NOTE_MAX:
         raise Invalid(f"Keep the note under {NOTE_MAX} characters.")
-    application = _lock(application)
+    application = lock_application(application)
     if application.status != ApplicationStatus.SHORTLISTED:
         raise Conflict("Interview times can be proposed only while the applicant is shortlisted.")
     if application.member_id is None:
@@ -171,7 +171,7 @@ def choose(
     if not permissions.is_applicant(member, application):
         raise NotAllowed
     now = now or utcnow()
-    application = _lock(application)
+    application = lock_application(application)
     proposal = _waiting_proposal(application)
     slot = next((s for s in proposal.slots if s.id == slot_id), None)
     if slot is None:
@@ -198,18 +198,13 @@ def ask_other_times(member: User, application: Application, note: str) -> Interv
         raise Invalid("Say which days or times would suit you.")
     if len(note) > NOTE_MAX:
         raise Invalid(f"Keep the note under {NOTE_MAX} characters.")
-    application = _lock(application)
+    application = lock_application(application)
     proposal = _waiting_proposal(application)
     proposal.status = InterviewStatus.OTHER_TIMES
     proposal.answered_at = utcnow()
     record_step(application, member, MessageKind.INTERVIEW_OTHER_TIMES, note)
     notify_interview_other_times(application)
     return proposal
-
-
-def _lock(application: Application) -> Application:
-    lock_project(application.project)
-    return lock_application(application)
 
 
 def _waiting_proposal(application: Application) -> InterviewProposal:

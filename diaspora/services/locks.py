@@ -43,8 +43,10 @@ def lock_project(project: Project) -> Project:
 
 
 def lock_application(application: Application) -> Application:
-    """Lock one application's row (after its project's, see :func:`lock_project`) and
-    reload it: a decision is taken on its status as it is now, not as first read."""
+    """Lock the application's project (:func:`lock_project`), then the application's own row,
+    in that order, and reload both: a decision is taken on its status as it is now, not as
+    first read."""
+    lock_project(application.project)
     return db.session.execute(
         sa.select(Application)
         .where(Application.id == application.id)
