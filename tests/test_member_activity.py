@@ -13,6 +13,7 @@ from diaspora.services import applications as service
 from diaspora.services.applications import Engagement
 from tests.conftest import PASSWORD
 from tests.factories import MOTIVATION, make_institution, make_project, with_profile
+from tests.test_migrations import empty_database  # noqa: F401 (a fixture)
 
 
 def months_of(db, user):
@@ -104,3 +105,56 @@ def test_activity_is_in_the_export_and_goes_with_the_account(db, member):
     deletion.delete_account(member, PASSWORD)
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count(MemberActivity.id))) == 0
+
+
+def test_0018_backfills_the_month_of_the_last_sign_in(tmp_path, empty_database):  # noqa: F811
+    """Upgrading to 0018 gives each account that ever signed in its last sign-in's month."""
+    from flask_migrate import downgrade, upgrade
+
+    from diaspora import create_app
+    from diaspora.extensions import db as database
+    from tests.conftest import _base_config
+
+    users = sa.table(
+        "users",
+        sa.column("id", sa.Integer()),
+        sa.column("name", sa.String()),
+        sa.column("email", sa.String()),
+        sa.column("password_hash", sa.String()),
+        sa.column("role", sa.String()),
+        sa.column("session_token", sa.String()),
+        sa.column("created_at", sa.DateTime()),
+        sa.column("password_changed_at", sa.DateTime()),
+        sa.column("email_failures", sa.Integer()),
+        sa.column("last_login_at", sa.DateTime()),
+    )
+    app = create_app(_base_config(tmp_path, empty_database))
+    with app.app_context():
+        upgrade(revision="0017")
+        moment = datetime(2026, 4, 30, 23, 30)
+        with database.engine.begin() as conn:
+            for number, last_login_at in ((1, moment), (2, None)):
+                conn.execute(
+                    users.insert().values(
+                        id=number,
+                        name=f"Person {number}",
+                        email=f"p{number}@example.org",
+                        password_hash="-",
+                        role="member",
+                        session_token=f"token-{number}",
+                        created_at=moment,
+                        password_changed_at=moment,
+                        email_failures=0,
+                        last_login_at=last_login_at,
+                    )
+                )
+        upgrade()
+        rows = database.session.execute(
+            sa.select(MemberActivity.user_id, MemberActivity.month)
+        ).all()
+        assert [tuple(row) for row in rows] == [(1, date(2026, 4, 1))]
+        database.session.remove()
+        downgrade(revision="0017")
+        with database.engine.connect() as conn:
+            assert "member_activity" not in sa.inspect(conn).get_table_names()
+        database.engine.dispose()
