@@ -37,6 +37,7 @@ from diaspora.models import (
     InstitutionRepresentative,
     InstitutionStatus,
     InstitutionType,
+    MemberActivity,
     MessageKind,
     Profile,
     ProfileLanguage,
@@ -49,6 +50,7 @@ from diaspora.models import (
     User,
     WorkMode,
 )
+from diaspora.models.activity import month_of
 from diaspora.models.application import DISPUTE_PERIOD, START_AFTER_ACCEPTANCE
 from diaspora.models.profile import DEFAULT_AUDIENCES, FIELD_GROUPS
 from diaspora.models.project import project_skills
@@ -435,6 +437,7 @@ class _Generator:
         self.now = now
         self.start = now - YEAR
         self.counts: dict[str, int] = {}
+        self.active: set[tuple[int, object]] = set()  # (user id, month)
 
     # ------------------------------------------------------------------ helpers
 
@@ -453,6 +456,7 @@ class _Generator:
         self._institutions(institutions)
         self._projects(projects)
         self._applications(applications)
+        self._activity()
         self._queue_indexing()
         db.session.flush()
         seconds = (datetime.now(started.tzinfo) - started).total_seconds()
@@ -476,7 +480,28 @@ class _Generator:
             row["password_changed_at"] = row["created_at"]
             row["terms_accepted_at"] = row["created_at"]
             row["email_confirmed_at"] = row["created_at"] + timedelta(minutes=7)
-        return _insert_ids(User.__table__, rows)
+        ids = _insert_ids(User.__table__, rows)
+        for user_id, row in zip(ids, rows, strict=True):
+            self._active_between(user_id, row["created_at"], row["last_login_at"])
+        return ids
+
+    def _active_between(self, user_id: int, first: datetime, last: datetime) -> None:
+        """Signed in when they registered and at their last sign-in, and in about half the
+        months between."""
+        self.active.add((user_id, month_of(first)))
+        self.active.add((user_id, month_of(last)))
+        month = month_of(first)
+        while month < month_of(last):
+            if self.rng.random() < 0.5:
+                self.active.add((user_id, month))
+            month = (month + timedelta(days=32)).replace(day=1)
+
+    def _activity(self) -> None:
+        """The months each person was active in (``member_activity``), as the app records
+        them: signing in, applying, writing in a thread."""
+        rows = [{"user_id": user_id, "month": month} for user_id, month in sorted(self.active)]
+        _insert(MemberActivity.__table__, rows)
+        self.counts["member_activity"] = len(rows)
 
     # ------------------------------------------------------------------ members
 
@@ -1017,8 +1042,8 @@ class _Generator:
             applications=len(ids), application_messages=len(messages), feedback=len(feedback)
         )
 
-    @staticmethod
-    def _message(app_id, author, from_institution, kind, body, at) -> dict:
+    def _message(self, app_id, author, from_institution, kind, body, at) -> dict:
+        self.active.add((author, month_of(at)))
         return {
             "application_id": app_id,
             "author_id": author,
@@ -1064,6 +1089,9 @@ class _Generator:
             "completion_disputed_at": None,
             "reminded_at": None,
         }
+        self.active.add((app.member, month_of(app.created)))
+        if app.withdrawn:
+            self.active.add((app.member, month_of(app.withdrawn)))
         extra: dict = {}
         if accepted:
             self._engagement(row, project, app, extra)
