@@ -368,6 +368,22 @@ PROJECT_TEMPLATES = {
 FLAGGED_SENTENCE = "Selected candidates pay a registration fee of $200 to confirm their place."
 
 
+def listing_text(title: str, does: str, city: str, flagged: bool = False) -> dict[str, str]:
+    """A generated listing's title, summary and description; ``flagged`` adds a sentence
+    that screening holds for review."""
+    description = (
+        f"We are looking for a member of the diaspora for {does}, with our team in "
+        f"{city}. We share our data and plans beforehand and agree the schedule together."
+    )
+    if flagged:
+        description += " " + FLAGGED_SENTENCE
+    return {
+        "title": title.format(city=city),
+        "summary": f"{does[0].upper()}{does[1:]}, with our team in {city}.",
+        "description": description,
+    }
+
+
 @dataclass
 class Generated:
     """What :func:`generate` inserted (row counts), and how long it took."""
@@ -408,11 +424,20 @@ def _insert(table, rows: list[dict]) -> None:
 
 
 def _insert_ids(table, rows: list[dict]) -> list[int]:
-    """Insert ``rows`` and return their new ids, in the rows' order."""
-    ids: list[int] = []
-    for chunk in _chunks(rows):
-        stmt = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        ids.extend(db.session.execute(stmt, chunk).scalars())
+    """Insert ``rows`` with the next free ids, in the rows' order, and return the ids.
+
+    Ids are given, not returned by the database, so plain ``executemany`` inserts serve;
+    PostgreSQL's sequence is then moved past them. Only for a loader that writes alone.
+    """
+    first = (db.session.scalar(sa.select(sa.func.max(table.c.id))) or 0) + 1
+    ids = list(range(first, first + len(rows)))
+    for row, row_id in zip(rows, ids, strict=True):
+        row["id"] = row_id
+    _insert(table, rows)
+    if rows and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            sa.select(sa.func.setval(sa.func.pg_get_serial_sequence(table.name, "id"), ids[-1]))
+        )
     return ids
 
 
@@ -724,22 +749,17 @@ class _Generator:
             sector = home_sector if rng.random() < 0.6 else self.weighted(SECTOR_WEIGHTS)
             title, does, mode, work = rng.choice(PROJECT_TEMPLATES[sector])
             city = rng.choice(COUNTRIES[country][2])
-            title = title.format(city=city)
             created = self.when(verified_at, self.now - timedelta(days=1))
             plan = rng.random()
             flagged_text = 0.03 <= plan < 0.06 or 0.1 <= plan < 0.12
-            description = (
-                f"We are looking for a member of the diaspora for {does}, with our team in "
-                f"{city}. We share our data and plans beforehand and agree the schedule together."
-            )
+            fields = listing_text(title, does, city, flagged_text)
+            # The templates screen clean (a test checks it): only the sentence is screened for.
+            screening = []
             if flagged_text:
-                description += " " + FLAGGED_SENTENCE
-            summary = f"{does[0].upper()}{does[1:]}, with our team in {city}."
-            fields = {"title": title, "summary": summary, "description": description}
-            key = (title, summary, description, country)
-            if key not in screened:
-                screened[key] = summarize(screen({k: fields[k] for k in SCREENED}, country))
-            screening = screened[key]
+                key = (*fields.values(), country)
+                if key not in screened:
+                    screened[key] = summarize(screen({k: fields[k] for k in SCREENED}, country))
+                screening = screened[key]
             languages = ["en"]
             local = COUNTRIES[country][1][0]
             if local in ("fr", "es", "ar"):
@@ -841,8 +861,9 @@ class _Generator:
                 return member
         return None
 
-    def _plan(self, app: _App) -> None:
-        """What will happen to an application if nothing else intervenes."""
+    def _plan(self, app: _App, accept: float) -> None:
+        """What will happen to an application if nothing else intervenes; ``accept`` is the
+        chance that an answer is an acceptance."""
         rng = self.rng
         c = app.created
         if rng.random() < 0.07:
@@ -861,12 +882,12 @@ class _Generator:
             app.events.append((answer, "shortlist"))
             later = answer + timedelta(days=rng.uniform(2, 25))
             roll = rng.random()
-            if roll < 0.45:
+            if roll < min(0.9, 3 * accept):
                 app.events.append((later, "accept"))
-            elif roll < 0.85:
+            elif roll < 0.9:
                 app.events.append((later, "decline"))
         else:
-            app.events.append((answer, "accept" if rng.random() < 0.15 else "decline"))
+            app.events.append((answer, "accept" if rng.random() < accept else "decline"))
 
     def _simulate(self, project: dict, quota: int) -> list[_App]:
         """The project's applications as of ``now``; fills its places and closing."""
@@ -876,13 +897,15 @@ class _Generator:
         times = sorted(self.when(opened, window_end) for _ in range(quota))
         taken: set[int] = set()
         apps = []
+        # Institutions accept about as many as they have places, however many apply.
+        accept = min(0.4, project["places"] / max(1.0, quota * 0.7))
         for at in times:
             member = self._pick_member(at, project["country"], taken)
             if member is None:
                 continue
             taken.add(member)
             app = _App(member, at)
-            self._plan(app)
+            self._plan(app, accept)
             apps.append(app)
         # Everything that happens on the project, in time order (creations included).
         timeline = sorted(
@@ -947,7 +970,7 @@ class _Generator:
             want = count * weight / total + carry
             quota = int(want)
             apps = self._simulate(project, quota)
-            carry = want - len(apps)
+            carry = min(want - len(apps), count * weight / total)
             simulated.append((project, apps))
         self._cap_open(simulated)
         project_ids = _insert_ids(Project.__table__, self.projects)
@@ -978,13 +1001,21 @@ class _Generator:
                 app.withdrawn = app.updated = min(since + timedelta(days=1), self.now)
 
     def _insert_applications(self, simulated) -> None:
-        rng = self.rng
-        rows, afters = [], []
+        """Insert the applications with their history and feedback, a chunk at a time."""
+        self.counts.update(applications=0, application_messages=0, feedback=0)
+        batch = []
         for project, apps in simulated:
             for app in apps:
-                row, after = self._application_row(project, app)
-                rows.append(row)
-                afters.append(after)
+                batch.append(self._application_row(project, app))
+                if len(batch) == CHUNK:
+                    self._write_applications(batch)
+                    batch = []
+        self._write_applications(batch)
+
+    def _write_applications(self, batch: list[tuple[dict, tuple]]) -> None:
+        rng = self.rng
+        rows = [row for row, _ in batch]
+        afters = [after for _, after in batch]
         ids = _insert_ids(Application.__table__, rows)
         messages, feedback = [], []
         for app_id, row, (project, app, extra) in zip(ids, rows, afters, strict=True):
@@ -1038,9 +1069,9 @@ class _Generator:
                 )
         _insert(ApplicationMessage.__table__, messages)
         _insert(EngagementFeedback.__table__, feedback)
-        self.counts.update(
-            applications=len(ids), application_messages=len(messages), feedback=len(feedback)
-        )
+        self.counts["applications"] += len(ids)
+        self.counts["application_messages"] += len(messages)
+        self.counts["feedback"] += len(feedback)
 
     def _message(self, app_id, author, from_institution, kind, body, at) -> dict:
         self.active.add((author, month_of(at)))

@@ -242,3 +242,16 @@ def test_demo_loads_the_history_once(db, runner):
     assert second.exit_code == 0 and "already there" in second.output
     assert db.session.scalar(generated) == members
     assert db.session.scalar(sa.select(sa.func.count(Application.id))) == applications
+
+
+def test_project_templates_screen_clean_in_every_country(app):
+    """Only the listings given the flagged sentence are held by screening."""
+    from diaspora.demo_history import COUNTRIES, PROJECT_TEMPLATES, listing_text
+    from diaspora.services.screening import screen
+
+    for templates in PROJECT_TEMPLATES.values():
+        for title, does, _, _ in templates:
+            for country, spec in COUNTRIES.items():
+                for city in spec[2]:
+                    assert screen(listing_text(title, does, city), country) == [], (title, city)
+                    assert screen(listing_text(title, does, city, True), country), (title, city)
