@@ -464,25 +464,20 @@ def _members_tables(period: Period, filters: Filters) -> list[Table]:
     _, complete, listed = db.session.execute(profile_query).one()
     total = db.session.scalar(_members(filters, sa.func.count()))
 
-    activity = sa.union(
-        sa.select(MemberActivity.user_id.label("user_id"), _month(MemberActivity.month)).where(
-            MemberActivity.month >= period.first, MemberActivity.month <= period.last
-        ),
-        sa.select(Application.member_id, _month(Application.created_at)).where(
-            _within(Application.created_at, period), Application.member_id.is_not(None)
-        ),
-        sa.select(ApplicationMessage.author_id, _month(ApplicationMessage.created_at)).where(
-            _within(ApplicationMessage.created_at, period),
-            ApplicationMessage.from_institution.is_(False),
-            ApplicationMessage.author_id.is_not(None),
-        ),
-    ).subquery()
-    user_id, month = activity.c
-    active_query = _members(filters).join(activity, user_id == User.id)
+    # Signing in, applying and writing each record the month in ``member_activity``
+    # (migration 0018 backfilled the months of earlier applications and messages).
+    user_id, month = MemberActivity.user_id, _month(MemberActivity.month).label(MONTH_KEY)
+    active_query = (
+        _members(filters)
+        .join(MemberActivity, user_id == User.id)
+        .where(MemberActivity.month >= period.first, MemberActivity.month <= period.last)
+    )
     active_by_month = _by_month(
         period,
         db.session.execute(
-            active_query.add_columns(month, sa.func.count(user_id.distinct())).group_by(month)
+            active_query.add_columns(month, sa.func.count(user_id.distinct())).group_by(
+                _key(MONTH_KEY)
+            )
         ),
     )
     active = db.session.scalar(active_query.add_columns(sa.func.count(user_id.distinct())))
