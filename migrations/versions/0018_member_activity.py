@@ -9,7 +9,10 @@ thread. Upgrade creates the table and backfills what the data already shows: the
 each account's last sign-in (``users.last_login_at``), of each application made and of each
 message written. From then on the table alone answers "who was active when".
 
-Downgrade drops the table and the indexes.
+It also adds the indexes the figures read through: applications by the month they were
+made with their status, project and first answer, and the history's entries by kind.
+
+Downgrade drops the indexes and the table.
 
 Revision ID: 0018
 Revises: 0017
@@ -43,6 +46,19 @@ messages = sa.table(
 )
 
 
+# What the impact figures read: applications by the month they were made with their status,
+# project and first answer (from the index alone, not the wide rows), and the shortlisting
+# entries of the applications' history.
+INDEXES = (
+    (
+        'applications',
+        'ix_applications_figures',
+        ['created_at', 'status', 'project_id', 'first_answered_at', 'decided_at'],
+    ),
+    ('application_messages', 'ix_application_messages_kind', ['kind', 'application_id']),
+)
+
+
 def upgrade():
     activity = op.create_table(
         'member_activity',
@@ -60,6 +76,10 @@ def upgrade():
         batch_op.create_index('ix_member_activity_month_user', ['month', 'user_id'], unique=False)
 
     op.execute(activity.insert().from_select(['user_id', 'month'], _known_activity()))
+
+    for table, name, columns in INDEXES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.create_index(name, columns, unique=False)
 
 
 def _month(column):
@@ -85,6 +105,9 @@ def _known_activity():
 
 
 def downgrade():
+    for table, name, _ in reversed(INDEXES):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_index(name)
     with op.batch_alter_table('member_activity', schema=None) as batch_op:
         batch_op.drop_index('ix_member_activity_month_user')
     op.drop_table('member_activity')
