@@ -388,7 +388,9 @@ def engagement_start() -> sa.ColumnElement[date]:
 
 
 def _count_if(condition) -> sa.ColumnElement[int]:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+    """How many rows meet ``condition`` (``count(*) FILTER (WHERE ...)``, which SQLite and
+    PostgreSQL both know)."""
+    return sa.func.count().filter(condition)
 
 
 def _has_sector(sectors_column, sector: str) -> sa.ColumnElement[bool]:
@@ -644,32 +646,46 @@ FUNNEL_STAGES = (
 
 
 def _funnel_tables(period: Period, filters: Filters, now: datetime) -> list[Table]:
-    shortlisted_ids = sa.select(ApplicationMessage.application_id).where(
-        ApplicationMessage.kind == MessageKind.SHORTLISTED
+    # Joined rather than an IN (subquery), which would keep PostgreSQL from scanning in
+    # parallel.
+    shortlisted = (
+        sa.select(ApplicationMessage.application_id)
+        .where(ApplicationMessage.kind == MessageKind.SHORTLISTED)
+        .distinct()
+        .subquery()
     )
     status = Application.status
-    query = sa.select(
-        _month(Application.created_at).label(MONTH_KEY),
-        sa.func.count(),
-        _count_if(
-            sa.or_(status == ApplicationStatus.SHORTLISTED, Application.id.in_(shortlisted_ids))
-        ),
-        _count_if(status.in_(TEAM)),
-        _count_if(status == ApplicationStatus.DECLINED),
-        _count_if(status == ApplicationStatus.WITHDRAWN),
-        _count_if(
-            sa.and_(
-                application_stats.answered_at().is_(None),
+    query = (
+        sa.select(
+            _month(Application.created_at).label(MONTH_KEY),
+            sa.func.count(),
+            _count_if(
                 sa.or_(
-                    status == ApplicationStatus.CLOSED,
-                    sa.and_(
-                        status.in_(WAITING),
-                        Application.created_at <= now - application_stats.ANSWER_GRACE,
+                    status == ApplicationStatus.SHORTLISTED,
+                    shortlisted.c.application_id.is_not(None),
+                )
+            ),
+            _count_if(status.in_(TEAM)),
+            _count_if(status == ApplicationStatus.DECLINED),
+            _count_if(status == ApplicationStatus.WITHDRAWN),
+            _count_if(
+                sa.and_(
+                    application_stats.answered_at().is_(None),
+                    sa.or_(
+                        status == ApplicationStatus.CLOSED,
+                        sa.and_(
+                            status.in_(WAITING),
+                            Application.created_at <= now - application_stats.ANSWER_GRACE,
+                        ),
                     ),
-                ),
-            )
-        ),
-    ).where(_within(Application.created_at, period))
+                )
+            ),
+        )
+        .select_from(
+            sa.outerjoin(Application, shortlisted, shortlisted.c.application_id == Application.id)
+        )
+        .where(_within(Application.created_at, period))
+    )
     conditions = _project_conditions(filters)
     if conditions:
         query = query.join(Project, Project.id == Application.project_id).where(*conditions)
@@ -1028,8 +1044,9 @@ def dashboard(period: Period, filters: Filters = Filters(), now: datetime | None
 
 
 def _public_period(now: datetime) -> Period:
-    """From the first completed engagement (at most :attr:`Period.MAX_MONTHS` back) to now."""
-    first = db.session.scalar(sa.select(sa.func.min(Application.completed_at)))
+    """From the first institution's registration (at most :attr:`Period.MAX_MONTHS` back)
+    to now."""
+    first = db.session.scalar(sa.select(sa.func.min(Institution.created_at)))
     last = now.date().replace(day=1)
     earliest = last
     for _ in range(Period.MAX_MONTHS - 1):
