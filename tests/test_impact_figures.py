@@ -494,3 +494,19 @@ def test_complete_in_sql_is_complete_on_the_profile_page(db, make_user, missing)
     db.session.commit()
     assert profiles.completeness(profile)[0] < 100
     assert complete_in_sql() == 0
+
+
+def test_an_engagement_without_dates_starts_a_week_after_acceptance(db):
+    rep = user("RepC", at(2025, 1, 1), Role.INSTITUTION)
+    member = user("Esi", at(2025, 1, 1))
+    body = institution("Cape Coast Clinic", "GH", at(2025, 1, 1), at(2025, 1, 2), rep)
+    database.session.commit()
+    listing = project(body, ProjectStatus.CLOSED, at(2026, 4, 1), at(2026, 4, 2), start_date=None)
+    application(listing, member, at(2026, 5, 1), S.ACCEPTED, decided_at=at(2026, 5, 28, 22))
+    database.session.commit()
+
+    def started(period):
+        return rows(dashboard(Period.parse(period), Filters(), NOW), "engagements")[0]
+
+    assert started("2026-05") == ("Engagements started", 0)
+    assert started("2026-06") == ("Engagements started", 1)
