@@ -1,5 +1,6 @@
 """The SQLAlchemy models, one module per aggregate."""
 
+from diaspora.models.activity import MemberActivity
 from diaspora.models.application import (
     Application,
     ApplicationMessage,
@@ -54,6 +55,7 @@ __all__ = [
     "ApplicationMessage",
     "ApplicationStatus",
     "MessageKind",
+    "MemberActivity",
     "InterviewProposal",
     "InterviewSlot",
     "InterviewStatus",

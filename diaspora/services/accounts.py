@@ -13,6 +13,7 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 from diaspora.extensions import db
 from diaspora.mail import queue_email
 from diaspora.models import Role, User, audit
+from diaspora.models.activity import record_activity
 from diaspora.models.base import utcnow
 from diaspora.models.user import burn_password_check, burn_password_hash
 from diaspora.security import is_safe_next, make_token, read_token
@@ -157,6 +158,7 @@ def authenticate(email: str, password: str) -> User | None:
     if not user.check_password(password) or not user.is_active:
         return None
     user.last_login_at = utcnow()
+    record_activity(user.id, user.last_login_at)
     return user
 
 

@@ -72,30 +72,41 @@ class AnswerTime:
     __str__ = describe
 
 
+def answered_at() -> sa.ColumnElement:
+    """When an application was first answered: a representative wrote or decided."""
+    return sa.func.coalesce(Application.first_answered_at, Application.decided_at)
+
+
+def counts_for_answer_time(now: datetime) -> sa.ColumnElement[bool]:
+    """The applications an answer time is computed over (the one rule, for the public
+    record and the impact dashboard alike): answered ones, and those neither withdrawn
+    before an answer (the member took them back) nor still waiting less than
+    :data:`ANSWER_GRACE` (not late yet); one closed or still waiting after that counts as
+    not answered."""
+    return sa.or_(
+        answered_at().is_not(None),
+        sa.and_(
+            Application.status != S.WITHDRAWN,
+            Application.created_at <= now - ANSWER_GRACE,
+        ),
+    )
+
+
 def answer_time(institution: Institution, now: datetime | None = None) -> AnswerTime | None:
     """How quickly ``institution`` answered applications received over the last 12 months,
     or None while fewer than 3 were answered (a figure must never point at one person).
 
     An application is answered once a representative wrote or decided (``first_answered_at``,
-    or ``decided_at``). Left out: applications withdrawn before any answer (the member took
-    them back), and those still waiting less than :data:`ANSWER_GRACE` (not late yet); one
-    closed or still waiting after that counts as not answered.
+    or ``decided_at``); which applications count is :func:`counts_for_answer_time`.
     """
     now = now or utcnow()
-    answered_at = sa.func.coalesce(Application.first_answered_at, Application.decided_at)
     rows = db.session.execute(
         sa.select(Application.created_at, Application.first_answered_at, Application.decided_at)
         .join(Project, Project.id == Application.project_id)
         .where(
             Project.institution_id == institution.id,
             Application.created_at >= now - ANSWER_WINDOW,
-            sa.or_(
-                answered_at.is_not(None),
-                sa.and_(
-                    Application.status != S.WITHDRAWN,
-                    Application.created_at <= now - ANSWER_GRACE,
-                ),
-            ),
+            counts_for_answer_time(now),
         )
     ).all()
     waits = [(first or decided) - created for created, first, decided in rows if first or decided]

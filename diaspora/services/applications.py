@@ -34,6 +34,7 @@ from diaspora.models import (
     User,
     WorkMode,
 )
+from diaspora.models.activity import record_activity
 from diaspora.models.application import WAITING
 from diaspora.models.base import utcnow
 from diaspora.services import application_closing, invitations, permissions, profiles, projects
@@ -176,6 +177,7 @@ def apply(
         if winner is None:
             raise
         return winner, False
+    record_activity(member.id, now)
     invitations.mark_applied(member, project)
     notify_new_application(application)
     notify_received(application)
@@ -325,6 +327,7 @@ def post_message(author: User, application: Application, body: str) -> Applicati
         body=body,
     )
     db.session.add(message)
+    record_activity(author.id)
     if side == permissions.INSTITUTION_SIDE and application.first_answered_at is None:
         application.first_answered_at = utcnow()
     notify_message(message)

@@ -18,6 +18,7 @@ from diaspora.models import (
     InstitutionInvitation,
     InstitutionRepresentative,
     Invitation,
+    MemberActivity,
     Notification,
     Project,
     SavedSearch,
@@ -44,6 +45,7 @@ def delete_account(user: User, password: str) -> None:
     purge_for_user(user.id, addresses=(user.email, user.pending_email))
     db.session.execute(sa.delete(SavedSearch).where(SavedSearch.user_id == user.id))
     db.session.execute(sa.delete(Notification).where(Notification.user_id == user.id))
+    db.session.execute(sa.delete(MemberActivity).where(MemberActivity.user_id == user.id))
     db.session.execute(sa.delete(Invitation).where(Invitation.member_id == user.id))
     db.session.execute(
         sa.delete(InstitutionRepresentative).where(InstitutionRepresentative.user_id == user.id)

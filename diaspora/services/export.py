@@ -10,6 +10,7 @@ from diaspora.models import (
     AuditEntry,
     InstitutionRepresentative,
     Invitation,
+    MemberActivity,
     Notification,
     NotificationPreference,
     OutboxMessage,
@@ -210,6 +211,14 @@ def export_user_data(user: User) -> dict:
             }
             for i in db.session.scalars(
                 sa.select(Invitation).where(Invitation.member_id == user.id).order_by(Invitation.id)
+            )
+        ],
+        "months_active": [
+            f"{month:%Y-%m}"
+            for month in db.session.scalars(
+                sa.select(MemberActivity.month)
+                .where(MemberActivity.user_id == user.id)
+                .order_by(MemberActivity.month)
             )
         ],
         "notification_preferences": {

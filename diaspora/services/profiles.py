@@ -157,23 +157,70 @@ def confirm_up_to_date(user) -> None:
     get_or_create_profile(user).confirmed_at = utcnow()
 
 
+def _filled(column) -> sa.ColumnElement[bool]:
+    return sa.func.coalesce(column, "") != ""
+
+
+def _has(model, *conditions) -> sa.ColumnElement[bool]:
+    return sa.exists().where(model.profile_id == Profile.id, *conditions)
+
+
+def _not_empty(json_list) -> sa.ColumnElement[bool]:
+    return sa.func.coalesce(sa.func.json_array_length(json_list), 0) > 0
+
+
+# What a complete profile has: (what the owner is told is missing, the check on a profile,
+# the same check as a SQL condition on ``Profile``). The one list behind both
+# :func:`completeness` and :func:`complete_condition`.
+COMPLETENESS_CHECKS = (
+    ("a headline", lambda p: bool(p.headline), lambda: _filled(Profile.headline)),
+    ("a short bio", lambda p: bool(p.bio), lambda: _filled(Profile.bio)),
+    (
+        "your country of origin",
+        lambda p: bool(p.origin_country),
+        lambda: _filled(Profile.origin_country),
+    ),
+    (
+        "your country of residence",
+        lambda p: bool(p.residence_country),
+        lambda: _filled(Profile.residence_country),
+    ),
+    ("at least one language", lambda p: bool(p.languages), lambda: _has(ProfileLanguage)),
+    (
+        "skills you have",
+        lambda p: bool(p.skills_of(SkillKind.HAVE)),
+        lambda: _has(ProfileSkill, ProfileSkill.kind == SkillKind.HAVE),
+    ),
+    ("at least one sector", lambda p: bool(p.sectors), lambda: _not_empty(Profile.sectors)),
+    ("your education", lambda p: bool(p.education), lambda: _has(Education)),
+    (
+        "years of experience",
+        lambda p: p.years_experience is not None,
+        lambda: Profile.years_experience.is_not(None),
+    ),
+    (
+        "how you want to engage",
+        lambda p: bool(p.engagement_modes),
+        lambda: _not_empty(Profile.engagement_modes),
+    ),
+    (
+        "your availability",
+        lambda p: p.availability_hours is not None,
+        lambda: Profile.availability_hours.is_not(None),
+    ),
+)
+
+
 def completeness(profile: Profile) -> tuple[int, list[str]]:
     """A percentage and the list of what is still missing, for the owner."""
-    checks = [
-        ("a headline", bool(profile.headline)),
-        ("a short bio", bool(profile.bio)),
-        ("your country of origin", bool(profile.origin_country)),
-        ("your country of residence", bool(profile.residence_country)),
-        ("at least one language", bool(profile.languages)),
-        ("skills you have", bool(profile.skills_of(SkillKind.HAVE))),
-        ("at least one sector", bool(profile.sectors)),
-        ("your education", bool(profile.education)),
-        ("years of experience", profile.years_experience is not None),
-        ("how you want to engage", bool(profile.engagement_modes)),
-        ("your availability", profile.availability_hours is not None),
-    ]
-    missing = [label for label, ok in checks if not ok]
-    return round(100 * (len(checks) - len(missing)) / len(checks)), missing
+    missing = [label for label, check, _ in COMPLETENESS_CHECKS if not check(profile)]
+    total = len(COMPLETENESS_CHECKS)
+    return round(100 * (total - len(missing)) / total), missing
+
+
+def complete_condition() -> sa.ColumnElement[bool]:
+    """A profile :func:`completeness` finds nothing missing in, as a SQL condition."""
+    return sa.and_(*(condition() for _, _, condition in COMPLETENESS_CHECKS))
 
 
 # Languages, skills, education, travel windows: each row is checked against its owner.
