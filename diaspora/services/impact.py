@@ -1027,3 +1027,131 @@ def dashboard(period: Period, filters: Filters = Filters(), now: datetime | None
     ]
     by_key = {table.key: table for table in tables}
     return Report(period, filters, now, {key: by_key[key] for key in DASHBOARD_TABLES})
+
+
+def _public_period(now: datetime) -> Period:
+    """From the first completed engagement (at most :attr:`Period.MAX_MONTHS` back) to now."""
+    first = db.session.scalar(sa.select(sa.func.min(Application.completed_at)))
+    last = now.date().replace(day=1)
+    earliest = last
+    for _ in range(Period.MAX_MONTHS - 1):
+        earliest = date(earliest.year - (earliest.month == 1), (earliest.month - 2) % 12 + 1, 1)
+    if first is None:
+        return Period.of(last, last)
+    return Period.of(min(max(first.date(), earliest), last), last)
+
+
+def _confirmed_members(now: datetime, countries=None) -> int:
+    query = sa.select(sa.func.count(Application.member_id.distinct())).where(
+        Application.completion_confirmed_condition(now)
+    )
+    if countries is not None:
+        query = query.join(Project, Project.id == Application.project_id).where(
+            Project.country.in_(countries)
+        )
+    return db.session.scalar(query)
+
+
+def public_figures(now: datetime | None = None) -> Report:
+    """The public impact page and its open-data download: network totals since the start
+    (confirmed engagements, countries served, hours contributed, institutions answering,
+    members listed) and engagements by country served, fit to publish.
+
+    No figure counts fewer than :data:`SMALL_CELL` people: the engagement totals are hidden
+    while fewer people than that took part, members listed while fewer are listed, and a
+    country with fewer is merged into "Other countries". When that group would itself be
+    small, the smallest shown countries join it until it is not (or every country is in it
+    and the totals are hidden too), so no hidden figure can be worked out as a total minus
+    the shown rows. Institutions are not people: their count is shown as it is."""
+    now = now or utcnow()
+    confirmed = Application.completion_confirmed_condition(now)
+    hour_days = sa.func.coalesce(Application.hours_per_month, 0) * _engagement_days()
+    by_country = db.session.execute(
+        sa.select(
+            Project.country,
+            sa.func.count(),
+            sa.func.count(Application.member_id.distinct()),
+            sa.func.coalesce(sa.func.sum(hour_days), 0),
+        )
+        .join(Project, Project.id == Application.project_id)
+        .where(confirmed)
+        .group_by(Project.country)
+    ).all()
+    engagements = sum(row[1] for row in by_country)
+    hours = round(sum(row[3] for row in by_country) / DAYS_PER_MONTH)
+    people = _confirmed_members(now)
+    answered = application_stats.answered_at()
+    answering = db.session.scalar(
+        sa.select(sa.func.count()).select_from(
+            sa.select(Project.institution_id)
+            .join(Application, Application.project_id == Project.id)
+            .where(Application.created_at >= now - PUBLIC_WINDOW, answered.is_not(None))
+            .group_by(Project.institution_id)
+            .having(sa.func.count() >= ANSWERING_MINIMUM)
+            .subquery()
+        )
+    )
+    listed = db.session.scalar(_listed_members(Filters(), sa.func.count()))
+
+    def shown(value, basis):
+        return value if basis >= SMALL_CELL else None
+
+    totals = Table(
+        "public_totals",
+        "The network's impact",
+        (MEASURE, COUNT),
+        (
+            ("Engagements completed", shown(engagements, people)),
+            ("Countries served", shown(len(by_country), people)),
+            ("Hours contributed (estimate)", shown(hours, people)),
+            ("Institutions answering applicants", answering),
+            ("Members listed in the directory", shown(listed, listed)),
+        ),
+        note=(
+            "Since the network began. Engagements: completed and confirmed by both sides (or "
+            "not disputed within 14 days). Countries served: the countries of their projects. "
+            "Hours are an estimate: the hours per month each member offered times the months "
+            "the engagement lasted. Institutions answering: those that answered at least "
+            f"{ANSWERING_MINIMUM} applications received in the last 12 months. A figure "
+            f"counting fewer than {SMALL_CELL} people is not shown."
+        ),
+    )
+
+    ordered = sorted(by_country, key=lambda row: (-row[2], -row[1], row[0]))
+    kept = [row for row in ordered if row[2] >= SMALL_CELL]
+    merged = [row for row in ordered if row[2] < SMALL_CELL]
+    while merged and kept and _confirmed_members(now, [row[0] for row in merged]) < SMALL_CELL:
+        merged.append(kept.pop())
+    rows = [
+        (country_name(country), count, round(hour / DAYS_PER_MONTH))
+        for country, count, _, hour in kept
+    ]
+    rows.sort(key=lambda row: row[0])
+    if merged and _confirmed_members(now, [row[0] for row in merged]) >= SMALL_CELL:
+        hour_days = sum(row[3] for row in merged)
+        rows.append(
+            (OTHER_COUNTRIES, sum(row[1] for row in merged), round(hour_days / DAYS_PER_MONTH))
+        )
+    countries = suppress(
+        Table(
+            "public_countries",
+            "Engagements by country served",
+            (
+                Column("country", "Country served", "text"),
+                Column("engagements", "Engagements"),
+                Column("hours", "Hours contributed (estimate)", "hours"),
+            ),
+            tuple(rows),
+            note=(
+                f"Countries where fewer than {SMALL_CELL} people took part are counted "
+                f'together under "{OTHER_COUNTRIES}".'
+            ),
+            people=frozenset({"engagements"}),
+        )
+    )
+    return Report(
+        _public_period(now),
+        Filters(),
+        now,
+        {"public_totals": totals, "public_countries": countries},
+    )
