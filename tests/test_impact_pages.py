@@ -5,14 +5,17 @@ data, drawn from reports made by hand so that every figure on the page is known.
 import csv
 import io
 import json
+import re
 from datetime import UTC, date, datetime
 
 import pytest
 
-from diaspora.models import Role
+from diaspora.extensions import db
+from diaspora.models import Institution, InstitutionStatus, Role
 from diaspora.services import impact
 from diaspora.services.impact import Column, Filters, Period, Report, Table, suppress
 from tests.factories import make_institution, new_user, sign_in
+from tests.test_impact_figures import network  # noqa: F401 - the figures' network, by name
 
 NOW = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
 
@@ -75,14 +78,20 @@ def handmade(period: Period, filters: Filters, now=None) -> Report:
 
 def public(now=None) -> Report:
     """Totals, and a table per country served where Malta's engagements are too few to show
-    and Chad's every count is."""
+    and Chad's every count is (the shape of ``impact.public_figures``)."""
     totals = measure_table(
-        "totals",
-        "Network totals",
-        [("Engagements confirmed", 142), ("Countries served", 9), ("Hours contributed", 12400)],
+        "public_totals",
+        "The network's impact",
+        [
+            ("Engagements completed", 142),
+            ("Countries served", 9),
+            ("Hours contributed (estimate)", 12400),
+            ("Institutions answering applicants", 31),
+            ("Members listed in the directory", None),
+        ],
     )
     countries = Table(
-        "countries",
+        "public_countries",
         "Engagements by country served",
         (
             Column("country", "Country", "text"),
@@ -98,7 +107,7 @@ def public(now=None) -> Report:
         ),
         people=frozenset({"members", "engagements"}),
     )
-    tables = {"totals": totals, "countries": suppress(countries)}
+    tables = {"public_totals": totals, "public_countries": suppress(countries)}
     return Report(Period.parse("2020-01:2026-12"), Filters(), now or NOW, tables)
 
 
@@ -249,12 +258,15 @@ def test_everyone_sees_the_public_page_with_small_numbers_hidden(client, db, fig
     response = client.get("/impact")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "142 engagements confirmed, 9 countries served, and 12,400 hours contributed." in html
+    assert (
+        "142 engagements completed and confirmed, in 9 countries, about 12,400 hours "
+        "contributed. 31 institutions answered applicants in the last 12 months."
+    ) in " ".join(html.split())
     assert "Ghana" in html and "Ethiopia" in html
     assert "Malta" in html and "fewer than 5" in html
     assert "Chad" not in html  # a row with only small counts is left out
     assert "CC BY 4.0" in html and "Generated 07 Dec 2026" in html
-    assert 'aria-describedby="table-countries"' in html
+    assert 'aria-describedby="table-public_countries"' in html
 
 
 def test_open_data_has_the_same_figures_with_hidden_cells_empty(client, db, figures):
@@ -264,19 +276,24 @@ def test_open_data_has_the_same_figures_with_hidden_cells_empty(client, db, figu
         'attachment; filename="diaspora-impact-2026-12-07.csv"'
     )
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert {"table": "totals", "row": "Countries served", "column": "count", "value": "9"} in rows
+    assert {
+        "table": "public_totals",
+        "row": "Countries served",
+        "column": "count",
+        "value": "9",
+    } in rows
     malta = [r for r in rows if r["row"] == "Malta"]
     assert malta == [
-        {"table": "countries", "row": "Malta", "column": "members", "value": "6"},
-        {"table": "countries", "row": "Malta", "column": "engagements", "value": ""},
-        {"table": "countries", "row": "Malta", "column": "hours", "value": "30"},
+        {"table": "public_countries", "row": "Malta", "column": "members", "value": "6"},
+        {"table": "public_countries", "row": "Malta", "column": "engagements", "value": ""},
+        {"table": "public_countries", "row": "Malta", "column": "hours", "value": "30"},
     ]
     assert not [r for r in rows if r["row"] == "Chad"]
 
     data = json.loads(client.get("/impact/data.json").get_data())
     assert data["licence"] == "CC BY 4.0"
     assert data["generated_at"].startswith("2026-12-07")
-    assert ["Malta", 6, None, 30] in data["tables"]["countries"]["rows"]
+    assert ["Malta", 6, None, 30] in data["tables"]["public_countries"]["rows"]
 
 
 def test_impact_pages_write_nothing(client, coordinator, figures, db):
@@ -300,3 +317,68 @@ def test_impact_pages_write_nothing(client, coordinator, figures, db):
 
 def test_a_period_is_read_from_whole_months():
     assert Period.of(date(2026, 1, 15), date(2026, 3, 2)).months()[-1] == date(2026, 3, 1)
+
+
+# --------------------------------------------------------------------------- real figures
+
+FIRST_QUARTER = "from_month=01&from_year=2026&to_month=03&to_year=2026"
+
+
+def summary_figure(html: str, label: str) -> str:
+    """The figure beside ``label`` in the page's summary cards."""
+    match = re.search(rf"<dt>{re.escape(label)}</dt><dd>([^<]*)</dd>", html)
+    assert match, label
+    return match.group(1)
+
+
+def test_the_page_shows_the_networks_own_figures_filtered(client, coordinator, request):
+    """The small network of the figures' tests, through the page and its downloads."""
+    ids = request.getfixturevalue("network")
+    everyone = client.get(f"/coordination/impact?{FIRST_QUARTER}").get_data(as_text=True)
+    assert summary_figure(everyone, "Members registered in the period") == "3"
+    assert summary_figure(everyone, "Projects submitted") == "3"
+    ghana = client.get(f"/coordination/impact?{FIRST_QUARTER}&country=GH")
+    html = ghana.get_data(as_text=True)
+    assert ghana.status_code == 200 and "narrowed to Ghana" in html
+    assert summary_figure(html, "Members registered in the period") == "2"
+    assert summary_figure(html, "Projects submitted") == "2"
+    assert summary_figure(html, "Engagements confirmed") == "1"
+    assert 'aria-describedby="table-funnel"' in html  # four applications: a chart
+
+    kenya = f"/coordination/impact/funnel.csv?{FIRST_QUARTER}&country=KE"
+    funnel = list(csv.reader(io.StringIO(client.get(kenya).get_data(as_text=True))))
+    assert funnel[1] == ["Applied", "0", ""]
+    coverage = client.get(f"/coordination/impact/coverage_countries.csv?{FIRST_QUARTER}&country=GH")
+    assert coverage.get_data(as_text=True) == (
+        "country,members,open_projects,gap\nGhana,2,0,Members but no projects\n"
+    )  # coverage counts today: the Ghanaian project closed in June
+
+    by_institution = client.get(f"/coordination/impact?{FIRST_QUARTER}&institution={ids['a']}")
+    html = by_institution.get_data(as_text=True)
+    assert "narrowed to Accra Clinic" in html
+    assert summary_figure(html, "Projects submitted") == "2"
+
+
+def test_an_institution_that_is_not_verified_is_not_a_choice(client, coordinator, request):
+    ids = request.getfixturevalue("network")
+    db.session.get(Institution, ids["b"]).status = InstitutionStatus.PENDING
+    db.session.commit()
+    response = client.get(f"/coordination/impact?institution={ids['b']}")
+    assert response.status_code == 400 and "Not a valid choice" in response.get_data(as_text=True)
+
+
+def test_a_small_network_shows_no_one_on_the_public_page(client, request):
+    """One confirmed engagement (in Ghana): the totals and its country stay hidden, on the
+    page and in the open data, and nothing names a member, an institution or a project."""
+    request.getfixturevalue("network")
+    html = " ".join(client.get("/impact").get_data(as_text=True).split())
+    assert "Fewer than 5 people have completed an engagement so far" in html
+    assert "Ghana" not in html and "Accra Clinic" not in html and "Abena" not in html
+    assert "No data for this period." not in html and "Nothing to show yet." in html
+    data = json.loads(client.get("/impact/data.json").get_data())
+    totals = dict(data["tables"]["public_totals"]["rows"])
+    assert totals["Engagements completed"] is None and totals["Countries served"] is None
+    assert data["tables"]["public_countries"]["rows"] == []
+    text = client.get("/impact/data.csv").get_data(as_text=True)
+    assert "public_totals,Engagements completed,count,\n" in text
+    assert "Ghana" not in text and "Abena" not in text
