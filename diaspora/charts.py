@@ -76,30 +76,22 @@ def month_chart(table: Table, table_id: str) -> Markup:
                 continue
             x = left + slot * n + (slot - bar) / 2
             parts.append(
-                f'<rect class="bar" x="{x:.1f}" y="{y(value):.1f}" width="{bar:.1f}" '
-                f'height="{plot_top + plot_height - y(value):.1f}" fill="{COLOURS[0]}">'
-                f"<title>{_month(row[0])}: {escape(_number(value, kind))}</title></rect>"
+                f'<rect class="bar" x="{x:.0f}" y="{y(value):.0f}" width="{bar:.0f}" '
+                f'height="{plot_top + plot_height - y(value):.0f}" fill="{COLOURS[0]}"/>'
             )
     else:
         for s, index in enumerate(series):
-            points = [
-                (left + slot * (n + 0.5), y(row[index]), row)
-                for n, row in enumerate(table.rows)
-                if row[index] is not None
-            ]
-            runs = _runs(table, index, left, slot, y)
-            for run in runs:
+            dash = f' stroke-dasharray="{DASHES[s]}"' if DASHES[s] else ""
+            drawn = []
+            for run in _runs(table, index, left, slot, y):
                 if len(run) > 1:
-                    path = " ".join(f"{x:.1f},{py:.1f}" for x, py in run)
-                    dash = f' stroke-dasharray="{DASHES[s]}"' if DASHES[s] else ""
-                    parts.append(
-                        f'<polyline class="line" points="{path}" fill="none" '
-                        f'stroke="{COLOURS[s]}" stroke-width="2"{dash}/>'
-                    )
-            label = escape(table.columns[index].label)
-            for x, py, row in points:
-                tip = f"{label}, {_month(row[0])}: {escape(_number(row[index], kind))}"
-                parts.append(_marker(s, x, py, f"<title>{tip}</title>"))
+                    path = " ".join(f"{x:.0f},{py:.0f}" for x, py in run)
+                    drawn.append(f'<polyline points="{path}" fill="none"{dash}/>')
+                drawn.extend(_marker(s, x, py) for x, py in run)
+            parts.append(
+                f'<g class="series" fill="{COLOURS[s]}" stroke="{COLOURS[s]}" '
+                f'stroke-width="2">{"".join(drawn)}</g>'
+            )
     parts.append(_month_labels(table, left, slot, plot_top + plot_height))
     return _svg(table, table_id, height, parts)
 
@@ -127,7 +119,7 @@ def bar_chart(table: Table, table_id: str) -> Markup:
     for n, row in enumerate(shown):
         top_y = plot_top + group * n
         parts.append(
-            f'<text x="{left}" y="{top_y + FONT}" font-size="{FONT}" fill="#1d2a33">'
+            f'<text x="{left}" y="{top_y + FONT}" font-size="{FONT}">'
             f"{escape(_short(_text(row[0]), 52))}</text>"
         )
         for s, index in enumerate(series):
@@ -142,12 +134,11 @@ def bar_chart(table: Table, table_id: str) -> Markup:
                 )
                 continue
             width = max(plot_width * value / top, 1 if value else 0)
-            tip = f"{escape(_text(row[0]))}, {name}: {escape(_number(value, kind))}"
             parts.append(
-                f'<rect class="bar" x="{left}" y="{by}" width="{width:.1f}" height="{bar - 2}" '
-                f'fill="{_fill(table, s)}" stroke="{COLOURS[s]}"><title>{tip}</title></rect>'
-                f'<text x="{left + width + 4:.1f}" y="{by + bar - 3}" font-size="{FONT - 1}" '
-                f'fill="#1d2a33">{escape(_number(value, kind))}</text>'
+                f'<rect class="bar" x="{left}" y="{by}" width="{width:.0f}" height="{bar - 2}" '
+                f'fill="{_fill(table, s)}" stroke="{COLOURS[s]}"/>'
+                f'<text x="{left + width + 4:.0f}" y="{by + bar - 3}">'
+                f"{escape(_number(value, kind))}</text>"
             )
     title_note = ""
     if len(shown) < len(rows):
@@ -233,9 +224,9 @@ def _grid(ticks, y, left, right, kind) -> str:
         ty = y(tick)
         label = escape(_number(tick, "count" if kind in ("percent", "days") else kind))
         lines.append(
-            f'<line x1="{left}" x2="{right}" y1="{ty:.1f}" y2="{ty:.1f}" '
+            f'<line x1="{left}" x2="{right}" y1="{ty:.0f}" y2="{ty:.0f}" '
             f'stroke="{"#5a6670" if tick == 0 else "#d5dde3"}" stroke-width="1"/>'
-            f'<text x="{left - 4}" y="{ty + 4:.1f}" font-size="{FONT - 2}" text-anchor="end" '
+            f'<text x="{left - 4}" y="{ty + 4:.0f}" font-size="{FONT - 2}" text-anchor="end" '
             f'fill="#5a6670">{label}</text>'
         )
     return "".join(lines)
@@ -251,14 +242,11 @@ def _month_labels(table, left, slot, base) -> str:
         if n % every or not isinstance(month, date):
             continue
         x = left + slot * (n + 0.5)
-        labels.append(
-            f'<text x="{x:.1f}" y="{base + 16}" font-size="{FONT - 1}" text-anchor="middle" '
-            f'fill="#1d2a33">{month:%b}</text>'
-        )
+        labels.append(f'<text x="{x:.0f}" y="{base + 16}" text-anchor="middle">{month:%b}</text>')
         if month.year != year:
             year = month.year
             labels.append(
-                f'<text x="{x:.1f}" y="{base + 31}" font-size="{FONT - 2}" '
+                f'<text x="{x:.0f}" y="{base + 31}" font-size="{FONT - 2}" '
                 f'text-anchor="middle" fill="#5a6670">{month.year}</text>'
             )
     return "".join(labels)
@@ -277,49 +265,40 @@ def _legend(table, series, lines: bool) -> tuple[str, int]:
         if lines:
             dash = f' stroke-dasharray="{DASHES[s]}"' if DASHES[s] else ""
             swatch = (
-                f'<line x1="{x}" x2="{x + 24}" y1="{y + 8}" y2="{y + 8}" stroke="{COLOURS[s]}" '
-                f'stroke-width="2"{dash}/>' + _marker(s, x + 12, y + 8, kind="swatch")
+                f'<g fill="{COLOURS[s]}" stroke="{COLOURS[s]}" stroke-width="2">'
+                f'<line x1="{x}" x2="{x + 24}" y1="{y + 8}" y2="{y + 8}"{dash}/>'
+                f"{_marker(s, x + 12, y + 8)}</g>"
             )
         else:
             swatch = (
                 f'<rect x="{x}" y="{y + 1}" width="24" height="13" fill="{_fill(table, s)}" '
                 f'stroke="{COLOURS[s]}"/>'
             )
-        items.append(
-            f'{swatch}<text x="{x + 30}" y="{y + 12}" font-size="{FONT - 1}" '
-            f'fill="#1d2a33">{label}</text>'
-        )
+        items.append(f'{swatch}<text x="{x + 30}" y="{y + 12}">{label}</text>')
     rows = math.ceil(len(series) / 2)
     return f'<g class="legend">{"".join(items)}</g>', rows * 20 + 4
 
 
-def _marker(s: int, x: float, y: float, inside: str = "", kind: str = "point") -> str:
-    colour, shape, r = COLOURS[s], MARKERS[s], 4
-    attrs = f'class="{kind}" fill="{colour}" stroke="{colour}"'
+def _marker(s: int, x: float, y: float) -> str:
+    """Series ``s``'s marker at (x, y); its colour comes from the group around it."""
+    shape, r = MARKERS[s], 4
     if shape == "circle":
-        return f'<circle {attrs} cx="{x:.1f}" cy="{y:.1f}" r="{r}">{inside}</circle>'
+        return f'<circle cx="{x:.0f}" cy="{y:.0f}" r="{r}"/>'
     if shape == "square":
-        return (
-            f'<rect {attrs} x="{x - r:.1f}" y="{y - r:.1f}" width="{2 * r}" height="{2 * r}">'
-            f"{inside}</rect>"
-        )
+        return f'<rect x="{x - r:.0f}" y="{y - r:.0f}" width="{2 * r}" height="{2 * r}"/>'
     if shape == "triangle":
-        points = f"{x:.1f},{y - r - 1:.1f} {x + r + 1:.1f},{y + r:.1f} {x - r - 1:.1f},{y + r:.1f}"
+        points = f"{x:.0f},{y - r - 1:.0f} {x + r + 1:.0f},{y + r:.0f} {x - r - 1:.0f},{y + r:.0f}"
     elif shape == "diamond":
-        points = f"{x:.1f},{y - r - 1:.1f} {x + r + 1:.1f},{y:.1f} {x:.1f},{y + r + 1:.1f} "
-        points += f"{x - r - 1:.1f},{y:.1f}"
+        points = f"{x:.0f},{y - r - 1:.0f} {x + r + 1:.0f},{y:.0f} {x:.0f},{y + r + 1:.0f} "
+        points += f"{x - r - 1:.0f},{y:.0f}"
     elif shape == "cross":
         return (
-            f'<path {attrs} stroke-width="2" fill="none" d="M{x - r:.1f},{y - r:.1f}'
-            f'L{x + r:.1f},{y + r:.1f}M{x - r:.1f},{y + r:.1f}L{x + r:.1f},{y - r:.1f}">'
-            f"{inside}</path>"
+            f'<path fill="none" d="M{x - r:.0f},{y - r:.0f}L{x + r:.0f},{y + r:.0f}'
+            f'M{x - r:.0f},{y + r:.0f}L{x + r:.0f},{y - r:.0f}"/>'
         )
     else:
-        return (
-            f'<rect {attrs} x="{x - r - 1:.1f}" y="{y - 1.5:.1f}" width="{2 * r + 2}" '
-            f'height="3">{inside}</rect>'
-        )
-    return f'<polygon {attrs} points="{points}">{inside}</polygon>'
+        return f'<rect x="{x - r - 1:.0f}" y="{y - 1.5:.0f}" width="{2 * r + 2}" height="3"/>'
+    return f'<polygon points="{points}"/>'
 
 
 def _pattern_id(table: Table, s: int) -> str:
@@ -359,7 +338,7 @@ def _svg(table: Table, table_id: str, height: float, parts: list[str], note: str
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
         f'viewBox="0 0 {WIDTH} {math.ceil(height)}" width="100%" role="img" '
         f'aria-labelledby="{escape(chart_id)}-title" aria-describedby="{escape(table_id)}" '
-        f'font-family="system-ui, sans-serif">'
+        f'font-family="system-ui, sans-serif" font-size="{FONT - 1}" fill="#1d2a33">'
         f'<title id="{escape(chart_id)}-title">{title}</title>'
     )
     if not any(p.startswith("<defs>") for p in parts):

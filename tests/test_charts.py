@@ -68,13 +68,15 @@ def test_month_bars_for_one_series_and_lines_with_a_legend_for_several():
 
     rows = [(m, 10 * n, n, None if n == 3 else 2) for n, m in enumerate(months)]
     many = parse(charts.month_chart(by_month("applied", "accepted", "declined", rows=rows), "t"))
-    lines = list(many.iter(f"{SVG}polyline"))
-    dashes = {line.get("stroke-dasharray") for line in lines}
+    groups = [g for g in many.iter(f"{SVG}g") if g.get("class") == "series"]
+    lines = [list(g.iter(f"{SVG}polyline")) for g in groups]
+    dashes = {line[0].get("stroke-dasharray") for line in lines}
     assert len(dashes) == 3  # the series differ by dash, not colour alone
     assert {"Applied", "Accepted", "Declined"} <= set(texts(many))  # the legend in text
     # The missing month breaks the third line in two; its points are 11, not 12.
-    declined = [line for line in lines if line.get("stroke") == charts.COLOURS[2]]
-    assert len(declined) == 2
+    assert groups[2].get("stroke") == charts.COLOURS[2]
+    assert len(lines[2]) == 2
+    assert len([m for m in groups[2] if m.tag == f"{SVG}polygon"]) == 11  # triangles
 
 
 def test_ticks_are_few_and_round():
@@ -91,7 +93,9 @@ def test_one_point_is_drawn():
     svg = parse(
         charts.month_chart(by_month("applied", "accepted", rows=[(date(2026, 5, 1), 3, 1)]), "t")
     )
-    assert len([p for p in svg.iter() if p.get("class") == "point"]) == 2
+    groups = [g for g in svg.iter(f"{SVG}g") if g.get("class") == "series"]
+    assert [len(g) for g in groups] == [1, 1]  # a marker each, no line
+    assert groups[0][0].tag == f"{SVG}circle" and groups[1][0].tag == f"{SVG}rect"
     assert "May" in texts(svg)
 
 

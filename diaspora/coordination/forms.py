@@ -45,7 +45,7 @@ class ImpactFilterForm(BaseForm):
     sector = SelectField("Sector")
     institution = SelectField("Institution")
 
-    def __init__(self, formdata, today: date, institutions, **kwargs):
+    def __init__(self, formdata, today: date, institutions, countries, **kwargs):
         default = Period.last_twelve_months(today)
         super().__init__(
             formdata,
@@ -60,7 +60,8 @@ class ImpactFilterForm(BaseForm):
         )
         years = [(str(y), str(y)) for y in range(today.year, FIRST_YEAR - 1, -1)]
         self.from_year.choices = self.to_year.choices = select_choices(years)
-        self.country.choices = select_choices([("", "All countries"), *country_choices()])
+        known = [(code, name) for code, name in country_choices() if code in countries]
+        self.country.choices = select_choices([("", "All countries"), *known])
         self.sector.choices = select_choices([("", "All sectors"), *catalog.sectors().items()])
         self.institution.choices = select_choices(
             [("", "All institutions"), *((str(i), name) for i, name in institutions)]

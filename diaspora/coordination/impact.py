@@ -11,7 +11,7 @@ from diaspora.coordination import bp
 from diaspora.coordination.forms import ImpactFilterForm
 from diaspora.coordination.routes import coordinator_required
 from diaspora.extensions import db
-from diaspora.models import Institution, InstitutionStatus
+from diaspora.models import Institution, InstitutionStatus, Profile, Project
 from diaspora.models.base import utcnow
 from diaspora.services import impact as figures
 from diaspora.services.errors import Invalid, NotFound
@@ -33,12 +33,25 @@ def is_summary(table: figures.Table) -> bool:
 
 
 def _filter_form() -> ImpactFilterForm:
+    """The filters, offering the verified institutions and the countries the network has
+    someone or something in (members' origin, institutions, projects)."""
     institutions = db.session.execute(
         sa.select(Institution.id, Institution.name)
         .where(Institution.status == InstitutionStatus.VERIFIED)
         .order_by(Institution.name)
     ).all()
-    return ImpactFilterForm(request.args, today=utcnow().date(), institutions=institutions)
+    countries = set(
+        db.session.scalars(
+            sa.union(
+                sa.select(Profile.origin_country),
+                sa.select(Institution.country),
+                sa.select(Project.country),
+            )
+        )
+    )
+    return ImpactFilterForm(
+        request.args, today=utcnow().date(), institutions=institutions, countries=countries
+    )
 
 
 def _filtered_report() -> tuple[ImpactFilterForm, figures.Report]:
