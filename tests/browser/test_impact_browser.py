@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from diaspora.extensions import db
 from diaspora.models import Role
 from tests.browser.navigation import log_in
-from tests.factories import new_user
+from tests.factories import make_institution, new_user
 from tests.test_impact_pages import figures  # noqa: F401 - the handmade reports
 
 pytestmark = pytest.mark.usefixtures("figures")
@@ -38,6 +38,7 @@ def sideways(page) -> int:
 
 def test_the_dashboard_on_a_phone(app, page, live_server, tmp_path):
     coordinator = new_user(Role.COORDINATOR, email="coord@example.org")
+    make_institution(name="Korle Bu Teaching Hospital")  # in Ghana: a country to choose
     db.session.commit()
     foreign = other_origins(page, live_server)
     log_in(page, live_server, coordinator.email)
