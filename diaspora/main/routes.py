@@ -44,7 +44,12 @@ def privacy():
 
 @bp.route("/impact")
 def impact():
-    return render_template("main/impact.html", report=figures.public_figures(), licence=LICENCE)
+    return render_template(
+        "main/impact.html",
+        report=figures.public_figures(),
+        licence=LICENCE,
+        answering_minimum=figures.ANSWERING_MINIMUM,
+    )
 
 
 @bp.route("/impact/data.csv")
