@@ -19,6 +19,7 @@ from diaspora.models import (
     ProjectStatus,
     Role,
     Skill,
+    User,
     WorkMode,
 )
 from diaspora.models.base import utcnow
@@ -55,6 +56,7 @@ def load() -> Iterator[str]:
     db.session.commit()
     yield from load_projects()
     yield from load_invitations()
+    yield from load_history()
     yield f"Skills: {skills} new; profiles: {new_profiles} new; institutions: {institutions} new."
     yield f"Demo data ready ({created} new account(s)). Log in at /login with:"
     for email, name, role in ACCOUNTS:
@@ -297,3 +299,24 @@ def load_invitations() -> Iterator[str]:
                 yield f"Demo invitation ready: {experts[0].name} is invited to {project.title}."
                 return
     yield "No demo member fits a published project yet: no demo invitation."
+
+
+# The generated year of history: enough for every chart and table of the impact dashboard,
+# and for the public page to show countries with five or more engagements.
+HISTORY_SIZE = {"members": 220, "institutions": 25, "projects": 80, "applications": 900}
+HISTORY_SEED = 2026
+
+
+def load_history() -> Iterator[str]:
+    """A year of generated network history, the first time only."""
+    from diaspora.demo_history import EMAIL_DOMAIN, generate
+
+    exists = db.session.scalar(
+        sa.select(User.id).where(User.email.endswith("@" + EMAIL_DOMAIN)).limit(1)
+    )
+    if exists is not None:
+        yield "Generated history ready (already there)."
+        return
+    generated = generate(**HISTORY_SIZE, seed=HISTORY_SEED, now=utcnow())
+    db.session.commit()
+    yield f"Generated a year of history in {generated.seconds:.1f} s ({generated})."

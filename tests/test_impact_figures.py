@@ -197,10 +197,22 @@ def network(db):
                 body="Hello",
                 created_at=at(2026, 1, 5),
             ),
-            MemberActivity(user_id=m1.id, month=JAN),
-            MemberActivity(user_id=m1.id, month=FEB),
-            MemberActivity(user_id=m3.id, month=date(2025, 12, 1)),
-            MemberActivity(user_id=rep_a.id, month=JAN),
+            # The months the app recorded: signing in, applying, writing.
+            *(
+                MemberActivity(user_id=person.id, month=month)
+                for person, month in (
+                    (m1, JAN),
+                    (m1, FEB),
+                    (m1, date(2026, 4, 1)),
+                    (m2, date(2025, 12, 1)),
+                    (m2, FEB),
+                    (m2, MAR),
+                    (m3, date(2025, 12, 1)),
+                    (m3, FEB),
+                    (m4, MAR),
+                    (rep_a, JAN),
+                )
+            ),
         ]
     )
     database.session.commit()
