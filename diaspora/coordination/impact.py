@@ -54,13 +54,13 @@ def _filter_form() -> ImpactFilterForm:
     )
 
 
-def _filtered_report() -> tuple[ImpactFilterForm, figures.Report]:
+def _filtered_report() -> figures.Report:
     """The report the request's filters ask for; bad filters are refused with the reason."""
     form = _filter_form()
     if not form.validate():
-        reasons = [message for field in form for message in field.errors]
-        raise Invalid(" ".join(f"{r}" for r in reasons) or "Check the filters.")
-    return form, figures.dashboard(form.chosen_period, form.filters)
+        reasons = [f"{field.label.text}: {message}" for field in form for message in field.errors]
+        raise Invalid(" ".join(reasons))
+    return figures.dashboard(form.chosen_period, form.filters)
 
 
 @bp.route("/impact")
@@ -85,7 +85,7 @@ def impact():
 @bp.route("/impact/<key>.csv")
 @coordinator_required
 def impact_csv(key):
-    form, report = _filtered_report()
+    report = _filtered_report()
     table = report.tables.get(key)
     if table is None:
         raise NotFound("There is no such table on the impact dashboard.")
@@ -100,7 +100,7 @@ def impact_csv(key):
 @bp.route("/impact.json")
 @coordinator_required
 def impact_json():
-    form, report = _filtered_report()
+    report = _filtered_report()
     name = f"impact-{report.period.first:%Y-%m}-to-{report.period.last:%Y-%m}.json"
     return Response(
         json.dumps(report.to_json(), indent=2, ensure_ascii=False),
