@@ -449,3 +449,48 @@ def test_an_empty_network_has_empty_tables(db):
     assert rows(report, "members_by_month") == ()
     assert rows(report, "funnel")[0] == ("Applied", 0, None)
     assert rows(report, "coverage_countries") == ()
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "headline",
+        "bio",
+        "origin_country",
+        "residence_country",
+        "languages",
+        "skills",
+        "sectors",
+        "education",
+        "years_experience",
+        "engagement_modes",
+        "availability_hours",
+    ],
+)
+def test_complete_in_sql_is_complete_on_the_profile_page(db, make_user, missing):
+    member = make_user()
+    filled_profile(member)
+    profile = profiles.profile_of(member)
+
+    def complete_in_sql():
+        return db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Profile)
+            .where(Profile.id == profile.id, profiles.complete_condition())
+        )
+
+    assert profiles.completeness(profile) == (100, [])
+    assert complete_in_sql() == 1
+    if missing in ("languages", "education"):
+        getattr(profile, missing).clear()
+    elif missing == "skills":
+        profile.skill_links.clear()
+    elif missing in ("sectors", "engagement_modes"):
+        setattr(profile, missing, [])
+    elif missing in ("years_experience", "availability_hours"):
+        setattr(profile, missing, None)
+    else:
+        setattr(profile, missing, "")
+    db.session.commit()
+    assert profiles.completeness(profile)[0] < 100
+    assert complete_in_sql() == 0

@@ -313,12 +313,13 @@ def _postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _month(column) -> sa.ColumnElement[str]:
-    """``"YYYY-MM"`` of a timestamp or date column. SQLite stores both as ISO text
+def _month(column) -> sa.ColumnElement:
+    """The month of a timestamp or date column (its first instant on PostgreSQL, ``"YYYY-MM"``
+    on SQLite: :func:`_month_date` reads either). SQLite stores both as ISO text
     (``2026-03-05 10:00:00.000000``, ``2026-03-05``): the first seven characters are the
     month, read without parsing the date on every row."""
     if _postgresql():
-        return sa.func.to_char(column, "YYYY-MM")
+        return sa.func.date_trunc(sa.literal_column("'month'"), column)
     return sa.func.substr(column, 1, 7)
 
 
@@ -332,8 +333,10 @@ def _key(label: str):
     return sa.literal_column(label)
 
 
-def _month_date(text: str) -> date:
-    return date(int(text[:4]), int(text[5:7]), 1)
+def _month_date(month: str | date) -> date:
+    if isinstance(month, date):
+        return date(month.year, month.month, 1)
+    return date(int(month[:4]), int(month[5:7]), 1)
 
 
 def _day(column) -> sa.ColumnElement[date]:
