@@ -8,6 +8,13 @@ from diaspora.models.application import (
     MessageKind,
 )
 from diaspora.models.audit import AuditEntry
+from diaspora.models.follow_up import (
+    FollowOn,
+    FollowUp,
+    FollowUpSide,
+    FollowUpSkip,
+    Transferred,
+)
 from diaspora.models.institution import (
     Institution,
     InstitutionInvitation,
@@ -72,6 +79,10 @@ __all__ = [
     "DigestEntry",
     "DigestRun",
     "EngagementMode",
+    "FollowOn",
+    "FollowUp",
+    "FollowUpSide",
+    "FollowUpSkip",
     "Frequency",
     "Institution",
     "InstitutionInvitation",
@@ -95,6 +106,7 @@ __all__ = [
     "SearchChange",
     "Skill",
     "SkillLabel",
+    "Transferred",
     "User",
     "WorkMode",
 ]
