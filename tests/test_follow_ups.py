@@ -226,6 +226,21 @@ def test_an_institution_without_an_active_representative_is_skipped(
     assert rows(db, application)[("institution", 3)].skipped == FollowUpSkip.NOBODY
 
 
+def test_deleting_the_account_removes_the_members_words_and_keeps_the_counts(
+    db, asked, member, rep
+):
+    follow_ups.answer(token_of(db, member), "yes", "yes", "no", "Hiwot's own words.")
+    follow_ups.answer(token_of(db, rep), "yes", "partly", "no", "The institution's words.")
+    db.session.commit()
+    deletion.delete_account(member, PASSWORD)
+    db.session.commit()
+    recorded = rows(db, asked)
+    mine, theirs = recorded[("member", 3)], recorded[("institution", 3)]
+    assert (mine.what_changed, mine.answered_by_id, mine.asked_id) == ("", None, None)
+    assert mine.transferred == Transferred.YES and mine.is_answered
+    assert theirs.what_changed == "The institution's words."
+
+
 # --------------------------------------------------------------------------- the command
 
 
