@@ -1,4 +1,5 @@
-"""The follow-up form: three questions with fixed answers and one free text."""
+"""The follow-up form: three questions with fixed answers and one free text. Every answer's
+label says what it answers, so each radio button has a name of its own."""
 
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -12,17 +13,28 @@ from diaspora.models.follow_up import WHAT_CHANGED_MAX
 class FollowUpForm(BaseForm):
     in_contact = RadioField(
         "Are you still in contact with each other?",
-        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
+        choices=[
+            SelectChoice("yes", "Yes, we are still in contact"),
+            SelectChoice("no", "No, we are no longer in contact"),
+        ],
         validators=[InputRequired("Say whether you are still in contact.")],
     )
     transferred = RadioField(
         "Were knowledge or skills transferred?",
-        choices=[SelectChoice(value.value, value.label) for value in Transferred],
+        choices=[
+            SelectChoice(Transferred.YES.value, "Yes, knowledge or skills were transferred"),
+            SelectChoice(Transferred.PARTLY.value, "Partly transferred"),
+            SelectChoice(Transferred.NO.value, "No, nothing was transferred"),
+        ],
         validators=[InputRequired("Say whether knowledge or skills were transferred.")],
     )
     follow_on = RadioField(
         "Is there a follow-on project?",
-        choices=[SelectChoice(value.value, value.label) for value in FollowOn],
+        choices=[
+            SelectChoice(FollowOn.YES.value, "Yes, there is a follow-on project"),
+            SelectChoice(FollowOn.PLANNED.value, "A follow-on project is planned"),
+            SelectChoice(FollowOn.NO.value, "No follow-on project"),
+        ],
         validators=[InputRequired("Say whether there is a follow-on project.")],
     )
     what_changed = TextAreaField(

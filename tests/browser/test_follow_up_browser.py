@@ -56,11 +56,13 @@ def test_a_member_answers_from_the_emailed_link_on_a_phone(
     expect(page.locator("main")).to_contain_text("Addis Ababa University")
     fits = "document.documentElement.scrollWidth <= window.innerWidth"
     assert page.evaluate(fits), "the page scrolls sideways on a 390 px screen"
+    names = page.locator("main input[type=radio]").evaluate_all(
+        "inputs => inputs.map(i => i.labels[0].textContent.trim())"
+    )
+    assert len(names) == 8 and len(set(names)) == 8, names  # each control its own name
 
     # Two answers forgotten: the page names them and keeps what was typed.
-    page.get_by_role("group", name="Are you still in contact with each other?").get_by_label(
-        "Yes"
-    ).check()
+    page.get_by_label("Yes, we are still in contact").check()
     page.get_by_label("What changed because of the engagement?").fill(
         "The lab runs its own quality checks now."
     )
@@ -72,20 +74,18 @@ def test_a_member_answers_from_the_emailed_link_on_a_phone(
         "The lab runs its own quality checks now."
     )
     contact = page.get_by_role("group", name="Are you still in contact with each other?")
-    expect(contact.get_by_label("Yes")).to_be_checked()
+    expect(contact.get_by_label("Yes, we are still in contact")).to_be_checked()
 
-    page.get_by_role("group", name="Were knowledge or skills transferred?").get_by_label(
-        "Partly"
-    ).check()
-    page.get_by_role("group", name="Is there a follow-on project?").get_by_label("Planned").check()
+    page.get_by_label("Partly transferred").check()
+    page.get_by_label("A follow-on project is planned").check()
     page.get_by_role("button", name="Send my answers").click()
     expect(page.get_by_text("Thank you: your answers are saved.")).to_be_visible()
     expect(page.get_by_text("change your answers until")).to_be_visible()
 
     # Changed within the 30 days: the same link, the same form, filled in.
     follow_on = page.get_by_role("group", name="Is there a follow-on project?")
-    expect(follow_on.get_by_label("Planned")).to_be_checked()
-    follow_on.get_by_label("Yes").check()
+    expect(follow_on.get_by_label("A follow-on project is planned")).to_be_checked()
+    follow_on.get_by_label("Yes, there is a follow-on project").check()
     page.get_by_role("button", name="Save the changes").click()
     expect(page.get_by_text("Thank you: your answers are saved.")).to_be_visible()
 
