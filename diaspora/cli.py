@@ -22,6 +22,7 @@ skills_cli = AppGroup("skills", help="The skills taxonomy.")
 projects_cli = AppGroup("projects", help="Keep project listings current.")
 notify_cli = AppGroup("notify", help="Notification digests.")
 search_cli = AppGroup("search", help="The search indexes.")
+engagements_cli = AppGroup("engagements", help="What engagements leave behind.")
 SEARCH_INDEXES = ("projects", "experts")
 
 
@@ -276,6 +277,17 @@ def search_prune(days):
     click.echo(f"Pruned {count} search change(s).")
 
 
+@engagements_cli.command("follow-up")
+@with_site_url
+def follow_up():
+    """Ask both sides of confirmed engagements the follow-up due 3, 6 or 12 months after
+    completion (daily; safe to run twice, or in two processes at once)."""
+    from diaspora.services import follow_ups, retry
+
+    click.echo(str(retry.transaction(follow_ups.send_due)))
+
+
 def register(app: Flask) -> None:
     for group in (users_cli, mail_cli, demo_cli, skills_cli, notify_cli, projects_cli, search_cli):
         app.cli.add_command(group)
+    app.cli.add_command(engagements_cli)
