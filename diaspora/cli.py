@@ -1,6 +1,7 @@
-"""``flask`` commands: users, demo data, mail delivery."""
+"""``flask`` commands: users, demo data, mail delivery, reports."""
 
 import functools
+import json
 import signal
 import threading
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ projects_cli = AppGroup("projects", help="Keep project listings current.")
 notify_cli = AppGroup("notify", help="Notification digests.")
 search_cli = AppGroup("search", help="The search indexes.")
 engagements_cli = AppGroup("engagements", help="What engagements leave behind.")
+report_cli = AppGroup("report", help="Figures for scripts: what the network achieves.")
 SEARCH_INDEXES = ("projects", "experts")
 
 
@@ -287,7 +289,108 @@ def follow_up():
     click.echo(str(retry.transaction(follow_ups.send_due)))
 
 
+def _period(ctx, param, value):
+    from diaspora.models.base import utcnow
+    from diaspora.services.impact import Period
+
+    if value is None:
+        return Period.last_twelve_months(utcnow().date())
+    try:
+        return Period.parse(value)
+    except ServiceError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
+
+
+def _country(ctx, param, value):
+    from diaspora.geo import is_country
+
+    value = (value or "").strip().upper()
+    if value and not is_country(value):
+        raise click.BadParameter(
+            f"{value!r} is not a country code (ISO 3166 alpha-2, such as GH).",
+            ctx=ctx,
+            param=param,
+        )
+    return value
+
+
+def _sector(ctx, param, value):
+    from diaspora import catalog
+
+    value = (value or "").strip()
+    if value and value not in catalog.sectors():
+        known = ", ".join(catalog.sectors())
+        raise click.BadParameter(
+            f"{value!r} is not a sector: one of {known}.", ctx=ctx, param=param
+        )
+    return value
+
+
+def _institution(ctx, param, value):
+    from diaspora.models import Institution
+
+    if value is not None and db.session.get(Institution, value) is None:
+        raise click.BadParameter(f"there is no institution {value}.", ctx=ctx, param=param)
+    return value
+
+
+def _print_report(report, output_format):
+    if output_format == "json":
+        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        return
+    blocks = [f"# {key}: {table.title}\n{table.to_csv()}" for key, table in report.tables.items()]
+    click.echo("\n".join(blocks), nl=False)
+
+
+FORMAT_OPTION = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+)
+
+
+@report_cli.command("impact")
+@click.option(
+    "--period",
+    callback=_period,
+    help="Whole months, YYYY-MM:YYYY-MM (default: the last 12 months).",
+)
+@FORMAT_OPTION
+@click.option("--country", callback=_country, help="Country served (ISO code, such as GH).")
+@click.option("--sector", callback=_sector, help="Sector key, such as health.")
+@click.option("--institution", type=int, callback=_institution, help="Institution number.")
+def report_impact(period, output_format, country, sector, institution):
+    """Print every figure of the coordinators' impact dashboard, as CSV (each table headed by
+    a "# key: title" line) or JSON. Figures are not suppressed: keep them among
+    coordinators."""
+    from diaspora.services.impact import Filters, dashboard
+
+    filters = Filters(country=country, sector=sector, institution_id=institution)
+    _print_report(dashboard(period, filters), output_format)
+
+
+@report_cli.command("public")
+@FORMAT_OPTION
+def report_public(output_format):
+    """Print the public impact figures (the open-data download), small groups hidden."""
+    from diaspora.services.impact import public_figures
+
+    _print_report(public_figures(), output_format)
+
+
 def register(app: Flask) -> None:
-    for group in (users_cli, mail_cli, demo_cli, skills_cli, notify_cli, projects_cli, search_cli):
+    groups = (
+        users_cli,
+        mail_cli,
+        demo_cli,
+        skills_cli,
+        notify_cli,
+        projects_cli,
+        search_cli,
+        report_cli,
+    )
+    for group in groups:
         app.cli.add_command(group)
     app.cli.add_command(engagements_cli)

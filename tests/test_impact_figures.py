@@ -197,10 +197,22 @@ def network(db):
                 body="Hello",
                 created_at=at(2026, 1, 5),
             ),
-            MemberActivity(user_id=m1.id, month=JAN),
-            MemberActivity(user_id=m1.id, month=FEB),
-            MemberActivity(user_id=m3.id, month=date(2025, 12, 1)),
-            MemberActivity(user_id=rep_a.id, month=JAN),
+            # The months the app recorded: signing in, applying, writing.
+            *(
+                MemberActivity(user_id=person.id, month=month)
+                for person, month in (
+                    (m1, JAN),
+                    (m1, FEB),
+                    (m1, date(2026, 4, 1)),
+                    (m2, date(2025, 12, 1)),
+                    (m2, FEB),
+                    (m2, MAR),
+                    (m3, date(2025, 12, 1)),
+                    (m3, FEB),
+                    (m4, MAR),
+                    (rep_a, JAN),
+                )
+            ),
         ]
     )
     database.session.commit()
@@ -437,3 +449,48 @@ def test_an_empty_network_has_empty_tables(db):
     assert rows(report, "members_by_month") == ()
     assert rows(report, "funnel")[0] == ("Applied", 0, None)
     assert rows(report, "coverage_countries") == ()
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "headline",
+        "bio",
+        "origin_country",
+        "residence_country",
+        "languages",
+        "skills",
+        "sectors",
+        "education",
+        "years_experience",
+        "engagement_modes",
+        "availability_hours",
+    ],
+)
+def test_complete_in_sql_is_complete_on_the_profile_page(db, make_user, missing):
+    member = make_user()
+    filled_profile(member)
+    profile = profiles.profile_of(member)
+
+    def complete_in_sql():
+        return db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Profile)
+            .where(Profile.id == profile.id, profiles.complete_condition())
+        )
+
+    assert profiles.completeness(profile) == (100, [])
+    assert complete_in_sql() == 1
+    if missing in ("languages", "education"):
+        getattr(profile, missing).clear()
+    elif missing == "skills":
+        profile.skill_links.clear()
+    elif missing in ("sectors", "engagement_modes"):
+        setattr(profile, missing, [])
+    elif missing in ("years_experience", "availability_hours"):
+        setattr(profile, missing, None)
+    else:
+        setattr(profile, missing, "")
+    db.session.commit()
+    assert profiles.completeness(profile)[0] < 100
+    assert complete_in_sql() == 0

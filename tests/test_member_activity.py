@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from diaspora.models import MemberActivity, ProjectStatus, Role
+from diaspora.models import Application, ApplicationMessage, MemberActivity, ProjectStatus, Role
 from diaspora.models.activity import month_of, record_activity
 from diaspora.services import accounts, deletion, export
 from diaspora.services import applications as service
@@ -37,6 +37,10 @@ def rep(make_user):
 @pytest.fixture
 def project(rep):
     return make_project(make_institution(rep), status=ProjectStatus.PUBLISHED)
+
+
+def at(*args):
+    return datetime(*args, tzinfo=UTC)
 
 
 def this_month():
@@ -108,7 +112,8 @@ def test_activity_is_in_the_export_and_goes_with_the_account(db, member):
 
 
 def test_0018_backfills_the_month_of_the_last_sign_in(tmp_path, empty_database):  # noqa: F811
-    """Upgrading to 0018 gives each account that ever signed in its last sign-in's month."""
+    """Upgrading to 0018 records the months the data shows activity in: each account's last
+    sign-in, the applications made and the messages written."""
     from flask_migrate import downgrade, upgrade
 
     from diaspora import create_app
@@ -148,11 +153,35 @@ def test_0018_backfills_the_month_of_the_last_sign_in(tmp_path, empty_database):
                         last_login_at=last_login_at,
                     )
                 )
+        project = make_project(make_institution(), status=ProjectStatus.PUBLISHED)
+        application = Application(
+            project_id=project.id, member_id=2, created_at=at(2026, 6, 3), motivation="-"
+        )
+        database.session.add(application)
+        database.session.flush()
+        database.session.add_all(
+            [
+                ApplicationMessage(
+                    application_id=application.id, author_id=2, created_at=at(2026, 6, 30)
+                ),
+                ApplicationMessage(
+                    application_id=application.id, author_id=2, created_at=at(2026, 7, 1)
+                ),
+            ]
+        )
+        database.session.commit()
+        database.session.remove()
         upgrade()
         rows = database.session.execute(
-            sa.select(MemberActivity.user_id, MemberActivity.month)
+            sa.select(MemberActivity.user_id, MemberActivity.month).order_by(
+                MemberActivity.user_id, MemberActivity.month
+            )
         ).all()
-        assert [tuple(row) for row in rows] == [(1, date(2026, 4, 1))]
+        assert [tuple(row) for row in rows] == [
+            (1, date(2026, 4, 1)),
+            (2, date(2026, 6, 1)),
+            (2, date(2026, 7, 1)),
+        ]
         database.session.remove()
         downgrade(revision="0017")
         with database.engine.connect() as conn:

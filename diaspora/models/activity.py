@@ -1,5 +1,7 @@
 """Member activity: which months a person was active in (signed in, applied or wrote in an
-application's thread), for the impact dashboard's count of active members.
+application's thread), for the impact dashboard's count of active members. Every path that
+makes someone active records it here (migration 0018 backfilled what came before), so this
+table alone answers who was active when.
 
 Only the month is kept, never the moment: the dashboard needs no more, and a row per month
 says nothing about when or how often someone used the site.
@@ -19,11 +21,15 @@ class MemberActivity(db.Model):
     """That ``user_id`` was active in ``month`` (the first day of the month)."""
 
     __tablename__ = "member_activity"
-    __table_args__ = (sa.UniqueConstraint("user_id", "month", name="uq_member_activity_month"),)
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "month", name="uq_member_activity_month"),
+        # Who was active in which months: read by month, counted by person.
+        sa.Index("ix_member_activity_month_user", "month", "user_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    month: Mapped[date] = mapped_column(sa.Date, index=True)
+    month: Mapped[date] = mapped_column(sa.Date)
 
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}

@@ -101,6 +101,16 @@ class Application(db.Model):
             "hours_per_month IS NULL OR (hours_per_month >= 1 AND hours_per_month <= 200)",
             name="hours_in_range",
         ),
+        # The impact figures read applications by the month they were made, with their
+        # status, project and first answer: from this index alone, never the wide rows.
+        sa.Index(
+            "ix_applications_figures",
+            "created_at",
+            "status",
+            "project_id",
+            "first_answered_at",
+            "decided_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -221,6 +231,8 @@ class ApplicationMessage(db.Model):
     if any. Entries are never overwritten: the history keeps every one, in order."""
 
     __tablename__ = "application_messages"
+    # Which applications were ever shortlisted (the history keeps each decision).
+    __table_args__ = (sa.Index("ix_application_messages_kind", "kind", "application_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(

@@ -313,11 +313,14 @@ def _postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _month(column) -> sa.ColumnElement[str]:
-    """``"YYYY-MM"`` of a timestamp or date column."""
+def _month(column) -> sa.ColumnElement:
+    """The month of a timestamp or date column (its first instant on PostgreSQL, ``"YYYY-MM"``
+    on SQLite: :func:`_month_date` reads either). SQLite stores both as ISO text
+    (``2026-03-05 10:00:00.000000``, ``2026-03-05``): the first seven characters are the
+    month, read without parsing the date on every row."""
     if _postgresql():
-        return sa.func.to_char(column, "YYYY-MM")
-    return sa.func.strftime("%Y-%m", column)
+        return sa.func.date_trunc(sa.literal_column("'month'"), column)
+    return sa.func.substr(column, 1, 7)
 
 
 # Grouped queries group by the label of the computed column: PostgreSQL takes an expression
@@ -330,8 +333,10 @@ def _key(label: str):
     return sa.literal_column(label)
 
 
-def _month_date(text: str) -> date:
-    return date(int(text[:4]), int(text[5:7]), 1)
+def _month_date(month: str | date) -> date:
+    if isinstance(month, date):
+        return date(month.year, month.month, 1)
+    return date(int(month[:4]), int(month[5:7]), 1)
 
 
 def _day(column) -> sa.ColumnElement[date]:
@@ -358,12 +363,10 @@ def _days_between(later, earlier) -> sa.ColumnElement[int]:
 def _hours_between(later, earlier) -> sa.ColumnElement[int]:
     """Whole hours (rounded down) from the timestamp ``earlier`` to ``later``."""
     if _postgresql():
-        seconds = sa.cast(sa.func.extract("epoch", later - earlier), sa.Integer)
-    else:
-        seconds = sa.cast(sa.func.strftime("%s", later), sa.Integer) - sa.cast(
-            sa.func.strftime("%s", earlier), sa.Integer
-        )
-    return seconds // 3600
+        return sa.cast(sa.func.extract("epoch", later - earlier), sa.Integer) // 3600
+    # Julian days are floating point: a hair over the hour keeps 5:00:00 from reading 4.
+    hours = (sa.func.julianday(later) - sa.func.julianday(earlier)) * 24 + 0.000001
+    return sa.cast(hours, sa.Integer)
 
 
 def _later(a, b):
@@ -464,25 +467,20 @@ def _members_tables(period: Period, filters: Filters) -> list[Table]:
     _, complete, listed = db.session.execute(profile_query).one()
     total = db.session.scalar(_members(filters, sa.func.count()))
 
-    activity = sa.union(
-        sa.select(MemberActivity.user_id.label("user_id"), _month(MemberActivity.month)).where(
-            MemberActivity.month >= period.first, MemberActivity.month <= period.last
-        ),
-        sa.select(Application.member_id, _month(Application.created_at)).where(
-            _within(Application.created_at, period), Application.member_id.is_not(None)
-        ),
-        sa.select(ApplicationMessage.author_id, _month(ApplicationMessage.created_at)).where(
-            _within(ApplicationMessage.created_at, period),
-            ApplicationMessage.from_institution.is_(False),
-            ApplicationMessage.author_id.is_not(None),
-        ),
-    ).subquery()
-    user_id, month = activity.c
-    active_query = _members(filters).join(activity, user_id == User.id)
+    # Signing in, applying and writing each record the month in ``member_activity``
+    # (migration 0018 backfilled the months of earlier applications and messages).
+    user_id, month = MemberActivity.user_id, _month(MemberActivity.month).label(MONTH_KEY)
+    active_query = (
+        _members(filters)
+        .join(MemberActivity, user_id == User.id)
+        .where(MemberActivity.month >= period.first, MemberActivity.month <= period.last)
+    )
     active_by_month = _by_month(
         period,
         db.session.execute(
-            active_query.add_columns(month, sa.func.count(user_id.distinct())).group_by(month)
+            active_query.add_columns(month, sa.func.count(user_id.distinct())).group_by(
+                _key(MONTH_KEY)
+            )
         ),
     )
     active = db.session.scalar(active_query.add_columns(sa.func.count(user_id.distinct())))
