@@ -191,4 +191,6 @@ PAGES = [
     ("project review", "coordinator", lambda w: f"{REVIEW}/{w.pending_project}/review"),
     ("published project review", "coordinator", lambda w: f"{REVIEW}/{w.project}/review"),
     ("institution review", "coordinator", lambda w: f"/institutions/{w.unverified}/review"),
+    ("impact dashboard", "coordinator", lambda w: "/coordination/impact"),
+    ("public impact", None, lambda w: "/impact"),
 ]

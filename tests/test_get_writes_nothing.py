@@ -122,6 +122,7 @@ def world(app, db):
             "institution_id": institution.id,
             "user_id": member.id,
             "filename": "style.css",
+            "key": "funnel",  # an impact dashboard table
         },
         "tokens": {
             "auth.confirm": make_token("confirm", {"uid": newcomer.id, "email": newcomer.email}),

@@ -1,7 +1,7 @@
-"""The coordinators' area: accounts, mail delivery health, and (later) moderation."""
+"""The coordinators' area: accounts, mail delivery health, moderation and the impact dashboard."""
 
 from flask import Blueprint
 
 bp = Blueprint("coordination", __name__, url_prefix="/coordination")
 
-from diaspora.coordination import routes  # noqa: E402,F401
+from diaspora.coordination import impact, routes  # noqa: E402,F401

@@ -1,13 +1,25 @@
-"""The home page and the static information pages."""
+"""The home page, the static information pages and the public impact page."""
+
+import csv
+import io
+import json
 
 import sqlalchemy as sa
-from flask import current_app, redirect, render_template, url_for
+from flask import Response, current_app, redirect, render_template, url_for
 
+from diaspora import charts
 from diaspora.extensions import db, limiter
 from diaspora.main import bp
 from diaspora.main.errors import database_failure
+from diaspora.services import impact as figures
 from diaspora.services import projects
 from diaspora.services.indexing import indexer
+
+bp.add_app_template_global(charts.chart, "chart")
+bp.add_app_template_filter(charts.format_value, "figure")
+
+LICENCE = "CC BY 4.0"
+LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 
 
 @bp.route("/")
@@ -28,6 +40,51 @@ def terms():
 @bp.route("/privacy")
 def privacy():
     return render_template("main/privacy.html")
+
+
+@bp.route("/impact")
+def impact():
+    return render_template(
+        "main/impact.html",
+        report=figures.public_figures(),
+        licence=LICENCE,
+        answering_minimum=figures.ANSWERING_MINIMUM,
+    )
+
+
+@bp.route("/impact/data.csv")
+def impact_data_csv():
+    """The public figures as one long CSV: a line per cell (table, row, column, value);
+    a hidden cell is empty."""
+    report = figures.public_figures()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["table", "row", "column", "value"])
+    for table in report.tables.values():
+        # Read back from the table's own CSV, so values are written exactly as there.
+        for cells in list(csv.reader(io.StringIO(table.to_csv())))[1:]:
+            for column, value in zip(table.columns[1:], cells[1:], strict=True):
+                writer.writerow([table.key, cells[0], column.key, value])
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": _attachment(report, "csv")},
+    )
+
+
+@bp.route("/impact/data.json")
+def impact_data_json():
+    report = figures.public_figures()
+    data = {"licence": LICENCE, "licence_url": LICENCE_URL, **report.to_json()}
+    return Response(
+        json.dumps(data, indent=2, ensure_ascii=False),
+        mimetype="application/json",
+        headers={"Content-Disposition": _attachment(report, "json")},
+    )
+
+
+def _attachment(report: figures.Report, extension: str) -> str:
+    return f'attachment; filename="diaspora-impact-{report.generated_at:%Y-%m-%d}.{extension}"'
 
 
 @bp.route("/healthz")

@@ -1,0 +1,109 @@
+"""The coordinators' impact dashboard: every figure of a period, narrowed by country, sector or
+institution, each table with its chart where one reads better, each downloadable as CSV, and
+the whole report as JSON. Read only: these pages write nothing."""
+
+import json
+
+import sqlalchemy as sa
+from flask import Response, render_template, request
+
+from diaspora.coordination import bp
+from diaspora.coordination.forms import ImpactFilterForm
+from diaspora.coordination.routes import coordinator_required
+from diaspora.extensions import db
+from diaspora.models import Institution, InstitutionStatus, Profile, Project
+from diaspora.models.base import utcnow
+from diaspora.services import impact as figures
+from diaspora.services.errors import Invalid, NotFound
+
+# Tables drawn as well as listed (besides every month-by-month table).
+CHARTED = frozenset({"funnel", "coverage_countries", "coverage_sectors"})
+
+
+def charted(table: figures.Table) -> bool:
+    """Whether people would rather look at ``table`` than read it: trends over months,
+    stages and categories."""
+    return table.key in CHARTED or bool(table.columns and table.columns[0].kind == "month")
+
+
+def is_summary(table: figures.Table) -> bool:
+    """A short list of measures (a label and a count each): shown at the top of the page."""
+    kinds = [c.kind for c in table.columns]
+    return kinds == ["text", "count"] and table.columns[0].key == "measure"
+
+
+def _filter_form() -> ImpactFilterForm:
+    """The filters, offering the verified institutions and the countries the network has
+    someone or something in (members' origin, institutions, projects)."""
+    institutions = db.session.execute(
+        sa.select(Institution.id, Institution.name)
+        .where(Institution.status == InstitutionStatus.VERIFIED)
+        .order_by(Institution.name)
+    ).all()
+    countries = set(
+        db.session.scalars(
+            sa.union(
+                sa.select(Profile.origin_country),
+                sa.select(Institution.country),
+                sa.select(Project.country),
+            )
+        )
+    )
+    return ImpactFilterForm(
+        request.args, today=utcnow().date(), institutions=institutions, countries=countries
+    )
+
+
+def _filtered_report() -> figures.Report:
+    """The report the request's filters ask for; bad filters are refused with the reason."""
+    form = _filter_form()
+    if not form.validate():
+        reasons = [f"{field.label.text}: {message}" for field in form for message in field.errors]
+        raise Invalid(" ".join(reasons))
+    return figures.dashboard(form.chosen_period, form.filters)
+
+
+@bp.route("/impact")
+@coordinator_required
+def impact():
+    form = _filter_form()
+    if not form.validate():
+        return render_template("coordination/impact.html", form=form, report=None), 400
+    report = figures.dashboard(form.chosen_period, form.filters)
+    tables = list(report.tables.values())
+    return render_template(
+        "coordination/impact.html",
+        form=form,
+        report=report,
+        summary=[t for t in tables if is_summary(t)],
+        details=[t for t in tables if not is_summary(t)],
+        charted=charted,
+        query=form.query(),
+    )
+
+
+@bp.route("/impact/<key>.csv")
+@coordinator_required
+def impact_csv(key):
+    report = _filtered_report()
+    table = report.tables.get(key)
+    if table is None:
+        raise NotFound("There is no such table on the impact dashboard.")
+    name = f"impact-{key}-{report.period.first:%Y-%m}-to-{report.period.last:%Y-%m}.csv"
+    return Response(
+        table.to_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/impact.json")
+@coordinator_required
+def impact_json():
+    report = _filtered_report()
+    name = f"impact-{report.period.first:%Y-%m}-to-{report.period.last:%Y-%m}.json"
+    return Response(
+        json.dumps(report.to_json(), indent=2, ensure_ascii=False),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

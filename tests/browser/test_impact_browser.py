@@ -1,0 +1,75 @@
+"""The impact pages in Chromium on a 390 px phone: the coordinators' dashboard and the public
+page render with their charts visible, nothing scrolls sideways, no request leaves the site,
+and the filters work without JavaScript."""
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from diaspora.extensions import db
+from diaspora.models import Role
+from tests.browser.navigation import log_in
+from tests.factories import make_institution, new_user
+from tests.test_impact_pages import figures  # noqa: F401 - the handmade reports
+
+pytestmark = pytest.mark.usefixtures("figures")
+
+
+def other_origins(page, live_server) -> list[str]:
+    """Start recording every request the page makes; returns the list of foreign ones."""
+    site = urlsplit(live_server).netloc
+    foreign = []
+    page.on(
+        "request",
+        lambda request: (
+            urlsplit(request.url).scheme not in ("data", "about")
+            and urlsplit(request.url).netloc != site
+            and foreign.append(request.url)
+        ),
+    )
+    return foreign
+
+
+def sideways(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth - innerWidth")
+
+
+def test_the_dashboard_on_a_phone(app, page, live_server, tmp_path):
+    coordinator = new_user(Role.COORDINATOR, email="coord@example.org")
+    make_institution(name="Korle Bu Teaching Hospital")  # in Ghana: a country to choose
+    db.session.commit()
+    foreign = other_origins(page, live_server)
+    log_in(page, live_server, coordinator.email)
+    page.goto(f"{live_server}/coordination/impact")
+    expect(page.get_by_role("heading", name="Impact and network health")).to_be_visible()
+    funnel = page.get_by_role("img", name="Chart: Applications")
+    expect(funnel).to_be_visible()
+    expect(page.get_by_role("img", name="Chart: Members month by month")).to_be_visible()
+    box = funnel.bounding_box()
+    assert 300 < box["width"] <= 390 and box["height"] > 50
+    expect(page.locator("#table-funnel")).to_be_visible()
+    assert sideways(page) <= 0
+
+    # The filters are a plain form: choosing a country and sending it narrows the figures.
+    page.get_by_label("Country served").select_option("GH")
+    page.get_by_role("button", name="Show figures").click()
+    expect(page).to_have_url(re.compile(r"country=GH"))
+    expect(page.get_by_text("2,468")).to_be_visible()
+    page.screenshot(path=tmp_path / "impact-dashboard.png", full_page=True)
+    assert foreign == []
+
+
+def test_the_public_page_on_a_phone(app, page, live_server, tmp_path):
+    foreign = other_origins(page, live_server)
+    page.goto(f"{live_server}/")
+    page.get_by_role("link", name="Impact").click()
+    expect(page.get_by_role("heading", name="What the network achieves")).to_be_visible()
+    chart = page.get_by_role("img", name="Chart: Engagements by country served")
+    expect(chart).to_be_visible()
+    expect(page.get_by_role("cell", name="fewer than 5")).to_be_visible()
+    expect(page.get_by_role("link", name="Download the figures as CSV")).to_be_visible()
+    assert sideways(page) <= 0
+    page.screenshot(path=tmp_path / "impact-public.png", full_page=True)
+    assert foreign == []

@@ -1,0 +1,384 @@
+"""The impact pages: the coordinators' dashboard (who may open it, its filters, its charts
+and tables, the CSV and JSON downloads, bad input) and the public impact page with its open
+data, drawn from reports made by hand so that every figure on the page is known."""
+
+import csv
+import io
+import json
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+
+from diaspora.extensions import db
+from diaspora.models import Institution, InstitutionStatus, Role
+from diaspora.services import impact
+from diaspora.services.impact import Column, Filters, Period, Report, Table, suppress
+from tests.factories import make_institution, new_user, sign_in
+from tests.test_impact_figures import network  # noqa: F401 - the figures' network, by name
+
+NOW = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+
+
+def measure_table(key, title, rows):
+    columns = (Column("measure", "Measure", "text"), Column("count", "Count"))
+    return Table(key, title, columns, tuple(rows), people=frozenset({"count"}))
+
+
+def month_table(key, title, series, period, values):
+    columns = (Column("month", "Month", "month"),) + tuple(Column(k, k.title()) for k in series)
+    rows = tuple((month, *values(n)) for n, month in enumerate(period.months()))
+    return Table(key, title, columns, rows)
+
+
+def handmade(period: Period, filters: Filters, now=None) -> Report:
+    """A dashboard whose figures depend on the filters, so a test can see them applied."""
+    scale = 2 if filters.country == "GH" else 10
+    funnel = Table(
+        "funnel",
+        "Applications",
+        (
+            Column("stage", "Stage", "text"),
+            Column("applications", "Applications"),
+            Column("share", "Share of applied", "percent"),
+        ),
+        (
+            ("Applied", 120 * scale, 100.0),
+            ("Shortlisted", 30 * scale, 25.0),
+            ("Accepted", 9 * scale, 7.5),
+        ),
+        note="Shares are of the applications sent in the period.",
+    )
+    answers = Table(
+        "answer_times",
+        "Answer times by institution",
+        (
+            Column("institution", "Institution", "text"),
+            Column("received", "Received"),
+            Column("median_days", "Median", "days"),
+            Column("within_promise", "Answered within 14 days", "percent"),
+        ),
+        (("<script>alert(1)</script> Hospital", 3, 4.5, None),),
+    )
+    tables = [
+        measure_table("members", "Members", [("Registered", 1234 * scale), ("Active", 77)]),
+        month_table(
+            "members_by_month",
+            "Members month by month",
+            ("registered", "active"),
+            period,
+            lambda n: (n * scale, n + 1),
+        ),
+        funnel,
+        answers,
+        Table("coverage_sectors", "Coverage by sector", funnel.columns[:2], ()),
+    ]
+    return Report(period, filters, now or NOW, {t.key: t for t in tables})
+
+
+def public(now=None) -> Report:
+    """Totals, and a table per country served where Malta's engagements are too few to show
+    and Chad's every count is (the shape of ``impact.public_figures``)."""
+    totals = measure_table(
+        "public_totals",
+        "The network's impact",
+        [
+            ("Engagements completed", 142),
+            ("Countries served", 9),
+            ("Hours contributed (estimate)", 12400),
+            ("Institutions answering applicants", 31),
+            ("Members listed in the directory", None),
+        ],
+    )
+    countries = Table(
+        "public_countries",
+        "Engagements by country served",
+        (
+            Column("country", "Country", "text"),
+            Column("members", "Members"),
+            Column("engagements", "Engagements"),
+            Column("hours", "Hours", "hours"),
+        ),
+        (
+            ("Ghana", 40, 120, 5000),
+            ("Ethiopia", 12, 20, 900),
+            ("Malta", 6, 4, 30),
+            ("Chad", 2, 1, 8),
+        ),
+        people=frozenset({"members", "engagements"}),
+    )
+    tables = {"public_totals": totals, "public_countries": suppress(countries)}
+    return Report(Period.parse("2020-01:2026-12"), Filters(), now or NOW, tables)
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    calls = []
+
+    def dashboard(period, filters, now=None):
+        calls.append((period, filters))
+        return handmade(period, filters, now)
+
+    monkeypatch.setattr(impact, "dashboard", dashboard)
+    monkeypatch.setattr(impact, "public_figures", public)
+    return calls
+
+
+@pytest.fixture
+def coordinator(client, db):
+    user = new_user(Role.COORDINATOR)
+    sign_in(client, user)
+    return user
+
+
+@pytest.mark.parametrize("role", [Role.MEMBER, Role.INSTITUTION])
+@pytest.mark.parametrize(
+    "path", ["/coordination/impact", "/coordination/impact/funnel.csv", "/coordination/impact.json"]
+)
+def test_only_coordinators_see_the_dashboard(client, db, figures, role, path):
+    assert client.get(path).status_code == 302  # a visitor is sent to log in
+    sign_in(client, new_user(role))
+    assert client.get(path).status_code == 403
+    assert figures == []
+
+
+def test_the_dashboard_shows_the_last_twelve_months_with_charts_and_tables(
+    client, coordinator, figures
+):
+    response = client.get("/coordination/impact")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    ((period, filters),) = figures
+    assert len(period.months()) == 12 and not filters
+    # The summary, then each table with its chart where one helps, described by the table.
+    assert "Registered" in html and "12,340" in html
+    assert 'aria-describedby="table-members_by_month"' in html
+    assert 'aria-describedby="table-funnel"' in html
+    assert 'id="table-funnel"' in html and "Shares are of the applications" in html
+    assert 'aria-describedby="table-answer_times"' not in html  # read, not drawn
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Hospital" in html
+    assert "<script>" not in html
+    assert "No data for this period." in html  # the coverage table with no rows
+    assert html.count("Download CSV") == 5
+
+
+def test_filters_are_applied_and_kept_in_the_download_links(client, coordinator, figures, db):
+    institution = make_institution(name="Korle Bu Teaching Hospital")
+    db.session.commit()
+    query = (
+        "from_month=03&from_year=2025&to_month=02&to_year=2026&country=GH&sector=health"
+        f"&institution={institution.id}"
+    )
+    html = client.get(f"/coordination/impact?{query}").get_data(as_text=True)
+    ((period, filters),) = figures
+    assert str(period) == "2025-03:2026-02"
+    assert filters == Filters("GH", "health", institution.id)
+    assert "2,468" in html  # the figure for Ghana, not the whole network's 12,340
+    assert "March 2025 to February 2026" in html and "Korle Bu Teaching Hospital" in html
+    link = "/coordination/impact/funnel.csv?from_month=03&amp;from_year=2025"
+    assert link in html and "country=GH" in html
+
+
+def test_each_table_downloads_as_csv_with_the_period_in_its_name(client, coordinator, figures):
+    response = client.get(
+        "/coordination/impact/funnel.csv?from_month=01&from_year=2026&to_month=06&to_year=2026"
+    )
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="impact-funnel-2026-01-to-2026-06.csv"'
+    )
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows == [
+        ["stage", "applications", "share"],
+        ["Applied", "1200", "100.0"],
+        ["Shortlisted", "300", "25.0"],
+        ["Accepted", "90", "7.5"],
+    ]
+    by_month = client.get("/coordination/impact/members_by_month.csv")
+    lines = by_month.get_data(as_text=True).splitlines()
+    assert lines[0] == "month,registered,active" and len(lines) == 13
+
+
+def test_the_whole_report_downloads_as_json(client, coordinator, figures):
+    response = client.get(
+        "/coordination/impact.json?from_month=01&from_year=2026&to_month=03&to_year=2026"
+    )
+    assert response.status_code == 200
+    data = json.loads(response.get_data())
+    assert data["period"] == "2026-01:2026-03"
+    assert data["tables"]["members_by_month"]["rows"][0] == ["2026-01", 0, 1]
+    assert "attachment" in response.headers["Content-Disposition"]
+
+
+BAD = [
+    ("from_month=13", "Not a valid choice"),
+    ("from_month=march", "Not a valid choice"),
+    ("from_year=twenty", "Not a valid choice"),
+    ("from_year=2026%00", "Not a valid choice"),
+    ("country=G%00H", "Not a valid choice"),
+    ("country=XX", "Not a valid choice"),
+    ("sector=%3Cscript%3E", "Not a valid choice"),
+    (f"institution={2**64}", "Not a valid choice"),
+    ("institution=-1", "Not a valid choice"),
+    ("from_month=01&from_year=2000&to_month=12&to_year=2026", "at most 120 months"),
+    ("from_month=06&from_year=2026&to_month=01&to_year=2026", "ends before it starts"),
+]
+
+
+@pytest.mark.parametrize(("query", "message"), BAD)
+def test_bad_filters_get_a_clear_message_never_a_500(client, coordinator, figures, query, message):
+    page = client.get(f"/coordination/impact?{query}")
+    assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    assert message in html and "There is a problem" in html
+    assert 'aria-invalid="true"' in html
+    download = client.get(f"/coordination/impact/funnel.csv?{query}")
+    assert download.status_code == 400
+    assert message in download.get_data(as_text=True)
+    assert client.get(f"/coordination/impact.json?{query}").status_code == 400
+    assert figures == []
+
+
+def test_an_unknown_table_is_not_found(client, coordinator, figures):
+    for key in ("nothing", "members%00", "..%2Fsecret", "x" * 300):
+        response = client.get(f"/coordination/impact/{key}.csv")
+        assert response.status_code == 404, key
+
+
+def test_coordinators_find_the_dashboard_in_their_menu_others_do_not(client, coordinator, figures):
+    assert 'href="/coordination/impact"' in client.get("/").get_data(as_text=True)
+    other = client.application.test_client()
+    sign_in(other, new_user(Role.MEMBER))
+    assert 'href="/coordination/impact"' not in other.get("/").get_data(as_text=True)
+
+
+def test_everyone_sees_the_public_page_with_small_numbers_hidden(client, db, figures):
+    assert 'href="/impact"' in client.get("/").get_data(as_text=True)  # the footer
+    response = client.get("/impact")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert (
+        "142 engagements completed and confirmed, in 9 countries, about 12,400 hours "
+        "contributed. 31 institutions have answered at least 5 applicants in the last 12 months."
+    ) in " ".join(html.split())
+    assert "Ghana" in html and "Ethiopia" in html
+    assert "Malta" in html and "fewer than 5" in html
+    assert "Chad" not in html  # a row with only small counts is left out
+    assert "CC BY 4.0" in html and "Generated 07 Dec 2026" in html
+    assert 'aria-describedby="table-public_countries"' in html
+
+
+def test_open_data_has_the_same_figures_with_hidden_cells_empty(client, db, figures):
+    response = client.get("/impact/data.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="diaspora-impact-2026-12-07.csv"'
+    )
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert {
+        "table": "public_totals",
+        "row": "Countries served",
+        "column": "count",
+        "value": "9",
+    } in rows
+    malta = [r for r in rows if r["row"] == "Malta"]
+    assert malta == [
+        {"table": "public_countries", "row": "Malta", "column": "members", "value": "6"},
+        {"table": "public_countries", "row": "Malta", "column": "engagements", "value": ""},
+        {"table": "public_countries", "row": "Malta", "column": "hours", "value": "30"},
+    ]
+    assert not [r for r in rows if r["row"] == "Chad"]
+
+    data = json.loads(client.get("/impact/data.json").get_data())
+    assert data["licence"] == "CC BY 4.0"
+    assert data["generated_at"].startswith("2026-12-07")
+    assert ["Malta", 6, None, 30] in data["tables"]["public_countries"]["rows"]
+
+
+def test_impact_pages_write_nothing(client, coordinator, figures, db):
+    from diaspora.models import AuditEntry, Notification, OutboxMessage
+
+    def counts():
+        return [
+            db.session.query(model).count() for model in (AuditEntry, Notification, OutboxMessage)
+        ]
+
+    before = counts()
+    for path in (
+        "/coordination/impact",
+        "/coordination/impact/funnel.csv",
+        "/impact",
+        "/impact/data.csv",
+    ):
+        assert client.get(path).status_code == 200
+    assert counts() == before
+
+
+def test_a_period_is_read_from_whole_months():
+    assert Period.of(date(2026, 1, 15), date(2026, 3, 2)).months()[-1] == date(2026, 3, 1)
+
+
+# --------------------------------------------------------------------------- real figures
+
+FIRST_QUARTER = "from_month=01&from_year=2026&to_month=03&to_year=2026"
+
+
+def summary_figure(html: str, label: str) -> str:
+    """The figure beside ``label`` in the page's summary cards."""
+    match = re.search(rf"<dt>{re.escape(label)}</dt><dd>([^<]*)</dd>", html)
+    assert match, label
+    return match.group(1)
+
+
+def test_the_page_shows_the_networks_own_figures_filtered(client, coordinator, request):
+    """The small network of the figures' tests, through the page and its downloads."""
+    ids = request.getfixturevalue("network")
+    everyone = client.get(f"/coordination/impact?{FIRST_QUARTER}").get_data(as_text=True)
+    assert summary_figure(everyone, "Members registered in the period") == "3"
+    assert summary_figure(everyone, "Projects submitted") == "3"
+    ghana = client.get(f"/coordination/impact?{FIRST_QUARTER}&country=GH")
+    html = ghana.get_data(as_text=True)
+    assert ghana.status_code == 200 and "narrowed to Ghana" in html
+    assert summary_figure(html, "Members registered in the period") == "2"
+    assert summary_figure(html, "Projects submitted") == "2"
+    assert summary_figure(html, "Engagements confirmed") == "1"
+    assert 'aria-describedby="table-funnel"' in html  # four applications: a chart
+
+    kenya = f"/coordination/impact/funnel.csv?{FIRST_QUARTER}&country=KE"
+    funnel = list(csv.reader(io.StringIO(client.get(kenya).get_data(as_text=True))))
+    assert funnel[1] == ["Applied", "0", ""]
+    coverage = client.get(f"/coordination/impact/coverage_countries.csv?{FIRST_QUARTER}&country=GH")
+    assert coverage.get_data(as_text=True) == (
+        "country,members,open_projects,gap\nGhana,2,0,Members but no projects\n"
+    )  # coverage counts today: the Ghanaian project closed in June
+
+    by_institution = client.get(f"/coordination/impact?{FIRST_QUARTER}&institution={ids['a']}")
+    html = by_institution.get_data(as_text=True)
+    assert "narrowed to Accra Clinic" in html
+    assert summary_figure(html, "Projects submitted") == "2"
+
+
+def test_an_institution_that_is_not_verified_is_not_a_choice(client, coordinator, request):
+    ids = request.getfixturevalue("network")
+    db.session.get(Institution, ids["b"]).status = InstitutionStatus.PENDING
+    db.session.commit()
+    response = client.get(f"/coordination/impact?institution={ids['b']}")
+    assert response.status_code == 400 and "Not a valid choice" in response.get_data(as_text=True)
+
+
+def test_a_small_network_shows_no_one_on_the_public_page(client, request):
+    """One confirmed engagement (in Ghana): the totals and its country stay hidden, on the
+    page and in the open data, and nothing names a member, an institution or a project."""
+    request.getfixturevalue("network")
+    html = " ".join(client.get("/impact").get_data(as_text=True).split())
+    assert "Fewer than 5 people have completed an engagement so far" in html
+    assert "Ghana" not in html and "Accra Clinic" not in html and "Abena" not in html
+    assert "No data for this period." not in html and "Nothing to show yet." in html
+    data = json.loads(client.get("/impact/data.json").get_data())
+    totals = dict(data["tables"]["public_totals"]["rows"])
+    assert totals["Engagements completed"] is None and totals["Countries served"] is None
+    assert data["tables"]["public_countries"]["rows"] == []
+    text = client.get("/impact/data.csv").get_data(as_text=True)
+    assert "public_totals,Engagements completed,count,\n" in text
+    assert "Ghana" not in text and "Abena" not in text
