@@ -140,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
     from diaspora.auth import bp as auth_bp
     from diaspora.coordination import bp as coordination_bp
     from diaspora.discovery import bp as discovery_bp
+    from diaspora.follow_ups import bp as follow_ups_bp
     from diaspora.institutions import bp as institutions_bp
     from diaspora.invitations import bp as invitations_bp
     from diaspora.main import bp as main_bp
@@ -159,6 +160,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(discovery_bp)
     app.register_blueprint(invitations_bp)
+    app.register_blueprint(follow_ups_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -23,6 +23,7 @@ skills_cli = AppGroup("skills", help="The skills taxonomy.")
 projects_cli = AppGroup("projects", help="Keep project listings current.")
 notify_cli = AppGroup("notify", help="Notification digests.")
 search_cli = AppGroup("search", help="The search indexes.")
+engagements_cli = AppGroup("engagements", help="What engagements leave behind.")
 report_cli = AppGroup("report", help="Figures for scripts: what the network achieves.")
 SEARCH_INDEXES = ("projects", "experts")
 
@@ -278,6 +279,16 @@ def search_prune(days):
     click.echo(f"Pruned {count} search change(s).")
 
 
+@engagements_cli.command("follow-up")
+@with_site_url
+def follow_up():
+    """Ask both sides of confirmed engagements the follow-up due 3, 6 or 12 months after
+    completion (daily; safe to run twice, or in two processes at once)."""
+    from diaspora.services import follow_ups, retry
+
+    click.echo(str(retry.transaction(follow_ups.send_due)))
+
+
 def _period(ctx, param, value):
     from diaspora.models.base import utcnow
     from diaspora.services.impact import Period
@@ -382,3 +393,4 @@ def register(app: Flask) -> None:
     )
     for group in groups:
         app.cli.add_command(group)
+    app.cli.add_command(engagements_cli)

@@ -1,5 +1,6 @@
 """Demonstration data: a small, realistic network to click through. Safe to load again."""
 
+import random
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -310,6 +311,7 @@ HISTORY_SEED = 2026
 def load_history() -> Iterator[str]:
     """A year of generated network history, the first time only."""
     from diaspora.demo_history import EMAIL_DOMAIN, generate
+    from diaspora.services.follow_ups import seed_demo_answers
 
     exists = db.session.scalar(
         sa.select(User.id).where(User.email.endswith("@" + EMAIL_DOMAIN)).limit(1)
@@ -317,6 +319,12 @@ def load_history() -> Iterator[str]:
     if exists is not None:
         yield "Generated history ready (already there)."
         return
-    generated = generate(**HISTORY_SIZE, seed=HISTORY_SEED, now=utcnow())
+    now = utcnow()
+    generated = generate(**HISTORY_SIZE, seed=HISTORY_SEED, now=now)
+    follow_ups = seed_demo_answers(random.Random(HISTORY_SEED), now)
     db.session.commit()
     yield f"Generated a year of history in {generated.seconds:.1f} s ({generated})."
+    yield (
+        f"Follow-ups: {follow_ups.asked} asked, {follow_ups.answered} answered "
+        f"({follow_ups.skipped} with nobody left to ask)."
+    )

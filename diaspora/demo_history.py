@@ -739,8 +739,8 @@ class _Generator:
         self.projects = []
         if not self.institutions:
             return
-        # A few institutions post much more than the rest.
-        popularity = [rng.paretovariate(1.3) for _ in self.institutions]
+        # Some institutions post several times more than others (never most of the network).
+        popularity = [min(rng.paretovariate(1.5), 8) for _ in self.institutions]
         screened: dict[tuple, list] = {}
         for _ in range(count):
             institution, rep, country, home_sector, verified_at = rng.choices(
@@ -963,7 +963,8 @@ class _Generator:
             for country, ids in self.members_of_country.items()
         }
         open_projects = [p for p in self.projects if p["published_at"] is not None]
-        weights = [rng.paretovariate(1.5) for _ in open_projects]
+        # Some projects draw many more applicants than others, within reason.
+        weights = [min(rng.paretovariate(1.5), 20) for _ in open_projects]
         total = sum(weights) or 1
         simulated, carry = [], 0.0
         for project, weight in zip(open_projects, weights, strict=True):

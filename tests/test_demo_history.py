@@ -255,3 +255,29 @@ def test_project_templates_screen_clean_in_every_country(app):
                 for city in spec[2]:
                     assert screen(listing_text(title, does, city), country) == [], (title, city)
                     assert screen(listing_text(title, does, city, True), country), (title, city)
+
+
+def test_every_dashboard_table_shows_something_after_the_demo_load(db, runner):
+    """The demo's history fills every table of the dashboard, the follow-ups' table, and the
+    public page with countries of five or more engagements."""
+    from diaspora.services import follow_ups, impact
+
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    now = utcnow()
+    period = impact.Period.last_twelve_months(now.date())
+    report = impact.dashboard(period, now=now)
+    assert set(report.tables) == set(impact.DASHBOARD_TABLES)
+    for key, table in report.tables.items():
+        assert table.rows, key
+    for key in ("members_by_month", "applications_by_month", "projects_by_month"):
+        busy = [row for row in report.tables[key].rows if any(row[1:])]
+        assert len(busy) >= 10, key
+    gaps = report.tables["coverage_countries"].column("gap")
+    assert any(gaps), "coverage shows no gap"
+    answered = [v for v in report.tables["answer_times"].column("median_days") if v is not None]
+    assert len(answered) >= 5
+    assert follow_ups.impact_table(period).rows
+    public = impact.public_figures(now=now).tables["public_countries"]
+    countries = [row for row in public.rows if row[0] != "Other countries"]
+    assert len(countries) >= 2, public.rows

@@ -24,7 +24,14 @@ from diaspora.models import (
 )
 from diaspora.models.base import utcnow
 from diaspora.security import make_token
-from diaspora.services import accounts, institutions, interviews, notifications, profiles
+from diaspora.services import (
+    accounts,
+    follow_ups,
+    institutions,
+    interviews,
+    notifications,
+    profiles,
+)
 from diaspora.services import applications as application_service
 from diaspora.services.applications import Engagement
 from tests.conftest import PASSWORD
@@ -123,6 +130,9 @@ def world(app, db):
             "auth.reset": _token("reset_password"),
             "institutions.accept_invitation": _token("institution_invitation"),
             "notifications.unsubscribe": notifications.unsubscribe_token(member, "message"),
+            # No engagement here is followed up yet: the link is refused (its own tests
+            # check that opening a real one writes nothing).
+            "follow_ups.answer": follow_ups.token_for(1, member.id),
         },
     }
 

@@ -9,6 +9,13 @@ from diaspora.models.application import (
     MessageKind,
 )
 from diaspora.models.audit import AuditEntry
+from diaspora.models.follow_up import (
+    FollowOn,
+    FollowUp,
+    FollowUpSide,
+    FollowUpSkip,
+    Transferred,
+)
 from diaspora.models.institution import (
     Institution,
     InstitutionInvitation,
@@ -74,6 +81,10 @@ __all__ = [
     "DigestEntry",
     "DigestRun",
     "EngagementMode",
+    "FollowOn",
+    "FollowUp",
+    "FollowUpSide",
+    "FollowUpSkip",
     "Frequency",
     "Institution",
     "InstitutionInvitation",
@@ -97,6 +108,7 @@ __all__ = [
     "SearchChange",
     "Skill",
     "SkillLabel",
+    "Transferred",
     "User",
     "WorkMode",
 ]

@@ -14,6 +14,8 @@ from diaspora.models import (
     ApplicationMessage,
     AuditEntry,
     EngagementFeedback,
+    FollowUp,
+    FollowUpSide,
     Institution,
     InstitutionInvitation,
     InstitutionRepresentative,
@@ -86,8 +88,8 @@ def forget_applications(user: User) -> None:
     """Prepare the deletion of an account's applications (called by :func:`delete_account`).
 
     The member's undecided applications are deleted. Decided ones stay, anonymised: the
-    member link, the motivation, the consent snapshot and the member's messages and
-    feedback go; the status and dates stay as the institution's record. A deleted
+    member link, the motivation, the consent snapshot and the member's messages, feedback
+    and follow-up words go; the status and dates stay as the institution's record. A deleted
     application's notifications go with it. References to a deleted representative are
     cleared.
     """
@@ -107,6 +109,16 @@ def forget_applications(user: User) -> None:
         application.member_id = None
         application.motivation = ""
         application.shared_profile = {}
+        # The member's own words about what the engagement changed go; the counted answers
+        # stay, with no one named.
+        db.session.execute(
+            sa.update(FollowUp)
+            .where(
+                FollowUp.application_id == application.id,
+                FollowUp.side == FollowUpSide.MEMBER,
+            )
+            .values(what_changed="")
+        )
     db.session.flush()
     for model, column in (
         (Application, Application.decided_by_id),

@@ -129,6 +129,13 @@ EVENTS: dict[str, EventKind] = {
         subject="The engagement on {project.title} is not completed yet",
         template="applications/completion_disputed",
     ),
+    # Months after a confirmed engagement, told to both sides (see services.follow_ups).
+    "follow_up": EventKind(
+        "team",
+        "{months} months after {project.title}: four short questions",
+        subject="{months} months after {project.title}: how did it go?",
+        template="follow_up",
+    ),
     # About an institution, told to its representatives.
     "institution_verified": EventKind(
         "moderation", "Your institution is verified", template="institution_verified"

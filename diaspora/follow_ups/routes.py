@@ -1,0 +1,47 @@
+"""The follow-up page a one-click link opens (no sign-in needed: the signed link alone lets
+its recipient answer that one follow-up), and a signed-in person's waiting follow-ups."""
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from diaspora.extensions import limiter
+from diaspora.follow_ups import bp
+from diaspora.follow_ups.forms import FollowUpForm
+from diaspora.main.errors import counts_against_limit
+from diaspora.main.unit_of_work import form_refusal, unit_of_work
+from diaspora.services import follow_ups
+
+
+def _limit(name):
+    return lambda: current_app.config[name]
+
+
+@bp.route("/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit("RATE_LIMIT_RESET"), methods=["POST"], deduct_when=counts_against_limit)
+def answer(token):
+    opened = follow_ups.open_link(token)
+    answered = opened.follow_up.is_answered
+    if request.method == "GET" and answered:
+        form = FollowUpForm.of_answers(opened.follow_up)
+    else:
+        form = FollowUpForm()
+    if form.validate_on_submit():
+        with form_refusal():
+            unit_of_work(
+                lambda: follow_ups.answer(
+                    token,
+                    form.in_contact.data,
+                    form.transferred.data,
+                    form.follow_on.data,
+                    form.what_changed.data or "",
+                )
+            )
+            flash("Thank you: your answers are saved.", "success")
+            return redirect(url_for("follow_ups.answer", token=token))
+    return render_template("follow_ups/answer.html", opened=opened, form=form)
+
+
+@bp.route("")
+@login_required
+def mine():
+    return render_template("follow_ups/mine.html", pending=follow_ups.pending_for(current_user))

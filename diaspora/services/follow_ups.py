@@ -1,0 +1,583 @@
+"""Follow-ups after an engagement: 3, 6 and 12 months after a confirmed completion, both
+sides are asked four short questions (still in contact? knowledge or skills transferred? a
+follow-on project? what changed?) through a notification and an email with a one-click link.
+
+- :func:`send_due` (the daily ``flask engagements follow-up``) records the follow-ups that
+  are due and tells each person once. The unique (application, side, step) constraint and
+  ``INSERT ... ON CONFLICT DO NOTHING`` make it safe to run twice, or in two processes at
+  once: only the run whose insert created the row tells anyone.
+- :func:`open_link` and :func:`answer` serve the link: a signed token naming the follow-up
+  and its recipient, which alone lets that person answer that one follow-up.
+- :func:`impact_table` and :func:`changes` are what the coordinators' dashboard shows.
+- :func:`seed_demo_answers` fills the demo data.
+"""
+
+import calendar
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import url_for
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
+
+from diaspora.extensions import db
+from diaspora.models import (
+    Application,
+    FollowOn,
+    FollowUp,
+    FollowUpSide,
+    FollowUpSkip,
+    Institution,
+    Project,
+    Transferred,
+    User,
+)
+from diaspora.models.base import utcnow
+from diaspora.models.follow_up import FOLLOW_UP_STEPS, WHAT_CHANGED_MAX
+from diaspora.security import make_token, read_token
+from diaspora.services import permissions
+from diaspora.services.application_profiles import applicant_name
+from diaspora.services.errors import Conflict, Invalid, NotFound
+from diaspora.services.events import tell
+from diaspora.services.impact import Column, Filters, Period, Table
+from diaspora.validation import INT_MAX, strip_controls
+
+STEPS = FOLLOW_UP_STEPS
+FOLLOW_UP_SALT = "follow-up"
+# A link works for a long while (people answer late), and once answered the answers may be
+# changed for CHANGE_FOR after the first answer.
+TOKEN_MAX_AGE = int(timedelta(days=400).total_seconds())
+CHANGE_FOR = timedelta(days=30)
+LINK_NOT_VALID = (
+    "This follow-up link is not valid: it may be mistyped or cut short, or it is not "
+    "yours to use any more. Copy the whole link from the email, or sign in and open the "
+    "notification."
+)
+IN_CONTACT = ("yes", "no")
+NO_FILTERS = Filters()
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """``moment`` ``months`` calendar months later (or earlier), on the same day of the month
+    or the month's last day."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, _last_day(year, month)))
+
+
+def _last_day(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
+def completion_of(application: Application) -> datetime | None:
+    """When the engagement was completed: the later side's mark when both sides marked it,
+    else the first mark (``completed_at``), which the dispute period confirmed."""
+    marks = [application.member_completed_at, application.institution_completed_at]
+    if all(marks):
+        return max(marks)
+    return application.completed_at
+
+
+def due_steps(completed: datetime, now: datetime) -> list[int]:
+    """The steps whose time has come by ``now``, in order."""
+    return [step for step in STEPS if add_months(completed, step) <= now]
+
+
+# --------------------------------------------------------------------------- planning
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one side of one engagement needs now: ``ask`` the latest step due (None when
+    nothing new is due) and ``skip`` the older steps due at the same time, never asked."""
+
+    application: Application
+    side: FollowUpSide
+    completed: datetime
+    ask: int | None
+    skip: tuple[int, ...]
+
+    def due_at(self, step: int) -> datetime:
+        return add_months(self.completed, step)
+
+
+def _candidates(now: datetime) -> list[Application]:
+    """Confirmed engagements completed long enough ago that a step may be due, that do not
+    have every follow-up yet (the exact dates are checked on each)."""
+    recorded = (
+        sa.select(sa.func.count())
+        .where(FollowUp.application_id == Application.id)
+        .scalar_subquery()
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Application)
+            .options(joinedload(Application.project))
+            .where(
+                Application.completion_confirmed_condition(now),
+                Application.completed_at <= now - timedelta(days=88),
+                recorded < len(STEPS) * len(FollowUpSide),
+            )
+            .order_by(Application.id)
+        )
+    )
+
+
+def _recorded_steps(ids: list[int]) -> dict[tuple[int, FollowUpSide], set[int]]:
+    recorded: dict[tuple[int, FollowUpSide], set[int]] = {}
+    for start in range(0, len(ids), 500):
+        rows = db.session.execute(
+            sa.select(FollowUp.application_id, FollowUp.side, FollowUp.step).where(
+                FollowUp.application_id.in_(ids[start : start + 500])
+            )
+        )
+        for application_id, side, step in rows:
+            recorded.setdefault((application_id, side), set()).add(step)
+    return recorded
+
+
+def plans(now: datetime) -> list[Plan]:
+    """For every confirmed engagement and side, what is due and not yet recorded. When
+    several steps are due at once (a fresh install, old engagements), only the latest is
+    asked and the older ones are skipped, so nobody receives several surveys in one day;
+    a step older than one already recorded is skipped too."""
+    applications = _candidates(now)
+    recorded = _recorded_steps([a.id for a in applications])
+    result = []
+    for application in applications:
+        completed = completion_of(application)
+        if completed is None:
+            continue
+        due = due_steps(completed, now)
+        for side in FollowUpSide:
+            done = recorded.get((application.id, side), set())
+            new = [step for step in due if step not in done]
+            if not new:
+                continue
+            latest = max(new)
+            ask = latest if latest > max(done, default=0) else None
+            skip = tuple(step for step in new if step != ask)
+            result.append(Plan(application, side, completed, ask, skip))
+    return result
+
+
+def recipients(application: Application, side: FollowUpSide) -> list[User]:
+    """Whom a side's follow-up goes to: the member (unless deleted or suspended), or the
+    institution's active representatives."""
+    if side == FollowUpSide.MEMBER:
+        member = application.member
+        return [member] if member is not None and member.is_active else []
+    return permissions.representatives(application.project.institution_id)
+
+
+# --------------------------------------------------------------------------- sending
+
+
+@dataclass
+class Sent:
+    """What one run of :func:`send_due` did."""
+
+    asked: int = 0
+    skipped: int = 0
+    nobody: int = 0
+    told: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"Asked {self.asked} follow-up(s) ({self.told} person(s) told); skipped "
+            f"{self.skipped} older step(s) due at the same time and {self.nobody} with "
+            "nobody to ask."
+        )
+
+
+def _insert(**values) -> int | None:
+    """Insert one follow-up unless its (application, side, step) exists; its id if this
+    call created it. A concurrent run's uncommitted row makes this wait for that run, then
+    do nothing: only one run ever tells anyone about a follow-up."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(FollowUp)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["application_id", "side", "step"])
+        .returning(FollowUp.id)
+    )
+    return db.session.execute(statement).scalar()
+
+
+def send_due(now: datetime | None = None) -> Sent:
+    """Record every follow-up that is due and tell its recipients (a notification and an
+    email with a one-click link). Idempotent; the caller commits."""
+    now = now or utcnow()
+    sent = Sent()
+    for plan in plans(now):
+        application = plan.application
+        if plan.ask is not None:
+            people = recipients(application, plan.side)
+            follow_up_id = _insert(
+                application_id=application.id,
+                side=plan.side,
+                step=plan.ask,
+                due_at=plan.due_at(plan.ask),
+                asked_id=people[0].id if people else None,
+                sent_at=now if people else None,
+                skipped=None if people else FollowUpSkip.NOBODY,
+            )
+            if follow_up_id is not None:
+                if people:
+                    sent.asked += 1
+                else:
+                    sent.nobody += 1
+                for person in people:
+                    _tell(person, follow_up_id, application, plan.ask)
+                    sent.told += 1
+        for step in plan.skip:
+            skipped = _insert(
+                application_id=application.id,
+                side=plan.side,
+                step=step,
+                due_at=plan.due_at(step),
+                skipped=FollowUpSkip.LATER_STEP,
+            )
+            sent.skipped += skipped is not None
+    return sent
+
+
+def token_for(follow_up_id: int, user_id: int) -> str:
+    """The one-click link's token: signed, naming the follow-up and whom it was sent to."""
+    return make_token(FOLLOW_UP_SALT, {"f": follow_up_id, "u": user_id})
+
+
+def _tell(person: User, follow_up_id: int, application: Application, step: int) -> None:
+    token = token_for(follow_up_id, person.id)
+    tell(
+        person,
+        "follow_up",
+        url_for("follow_ups.answer", token=token, _external=False),
+        application=application,
+        project=application.project,
+        months=step,
+        answer_url=url_for("follow_ups.answer", token=token, _external=True),
+    )
+
+
+# --------------------------------------------------------------------------- answering
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A follow-up as its link shows it: the project's title and the other side's public
+    name, nothing else about the engagement."""
+
+    follow_up: FollowUp
+    user: User
+    project_title: str
+    other_side: str
+    changeable_until: datetime | None
+
+    @property
+    def months(self) -> int:
+        return self.follow_up.step
+
+    def may_change(self, now: datetime | None = None) -> bool:
+        until = self.changeable_until
+        return until is None or (now or utcnow()) <= until
+
+
+def open_link(token: str, lock: bool = False) -> Opened:
+    """The follow-up a link opens, for the person it was sent to; NotFound for a wrong,
+    tampered or expired token, or one whose person may no longer answer (deleted,
+    suspended, no longer the institution's representative). Reads only."""
+    data = read_token(FOLLOW_UP_SALT, token or "", TOKEN_MAX_AGE)
+    follow_up_id, user_id = (data or {}).get("f"), (data or {}).get("u")
+    if not all(isinstance(v, int) and 0 < v <= INT_MAX for v in (follow_up_id, user_id)):
+        raise NotFound(LINK_NOT_VALID)
+    follow_up = db.session.get(FollowUp, follow_up_id, with_for_update=lock or None)
+    user = db.session.get(User, user_id)
+    if follow_up is None or user is None or not user.is_active or follow_up.sent_at is None:
+        raise NotFound(LINK_NOT_VALID)
+    application = follow_up.application
+    if follow_up.side == FollowUpSide.MEMBER:
+        if application.member_id != user.id:
+            raise NotFound(LINK_NOT_VALID)
+        other = application.project.institution.name
+    else:
+        if not permissions.represents(user, application.project.institution_id):
+            raise NotFound(LINK_NOT_VALID)
+        other = applicant_name(application, user)
+    until = follow_up.answered_at + CHANGE_FOR if follow_up.answered_at else None
+    return Opened(follow_up, user, application.project.title, other, until)
+
+
+def answer(
+    token: str,
+    in_contact: str,
+    transferred: str,
+    follow_on: str,
+    what_changed: str,
+    now: datetime | None = None,
+) -> FollowUp:
+    """Save the answers given through a follow-up link (or change them, within
+    :data:`CHANGE_FOR` of the first answer). The institution answers once: any of its
+    representatives may give or change that one answer."""
+    now = now or utcnow()
+    opened = open_link(token, lock=True)
+    if not opened.may_change(now):
+        raise Conflict(
+            "These answers were given more than 30 days ago and can no longer be changed."
+        )
+    if in_contact not in IN_CONTACT:
+        raise Invalid("Say whether you are still in contact: yes or no.")
+    try:
+        transferred_value, follow_on_value = Transferred(transferred), FollowOn(follow_on)
+    except ValueError:
+        raise Invalid("Choose one of the answers offered for each question.") from None
+    text = strip_controls(what_changed or "").strip()
+    if len(text) > WHAT_CHANGED_MAX:
+        raise Invalid(f"Say what changed in at most {WHAT_CHANGED_MAX} characters.")
+    follow_up = opened.follow_up
+    follow_up.in_contact = in_contact == "yes"
+    follow_up.transferred = transferred_value
+    follow_up.follow_on = follow_on_value
+    follow_up.what_changed = text
+    follow_up.answered_by_id = opened.user.id
+    follow_up.answered_at = follow_up.answered_at or now
+    return follow_up
+
+
+def pending_for(user: User) -> list[tuple[FollowUp, str]]:
+    """The follow-ups sent to ``user`` (or, for a representative, to their institution) that
+    wait for an answer, each with its link's token: what their notifications lead to."""
+    institution_ids = permissions.represented_institution_ids(user)
+    query = (
+        sa.select(FollowUp)
+        .join(Application, Application.id == FollowUp.application_id)
+        .join(Project, Project.id == Application.project_id)
+        .options(joinedload(FollowUp.application).joinedload(Application.project))
+        .where(
+            FollowUp.sent_at.is_not(None),
+            FollowUp.answered_at.is_(None),
+            sa.or_(
+                sa.and_(FollowUp.side == FollowUpSide.MEMBER, Application.member_id == user.id),
+                sa.and_(
+                    FollowUp.side == FollowUpSide.INSTITUTION,
+                    Project.institution_id.in_(institution_ids),
+                ),
+            ),
+        )
+        .order_by(FollowUp.sent_at.desc(), FollowUp.id)
+    )
+    return [(f, token_for(f.id, user.id)) for f in db.session.scalars(query)]
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def _within(column, period: Period):
+    return sa.and_(column >= period.start, column < period.end)
+
+
+def _filtered(query, filters: Filters):
+    query = query.join(Application, Application.id == FollowUp.application_id).join(
+        Project, Project.id == Application.project_id
+    )
+    if filters.country:
+        query = query.where(Project.country == filters.country)
+    if filters.sector:
+        query = query.where(Project.sector == filters.sector)
+    if filters.institution_id:
+        query = query.where(Project.institution_id == filters.institution_id)
+    return query
+
+
+QUESTIONS = (
+    ("in_contact", "Still in contact"),
+    ("transferred", "Knowledge or skills transferred"),
+    ("follow_on", "A follow-on project"),
+)
+COLUMNS = (
+    Column("question", "Question", "text"),
+    Column("after", "After", "text"),
+    Column("asked", "Asked"),
+    Column("answered", "Answered"),
+    Column("yes", "Yes"),
+    Column("yes_share", "Yes (%)", "percent"),
+    Column("partly", "Partly or planned"),
+    Column("partly_share", "Partly or planned (%)", "percent"),
+    Column("no", "No"),
+    Column("no_share", "No (%)", "percent"),
+)
+
+
+def _share(count: int | None, total: int) -> float | None:
+    if count is None or not total:
+        return None
+    return round(100 * count / total, 1)
+
+
+def impact_table(period: Period, filters: Filters = NO_FILTERS) -> Table:
+    """Per question and step: follow-ups asked (sent in the period), answered (in the
+    period), and each answer's count and share of those answered. One grouped query."""
+    answered = _within(FollowUp.answered_at, period)
+
+    def counted(condition):
+        return sa.func.count(sa.case((sa.and_(answered, condition), 1)))
+
+    query = _filtered(
+        sa.select(
+            FollowUp.step,
+            sa.func.count(sa.case((_within(FollowUp.sent_at, period), 1))),
+            counted(sa.true()),
+            counted(FollowUp.in_contact.is_(True)),
+            counted(FollowUp.in_contact.is_(False)),
+            *(counted(FollowUp.transferred == value) for value in Transferred),
+            *(counted(FollowUp.follow_on == value) for value in FollowOn),
+        ),
+        filters,
+    )
+    query = query.where(sa.or_(_within(FollowUp.sent_at, period), answered)).group_by(FollowUp.step)
+    by_step = {row[0]: row[1:] for row in db.session.execute(query)}
+    rows = []
+    for key, label in QUESTIONS:
+        for step in STEPS:
+            if step not in by_step:
+                continue
+            asked, total, contact_yes, contact_no, *rest = by_step[step]
+            yes, middle, no = {
+                "in_contact": (contact_yes, None, contact_no),
+                "transferred": tuple(rest[0:3]),
+                "follow_on": tuple(rest[3:6]),
+            }[key]
+            rows.append(
+                (
+                    label,
+                    f"{step} months",
+                    asked,
+                    total,
+                    yes,
+                    _share(yes, total),
+                    middle,
+                    _share(middle, total),
+                    no,
+                    _share(no, total),
+                )
+            )
+    return Table(
+        key="follow_ups",
+        title="Follow-ups after engagements",
+        columns=COLUMNS,
+        rows=tuple(rows),
+        note=(
+            "Asked: follow-ups sent in the period, 3, 6 and 12 months after an engagement's "
+            "completion, to the member and to the institution (one answer per institution). "
+            "Answered and the answers: follow-ups answered in the period; shares are of "
+            "those answered."
+        ),
+        people=frozenset({"asked", "answered", "yes", "partly", "no"}),
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One "what changed" answer, for coordinators only."""
+
+    answered_at: datetime
+    step: int
+    side: FollowUpSide
+    project_id: int
+    project_title: str
+    institution: str
+    text: str
+
+
+def changes(period: Period, filters: Filters = NO_FILTERS, limit: int = 20) -> list[Change]:
+    """The latest "what changed" answers given in the period, newest first."""
+    query = _filtered(
+        sa.select(
+            FollowUp.answered_at,
+            FollowUp.step,
+            FollowUp.side,
+            Project.id,
+            Project.title,
+            Institution.name,
+            FollowUp.what_changed,
+        ),
+        filters,
+    ).join(Institution, Institution.id == Project.institution_id)
+    query = (
+        query.where(_within(FollowUp.answered_at, period), FollowUp.what_changed != "")
+        .order_by(FollowUp.answered_at.desc(), FollowUp.id.desc())
+        .limit(max(0, min(limit, 500)))
+    )
+    return [Change(*row) for row in db.session.execute(query)]
+
+
+# --------------------------------------------------------------------------- demo data
+
+DEMO_CHANGES = (
+    "The lab now runs its own quality checks every week.",
+    "Two of our nurses now train the new staff themselves.",
+    "We wrote a grant proposal together and it was funded.",
+    "The course is part of the curriculum from this year on.",
+    "We still call each other when a difficult case comes in.",
+    "The software is in daily use and our team maintains it.",
+    "Students from the programme started their own study group.",
+    "The ministry adopted the procedure for two more regions.",
+    "Not much yet: the equipment we planned for has not arrived.",
+    "We share data and have a joint paper under review.",
+)
+
+
+@dataclass
+class Seeded:
+    asked: int = 0
+    answered: int = 0
+    skipped: int = 0
+    steps: dict = field(default_factory=dict)
+
+
+def seed_demo_answers(rng: random.Random, now: datetime | None = None) -> Seeded:
+    """For the demo data: the follow-ups of existing confirmed engagements whose steps are
+    due, as if the daily command had run all along (each step asked when it was due), about
+    three in four answered a few days later with varied answers. Sends nothing."""
+    now = now or utcnow()
+    seeded = Seeded()
+    for plan in plans(now):
+        people = recipients(plan.application, plan.side)
+        for step in sorted((*plan.skip, *([plan.ask] if plan.ask else []))):
+            due = plan.due_at(step)
+            follow_up = FollowUp(
+                application_id=plan.application.id,
+                side=plan.side,
+                step=step,
+                due_at=due,
+                created_at=due,
+            )
+            db.session.add(follow_up)
+            if not people:
+                follow_up.skipped = FollowUpSkip.NOBODY
+                seeded.skipped += 1
+                continue
+            follow_up.asked_id = people[0].id
+            follow_up.sent_at = min(due + timedelta(hours=rng.randint(1, 20)), now)
+            seeded.asked += 1
+            answered_at = follow_up.sent_at + timedelta(days=rng.randint(0, 20), hours=3)
+            if rng.random() < 0.75 and answered_at <= now:
+                _demo_answer(rng, follow_up, rng.choice(people), answered_at)
+                seeded.answered += 1
+                seeded.steps[step] = seeded.steps.get(step, 0) + 1
+    db.session.flush()
+    return seeded
+
+
+def _demo_answer(rng: random.Random, follow_up: FollowUp, person: User, when: datetime):
+    """Plausible answers: contact and follow-on projects thin out as time passes."""
+    fading = {3: 0.0, 6: 0.1, 12: 0.2}[follow_up.step]
+    follow_up.in_contact = rng.random() < 0.8 - fading
+    follow_up.transferred = rng.choices(list(Transferred), weights=(5, 4, 1))[0]
+    follow_up.follow_on = rng.choices(list(FollowOn), weights=(2 - fading, 3, 5))[0]
+    follow_up.what_changed = rng.choice(DEMO_CHANGES) if rng.random() < 0.6 else ""
+    follow_up.answered_by_id = person.id
+    follow_up.answered_at = when
