@@ -333,7 +333,7 @@ def test_the_link_opens_the_form_without_signing_in_and_shows_little(
     token = token_of(db, member)
     page = client.get(f"/follow-ups/{token}")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     assert "3 months after" in html and "Teaching genomics" in html
     assert "Addis Ababa University" in html
     assert MOTIVATION not in html and "hiwot@example.org" not in html
@@ -537,7 +537,7 @@ def test_the_service_refuses_values_the_form_would_not_send(db, asked, member):
 
 
 def test_a_signed_in_person_reaches_pending_follow_ups_from_the_notification(
-    client, db, asked, member
+    client, db, asked, member, rep
 ):
     sign_in(client, member)
     note = follow_up_events(db, member)[0]
@@ -548,6 +548,13 @@ def test_a_signed_in_person_reaches_pending_follow_ups_from_the_notification(
     assert "3 months after" in listing and "Teaching genomics" in listing
     client.post(opened.headers["Location"], data=ANSWERS)
     assert "No follow-up waits for your answer." in client.get("/follow-ups").get_data(as_text=True)
+    # The representative's list has the institution's follow-up, and only that one.
+    sign_in(client, rep)
+    waiting = follow_ups.pending_for(rep)
+    assert [(f.side, f.step) for f, _token in waiting] == [(FollowUpSide.INSTITUTION, 3)]
+    assert follow_ups.open_link(waiting[0][1]).follow_up.side == FollowUpSide.INSTITUTION
+    listing = client.get("/follow-ups").get_data(as_text=True)
+    assert listing.count('<a href="/follow-ups/') == 1 and "Teaching genomics" in listing
 
 
 # --------------------------------------------------------------------------- figures

@@ -16,6 +16,13 @@ def _limit(name):
     return lambda: current_app.config[name]
 
 
+@bp.after_request
+def _not_stored(response):
+    """A follow-up page shows one person's answers: no cache keeps a copy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/<token>", methods=["GET", "POST"])
 @limiter.limit(_limit("RATE_LIMIT_RESET"), methods=["POST"], deduct_when=counts_against_limit)
 def answer(token):

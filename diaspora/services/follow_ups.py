@@ -379,7 +379,11 @@ def _within(column, period: Period):
     return sa.and_(column >= period.start, column < period.end)
 
 
-def _filtered(query, filters: Filters):
+def _filtered(query, filters: Filters, join: bool = False):
+    """``query`` narrowed to the projects ``filters`` name (joined only when needed, or when
+    ``join`` asks for the project's columns)."""
+    if not (filters or join):
+        return query
     query = query.join(Application, Application.id == FollowUp.application_id).join(
         Project, Project.id == Application.project_id
     )
@@ -397,6 +401,8 @@ QUESTIONS = (
     ("transferred", "Knowledge or skills transferred"),
     ("follow_on", "A follow-on project"),
 )
+# The answer between yes and no, for the questions that have one.
+MIDDLE = {"transferred": Transferred.PARTLY.value, "follow_on": FollowOn.PLANNED.value}
 COLUMNS = (
     Column("question", "Question", "text"),
     Column("after", "After", "text"),
@@ -419,42 +425,43 @@ def _share(count: int | None, total: int) -> float | None:
 
 def impact_table(period: Period, filters: Filters = NO_FILTERS) -> Table:
     """Per question and step: follow-ups asked (sent in the period), answered (in the
-    period), and each answer's count and share of those answered. One grouped query."""
-    answered = _within(FollowUp.answered_at, period)
-
-    def counted(condition):
-        return sa.func.count(sa.case((sa.and_(answered, condition), 1)))
-
-    query = _filtered(
-        sa.select(
-            FollowUp.step,
-            sa.func.count(sa.case((_within(FollowUp.sent_at, period), 1))),
-            counted(sa.true()),
-            counted(FollowUp.in_contact.is_(True)),
-            counted(FollowUp.in_contact.is_(False)),
-            *(counted(FollowUp.transferred == value) for value in Transferred),
-            *(counted(FollowUp.follow_on == value) for value in FollowOn),
+    period), and each answer's count and share of those answered. Two grouped queries,
+    each over one indexed range of dates: the asked per step, and the answered per step and
+    combination of answers (at most 54 groups), added up here."""
+    asked_query = _filtered(
+        sa.select(FollowUp.step, sa.func.count()).where(_within(FollowUp.sent_at, period)),
+        filters,
+    ).group_by(FollowUp.step)
+    asked = dict(db.session.execute(asked_query).all())
+    answers = (FollowUp.in_contact, FollowUp.transferred, FollowUp.follow_on)
+    answered_query = _filtered(
+        sa.select(FollowUp.step, *answers, sa.func.count()).where(
+            _within(FollowUp.answered_at, period)
         ),
         filters,
-    )
-    query = query.where(sa.or_(_within(FollowUp.sent_at, period), answered)).group_by(FollowUp.step)
-    by_step = {row[0]: row[1:] for row in db.session.execute(query)}
+    ).group_by(FollowUp.step, *answers)
+    counts: dict[tuple[int, str, str | None], int] = {}
+    for step, in_contact, transferred, follow_on, count in db.session.execute(answered_query):
+        for key, value in (
+            ("in_contact", "yes" if in_contact else "no"),
+            ("transferred", transferred and transferred.value),
+            ("follow_on", follow_on and follow_on.value),
+        ):
+            counts[(step, key, value)] = counts.get((step, key, value), 0) + count
+            counts[(step, key, "")] = counts.get((step, key, ""), 0) + count
     rows = []
     for key, label in QUESTIONS:
         for step in STEPS:
-            if step not in by_step:
+            total = counts.get((step, key, ""), 0)
+            if not (asked.get(step) or total):
                 continue
-            asked, total, contact_yes, contact_no, *rest = by_step[step]
-            yes, middle, no = {
-                "in_contact": (contact_yes, None, contact_no),
-                "transferred": tuple(rest[0:3]),
-                "follow_on": tuple(rest[3:6]),
-            }[key]
+            middle = None if key == "in_contact" else counts.get((step, key, MIDDLE[key]), 0)
+            yes, no = counts.get((step, key, "yes"), 0), counts.get((step, key, "no"), 0)
             rows.append(
                 (
                     label,
                     f"{step} months",
-                    asked,
+                    asked.get(step, 0),
                     total,
                     yes,
                     _share(yes, total),
@@ -505,6 +512,7 @@ def changes(period: Period, filters: Filters = NO_FILTERS, limit: int = 20) -> l
             FollowUp.what_changed,
         ),
         filters,
+        join=True,
     ).join(Institution, Institution.id == Project.institution_id)
     query = (
         query.where(_within(FollowUp.answered_at, period), FollowUp.what_changed != "")

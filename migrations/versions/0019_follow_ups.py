@@ -3,7 +3,8 @@
 Adds ``follow_ups``: one row per confirmed engagement, side (member or institution) and
 step (3, 6 or 12 months), unique on the three, so the daily command may run twice or in
 two processes at once and still ask once. A row records when it was due, sent or skipped
-(and why), answered and by whom, and the answers. Downgrade drops the table.
+(and why), answered and by whom, and the answers. Two covering indexes serve the impact
+figures (follow-ups sent, and answers given, in a period). Downgrade drops the table.
 
 Revision ID: 0019
 Revises: 0017
@@ -46,15 +47,15 @@ def upgrade():
     sa.UniqueConstraint('application_id', 'side', 'step', name='uq_follow_ups_application_side_step')
     )
     with op.batch_alter_table('follow_ups', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_follow_ups_answered_at'), ['answered_at'], unique=False)
+        batch_op.create_index('ix_follow_ups_answers', ['answered_at', 'step', 'in_contact', 'transferred', 'follow_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_follow_ups_asked_id'), ['asked_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_follow_ups_sent_at'), ['sent_at'], unique=False)
+        batch_op.create_index('ix_follow_ups_sent_at_step', ['sent_at', 'step'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('follow_ups', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_follow_ups_sent_at'))
+        batch_op.drop_index('ix_follow_ups_sent_at_step')
         batch_op.drop_index(batch_op.f('ix_follow_ups_asked_id'))
-        batch_op.drop_index(batch_op.f('ix_follow_ups_answered_at'))
+        batch_op.drop_index('ix_follow_ups_answers')
 
     op.drop_table('follow_ups')
