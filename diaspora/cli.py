@@ -22,6 +22,7 @@ skills_cli = AppGroup("skills", help="The skills taxonomy.")
 projects_cli = AppGroup("projects", help="Keep project listings current.")
 notify_cli = AppGroup("notify", help="Notification digests.")
 search_cli = AppGroup("search", help="The search indexes.")
+profiles_cli = AppGroup("profiles", help="Keep member profiles current.")
 SEARCH_INDEXES = ("projects", "experts")
 
 
@@ -180,6 +181,18 @@ def remind_stale():
     click.echo(f"Asked about {reminded} long-open project(s).")
 
 
+@profiles_cli.command("remind-stale")
+@with_site_url
+def remind_stale_profiles():
+    """Ask members to confirm listed or public profiles untouched for six months (once per
+    60 days each; safe to repeat)."""
+    from diaspora.services import profiles
+
+    reminded = profiles.remind_stale()
+    db.session.commit()
+    click.echo(f"Reminded {reminded} member(s) of a stale profile.")
+
+
 @notify_cli.command("digests")
 @with_site_url
 def send_digests():
@@ -279,3 +292,4 @@ def search_prune(days):
 def register(app: Flask) -> None:
     for group in (users_cli, mail_cli, demo_cli, skills_cli, notify_cli, projects_cli, search_cli):
         app.cli.add_command(group)
+    app.cli.add_command(profiles_cli)

@@ -107,6 +107,8 @@ def test_every_event_renders_its_text_subject_and_both_email_templates(
         "by_system": False,
         "ended": 2,
         "why": "the application has ended",
+        "since": utcnow(),
+        "profile_url": "http://diaspora.test/profile",
     }
     for name, kind in events.EVENTS.items():
         note = events.tell(user, name, "/notifications/", **context)
