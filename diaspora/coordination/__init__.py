@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("coordination", __name__, url_prefix="/coordination")
 
-from diaspora.coordination import routes  # noqa: E402,F401
+from diaspora.coordination import freshness, routes  # noqa: E402,F401

@@ -22,10 +22,11 @@ class IdConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
-def paginate(query, per_page: int):
-    """One page of a database query for ``?page=``; past the end shows the last page."""
+def paginate(query, per_page: int, arg: str = "page"):
+    """One page of a database query for ``?page=`` (or ``?<arg>=``, for a page with two
+    lists); past the end shows the last page."""
     page = db.paginate(
-        query, page=page_number(request.args.get("page")), per_page=per_page, error_out=False
+        query, page=page_number(request.args.get(arg)), per_page=per_page, error_out=False
     )
     if page.page > 1 and not page.items and page.pages:
         page = db.paginate(query, page=page.pages, per_page=per_page, error_out=False)
