@@ -423,3 +423,35 @@ def test_two_coordinators_reminding_all_at_once_send_one_reminder_each(app, db, 
     db.session.expire_all()
     assert sorted(counts) == [0, 4]
     assert [reminders_to(user) for user in members] == [1, 1, 1, 1]
+
+
+def test_changing_any_part_of_the_profile_makes_it_current(db, make_user):
+    changes = {
+        "a skill": lambda user: profiles.add_skill(user, "Epidemiology", "have"),
+        "a language": lambda user: profiles.add_language(user, "am", "native"),
+        "education": lambda user: profiles.add_education(user, "MSc", "", "Makerere", 2010),
+        "a travel window": lambda user: profiles.add_travel_window(
+            user, "UG", utcnow().date(), utcnow().date() + DAY
+        ),
+    }
+    for what, change in changes.items():
+        member = stale_member(make_user)
+        assert member.id in stale_ids(utcnow()), what
+        change(member)
+        db.session.commit()
+        assert member.id not in stale_ids(utcnow()), what
+    member = stale_member(make_user)
+    profiles.add_skill(member, "Logistics", "have")
+    db.session.commit()
+    skill_id = profile_of(member).skill_links[0].skill_id
+    reminded_at(member, utcnow() - 200 * DAY)
+    _db.session.execute(
+        sa.update(Profile)
+        .where(Profile.user_id == member.id)
+        .values(updated_at=utcnow() - 200 * DAY)
+    )
+    db.session.commit()
+    assert member.id in stale_ids(utcnow())
+    profiles.remove_skill(member, skill_id, "have")
+    db.session.commit()
+    assert member.id not in stale_ids(utcnow())

@@ -278,6 +278,18 @@ def _owned(model, row_id: int, user):
     return row
 
 
+def _changed(profile: Profile) -> Profile:
+    """A row of the profile changed: the profile counts as updated (it is no longer stale)."""
+    profile.updated_at = utcnow()
+    return profile
+
+
+def _remove(model, row_id: int, user) -> None:
+    row = _owned(model, row_id, user)
+    _changed(row.profile)
+    db.session.delete(row)
+
+
 def add_language(user, code: str, proficiency: str) -> ProfileLanguage:
     profile = get_or_create_profile(user)
     code = (code or "").lower()
@@ -286,6 +298,7 @@ def add_language(user, code: str, proficiency: str) -> ProfileLanguage:
     if proficiency not in {p.value for p in Proficiency}:
         raise Invalid("Choose a level.")
     existing = next((lang for lang in profile.languages if lang.code == code), None)
+    _changed(profile)
     if existing is not None:
         existing.proficiency = Proficiency(proficiency)
         return existing
@@ -295,7 +308,7 @@ def add_language(user, code: str, proficiency: str) -> ProfileLanguage:
 
 
 def remove_language(user, language_id: int) -> None:
-    db.session.delete(_owned(ProfileLanguage, language_id, user))
+    _remove(ProfileLanguage, language_id, user)
 
 
 def find_or_create_skill(name: str) -> Skill:
@@ -354,6 +367,7 @@ def add_skill(user, name: str, kind: str) -> Skill:
     skill = find_or_create_skill(name)
     if not any(link.skill_id == skill.id and link.kind == kind for link in profile.skill_links):
         profile.skill_links.append(ProfileSkill(skill=skill, kind=SkillKind(kind)))
+        _changed(profile)
     return skill
 
 
@@ -362,6 +376,7 @@ def remove_skill(user, skill_id: int, kind: str) -> None:
     link = db.session.get(ProfileSkill, (profile.id, skill_id, kind))
     if link is None:
         raise NotFound
+    _changed(profile)
     db.session.delete(link)
     drop_unused_free_skills([skill_id])
 
@@ -399,11 +414,12 @@ def add_education(user, degree: str, field: str, institution: str, year) -> Educ
         year=_bounded(year, 1940, utcnow().year + 10),
     )
     profile.education.append(entry)
+    _changed(profile)
     return entry
 
 
 def remove_education(user, entry_id: int) -> None:
-    db.session.delete(_owned(Education, entry_id, user))
+    _remove(Education, entry_id, user)
 
 
 def add_travel_window(user, country: str, start: date, end: date) -> TravelWindow:
@@ -416,11 +432,12 @@ def add_travel_window(user, country: str, start: date, end: date) -> TravelWindo
         raise Invalid("The end date must be on or after the start date.")
     window = TravelWindow(country=country.upper(), start=start, end=end)
     profile.travel_windows.append(window)
+    _changed(profile)
     return window
 
 
 def remove_travel_window(user, window_id: int) -> None:
-    db.session.delete(_owned(TravelWindow, window_id, user))
+    _remove(TravelWindow, window_id, user)
 
 
 # Privacy settings.
