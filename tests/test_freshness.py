@@ -21,7 +21,7 @@ from diaspora.models import (
     User,
 )
 from diaspora.models.base import utcnow
-from diaspora.services import freshness, notifications, profiles, projects
+from diaspora.services import freshness, notifications, profiles, projects, retry
 from diaspora.services.errors import Conflict, NotAllowed
 from tests.conftest import text_of
 from tests.factories import make_institution, make_project, sign_in, with_profile
@@ -401,28 +401,49 @@ def test_a_post_without_a_csrf_token_is_refused(app, client, make_user, coordina
 # --------------------------------------------------------------------------- concurrency
 
 
-def test_two_coordinators_reminding_all_at_once_send_one_reminder_each(app, db, make_user):
-    members = [stale_member(make_user) for _ in range(4)]
-    coordinators = [make_user(role=Role.COORDINATOR).id for _ in range(2)]
-    barrier = threading.Barrier(2)
-    counts = [None, None]
+def run_together(app, coordinators, work):
+    """Two coordinators' clicks, each in its own app context (its own connection), released
+    at the same moment; returns what each click reminded."""
+    barrier = threading.Barrier(len(coordinators))
+    counts = [None] * len(coordinators)
 
     def click(index):
         with app.app_context(), app.test_request_context():
             actor = _db.session.get(User, coordinators[index])
             barrier.wait()
-            from diaspora.services import retry
+            counts[index] = retry.transaction(lambda: work(actor))
 
-            counts[index] = retry.transaction(lambda: freshness.remind_all_profiles(actor))
-
-    threads = [threading.Thread(target=click, args=(i,)) for i in range(2)]
+    threads = [threading.Thread(target=click, args=(i,)) for i in range(len(coordinators))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    db.session.expire_all()
+    _db.session.expire_all()
+    return counts
+
+
+def test_two_coordinators_reminding_all_at_once_send_one_reminder_each(app, db, make_user):
+    members = [stale_member(make_user) for _ in range(4)]
+    coordinators = [make_user(role=Role.COORDINATOR).id for _ in range(2)]
+    counts = run_together(app, coordinators, freshness.remind_all_profiles)
     assert sorted(counts) == [0, 4]
     assert [reminders_to(user) for user in members] == [1, 1, 1, 1]
+
+
+def test_two_coordinators_asking_about_every_listing_at_once_ask_once(
+    app, db, make_user, institution, rep
+):
+    for _ in range(3):
+        make_project(institution, status=ProjectStatus.PUBLISHED, published_at=utcnow() - 90 * DAY)
+    coordinators = [make_user(role=Role.COORDINATOR).id for _ in range(2)]
+    counts = run_together(app, coordinators, freshness.remind_all_listings)
+    assert sorted(counts) == [0, 3]
+    asked = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == rep.id, Notification.event == "project_still_current")
+    )
+    assert asked == 3
 
 
 def test_changing_any_part_of_the_profile_makes_it_current(db, make_user):
