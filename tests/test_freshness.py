@@ -225,16 +225,18 @@ def test_the_figures_count_stale_rows_reminders_and_what_they_achieved(db, make_
     [table] = freshness.tables(now)
     assert table.key == "freshness"
     rows = {row[0]: row[1:] for row in table.rows}
-    # 3 stale profiles (one confirmed), 3 reminded recently, 1 of them confirmed: 33.3 %.
-    assert rows[freshness.PROFILES] == (3, 3, 1, 33.3)
-    # 2 stale listings (one confirmed), 2 reminded, 1 confirmed: 50 %.
-    assert rows[freshness.LISTINGS] == (2, 2, 1, 50.0)
-    assert "stale,reminded,confirmed,confirmed_share" in table.to_csv()
+    # 3 stale profiles (one confirmed), 1 due (the one reminded 100 days ago), 3 reminded
+    # in the last 90 days, 1 of them confirmed since: 33.3 %.
+    assert rows[freshness.PROFILES] == (3, 1, 3, 1, 33.3)
+    # 2 stale listings (one confirmed), 1 due (the other was reminded 10 days ago),
+    # 2 reminded, 1 confirmed: 50 %.
+    assert rows[freshness.LISTINGS] == (2, 1, 2, 1, 50.0)
+    assert "stale,due,reminded,confirmed,confirmed_share" in table.to_csv()
 
 
 def test_the_figures_say_nothing_made_up_on_an_empty_network(db):
     [table] = freshness.tables(utcnow())
-    assert [row[1:] for row in table.rows] == [(0, 0, 0, None), (0, 0, 0, None)]
+    assert [row[1:] for row in table.rows] == [(0, 0, 0, 0, None), (0, 0, 0, 0, None)]
 
 
 # --------------------------------------------------------------------------- the page

@@ -19,12 +19,13 @@ PER_PAGE = 25
 @coordinator_required
 def freshness_page():
     now = utcnow()
+    figures = freshness.tables(now)[0]
     return render_template(
         "coordination/freshness.html",
-        figures=freshness.tables(now)[0],
+        figures=figures,
         profiles=paginate(freshness.stale_profiles(now), PER_PAGE, arg="profiles_page"),
         listings=paginate(freshness.stale_listings(now), PER_PAGE, arg="listings_page"),
-        due=freshness.due_counts(now),
+        due=freshness.due_counts(figures),
         freshness=freshness,
     )
 

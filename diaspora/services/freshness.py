@@ -29,13 +29,17 @@ PROFILES, LISTINGS = "Member profiles", "Project listings"
 
 def tables(now: datetime | None = None) -> list[Table]:
     """The dashboard's freshness figures (table key ``freshness``): per kind, how many are
-    stale now, how many were reminded in the last 90 days, and how many of those were
+    stale now and how many of those are due a reminder (what "Remind all" would send), how
+    many were reminded in the last 90 days, and how many of those were
     confirmed or changed after their reminder."""
     now = now or utcnow()
     since = now - EFFECT_WINDOW
     profile_row = db.session.execute(
         sa.select(
             sa.func.count().filter(profiles.stale_condition(now)),
+            sa.func.count().filter(
+                profiles.stale_condition(now), profiles.reminder_due_condition(now)
+            ),
             sa.func.count().filter(Profile.reminder_sent_at >= since),
             sa.func.count().filter(
                 Profile.reminder_sent_at >= since,
@@ -46,6 +50,9 @@ def tables(now: datetime | None = None) -> list[Table]:
     listing_row = db.session.execute(
         sa.select(
             sa.func.count().filter(projects.stale_condition(now)),
+            sa.func.count().filter(
+                projects.stale_condition(now), projects.reminder_due_condition(now)
+            ),
             sa.func.count().filter(Project.reminder_sent_at >= since),
             sa.func.count().filter(
                 Project.reminder_sent_at >= since,
@@ -54,8 +61,8 @@ def tables(now: datetime | None = None) -> list[Table]:
         ).select_from(Project)
     ).one()
     rows = tuple(
-        (label, stale, reminded, confirmed, _share(confirmed, reminded))
-        for label, (stale, reminded, confirmed) in (
+        (label, stale, due, reminded, confirmed, _share(confirmed, reminded))
+        for label, (stale, due, reminded, confirmed) in (
             (PROFILES, profile_row),
             (LISTINGS, listing_row),
         )
@@ -67,6 +74,7 @@ def tables(now: datetime | None = None) -> list[Table]:
             (
                 Column("kind", "Kind", "text"),
                 Column("stale", "Stale now"),
+                Column("due", "Due a reminder now"),
                 Column("reminded", "Reminded in the last 90 days"),
                 Column("confirmed", "Confirmed or changed since"),
                 Column("confirmed_share", "Share confirmed or changed", "percent"),
@@ -79,7 +87,7 @@ def tables(now: datetime | None = None) -> list[Table]:
                 "most once per 60 days, institutions once per 30 days per listing; a reminded "
                 "profile or listing counts once, with its latest reminder."
             ),
-            people=frozenset({"stale", "reminded", "confirmed"}),
+            people=frozenset({"stale", "due", "reminded", "confirmed"}),
         )
     ]
 
@@ -110,21 +118,11 @@ def stale_listings(now: datetime | None = None) -> sa.Select:
     )
 
 
-def due_counts(now: datetime | None = None) -> dict[str, int]:
-    """How many stale profiles and listings a "Remind all" would remind now."""
-    now = now or utcnow()
-    return {
-        "profiles": db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Profile)
-            .where(profiles.stale_condition(now), profiles.reminder_due_condition(now))
-        ),
-        "listings": db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Project)
-            .where(projects.stale_condition(now), projects.reminder_due_condition(now))
-        ),
-    }
+def due_counts(table: Table) -> dict[str, int]:
+    """How many stale profiles and listings a "Remind all" would remind, read from the
+    figures of :func:`tables`."""
+    due = dict(zip(table.column("kind"), table.column("due"), strict=True))
+    return {"profiles": due[PROFILES], "listings": due[LISTINGS]}
 
 
 def profile_since(profile: Profile) -> datetime:
