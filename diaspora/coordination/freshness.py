@@ -20,12 +20,17 @@ PER_PAGE = 25
 def freshness_page():
     now = utcnow()
     figures = freshness.tables(now)[0]
+    stale = freshness.counts(figures, "stale")
     return render_template(
         "coordination/freshness.html",
         figures=figures,
-        profiles=paginate(freshness.stale_profiles(now), PER_PAGE, arg="profiles_page"),
-        listings=paginate(freshness.stale_listings(now), PER_PAGE, arg="listings_page"),
-        due=freshness.due_counts(figures),
+        profiles=paginate(
+            freshness.stale_profiles(now), PER_PAGE, "profiles_page", stale["profiles"]
+        ),
+        listings=paginate(
+            freshness.stale_listings(now), PER_PAGE, "listings_page", stale["listings"]
+        ),
+        due=freshness.counts(figures, "due"),
         freshness=freshness,
     )
 

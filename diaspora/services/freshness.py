@@ -118,11 +118,11 @@ def stale_listings(now: datetime | None = None) -> sa.Select:
     )
 
 
-def due_counts(table: Table) -> dict[str, int]:
-    """How many stale profiles and listings a "Remind all" would remind, read from the
-    figures of :func:`tables`."""
-    due = dict(zip(table.column("kind"), table.column("due"), strict=True))
-    return {"profiles": due[PROFILES], "listings": due[LISTINGS]}
+def counts(table: Table, column: str) -> dict[str, int]:
+    """One column of the figures of :func:`tables` by kind: ``"stale"`` (the length of each
+    list) or ``"due"`` (what a "Remind all" would remind), as ``profiles`` and ``listings``."""
+    values = dict(zip(table.column("kind"), table.column(column), strict=True))
+    return {"profiles": values[PROFILES], "listings": values[LISTINGS]}
 
 
 def profile_since(profile: Profile) -> datetime:

@@ -193,10 +193,10 @@ def stale_condition(now: datetime):
         sa.or_(Profile.listed.is_(True), Profile.public.is_(True)),
         Profile.hidden.is_(False),
         last_confirmed() < now - STALE_AFTER,
-        sa.exists().where(
-            User.id == Profile.user_id,
-            User.is_active,
-            User.email_confirmed_at.is_not(None),
+        Profile.user_id.not_in(
+            sa.select(User.id).where(
+                sa.or_(User.suspended_at.is_not(None), User.email_confirmed_at.is_(None))
+            )
         ),
     )
 
