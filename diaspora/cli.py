@@ -25,6 +25,7 @@ notify_cli = AppGroup("notify", help="Notification digests.")
 search_cli = AppGroup("search", help="The search indexes.")
 engagements_cli = AppGroup("engagements", help="What engagements leave behind.")
 report_cli = AppGroup("report", help="Figures for scripts: what the network achieves.")
+profiles_cli = AppGroup("profiles", help="Keep member profiles current.")
 SEARCH_INDEXES = ("projects", "experts")
 
 
@@ -181,6 +182,18 @@ def remind_stale():
     reminded = projects.remind_stale()
     db.session.commit()
     click.echo(f"Asked about {reminded} long-open project(s).")
+
+
+@profiles_cli.command("remind-stale")
+@with_site_url
+def remind_stale_profiles():
+    """Ask members to confirm listed or public profiles untouched for six months (once per
+    60 days each; safe to repeat)."""
+    from diaspora.services import profiles
+
+    reminded = profiles.remind_stale()
+    db.session.commit()
+    click.echo(f"Reminded {reminded} member(s) of a stale profile.")
 
 
 @notify_cli.command("digests")
@@ -390,7 +403,8 @@ def register(app: Flask) -> None:
         projects_cli,
         search_cli,
         report_cli,
+        engagements_cli,
+        profiles_cli,
     )
     for group in groups:
         app.cli.add_command(group)
-    app.cli.add_command(engagements_cli)

@@ -188,6 +188,7 @@ PAGES = [
     ("coordinator queue", "coordinator", lambda w: "/coordination/queue"),
     ("institutions to verify", "coordinator", lambda w: "/institutions/pending"),
     ("accounts", "coordinator", lambda w: "/coordination/users"),
+    ("network freshness", "coordinator", lambda w: "/coordination/freshness"),
     ("project review", "coordinator", lambda w: f"{REVIEW}/{w.pending_project}/review"),
     ("published project review", "coordinator", lambda w: f"{REVIEW}/{w.project}/review"),
     ("institution review", "coordinator", lambda w: f"/institutions/{w.unverified}/review"),

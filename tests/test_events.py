@@ -109,6 +109,8 @@ def test_every_event_renders_its_text_subject_and_both_email_templates(
         "why": "the application has ended",
         "months": 3,
         "answer_url": "http://diaspora.test/follow-ups/token",
+        "since": utcnow(),
+        "profile_url": "http://diaspora.test/profile",
     }
     for name, kind in events.EVENTS.items():
         note = events.tell(user, name, "/notifications/", **context)

@@ -1,7 +1,8 @@
-"""The coordinators' area: accounts, mail delivery health, moderation and the impact dashboard."""
+"""The coordinators' area: accounts, mail delivery health, moderation, the impact dashboard
+and the network's freshness."""
 
 from flask import Blueprint
 
 bp = Blueprint("coordination", __name__, url_prefix="/coordination")
 
-from diaspora.coordination import impact, routes  # noqa: E402,F401
+from diaspora.coordination import freshness, impact, routes  # noqa: E402,F401

@@ -22,11 +22,17 @@ class IdConverter(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
-def paginate(query, per_page: int):
-    """One page of a database query for ``?page=``; past the end shows the last page."""
-    page = db.paginate(
-        query, page=page_number(request.args.get("page")), per_page=per_page, error_out=False
-    )
+def paginate(query, per_page: int, arg: str = "page", total: int | None = None):
+    """One page of a database query for ``?page=`` (or ``?<arg>=``, for a page with two
+    lists); past the end shows the last page. ``total``, when the caller already counted
+    the rows, spares the count query."""
+    number = page_number(request.args.get(arg))
+    if total is not None:
+        number = min(number, max(1, -(-total // per_page)))
+        page = db.paginate(query, page=number, per_page=per_page, error_out=False, count=False)
+        page.total = total
+        return page
+    page = db.paginate(query, page=number, per_page=per_page, error_out=False)
     if page.page > 1 and not page.items and page.pages:
         page = db.paginate(query, page=page.pages, per_page=per_page, error_out=False)
     return page

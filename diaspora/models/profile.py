@@ -130,6 +130,8 @@ class Profile(db.Model):
     # May institutions invite the member to apply to their projects?
     invitations_open: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the member was last asked to confirm a stale profile (at most once per 60 days).
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

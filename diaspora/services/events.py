@@ -166,6 +166,13 @@ EVENTS: dict[str, EventKind] = {
         subject="Is your project still current?",
         template="project_still_current",
     ),
+    # About a member's own profile.
+    "profile_stale": EventKind(
+        "profile_reminder",
+        "Is your profile still current? You last confirmed or changed it on {since:%d %b %Y}.",
+        subject="Is your profile still current?",
+        template="profile_still_current",
+    ),
     # About a project an institution invites a member to apply to.
     "invited": EventKind(
         "invitation",

@@ -70,6 +70,7 @@ def _profile(profile: Profile) -> dict:
         "hidden": profile.hidden,
         "invitations_open": profile.invitations_open,
         "confirmed_at": _value(profile.confirmed_at),
+        "reminder_sent_at": _value(profile.reminder_sent_at),
         "created_at": _value(profile.created_at),
         "updated_at": _value(profile.updated_at),
         "languages": [

@@ -95,6 +95,12 @@ KINDS = {
             "deadline", "Deadlines of projects I saved", Frequency.IMMEDIATE, frozenset({_MEMBER})
         ),
         Kind(
+            "profile_reminder",
+            "Reminders to keep my profile current",
+            Frequency.IMMEDIATE,
+            frozenset({_MEMBER}),
+        ),
+        Kind(
             "saved_search",
             "New projects matching my saved searches",
             Frequency.WEEKLY,

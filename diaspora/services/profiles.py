@@ -7,11 +7,12 @@ and leave the commit to the caller.
 import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import url_for
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -31,6 +32,7 @@ from diaspora.models import (
     SkillKind,
     SkillLabel,
     TravelWindow,
+    User,
     audit,
 )
 from diaspora.models.base import utcnow
@@ -39,6 +41,7 @@ from diaspora.search.analysis import STOPLIST
 from diaspora.search.synonyms import has_words, label_tokens
 from diaspora.services import permissions
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
+from diaspora.services.events import tell
 from diaspora.validation import (
     INT_MAX,
     clean_line,
@@ -209,6 +212,93 @@ COMPLETENESS_CHECKS = (
         lambda: Profile.availability_hours.is_not(None),
     ),
 )
+# Freshness. A profile others can find (listed in the expert search, or with its public page
+# on) that its member neither confirmed nor changed for six months is *stale*: the member is
+# asked, at most once per 60 days, to confirm it or put it right. One rule, as SQL conditions,
+# serves the daily job, the coordinators' counts and their list.
+
+STALE_AFTER = timedelta(days=182)
+REMIND_EVERY = timedelta(days=60)
+_REMIND_BATCH = 500
+
+
+def last_confirmed():
+    """When the member last confirmed or changed the profile, as a SQL expression."""
+    return sa.case(
+        (Profile.confirmed_at > Profile.updated_at, Profile.confirmed_at),
+        else_=Profile.updated_at,
+    )
+
+
+def last_confirmed_at(profile: Profile) -> datetime:
+    """The same moment for one loaded profile (to show it)."""
+    if profile.confirmed_at is not None and profile.confirmed_at > profile.updated_at:
+        return profile.confirmed_at
+    return profile.updated_at
+
+
+def stale_condition(now: datetime):
+    """Listed or public, not hidden, of an active account with a confirmed address, and
+    neither confirmed nor changed in the last six months. Suspended or unconfirmed accounts
+    and hidden profiles are seen by nobody, so they are never stale (nor reminded)."""
+    return sa.and_(
+        sa.or_(Profile.listed.is_(True), Profile.public.is_(True)),
+        Profile.hidden.is_(False),
+        last_confirmed() < now - STALE_AFTER,
+        Profile.user_id.not_in(
+            sa.select(User.id).where(
+                sa.or_(User.suspended_at.is_not(None), User.email_confirmed_at.is_(None))
+            )
+        ),
+    )
+
+
+def reminder_due_condition(now: datetime):
+    """Never reminded, or last reminded over 60 days ago."""
+    return sa.or_(Profile.reminder_sent_at.is_(None), Profile.reminder_sent_at < now - REMIND_EVERY)
+
+
+def remind_stale(now: datetime | None = None, profile_ids: Iterable[int] | None = None) -> int:
+    """Ask every member whose profile is stale, and not reminded in the last 60 days, to
+    confirm or update it (a notification and, as they chose, an email); ``profile_ids``
+    narrows this to those profiles (a coordinator's one-click reminder). Returns how many
+    members were asked.
+
+    The profiles are claimed by one UPDATE that checks the rule again, so two runs at once
+    (the job and a coordinator, or two coordinators) ask each member once. The reminder is
+    not a change of the profile: ``updated_at`` keeps its value."""
+    now = now or utcnow()
+    claim = sa.update(Profile).where(stale_condition(now), reminder_due_condition(now))
+    if profile_ids is not None:
+        claim = claim.where(Profile.id.in_(list(profile_ids)))
+    claimed = (
+        db.session.execute(
+            claim.values(reminder_sent_at=now, updated_at=Profile.updated_at).returning(Profile.id),
+            execution_options={"synchronize_session": False},
+        )
+        .scalars()
+        .all()
+    )
+    link = url_for("profiles.edit")
+    profile_url = url_for("profiles.edit", _external=True)
+    for start in range(0, len(claimed), _REMIND_BATCH):
+        batch = claimed[start : start + _REMIND_BATCH]
+        rows = db.session.execute(
+            sa.select(Profile, User)
+            .join(User, User.id == Profile.user_id)
+            .where(Profile.id.in_(batch))
+            .order_by(Profile.id)
+            .execution_options(populate_existing=True)
+        ).all()
+        for profile, user in rows:
+            tell(
+                user,
+                "profile_stale",
+                link,
+                since=last_confirmed_at(profile),
+                profile_url=profile_url,
+            )
+    return len(claimed)
 
 
 def completeness(profile: Profile) -> tuple[int, list[str]]:
@@ -233,6 +323,18 @@ def _owned(model, row_id: int, user):
     return row
 
 
+def _changed(profile: Profile) -> Profile:
+    """A row of the profile changed: the profile counts as updated (it is no longer stale)."""
+    profile.updated_at = utcnow()
+    return profile
+
+
+def _remove(model, row_id: int, user) -> None:
+    row = _owned(model, row_id, user)
+    _changed(row.profile)
+    db.session.delete(row)
+
+
 def add_language(user, code: str, proficiency: str) -> ProfileLanguage:
     profile = get_or_create_profile(user)
     code = (code or "").lower()
@@ -241,6 +343,7 @@ def add_language(user, code: str, proficiency: str) -> ProfileLanguage:
     if proficiency not in {p.value for p in Proficiency}:
         raise Invalid("Choose a level.")
     existing = next((lang for lang in profile.languages if lang.code == code), None)
+    _changed(profile)
     if existing is not None:
         existing.proficiency = Proficiency(proficiency)
         return existing
@@ -250,7 +353,7 @@ def add_language(user, code: str, proficiency: str) -> ProfileLanguage:
 
 
 def remove_language(user, language_id: int) -> None:
-    db.session.delete(_owned(ProfileLanguage, language_id, user))
+    _remove(ProfileLanguage, language_id, user)
 
 
 def find_or_create_skill(name: str) -> Skill:
@@ -309,6 +412,7 @@ def add_skill(user, name: str, kind: str) -> Skill:
     skill = find_or_create_skill(name)
     if not any(link.skill_id == skill.id and link.kind == kind for link in profile.skill_links):
         profile.skill_links.append(ProfileSkill(skill=skill, kind=SkillKind(kind)))
+        _changed(profile)
     return skill
 
 
@@ -317,6 +421,7 @@ def remove_skill(user, skill_id: int, kind: str) -> None:
     link = db.session.get(ProfileSkill, (profile.id, skill_id, kind))
     if link is None:
         raise NotFound
+    _changed(profile)
     db.session.delete(link)
     drop_unused_free_skills([skill_id])
 
@@ -354,11 +459,12 @@ def add_education(user, degree: str, field: str, institution: str, year) -> Educ
         year=_bounded(year, 1940, utcnow().year + 10),
     )
     profile.education.append(entry)
+    _changed(profile)
     return entry
 
 
 def remove_education(user, entry_id: int) -> None:
-    db.session.delete(_owned(Education, entry_id, user))
+    _remove(Education, entry_id, user)
 
 
 def add_travel_window(user, country: str, start: date, end: date) -> TravelWindow:
@@ -371,11 +477,12 @@ def add_travel_window(user, country: str, start: date, end: date) -> TravelWindo
         raise Invalid("The end date must be on or after the start date.")
     window = TravelWindow(country=country.upper(), start=start, end=end)
     profile.travel_windows.append(window)
+    _changed(profile)
     return window
 
 
 def remove_travel_window(user, window_id: int) -> None:
-    db.session.delete(_owned(TravelWindow, window_id, user))
+    _remove(TravelWindow, window_id, user)
 
 
 # Privacy settings.

@@ -496,21 +496,49 @@ def needs_confirmation(project: Project, now: datetime | None = None) -> bool:
     return project.status == S.PUBLISHED and confirmed is not None and now - confirmed > STALE_AFTER
 
 
-def remind_stale(now: datetime | None = None) -> int:
-    """Ask institutions to confirm long-open projects, at most once per 30 days each."""
+def stale_condition(now: datetime):
+    """:func:`needs_confirmation` as a SQL condition: the one rule of the reminder job, the
+    coordinators' counts and their list of stale listings."""
+    return sa.and_(
+        Project.status == S.PUBLISHED,
+        sa.func.coalesce(Project.confirmed_current_at, Project.published_at) < now - STALE_AFTER,
+    )
+
+
+def reminder_due_condition(now: datetime):
+    """Never reminded, or last reminded over 30 days ago."""
+    return sa.or_(Project.reminder_sent_at.is_(None), Project.reminder_sent_at < now - REMIND_EVERY)
+
+
+def remind_stale(now: datetime | None = None, project_ids: list[int] | None = None) -> int:
+    """Ask institutions to confirm long-open projects, at most once per 30 days each;
+    ``project_ids`` narrows this to those projects (a coordinator's one-click reminder).
+    Returns how many projects were asked about.
+
+    The projects are claimed by one UPDATE that checks the rule again, so two runs at once
+    ask about each project once. The reminder is not a change of the listing: ``updated_at``
+    keeps its value."""
     now = now or utcnow()
-    stale_before = now - STALE_AFTER
-    candidates = db.session.scalars(
-        sa.select(Project).where(
-            Project.status == S.PUBLISHED,
-            sa.func.coalesce(Project.confirmed_current_at, Project.published_at) < stale_before,
-            sa.or_(
-                Project.reminder_sent_at.is_(None),
-                Project.reminder_sent_at < now - REMIND_EVERY,
-            ),
+    claim = sa.update(Project).where(stale_condition(now), reminder_due_condition(now))
+    if project_ids is not None:
+        claim = claim.where(Project.id.in_(list(project_ids)))
+    claimed = (
+        db.session.execute(
+            claim.values(reminder_sent_at=now, updated_at=Project.updated_at).returning(Project.id),
+            execution_options={"synchronize_session": False},
         )
+        .scalars()
+        .all()
+    )
+    if not claimed:
+        return 0
+    projects = db.session.scalars(
+        sa.select(Project)
+        .where(Project.id.in_(claimed))
+        .order_by(Project.id)
+        .execution_options(populate_existing=True)
     ).all()
-    for project in candidates:
+    for project in projects:
         for rep in permissions.representatives(project.institution_id):
             tell(
                 rep,
@@ -519,8 +547,7 @@ def remind_stale(now: datetime | None = None) -> int:
                 project=project,
                 dashboard_url=url_for("projects.dashboard", _external=True),
             )
-        project.reminder_sent_at = now
-    return len(candidates)
+    return len(claimed)
 
 
 def confirm_current(actor, project: Project) -> Project:
