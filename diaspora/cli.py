@@ -376,21 +376,41 @@ FORMAT_OPTION = click.option(
 @click.option("--institution", type=int, callback=_institution, help="Institution number.")
 def report_impact(period, output_format, country, sector, institution):
     """Print every figure of the coordinators' impact dashboard, as CSV (each table headed by
-    a "# key: title" line) or JSON. Figures are not suppressed: keep them among
-    coordinators."""
+    a "# key: title" line) or JSON, as of the last ``flask report refresh``. Figures are not
+    suppressed: keep them among coordinators."""
     from diaspora.services.impact import Filters, dashboard
 
     filters = Filters(country=country, sector=sector, institution_id=institution)
-    _print_report(dashboard(period, filters), output_format)
+    try:
+        report = dashboard(period, filters)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _print_report(report, output_format)
 
 
 @report_cli.command("public")
 @FORMAT_OPTION
 def report_public(output_format):
-    """Print the public impact figures (the open-data download), small groups hidden."""
+    """Print the public impact figures (the open-data download), small groups hidden, as of
+    the last ``flask report refresh``."""
     from diaspora.services.impact import public_figures
 
-    _print_report(public_figures(), output_format)
+    try:
+        report = public_figures()
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _print_report(report, output_format)
+
+
+@report_cli.command("refresh")
+def report_refresh():
+    """Recompute the impact figures from the whole network (every 10 minutes: the dashboard,
+    the public page and the reports read what this computed; two at once run one after
+    the other)."""
+    from diaspora.services import impact, retry
+
+    computed = retry.transaction(impact.refresh)
+    click.echo(f"Impact figures computed as of {computed:%Y-%m-%d %H:%M} UTC.")
 
 
 def register(app: Flask) -> None:

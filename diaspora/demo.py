@@ -58,6 +58,7 @@ def load() -> Iterator[str]:
     yield from load_projects()
     yield from load_invitations()
     yield from load_history()
+    yield from refresh_figures()
     yield f"Skills: {skills} new; profiles: {new_profiles} new; institutions: {institutions} new."
     yield f"Demo data ready ({created} new account(s)). Log in at /login with:"
     for email, name, role in ACCOUNTS:
@@ -300,6 +301,16 @@ def load_invitations() -> Iterator[str]:
                 yield f"Demo invitation ready: {experts[0].name} is invited to {project.title}."
                 return
     yield "No demo member fits a published project yet: no demo invitation."
+
+
+def refresh_figures() -> Iterator[str]:
+    """Compute the impact figures, so the dashboard and the public page show the demo data
+    at once."""
+    from diaspora.services import impact
+
+    computed = impact.refresh()
+    db.session.commit()
+    yield f"Impact figures computed as of {computed:%Y-%m-%d %H:%M} UTC."
 
 
 # The generated year of history: enough for every chart and table of the impact dashboard,

@@ -21,7 +21,24 @@ def blocks(output):
     return found
 
 
-def test_csv_prints_every_table_headed_by_its_key(runner, network):  # noqa: F811
+@pytest.fixture
+def refreshed(runner, network):  # noqa: F811
+    """The network's figures computed by ``flask report refresh``."""
+    result = runner.invoke(args=["report", "refresh"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Impact figures computed as of ")
+    return network
+
+
+def test_before_the_first_refresh_the_report_says_so(runner, network):  # noqa: F811
+    for args in (ARGS, ["report", "public"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1
+        assert "not been computed yet: run flask report refresh" in result.output
+        assert "Traceback" not in result.output
+
+
+def test_csv_prints_every_table_headed_by_its_key(runner, refreshed):
     result = runner.invoke(args=ARGS)
     assert result.exit_code == 0, result.output
     tables = blocks(result.output)
@@ -44,7 +61,8 @@ def test_csv_prints_every_table_headed_by_its_key(runner, network):  # noqa: F81
     ]
 
 
-def test_json_and_filters(runner, network):  # noqa: F811
+def test_json_and_filters(runner, refreshed):
+    network = refreshed
     result = runner.invoke(
         args=[*ARGS, "--format", "json", "--country", "gh", "--sector", "energy"]
     )
@@ -85,7 +103,7 @@ def test_bad_options_are_clear_errors(runner, network, args, message):  # noqa: 
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_public_report_hides_small_groups(runner, network):  # noqa: F811
+def test_public_report_hides_small_groups(runner, refreshed):
     result = runner.invoke(args=["report", "public", "--format", "json"])
     assert result.exit_code == 0, result.output
     tables = json.loads(result.output)["tables"]

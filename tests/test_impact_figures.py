@@ -24,15 +24,22 @@ from diaspora.models import (
     User,
     WorkMode,
 )
-from diaspora.services import profiles
+from diaspora.services import impact, profiles
 from diaspora.services.errors import Invalid
-from diaspora.services.impact import DASHBOARD_TABLES, Filters, Period, dashboard
+from diaspora.services.impact import DASHBOARD_TABLES, Filters, Period
 from tests.factories import filled_profile, make_project
 
 S = ApplicationStatus
 NOW = datetime(2026, 4, 15, 12, 0, tzinfo=UTC)
 PERIOD = Period.parse("2026-01:2026-03")
 JAN, FEB, MAR = date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)
+
+
+def dashboard(period, filters, now):
+    """The dashboard as of a refresh at ``now``: the figures are read from the facts."""
+    impact.refresh(now)
+    database.session.commit()
+    return impact.dashboard(period, filters)
 
 
 def at(*args, tz=UTC):

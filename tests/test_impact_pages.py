@@ -120,6 +120,7 @@ def figures(monkeypatch):
         return handmade(period, filters, now)
 
     monkeypatch.setattr(impact, "dashboard", dashboard)
+    monkeypatch.setattr(impact, "computed_at", lambda: NOW)
     monkeypatch.setattr(impact, "public_figures", public)
     return calls
 
@@ -265,7 +266,7 @@ def test_everyone_sees_the_public_page_with_small_numbers_hidden(client, db, fig
     assert "Ghana" in html and "Ethiopia" in html
     assert "Malta" in html and "fewer than 5" in html
     assert "Chad" not in html  # a row with only small counts is left out
-    assert "CC BY 4.0" in html and "Generated 07 Dec 2026" in html
+    assert "CC BY 4.0" in html and "Figures as of 7 Dec 2026, 09:30 UTC" in html
     assert 'aria-describedby="table-public_countries"' in html
 
 
@@ -334,7 +335,15 @@ def summary_figure(html: str, label: str) -> str:
 def test_the_page_shows_the_networks_own_figures_filtered(client, coordinator, request):
     """The small network of the figures' tests, through the page and its downloads."""
     ids = request.getfixturevalue("network")
+    before = client.get(f"/coordination/impact?{FIRST_QUARTER}").get_data(as_text=True)
+    assert "The figures are not computed yet" in before
+    assert 'action="/coordination/impact/refresh"' in before
+    assert "Compute the figures now" in before
+    computed = client.post("/coordination/impact/refresh", follow_redirects=True)
+    assert "The figures are computed." in computed.get_data(as_text=True)
     everyone = client.get(f"/coordination/impact?{FIRST_QUARTER}").get_data(as_text=True)
+    assert "not computed yet" not in everyone
+    assert re.search(r"Figures as of \d{1,2} \w{3} \d{4}, \d\d:\d\d UTC", everyone)
     assert summary_figure(everyone, "Members registered in the period") == "3"
     assert summary_figure(everyone, "Projects submitted") == "3"
     ghana = client.get(f"/coordination/impact?{FIRST_QUARTER}&country=GH")
@@ -371,6 +380,8 @@ def test_a_small_network_shows_no_one_on_the_public_page(client, request):
     """One confirmed engagement (in Ghana): the totals and its country stay hidden, on the
     page and in the open data, and nothing names a member, an institution or a project."""
     request.getfixturevalue("network")
+    impact.refresh()
+    db.session.commit()
     html = " ".join(client.get("/impact").get_data(as_text=True).split())
     assert "Fewer than 5 people have completed an engagement so far" in html
     assert "Ghana" not in html and "Accra Clinic" not in html and "Abena" not in html
@@ -382,3 +393,19 @@ def test_a_small_network_shows_no_one_on_the_public_page(client, request):
     text = client.get("/impact/data.csv").get_data(as_text=True)
     assert "public_totals,Engagements completed,count,\n" in text
     assert "Ghana" not in text and "Abena" not in text
+
+
+def test_computing_the_figures_needs_a_coordinator_and_a_csrf_token(app, client, db):
+    assert client.post("/coordination/impact/refresh").status_code in (302, 401)
+    sign_in(client, new_user(Role.MEMBER))
+    assert client.post("/coordination/impact/refresh").status_code == 403
+    app.config["WTF_CSRF_ENABLED"] = True
+    sign_in(client, new_user(Role.COORDINATOR))
+    client.post("/coordination/impact/refresh")
+    assert impact.computed_at() is None
+
+
+def test_the_public_page_before_the_first_refresh(client, db):
+    response = client.get("/impact")
+    assert response.status_code == 200
+    assert "The figures are not computed yet" in response.get_data(as_text=True)

@@ -17,7 +17,7 @@ from diaspora.models import (
     Role,
     User,
 )
-from diaspora.services.impact import OTHER_COUNTRIES, public_figures
+from diaspora.services.impact import OTHER_COUNTRIES, public_figures, refresh
 from tests.factories import make_project
 
 NOW = datetime(2026, 10, 1, tzinfo=UTC)
@@ -76,7 +76,9 @@ class Network:
 
 
 def figures(now=NOW):
-    report = public_figures(now)
+    refresh(now)
+    database.session.commit()
+    report = public_figures()
     return dict(report.tables["public_totals"].rows), report.tables["public_countries"].rows
 
 

@@ -1,17 +1,20 @@
 """The coordinators' impact dashboard: every figure of a period, narrowed by country, sector or
 institution, each table with its chart where one reads better, each downloadable as CSV, and
-the whole report as JSON. Read only: these pages write nothing."""
+the whole report as JSON. The figures are read from the summary rows of the last refresh;
+only the "Compute the figures now" button (before the first refresh) writes."""
 
 import json
 
 import sqlalchemy as sa
-from flask import Response, render_template, request
+from flask import Response, render_template, request, url_for
 
 from diaspora.coordination import bp
 from diaspora.coordination.forms import ImpactFilterForm
 from diaspora.coordination.routes import coordinator_required
 from diaspora.extensions import db
-from diaspora.models import Institution, InstitutionStatus, Profile, Project
+from diaspora.forms import EmptyForm
+from diaspora.main.unit_of_work import form_action
+from diaspora.models import Institution, InstitutionStatus
 from diaspora.models.base import utcnow
 from diaspora.services import impact as figures
 from diaspora.services.errors import Invalid, NotFound
@@ -35,22 +38,17 @@ def is_summary(table: figures.Table) -> bool:
 def _filter_form() -> ImpactFilterForm:
     """The filters, offering the verified institutions and the countries the network has
     someone or something in (members' origin, institutions, projects)."""
+
     institutions = db.session.execute(
         sa.select(Institution.id, Institution.name)
         .where(Institution.status == InstitutionStatus.VERIFIED)
         .order_by(Institution.name)
     ).all()
-    countries = set(
-        db.session.scalars(
-            sa.union(
-                sa.select(Profile.origin_country),
-                sa.select(Institution.country),
-                sa.select(Project.country),
-            )
-        )
-    )
     return ImpactFilterForm(
-        request.args, today=utcnow().date(), institutions=institutions, countries=countries
+        request.args,
+        today=utcnow().date(),
+        institutions=institutions,
+        countries=figures.countries(),
     )
 
 
@@ -69,6 +67,10 @@ def impact():
     form = _filter_form()
     if not form.validate():
         return render_template("coordination/impact.html", form=form, report=None), 400
+    if figures.computed_at() is None:
+        return render_template(
+            "coordination/impact.html", form=form, report=None, not_computed=True
+        )
     report = figures.dashboard(form.chosen_period, form.filters)
     tables = list(report.tables.values())
     return render_template(
@@ -106,4 +108,17 @@ def impact_json():
         json.dumps(report.to_json(), indent=2, ensure_ascii=False),
         mimetype="application/json",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.post("/impact/refresh")
+@coordinator_required
+def impact_refresh():
+    """Compute the figures now (the button shown before the first refresh; the scheduled
+    ``flask report refresh`` keeps them current after)."""
+    return form_action(
+        EmptyForm(),
+        figures.refresh,
+        done="The figures are computed.",
+        back=url_for("coordination.impact"),
     )

@@ -44,9 +44,14 @@ def privacy():
 
 @bp.route("/impact")
 def impact():
+    """The public figures as of the last refresh (a cheap read of one row)."""
+    try:
+        report = figures.public_figures()
+    except figures.NotComputed:
+        report = None
     return render_template(
         "main/impact.html",
-        report=figures.public_figures(),
+        report=report,
         licence=LICENCE,
         answering_minimum=figures.ANSWERING_MINIMUM,
     )

@@ -16,6 +16,7 @@ from diaspora.models.follow_up import (
     FollowUpSkip,
     Transferred,
 )
+from diaspora.models.impact import ImpactFact, ImpactState
 from diaspora.models.institution import (
     Institution,
     InstitutionInvitation,
@@ -63,6 +64,8 @@ __all__ = [
     "ApplicationStatus",
     "MessageKind",
     "MemberActivity",
+    "ImpactFact",
+    "ImpactState",
     "InterviewProposal",
     "InterviewSlot",
     "InterviewStatus",

@@ -11,12 +11,14 @@ network of 100,000 members and a million applications.
 import calendar
 import csv
 import io
+import json
 import math
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from diaspora import catalog
 from diaspora.extensions import db
@@ -25,6 +27,8 @@ from diaspora.models import (
     Application,
     ApplicationMessage,
     ApplicationStatus,
+    ImpactFact,
+    ImpactState,
     Institution,
     InstitutionStatus,
     MemberActivity,
@@ -39,7 +43,7 @@ from diaspora.models import (
 from diaspora.models.application import START_AFTER_ACCEPTANCE, TEAM, WAITING
 from diaspora.models.base import utcnow
 from diaspora.services import application_stats
-from diaspora.services.errors import Invalid
+from diaspora.services.errors import Conflict, Invalid
 from diaspora.services.privacy import listed_condition
 from diaspora.services.profiles import complete_condition
 
@@ -313,20 +317,9 @@ def _postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _month(column) -> sa.ColumnElement:
-    """The month of a timestamp or date column (its first instant on PostgreSQL, ``"YYYY-MM"``
-    on SQLite: :func:`_month_date` reads either). SQLite stores both as ISO text
-    (``2026-03-05 10:00:00.000000``, ``2026-03-05``): the first seven characters are the
-    month, read without parsing the date on every row."""
-    if _postgresql():
-        return sa.func.date_trunc(sa.literal_column("'month'"), column)
-    return sa.func.substr(column, 1, 7)
-
-
 # Grouped queries group by the label of the computed column: PostgreSQL takes an expression
 # with bound parameters in GROUP BY for a different one than the same in SELECT. The labels
-# are named so that no table column has the name.
-MONTH_KEY, WAIT_KEY, MODE_KEY = "month_key", "wait_hours", "mode_key"
+# (``f_`` and the fact column) are named so that no table column has the name.
 
 
 def _key(label: str):
@@ -393,9 +386,13 @@ def _count_if(condition) -> sa.ColumnElement[int]:
     return sa.func.count().filter(condition)
 
 
-def _has_sector(sectors_column, sector: str) -> sa.ColumnElement[bool]:
-    """A member's JSON list of sectors holds ``sector`` (a catalogue key: letters and _)."""
-    return sa.cast(sectors_column, sa.Text).like(f'%"{sector}"%')
+def _has_sector(sectors_column, sector) -> sa.ColumnElement[bool]:
+    """A member's JSON list of sectors holds ``sector`` (a catalogue key: letters and _; or
+    a column of them)."""
+    text = sa.cast(sectors_column, sa.Text)
+    if isinstance(sector, str):
+        return text.like(f'%"{sector}"%')
+    return text.like(sa.literal('%"', sa.String).op("||")(sector).op("||")('"%'))
 
 
 def _within(column, period: Period) -> sa.ColumnElement[bool]:
@@ -413,26 +410,6 @@ def _project_conditions(filters: Filters) -> list:
     return conditions
 
 
-def _member_conditions(filters: Filters) -> list:
-    """Conditions on ``Profile`` (the query joins it): institution filters leave members
-    alone."""
-    conditions = []
-    if filters.country:
-        conditions.append(Profile.origin_country == filters.country)
-    if filters.sector:
-        conditions.append(_has_sector(Profile.sectors, filters.sector))
-    return conditions
-
-
-def _members(filters: Filters, *columns):
-    """``select(*columns)`` over members (with their profile when a filter needs it)."""
-    query = sa.select(*columns).select_from(User).where(User.role == Role.MEMBER)
-    conditions = _member_conditions(filters)
-    if conditions:
-        query = query.join(Profile, Profile.user_id == User.id).where(*conditions)
-    return query
-
-
 def _by_month(period: Period, rows) -> dict[date, tuple]:
     """``{month: values}`` for every month of the period (zeros where no row)."""
     found = {_month_date(month): tuple(values) for month, *values in rows if month}
@@ -444,49 +421,381 @@ def _percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
+# --------------------------------------------------------------------------- the facts
+# :func:`refresh` recomputes every fact from the live tables; the tables below read them.
+# Each rule (who is active, what a funnel stage is, an answer time, an engagement's start,
+# completion and hours) is written once, here, as the grouped query that fills its facts.
+
+_DIMENSIONS = ("month", "previous_month", "institution_id", "country", "sector", "key", "bucket")
+_NULL_DIMENSIONS = frozenset({"month", "previous_month", "institution_id", "bucket"})
+
+
+class NotComputed(Conflict):
+    """The figures were never computed (no refresh yet)."""
+
+
+def _month_of(column) -> sa.ColumnElement[date]:
+    """The first day of the month of a timestamp or date column, as a date."""
+    if _postgresql():
+        return sa.cast(sa.func.date_trunc(sa.literal_column("'month'"), column), sa.Date)
+    return sa.type_coerce(sa.func.substr(column, 1, 7).op("||")("-01"), sa.Date)
+
+
+def _sum(column) -> sa.ColumnElement[int]:
+    """A sum that is 0 over no rows and an int on both databases."""
+    return sa.cast(sa.func.coalesce(sa.func.sum(column), 0), sa.BigInteger)
+
+
+def _insert_facts(figure: str, query, count=None, total=None, **dimensions) -> None:
+    """``INSERT INTO impact_facts ... SELECT`` ``query`` grouped by ``dimensions`` (SQL
+    expressions keyed by fact column; the others are empty): one fact per group with the
+    number of rows (or ``count``, and then only groups where it is not 0) and ``total``."""
+    columns = [sa.literal(figure, sa.String).label("f_figure")]
+    group = []
+    for name in _DIMENSIONS:
+        expression = dimensions.pop(name, None)
+        if expression is None:
+            empty = sa.null() if name in _NULL_DIMENSIONS else sa.literal("", sa.String)
+            columns.append(empty.label(f"f_{name}"))
+        else:
+            columns.append(expression.label(f"f_{name}"))
+            group.append(_key(f"f_{name}"))
+    if dimensions:
+        raise TypeError(f"not a fact dimension: {', '.join(dimensions)}")
+    columns.append((sa.func.count() if count is None else count).label("f_count"))
+    columns.append((sa.literal(0) if total is None else total).label("f_total"))
+    select = query.add_columns(*columns)
+    if group:
+        select = select.group_by(*group)
+    if count is not None:
+        select = select.having(count > 0)
+    names = ["figure", *_DIMENSIONS, "count", "total"]
+    db.session.execute(sa.insert(ImpactFact).from_select(names, select))
+
+
+def _sector_keys():
+    """Every sector key of the catalogue, as a one-column subquery (``sector_key``)."""
+    keys = list(catalog.sectors())
+    return sa.union_all(
+        *(sa.select(sa.literal(key, sa.String).label("sector_key")) for key in keys)
+    ).subquery("sector_keys")
+
+
+def _member_rows(with_profile: bool = False):
+    """Every member, with their profile (only those with one when ``with_profile``)."""
+    query = sa.select().select_from(User)
+    if with_profile:
+        query = query.join(Profile, Profile.user_id == User.id)
+    else:
+        query = query.outerjoin(Profile, Profile.user_id == User.id)
+    return query.where(User.role == Role.MEMBER)
+
+
+def _insert_member_facts(figure: str, query, **dimensions) -> None:
+    """Facts about members, by country of origin: once with an empty sector (each member
+    once), once more per sector the member works in."""
+    country = sa.func.coalesce(Profile.origin_country, "")
+    _insert_facts(figure, query, country=country, **dimensions)
+    keys = _sector_keys()
+    _insert_facts(
+        figure,
+        query.join(keys, _has_sector(Profile.sectors, keys.c.sector_key)),
+        country=country,
+        sector=keys.c.sector_key,
+        **dimensions,
+    )
+
+
+def _project_dimensions() -> dict:
+    return {
+        "institution_id": Project.institution_id,
+        "country": Project.country,
+        "sector": Project.sector,
+    }
+
+
+def _member_facts(now: datetime) -> None:
+    members = _member_rows()
+    _insert_member_facts("members_registered", members, month=_month_of(User.created_at))
+    _insert_member_facts("members_total", members)
+    profiles = _member_rows(with_profile=True)
+    _insert_member_facts("members_complete", profiles, count=_count_if(complete_condition()))
+    _insert_member_facts(
+        "members_listed",
+        profiles,
+        count=_count_if(sa.and_(listed_condition(), User.is_active)),
+    )
+    # Signing in, applying and writing each record the month in ``member_activity``
+    # (migration 0018 backfilled the months of earlier applications and messages). Each
+    # active month keeps the member's previous active month: the members active in a
+    # period are then the active months of the period whose previous one is before it.
+    activity = sa.select(
+        MemberActivity.user_id,
+        MemberActivity.month,
+        sa.func.lag(MemberActivity.month)
+        .over(partition_by=MemberActivity.user_id, order_by=MemberActivity.month)
+        .label("previous"),
+    ).subquery("activity")
+    _insert_member_facts(
+        "members_active",
+        members.join(activity, activity.c.user_id == User.id),
+        month=activity.c.month,
+        previous_month=activity.c.previous,
+    )
+
+
+def _project_facts(now: datetime) -> None:
+    projects = sa.select().select_from(Project)
+    submitted = projects.where(Project.submitted_at.is_not(None))
+    month = _month_of(Project.submitted_at)
+    _insert_facts("projects_submitted", submitted, month=month, **_project_dimensions())
+    _insert_facts(
+        "projects_flagged",
+        submitted,
+        count=_count_if(Project.flagged.is_(True)),
+        month=month,
+        **_project_dimensions(),
+    )
+    _insert_facts(
+        "projects_rejected",
+        submitted,
+        count=_count_if(Project.status == ProjectStatus.REJECTED),
+        month=month,
+        **_project_dimensions(),
+    )
+    _insert_facts(
+        "projects_published",
+        projects.where(Project.published_at.is_not(None)),
+        month=_month_of(Project.published_at),
+        **_project_dimensions(),
+    )
+
+
+def _applications():
+    return sa.select().select_from(Application).join(Project, Project.id == Application.project_id)
+
+
+def _funnel_facts(now: datetime) -> None:
+    shortlisted = (
+        sa.select(ApplicationMessage.application_id)
+        .where(ApplicationMessage.kind == MessageKind.SHORTLISTED)
+        .distinct()
+        .subquery()
+    )
+    status = Application.status
+    stages = {
+        "applied": None,
+        "shortlisted": sa.or_(
+            status == ApplicationStatus.SHORTLISTED,
+            shortlisted.c.application_id.is_not(None),
+        ),
+        "accepted": status.in_(TEAM),
+        "declined": status == ApplicationStatus.DECLINED,
+        "withdrawn": status == ApplicationStatus.WITHDRAWN,
+        "unanswered": sa.and_(
+            application_stats.answered_at().is_(None),
+            sa.or_(
+                status == ApplicationStatus.CLOSED,
+                sa.and_(
+                    status.in_(WAITING),
+                    Application.created_at <= now - application_stats.ANSWER_GRACE,
+                ),
+            ),
+        ),
+    }
+    month = _month_of(Application.created_at)
+    for stage, condition in stages.items():
+        query = _applications()
+        if stage == "shortlisted":
+            query = query.outerjoin(shortlisted, shortlisted.c.application_id == Application.id)
+        _insert_facts(
+            "applications",
+            query,
+            count=None if condition is None else _count_if(condition),
+            month=month,
+            key=sa.literal(stage, sa.String),
+            **_project_dimensions(),
+        )
+
+
+def _answer_time_facts(now: datetime) -> None:
+    hours = _wait_bucket(_hours_between(application_stats.answered_at(), Application.created_at))
+    _insert_facts(
+        "answer_waits",
+        _applications().where(application_stats.counts_for_answer_time(now)),
+        month=_month_of(Application.created_at),
+        bucket=hours,
+        **_project_dimensions(),
+    )
+
+
+def _engagement_facts(now: datetime) -> None:
+    mode = sa.func.coalesce(Application.work_mode, Project.work_mode)
+    _insert_facts(
+        "engagements_started",
+        _applications().where(Application.status.in_(TEAM)),
+        month=_month_of(engagement_start()),
+        key=mode,
+        **_project_dimensions(),
+    )
+    completed = _applications().where(
+        Application.status == ApplicationStatus.COMPLETED, Application.completed_at.is_not(None)
+    )
+    month = _month_of(Application.completed_at)
+    confirmed = Application.completion_confirmed_condition(now)
+    days = _engagement_days()
+    on_site = sa.and_(confirmed, mode.in_((WorkMode.ONSITE, WorkMode.HYBRID)))
+    _insert_facts("engagements_completed", completed, month=month, **_project_dimensions())
+    _insert_facts(
+        "engagements_confirmed",
+        completed,
+        count=_count_if(confirmed),
+        total=_sum(sa.case((confirmed, sa.func.coalesce(Application.hours_per_month, 0) * days))),
+        month=month,
+        **_project_dimensions(),
+    )
+    _insert_facts(
+        "engagements_site_days",
+        completed,
+        count=_count_if(on_site),
+        total=_sum(sa.case((on_site, days))),
+        month=month,
+        **_project_dimensions(),
+    )
+
+
+def _coverage_facts(now: datetime) -> None:
+    _insert_facts(
+        "projects_open",
+        sa.select().select_from(Project).where(Project.is_open(now.date())),
+        **_project_dimensions(),
+    )
+
+
+FACTS = (
+    _member_facts,
+    _project_facts,
+    _funnel_facts,
+    _answer_time_facts,
+    _engagement_facts,
+    _coverage_facts,
+)
+
+
+def _locked_state() -> ImpactState:
+    """The one state row, created if missing, locked until the transaction ends."""
+    insert = (postgresql.insert if _postgresql() else sqlite.insert)(ImpactState)
+    db.session.execute(insert.values(id=1, public="").on_conflict_do_nothing(index_elements=["id"]))
+    return db.session.execute(
+        sa.select(ImpactState)
+        .where(ImpactState.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def refresh(now: datetime | None = None) -> datetime:
+    """Recompute every fact, and the public figures, from the live tables as of ``now``
+    (in the caller's transaction, which commits). A second refresh waits for the first
+    one's transaction to end. Returns ``now``."""
+    now = now or utcnow()
+    state = _locked_state()
+    db.session.execute(sa.delete(ImpactFact))
+    for compute in FACTS:
+        compute(now)
+    state.public = json.dumps(_dump(_public_report(now)))
+    state.computed_at = now
+    db.session.flush()
+    return now
+
+
+def computed_at() -> datetime | None:
+    """When the figures were last computed (None: never)."""
+    return db.session.scalar(sa.select(ImpactState.computed_at).where(ImpactState.id == 1))
+
+
+def _computed_state() -> ImpactState:
+    state = db.session.get(ImpactState, 1)
+    if state is None or state.computed_at is None:
+        raise NotComputed(
+            "The figures have not been computed yet: run flask report refresh, or ask a "
+            "coordinator to compute them."
+        )
+    return state
+
+
+def _facts(figures, filters: Filters, *columns, members: bool = False):
+    """``select(*columns)`` over the facts of ``figures`` that ``filters`` keep. Member facts
+    are read with an empty sector unless a sector is chosen (each member counted once), and
+    are not narrowed by an institution."""
+    query = sa.select(*columns).where(ImpactFact.figure.in_(figures))
+    if filters.country:
+        query = query.where(ImpactFact.country == filters.country)
+    if members:
+        query = query.where(ImpactFact.sector == filters.sector)
+    else:
+        if filters.sector:
+            query = query.where(ImpactFact.sector == filters.sector)
+        if filters.institution_id is not None:
+            query = query.where(ImpactFact.institution_id == filters.institution_id)
+    return query
+
+
+def _in_period(period: Period) -> sa.ColumnElement[bool]:
+    return sa.and_(ImpactFact.month >= period.first, ImpactFact.month <= period.last)
+
+
+def _monthly(figures, period: Period, filters: Filters, members: bool = False) -> dict:
+    """``{figure: {month: (count, total)}}`` over the period."""
+    found: dict[str, dict] = {figure: {} for figure in figures}
+    rows = db.session.execute(
+        _facts(
+            figures,
+            filters,
+            ImpactFact.figure,
+            ImpactFact.month,
+            _sum(ImpactFact.count),
+            _sum(ImpactFact.total),
+            members=members,
+        )
+        .where(_in_period(period))
+        .group_by(ImpactFact.figure, ImpactFact.month)
+    )
+    for figure, month, count, total in rows:
+        found[figure][_month_date(month)] = (count, total)
+    return found
+
+
+def _totals(figures, filters: Filters, members: bool = False) -> dict[str, int]:
+    rows = db.session.execute(
+        _facts(
+            figures, filters, ImpactFact.figure, _sum(ImpactFact.count), members=members
+        ).group_by(ImpactFact.figure)
+    )
+    found = dict.fromkeys(figures, 0)
+    found.update(dict(rows.all()))
+    return found
+
+
 # --------------------------------------------------------------------------- the tables
 
 
 def _members_tables(period: Period, filters: Filters) -> list[Table]:
-    registered = _by_month(
-        period,
-        db.session.execute(
-            _members(filters, _month(User.created_at).label(MONTH_KEY), sa.func.count())
-            .where(_within(User.created_at, period))
-            .group_by(_key(MONTH_KEY))
-        ),
-    )
-    profile_query = (
-        sa.select(
-            sa.func.count(),
-            _count_if(complete_condition()),
-            _count_if(sa.and_(listed_condition(), User.is_active)),
+    monthly = _monthly(("members_registered", "members_active"), period, filters, members=True)
+    registered = _by_month(period, ((m, v[0]) for m, v in monthly["members_registered"].items()))
+    active_by_month = _by_month(period, ((m, v[0]) for m, v in monthly["members_active"].items()))
+    today = _totals(("members_total", "members_complete", "members_listed"), filters, True)
+    active = db.session.scalar(
+        _facts(("members_active",), filters, _sum(ImpactFact.count), members=True).where(
+            _in_period(period),
+            sa.or_(ImpactFact.previous_month.is_(None), ImpactFact.previous_month < period.first),
         )
-        .select_from(User)
-        .join(Profile, Profile.user_id == User.id)
-        .where(User.role == Role.MEMBER, *_member_conditions(filters))
     )
-    _, complete, listed = db.session.execute(profile_query).one()
-    total = db.session.scalar(_members(filters, sa.func.count()))
-
-    # Signing in, applying and writing each record the month in ``member_activity``
-    # (migration 0018 backfilled the months of earlier applications and messages).
-    user_id, month = MemberActivity.user_id, _month(MemberActivity.month).label(MONTH_KEY)
-    active_query = (
-        _members(filters)
-        .join(MemberActivity, user_id == User.id)
-        .where(MemberActivity.month >= period.first, MemberActivity.month <= period.last)
+    complete, listed, total = (
+        today["members_complete"],
+        today["members_listed"],
+        today["members_total"],
     )
-    active_by_month = _by_month(
-        period,
-        db.session.execute(
-            active_query.add_columns(month, sa.func.count(user_id.distinct())).group_by(
-                _key(MONTH_KEY)
-            )
-        ),
-    )
-    active = db.session.scalar(active_query.add_columns(sa.func.count(user_id.distinct())))
-
     months = sorted(set(registered) | set(active_by_month))
     return [
         Table(
@@ -573,28 +882,16 @@ def _institutions_table(period: Period, filters: Filters) -> Table:
 
 
 def _projects_tables(period: Period, filters: Filters) -> list[Table]:
-    conditions = _project_conditions(filters)
+    figures = ("projects_submitted", "projects_flagged", "projects_rejected")
+    monthly = _monthly((*figures, "projects_published"), period, filters)
     submitted = _by_month(
         period,
-        db.session.execute(
-            sa.select(
-                _month(Project.submitted_at).label(MONTH_KEY),
-                sa.func.count(),
-                _count_if(Project.flagged.is_(True)),
-                _count_if(Project.status == ProjectStatus.REJECTED),
-            )
-            .where(_within(Project.submitted_at, period), *conditions)
-            .group_by(_key(MONTH_KEY))
+        (
+            (m, *(monthly[f].get(m, (0, 0))[0] for f in figures))
+            for m in monthly["projects_submitted"]
         ),
     )
-    published = _by_month(
-        period,
-        db.session.execute(
-            sa.select(_month(Project.published_at).label(MONTH_KEY), sa.func.count())
-            .where(_within(Project.published_at, period), *conditions)
-            .group_by(_key(MONTH_KEY))
-        ),
-    )
+    published = _by_month(period, ((m, v[0]) for m, v in monthly["projects_published"].items()))
     months = sorted(set(submitted) | set(published))
     rows = tuple(
         (
@@ -645,51 +942,16 @@ FUNNEL_STAGES = (
 )
 
 
-def _funnel_tables(period: Period, filters: Filters, now: datetime) -> list[Table]:
-    # Joined rather than an IN (subquery), which would keep PostgreSQL from scanning in
-    # parallel.
-    shortlisted = (
-        sa.select(ApplicationMessage.application_id)
-        .where(ApplicationMessage.kind == MessageKind.SHORTLISTED)
-        .distinct()
-        .subquery()
-    )
-    status = Application.status
-    query = (
-        sa.select(
-            _month(Application.created_at).label(MONTH_KEY),
-            sa.func.count(),
-            _count_if(
-                sa.or_(
-                    status == ApplicationStatus.SHORTLISTED,
-                    shortlisted.c.application_id.is_not(None),
-                )
-            ),
-            _count_if(status.in_(TEAM)),
-            _count_if(status == ApplicationStatus.DECLINED),
-            _count_if(status == ApplicationStatus.WITHDRAWN),
-            _count_if(
-                sa.and_(
-                    application_stats.answered_at().is_(None),
-                    sa.or_(
-                        status == ApplicationStatus.CLOSED,
-                        sa.and_(
-                            status.in_(WAITING),
-                            Application.created_at <= now - application_stats.ANSWER_GRACE,
-                        ),
-                    ),
-                )
-            ),
-        )
-        .select_from(
-            sa.outerjoin(Application, shortlisted, shortlisted.c.application_id == Application.id)
-        )
-        .where(_within(Application.created_at, period))
-    )
-    conditions = _project_conditions(filters)
-    if conditions:
-        query = query.join(Project, Project.id == Application.project_id).where(*conditions)
-    by_month = _by_month(period, db.session.execute(query.group_by(_key(MONTH_KEY))))
+def _funnel_tables(period: Period, filters: Filters) -> list[Table]:
+    stages = [key for key, _ in FUNNEL_STAGES]
+    found: dict[date, list[int]] = {}
+    for month, stage, count in db.session.execute(
+        _facts(("applications",), filters, ImpactFact.month, ImpactFact.key, _sum(ImpactFact.count))
+        .where(_in_period(period))
+        .group_by(ImpactFact.month, ImpactFact.key)
+    ):
+        found.setdefault(_month_date(month), [0] * len(stages))[stages.index(stage)] = count
+    by_month = _by_month(period, ((m, *values) for m, values in found.items()))
     rows = tuple((m, *values) for m, values in sorted(by_month.items()))
     totals = [sum(row[i] for row in rows) for i in range(1, len(FUNNEL_STAGES) + 1)]
     applied = totals[0]
@@ -749,19 +1011,19 @@ def _percentile(histogram: list[tuple[int, int]], share: float) -> float | None:
     return None
 
 
-def _answer_times_table(period: Period, filters: Filters, now: datetime) -> Table:
-    hours = _wait_bucket(_hours_between(application_stats.answered_at(), Application.created_at))
+def _answer_times_table(period: Period, filters: Filters) -> Table:
     rows = db.session.execute(
-        sa.select(Institution.id, Institution.name, hours.label(WAIT_KEY), sa.func.count())
-        .select_from(Application)
-        .join(Project, Project.id == Application.project_id)
-        .join(Institution, Institution.id == Project.institution_id)
-        .where(
-            _within(Application.created_at, period),
-            application_stats.counts_for_answer_time(now),
-            *_project_conditions(filters),
+        _facts(
+            ("answer_waits",),
+            filters,
+            Institution.id,
+            Institution.name,
+            ImpactFact.bucket,
+            _sum(ImpactFact.count),
         )
-        .group_by(Institution.id, Institution.name, _key(WAIT_KEY))
+        .join(Institution, Institution.id == ImpactFact.institution_id)
+        .where(_in_period(period))
+        .group_by(Institution.id, Institution.name, ImpactFact.bucket)
     ).all()
     institutions: dict[int, dict] = {}
     network = {"name": "All institutions", "received": 0, "waits": {}}
@@ -823,48 +1085,31 @@ def _engagement_days():
     return sa.case((days < 1, 1), else_=days)
 
 
-def _engagement_tables(period: Period, filters: Filters, now: datetime) -> list[Table]:
-    conditions = _project_conditions(filters)
-    start = engagement_start()
-    mode = sa.func.coalesce(Application.work_mode, Project.work_mode)
+def _engagement_tables(period: Period, filters: Filters) -> list[Table]:
     started_rows = db.session.execute(
-        sa.select(_month(start).label(MONTH_KEY), mode.label(MODE_KEY), sa.func.count())
-        .join(Project, Project.id == Application.project_id)
-        .where(
-            Application.status.in_(TEAM),
-            start >= period.first,
-            start < _next_month(period.last),
-            *conditions,
+        _facts(
+            ("engagements_started",),
+            filters,
+            ImpactFact.month,
+            ImpactFact.key,
+            _sum(ImpactFact.count),
         )
-        .group_by(_key(MONTH_KEY), _key(MODE_KEY))
+        .where(_in_period(period))
+        .group_by(ImpactFact.month, ImpactFact.key)
     ).all()
-    confirmed = Application.completion_confirmed_condition(now)
-    days = _engagement_days()
-    on_site = mode.in_((WorkMode.ONSITE, WorkMode.HYBRID))
+    figures = ("engagements_completed", "engagements_confirmed", "engagements_site_days")
+    monthly = _monthly(figures, period, filters)
     completed = _by_month(
         period,
-        db.session.execute(
-            sa.select(
-                _month(Application.completed_at).label(MONTH_KEY),
-                sa.func.count(),
-                _count_if(confirmed),
-                sa.func.coalesce(
-                    sa.func.sum(
-                        sa.case(
-                            (confirmed, sa.func.coalesce(Application.hours_per_month, 0) * days)
-                        )
-                    ),
-                    0,
-                ),
-                sa.func.coalesce(sa.func.sum(sa.case((sa.and_(confirmed, on_site), days))), 0),
+        (
+            (
+                m,
+                count,
+                monthly["engagements_confirmed"].get(m, (0, 0))[0],
+                monthly["engagements_confirmed"].get(m, (0, 0))[1],
+                monthly["engagements_site_days"].get(m, (0, 0))[1],
             )
-            .join(Project, Project.id == Application.project_id)
-            .where(
-                Application.status == ApplicationStatus.COMPLETED,
-                _within(Application.completed_at, period),
-                *conditions,
-            )
-            .group_by(_key(MONTH_KEY))
+            for m, (count, _) in monthly["engagements_completed"].items()
         ),
     )
     started: dict[date, int] = {}
@@ -941,20 +1186,27 @@ def _listed_members(filters: Filters, *columns):
     )
 
 
-def _coverage_tables(filters: Filters, now: datetime) -> list[Table]:
-    today = now.date()
-    open_projects = sa.select(Project.country, Project.sector, sa.func.count()).where(
-        Project.is_open(today), *_project_conditions(filters)
-    )
+def _coverage_tables(filters: Filters) -> list[Table]:
     project_counts = db.session.execute(
-        open_projects.group_by(Project.country, Project.sector)
+        _facts(
+            ("projects_open",),
+            filters,
+            ImpactFact.country,
+            ImpactFact.sector,
+            _sum(ImpactFact.count),
+        ).group_by(ImpactFact.country, ImpactFact.sector)
     ).all()
-
     country_members = dict(
         db.session.execute(
-            _listed_members(filters, Profile.origin_country, sa.func.count())
-            .where(Profile.origin_country != "", *_member_conditions(filters))
-            .group_by(Profile.origin_country)
+            _facts(
+                ("members_listed",),
+                filters,
+                ImpactFact.country,
+                _sum(ImpactFact.count),
+                members=True,
+            )
+            .where(ImpactFact.country != "")
+            .group_by(ImpactFact.country)
         ).all()
     )
     country_projects: dict[str, int] = {}
@@ -965,13 +1217,19 @@ def _coverage_tables(filters: Filters, now: datetime) -> list[Table]:
 
     sectors = catalog.sectors()
     keys = [filters.sector] if filters.sector else list(sectors)
-    member_filters = replace(filters, sector="")
-    sector_counts = db.session.execute(
-        _listed_members(
-            filters, *(_count_if(_has_sector(Profile.sectors, key)).label(key) for key in keys)
-        ).where(*_member_conditions(member_filters))
-    ).one()
-    sector_members = dict(zip(keys, sector_counts, strict=True))
+    sector_members = dict.fromkeys(keys, 0)
+    sector_members.update(
+        db.session.execute(
+            _facts(
+                ("members_listed",),
+                replace(filters, sector=""),
+                ImpactFact.sector,
+                _sum(ImpactFact.count),
+            )
+            .where(ImpactFact.sector.in_(keys))
+            .group_by(ImpactFact.sector)
+        ).all()
+    )
 
     countries = sorted(
         set(country_members) | set(country_projects), key=lambda c: (country_name(c), c)
@@ -1024,23 +1282,79 @@ def _coverage_tables(filters: Filters, now: datetime) -> list[Table]:
     ]
 
 
-def dashboard(period: Period, filters: Filters = Filters(), now: datetime | None = None) -> Report:
-    """Every figure of the coordinators' dashboard for ``period`` and ``filters``
-    (:func:`check_filters` first: an unknown country, sector or institution is
-    :class:`Invalid`)."""
-    now = now or utcnow()
+def dashboard(period: Period, filters: Filters = Filters()) -> Report:
+    """Every figure of the coordinators' dashboard for ``period`` and ``filters``, as of the
+    last :func:`refresh` (:class:`NotComputed` before the first; :func:`check_filters`
+    first: an unknown country, sector or institution is :class:`Invalid`)."""
     check_filters(filters)
+    state = _computed_state()
     tables = [
         *_members_tables(period, filters),
         _institutions_table(period, filters),
         *_projects_tables(period, filters),
-        *_funnel_tables(period, filters, now),
-        _answer_times_table(period, filters, now),
-        *_engagement_tables(period, filters, now),
-        *_coverage_tables(filters, now),
+        *_funnel_tables(period, filters),
+        _answer_times_table(period, filters),
+        *_engagement_tables(period, filters),
+        *_coverage_tables(filters),
     ]
     by_key = {table.key: table for table in tables}
-    return Report(period, filters, now, {key: by_key[key] for key in DASHBOARD_TABLES})
+    return Report(
+        period, filters, state.computed_at, {key: by_key[key] for key in DASHBOARD_TABLES}
+    )
+
+
+def countries() -> set[str]:
+    """The countries the network has someone or something in (members' origin,
+    institutions, projects), as of the last refresh for members and projects."""
+    return set(
+        db.session.scalars(
+            sa.union(
+                sa.select(ImpactFact.country).where(
+                    ImpactFact.figure.in_(("members_total", "projects_submitted", "projects_open"))
+                ),
+                sa.select(Institution.country),
+            )
+        )
+    ) - {""}
+
+
+def _dump(report: Report) -> dict:
+    return {
+        "period": str(report.period),
+        "tables": [
+            {
+                "key": table.key,
+                "title": table.title,
+                "columns": [[c.key, c.label, c.kind] for c in table.columns],
+                "rows": [list(row) for row in table.rows],
+                "note": table.note,
+                "people": sorted(table.people),
+            }
+            for table in report.tables.values()
+        ],
+    }
+
+
+def _load(data: dict, computed: datetime) -> Report:
+    tables = {
+        table["key"]: Table(
+            table["key"],
+            table["title"],
+            tuple(Column(*column) for column in table["columns"]),
+            tuple(tuple(row) for row in table["rows"]),
+            note=table["note"],
+            people=frozenset(table["people"]),
+        )
+        for table in data["tables"]
+    }
+    return Report(Period.parse(data["period"]), Filters(), computed, tables)
+
+
+def public_figures() -> Report:
+    """The public impact page and its open-data download, as of the last :func:`refresh`
+    (:class:`NotComputed` before the first): see :func:`_public_report`."""
+    state = _computed_state()
+    return _load(json.loads(state.public), state.computed_at)
 
 
 def _public_period(now: datetime) -> Period:
@@ -1067,8 +1381,9 @@ def _confirmed_members(now: datetime, countries=None) -> int:
     return db.session.scalar(query)
 
 
-def public_figures(now: datetime | None = None) -> Report:
-    """The public impact page and its open-data download: network totals since the start
+def _public_report(now: datetime) -> Report:
+    """The public impact page and its open-data download (computed by :func:`refresh`,
+    read by :func:`public_figures`): network totals since the start
     (confirmed engagements, countries served, hours contributed, institutions answering,
     members listed) and engagements by country served, fit to publish.
 
@@ -1078,7 +1393,6 @@ def public_figures(now: datetime | None = None) -> Report:
     small, the smallest shown countries join it until it is not (or every country is in it
     and the totals are hidden too), so no hidden figure can be worked out as a total minus
     the shown rows. Institutions are not people: their count is shown as it is."""
-    now = now or utcnow()
     confirmed = Application.completion_confirmed_condition(now)
     hour_days = sa.func.coalesce(Application.hours_per_month, 0) * _engagement_days()
     by_country = db.session.execute(
