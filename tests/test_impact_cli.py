@@ -62,7 +62,6 @@ def test_csv_prints_every_table_headed_by_its_key(runner, refreshed):
 
 
 def test_json_and_filters(runner, refreshed):
-    network = refreshed
     result = runner.invoke(
         args=[*ARGS, "--format", "json", "--country", "gh", "--sector", "energy"]
     )
@@ -77,7 +76,7 @@ def test_json_and_filters(runner, refreshed):
         ["Projects flagged by screening", 1],
         ["Projects rejected", 1],
     ]
-    institution = runner.invoke(args=[*ARGS, "--format", "json", "--institution", network["b"]])
+    institution = runner.invoke(args=[*ARGS, "--format", "json", "--institution", refreshed["b"]])
     rows = json.loads(institution.output)["tables"]["engagements"]["rows"]
     assert rows[0] == ["Engagements started", 1]
 
