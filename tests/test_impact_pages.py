@@ -9,6 +9,7 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
+import sqlalchemy as sa
 
 from diaspora.extensions import db
 from diaspora.models import Institution, InstitutionStatus, Role
@@ -409,3 +410,14 @@ def test_the_public_page_before_the_first_refresh(client, db):
     response = client.get("/impact")
     assert response.status_code == 200
     assert "The figures are not computed yet" in response.get_data(as_text=True)
+
+
+def test_a_refresh_without_the_database_is_the_sites_503(client, db, monkeypatch):
+    def database_gone(now=None):
+        raise sa.exc.OperationalError("SELECT 1", {}, ConnectionRefusedError("refused"))
+
+    monkeypatch.setattr(impact, "refresh", database_gone)
+    sign_in(client, new_user(Role.COORDINATOR))
+    response = client.post("/coordination/impact/refresh")
+    assert response.status_code == 503
+    assert response.headers.get("Retry-After")
