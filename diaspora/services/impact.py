@@ -3,9 +3,11 @@ dashboard, of ``flask report impact`` and (totals only, small cells suppressed) 
 impact page.
 
 Every figure is a :class:`Table`: the dashboard draws and lists them, each downloads as CSV,
-the command prints them as CSV or JSON. The figures are computed by a few grouped queries
-over the whole network (never one row at a time in Python), so the dashboard stays fast on a
-network of 100,000 members and a million applications.
+the command prints them as CSV or JSON. :func:`refresh` (``flask report refresh``, every 10
+minutes) computes them by grouped ``INSERT ... SELECT`` queries over the whole network (never
+one row at a time in Python) into summary rows, ``impact_facts``; :func:`dashboard` and
+:func:`public_figures` read those, so the pages stay fast on a network of 100,000 members
+and a million applications, and show the figures as of the last refresh.
 """
 
 import calendar
