@@ -1037,6 +1037,8 @@ def _answer_times_table(period: Period, filters: Filters) -> Table:
     for institution_id, wait, count in rows:
         entry = institutions.get(institution_id)
         if entry is None:
+            if institution_id not in names:
+                continue  # removed since the last refresh
             name = names[institution_id]
             entry = institutions[institution_id] = {"name": name, "received": 0, "waits": {}}
         for figures in (entry, network):
