@@ -252,7 +252,7 @@ def suppress(table: Table, minimum: int = SMALL_CELL) -> Table:
 
 
 # The dashboard's tables, in order: key -> (title, columns). ``dashboard`` returns exactly
-# these (plus the follow-up and freshness tables, built by their own services); a table with
+# these (the follow-up and freshness tables are built by their own services); a table with
 # no data has no rows, never made-up ones.
 DASHBOARD_TABLES = {
     "members": "Members",  # measure (text), count: registered in the period, with a complete
@@ -275,6 +275,8 @@ DASHBOARD_TABLES = {
     "coverage_countries": "Coverage by country",  # country (text), members, open_projects,
     # gap (text: "Members but no projects", "Projects but no members" or "")
     "coverage_sectors": "Coverage by sector",  # sector (text), members, open_projects, gap
+    "follow_ups": "Follow-ups after engagements",  # services.follow_ups.impact_table
+    "freshness": "Network freshness",  # services.freshness.tables (as of today)
 }
 
 
@@ -1028,6 +1030,8 @@ def dashboard(period: Period, filters: Filters = Filters(), now: datetime | None
     """Every figure of the coordinators' dashboard for ``period`` and ``filters``
     (:func:`check_filters` first: an unknown country, sector or institution is
     :class:`Invalid`)."""
+    from diaspora.services import follow_ups, freshness
+
     now = now or utcnow()
     check_filters(filters)
     tables = [
@@ -1038,6 +1042,8 @@ def dashboard(period: Period, filters: Filters = Filters(), now: datetime | None
         _answer_times_table(period, filters, now),
         *_engagement_tables(period, filters, now),
         *_coverage_tables(filters, now),
+        follow_ups.impact_table(period, filters),
+        *freshness.tables(now),
     ]
     by_key = {table.key: table for table in tables}
     return Report(period, filters, now, {key: by_key[key] for key in DASHBOARD_TABLES})
