@@ -16,8 +16,12 @@ from diaspora.forms import EmptyForm
 from diaspora.main.unit_of_work import form_action
 from diaspora.models import Institution, InstitutionStatus
 from diaspora.models.base import utcnow
+from diaspora.services import follow_ups
 from diaspora.services import impact as figures
 from diaspora.services.errors import Invalid, NotFound
+
+# How many "what changed" answers of follow-ups the dashboard quotes.
+CHANGES_SHOWN = 10
 
 # Tables drawn as well as listed (besides every month-by-month table).
 CHARTED = frozenset({"funnel", "coverage_countries", "coverage_sectors"})
@@ -80,6 +84,7 @@ def impact():
         summary=[t for t in tables if is_summary(t)],
         details=[t for t in tables if not is_summary(t)],
         charted=charted,
+        changes=follow_ups.changes(report.period, report.filters, limit=CHANGES_SHOWN),
         query=form.query(),
     )
 

@@ -258,7 +258,7 @@ def suppress(table: Table, minimum: int = SMALL_CELL) -> Table:
 
 
 # The dashboard's tables, in order: key -> (title, columns). ``dashboard`` returns exactly
-# these (plus the follow-up and freshness tables, built by their own services); a table with
+# these (the follow-up and freshness tables are built by their own services); a table with
 # no data has no rows, never made-up ones.
 DASHBOARD_TABLES = {
     "members": "Members",  # measure (text), count: registered in the period, with a complete
@@ -281,6 +281,8 @@ DASHBOARD_TABLES = {
     "coverage_countries": "Coverage by country",  # country (text), members, open_projects,
     # gap (text: "Members but no projects", "Projects but no members" or "")
     "coverage_sectors": "Coverage by sector",  # sector (text), members, open_projects, gap
+    "follow_ups": "Follow-ups after engagements",  # services.follow_ups.impact_table
+    "freshness": "Network freshness",  # services.freshness.tables (as of today)
 }
 
 
@@ -1297,7 +1299,11 @@ def _coverage_tables(filters: Filters) -> list[Table]:
 def dashboard(period: Period, filters: Filters = Filters()) -> Report:
     """Every figure of the coordinators' dashboard for ``period`` and ``filters``, as of the
     last :func:`refresh` (:class:`NotComputed` before the first; :func:`check_filters`
-    first: an unknown country, sector or institution is :class:`Invalid`)."""
+    first: an unknown country, sector or institution is :class:`Invalid`). The follow-up
+    and freshness tables are read live (tens of milliseconds at full size, see
+    ``bench/impact.py``); freshness counts as of now."""
+    from diaspora.services import follow_ups, freshness
+
     check_filters(filters)
     state = _computed_state()
     tables = [
@@ -1308,6 +1314,8 @@ def dashboard(period: Period, filters: Filters = Filters()) -> Report:
         _answer_times_table(period, filters),
         *_engagement_tables(period, filters),
         *_coverage_tables(filters),
+        follow_ups.impact_table(period, filters),
+        *freshness.tables(utcnow()),
     ]
     by_key = {table.key: table for table in tables}
     return Report(
