@@ -281,17 +281,24 @@ def test_funnel(network):
         ("Declined", 1, 25.0),
         ("Withdrawn", 1, 25.0),
         ("Unanswered", 1, 25.0),
+        ("Closed after an answer", 0, 0.0),
+        ("Still waiting", 0, 0.0),
     )
     assert rows(report, "applications_by_month") == (
-        (JAN, 1, 0, 1, 0, 0, 0),
-        (FEB, 2, 0, 0, 0, 1, 1),
-        (MAR, 1, 1, 0, 1, 0, 0),
+        (JAN, 1, 0, 1, 0, 0, 0, 0, 0),
+        (FEB, 2, 0, 0, 0, 1, 1, 0, 0),
+        (MAR, 1, 1, 0, 1, 0, 0, 0, 0),
     )
+    # Every application made ends in exactly one of the outcomes after "Shortlisted".
+    funnel = rows(report, "funnel")
+    assert sum(count for _stage, count, _share in funnel[2:]) == funnel[0][1]
 
 
 def test_a_recent_unanswered_application_is_not_late_yet(network):
     report = dashboard(PERIOD, Filters(), at(2026, 3, 1))
-    assert {r[0]: r[1] for r in rows(report, "funnel")}["Unanswered"] == 0
+    funnel = {r[0]: r[1] for r in rows(report, "funnel")}
+    assert funnel["Unanswered"] == 0
+    assert funnel["Still waiting"] == 1
 
 
 def test_answer_times(network):
@@ -320,6 +327,17 @@ def test_engagements(network):
         (JAN, 0, 0, 0, 0),
         (FEB, 1, 0, 0, 0),
         (MAR, 1, 1, 1, 20),
+    )
+
+
+def test_a_hybrid_engagement_adds_hours_but_no_days_on_site(network, db):
+    done = db.session.scalar(sa.select(Application).where(Application.status == S.COMPLETED))
+    done.work_mode = WorkMode.HYBRID
+    db.session.commit()
+    report = dashboard(PERIOD, Filters(), NOW)
+    assert rows(report, "engagements")[-2:] == (
+        ("Hours contributed (estimate)", 20),
+        ("Days on site", 0),
     )
 
 

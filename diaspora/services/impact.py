@@ -269,9 +269,9 @@ DASHBOARD_TABLES = {
     "projects_by_month": "Projects month by month",  # month, submitted, published, flagged,
     # rejected
     "funnel": "Applications",  # stage (text), applications (count), share (percent of
-    # applied): applied, shortlisted, accepted, declined, withdrawn, unanswered
+    # applied): applied, shortlisted, accepted, declined, withdrawn, unanswered, closed, waiting
     "applications_by_month": "Applications month by month",  # month, applied, shortlisted,
-    # accepted, declined, withdrawn, unanswered
+    # accepted, declined, withdrawn, unanswered, closed, waiting
     "answer_times": "Answer times by institution",  # institution (text), received, answered,
     # median_days (days), p90_days (days), within_promise (percent answered within 14 days)
     "engagements": "Engagements",  # measure, count: started, completed, confirmed, remote,
@@ -587,6 +587,10 @@ def _funnel_facts(now: datetime) -> None:
         .subquery()
     )
     status = Application.status
+    unanswered = application_stats.answered_at().is_(None)
+    late = sa.and_(
+        status.in_(WAITING), Application.created_at <= now - application_stats.ANSWER_GRACE
+    )
     stages = {
         "applied": None,
         "shortlisted": sa.or_(
@@ -596,16 +600,9 @@ def _funnel_facts(now: datetime) -> None:
         "accepted": status.in_(TEAM),
         "declined": status == ApplicationStatus.DECLINED,
         "withdrawn": status == ApplicationStatus.WITHDRAWN,
-        "unanswered": sa.and_(
-            application_stats.answered_at().is_(None),
-            sa.or_(
-                status == ApplicationStatus.CLOSED,
-                sa.and_(
-                    status.in_(WAITING),
-                    Application.created_at <= now - application_stats.ANSWER_GRACE,
-                ),
-            ),
-        ),
+        "unanswered": sa.and_(unanswered, sa.or_(status == ApplicationStatus.CLOSED, late)),
+        "closed": sa.and_(status == ApplicationStatus.CLOSED, sa.not_(unanswered)),
+        "waiting": sa.and_(status.in_(WAITING), sa.not_(sa.and_(unanswered, late))),
     }
     month = _month_of(Application.created_at)
     for stage, condition in stages.items():
@@ -648,13 +645,15 @@ def _engagement_facts(now: datetime) -> None:
     month = _month_of(Application.completed_at)
     confirmed = Application.completion_confirmed_condition(now)
     days = _engagement_days()
-    on_site = sa.and_(confirmed, mode.in_((WorkMode.ONSITE, WorkMode.HYBRID)))
+    # Days on site are counted for on-site engagements only: a hybrid one's days in the
+    # country are not recorded.
+    on_site = sa.and_(confirmed, mode == WorkMode.ONSITE)
     _insert_facts("engagements_completed", completed, month=month, **_project_dimensions())
     _insert_facts(
         "engagements_confirmed",
         completed,
         count=_count_if(confirmed),
-        total=_sum(sa.case((confirmed, sa.func.coalesce(Application.hours_per_month, 0) * days))),
+        total=_sum(sa.case((confirmed, _engagement_hours()))),
         month=month,
         **_project_dimensions(),
     )
@@ -943,6 +942,8 @@ FUNNEL_STAGES = (
     ("declined", "Declined"),
     ("withdrawn", "Withdrawn"),
     ("unanswered", "Unanswered"),
+    ("closed", "Closed after an answer"),
+    ("waiting", "Still waiting"),
 )
 
 
@@ -963,7 +964,12 @@ def _funnel_tables(period: Period, filters: Filters) -> list[Table]:
         "The applications made in the period and what became of them. Shortlisted: ever "
         "shortlisted, even if decided since. Accepted: accepted or completed. Unanswered: "
         "never answered, and closed or still waiting after "
-        f"{application_stats.ANSWER_GRACE.days} days. Share: of the applications made."
+        f"{application_stats.ANSWER_GRACE.days} days. Closed after an answer: the project "
+        "closed after a representative wrote. Still waiting: not decided yet, and either "
+        "answered or made less than "
+        f"{application_stats.ANSWER_GRACE.days} days ago. Accepted, declined, withdrawn, "
+        "unanswered, closed and still waiting add up to the applications made. Share: of the "
+        "applications made."
     )
     return [
         Table(
@@ -1035,7 +1041,11 @@ def _answer_times_table(period: Period, filters: Filters) -> Table:
     )
     names = dict(db.session.execute(sa.select(Institution.id, Institution.name)).all())
     institutions: dict[int, dict] = {}
-    network = {"name": "All institutions", "received": 0, "waits": {}}
+    network = {
+        "name": "All these institutions" if filters else "All institutions",
+        "received": 0,
+        "waits": {},
+    }
     for institution_id, wait, count in rows:
         entry = institutions.get(institution_id)
         if entry is None:
@@ -1099,6 +1109,14 @@ def _engagement_days():
     return sa.case((days < 1, 1), else_=days)
 
 
+def _engagement_hours():
+    """An engagement's hours, estimated: the hours per month the member offered times the
+    months from its start to its completion, rounded to whole hours per engagement, so that
+    the hours of every row of a table add up to its total."""
+    hours = sa.func.coalesce(Application.hours_per_month, 0) * _engagement_days() / DAYS_PER_MONTH
+    return sa.cast(sa.func.round(hours), sa.Integer)
+
+
 def _engagement_tables(period: Period, filters: Filters) -> list[Table]:
     started_rows = db.session.execute(
         _facts(
@@ -1138,19 +1156,20 @@ def _engagement_tables(period: Period, filters: Filters) -> list[Table]:
             started.get(m, 0),
             completed.get(m, (0, 0, 0, 0))[0],
             completed.get(m, (0, 0, 0, 0))[1],
-            round(completed.get(m, (0, 0, 0, 0))[2] / DAYS_PER_MONTH),
+            completed.get(m, (0, 0, 0, 0))[2],
         )
         for m in months
     )
-    hour_days = sum(v[2] for v in completed.values())
+    hours = sum(v[2] for v in completed.values())
     site_days = sum(v[3] for v in completed.values())
     note = (
         "Started: accepted or completed engagements whose start day falls in the period. "
         "Completed: marked completed in the period; confirmed: of those, confirmed by both "
         "sides or not disputed within 14 days. Remote, on site and hybrid: of those started. "
         "Hours contributed is an estimate: for each confirmed engagement, the hours per month "
-        "the member offered times the months from start to completion. Days on site: the days "
-        "from start to completion of confirmed on-site and hybrid engagements."
+        "the member offered times the months from start to completion, rounded per engagement. "
+        "Days on site: the days from start to completion of confirmed on-site engagements "
+        "(a hybrid engagement's days in the country are not recorded)."
     )
     return [
         Table(
@@ -1162,7 +1181,7 @@ def _engagement_tables(period: Period, filters: Filters) -> list[Table]:
                 ("Engagements completed", sum(v[0] for v in completed.values())),
                 ("Engagements confirmed", sum(v[1] for v in completed.values())),
                 *((label, by_mode[m]) for m, label in WORK_MODES),
-                ("Hours contributed (estimate)", round(hour_days / DAYS_PER_MONTH)),
+                ("Hours contributed (estimate)", hours),
                 ("Days on site", site_days),
             ),
             note=note,
@@ -1414,20 +1433,19 @@ def _public_report(now: datetime) -> Report:
     and the totals are hidden too), so no hidden figure can be worked out as a total minus
     the shown rows. Institutions are not people: their count is shown as it is."""
     confirmed = Application.completion_confirmed_condition(now)
-    hour_days = sa.func.coalesce(Application.hours_per_month, 0) * _engagement_days()
     by_country = db.session.execute(
         sa.select(
             Project.country,
             sa.func.count(),
             sa.func.count(Application.member_id.distinct()),
-            sa.func.coalesce(sa.func.sum(hour_days), 0),
+            sa.func.coalesce(sa.func.sum(_engagement_hours()), 0),
         )
         .join(Project, Project.id == Application.project_id)
         .where(confirmed)
         .group_by(Project.country)
     ).all()
     engagements = sum(row[1] for row in by_country)
-    hours = round(sum(row[3] for row in by_country) / DAYS_PER_MONTH)
+    hours = sum(row[3] for row in by_country)
     people = _confirmed_members(now)
     answered = application_stats.answered_at()
     answering = db.session.scalar(
@@ -1471,16 +1489,10 @@ def _public_report(now: datetime) -> Report:
     merged = [row for row in ordered if row[2] < SMALL_CELL]
     while merged and kept and _confirmed_members(now, [row[0] for row in merged]) < SMALL_CELL:
         merged.append(kept.pop())
-    rows = [
-        (country_name(country), count, round(hour / DAYS_PER_MONTH))
-        for country, count, _, hour in kept
-    ]
+    rows = [(country_name(country), count, hour) for country, count, _, hour in kept]
     rows.sort(key=lambda row: row[0])
     if merged and _confirmed_members(now, [row[0] for row in merged]) >= SMALL_CELL:
-        hour_days = sum(row[3] for row in merged)
-        rows.append(
-            (OTHER_COUNTRIES, sum(row[1] for row in merged), round(hour_days / DAYS_PER_MONTH))
-        )
+        rows.append((OTHER_COUNTRIES, sum(row[1] for row in merged), sum(row[3] for row in merged)))
     countries = suppress(
         Table(
             "public_countries",
