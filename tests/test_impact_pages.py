@@ -160,6 +160,11 @@ def test_the_dashboard_shows_the_last_twelve_months_with_charts_and_tables(
     assert "<script>" not in html
     assert "No data for this period." in html  # the coverage table with no rows
     assert html.count("Download CSV") == 5
+    # On a phone a wide table is a card per row whose cells name their column.
+    assert '<table id="table-answer_times" class="figures-table stack-table">' in html
+    assert '<td data-label="Answered within 14 days" class="hidden-cell">' in html
+    assert '<table id="table-members_by_month" class="figures-table">' in html  # fits as it is
+    assert '<th scope="row">Jan 2026<td>0<td>1<tr>' in html
 
 
 def test_filters_are_applied_and_kept_in_the_download_links(client, coordinator, figures, db):

@@ -73,3 +73,29 @@ def test_the_public_page_on_a_phone(app, page, live_server, tmp_path):
     assert sideways(page) <= 0
     page.screenshot(path=tmp_path / "impact-public.png", full_page=True)
     assert foreign == []
+
+
+def test_the_dashboard_tables_are_cards_on_a_phone(app, page, live_server, tmp_path):
+    """A wide table of figures becomes a card per row: every figure is on screen next to its
+    column's name, a month stays on one line, and it is still a table to a screen reader."""
+    coordinator = new_user(Role.COORDINATOR, email="coord@example.org")
+    db.session.commit()
+    log_in(page, live_server, coordinator.email)
+    page.goto(f"{live_server}/coordination/impact")
+    answers = page.get_by_role("table", name="Answer times by institution")
+    expect(answers).to_be_visible()
+    within = answers.get_by_role("cell", name="Answered within 14 days")
+    expect(within).to_be_visible()
+    box = within.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    label = within.evaluate("cell => getComputedStyle(cell, '::before').content")
+    assert label == '"Answered within 14 days"'
+    months = page.get_by_role("table", name="Members month by month")
+    january = months.get_by_role("rowheader").first
+    expect(january).to_have_text(re.compile(r"^\w{3} \d{4}$"))
+    line = january.evaluate("cell => parseFloat(getComputedStyle(cell).lineHeight)")
+    assert january.bounding_box()["height"] < 2 * line + 10  # one line, with its padding
+    assert sideways(page) <= 0
+    page.screenshot(path=tmp_path / "impact-tables.png", full_page=True)
+    page.locator("section.figures").nth(2).screenshot(path=tmp_path / "answer-times.png")
+    months.screenshot(path=tmp_path / "months.png")
