@@ -179,9 +179,14 @@ def test_filters_are_applied_and_kept_in_the_download_links(client, coordinator,
     assert str(period) == "2025-03:2026-02"
     assert filters == Filters("GH", "health", institution.id)
     assert "2,468" in html  # the figure for Ghana, not the whole network's 12,340
-    assert "March 2025 to February 2026" in html and "Korle Bu Teaching Hospital" in html
+    assert (
+        "March 2025 to February 2026, narrowed to Ghana, Health, Korle Bu Teaching Hospital. "
+        "Figures as of"
+    ) in " ".join(html.split())
     link = "/coordination/impact/funnel.csv?from_month=03&amp;from_year=2025"
     assert link in html and "country=GH" in html
+    html = client.get("/coordination/impact?sector=health").get_data(as_text=True)
+    assert ", narrowed to Health. Figures as of" in " ".join(html.split())
 
 
 def test_each_table_downloads_as_csv_with_the_period_in_its_name(client, coordinator, figures):
