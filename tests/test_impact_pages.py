@@ -221,18 +221,27 @@ def test_the_whole_report_downloads_as_json(client, coordinator, figures):
     assert "attachment" in response.headers["Content-Disposition"]
 
 
+THIS_YEAR = datetime.now(UTC).year
+MONTH = "Choose a month from January (1) to December (12)."
+YEAR = "Choose a year from "  # the ten years that end with the current one
+
 BAD = [
-    ("from_month=13", "Not a valid choice"),
-    ("from_month=march", "Not a valid choice"),
-    ("from_year=twenty", "Not a valid choice"),
-    ("from_year=2026%00", "Not a valid choice"),
-    ("country=G%00H", "Not a valid choice"),
-    ("country=XX", "Not a valid choice"),
-    ("sector=%3Cscript%3E", "Not a valid choice"),
-    (f"institution={2**64}", "Not a valid choice"),
-    ("institution=-1", "Not a valid choice"),
-    ("from_month=01&from_year=2000&to_month=12&to_year=2026", "at most 120 months"),
-    ("from_month=06&from_year=2026&to_month=01&to_year=2026", "ends before it starts"),
+    ("from_month=13", MONTH),
+    ("from_month=march", MONTH),
+    ("to_month=%C2%B2", MONTH),
+    ("from_year=twenty", YEAR),
+    ("from_year=2026%00", YEAR),
+    ("country=G%00H", "Choose a country from the list, or All countries."),
+    ("country=XX", "Choose a country from the list, or All countries."),
+    ("sector=%3Cscript%3E", "Choose a sector from the list, or All sectors."),
+    (f"institution={2**64}", "Choose a verified institution from the list"),
+    ("institution=-1", "Choose a verified institution from the list"),
+    # Only the years a period of at most 120 months can start in are offered.
+    (f"from_month=01&from_year={THIS_YEAR - 10}&to_month=12&to_year={THIS_YEAR}", YEAR),
+    (
+        "from_month=06&from_year=2026&to_month=01&to_year=2026",
+        "The period ends before it starts: choose a last month on or after the first.",
+    ),
 ]
 
 
@@ -248,6 +257,22 @@ def test_bad_filters_get_a_clear_message_never_a_500(client, coordinator, figure
     assert message in download.get_data(as_text=True)
     assert client.get(f"/coordination/impact.json?{query}").status_code == 400
     assert figures == []
+
+
+def test_the_period_offers_the_years_that_fit_and_takes_months_with_or_without_a_zero(
+    client, coordinator, figures
+):
+    html = client.get("/coordination/impact").get_data(as_text=True)
+    years = re.findall(r'<option (?:selected )?value="(\d{4})"', html)
+    offered = [str(year) for year in range(THIS_YEAR, THIS_YEAR - 10, -1)]
+    assert years == offered * 2  # from and to
+    query = f"from_month=1&from_year={THIS_YEAR - 9}&to_month=12&to_year={THIS_YEAR}"
+    assert client.get(f"/coordination/impact?{query}").status_code == 200
+    assert client.get(f"/coordination/impact/funnel.csv?{query}").status_code == 200
+    period, _ = figures[-1]
+    assert str(period) == f"{THIS_YEAR - 9}-01:{THIS_YEAR}-12"  # the longest period, 120 months
+    page = client.get(f"/coordination/impact?from_year={THIS_YEAR - 10}")
+    assert f"Choose a year from {THIS_YEAR - 9} to {THIS_YEAR}." in page.get_data(as_text=True)
 
 
 def test_an_unknown_table_is_not_found(client, coordinator, figures):
@@ -374,7 +399,8 @@ def test_an_institution_that_is_not_verified_is_not_a_choice(client, coordinator
     db.session.get(Institution, ids["b"]).status = InstitutionStatus.PENDING
     db.session.commit()
     response = client.get(f"/coordination/impact?institution={ids['b']}")
-    assert response.status_code == 400 and "Not a valid choice" in response.get_data(as_text=True)
+    refusal = "Choose a verified institution from the list, or All institutions."
+    assert response.status_code == 400 and refusal in response.get_data(as_text=True)
 
 
 def test_a_small_network_shows_no_one_on_the_public_page(client, request):
