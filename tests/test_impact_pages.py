@@ -2,7 +2,9 @@
 and tables, the CSV and JSON downloads, bad input) and the public impact page with its open
 data, drawn from reports made by hand so that every figure on the page is known."""
 
+import codecs
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -18,6 +20,12 @@ from tests.factories import make_institution, new_user, sign_in
 from tests.test_impact_figures import network  # noqa: F401 - the figures' network, by name
 
 NOW = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+
+
+def csv_text(response) -> str:
+    """A CSV download's text, after the UTF-8 byte order mark every download starts with."""
+    assert response.data.startswith(codecs.BOM_UTF8)
+    return response.data.decode("utf-8-sig")
 
 
 def measure_table(key, title, rows):
@@ -198,7 +206,7 @@ def test_each_table_downloads_as_csv_with_the_period_in_its_name(client, coordin
     assert response.headers["Content-Disposition"] == (
         'attachment; filename="impact-funnel-2026-01-to-2026-06.csv"'
     )
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.reader(io.StringIO(csv_text(response))))
     assert rows == [
         ["stage", "applications", "share"],
         ["Applied", "1200", "100.0"],
@@ -206,8 +214,42 @@ def test_each_table_downloads_as_csv_with_the_period_in_its_name(client, coordin
         ["Accepted", "90", "7.5"],
     ]
     by_month = client.get("/coordination/impact/members_by_month.csv")
-    lines = by_month.get_data(as_text=True).splitlines()
+    lines = csv_text(by_month).splitlines()
     assert lines[0] == "month,registered,active" and len(lines) == 13
+
+
+def test_spreadsheets_read_the_csv_as_utf8_and_freshness_is_named_by_the_day(
+    client, coordinator, figures, monkeypatch, app
+):
+    handmade_dashboard = impact.dashboard
+
+    def dashboard(period, filters, now=None):
+        report = handmade_dashboard(period, filters, now)
+        kinds = (Column("kind", "Kind", "text"), Column("stale", "Stale"))
+        places = (Column("country", "Country", "text"), Column("members", "Members"))
+        extra = {
+            "freshness": Table("freshness", "Network freshness", kinds, (("Profiles", 3),)),
+            "coverage_countries": Table(
+                "coverage_countries", "Coverage by country", places, (("Bogotá", 7),)
+            ),
+        }
+        return dataclasses.replace(report, tables={**report.tables, **extra})
+
+    monkeypatch.setattr(impact, "dashboard", dashboard)
+    places = client.get("/coordination/impact/coverage_countries.csv")
+    assert places.content_type == "text/csv; charset=utf-8"
+    assert csv_text(places) == "country,members\nBogotá,7\n"
+    fresh = client.get(
+        "/coordination/impact/freshness.csv?from_month=01&from_year=2026&to_month=06&to_year=2026"
+    )
+    assert fresh.headers["Content-Disposition"] == (
+        'attachment; filename="impact-freshness-2026-12-07.csv"'  # the day, not the period
+    )
+    assert csv_text(fresh) == "kind,stale\nProfiles,3\n"
+    # The command line prints the same figures for scripts, without the byte order mark.
+    printed = app.test_cli_runner().invoke(args=["report", "impact", "--format", "csv"])
+    assert printed.exit_code == 0 and "Bogotá,7" in printed.output
+    assert not printed.output.startswith("\ufeff")
 
 
 def test_the_whole_report_downloads_as_json(client, coordinator, figures):
@@ -310,7 +352,7 @@ def test_open_data_has_the_same_figures_with_hidden_cells_empty(client, db, figu
     assert response.headers["Content-Disposition"] == (
         'attachment; filename="diaspora-impact-2026-12-07.csv"'
     )
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(csv_text(response))))
     assert {
         "table": "public_totals",
         "row": "Countries served",
@@ -381,10 +423,10 @@ def test_the_page_shows_the_networks_own_figures_filtered(client, coordinator, r
     assert 'aria-describedby="table-funnel"' in html  # four applications: a chart
 
     kenya = f"/coordination/impact/funnel.csv?{FIRST_QUARTER}&country=KE"
-    funnel = list(csv.reader(io.StringIO(client.get(kenya).get_data(as_text=True))))
+    funnel = list(csv.reader(io.StringIO(csv_text(client.get(kenya)))))
     assert funnel[1] == ["Applied", "0", ""]
     coverage = client.get(f"/coordination/impact/coverage_countries.csv?{FIRST_QUARTER}&country=GH")
-    assert coverage.get_data(as_text=True) == (
+    assert csv_text(coverage) == (
         "country,members,open_projects,gap\nGhana,2,0,Members but no projects\n"
     )  # coverage counts today: the Ghanaian project closed in June
 
@@ -415,6 +457,6 @@ def test_a_small_network_shows_no_one_on_the_public_page(client, request):
     totals = dict(data["tables"]["public_totals"]["rows"])
     assert totals["Engagements completed"] is None and totals["Countries served"] is None
     assert data["tables"]["public_countries"]["rows"] == []
-    text = client.get("/impact/data.csv").get_data(as_text=True)
+    text = csv_text(client.get("/impact/data.csv"))
     assert "public_totals,Engagements completed,count,\n" in text
     assert "Ghana" not in text and "Abena" not in text
