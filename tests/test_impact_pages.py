@@ -337,7 +337,7 @@ def test_everyone_sees_the_public_page_with_small_numbers_hidden(client, db, fig
     html = response.get_data(as_text=True)
     assert (
         "142 engagements completed and confirmed, in 9 countries, about 12,400 hours "
-        "contributed. 31 institutions have answered at least 5 applicants in the last 12 months."
+        "contributed. 31 institutions have answered at least 5 applications in the last 12 months."
     ) in " ".join(html.split())
     assert "Ghana" in html and "Ethiopia" in html
     assert "Malta" in html and "fewer than 5" in html
