@@ -2,7 +2,9 @@
 and tables, the CSV and JSON downloads, bad input) and the public impact page with its open
 data, drawn from reports made by hand so that every figure on the page is known."""
 
+import codecs
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -19,6 +21,12 @@ from tests.factories import make_institution, new_user, sign_in
 from tests.test_impact_figures import network  # noqa: F401 - the figures' network, by name
 
 NOW = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+
+
+def csv_text(response) -> str:
+    """A CSV download's text, after the UTF-8 byte order mark every download starts with."""
+    assert response.data.startswith(codecs.BOM_UTF8)
+    return response.data.decode("utf-8-sig")
 
 
 def measure_table(key, title, rows):
@@ -162,6 +170,11 @@ def test_the_dashboard_shows_the_last_twelve_months_with_charts_and_tables(
     assert "<script>" not in html
     assert "No data for this period." in html  # the coverage table with no rows
     assert html.count("Download CSV") == 5
+    # On a phone a wide table is a card per row whose cells name their column.
+    assert '<table id="table-answer_times" class="figures-table stack-table">' in html
+    assert '<td data-label="Answered within 14 days" class="hidden-cell">' in html
+    assert '<table id="table-members_by_month" class="figures-table">' in html  # fits as it is
+    assert '<th scope="row">Jan 2026<td>0<td>1<tr>' in html
 
 
 def test_filters_are_applied_and_kept_in_the_download_links(client, coordinator, figures, db):
@@ -176,9 +189,14 @@ def test_filters_are_applied_and_kept_in_the_download_links(client, coordinator,
     assert str(period) == "2025-03:2026-02"
     assert filters == Filters("GH", "health", institution.id)
     assert "2,468" in html  # the figure for Ghana, not the whole network's 12,340
-    assert "March 2025 to February 2026" in html and "Korle Bu Teaching Hospital" in html
+    assert (
+        "March 2025 to February 2026, narrowed to Ghana, Health, Korle Bu Teaching Hospital. "
+        "Figures as of"
+    ) in " ".join(html.split())
     link = "/coordination/impact/funnel.csv?from_month=03&amp;from_year=2025"
     assert link in html and "country=GH" in html
+    html = client.get("/coordination/impact?sector=health").get_data(as_text=True)
+    assert ", narrowed to Health. Figures as of" in " ".join(html.split())
 
 
 def test_each_table_downloads_as_csv_with_the_period_in_its_name(client, coordinator, figures):
@@ -190,7 +208,7 @@ def test_each_table_downloads_as_csv_with_the_period_in_its_name(client, coordin
     assert response.headers["Content-Disposition"] == (
         'attachment; filename="impact-funnel-2026-01-to-2026-06.csv"'
     )
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.reader(io.StringIO(csv_text(response))))
     assert rows == [
         ["stage", "applications", "share"],
         ["Applied", "1200", "100.0"],
@@ -198,8 +216,42 @@ def test_each_table_downloads_as_csv_with_the_period_in_its_name(client, coordin
         ["Accepted", "90", "7.5"],
     ]
     by_month = client.get("/coordination/impact/members_by_month.csv")
-    lines = by_month.get_data(as_text=True).splitlines()
+    lines = csv_text(by_month).splitlines()
     assert lines[0] == "month,registered,active" and len(lines) == 13
+
+
+def test_spreadsheets_read_the_csv_as_utf8_and_freshness_is_named_by_the_day(
+    client, coordinator, figures, monkeypatch, app
+):
+    handmade_dashboard = impact.dashboard
+
+    def dashboard(period, filters, now=None):
+        report = handmade_dashboard(period, filters, now)
+        kinds = (Column("kind", "Kind", "text"), Column("stale", "Stale"))
+        places = (Column("country", "Country", "text"), Column("members", "Members"))
+        extra = {
+            "freshness": Table("freshness", "Network freshness", kinds, (("Profiles", 3),)),
+            "coverage_countries": Table(
+                "coverage_countries", "Coverage by country", places, (("Bogotá", 7),)
+            ),
+        }
+        return dataclasses.replace(report, tables={**report.tables, **extra})
+
+    monkeypatch.setattr(impact, "dashboard", dashboard)
+    places = client.get("/coordination/impact/coverage_countries.csv")
+    assert places.content_type == "text/csv; charset=utf-8"
+    assert csv_text(places) == "country,members\nBogotá,7\n"
+    fresh = client.get(
+        "/coordination/impact/freshness.csv?from_month=01&from_year=2026&to_month=06&to_year=2026"
+    )
+    assert fresh.headers["Content-Disposition"] == (
+        'attachment; filename="impact-freshness-2026-12-07.csv"'  # the day, not the period
+    )
+    assert csv_text(fresh) == "kind,stale\nProfiles,3\n"
+    # The command line prints the same figures for scripts, without the byte order mark.
+    printed = app.test_cli_runner().invoke(args=["report", "impact", "--format", "csv"])
+    assert printed.exit_code == 0 and "Bogotá,7" in printed.output
+    assert not printed.output.startswith("\ufeff")
 
 
 def test_the_whole_report_downloads_as_json(client, coordinator, figures):
@@ -213,18 +265,27 @@ def test_the_whole_report_downloads_as_json(client, coordinator, figures):
     assert "attachment" in response.headers["Content-Disposition"]
 
 
+THIS_YEAR = datetime.now(UTC).year
+MONTH = "Choose a month from January (1) to December (12)."
+YEAR = "Choose a year from "  # the ten years that end with the current one
+
 BAD = [
-    ("from_month=13", "Not a valid choice"),
-    ("from_month=march", "Not a valid choice"),
-    ("from_year=twenty", "Not a valid choice"),
-    ("from_year=2026%00", "Not a valid choice"),
-    ("country=G%00H", "Not a valid choice"),
-    ("country=XX", "Not a valid choice"),
-    ("sector=%3Cscript%3E", "Not a valid choice"),
-    (f"institution={2**64}", "Not a valid choice"),
-    ("institution=-1", "Not a valid choice"),
-    ("from_month=01&from_year=2000&to_month=12&to_year=2026", "at most 120 months"),
-    ("from_month=06&from_year=2026&to_month=01&to_year=2026", "ends before it starts"),
+    ("from_month=13", MONTH),
+    ("from_month=march", MONTH),
+    ("to_month=%C2%B2", MONTH),
+    ("from_year=twenty", YEAR),
+    ("from_year=2026%00", YEAR),
+    ("country=G%00H", "Choose a country from the list, or All countries."),
+    ("country=XX", "Choose a country from the list, or All countries."),
+    ("sector=%3Cscript%3E", "Choose a sector from the list, or All sectors."),
+    (f"institution={2**64}", "Choose a verified institution from the list"),
+    ("institution=-1", "Choose a verified institution from the list"),
+    # Only the years a period of at most 120 months can start in are offered.
+    (f"from_month=01&from_year={THIS_YEAR - 10}&to_month=12&to_year={THIS_YEAR}", YEAR),
+    (
+        "from_month=06&from_year=2026&to_month=01&to_year=2026",
+        "The period ends before it starts: choose a last month on or after the first.",
+    ),
 ]
 
 
@@ -240,6 +301,22 @@ def test_bad_filters_get_a_clear_message_never_a_500(client, coordinator, figure
     assert message in download.get_data(as_text=True)
     assert client.get(f"/coordination/impact.json?{query}").status_code == 400
     assert figures == []
+
+
+def test_the_period_offers_the_years_that_fit_and_takes_months_with_or_without_a_zero(
+    client, coordinator, figures
+):
+    html = client.get("/coordination/impact").get_data(as_text=True)
+    years = re.findall(r'<option (?:selected )?value="(\d{4})"', html)
+    offered = [str(year) for year in range(THIS_YEAR, THIS_YEAR - 10, -1)]
+    assert years == offered * 2  # from and to
+    query = f"from_month=1&from_year={THIS_YEAR - 9}&to_month=12&to_year={THIS_YEAR}"
+    assert client.get(f"/coordination/impact?{query}").status_code == 200
+    assert client.get(f"/coordination/impact/funnel.csv?{query}").status_code == 200
+    period, _ = figures[-1]
+    assert str(period) == f"{THIS_YEAR - 9}-01:{THIS_YEAR}-12"  # the longest period, 120 months
+    page = client.get(f"/coordination/impact?from_year={THIS_YEAR - 10}")
+    assert f"Choose a year from {THIS_YEAR - 9} to {THIS_YEAR}." in page.get_data(as_text=True)
 
 
 def test_an_unknown_table_is_not_found(client, coordinator, figures):
@@ -262,7 +339,7 @@ def test_everyone_sees_the_public_page_with_small_numbers_hidden(client, db, fig
     html = response.get_data(as_text=True)
     assert (
         "142 engagements completed and confirmed, in 9 countries, about 12,400 hours "
-        "contributed. 31 institutions have answered at least 5 applicants in the last 12 months."
+        "contributed. 31 institutions have answered at least 5 applications in the last 12 months."
     ) in " ".join(html.split())
     assert "Ghana" in html and "Ethiopia" in html
     assert "Malta" in html and "fewer than 5" in html
@@ -277,7 +354,7 @@ def test_open_data_has_the_same_figures_with_hidden_cells_empty(client, db, figu
     assert response.headers["Content-Disposition"] == (
         'attachment; filename="diaspora-impact-2026-12-07.csv"'
     )
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(csv_text(response))))
     assert {
         "table": "public_totals",
         "row": "Countries served",
@@ -356,10 +433,10 @@ def test_the_page_shows_the_networks_own_figures_filtered(client, coordinator, r
     assert 'aria-describedby="table-funnel"' in html  # four applications: a chart
 
     kenya = f"/coordination/impact/funnel.csv?{FIRST_QUARTER}&country=KE"
-    funnel = list(csv.reader(io.StringIO(client.get(kenya).get_data(as_text=True))))
+    funnel = list(csv.reader(io.StringIO(csv_text(client.get(kenya)))))
     assert funnel[1] == ["Applied", "0", ""]
     coverage = client.get(f"/coordination/impact/coverage_countries.csv?{FIRST_QUARTER}&country=GH")
-    assert coverage.get_data(as_text=True) == (
+    assert csv_text(coverage) == (
         "country,members,open_projects,gap\nGhana,2,0,Members but no projects\n"
     )  # coverage counts today: the Ghanaian project closed in June
 
@@ -374,7 +451,8 @@ def test_an_institution_that_is_not_verified_is_not_a_choice(client, coordinator
     db.session.get(Institution, ids["b"]).status = InstitutionStatus.PENDING
     db.session.commit()
     response = client.get(f"/coordination/impact?institution={ids['b']}")
-    assert response.status_code == 400 and "Not a valid choice" in response.get_data(as_text=True)
+    refusal = "Choose a verified institution from the list, or All institutions."
+    assert response.status_code == 400 and refusal in response.get_data(as_text=True)
 
 
 def test_a_small_network_shows_no_one_on_the_public_page(client, request):
@@ -391,7 +469,7 @@ def test_a_small_network_shows_no_one_on_the_public_page(client, request):
     totals = dict(data["tables"]["public_totals"]["rows"])
     assert totals["Engagements completed"] is None and totals["Countries served"] is None
     assert data["tables"]["public_countries"]["rows"] == []
-    text = client.get("/impact/data.csv").get_data(as_text=True)
+    text = csv_text(client.get("/impact/data.csv"))
     assert "public_totals,Engagements completed,count,\n" in text
     assert "Ghana" not in text and "Abena" not in text
 

@@ -1,6 +1,7 @@
 """Forms of the coordinators' area."""
 
 import calendar
+import re
 from datetime import date
 
 from wtforms import SelectField, StringField, TextAreaField
@@ -27,7 +28,17 @@ class UserFilterForm(BaseForm):
 
 
 MONTH_CHOICES = select_choices((f"{n:02d}", calendar.month_name[n]) for n in range(1, 13))
-FIRST_YEAR = 2000
+MONTH_REFUSAL = "Choose a month from January (1) to December (12)."
+# The years offered: the current one and those before it that a longest period can reach.
+YEARS_OFFERED = Period.MAX_MONTHS // 12
+
+
+def month_value(text: str) -> str:
+    """A month as the form's choices have it: "1" and "01" are both January. Anything else
+    is left as given, for the field to refuse."""
+    if re.fullmatch(r"[0-9]{1,2}", text or "") and 1 <= int(text) <= 12:
+        return f"{int(text):02d}"
+    return text
 
 
 class ImpactFilterForm(BaseForm):
@@ -37,13 +48,30 @@ class ImpactFilterForm(BaseForm):
     class Meta:
         csrf = False
 
-    from_month = SelectField("From month", choices=MONTH_CHOICES)
+    from_month = SelectField(
+        "From month",
+        choices=MONTH_CHOICES,
+        coerce=month_value,
+        invalid_choice_message=MONTH_REFUSAL,
+    )
     from_year = SelectField("From year")
-    to_month = SelectField("To month", choices=MONTH_CHOICES)
+    to_month = SelectField(
+        "To month", choices=MONTH_CHOICES, coerce=month_value, invalid_choice_message=MONTH_REFUSAL
+    )
     to_year = SelectField("To year")
-    country = SelectField("Country served")
-    sector = SelectField("Sector")
-    institution = SelectField("Institution")
+    country = SelectField(
+        "Country served",
+        invalid_choice_message="Choose a country from the list, or All countries.",
+    )
+    sector = SelectField(
+        "Sector", invalid_choice_message="Choose a sector from the list, or All sectors."
+    )
+    institution = SelectField(
+        "Institution",
+        invalid_choice_message=(
+            "Choose a verified institution from the list, or All institutions."
+        ),
+    )
 
     def __init__(self, formdata, today: date, institutions, countries, **kwargs):
         default = Period.last_twelve_months(today)
@@ -58,8 +86,11 @@ class ImpactFilterForm(BaseForm):
             institution="",
             **kwargs,
         )
-        years = [(str(y), str(y)) for y in range(today.year, FIRST_YEAR - 1, -1)]
+        first_year = today.year - YEARS_OFFERED + 1
+        years = [(str(y), str(y)) for y in range(today.year, first_year - 1, -1)]
         self.from_year.choices = self.to_year.choices = select_choices(years)
+        year = f"Choose a year from {first_year} to {today.year}."
+        self.from_year.invalid_choice_message = self.to_year.invalid_choice_message = year
         known = [(code, name) for code, name in country_choices() if code in countries]
         self.country.choices = select_choices([("", "All countries"), *known])
         self.sector.choices = select_choices([("", "All sectors"), *catalog.sectors().items()])
@@ -71,11 +102,16 @@ class ImpactFilterForm(BaseForm):
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):
             return False
+        first = date(int(self.from_year.data), int(self.from_month.data), 1)
+        last = date(int(self.to_year.data), int(self.to_month.data), 1)
+        if last < first:
+            self.to_month.errors = [
+                *self.to_month.errors,
+                "The period ends before it starts: choose a last month on or after the first.",
+            ]
+            return False
         try:
-            self.chosen_period = Period.of(
-                date(int(self.from_year.data), int(self.from_month.data), 1),
-                date(int(self.to_year.data), int(self.to_month.data), 1),
-            )
+            self.chosen_period = Period.of(first, last)
         except Invalid as exc:
             self.from_month.errors = [*self.from_month.errors, str(exc)]
             return False

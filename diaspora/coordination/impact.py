@@ -3,6 +3,7 @@ institution, each table with its chart where one reads better, each downloadable
 the whole report as JSON. The figures are read from the summary rows of the last refresh;
 only the "Compute the figures now" button (before the first refresh) writes."""
 
+import codecs
 import json
 
 import sqlalchemy as sa
@@ -22,6 +23,9 @@ from diaspora.services.errors import Invalid, NotFound
 
 # How many "what changed" answers of follow-ups the dashboard quotes.
 CHANGES_SHOWN = 10
+
+# Tables that count today whatever the period: their CSV is named by the day, not the period.
+TODAY_ONLY = frozenset({"freshness"})
 
 # Tables drawn as well as listed (besides every month-by-month table).
 CHARTED = frozenset({"funnel", "coverage_countries", "coverage_sectors"})
@@ -96,9 +100,14 @@ def impact_csv(key):
     table = report.tables.get(key)
     if table is None:
         raise NotFound("There is no such table on the impact dashboard.")
-    name = f"impact-{key}-{report.period.first:%Y-%m}-to-{report.period.last:%Y-%m}.csv"
+    if key in TODAY_ONLY:
+        name = f"impact-{key}-{report.generated_at:%Y-%m-%d}.csv"
+    else:
+        name = f"impact-{key}-{report.period.first:%Y-%m}-to-{report.period.last:%Y-%m}.csv"
     return Response(
-        table.to_csv(),
+        # The UTF-8 byte order mark first, so that spreadsheet programs read the file as UTF-8
+        # ("Bogotá", not "BogotÃ¡"); the command line prints CSV without it.
+        codecs.BOM_UTF8 + table.to_csv().encode(),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -1,5 +1,6 @@
 """The home page, the static information pages and the public impact page."""
 
+import codecs
 import csv
 import io
 import json
@@ -71,7 +72,8 @@ def impact_data_csv():
             for column, value in zip(table.columns[1:], cells[1:], strict=True):
                 writer.writerow([table.key, cells[0], column.key, value])
     return Response(
-        out.getvalue(),
+        # The UTF-8 byte order mark first, so that spreadsheet programs read it as UTF-8.
+        codecs.BOM_UTF8 + out.getvalue().encode(),
         mimetype="text/csv",
         headers={"Content-Disposition": _attachment(report, "csv")},
     )

@@ -2,7 +2,9 @@
 page render with their charts visible, nothing scrolls sideways, no request leaves the site,
 and the filters work without JavaScript."""
 
+import dataclasses
 import re
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -10,6 +12,10 @@ from playwright.sync_api import expect
 
 from diaspora.extensions import db
 from diaspora.models import Role
+from diaspora.models.follow_up import FollowUpSide
+from diaspora.services import follow_ups, impact
+from diaspora.services.follow_ups import Change
+from diaspora.services.impact import Column, Table
 from tests.browser.navigation import log_in
 from tests.factories import make_institution, new_user
 from tests.test_impact_pages import figures  # noqa: F401 - the handmade reports
@@ -73,3 +79,74 @@ def test_the_public_page_on_a_phone(app, page, live_server, tmp_path):
     assert sideways(page) <= 0
     page.screenshot(path=tmp_path / "impact-public.png", full_page=True)
     assert foreign == []
+
+
+def test_the_dashboard_tables_are_cards_on_a_phone(app, page, live_server, tmp_path):
+    """A wide table of figures becomes a card per row: every figure is on screen next to its
+    column's name, a month stays on one line, and it is still a table to a screen reader."""
+    coordinator = new_user(Role.COORDINATOR, email="coord@example.org")
+    db.session.commit()
+    log_in(page, live_server, coordinator.email)
+    page.goto(f"{live_server}/coordination/impact")
+    answers = page.get_by_role("table", name="Answer times by institution")
+    expect(answers).to_be_visible()
+    within = answers.get_by_role("cell", name="Answered within 14 days")
+    expect(within).to_be_visible()
+    box = within.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    label = within.evaluate("cell => getComputedStyle(cell, '::before').content")
+    assert label == '"Answered within 14 days"'
+    months = page.get_by_role("table", name="Members month by month")
+    january = months.get_by_role("rowheader").first
+    expect(january).to_have_text(re.compile(r"^\w{3} \d{4}$"))
+    line = january.evaluate("cell => parseFloat(getComputedStyle(cell).lineHeight)")
+    assert january.bounding_box()["height"] < 2 * line + 10  # one line, with its padding
+    assert sideways(page) <= 0
+    page.screenshot(path=tmp_path / "impact-tables.png", full_page=True)
+    page.locator("section.figures").nth(2).screenshot(path=tmp_path / "answer-times.png")
+    months.screenshot(path=tmp_path / "months.png")
+
+
+@pytest.fixture
+def quoted(monkeypatch, figures):  # noqa: F811 - the handmade reports, with follow-ups
+    """A follow-ups table on the handmade dashboard and one "what changed" answer written
+    in two paragraphs."""
+    handmade = impact.dashboard
+
+    def dashboard(period, filters, now=None):
+        report = handmade(period, filters, now)
+        table = Table(
+            "follow_ups",
+            "Follow-ups after engagements",
+            (Column("step", "Step", "text"), Column("asked", "Asked")),
+            (("3 months", 12),),
+        )
+        return dataclasses.replace(report, tables={**report.tables, "follow_ups": table})
+
+    answer = Change(
+        datetime(2026, 11, 2, tzinfo=UTC),
+        6,
+        FollowUpSide.MEMBER,
+        1,
+        "Laboratory quality",
+        "Korle Bu Teaching Hospital",
+        "The lab runs its own checks now.\n\nTwo technicians train the others.",
+    )
+    monkeypatch.setattr(impact, "dashboard", dashboard)
+    monkeypatch.setattr(follow_ups, "changes", lambda period, filters, limit: [answer])
+
+
+def test_what_changed_keeps_its_paragraphs_and_the_width_on_a_phone(
+    app, page, live_server, tmp_path, quoted
+):
+    coordinator = new_user(Role.COORDINATOR, email="coord@example.org")
+    db.session.commit()
+    log_in(page, live_server, coordinator.email)
+    page.goto(f"{live_server}/coordination/impact")
+    quote = page.locator(".changes blockquote")
+    expect(quote).to_have_text(re.compile(r"checks now\.\n\nTwo technicians"))
+    expect(quote).to_have_css("white-space", "pre-line")
+    section = page.get_by_role("heading", name="What changed, in their words")
+    assert quote.bounding_box()["x"] - section.bounding_box()["x"] < 4  # not indented
+    assert sideways(page) <= 0
+    page.locator(".changes").screenshot(path=tmp_path / "what-changed.png")
