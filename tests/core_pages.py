@@ -14,6 +14,7 @@ from diaspora.models.base import utcnow
 from diaspora.services import (
     applications,
     discovery,
+    impact,
     interviews,
     invitations,
     moderation,
@@ -135,6 +136,8 @@ def build() -> World:
     discovery.save_search(member, ProjectSearch(query="neonatal"), Frequency.WEEKLY)
     moderation.report_project(member, others[2], "misleading", "The dates do not add up.")
     moderation.report_project(applicant, others[3], "fees", "They ask for a fee.")
+    db.session.commit()
+    impact.refresh()  # the impact pages show their figures, not "not computed yet"
     db.session.commit()
     indexer.rebuild(indexer.PROJECTS)
     indexer.rebuild(indexer.EXPERTS)
