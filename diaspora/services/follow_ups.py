@@ -417,6 +417,18 @@ COLUMNS = (
 )
 
 
+class NotAsked(str):
+    """A cell for an answer the question does not offer ("Still in contact" has no middle
+    answer): an empty string, so the CSV and JSON leave it empty and the pages show "not
+    asked" (None would read as a hidden small count), and never a small count to hide."""
+
+    def __lt__(self, other):
+        return False if isinstance(other, int | float) else str.__lt__(self, other)
+
+
+NOT_ASKED = NotAsked("")
+
+
 def _share(count: int | None, total: int) -> float | None:
     if count is None or not total:
         return None
@@ -424,24 +436,24 @@ def _share(count: int | None, total: int) -> float | None:
 
 
 def impact_table(period: Period, filters: Filters = NO_FILTERS) -> Table:
-    """Per question and step: follow-ups asked (sent in the period), answered (in the
-    period), and each answer's count and share of those answered. Two grouped queries,
-    each over one indexed range of dates: the asked per step, and the answered per step and
-    combination of answers (at most 54 groups), added up here."""
-    asked_query = _filtered(
-        sa.select(FollowUp.step, sa.func.count()).where(_within(FollowUp.sent_at, period)),
-        filters,
-    ).group_by(FollowUp.step)
-    asked = dict(db.session.execute(asked_query).all())
+    """Per question and step, one cohort: the follow-ups asked (sent) in the period, how many
+    of them were answered (whenever), and each answer's count and share of those answered.
+    One grouped query over one indexed range of dates, per step, answered or not and
+    combination of answers (at most 108 groups), added up here."""
     answers = (FollowUp.in_contact, FollowUp.transferred, FollowUp.follow_on)
-    answered_query = _filtered(
-        sa.select(FollowUp.step, *answers, sa.func.count()).where(
-            _within(FollowUp.answered_at, period)
+    answered = FollowUp.answered_at.is_not(None)
+    query = _filtered(
+        sa.select(FollowUp.step, answered, *answers, sa.func.count()).where(
+            _within(FollowUp.sent_at, period)
         ),
         filters,
-    ).group_by(FollowUp.step, *answers)
+    ).group_by(FollowUp.step, answered, *answers)
+    asked: dict[int, int] = {}
     counts: dict[tuple[int, str, str | None], int] = {}
-    for step, in_contact, transferred, follow_on, count in db.session.execute(answered_query):
+    for step, is_answered, in_contact, transferred, follow_on, count in db.session.execute(query):
+        asked[step] = asked.get(step, 0) + count
+        if not is_answered:
+            continue
         for key, value in (
             ("in_contact", "yes" if in_contact else "no"),
             ("transferred", transferred and transferred.value),
@@ -452,21 +464,25 @@ def impact_table(period: Period, filters: Filters = NO_FILTERS) -> Table:
     rows = []
     for key, label in QUESTIONS:
         for step in STEPS:
-            total = counts.get((step, key, ""), 0)
-            if not (asked.get(step) or total):
+            if not asked.get(step):
                 continue
-            middle = None if key == "in_contact" else counts.get((step, key, MIDDLE[key]), 0)
+            total = counts.get((step, key, ""), 0)
             yes, no = counts.get((step, key, "yes"), 0), counts.get((step, key, "no"), 0)
+            if key == "in_contact":
+                middle, middle_share = NOT_ASKED, NOT_ASKED
+            else:
+                middle = counts.get((step, key, MIDDLE[key]), 0)
+                middle_share = _share(middle, total)
             rows.append(
                 (
                     label,
                     f"{step} months",
-                    asked.get(step, 0),
+                    asked[step],
                     total,
                     yes,
                     _share(yes, total),
                     middle,
-                    _share(middle, total),
+                    middle_share,
                     no,
                     _share(no, total),
                 )
@@ -479,8 +495,9 @@ def impact_table(period: Period, filters: Filters = NO_FILTERS) -> Table:
         note=(
             "Asked: follow-ups sent in the period, 3, 6 and 12 months after an engagement's "
             "completion, to the member and to the institution (one answer per institution). "
-            "Answered and the answers: follow-ups answered in the period; shares are of "
-            "those answered."
+            "Answered: how many of those were answered, whenever the answer came; the answers "
+            'and their shares are of those answered. "Still in contact" offers only yes '
+            "or no."
         ),
         people=frozenset({"asked", "answered", "yes", "partly", "no"}),
     )
