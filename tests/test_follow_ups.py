@@ -475,6 +475,18 @@ def test_posting_answers_is_rate_limited(limited, client, db, asked, member):
     assert client.get(f"/follow-ups/{token}").status_code == 200  # reading is not limited
 
 
+def test_only_refused_answers_count_against_the_rate_limit(limited, client, db, asked, member):
+    token = token_of(db, member)
+    saves = [
+        client.post(f"/follow-ups/{token}", data={**ANSWERS, "what_changed": f"Try {n}"})
+        for n in range(5)
+    ]
+    assert [r.status_code for r in saves] == [302] * 5
+    assert rows(db, asked)[("member", 3)].what_changed == "Try 4"
+    codes = [client.post(f"/follow-ups/{token}", data={}).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+
+
 # --------------------------------------------------------------------------- bad input
 
 
