@@ -433,7 +433,9 @@ def test_a_wrong_link_is_a_clear_404_and_saves_nothing(client, db, asked, member
         client.post(f"/follow-ups/{bad}", data=ANSWERS),
     ):
         assert response.status_code == 404
-        assert "This follow-up link is not valid" in response.get_data(as_text=True)
+        html = response.get_data(as_text=True)
+        assert "This follow-up link is not valid" in html
+        assert "sign in and open /follow-ups" in html  # a page that lists the valid links
     assert not any(f.is_answered for f in rows(db, asked).values())
 
 
@@ -555,13 +557,22 @@ def test_a_signed_in_person_reaches_pending_follow_ups_from_the_notification(
 ):
     sign_in(client, member)
     note = follow_up_events(db, member)[0]
+    notes = client.get("/notifications/").get_data(as_text=True)
+    assert '<a href="/follow-ups">1 follow-up question is waiting for your answer</a>' in notes
+    page = client.get(f"/applications/{asked.id}").get_data(as_text=True)
+    link = re.search(r'<a href="(/follow-ups/[^"]+)">A follow-up question 3 months after', page)
+    assert link and link.group(1) == note.link
     opened = client.post(f"/notifications/{note.id}/open")
     assert opened.status_code == 302 and "/follow-ups/" in opened.headers["Location"]
-    assert client.get(opened.headers["Location"]).status_code == 200
+    form = client.get(opened.headers["Location"]).get_data(as_text=True)
+    assert "Three short questions" in form and "Four" not in form
     listing = client.get("/follow-ups").get_data(as_text=True)
     assert "3 months after" in listing and "Teaching genomics" in listing
     client.post(opened.headers["Location"], data=ANSWERS)
     assert "No follow-up waits for your answer." in client.get("/follow-ups").get_data(as_text=True)
+    assert "waiting for your answer" not in client.get("/notifications/").get_data(as_text=True)
+    page = client.get(f"/applications/{asked.id}").get_data(as_text=True)
+    assert "A follow-up question" not in page
     # The representative's list has the institution's follow-up, and only that one.
     sign_in(client, rep)
     waiting = follow_ups.pending_for(rep)

@@ -1,6 +1,7 @@
 """Follow-ups after an engagement: 3, 6 and 12 months after a confirmed completion, both
-sides are asked four short questions (still in contact? knowledge or skills transferred? a
-follow-on project? what changed?) through a notification and an email with a one-click link.
+sides are asked three short questions (still in contact? knowledge or skills transferred? a
+follow-on project?) and, if they like, what changed, through a notification and an email
+with a one-click link.
 
 - :func:`send_due` (the daily ``flask engagements follow-up``) records the follow-ups that
   are due and tells each person once. The unique (application, side, step) constraint and
@@ -52,8 +53,8 @@ TOKEN_MAX_AGE = int(timedelta(days=400).total_seconds())
 CHANGE_FOR = timedelta(days=30)
 LINK_NOT_VALID = (
     "This follow-up link is not valid: it may be mistyped or cut short, or it is not "
-    "yours to use any more. Copy the whole link from the email, or sign in and open the "
-    "notification."
+    "yours to use any more. Copy the whole link from the email, or sign in and open "
+    "/follow-ups: it lists every follow-up waiting for your answer."
 )
 IN_CONTACT = ("yes", "no")
 NO_FILTERS = Filters()
@@ -347,9 +348,10 @@ def answer(
     return follow_up
 
 
-def pending_for(user: User) -> list[tuple[FollowUp, str]]:
+def pending_for(user: User, application_id: int | None = None) -> list[tuple[FollowUp, str]]:
     """The follow-ups sent to ``user`` (or, for a representative, to their institution) that
-    wait for an answer, each with its link's token: what their notifications lead to."""
+    wait for an answer, each with its link's token: what their notifications lead to (only
+    those of one engagement when ``application_id`` is given)."""
     institution_ids = permissions.represented_institution_ids(user)
     query = (
         sa.select(FollowUp)
@@ -369,6 +371,8 @@ def pending_for(user: User) -> list[tuple[FollowUp, str]]:
         )
         .order_by(FollowUp.sent_at.desc(), FollowUp.id)
     )
+    if application_id is not None:
+        query = query.where(FollowUp.application_id == application_id)
     return [(f, token_for(f.id, user.id)) for f in db.session.scalars(query)]
 
 
