@@ -556,6 +556,21 @@ DEMO_CHANGES = (
     "The ministry adopted the procedure for two more regions.",
     "Not much yet: the equipment we planned for has not arrived.",
     "We share data and have a joint paper under review.",
+    "Our engineers now size solar systems without outside help.",
+    "The maternity ward keeps its records the way we practised.",
+    "Three of our students went on to a master's programme abroad.",
+    "We applied for a second project with the same expert.",
+    "The cooperative lost far less grain this harvest.",
+    "Nothing new since the visit, but the contact is still there.",
+    "The district now plans road repairs a year ahead.",
+    "Our technicians teach the methods to the next intake.",
+    "The leak rate in the old town network went down by a third.",
+    "We changed how we review procurement files.",
+    "The mentoring continues by video call once a month.",
+    "The start-ups we mentored are all still trading.",
+    "Our lecturers reuse the course material every term.",
+    "The audit led to a new checklist in every ward.",
+    "Hard to say yet: the team that took part has moved on.",
 )
 
 
@@ -570,9 +585,12 @@ class Seeded:
 def seed_demo_answers(rng: random.Random, now: datetime | None = None) -> Seeded:
     """For the demo data: the follow-ups of existing confirmed engagements whose steps are
     due, as if the daily command had run all along (each step asked when it was due), about
-    three in four answered a few days later with varied answers. Sends nothing."""
+    three in four answered a few days later with varied answers. Sends nothing. The "what
+    changed" texts go round :data:`DEMO_CHANGES` in the order they were given, so the
+    latest ones the dashboard quotes all differ."""
     now = now or utcnow()
     seeded = Seeded()
+    written: list[FollowUp] = []
     for plan in plans(now):
         people = recipients(plan.application, plan.side)
         for step in sorted((*plan.skip, *([plan.ask] if plan.ask else []))):
@@ -594,19 +612,26 @@ def seed_demo_answers(rng: random.Random, now: datetime | None = None) -> Seeded
             seeded.asked += 1
             answered_at = follow_up.sent_at + timedelta(days=rng.randint(0, 20), hours=3)
             if rng.random() < 0.75 and answered_at <= now:
-                _demo_answer(rng, follow_up, rng.choice(people), answered_at)
+                if _demo_answer(rng, follow_up, rng.choice(people), answered_at):
+                    written.append(follow_up)
                 seeded.answered += 1
                 seeded.steps[step] = seeded.steps.get(step, 0) + 1
+    start = rng.randrange(len(DEMO_CHANGES))
+    for n, follow_up in enumerate(sorted(written, key=lambda f: f.answered_at)):
+        follow_up.what_changed = DEMO_CHANGES[(start + n) % len(DEMO_CHANGES)]
     db.session.flush()
     return seeded
 
 
-def _demo_answer(rng: random.Random, follow_up: FollowUp, person: User, when: datetime):
-    """Plausible answers: contact and follow-on projects thin out as time passes."""
+def _demo_answer(rng: random.Random, follow_up: FollowUp, person: User, when: datetime) -> bool:
+    """Plausible answers: contact and follow-on projects thin out as time passes. Whether
+    the person says what changed (the caller writes the text)."""
     fading = {3: 0.0, 6: 0.1, 12: 0.2}[follow_up.step]
     follow_up.in_contact = rng.random() < 0.8 - fading
     follow_up.transferred = rng.choices(list(Transferred), weights=(5, 4, 1))[0]
     follow_up.follow_on = rng.choices(list(FollowOn), weights=(2 - fading, 3, 5))[0]
-    follow_up.what_changed = rng.choice(DEMO_CHANGES) if rng.random() < 0.6 else ""
+    writes = rng.random() < 0.6
+    follow_up.what_changed = ""
     follow_up.answered_by_id = person.id
     follow_up.answered_at = when
+    return writes
