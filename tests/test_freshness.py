@@ -273,7 +273,7 @@ def test_the_page_lists_stale_rows_oldest_first_with_the_figures(
     assert "Fresh Member" not in page
     assert "Long open listing" in page and "Korle Bu Teaching Hospital" in page
     assert "Stale profiles (2)" in page and "Stale listings (1)" in page
-    assert "Remind all 2 members" in page and "Remind all 1 institution<" in page
+    assert "Remind all 2 members" in page and "Ask about all 1 stale listing<" in page
 
 
 def test_one_click_reminders_keep_the_jobs_pace_and_are_audited(

@@ -50,7 +50,7 @@ def test_a_coordinator_reminds_from_a_phone(
     expect(page.get_by_role("row", name="Selam Haile")).to_contain_text("Reminded on")
     assert len(smtp_server.wait_for(member.email, "Is your profile", timeout=1)) == 1
 
-    page.get_by_role("button", name="Remind all 1 institution with a stale listing").click()
+    page.get_by_role("button", name="Ask about all 1 stale listing").click()
     expect(page.locator(".flash-success")).to_contain_text("Institutions asked about 1 listing.")
     expect(
         page.get_by_text("Every stale listing was asked about in the last 30 days")
