@@ -163,9 +163,12 @@ def axis(largest: float) -> tuple[float, list[float]]:
 def format_value(value, kind: str, hidden: str = "fewer than 5") -> str:
     """A cell as the pages show it: months "Jan 2026", numbers with thousands separators,
     shares in %, times in days; a hidden people count as ``hidden``, another missing value
-    as "none"."""
+    as "none", and an empty value in a number column (a question that offers no such
+    answer) as "not asked"."""
     if value is None:
         return hidden if kind == "count" else "none"
+    if value == "" and kind in NUMERIC:
+        return "not asked"
     if kind == "month":
         return _month(value)
     if kind == "text":

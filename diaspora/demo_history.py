@@ -208,15 +208,94 @@ INSTITUTION_KINDS = {
     "business": InstitutionType.COMPANY,
     "finance": InstitutionType.COMPANY,
 }
-KIND_NAMES = {
-    InstitutionType.HOSPITAL: "Teaching Hospital",
-    InstitutionType.UNIVERSITY: "University",
-    InstitutionType.RESEARCH: "Research Institute",
-    InstitutionType.MINISTRY: "Public Agency",
-    InstitutionType.NGO: "Community Trust",
-    InstitutionType.COMPANY: "Enterprise Hub",
-    InstitutionType.INTERNATIONAL: "Regional Office",
+# Kind -> how institutions of that kind are named in a city: an institution's name is the
+# first of these not taken in its city, then each again with a part of the city (see
+# :func:`institution_names`), so names are plausible and unique, never numbered.
+NAME_PATTERNS = {
+    InstitutionType.HOSPITAL: (
+        "{city} Teaching Hospital",
+        "{city} Regional Hospital",
+        "{city} Children's Hospital",
+        "{city} General Hospital",
+        "{city} Maternity Hospital",
+        "{city} Eye Hospital",
+        "{city} District Health Centre",
+    ),
+    InstitutionType.UNIVERSITY: (
+        "University of {city}",
+        "{city} Polytechnic",
+        "{city} University of Science and Technology",
+        "{city} College of Education",
+        "{city} Institute of Technology",
+        "{city} Technical College",
+        "{city} School of Engineering",
+        "{city} College of Agriculture",
+    ),
+    InstitutionType.RESEARCH: (
+        "{city} Institute for Health Research",
+        "{city} Agricultural Research Centre",
+        "{city} Centre for Policy Studies",
+        "{city} Water Research Institute",
+        "{city} Institute of Statistics",
+    ),
+    InstitutionType.MINISTRY: (
+        "{city} Regional Health Directorate",
+        "{city} City Council",
+        "{city} Regional Water Authority",
+        "{city} Department of Education",
+        "{city} Public Works Office",
+    ),
+    InstitutionType.NGO: (
+        "{city} Community Health Trust",
+        "{city} Refugee Support Network",
+        "{city} Women's Cooperative",
+        "{city} Youth Foundation",
+        "{city} Relief Association",
+    ),
+    InstitutionType.COMPANY: (
+        "{city} Enterprise Hub",
+        "{city} Savings and Credit Cooperative",
+        "{city} Business Incubator",
+        "{city} Chamber of Commerce",
+        "{city} Microfinance Bank",
+    ),
+    InstitutionType.INTERNATIONAL: (
+        "{city} Regional Office",
+        "{city} Liaison Office",
+    ),
 }
+# Parts of a city, for a second institution of the same name there.
+CITY_PARTS = (
+    "North",
+    "South",
+    "East",
+    "West",
+    "Central",
+    "Riverside",
+    "Hillside",
+    "Old Town",
+    "New Town",
+    "Lakeside",
+    "Airport Road",
+    "Market Street",
+)
+
+
+def institution_names(kind: InstitutionType, city: str):
+    """Every name an institution of ``kind`` in ``city`` may take, in the order they are
+    given: the kind's names, then each with one part of the city, then with two."""
+    patterns = [pattern.format(city=city) for pattern in NAME_PATTERNS[kind]]
+    yield from patterns
+    for part in CITY_PARTS:
+        for name in patterns:
+            yield f"{name}, {part}"
+    for first in CITY_PARTS:
+        for second in CITY_PARTS:
+            if first != second:
+                for name in patterns:
+                    yield f"{name}, {first} and {second}"
+
+
 # Sector -> (title, what the project does, engagement mode, work mode).
 PROJECT_TEMPLATES = {
     "health": [
@@ -657,16 +736,14 @@ class _Generator:
     def _institutions(self, count: int) -> None:
         rng = self.rng
         weights = {code: spec[0] for code, spec in COUNTRIES.items()}
-        specs, names = [], set()
+        specs, names = [], {}
         for number in range(1, count + 1):
             country = self.weighted(weights)
             sector = self.weighted(SECTOR_WEIGHTS)
             kind = INSTITUTION_KINDS.get(sector, InstitutionType.UNIVERSITY)
             city = rng.choice(COUNTRIES[country][2])
-            name = f"{city} {KIND_NAMES[kind]}"
-            if name in names:
-                name = f"{name} {number}"
-            names.add(name)
+            # One generator per kind and city: the next name it gives is never taken.
+            name = next(names.setdefault((kind, city), institution_names(kind, city)))
             # The first institutions joined early; one was turned down, a few still wait.
             at = self.when(
                 self.start, self.start + (self.now - self.start) * min(1, number / count * 1.3)
@@ -730,6 +807,7 @@ class _Generator:
             if spec[7] == InstitutionStatus.VERIFIED
         ]
         self.rep_of = {i: rep for i, rep, *_ in self.institutions}
+        self.city_of = {i: spec[4] for i, spec in zip(ids, specs, strict=True)}
         self.counts["institutions"] = len(ids)
 
     # ------------------------------------------------------------------ projects
@@ -748,7 +826,7 @@ class _Generator:
             )[0]
             sector = home_sector if rng.random() < 0.6 else self.weighted(SECTOR_WEIGHTS)
             title, does, mode, work = rng.choice(PROJECT_TEMPLATES[sector])
-            city = rng.choice(COUNTRIES[country][2])
+            city = self.city_of[institution]  # a listing names its institution's own city
             created = self.when(verified_at, self.now - timedelta(days=1))
             plan = rng.random()
             flagged_text = 0.03 <= plan < 0.06 or 0.1 <= plan < 0.12

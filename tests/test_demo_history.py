@@ -1,6 +1,8 @@
 """The generated year of history: the same for a seed, consistent with the app's rules, and
 usable by the app's pages; the demo loads it once."""
 
+import itertools
+import re
 from collections import Counter
 from datetime import timedelta
 
@@ -8,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from diaspora.demo import DEMO_PASSWORD, HISTORY_SIZE
-from diaspora.demo_history import EMAIL_DOMAIN, generate
+from diaspora.demo_history import COUNTRIES, EMAIL_DOMAIN, generate, institution_names
 from diaspora.models import (
     Application,
     ApplicationMessage,
@@ -16,6 +18,7 @@ from diaspora.models import (
     Institution,
     InstitutionRepresentative,
     InstitutionStatus,
+    InstitutionType,
     MemberActivity,
     MessageKind,
     Profile,
@@ -104,6 +107,27 @@ def db_session():
     from diaspora.extensions import db
 
     return db.session
+
+
+def test_institutions_have_plausible_unique_names_and_listings_name_their_city(db, now):
+    generate(**{**SMALL, "institutions": 60}, seed=7, now=now)
+    institutions = db.session.scalars(sa.select(Institution)).all()
+    names = [i.name for i in institutions]
+    assert len(set(names)) == len(names) == 60
+    assert not any(re.search(r"\d", name) for name in names), names
+    assert all(i.city in i.name for i in institutions)
+    cities = {city for spec in COUNTRIES.values() for city in spec[2]}
+    projects = db.session.scalars(sa.select(Project)).all()
+    for project in projects:
+        own = project.institution.city
+        assert project.region == own
+        named = [city for city in cities if city in project.title]
+        assert named in ([], [own]), (project.title, project.institution.name)
+    assert any(project.institution.city in project.title for project in projects)
+    # However many institutions a city has, each name is new and has no number.
+    many = list(itertools.islice(institution_names(InstitutionType.UNIVERSITY, "Kumasi"), 500))
+    assert len(set(many)) == 500 and not any(re.search(r"\d", name) for name in many)
+    assert many[:2] == ["University of Kumasi", "Kumasi Polytechnic"]
 
 
 def test_the_same_seed_gives_the_same_history(db, now):
@@ -278,6 +302,8 @@ def test_every_dashboard_table_shows_something_after_the_demo_load(db, runner):
     answered = [v for v in report.tables["answer_times"].column("median_days") if v is not None]
     assert len(answered) >= 5
     assert follow_ups.impact_table(period).rows
+    quoted = [change.text for change in follow_ups.changes(period, limit=10)]
+    assert len(quoted) == 10 and len(set(quoted)) == 10, quoted
     public = impact.public_figures().tables["public_countries"]
     countries = [row for row in public.rows if row[0] != "Other countries"]
     assert len(countries) >= 2, public.rows

@@ -8,7 +8,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask import render_template_string
 
+from diaspora import charts
 from diaspora.extensions import db as _db
 from diaspora.mail import deliver_due, deliver_pending
 from diaspora.models import (
@@ -431,7 +433,9 @@ def test_a_wrong_link_is_a_clear_404_and_saves_nothing(client, db, asked, member
         client.post(f"/follow-ups/{bad}", data=ANSWERS),
     ):
         assert response.status_code == 404
-        assert "This follow-up link is not valid" in response.get_data(as_text=True)
+        html = response.get_data(as_text=True)
+        assert "This follow-up link is not valid" in html
+        assert "sign in and open /follow-ups" in html  # a page that lists the valid links
     assert not any(f.is_answered for f in rows(db, asked).values())
 
 
@@ -471,6 +475,18 @@ def test_posting_answers_is_rate_limited(limited, client, db, asked, member):
     codes = [client.post(f"/follow-ups/{token}", data={}).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
     assert client.get(f"/follow-ups/{token}").status_code == 200  # reading is not limited
+
+
+def test_only_refused_answers_count_against_the_rate_limit(limited, client, db, asked, member):
+    token = token_of(db, member)
+    saves = [
+        client.post(f"/follow-ups/{token}", data={**ANSWERS, "what_changed": f"Try {n}"})
+        for n in range(5)
+    ]
+    assert [r.status_code for r in saves] == [302] * 5
+    assert rows(db, asked)[("member", 3)].what_changed == "Try 4"
+    codes = [client.post(f"/follow-ups/{token}", data={}).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
 
 
 # --------------------------------------------------------------------------- bad input
@@ -541,13 +557,24 @@ def test_a_signed_in_person_reaches_pending_follow_ups_from_the_notification(
 ):
     sign_in(client, member)
     note = follow_up_events(db, member)[0]
+    notes = client.get("/notifications/").get_data(as_text=True)
+    assert '<a href="/follow-ups">1 follow-up question is waiting for your answer</a>' in notes
+    page = client.get(f"/applications/{asked.id}").get_data(as_text=True)
+    link = re.search(r'<a href="(/follow-ups/[^"]+)">A follow-up question 3 months after', page)
+    assert link  # a fresh token for the same follow-up as the notification's link
+    opens = follow_ups.open_link(link.group(1).rsplit("/", 1)[1]).follow_up
+    assert opens.id == follow_ups.open_link(note.link.rsplit("/", 1)[1]).follow_up.id
     opened = client.post(f"/notifications/{note.id}/open")
     assert opened.status_code == 302 and "/follow-ups/" in opened.headers["Location"]
-    assert client.get(opened.headers["Location"]).status_code == 200
+    form = client.get(opened.headers["Location"]).get_data(as_text=True)
+    assert "Three short questions" in form and "Four" not in form
     listing = client.get("/follow-ups").get_data(as_text=True)
     assert "3 months after" in listing and "Teaching genomics" in listing
     client.post(opened.headers["Location"], data=ANSWERS)
     assert "No follow-up waits for your answer." in client.get("/follow-ups").get_data(as_text=True)
+    assert "waiting for your answer" not in client.get("/notifications/").get_data(as_text=True)
+    page = client.get(f"/applications/{asked.id}").get_data(as_text=True)
+    assert "A follow-up question" not in page
     # The representative's list has the institution's follow-up, and only that one.
     sign_in(client, rep)
     waiting = follow_ups.pending_for(rep)
@@ -622,7 +649,9 @@ def test_the_impact_table_counts_asked_answered_and_each_answer(
     ]
     contact = by_question["Still in contact"]
     assert (contact["after"], contact["asked"], contact["answered"]) == ("3 months", 12, 6)
-    assert (contact["yes"], contact["no"], contact["partly"]) == (5, 1, None)
+    assert (contact["yes"], contact["no"]) == (5, 1)
+    # "Still in contact" offers no middle answer: not asked, never a hidden small count.
+    assert contact["partly"] is follow_ups.NOT_ASKED and contact["partly_share"] == ""
     assert contact["yes_share"] == 83.3 and contact["no_share"] == 16.7
     transferred = by_question["Knowledge or skills transferred"]
     assert (transferred["yes"], transferred["partly"], transferred["no"]) == (3, 2, 1)
@@ -642,6 +671,7 @@ def test_the_impact_table_counts_asked_answered_and_each_answer(
     contact_row = public.rows[0]
     assert contact_row[4] == 5 and contact_row[8] is None and contact_row[9] is None
     assert contact_row[5] is None  # a share in a row where a cell was hidden
+    assert contact_row[6] == ""  # not asked stays not asked
 
     latest = follow_ups.changes(period, Filters(country="GH"), limit=3)
     assert [c.text for c in latest] == [f"Change {f.id}" for f in reversed(member_side[3:6])]
@@ -650,6 +680,53 @@ def test_the_impact_table_counts_asked_answered_and_each_answer(
     csv = table.to_csv().splitlines()
     assert csv[0].startswith("question,after,asked,answered,yes,yes_share")
     assert csv[1] == "Still in contact,3 months,12,6,5,83.3,,,1,16.7"
+
+
+def test_the_impact_table_follows_the_follow_ups_asked_in_the_period(
+    app, db, make_user, project, rep
+):
+    """One cohort: a follow-up asked last month and answered this month counts in last
+    month's row, so no row has more answered than asked."""
+    members = [with_profile(make_user()) for _ in range(3)]
+    for person in members:
+        engagement(db, person, project, rep, months_ago(3))
+    follow_ups.send_due()
+    db.session.commit()
+    today = utcnow()
+    this_month = today.date().replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    sent = datetime.combine(last_month, datetime.min.time(), tzinfo=today.tzinfo)
+    sent += timedelta(days=10)
+    member_side = db.session.scalars(
+        sa.select(FollowUp).where(FollowUp.side == FollowUpSide.MEMBER).order_by(FollowUp.id)
+    ).all()
+    for follow_up in member_side:
+        follow_up.sent_at = sent
+    answer_directly(member_side[0], member_side[0].asked, today, True, "yes", "no", "")
+    answer_directly(member_side[1], member_side[1].asked, sent, False, "no", "planned", "")
+    db.session.commit()
+
+    earlier = follow_ups.impact_table(Period.of(last_month, last_month))
+    assert [row[2:4] for row in earlier.rows] == [(3, 2)] * 3
+    follow_on = earlier.rows[2]
+    assert (follow_on[4], follow_on[6], follow_on[8]) == (0, 1, 1)
+    now = follow_ups.impact_table(Period.of(this_month, this_month))
+    assert [row[2:4] for row in now.rows] == [(3, 0)] * 3  # the institution side, unanswered
+    assert "whenever the answer came" in now.note
+
+    # The pages show a question's missing answer as "not asked", the CSV leaves it empty.
+    assert charts.format_value(follow_ups.NOT_ASKED, "count") == "not asked"
+    assert charts.format_value(follow_ups.NOT_ASKED, "percent") == "not asked"
+    assert charts.format_value(None, "count") == "fewer than 5"
+    with app.test_request_context():
+        html = render_template_string(
+            '{% from "_impact.html" import figures_table %}{{ figures_table(t, none) }}',
+            t=earlier,
+        )
+    contact_row = re.search(r"<tr><th scope=\"row\"[^>]*>Still in contact</th>.*?</tr>", html)
+    assert contact_row and contact_row.group(0).count("not asked") == 2
+    assert "fewer than 5" not in contact_row.group(0)
+    assert earlier.to_csv().splitlines()[1] == "Still in contact,3 months,3,2,1,50.0,,,1,50.0"
 
 
 # --------------------------------------------------------------------------- demo data

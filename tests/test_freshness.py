@@ -273,7 +273,7 @@ def test_the_page_lists_stale_rows_oldest_first_with_the_figures(
     assert "Fresh Member" not in page
     assert "Long open listing" in page and "Korle Bu Teaching Hospital" in page
     assert "Stale profiles (2)" in page and "Stale listings (1)" in page
-    assert "Remind all 2" in page and "Remind all 1" in page
+    assert "Remind all 2 members" in page and "Ask about all 1 stale listing<" in page
 
 
 def test_one_click_reminders_keep_the_jobs_pace_and_are_audited(
@@ -316,7 +316,13 @@ def test_one_click_reminders_keep_the_jobs_pace_and_are_audited(
     page = client.post(
         "/coordination/freshness/profiles/remind-all", follow_redirects=True
     ).get_data(as_text=True)
-    assert "0 member(s) reminded" in page
+    assert '<p class="flash flash-info" role="status">Nobody was due a reminder: each was ' in page
+    assert "reminded in the last 60 days." in page and "0 member" not in page
+    # While no new reminder may go, the lists say when the last one went instead of a button.
+    today = f"{utcnow():%d %b %Y}"
+    assert page.count(f"Reminded on {today}") == 2
+    assert f"/profiles/{profile_id}/remind" not in page
+    assert f"/listings/{listing.id}/remind" not in page
     actions = db.session.scalars(
         sa.select(AuditEntry.action).where(AuditEntry.actor_id == coordinator.id)
     ).all()
@@ -336,16 +342,19 @@ def test_remind_all_reminds_every_due_member_and_listing(
         make_project(institution, status=ProjectStatus.PUBLISHED, published_at=utcnow() - 90 * DAY)
     db.session.commit()
     sign_in(client, coordinator)
-    assert "Remind all 2" in client.get("/coordination/freshness").get_data(as_text=True)
+    page = client.get("/coordination/freshness").get_data(as_text=True)
+    assert "Remind all 2 members" in page
+    assert page.count('<button class="button-small" type="submit">Remind<') == 4
+    assert "Reminded on" in page  # the member reminded 10 days ago
     page = client.post(
         "/coordination/freshness/profiles/remind-all", follow_redirects=True
     ).get_data(as_text=True)
-    assert "2 member(s) reminded" in page
+    assert "2 members reminded" in page
     assert [reminders_to(user) for user in members] == [0, 1, 1]
     page = client.post(
         "/coordination/freshness/listings/remind-all", follow_redirects=True
     ).get_data(as_text=True)
-    assert "Institutions asked about 2 listing(s)" in page
+    assert "Institutions asked about 2 listings." in page
     assert "Every stale listing was asked about in the last 30 days" in page
 
 

@@ -26,6 +26,7 @@ from diaspora.services import (
     application_panels,
     application_profiles,
     application_stats,
+    follow_ups,
     interviews,
     permissions,
 )
@@ -189,6 +190,7 @@ def _show(application, interview_form=None):
         if side == "institution"
         else None,
         completion_confirmed=application.completion_confirmed(),
+        follow_ups_waiting=follow_ups.pending_for(current_user, application.id),
         feedback_given=any(
             f.from_institution == (side == "institution") for f in application.feedback
         ),

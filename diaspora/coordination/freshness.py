@@ -13,6 +13,8 @@ from diaspora.models.base import utcnow
 from diaspora.services import freshness
 
 PER_PAGE = 25
+NOBODY_DUE = "Nobody was due a reminder: each was reminded in the last 60 days."
+NO_LISTING_DUE = "No listing was due a reminder: each was asked about in the last 30 days."
 
 
 @bp.route("/freshness")
@@ -32,6 +34,7 @@ def freshness_page():
         ),
         due=freshness.counts(figures, "due"),
         freshness=freshness,
+        now=now,
     )
 
 
@@ -56,7 +59,11 @@ def remind_all_profiles():
     return form_action(
         EmptyForm(),
         lambda: freshness.remind_all_profiles(current_user),
-        done=lambda count: f"{count} member(s) reminded to confirm their profile.",
+        done=lambda count: (
+            f"{freshness.counted(count, 'member')} reminded to confirm their profile."
+            if count
+            else (NOBODY_DUE, "info")
+        ),
         back=_back(),
     )
 
@@ -78,6 +85,10 @@ def remind_all_listings():
     return form_action(
         EmptyForm(),
         lambda: freshness.remind_all_listings(current_user),
-        done=lambda count: f"Institutions asked about {count} listing(s).",
+        done=lambda count: (
+            f"Institutions asked about {freshness.counted(count, 'listing')}."
+            if count
+            else (NO_LISTING_DUE, "info")
+        ),
         back=_back(),
     )

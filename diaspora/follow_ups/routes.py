@@ -16,6 +16,13 @@ def _limit(name):
     return lambda: current_app.config[name]
 
 
+def _refused(response) -> bool:
+    """The answer page's ``deduct_when``: only refused attempts count against the limit (a
+    saved answer redirects), so people who correct their answers, or an office sharing one
+    address, are never locked out by their own saves."""
+    return counts_against_limit(response) and response.status_code != 302
+
+
 @bp.after_request
 def _not_stored(response):
     """A follow-up page shows one person's answers: no cache keeps a copy."""
@@ -24,7 +31,7 @@ def _not_stored(response):
 
 
 @bp.route("/<token>", methods=["GET", "POST"])
-@limiter.limit(_limit("RATE_LIMIT_RESET"), methods=["POST"], deduct_when=counts_against_limit)
+@limiter.limit(_limit("RATE_LIMIT_RESET"), methods=["POST"], deduct_when=_refused)
 def answer(token):
     opened = follow_ups.open_link(token)
     answered = opened.follow_up.is_answered

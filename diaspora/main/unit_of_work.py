@@ -86,20 +86,24 @@ def form_refusal(field: Field | None = None) -> Iterator[None]:
 def form_action(
     form: FlaskForm,
     work: Callable[[], object],
-    done: str | Callable[[object], str],
+    done: str | Callable[[object], str | tuple[str, str]],
     back: str,
     invalid: str | None = None,
 ):
     """The whole view of a form posted from the page ``back`` (a button, a small form on a
     list): run ``work`` as the unit of work and go back with ``done`` flashed (or what
     ``done`` says of the work's result, when what happened is known only once it is
-    committed). A form that does not validate goes back with ``invalid`` flashed, or what
-    its fields say is wrong (a bare button says nothing); a refusal is flashed there too."""
+    committed; a ``(message, category)`` pair flashes the message in that category, "info"
+    when nothing was done). A form that does not validate goes back with ``invalid``
+    flashed, or what its fields say is wrong (a bare button says nothing); a refusal is
+    flashed there too."""
     if not form.validate_on_submit():
         problems = [message for messages in form.errors.values() for message in messages]
         if invalid or problems:
             flash(invalid or "Check the form: " + "; ".join(problems), "error")
         return redirect(back)
     result = unit_of_work(work, back=back)
-    flash(done(result) if callable(done) else done, "success")
+    said = done(result) if callable(done) else done
+    message, category = said if isinstance(said, tuple) else (said, "success")
+    flash(message, category)
     return redirect(back)

@@ -13,7 +13,7 @@ from diaspora.models import Frequency, Notification
 from diaspora.notifications import bp
 from diaspora.notifications.forms import preferences_form
 from diaspora.security import is_safe_next
-from diaspora.services import notifications, permissions
+from diaspora.services import follow_ups, notifications, permissions
 
 PER_PAGE = 30
 
@@ -27,7 +27,8 @@ def index():
         .order_by(Notification.created_at.desc(), Notification.id.desc())
     )
     page = paginate(query, per_page=PER_PAGE)
-    return render_template("notifications/index.html", page=page)
+    waiting = len(follow_ups.pending_for(current_user))
+    return render_template("notifications/index.html", page=page, follow_ups_waiting=waiting)
 
 
 @bp.post("/<int:notification_id>/open")

@@ -1,6 +1,7 @@
 """Follow-ups after an engagement: 3, 6 and 12 months after a confirmed completion, both
-sides are asked four short questions (still in contact? knowledge or skills transferred? a
-follow-on project? what changed?) through a notification and an email with a one-click link.
+sides are asked three short questions (still in contact? knowledge or skills transferred? a
+follow-on project?) and, if they like, what changed, through a notification and an email
+with a one-click link.
 
 - :func:`send_due` (the daily ``flask engagements follow-up``) records the follow-ups that
   are due and tells each person once. The unique (application, side, step) constraint and
@@ -52,8 +53,8 @@ TOKEN_MAX_AGE = int(timedelta(days=400).total_seconds())
 CHANGE_FOR = timedelta(days=30)
 LINK_NOT_VALID = (
     "This follow-up link is not valid: it may be mistyped or cut short, or it is not "
-    "yours to use any more. Copy the whole link from the email, or sign in and open the "
-    "notification."
+    "yours to use any more. Copy the whole link from the email, or sign in and open "
+    "/follow-ups: it lists every follow-up waiting for your answer."
 )
 IN_CONTACT = ("yes", "no")
 NO_FILTERS = Filters()
@@ -347,9 +348,10 @@ def answer(
     return follow_up
 
 
-def pending_for(user: User) -> list[tuple[FollowUp, str]]:
+def pending_for(user: User, application_id: int | None = None) -> list[tuple[FollowUp, str]]:
     """The follow-ups sent to ``user`` (or, for a representative, to their institution) that
-    wait for an answer, each with its link's token: what their notifications lead to."""
+    wait for an answer, each with its link's token: what their notifications lead to (only
+    those of one engagement when ``application_id`` is given)."""
     institution_ids = permissions.represented_institution_ids(user)
     query = (
         sa.select(FollowUp)
@@ -369,6 +371,8 @@ def pending_for(user: User) -> list[tuple[FollowUp, str]]:
         )
         .order_by(FollowUp.sent_at.desc(), FollowUp.id)
     )
+    if application_id is not None:
+        query = query.where(FollowUp.application_id == application_id)
     return [(f, token_for(f.id, user.id)) for f in db.session.scalars(query)]
 
 
@@ -417,6 +421,18 @@ COLUMNS = (
 )
 
 
+class NotAsked(str):
+    """A cell for an answer the question does not offer ("Still in contact" has no middle
+    answer): an empty string, so the CSV and JSON leave it empty and the pages show "not
+    asked" (None would read as a hidden small count), and never a small count to hide."""
+
+    def __lt__(self, other):
+        return False if isinstance(other, int | float) else str.__lt__(self, other)
+
+
+NOT_ASKED = NotAsked("")
+
+
 def _share(count: int | None, total: int) -> float | None:
     if count is None or not total:
         return None
@@ -424,24 +440,24 @@ def _share(count: int | None, total: int) -> float | None:
 
 
 def impact_table(period: Period, filters: Filters = NO_FILTERS) -> Table:
-    """Per question and step: follow-ups asked (sent in the period), answered (in the
-    period), and each answer's count and share of those answered. Two grouped queries,
-    each over one indexed range of dates: the asked per step, and the answered per step and
-    combination of answers (at most 54 groups), added up here."""
-    asked_query = _filtered(
-        sa.select(FollowUp.step, sa.func.count()).where(_within(FollowUp.sent_at, period)),
-        filters,
-    ).group_by(FollowUp.step)
-    asked = dict(db.session.execute(asked_query).all())
+    """Per question and step, one cohort: the follow-ups asked (sent) in the period, how many
+    of them were answered (whenever), and each answer's count and share of those answered.
+    One grouped query over one indexed range of dates, per step, answered or not and
+    combination of answers (at most 108 groups), added up here."""
     answers = (FollowUp.in_contact, FollowUp.transferred, FollowUp.follow_on)
-    answered_query = _filtered(
-        sa.select(FollowUp.step, *answers, sa.func.count()).where(
-            _within(FollowUp.answered_at, period)
+    answered = FollowUp.answered_at.is_not(None)
+    query = _filtered(
+        sa.select(FollowUp.step, answered, *answers, sa.func.count()).where(
+            _within(FollowUp.sent_at, period)
         ),
         filters,
-    ).group_by(FollowUp.step, *answers)
+    ).group_by(FollowUp.step, answered, *answers)
+    asked: dict[int, int] = {}
     counts: dict[tuple[int, str, str | None], int] = {}
-    for step, in_contact, transferred, follow_on, count in db.session.execute(answered_query):
+    for step, is_answered, in_contact, transferred, follow_on, count in db.session.execute(query):
+        asked[step] = asked.get(step, 0) + count
+        if not is_answered:
+            continue
         for key, value in (
             ("in_contact", "yes" if in_contact else "no"),
             ("transferred", transferred and transferred.value),
@@ -452,21 +468,25 @@ def impact_table(period: Period, filters: Filters = NO_FILTERS) -> Table:
     rows = []
     for key, label in QUESTIONS:
         for step in STEPS:
-            total = counts.get((step, key, ""), 0)
-            if not (asked.get(step) or total):
+            if not asked.get(step):
                 continue
-            middle = None if key == "in_contact" else counts.get((step, key, MIDDLE[key]), 0)
+            total = counts.get((step, key, ""), 0)
             yes, no = counts.get((step, key, "yes"), 0), counts.get((step, key, "no"), 0)
+            if key == "in_contact":
+                middle, middle_share = NOT_ASKED, NOT_ASKED
+            else:
+                middle = counts.get((step, key, MIDDLE[key]), 0)
+                middle_share = _share(middle, total)
             rows.append(
                 (
                     label,
                     f"{step} months",
-                    asked.get(step, 0),
+                    asked[step],
                     total,
                     yes,
                     _share(yes, total),
                     middle,
-                    _share(middle, total),
+                    middle_share,
                     no,
                     _share(no, total),
                 )
@@ -479,8 +499,9 @@ def impact_table(period: Period, filters: Filters = NO_FILTERS) -> Table:
         note=(
             "Asked: follow-ups sent in the period, 3, 6 and 12 months after an engagement's "
             "completion, to the member and to the institution (one answer per institution). "
-            "Answered and the answers: follow-ups answered in the period; shares are of "
-            "those answered."
+            "Answered: how many of those were answered, whenever the answer came; the answers "
+            'and their shares are of those answered. "Still in contact" offers only yes '
+            "or no."
         ),
         people=frozenset({"asked", "answered", "yes", "partly", "no"}),
     )
@@ -535,6 +556,21 @@ DEMO_CHANGES = (
     "The ministry adopted the procedure for two more regions.",
     "Not much yet: the equipment we planned for has not arrived.",
     "We share data and have a joint paper under review.",
+    "Our engineers now size solar systems without outside help.",
+    "The maternity ward keeps its records the way we practised.",
+    "Three of our students went on to a master's programme abroad.",
+    "We applied for a second project with the same expert.",
+    "The cooperative lost far less grain this harvest.",
+    "Nothing new since the visit, but the contact is still there.",
+    "The district now plans road repairs a year ahead.",
+    "Our technicians teach the methods to the next intake.",
+    "The leak rate in the old town network went down by a third.",
+    "We changed how we review procurement files.",
+    "The mentoring continues by video call once a month.",
+    "The start-ups we mentored are all still trading.",
+    "Our lecturers reuse the course material every term.",
+    "The audit led to a new checklist in every ward.",
+    "Hard to say yet: the team that took part has moved on.",
 )
 
 
@@ -549,9 +585,12 @@ class Seeded:
 def seed_demo_answers(rng: random.Random, now: datetime | None = None) -> Seeded:
     """For the demo data: the follow-ups of existing confirmed engagements whose steps are
     due, as if the daily command had run all along (each step asked when it was due), about
-    three in four answered a few days later with varied answers. Sends nothing."""
+    three in four answered a few days later with varied answers. Sends nothing. The "what
+    changed" texts go round :data:`DEMO_CHANGES` in the order they were given, so the
+    latest ones the dashboard quotes all differ."""
     now = now or utcnow()
     seeded = Seeded()
+    written: list[FollowUp] = []
     for plan in plans(now):
         people = recipients(plan.application, plan.side)
         for step in sorted((*plan.skip, *([plan.ask] if plan.ask else []))):
@@ -573,19 +612,26 @@ def seed_demo_answers(rng: random.Random, now: datetime | None = None) -> Seeded
             seeded.asked += 1
             answered_at = follow_up.sent_at + timedelta(days=rng.randint(0, 20), hours=3)
             if rng.random() < 0.75 and answered_at <= now:
-                _demo_answer(rng, follow_up, rng.choice(people), answered_at)
+                if _demo_answer(rng, follow_up, rng.choice(people), answered_at):
+                    written.append(follow_up)
                 seeded.answered += 1
                 seeded.steps[step] = seeded.steps.get(step, 0) + 1
+    start = rng.randrange(len(DEMO_CHANGES))
+    for n, follow_up in enumerate(sorted(written, key=lambda f: f.answered_at)):
+        follow_up.what_changed = DEMO_CHANGES[(start + n) % len(DEMO_CHANGES)]
     db.session.flush()
     return seeded
 
 
-def _demo_answer(rng: random.Random, follow_up: FollowUp, person: User, when: datetime):
-    """Plausible answers: contact and follow-on projects thin out as time passes."""
+def _demo_answer(rng: random.Random, follow_up: FollowUp, person: User, when: datetime) -> bool:
+    """Plausible answers: contact and follow-on projects thin out as time passes. Whether
+    the person says what changed (the caller writes the text)."""
     fading = {3: 0.0, 6: 0.1, 12: 0.2}[follow_up.step]
     follow_up.in_contact = rng.random() < 0.8 - fading
     follow_up.transferred = rng.choices(list(Transferred), weights=(5, 4, 1))[0]
     follow_up.follow_on = rng.choices(list(FollowOn), weights=(2 - fading, 3, 5))[0]
-    follow_up.what_changed = rng.choice(DEMO_CHANGES) if rng.random() < 0.6 else ""
+    writes = rng.random() < 0.6
+    follow_up.what_changed = ""
     follow_up.answered_by_id = person.id
     follow_up.answered_at = when
+    return writes

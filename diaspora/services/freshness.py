@@ -143,6 +143,23 @@ def next_listing_reminder(project: Project) -> datetime | None:
     return project.reminder_sent_at + projects.REMIND_EVERY if project.reminder_sent_at else None
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """``count`` and ``noun`` in plain English: "1 member", "3 members", "0 listings"."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def may_remind_profile(profile: Profile, now: datetime | None = None) -> bool:
+    """Whether a reminder may go to the member now (none in the last 60 days)."""
+    due = next_profile_reminder(profile)
+    return due is None or due <= (now or utcnow())
+
+
+def may_remind_listing(project: Project, now: datetime | None = None) -> bool:
+    """Whether the institution may be asked about the listing now (not in the last 30 days)."""
+    due = next_listing_reminder(project)
+    return due is None or due <= (now or utcnow())
+
+
 def _coordinator(actor) -> None:
     if not permissions.is_coordinator(actor):
         raise NotAllowed
@@ -207,7 +224,7 @@ def remind_all_profiles(actor, now: datetime | None = None) -> int:
         "freshness.remind_all_profiles",
         "profile",
         None,
-        reason=f"{reminded} member(s) reminded",
+        reason=f"{counted(reminded, 'member')} reminded",
     )
     return reminded
 
@@ -221,6 +238,6 @@ def remind_all_listings(actor, now: datetime | None = None) -> int:
         "freshness.remind_all_listings",
         "project",
         None,
-        reason=f"{reminded} listing(s) asked about",
+        reason=f"{counted(reminded, 'listing')} asked about",
     )
     return reminded

@@ -1,5 +1,5 @@
 """Answering a follow-up in a real Chromium on a phone, JavaScript off, signed out: the daily
-command emails the member a link, the link opens the four questions, the answers are saved
+command emails the member a link, the link opens the questions, the answers are saved
 and can be changed. The email is read at the SMTP server."""
 
 from datetime import timedelta
