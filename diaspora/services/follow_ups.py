@@ -424,10 +424,8 @@ COLUMNS = (
 class NotAsked(str):
     """A cell for an answer the question does not offer ("Still in contact" has no middle
     answer): an empty string, so the CSV and JSON leave it empty and the pages show "not
-    asked" (None would read as a hidden small count), and never a small count to hide."""
-
-    def __lt__(self, other):
-        return False if isinstance(other, int | float) else str.__lt__(self, other)
+    asked" (None would read as a hidden small count), and never a small count to hide
+    (:func:`diaspora.services.impact.suppress` hides numbers only)."""
 
 
 NOT_ASKED = NotAsked("")

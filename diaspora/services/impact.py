@@ -235,6 +235,10 @@ def _json_value(value):
     return f"{value:%Y-%m}" if isinstance(value, date) else value
 
 
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def suppress(table: Table, minimum: int = SMALL_CELL) -> Table:
     """``table`` fit to leave the coordinators: every ``people`` cell counting fewer than
     ``minimum`` becomes None (shown "fewer than 5"), and so does every ``percent`` or ``days``
@@ -246,12 +250,15 @@ def suppress(table: Table, minimum: int = SMALL_CELL) -> Table:
     derived = [i for i, c in enumerate(table.columns) if c.kind in ("percent", "days")]
     rows = []
     for row in table.rows:
-        small = [i for i in indexes if row[i] is not None and row[i] < minimum]
+        # Only numbers are counts: a text cell (an answer a question does not offer) is
+        # neither small nor hidden.
+        small = [i for i in indexes if _number(row[i]) and row[i] < minimum]
         if len(small) == len(indexes):
             continue
         if small:
             row = tuple(
-                None if i in small or i in derived else value for i, value in enumerate(row)
+                None if i in small or (i in derived and _number(value)) else value
+                for i, value in enumerate(row)
             )
         rows.append(row)
     return replace(table, rows=tuple(rows))
