@@ -241,6 +241,9 @@ def test_spreadsheets_read_the_csv_as_utf8_and_freshness_is_named_by_the_day(
     places = client.get("/coordination/impact/coverage_countries.csv")
     assert places.content_type == "text/csv; charset=utf-8"
     assert csv_text(places) == "country,members\nBogotá,7\n"
+    assert places.headers["Content-Disposition"] == (
+        'attachment; filename="impact-coverage_countries-2026-12-07.csv"'  # today's coverage
+    )
     fresh = client.get(
         "/coordination/impact/freshness.csv?from_month=01&from_year=2026&to_month=06&to_year=2026"
     )

@@ -24,8 +24,9 @@ from diaspora.services.errors import Invalid, NotFound
 # How many "what changed" answers of follow-ups the dashboard quotes.
 CHANGES_SHOWN = 10
 
-# Tables that count today whatever the period: their CSV is named by the day, not the period.
-TODAY_ONLY = frozenset({"freshness"})
+# Tables that count today (as of the figures) whatever the period: their CSV is named by the
+# day, not the period.
+TODAY_ONLY = frozenset({"freshness", "coverage_countries", "coverage_sectors"})
 
 # Tables drawn as well as listed (besides every month-by-month table).
 CHARTED = frozenset({"funnel", "coverage_countries", "coverage_sectors"})
