@@ -42,7 +42,14 @@ from diaspora.services import permissions
 from diaspora.services.application_profiles import applicant_name
 from diaspora.services.errors import Conflict, Invalid, NotFound
 from diaspora.services.events import tell
-from diaspora.services.impact import Column, Filters, Period, Table
+from diaspora.services.impact import (
+    Column,
+    Filters,
+    Period,
+    Table,
+    percent,
+    project_conditions,
+)
 from diaspora.validation import INT_MAX, strip_controls
 
 STEPS = FOLLOW_UP_STEPS
@@ -379,10 +386,6 @@ def pending_for(user: User, application_id: int | None = None) -> list[tuple[Fol
 # --------------------------------------------------------------------------- figures
 
 
-def _within(column, period: Period):
-    return sa.and_(column >= period.start, column < period.end)
-
-
 def _filtered(query, filters: Filters, join: bool = False):
     """``query`` narrowed to the projects ``filters`` name (joined only when needed, or when
     ``join`` asks for the project's columns)."""
@@ -391,13 +394,7 @@ def _filtered(query, filters: Filters, join: bool = False):
     query = query.join(Application, Application.id == FollowUp.application_id).join(
         Project, Project.id == Application.project_id
     )
-    if filters.country:
-        query = query.where(Project.country == filters.country)
-    if filters.sector:
-        query = query.where(Project.sector == filters.sector)
-    if filters.institution_id:
-        query = query.where(Project.institution_id == filters.institution_id)
-    return query
+    return query.where(*project_conditions(filters))
 
 
 QUESTIONS = (
@@ -431,12 +428,6 @@ class NotAsked(str):
 NOT_ASKED = NotAsked("")
 
 
-def _share(count: int | None, total: int) -> float | None:
-    if count is None or not total:
-        return None
-    return round(100 * count / total, 1)
-
-
 def impact_table(period: Period, filters: Filters = NO_FILTERS) -> Table:
     """Per question and step, one cohort: the follow-ups asked (sent) in the period, how many
     of them were answered (whenever), and each answer's count and share of those answered.
@@ -446,7 +437,7 @@ def impact_table(period: Period, filters: Filters = NO_FILTERS) -> Table:
     answered = FollowUp.answered_at.is_not(None)
     query = _filtered(
         sa.select(FollowUp.step, answered, *answers, sa.func.count()).where(
-            _within(FollowUp.sent_at, period)
+            period.contains(FollowUp.sent_at)
         ),
         filters,
     ).group_by(FollowUp.step, answered, *answers)
@@ -474,7 +465,7 @@ def impact_table(period: Period, filters: Filters = NO_FILTERS) -> Table:
                 middle, middle_share = NOT_ASKED, NOT_ASKED
             else:
                 middle = counts.get((step, key, MIDDLE[key]), 0)
-                middle_share = _share(middle, total)
+                middle_share = percent(middle, total)
             rows.append(
                 (
                     label,
@@ -482,11 +473,11 @@ def impact_table(period: Period, filters: Filters = NO_FILTERS) -> Table:
                     asked[step],
                     total,
                     yes,
-                    _share(yes, total),
+                    percent(yes, total),
                     middle,
                     middle_share,
                     no,
-                    _share(no, total),
+                    percent(no, total),
                 )
             )
     return Table(
@@ -534,7 +525,7 @@ def changes(period: Period, filters: Filters = NO_FILTERS, limit: int = 20) -> l
         join=True,
     ).join(Institution, Institution.id == Project.institution_id)
     query = (
-        query.where(_within(FollowUp.answered_at, period), FollowUp.what_changed != "")
+        query.where(period.contains(FollowUp.answered_at), FollowUp.what_changed != "")
         .order_by(FollowUp.answered_at.desc(), FollowUp.id.desc())
         .limit(max(0, min(limit, 500)))
     )

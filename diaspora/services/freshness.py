@@ -19,7 +19,7 @@ from diaspora.models import Institution, Profile, Project, audit
 from diaspora.models.base import utcnow
 from diaspora.services import permissions, profiles, projects
 from diaspora.services.errors import Conflict, NotAllowed, NotFound
-from diaspora.services.impact import Column, Table
+from diaspora.services.impact import Column, Table, percent
 
 # Reminders older than this no longer count in "reminded recently" and its effect.
 EFFECT_WINDOW = timedelta(days=90)
@@ -61,7 +61,7 @@ def tables(now: datetime | None = None) -> list[Table]:
         ).select_from(Project)
     ).one()
     rows = tuple(
-        (label, stale, due, reminded, confirmed, _share(confirmed, reminded))
+        (label, stale, due, reminded, confirmed, percent(confirmed, reminded))
         for label, (stale, due, reminded, confirmed) in (
             (PROFILES, profile_row),
             (LISTINGS, listing_row),
@@ -90,10 +90,6 @@ def tables(now: datetime | None = None) -> list[Table]:
             people=frozenset({"stale", "due", "reminded", "confirmed"}),
         )
     ]
-
-
-def _share(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
 
 
 def stale_profiles(now: datetime | None = None) -> sa.Select:

@@ -112,6 +112,10 @@ class Period:
         """The first instant after the period (UTC, exclusive)."""
         return datetime.combine(_next_month(self.last), time(), tzinfo=UTC)
 
+    def contains(self, column) -> sa.ColumnElement[bool]:
+        """A SQL condition: the timestamp ``column`` falls within the period."""
+        return sa.and_(column >= self.start, column < self.end)
+
     def __str__(self) -> str:
         """``"2026-01:2026-12"``: what :meth:`parse` reads back."""
         return f"{self.first:%Y-%m}:{self.last:%Y-%m}"
@@ -406,11 +410,9 @@ def _has_sector(sectors_column, sector) -> sa.ColumnElement[bool]:
     return text.like(sa.literal('%"', sa.String).op("||")(sector).op("||")('"%'))
 
 
-def _within(column, period: Period) -> sa.ColumnElement[bool]:
-    return sa.and_(column >= period.start, column < period.end)
-
-
-def _project_conditions(filters: Filters) -> list:
+def project_conditions(filters: Filters) -> list:
+    """SQL conditions on ``Project`` for the country, sector and institution ``filters``
+    name (none when they name nothing)."""
     conditions = []
     if filters.country:
         conditions.append(Project.country == filters.country)
@@ -428,7 +430,8 @@ def _by_month(period: Period, rows) -> dict[date, tuple]:
     return {month: found.get(month, (0,) * width) for month in period.months()} if found else {}
 
 
-def _percent(part: int, whole: int) -> float | None:
+def percent(part: int, whole: int) -> float | None:
+    """``part`` as a percentage of ``whole``, to one decimal, or None when ``whole`` is 0."""
     return round(100 * part / whole, 1) if whole else None
 
 
@@ -862,8 +865,8 @@ def _institutions_table(period: Period, filters: Filters) -> Table:
     verified = Institution.status == InstitutionStatus.VERIFIED
     registered, verified_in_period, verified_total = db.session.execute(
         sa.select(
-            _count_if(_within(Institution.created_at, period)),
-            _count_if(sa.and_(verified, _within(Institution.decided_at, period))),
+            _count_if(period.contains(Institution.created_at)),
+            _count_if(sa.and_(verified, period.contains(Institution.decided_at))),
             _count_if(verified),
         )
         .select_from(Institution)
@@ -872,7 +875,7 @@ def _institutions_table(period: Period, filters: Filters) -> Table:
     posting = db.session.scalar(
         sa.select(sa.func.count(Project.institution_id.distinct()))
         .join(Institution, Institution.id == Project.institution_id)
-        .where(_within(Project.submitted_at, period), *conditions, *_project_conditions(filters))
+        .where(period.contains(Project.submitted_at), *conditions, *project_conditions(filters))
     )
     return Table(
         "institutions",
@@ -988,7 +991,7 @@ def _funnel_tables(period: Period, filters: Filters) -> list[Table]:
                 Column("share", "Share of applied", "percent"),
             ),
             tuple(
-                (label, count, _percent(count, applied))
+                (label, count, percent(count, applied))
                 for (_, label), count in zip(FUNNEL_STAGES, totals, strict=True)
             ),
             note=note,
@@ -1075,7 +1078,7 @@ def _answer_times_table(period: Period, filters: Filters) -> Table:
             answered,
             _percentile(histogram, 0.5),
             _percentile(histogram, 0.9),
-            _percent(within, figures["received"]),
+            percent(within, figures["received"]),
         )
 
     ordered = sorted(institutions.values(), key=lambda f: (f["name"].casefold(), f["name"]))

@@ -1,5 +1,6 @@
 """Row locks of an institution, a project and its applications, in the one order every
-writer takes them: institution, then project, then application.
+writer takes them: institution, then project, then application; and rows claimed for a
+reminder by one UPDATE.
 
 The project workflows (:mod:`diaspora.services.projects`) and the application workflow
 (:mod:`diaspora.services.applications`) both change applications; both lock through here.
@@ -53,3 +54,21 @@ def lock_application(application: Application) -> Application:
         .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).scalar_one()
+
+
+def claim_for_reminder(model, now, *conditions, ids=None) -> list[int]:
+    """Mark the ``model`` rows that meet ``conditions`` (and are among ``ids`` when given) as
+    reminded ``now``, and return their ids: one UPDATE that checks the rule again as it
+    writes, so two runs at once (a daily job and a coordinator, or two coordinators) claim
+    each row once. A reminder is not a change of the row: ``updated_at`` keeps its value."""
+    claim = sa.update(model).where(*conditions)
+    if ids is not None:
+        claim = claim.where(model.id.in_(list(ids)))
+    return (
+        db.session.execute(
+            claim.values(reminder_sent_at=now, updated_at=model.updated_at).returning(model.id),
+            execution_options={"synchronize_session": False},
+        )
+        .scalars()
+        .all()
+    )

@@ -39,7 +39,7 @@ from diaspora.models.base import utcnow
 from diaspora.models.project import project_skills
 from diaspora.search.analysis import STOPLIST
 from diaspora.search.synonyms import has_words, label_tokens
-from diaspora.services import permissions
+from diaspora.services import locks, permissions
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from diaspora.services.events import tell
 from diaspora.validation import (
@@ -268,16 +268,8 @@ def remind_stale(now: datetime | None = None, profile_ids: Iterable[int] | None 
     (the job and a coordinator, or two coordinators) ask each member once. The reminder is
     not a change of the profile: ``updated_at`` keeps its value."""
     now = now or utcnow()
-    claim = sa.update(Profile).where(stale_condition(now), reminder_due_condition(now))
-    if profile_ids is not None:
-        claim = claim.where(Profile.id.in_(list(profile_ids)))
-    claimed = (
-        db.session.execute(
-            claim.values(reminder_sent_at=now, updated_at=Profile.updated_at).returning(Profile.id),
-            execution_options={"synchronize_session": False},
-        )
-        .scalars()
-        .all()
+    claimed = locks.claim_for_reminder(
+        Profile, now, stale_condition(now), reminder_due_condition(now), ids=profile_ids
     )
     link = url_for("profiles.edit")
     profile_url = url_for("profiles.edit", _external=True)

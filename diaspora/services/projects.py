@@ -519,16 +519,8 @@ def remind_stale(now: datetime | None = None, project_ids: list[int] | None = No
     ask about each project once. The reminder is not a change of the listing: ``updated_at``
     keeps its value."""
     now = now or utcnow()
-    claim = sa.update(Project).where(stale_condition(now), reminder_due_condition(now))
-    if project_ids is not None:
-        claim = claim.where(Project.id.in_(list(project_ids)))
-    claimed = (
-        db.session.execute(
-            claim.values(reminder_sent_at=now, updated_at=Project.updated_at).returning(Project.id),
-            execution_options={"synchronize_session": False},
-        )
-        .scalars()
-        .all()
+    claimed = locks.claim_for_reminder(
+        Project, now, stale_condition(now), reminder_due_condition(now), ids=project_ids
     )
     if not claimed:
         return 0
