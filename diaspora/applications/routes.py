@@ -2,7 +2,7 @@
 flashes and redirects. A refusal goes back to the application's page (or is shown on the
 form); someone on neither side of an application gets 404."""
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from diaspora.applications import bp
@@ -18,6 +18,7 @@ from diaspora.applications.forms import (
 )
 from diaspora.extensions import db, limiter
 from diaspora.forms import EmptyForm
+from diaspora.main.helpers import download
 from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work
 from diaspora.models import Project
 from diaspora.models.application import DISPUTE_PERIOD
@@ -358,8 +359,6 @@ def other_interview_times(application_id):
 @bp.route("/applications/<int:application_id>/interview.ics")
 @login_required
 def interview_calendar(application_id):
-    return Response(
-        interviews.agreed_calendar(current_user, application_id),
-        mimetype="text/calendar",
-        headers={"Content-Disposition": 'attachment; filename="interview.ics"'},
+    return download(
+        interviews.agreed_calendar(current_user, application_id), "interview.ics", "text/calendar"
     )

@@ -3,17 +3,15 @@ institution, each table with its chart where one reads better, each downloadable
 the whole report as JSON. The figures are read from the summary rows of the last refresh;
 only the "Compute the figures now" button (before the first refresh) writes."""
 
-import codecs
-import json
-
 import sqlalchemy as sa
-from flask import Response, render_template, request, url_for
+from flask import render_template, request, url_for
 
 from diaspora.coordination import bp
 from diaspora.coordination.forms import ImpactFilterForm
 from diaspora.coordination.routes import coordinator_required
 from diaspora.extensions import db
 from diaspora.forms import EmptyForm
+from diaspora.main.helpers import download_csv, download_json
 from diaspora.main.unit_of_work import form_action
 from diaspora.models import Institution, InstitutionStatus
 from diaspora.models.base import utcnow
@@ -105,13 +103,7 @@ def impact_csv(key):
         name = f"impact-{key}-{report.generated_at:%Y-%m-%d}.csv"
     else:
         name = f"impact-{key}-{report.period.first:%Y-%m}-to-{report.period.last:%Y-%m}.csv"
-    return Response(
-        # The UTF-8 byte order mark first, so that spreadsheet programs read the file as UTF-8
-        # ("Bogotá", not "BogotÃ¡"); the command line prints CSV without it.
-        codecs.BOM_UTF8 + table.to_csv().encode(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return download_csv(table.to_csv(), name)
 
 
 @bp.route("/impact.json")
@@ -119,11 +111,7 @@ def impact_csv(key):
 def impact_json():
     report = _filtered_report()
     name = f"impact-{report.period.first:%Y-%m}-to-{report.period.last:%Y-%m}.json"
-    return Response(
-        json.dumps(report.to_json(), indent=2, ensure_ascii=False),
-        mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return download_json(report.to_json(), name)
 
 
 @bp.post("/impact/refresh")

@@ -1,13 +1,31 @@
 """Template globals and filters shared by every page."""
 
+import codecs
+import json
 from datetime import date, datetime
 
-from flask import Flask
+from flask import Flask, Response
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from diaspora.forms import EmptyForm, forms_of_request, problems
 from diaspora.main.unit_of_work import form_refusals
+
+
+def download(body: str | bytes, filename: str, mimetype: str) -> Response:
+    """A file the browser saves as ``filename`` instead of showing it."""
+    disposition = f'attachment; filename="{filename}"'
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": disposition})
+
+
+def download_json(data, filename: str) -> Response:
+    return download(json.dumps(data, ensure_ascii=False, indent=2), filename, "application/json")
+
+
+def download_csv(text: str, filename: str) -> Response:
+    """A CSV file with the UTF-8 byte order mark first, so that spreadsheet programs read it
+    as UTF-8 ("Bogotá", not "BogotÃ¡"); the command line prints CSV without it."""
+    return download(codecs.BOM_UTF8 + text.encode(), filename, "text/csv")
 
 
 def paragraphs(text: str | None) -> Markup:

@@ -1,17 +1,16 @@
 """The home page, the static information pages and the public impact page."""
 
-import codecs
 import csv
 import io
-import json
 
 import sqlalchemy as sa
-from flask import Response, current_app, redirect, render_template, url_for
+from flask import current_app, redirect, render_template, url_for
 
 from diaspora import charts
 from diaspora.extensions import db, limiter
 from diaspora.main import bp
 from diaspora.main.errors import database_failure
+from diaspora.main.helpers import download_csv, download_json
 from diaspora.services import impact as figures
 from diaspora.services import projects
 from diaspora.services.indexing import indexer
@@ -71,27 +70,18 @@ def impact_data_csv():
         for cells in list(csv.reader(io.StringIO(table.to_csv())))[1:]:
             for column, value in zip(table.columns[1:], cells[1:], strict=True):
                 writer.writerow([table.key, cells[0], column.key, value])
-    return Response(
-        # The UTF-8 byte order mark first, so that spreadsheet programs read it as UTF-8.
-        codecs.BOM_UTF8 + out.getvalue().encode(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": _attachment(report, "csv")},
-    )
+    return download_csv(out.getvalue(), _filename(report, "csv"))
 
 
 @bp.route("/impact/data.json")
 def impact_data_json():
     report = figures.public_figures()
     data = {"licence": LICENCE, "licence_url": LICENCE_URL, **report.to_json()}
-    return Response(
-        json.dumps(data, indent=2, ensure_ascii=False),
-        mimetype="application/json",
-        headers={"Content-Disposition": _attachment(report, "json")},
-    )
+    return download_json(data, _filename(report, "json"))
 
 
-def _attachment(report: figures.Report, extension: str) -> str:
-    return f'attachment; filename="diaspora-impact-{report.generated_at:%Y-%m-%d}.{extension}"'
+def _filename(report: figures.Report, extension: str) -> str:
+    return f"diaspora-impact-{report.generated_at:%Y-%m-%d}.{extension}"
 
 
 @bp.route("/healthz")

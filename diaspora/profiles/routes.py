@@ -1,16 +1,16 @@
 """Views of the member's profile: each validates a form, hands one service call to the unit
 of work, flashes and redirects."""
 
-import json
 from functools import wraps
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
 
 from diaspora.coordination.routes import coordinator_required
 from diaspora.extensions import db
 from diaspora.forms import EmptyForm
 from diaspora.geo import country_name, language_name
+from diaspora.main.helpers import download_json
 from diaspora.main.unit_of_work import form_action, form_refusal, unit_of_work
 from diaspora.models import FIELD_GROUPS, EngagementMode, Profile, SkillKind, User
 from diaspora.profiles import bp
@@ -255,12 +255,7 @@ def preview():
 @bp.route("/profile/export")
 @login_required
 def export():
-    data = export_user_data(current_user)
-    return Response(
-        json.dumps(data, ensure_ascii=False, indent=2),
-        mimetype="application/json",
-        headers={"Content-Disposition": 'attachment; filename="my-diaspora-data.json"'},
-    )
+    return download_json(export_user_data(current_user), "my-diaspora-data.json")
 
 
 @bp.route("/profile/access-log")
