@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test lint format bench worker clean
+.PHONY: install run test lint format bench worker clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +13,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Compiled catalogs are built from the translations, never committed.
+TRANSLATIONS := diaspora/translations
+CATALOGS := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+install: $(STAMP) $(CATALOGS:.po=.mo)
+
+# After changing interface strings: extract them and add the new ones to every catalog.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
+		--no-location --sort-output --project=Diaspora -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update --quiet --no-fuzzy-matching -i $(TRANSLATIONS)/messages.pot \
+		-d $(TRANSLATIONS)
 
 run: install
 	$(FLASK) db upgrade

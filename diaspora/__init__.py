@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, request
+from flask_babel import lazy_gettext
 
 from diaspora.config import (
     CONFIGS,
@@ -64,7 +65,7 @@ def _read_static_whole(response):
 
 
 def register_extensions(app: Flask) -> None:
-    from diaspora import security
+    from diaspora import i18n, security
     from diaspora.extensions import (
         compress,
         csrf,
@@ -85,10 +86,11 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message = lazy_gettext("Please log in to continue.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     security.init_app(app)
+    i18n.init_app(app)
     register_session_hooks()
     app.after_request(_deliver_committed_mail)
     if app.config["COMPRESS_RESPONSES"]:

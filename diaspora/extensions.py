@@ -3,6 +3,7 @@
 import sqlite3
 
 import sqlalchemy as sa
+from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -37,6 +38,7 @@ mail = Mail()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 compress = Compress()
+babel = Babel()
 
 
 def register_sqlite_pragmas() -> None:

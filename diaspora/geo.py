@@ -1,18 +1,50 @@
-"""Countries (ISO 3166) and languages (ISO 639) through pycountry: names, choices, checks."""
+"""Countries (ISO 3166) and languages (ISO 639) through pycountry: names, choices, checks.
 
+Names are in the language of the page (or of the mail being written): pycountry ships the
+ISO names' translations as gettext catalogs, the same source as the English names.
+"""
+
+import gettext
+import unicodedata
 from functools import cache
 
 import pycountry
 
+from diaspora import i18n
+
+
+@cache
+def _names(domain: str, language: str) -> gettext.NullTranslations:
+    return gettext.translation(domain, pycountry.LOCALES_DIR, languages=[language], fallback=True)
+
+
+def _translated(domain: str, name: str) -> str:
+    language = i18n.current()
+    if language == i18n.DEFAULT:
+        return name
+    return _names(domain, language).gettext(name)
+
+
+def _sort_key(pair: tuple[str, str]) -> str:
+    """Alphabetical whatever the accents ("Égypte" among the E's)."""
+    text = unicodedata.normalize("NFKD", pair[1])
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+
 
 def country_name(code: str | None) -> str:
-    """The common name of an ISO 3166 alpha-2 code, or the code itself if unknown."""
+    """The common name of an ISO 3166 alpha-2 code in the current language, or the code
+    itself if unknown."""
     if not code:
         return ""
     country = pycountry.countries.get(alpha_2=code.upper())
     if country is None:
         return code
-    return getattr(country, "common_name", None) or country.name
+    common = getattr(country, "common_name", None)
+    if common:
+        translated = _translated("iso3166-1", common)
+        if translated != common or i18n.current() == i18n.DEFAULT:
+            return translated
+    return _translated("iso3166-1", country.name)
 
 
 def is_country(code: str | None) -> bool:
@@ -21,13 +53,14 @@ def is_country(code: str | None) -> bool:
     )
 
 
-@cache
 def country_choices() -> tuple[tuple[str, str], ...]:
+    return _country_choices(i18n.current())
+
+
+@cache
+def _country_choices(language: str) -> tuple[tuple[str, str], ...]:
     return tuple(
-        sorted(
-            ((c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries),
-            key=lambda pair: pair[1],
-        )
+        sorted(((c.alpha_2, country_name(c.alpha_2)) for c in pycountry.countries), key=_sort_key)
     )
 
 
@@ -43,21 +76,30 @@ def _language(code: str):
 
 
 def language_name(code: str | None) -> str:
-    """The English name of an ISO 639-1 or 639-3 code, or the code itself if unknown."""
+    """The name of an ISO 639-1 or 639-3 code in the current language, or the code itself if
+    unknown."""
     language = _language(code or "")
-    return language.name if language is not None else (code or "")
+    return _translated("iso639-3", language.name) if language is not None else (code or "")
 
 
 def is_language(code: str | None) -> bool:
     return _language(code or "") is not None
 
 
-@cache
 def language_choices() -> tuple[tuple[str, str], ...]:
     """Languages with a two-letter code: the ones people name when they list what they speak."""
+    return _language_choices(i18n.current())
+
+
+@cache
+def _language_choices(language: str) -> tuple[tuple[str, str], ...]:
     return tuple(
         sorted(
-            ((lang.alpha_2, lang.name) for lang in pycountry.languages if hasattr(lang, "alpha_2")),
-            key=lambda pair: pair[1],
+            (
+                (lang.alpha_2, language_name(lang.alpha_2))
+                for lang in pycountry.languages
+                if hasattr(lang, "alpha_2")
+            ),
+            key=_sort_key,
         )
     )

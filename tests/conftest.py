@@ -38,6 +38,28 @@ _OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
 
 def pytest_sessionstart(session):
     session.config.stash[_SUITE_START] = time.monotonic()
+    if not hasattr(session.config, "workerinput"):  # once, before any worker starts
+        compile_catalogs()
+
+
+def compile_catalogs() -> None:
+    """Compile every translation whose compiled catalog is missing or older (what `make
+    install` does), so a suite run straight with pytest reads the current translations."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).parent.parent / "diaspora" / "translations").glob(
+        "*/LC_MESSAGES/messages.po"
+    ):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalog = read_po(source)
+        partial = mo.with_suffix(f".mo.{os.getpid()}")
+        with partial.open("wb") as target:
+            write_mo(target, catalog)
+        partial.replace(mo)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

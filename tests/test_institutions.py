@@ -42,7 +42,7 @@ def test_representative_registers_a_pending_institution(app):
     assert "University of Rwanda" in client.get("/institutions/mine").get_data(as_text=True)
     assert app.test_client().get(f"/institutions/{institution.id}").status_code == 404
     assert client.get(f"/institutions/{institution.id}").status_code == 200
-    assert "My institution(s)" in client.get("/").get_data(as_text=True)
+    assert "My institutions" in client.get("/").get_data(as_text=True)
 
 
 def test_registration_refuses_bad_links_members_and_unconfirmed(app):

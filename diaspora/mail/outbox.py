@@ -24,6 +24,7 @@ from flask import current_app, render_template
 from flask_mail import Connection, Message
 from flask_sqlalchemy.session import Session as FlaskSession
 
+from diaspora import i18n
 from diaspora.extensions import db
 from diaspora.models import OutboxMessage, OutboxStatus, User
 from diaspora.models.base import utcnow
@@ -77,21 +78,27 @@ def queue_email(
 ) -> OutboxMessage:
     """Render ``email/<template>.txt|.html`` and queue it in the current transaction.
 
+    It is written in ``user``'s language (the current page's when there is no account yet);
+    ``subject`` may be a lazy string, translated in that language.
+
     ``attachments`` are files sent with it, each ``{"filename", "content_type", "data"}``
     with ``data`` as text (a calendar file, say); they are stored with the message.
     """
     check_header_value(recipient)
-    subject = _fit(header_text(subject), OutboxMessage.subject.type.length)
     headers = _header_values(headers)
     context.setdefault("user", user)
-    context.setdefault("subject", subject)
+    with i18n.recipient_locale(user):
+        subject = _fit(header_text(str(subject)), OutboxMessage.subject.type.length)
+        context.setdefault("subject", subject)
+        body_text = render_template(f"email/{template}.txt", **context)
+        body_html = render_template(f"email/{template}.html", **context)
     message = OutboxMessage(
         user_id=user.id if user is not None else None,
         template=template,
         recipient=recipient,
         subject=subject,
-        body_text=render_template(f"email/{template}.txt", **context),
-        body_html=render_template(f"email/{template}.html", **context),
+        body_text=body_text,
+        body_html=body_html,
         headers=headers,
         attachments=[_attachment(item) for item in attachments or ()] or None,
         essential=essential,

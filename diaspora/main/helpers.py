@@ -2,12 +2,12 @@
 
 import codecs
 import json
-from datetime import date, datetime
 
 from flask import Flask, Response
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from diaspora import i18n
 from diaspora.forms import EmptyForm, forms_of_request, problems
 from diaspora.main.unit_of_work import form_refusals
 
@@ -39,20 +39,10 @@ def paragraphs(text: str | None) -> Markup:
     )
 
 
-def format_date(value: date | datetime | str | None, fmt: str = "%d %b %Y") -> str:
-    """A date as the site writes it ("02 Mar 2027"); also takes an ISO date string, as the
-    search index stores dates."""
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
-            return value
-    return value.strftime(fmt) if value else ""
-
-
 def register(app: Flask) -> None:
     app.add_template_filter(paragraphs)
-    app.add_template_filter(format_date, "date")
+    app.add_template_filter(i18n.format_date, "date")
+    app.add_template_filter(i18n.format_number, "number")
 
     @app.context_processor
     def inject():

@@ -4,15 +4,17 @@ import csv
 import io
 
 import sqlalchemy as sa
-from flask import current_app, redirect, render_template, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
 
-from diaspora import charts
-from diaspora.extensions import db, limiter
+from diaspora import charts, i18n
+from diaspora.extensions import csrf, db, limiter
 from diaspora.main import bp
 from diaspora.main.errors import database_failure
 from diaspora.main.helpers import download_csv, download_json
+from diaspora.security import is_safe_next
+from diaspora.services import accounts, projects
 from diaspora.services import impact as figures
-from diaspora.services import projects
 from diaspora.services.indexing import indexer
 
 bp.add_app_template_global(charts.chart, "chart")
@@ -25,6 +27,31 @@ LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 @bp.route("/")
 def index():
     return render_template("main/index.html", newest=projects.newest(3))
+
+
+@bp.post("/language")
+@csrf.exempt
+def set_language():
+    """The language switcher: remembered in a cookie, and in the account of a signed-in
+    person (whose form carries the CSRF token; the switcher works without JavaScript)."""
+    code = i18n.supported(request.form.get("language"))
+    if code is None:
+        abort(400)
+    if current_user.is_authenticated:
+        csrf.protect()
+        accounts.set_language(current_user, code)
+        db.session.commit()
+    target = request.form.get("next")
+    response = redirect(target if is_safe_next(target) else url_for("main.index"))
+    response.set_cookie(
+        i18n.COOKIE,
+        code,
+        max_age=i18n.COOKIE_MAX_AGE,
+        samesite="Lax",
+        httponly=True,
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+    )
+    return response
 
 
 @bp.route("/about")

@@ -112,6 +112,9 @@ class Profile(db.Model):
     )
     display_name: Mapped[str] = mapped_column(sa.String(120))
     headline: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: The language the profile is written in (a key of i18n.LANGUAGES): search analyses
+    #: its text with that language's stemming.
+    written_in: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
     bio: Mapped[str] = mapped_column(sa.Text, default="")
     origin_country: Mapped[str] = mapped_column(sa.String(2), default="", index=True)
     residence_country: Mapped[str] = mapped_column(sa.String(2), default="", index=True)

@@ -117,6 +117,9 @@ class Project(db.Model):
     places_filled: Mapped[int] = mapped_column(default=0)
     compensation: Mapped[Compensation] = mapped_column(_enum(Compensation))
     languages: Mapped[list] = mapped_column(sa.JSON, default=list)
+    #: The language the listing is written in (a key of i18n.LANGUAGES): search analyses
+    #: its text with that language's stemming.
+    written_in: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
     contact_name: Mapped[str] = mapped_column(sa.String(120), default="")
     contact_role: Mapped[str] = mapped_column(sa.String(120), default="")
     info_url: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")

@@ -335,3 +335,12 @@ def reactivate(actor: User, user: User) -> None:
     user.suspended_at = None
     user.suspended_reason = None
     audit.record(actor, "account.reactivate", "user", user.id, subject_user_id=user.id)
+
+
+def set_language(user: User, code: str) -> None:
+    """Remember the language ``user`` reads the site and their mail in."""
+    from diaspora import i18n
+
+    if i18n.supported(code) is None:
+        raise ValueError(code)
+    user.language = code

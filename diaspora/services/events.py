@@ -12,6 +12,7 @@ Workflows tell people through :func:`tell`; each call writes one notification ro
 
 from dataclasses import dataclass
 
+from diaspora import i18n
 from diaspora.models import Application, Notification, User
 from diaspora.services.notifications import notify
 
@@ -28,10 +29,10 @@ class EventKind:
     template: str = "notification"
 
     def render_text(self, **context) -> str:
-        return self.text.format(**context)
+        return str(self.text).format(**context)
 
     def render_subject(self, **context) -> str:
-        return (self.subject or self.text).format(**context)
+        return str(self.subject or self.text).format(**context)
 
 
 EVENTS: dict[str, EventKind] = {
@@ -201,12 +202,15 @@ def tell(
     kind = EVENTS.get(event)
     if kind is None:
         raise UnknownEvent(event)
+    with i18n.recipient_locale(user):
+        text = kind.render_text(**context)
+        subject = kind.render_subject(**context)
     return notify(
         user,
         kind.category,
-        kind.render_text(**context),
+        text,
         link,
-        subject=kind.render_subject(**context),
+        subject=subject,
         email_template=kind.template,
         event=event,
         application_id=application.id if application is not None else None,

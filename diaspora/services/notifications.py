@@ -16,6 +16,7 @@ from flask import url_for
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from diaspora import i18n
 from diaspora.extensions import db
 from diaspora.mail import queue_email
 from diaspora.models import (
@@ -231,12 +232,19 @@ def notify(
 ) -> Notification:
     """Record ``message`` in the person's list and email it as they chose.
 
+    ``message`` and ``subject`` may be lazy strings: they are written in the recipient's
+    language, as the email is.
+
     ``message`` is one short line that says what happened, never private content; ``link``
     is a path on the site. ``event`` names the event kind and ``application_id`` the
     application it is about, if any.
     """
     if kind not in KINDS:
         raise UnknownKind(kind)
+    with i18n.recipient_locale(user):
+        message = str(message)
+        if subject is not None:
+            subject = str(subject)
     note = Notification(
         user_id=user.id,
         kind=kind,
@@ -351,7 +359,8 @@ def send_digests(now: datetime | None = None, weekly_day: int = WEEKLY_DAY) -> i
             sa.select(User).where(User.is_active, User.email_confirmed_at.isnot(None))
         )
         for user in users.all():
-            sent += _send_one(user, frequency, period, now)
+            with i18n.recipient_locale(user):
+                sent += _send_one(user, frequency, period, now)
     return sent
 
 
