@@ -25,8 +25,8 @@ install: $(STAMP) $(CATALOGS:.po=.mo)
 # After changing interface strings: extract them and add the new ones to every catalog.
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
-		--no-location --sort-output --project=Diaspora -o $(TRANSLATIONS)/messages.pot .
-	$(BIN)/pybabel update --quiet --no-fuzzy-matching -i $(TRANSLATIONS)/messages.pot \
+		--no-location --sort-output --add-comments=Translators: --project=Diaspora -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update --quiet --no-fuzzy-matching --ignore-obsolete -i $(TRANSLATIONS)/messages.pot \
 		-d $(TRANSLATIONS)
 
 run: install

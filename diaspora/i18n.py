@@ -16,7 +16,7 @@ from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from flask import Flask, has_request_context, request
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, get_locale, refresh
 from flask_login import current_user
 
 #: Interface languages, each named in itself (a reader finds their own language's name).
@@ -154,6 +154,10 @@ def init_app(app: Flask) -> None:
     babel.init_app(
         app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS)
     )
+
+    # The locale is cached on the application context, which a request shares with the
+    # context around it when one is already open (a command, a test): choose it afresh.
+    app.before_request(refresh)
 
     @app.context_processor
     def inject():
