@@ -48,6 +48,7 @@ def test_reasons_are_shown_in_french(client, auth, db, rep, make_user):
     assert "les travailleurs ne paient jamais de frais de recrutement" in review
     assert '<mark class="flag" title="Frais demandés aux candidats">' in review
     assert "Fees charged to applicants" not in review
+    assert 'badge-bad">élevée</span>' in review  # the rule's severity
 
     queue = _page(client, "/coordination/queue")
     assert "Frais demandés aux candidats" in queue
@@ -62,6 +63,7 @@ def test_reasons_are_shown_in_arabic(client, auth, db, rep, make_user):
     assert "تأشيرة أو تصريح عمل مضمون" in review
     assert "لا يمكن لأحد أن يضمن ذلك" in review
     assert "Guaranteed visa or work permit" not in review
+    assert 'badge-bad">عالية</span>' in review
 
 
 def test_reasons_stay_english_for_an_english_coordinator(client, auth, db, rep, make_user):
@@ -70,3 +72,4 @@ def test_reasons_stay_english_for_an_english_coordinator(client, auth, db, rep, 
     review = _page(client, f"/coordination/projects/{project.id}/review")
     assert "Fees charged to applicants" in review
     assert "ILO General Principles" in review
+    assert 'badge-bad">high</span>' in review

@@ -32,6 +32,7 @@ from typing import Any
 import pycountry
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from markupsafe import Markup, escape
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parent.parent / "data" / "screening_rules.json"
@@ -284,6 +285,17 @@ class Match:
     def translated_explanation(self) -> str:
         """The rule's explanation in the current language."""
         return translate(self.explanation)
+
+    @property
+    def translated_severity(self) -> str:
+        """The rule's severity ("high", "medium") in the current language."""
+        if self.severity == "high":
+            # Translators: the severity of a screening rule, on a badge next to its title
+            return pgettext("screening severity", "high")
+        if self.severity == "medium":
+            # Translators: the severity of a screening rule, on a badge next to its title
+            return pgettext("screening severity", "medium")
+        return self.severity
 
 
 # --------------------------------------------------------------------------- rules
