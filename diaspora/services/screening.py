@@ -10,6 +10,10 @@ Matching runs on a normalised copy of the text (Unicode NFKC, case folding, Lati
 and Arabic diacritics removed, typographic quotes and dashes unified), while every reported
 span refers to the original text, so that highlights land exactly on what was written.
 Screening never decides anything: it tells a human reviewer where to look and why.
+
+The rules' titles and explanations are English in the rules file and in what a screening
+stores; :data:`RULE_TEXTS` puts those of the bundled rules in the translation catalogs and
+:func:`translate` shows them in the reader's language.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import pycountry
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from markupsafe import Markup, escape
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parent.parent / "data" / "screening_rules.json"
@@ -59,6 +66,103 @@ _REQUIRED_KEYS = {
 }
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _SEVERITY_ORDER = {severity: index for index, severity in enumerate(SEVERITIES)}
+
+
+#: The titles and explanations of the bundled rules, for the translation catalogs. A
+#: screening stores the English text; :func:`translate` gives it in the reader's language.
+RULE_TEXTS = (
+    _l("Fees charged to applicants"),
+    _l(
+        "The listing appears to ask applicants to pay money to apply, register, be trained, "
+        "or secure a place (a fee, a charge or a deposit). Under the ILO General Principles "
+        "and Operational Guidelines for Fair Recruitment, workers never pay recruitment fees "
+        "or related costs: the employer or the institution bears them. On this platform "
+        "members never pay to take part in a project. Please remove any fee, deposit or "
+        "payment asked of applicants."
+    ),
+    _l("Passport or identity document retention"),
+    _l(
+        "The listing suggests that someone other than the member will take, hold or keep a "
+        "passport, identity card or travel documents. Retaining identity documents is one of "
+        "the ILO indicators of forced labour, and the ILO General Principles for Fair "
+        "Recruitment say workers keep their own identity and travel documents. Members always "
+        "keep their own papers. Please remove any request to hand over, surrender or leave "
+        "documents with the institution, an employer or an agent."
+    ),
+    _l("Guaranteed visa or work permit"),
+    _l(
+        "The listing promises a visa or work permit. No one can guarantee one: only the "
+        "authorities of the country concerned decide. A 'guaranteed visa' is a common lure in "
+        "fraudulent and exploitative recruitment, usually followed by requests for fees, "
+        "although workers never pay recruitment fees or related costs, visa costs included "
+        "(ILO General Principles and Operational Guidelines for Fair Recruitment). The "
+        "institution may describe the help it gives with a visa application, but should not "
+        "promise the outcome."
+    ),
+    _l("Guaranteed job abroad"),
+    _l(
+        "The listing promises a guaranteed job or employment abroad. Such promises are a "
+        "classic lure of traffickers and unscrupulous recruiters, and they are often followed "
+        "by fees, debts or document retention. Projects on this platform are collaborations "
+        "with institutions in the members' countries of origin; no one should promise "
+        "employment in another country."
+    ),
+    _l("Payment by money transfer"),
+    _l(
+        "The listing asks for money to be sent through a money-transfer service, mobile money "
+        "to a personal number, a personal account, gift cards or cryptocurrency. Such "
+        "payments cannot be traced or refunded and are typical of advance-fee fraud and "
+        "exploitative recruitment. Members never send money to take part in a project: "
+        "workers never pay recruitment fees or related costs (ILO General Principles and "
+        "Operational Guidelines for Fair Recruitment)."
+    ),
+    _l("Contact only through a personal channel"),
+    _l(
+        "The listing asks candidates to get in touch through a personal messaging app "
+        "(WhatsApp, Telegram, Viber, Signal...) or a personal webmail address instead of the "
+        "platform. Recruiters who avoid traceable, institutional channels are harder to hold "
+        "to account, and moving the conversation off the platform is a frequent first step of "
+        "fraud. Applications should go through the platform, and contacts should be the "
+        "institution's own."
+    ),
+    _l("Pay far above the norm"),
+    _l(
+        "The listing promises pay far above what comparable work earns, or easy money. "
+        "Unrealistic pay is a common lure in fraudulent and exploitative recruitment. If the "
+        "figure is right, the coordinator can approve the listing; otherwise please state the "
+        "real remuneration, stipend or allowance."
+    ),
+    _l("Recruitment for work in another country"),
+    _l(
+        "The listing appears to recruit people for work in a country other than the project's "
+        "country (for example the Gulf, Europe or North America). Projects on this platform "
+        "bring members' expertise to institutions in their countries of origin; recruiting "
+        "for jobs in a third country falls outside the platform and is a known route into "
+        "trafficking and exploitative labour migration. If the project really involves work "
+        "elsewhere, please explain why."
+    ),
+    _l("Urgency or secrecy pressure"),
+    _l(
+        "The listing pressures candidates to decide or pay at once, or to keep the offer "
+        "secret from their family or others. Pressure and secrecy stop people from checking "
+        "an offer and are used by traffickers and fraudsters. Genuine projects give time to "
+        "ask questions and encourage candidates to talk to family and colleagues."
+    ),
+    _l("Age or gender-only recruitment for domestic work"),
+    _l(
+        "The listing recruits for domestic or care work while restricting candidates by sex, "
+        "age, marital status or looks. Young women recruited for domestic work are among the "
+        "people most targeted by traffickers, and such restrictions are discriminatory under "
+        "ILO Conventions No. 111 and No. 189 (Domestic Workers). Please remove the "
+        "restriction or explain why it is needed."
+    ),
+)
+
+
+def translate(text: str) -> str:
+    """A rule's title or explanation in the current language (as it is if not translated)."""
+    return _(text) if text else text
+
 
 # --------------------------------------------------------------------------- normalisation
 
@@ -171,6 +275,27 @@ class Match:
     start: int
     end: int
     text: str
+
+    @property
+    def translated_title(self) -> str:
+        """The rule's title in the current language."""
+        return translate(self.title)
+
+    @property
+    def translated_explanation(self) -> str:
+        """The rule's explanation in the current language."""
+        return translate(self.explanation)
+
+    @property
+    def translated_severity(self) -> str:
+        """The rule's severity ("high", "medium") in the current language."""
+        if self.severity == "high":
+            # Translators: the severity of a screening rule, on a badge next to its title
+            return pgettext("screening severity", "high")
+        if self.severity == "medium":
+            # Translators: the severity of a screening rule, on a badge next to its title
+            return pgettext("screening severity", "medium")
+        return self.severity
 
 
 # --------------------------------------------------------------------------- rules
@@ -568,12 +693,13 @@ def screen(
 def highlight(text: str, matches: Iterable[Match], field: str) -> Markup:
     """HTML-escape ``text`` and wrap the spans flagged in ``field`` in ``<mark>`` elements.
 
-    Overlapping spans are merged into one element whose title lists every rule involved.
+    Overlapping spans are merged into one element whose title lists every rule involved
+    (in the current language).
     Matches that no longer fit the text (it was edited since screening) are skipped.
     Newlines are kept as they are; rendering them is left to the template.
     """
     spans = sorted(
-        (match.start, match.end, match.title)
+        (match.start, match.end, translate(match.title))
         for match in matches
         if match.field == field
         and 0 <= match.start < match.end <= len(text)
