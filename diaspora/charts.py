@@ -18,9 +18,11 @@ holds. Every label is escaped. A table with no value to draw gives no chart (emp
 import math
 from datetime import date
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from diaspora.services.impact import Table
+from diaspora import i18n
+from diaspora.services.impact import SMALL_CELL, Table, translate
 
 WIDTH = 400
 FONT = 13
@@ -125,7 +127,7 @@ def bar_chart(table: Table, table_id: str) -> Markup:
         for s, index in enumerate(series):
             value = row[index]
             by = top_y + FONT + 5 + bar * s
-            name = escape(table.columns[index].label)
+            name = escape(table.columns[index].text)
             if value is None:
                 missing = format_value(None, table.columns[index].kind)
                 parts.append(
@@ -142,7 +144,11 @@ def bar_chart(table: Table, table_id: str) -> Markup:
             )
     title_note = ""
     if len(shown) < len(rows):
-        title_note = f" (the {len(shown)} largest of {len(rows)}; the table lists all)"
+        title_note = _(
+            " (the %(shown)d largest of %(total)d; the table lists all)",
+            shown=len(shown),
+            total=len(rows),
+        )
     return _svg(table, table_id, height, parts, title_note)
 
 
@@ -160,38 +166,45 @@ def axis(largest: float) -> tuple[float, list[float]]:
     return step * count, [step * n for n in range(count + 1)]
 
 
-def format_value(value, kind: str, hidden: str = "fewer than 5") -> str:
-    """A cell as the pages show it: months "Jan 2026", numbers with thousands separators,
-    shares in %, times in days; a hidden people count as ``hidden``, another missing value
-    as "none", and an empty value in a number column (a question that offers no such
-    answer) as "not asked"."""
+def hidden_count() -> str:
+    """What a hidden small count says, in the page's language ("fewer than 5")."""
+    return _("fewer than %(num)d", num=SMALL_CELL)
+
+
+def format_value(value, kind: str, hidden: str | None = None) -> str:
+    """A cell as the pages show it, in the page's language: months "Jan 2026", numbers with
+    the language's separators, shares in %, times in days; a hidden people count as
+    ``hidden`` ("fewer than 5"), another missing value as "none", and an empty value in a
+    number column (a question that offers no such answer) as "not asked". Text is
+    translated when it is one of the figures' own words (a measure, a stage)."""
     if value is None:
-        return hidden if kind == "count" else "none"
+        return (hidden or hidden_count()) if kind == "count" else _("none")
     if value == "" and kind in NUMERIC:
-        return "not asked"
+        return _("not asked")
     if kind == "month":
         return _month(value)
     if kind == "text":
-        return str(value)
+        return str(translate(value))
     return _number(value, kind)
 
 
 def _number(value, kind: str) -> str:
     if kind == "percent":
-        return f"{value:,.0f}%"
+        # Translators: a share, e.g. "42%"; "%%" is the percent sign.
+        return _("%(share)s%%", share=i18n.format_number(value, 0))
     if kind == "days":
-        return f"{value:,.1f} days"
+        return _("%(days)s days", days=i18n.format_number(value, 1))
     if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.1f}"
-    return f"{int(value):,}"
+        return i18n.format_number(value, 1)
+    return i18n.format_number(int(value), 0)
 
 
 def _month(value) -> str:
-    return f"{value:%b %Y}" if isinstance(value, date) else str(value)
+    return i18n.format_date(value, "%b %Y") if isinstance(value, date) else str(value)
 
 
 def _text(value) -> str:
-    return _month(value) if isinstance(value, date) else str(value)
+    return _month(value) if isinstance(value, date) else str(translate(value))
 
 
 def _short(text: str, limit: int) -> str:
@@ -245,7 +258,8 @@ def _month_labels(table, left, slot, base) -> str:
         if n % every or not isinstance(month, date):
             continue
         x = left + slot * (n + 0.5)
-        labels.append(f'<text x="{x:.0f}" y="{base + 16}" text-anchor="middle">{month:%b}</text>')
+        name = escape(i18n.format_date(month, "%b"))
+        labels.append(f'<text x="{x:.0f}" y="{base + 16}" text-anchor="middle">{name}</text>')
         if month.year != year:
             year = month.year
             labels.append(
@@ -264,7 +278,7 @@ def _legend(table, series, lines: bool) -> tuple[str, int]:
     for s, index in enumerate(series):
         x = 4 + (s % 2) * WIDTH / 2
         y = 4 + (s // 2) * 20
-        label = escape(_short(table.columns[index].label, 26))
+        label = escape(_short(table.columns[index].text, 26))
         if lines:
             dash = f' stroke-dasharray="{DASHES[s]}"' if DASHES[s] else ""
             swatch = (
@@ -336,7 +350,7 @@ def _patterns(table: Table, count: int) -> str:
 
 def _svg(table: Table, table_id: str, height: float, parts: list[str], note: str = "") -> Markup:
     chart_id = f"chart-{table.key}"
-    title = escape(f"Chart: {table.title}{note}")
+    title = escape(_("Chart: %(title)s", title=table.title_text) + note)
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
         f'viewBox="0 0 {WIDTH} {math.ceil(height)}" width="100%" role="img" '

@@ -1,13 +1,14 @@
 """Forms of the coordinators' area."""
 
-import calendar
 import re
 from datetime import date
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from diaspora import catalog
+from diaspora import catalog, i18n
 from diaspora.forms import BaseForm, select_choices
 from diaspora.geo import country_choices
 from diaspora.services.errors import Invalid
@@ -16,7 +17,7 @@ from diaspora.services.impact import Filters, Period
 
 class SuspendForm(BaseForm):
     reason = TextAreaField(
-        "Reason (recorded in the audit log)", validators=[DataRequired(), Length(max=500)]
+        _l("Reason (recorded in the audit log)"), validators=[DataRequired(), Length(max=500)]
     )
 
 
@@ -24,11 +25,20 @@ class UserFilterForm(BaseForm):
     class Meta:
         csrf = False
 
-    q = StringField("Name or email", validators=[Length(max=100)])
+    q = StringField(_l("Name or email"), validators=[Length(max=100)])
 
 
-MONTH_CHOICES = select_choices((f"{n:02d}", calendar.month_name[n]) for n in range(1, 13))
-MONTH_REFUSAL = "Choose a month from January (1) to December (12)."
+MONTH_VALUES = [f"{n:02d}" for n in range(1, 13)]
+MONTH_REFUSAL = _l("Choose a month from January (1) to December (12).")
+
+
+def month_choices() -> list:
+    """The twelve months, named in the page's language."""
+    return select_choices(
+        (value, i18n.format_date(date(2000, int(value), 1), "%B")) for value in MONTH_VALUES
+    )
+
+
 # The years offered: the current one and those before it that a longest period can reach.
 YEARS_OFFERED = Period.MAX_MONTHS // 12
 
@@ -49,26 +59,23 @@ class ImpactFilterForm(BaseForm):
         csrf = False
 
     from_month = SelectField(
-        "From month",
-        choices=MONTH_CHOICES,
+        _l("From month"),
         coerce=month_value,
         invalid_choice_message=MONTH_REFUSAL,
     )
-    from_year = SelectField("From year")
-    to_month = SelectField(
-        "To month", choices=MONTH_CHOICES, coerce=month_value, invalid_choice_message=MONTH_REFUSAL
-    )
-    to_year = SelectField("To year")
+    from_year = SelectField(_l("From year"))
+    to_month = SelectField(_l("To month"), coerce=month_value, invalid_choice_message=MONTH_REFUSAL)
+    to_year = SelectField(_l("To year"))
     country = SelectField(
-        "Country served",
-        invalid_choice_message="Choose a country from the list, or All countries.",
+        _l("Country served"),
+        invalid_choice_message=_l("Choose a country from the list, or All countries."),
     )
     sector = SelectField(
-        "Sector", invalid_choice_message="Choose a sector from the list, or All sectors."
+        _l("Sector"), invalid_choice_message=_l("Choose a sector from the list, or All sectors.")
     )
     institution = SelectField(
-        "Institution",
-        invalid_choice_message=(
+        _l("Institution"),
+        invalid_choice_message=_l(
             "Choose a verified institution from the list, or All institutions."
         ),
     )
@@ -86,16 +93,17 @@ class ImpactFilterForm(BaseForm):
             institution="",
             **kwargs,
         )
+        self.from_month.choices = self.to_month.choices = month_choices()
         first_year = today.year - YEARS_OFFERED + 1
         years = [(str(y), str(y)) for y in range(today.year, first_year - 1, -1)]
         self.from_year.choices = self.to_year.choices = select_choices(years)
-        year = f"Choose a year from {first_year} to {today.year}."
+        year = _("Choose a year from %(first)s to %(last)s.", first=first_year, last=today.year)
         self.from_year.invalid_choice_message = self.to_year.invalid_choice_message = year
         known = [(code, name) for code, name in country_choices() if code in countries]
-        self.country.choices = select_choices([("", "All countries"), *known])
-        self.sector.choices = select_choices([("", "All sectors"), *catalog.sectors().items()])
+        self.country.choices = select_choices([("", _("All countries")), *known])
+        self.sector.choices = select_choices([("", _("All sectors")), *catalog.sectors().items()])
         self.institution.choices = select_choices(
-            [("", "All institutions"), *((str(i), name) for i, name in institutions)]
+            [("", _("All institutions")), *((str(i), name) for i, name in institutions)]
         )
         self.chosen_period: Period | None = None
 
@@ -107,7 +115,7 @@ class ImpactFilterForm(BaseForm):
         if last < first:
             self.to_month.errors = [
                 *self.to_month.errors,
-                "The period ends before it starts: choose a last month on or after the first.",
+                _("The period ends before it starts: choose a last month on or after the first."),
             ]
             return False
         try:

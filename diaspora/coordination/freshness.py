@@ -2,6 +2,9 @@
 achieved, and one-click reminders that keep the daily jobs' pace."""
 
 from flask import render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from diaspora.coordination import bp
@@ -13,8 +16,8 @@ from diaspora.models.base import utcnow
 from diaspora.services import freshness
 
 PER_PAGE = 25
-NOBODY_DUE = "Nobody was due a reminder: each was reminded in the last 60 days."
-NO_LISTING_DUE = "No listing was due a reminder: each was asked about in the last 30 days."
+NOBODY_DUE = _l("Nobody was due a reminder: each was reminded in the last 60 days.")
+NO_LISTING_DUE = _l("No listing was due a reminder: each was asked about in the last 30 days.")
 
 
 @bp.route("/freshness")
@@ -48,7 +51,9 @@ def remind_profile(profile_id):
     return form_action(
         EmptyForm(),
         lambda: freshness.remind_profile(current_user, profile_id),
-        done=lambda profile: f"{profile.display_name} is reminded to confirm their profile.",
+        done=lambda profile: _(
+            "%(name)s is reminded to confirm their profile.", name=profile.display_name
+        ),
         back=_back(),
     )
 
@@ -60,9 +65,13 @@ def remind_all_profiles():
         EmptyForm(),
         lambda: freshness.remind_all_profiles(current_user),
         done=lambda count: (
-            f"{freshness.counted(count, 'member')} reminded to confirm their profile."
+            ngettext(
+                "%(num)d member reminded to confirm their profile.",
+                "%(num)d members reminded to confirm their profile.",
+                count,
+            )
             if count
-            else (NOBODY_DUE, "info")
+            else (str(NOBODY_DUE), "info")
         ),
         back=_back(),
     )
@@ -74,7 +83,9 @@ def remind_listing(project_id):
     return form_action(
         EmptyForm(),
         lambda: freshness.remind_listing(current_user, project_id),
-        done=lambda project: f"The institution is asked whether “{project.title}” is current.",
+        done=lambda project: _(
+            "The institution is asked whether “%(title)s” is current.", title=project.title
+        ),
         back=_back(),
     )
 
@@ -86,9 +97,13 @@ def remind_all_listings():
         EmptyForm(),
         lambda: freshness.remind_all_listings(current_user),
         done=lambda count: (
-            f"Institutions asked about {freshness.counted(count, 'listing')}."
+            ngettext(
+                "Institutions asked about %(num)d listing.",
+                "Institutions asked about %(num)d listings.",
+                count,
+            )
             if count
-            else (NO_LISTING_DUE, "info")
+            else (str(NO_LISTING_DUE), "info")
         ),
         back=_back(),
     )

@@ -5,6 +5,7 @@ only the "Compute the figures now" button (before the first refresh) writes."""
 
 import sqlalchemy as sa
 from flask import render_template, request, url_for
+from flask_babel import gettext as _
 
 from diaspora.coordination import bp
 from diaspora.coordination.forms import ImpactFilterForm
@@ -63,7 +64,11 @@ def _filtered_report() -> figures.Report:
     """The report the request's filters ask for; bad filters are refused with the reason."""
     form = _filter_form()
     if not form.validate():
-        reasons = [f"{field.label.text}: {message}" for field in form for message in field.errors]
+        reasons = [
+            _("%(field)s: %(message)s", field=field.label.text, message=message)
+            for field in form
+            for message in field.errors
+        ]
         raise Invalid(" ".join(reasons))
     return figures.dashboard(form.chosen_period, form.filters)
 
@@ -98,7 +103,7 @@ def impact_csv(key):
     report = _filtered_report()
     table = report.tables.get(key)
     if table is None:
-        raise NotFound("There is no such table on the impact dashboard.")
+        raise NotFound(_("There is no such table on the impact dashboard."))
     if key in TODAY_ONLY:
         name = f"impact-{key}-{report.generated_at:%Y-%m-%d}.csv"
     else:
@@ -122,6 +127,6 @@ def impact_refresh():
     return form_action(
         EmptyForm(),
         figures.refresh,
-        done="The figures are computed.",
+        done=_("The figures are computed."),
         back=url_for("coordination.impact"),
     )

@@ -5,6 +5,7 @@ from functools import wraps
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from diaspora.coordination import bp
@@ -65,9 +66,9 @@ def suspend(user_id):
     return form_action(
         form,
         lambda: accounts.suspend(current_user, user, form.reason.data),
-        done=f"{user.name} is suspended and logged out everywhere.",
+        done=_("%(name)s is suspended and logged out everywhere.", name=user.name),
         back=url_for("coordination.users"),
-        invalid="Give a reason to suspend an account.",
+        invalid=_("Give a reason to suspend an account."),
     )
 
 
@@ -78,7 +79,7 @@ def reactivate(user_id):
     return form_action(
         EmptyForm(),
         lambda: accounts.reactivate(current_user, user),
-        done=f"{user.name} can log in again.",
+        done=_("%(name)s can log in again.", name=user.name),
         back=url_for("coordination.users"),
     )
 
@@ -111,5 +112,5 @@ def mail_health():
 def retry_mail(message_id):
     message = db.get_or_404(OutboxMessage, message_id)
     if EmptyForm().validate_on_submit() and unit_of_work(lambda: requeue_failed(message)):
-        flash("The message is queued again.", "success")
+        flash(_("The message is queued again."), "success")
     return redirect(url_for("coordination.mail_health"))

@@ -1,6 +1,7 @@
 """The follow-up form: three questions with fixed answers and one free text. Every answer's
 label says what it answers, so each radio button has a name of its own."""
 
+from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
@@ -12,38 +13,44 @@ from diaspora.models.follow_up import WHAT_CHANGED_MAX
 
 class FollowUpForm(BaseForm):
     in_contact = RadioField(
-        "Are you still in contact with each other?",
+        _l("Are you still in contact with each other?"),
         choices=[
-            SelectChoice("yes", "Yes, we are still in contact"),
-            SelectChoice("no", "No, we are no longer in contact"),
+            SelectChoice("yes", _l("Yes, we are still in contact")),
+            SelectChoice("no", _l("No, we are no longer in contact")),
         ],
-        validators=[InputRequired("Say whether you are still in contact.")],
+        validators=[InputRequired(_l("Say whether you are still in contact."))],
     )
     transferred = RadioField(
-        "Were knowledge or skills transferred?",
+        _l("Were knowledge or skills transferred?"),
         choices=[
-            SelectChoice(Transferred.YES.value, "Yes, knowledge or skills were transferred"),
-            SelectChoice(Transferred.PARTLY.value, "Partly transferred"),
-            SelectChoice(Transferred.NO.value, "No, nothing was transferred"),
+            SelectChoice(Transferred.YES.value, _l("Yes, knowledge or skills were transferred")),
+            SelectChoice(Transferred.PARTLY.value, _l("Partly transferred")),
+            SelectChoice(Transferred.NO.value, _l("No, nothing was transferred")),
         ],
-        validators=[InputRequired("Say whether knowledge or skills were transferred.")],
+        validators=[InputRequired(_l("Say whether knowledge or skills were transferred."))],
     )
     follow_on = RadioField(
-        "Is there a follow-on project?",
+        _l("Is there a follow-on project?"),
         choices=[
-            SelectChoice(FollowOn.YES.value, "Yes, there is a follow-on project"),
-            SelectChoice(FollowOn.PLANNED.value, "A follow-on project is planned"),
-            SelectChoice(FollowOn.NO.value, "No follow-on project"),
+            SelectChoice(FollowOn.YES.value, _l("Yes, there is a follow-on project")),
+            SelectChoice(FollowOn.PLANNED.value, _l("A follow-on project is planned")),
+            SelectChoice(FollowOn.NO.value, _l("No follow-on project")),
         ],
-        validators=[InputRequired("Say whether there is a follow-on project.")],
+        validators=[InputRequired(_l("Say whether there is a follow-on project."))],
     )
     what_changed = TextAreaField(
-        "What changed because of the engagement? (optional)",
-        description=f"A few sentences, at most {WHAT_CHANGED_MAX} characters. Coordinators "
-        "read them; they are never published with your name.",
+        _l("What changed because of the engagement? (optional)"),
+        description=_l(
+            "A few sentences, at most %(num)d characters. Coordinators read them; they are "
+            "never published with your name.",
+            num=WHAT_CHANGED_MAX,
+        ),
         validators=[
             Optional(),
-            Length(max=WHAT_CHANGED_MAX, message=f"Write at most {WHAT_CHANGED_MAX} characters."),
+            Length(
+                max=WHAT_CHANGED_MAX,
+                message=_l("Write at most %(num)d characters.", num=WHAT_CHANGED_MAX),
+            ),
         ],
     )
 

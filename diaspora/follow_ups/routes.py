@@ -2,6 +2,7 @@
 its recipient answer that one follow-up), and a signed-in person's waiting follow-ups."""
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from diaspora.extensions import limiter
@@ -50,7 +51,7 @@ def answer(token):
                     form.what_changed.data or "",
                 )
             )
-            flash("Thank you: your answers are saved.", "success")
+            flash(_("Thank you: your answers are saved."), "success")
             return redirect(url_for("follow_ups.answer", token=token))
     return render_template("follow_ups/answer.html", opened=opened, form=form)
 

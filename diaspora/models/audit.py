@@ -4,6 +4,8 @@ import re
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from diaspora.extensions import db
@@ -45,45 +47,62 @@ class AuditEntry(db.Model):
         change = status_change(self.reason) if self.target_type == "project" else None
         if change is None:
             return self.reason
-        return f"{change[0].label} to {change[1].label}"
+        # Translators: a project's status change in the audit log, "Draft to Awaiting review".
+        return _("%(before)s to %(after)s", before=change[0].label, after=change[1].label)
+
+    @property
+    def target_label(self) -> str:
+        """What kind of thing the action was on, as people read it ("Project")."""
+        label = TARGET_LABELS.get(self.target_type)
+        return str(label) if label is not None else self.target_type.capitalize()
 
 
 # What each action is called where people read the log (the coordinators' audit log, a
 # project's history). An action missing here is shown from its name, without underscores.
 ACTION_LABELS = {
-    "account.suspend": "Account suspended",
-    "account.reactivate": "Account reactivated",
-    "institution.register": "Institution registered",
-    "institution.pending": "Institution sent back to waiting for verification",
-    "institution.verified": "Institution verified",
-    "institution.rejected": "Institution not verified",
-    "freshness.remind_profile": "Member reminded of a stale profile",
-    "freshness.remind_all_profiles": "Every member with a stale profile reminded",
-    "freshness.remind_listing": "Institution asked to confirm a stale listing",
-    "freshness.remind_all_listings": "Institutions asked to confirm every stale listing",
-    "institution.change_requested": "New name or website asked for",
-    "institution.change_withdrawn": "New name or website withdrawn",
-    "institution.change_approved": "New name or website approved",
-    "institution.change_rejected": "New name or website refused",
-    "institution.join": "Representative joined",
-    "institution.remove_representative": "Representative removed",
-    "profile.coordinator_view": "Member's profile viewed",
-    "profile.restricted_form": "Restricted-view form opened",
-    "profile.restricted_view": "Member's restricted fields viewed",
-    "project.create": "Project created as a draft",
-    "project.submit": "Project submitted for review",
-    "project.approve": "Project published by a coordinator",
-    "project.request_changes": "Project sent back for changes",
-    "project.reject": "Project rejected",
-    "project.unpublish": "Project unpublished and sent back for changes",
-    "project.close": "Project closed to applications",
-    "project.complete": "Project marked completed",
-    "project.archive": "Project archived",
-    "report.dismiss": "Report dismissed",
-    "report.act": "Report acted on",
-    "skill.merge": "Free skill merged into the taxonomy",
-    "skill.label_add": "Skill label added",
-    "skill.label_remove": "Skill label removed",
+    "account.suspend": _l("Account suspended"),
+    "account.reactivate": _l("Account reactivated"),
+    "institution.register": _l("Institution registered"),
+    "institution.pending": _l("Institution sent back to waiting for verification"),
+    "institution.verified": _l("Institution verified"),
+    "institution.rejected": _l("Institution not verified"),
+    "freshness.remind_profile": _l("Member reminded of a stale profile"),
+    "freshness.remind_all_profiles": _l("Every member with a stale profile reminded"),
+    "freshness.remind_listing": _l("Institution asked to confirm a stale listing"),
+    "freshness.remind_all_listings": _l("Institutions asked to confirm every stale listing"),
+    "institution.change_requested": _l("New name or website asked for"),
+    "institution.change_withdrawn": _l("New name or website withdrawn"),
+    "institution.change_approved": _l("New name or website approved"),
+    "institution.change_rejected": _l("New name or website refused"),
+    "institution.join": _l("Representative joined"),
+    "institution.remove_representative": _l("Representative removed"),
+    "profile.coordinator_view": _l("Member's profile viewed"),
+    "profile.restricted_form": _l("Restricted-view form opened"),
+    "profile.restricted_view": _l("Member's restricted fields viewed"),
+    "project.create": _l("Project created as a draft"),
+    "project.submit": _l("Project submitted for review"),
+    "project.approve": _l("Project published by a coordinator"),
+    "project.request_changes": _l("Project sent back for changes"),
+    "project.reject": _l("Project rejected"),
+    "project.unpublish": _l("Project unpublished and sent back for changes"),
+    "project.close": _l("Project closed to applications"),
+    "project.complete": _l("Project marked completed"),
+    "project.archive": _l("Project archived"),
+    "report.dismiss": _l("Report dismissed"),
+    "report.act": _l("Report acted on"),
+    "skill.merge": _l("Free skill merged into the taxonomy"),
+    "skill.label_add": _l("Skill label added"),
+    "skill.label_remove": _l("Skill label removed"),
+}
+
+# What each kind of target is called in the log.
+TARGET_LABELS = {
+    "project": _l("Project"),
+    "profile": _l("Profile"),
+    "institution": _l("Institution"),
+    "report": _l("Report"),
+    "user": _l("Account"),
+    "skill": _l("Skill"),
 }
 
 # The reason recorded for a status change nobody explained: "draft -> pending_review".
@@ -93,7 +112,7 @@ _STATUS_CHANGE = re.compile(r"^([a-z_]+) -> ([a-z_]+)$")
 def action_label(action: str) -> str:
     """The words for ``action`` (``"project.submit"``: "Project submitted for review")."""
     if action in ACTION_LABELS:
-        return ACTION_LABELS[action]
+        return str(ACTION_LABELS[action])
     return action.replace(".", ": ").replace("_", " ").capitalize()
 
 

@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from diaspora.extensions import db
@@ -32,8 +33,8 @@ class FollowUpSkip(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            "later_step": "A later follow-up was due at the same time",
-            "nobody": "Nobody to ask (account deleted or suspended, no active representative)",
+            "later_step": _("A later follow-up was due at the same time"),
+            "nobody": _("Nobody to ask (account deleted or suspended, no active representative)"),
         }[self.value]
 
 
@@ -46,7 +47,7 @@ class Transferred(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"yes": "Yes", "partly": "Partly", "no": "No"}[self.value]
+        return {"yes": _("Yes"), "partly": _("Partly"), "no": _("No")}[self.value]
 
 
 class FollowOn(enum.StrEnum):
@@ -58,7 +59,7 @@ class FollowOn(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"yes": "Yes", "planned": "Planned", "no": "No"}[self.value]
+        return {"yes": _("Yes"), "planned": _("Planned"), "no": _("No")}[self.value]
 
 
 class FollowUp(db.Model):

@@ -4,6 +4,8 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from diaspora.extensions import db
@@ -22,13 +24,14 @@ class ReportReason(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        # Lazy: a form's choices may be built when the module is imported.
         return {
-            "fees": "Asks applicants for money (fees, deposits, training costs)",
-            "exploitation": "Exploitative conditions (passports kept, unpaid overtime, debts)",
-            "scam": "Looks like a scam or a fake institution",
-            "misleading": "Misleading or false information",
-            "discrimination": "Discriminatory or offensive content",
-            "other": "Something else",
+            "fees": _l("Asks applicants for money (fees, deposits, training costs)"),
+            "exploitation": _l("Exploitative conditions (passports kept, unpaid overtime, debts)"),
+            "scam": _l("Looks like a scam or a fake institution"),
+            "misleading": _l("Misleading or false information"),
+            "discrimination": _l("Discriminatory or offensive content"),
+            "other": _l("Something else"),
         }[self.value]
 
 
@@ -39,7 +42,9 @@ class ReportStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"open": "Open", "dismissed": "Dismissed", "actioned": "Acted on"}[self.value]
+        return {"open": _("Open"), "dismissed": _("Dismissed"), "actioned": _("Acted on")}[
+            self.value
+        ]
 
 
 class ProjectReport(db.Model):

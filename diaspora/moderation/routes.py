@@ -1,6 +1,7 @@
 """Coordinators' moderation pages: the queue, reviews, reports and the audit log."""
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -59,7 +60,10 @@ def review(project_id):
                     current_user, project, form.decision.data, form.reason.data or ""
                 )
             )
-            flash(f"Decision recorded: {project.status.label.lower()}.", "success")
+            flash(
+                _("Decision recorded: %(status)s.", status=project.status.label.lower()),
+                "success",
+            )
             return redirect(url_for("moderation.queue"))
     matches = projects.screening_matches(project)
     return render_template(
@@ -83,9 +87,9 @@ def unpublish(project_id):
     return form_action(
         form,
         lambda: projects.unpublish(current_user, project, form.reason.data),
-        done="The project is unpublished; the institution was told why.",
+        done=_("The project is unpublished; the institution was told why."),
         back=url_for("moderation.review", project_id=project.id),
-        invalid="Give a reason to unpublish a project.",
+        invalid=_("Give a reason to unpublish a project."),
     )
 
 
@@ -99,9 +103,9 @@ def resolve_report(report_id):
         lambda: moderation.resolve_report(
             current_user, report, form.outcome.data, form.note.data, form.unpublish.data
         ),
-        done="The report is resolved.",
+        done=_("The report is resolved."),
         back=url_for("moderation.queue"),
-        invalid="Choose an outcome and write a note.",
+        invalid=_("Choose an outcome and write a note."),
     )
 
 
@@ -109,7 +113,7 @@ def resolve_report(report_id):
 @coordinator_required
 def audit():
     form = AuditFilterForm(request.args)
-    form.action.choices = [SelectChoice("", "Any action")] + [
+    form.action.choices = [SelectChoice("", _("Any action"))] + [
         SelectChoice(action, action_label(action)) for action in moderation.audit_actions()
     ]
     filters = AuditFilter()

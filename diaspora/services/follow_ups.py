@@ -20,6 +20,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
@@ -43,6 +45,7 @@ from diaspora.services.application_profiles import applicant_name
 from diaspora.services.errors import Conflict, Invalid, NotFound
 from diaspora.services.events import tell
 from diaspora.services.impact import (
+    N_,
     Column,
     Filters,
     Period,
@@ -58,7 +61,7 @@ FOLLOW_UP_SALT = "follow-up"
 # changed for CHANGE_FOR after the first answer.
 TOKEN_MAX_AGE = int(timedelta(days=400).total_seconds())
 CHANGE_FOR = timedelta(days=30)
-LINK_NOT_VALID = (
+LINK_NOT_VALID = _l(
     "This follow-up link is not valid: it may be mistyped or cut short, or it is not "
     "yours to use any more. Copy the whole link from the email, or sign in and open "
     "/follow-ups: it lists every follow-up waiting for your answer."
@@ -301,19 +304,19 @@ def open_link(token: str, lock: bool = False) -> Opened:
     data = read_token(FOLLOW_UP_SALT, token or "", TOKEN_MAX_AGE)
     follow_up_id, user_id = (data or {}).get("f"), (data or {}).get("u")
     if not all(isinstance(v, int) and 0 < v <= INT_MAX for v in (follow_up_id, user_id)):
-        raise NotFound(LINK_NOT_VALID)
+        raise NotFound(str(LINK_NOT_VALID))
     follow_up = db.session.get(FollowUp, follow_up_id, with_for_update=lock or None)
     user = db.session.get(User, user_id)
     if follow_up is None or user is None or not user.is_active or follow_up.sent_at is None:
-        raise NotFound(LINK_NOT_VALID)
+        raise NotFound(str(LINK_NOT_VALID))
     application = follow_up.application
     if follow_up.side == FollowUpSide.MEMBER:
         if application.member_id != user.id:
-            raise NotFound(LINK_NOT_VALID)
+            raise NotFound(str(LINK_NOT_VALID))
         other = application.project.institution.name
     else:
         if not permissions.represents(user, application.project.institution_id):
-            raise NotFound(LINK_NOT_VALID)
+            raise NotFound(str(LINK_NOT_VALID))
         other = applicant_name(application, user)
     until = follow_up.answered_at + CHANGE_FOR if follow_up.answered_at else None
     return Opened(follow_up, user, application.project.title, other, until)
@@ -334,17 +337,17 @@ def answer(
     opened = open_link(token, lock=True)
     if not opened.may_change(now):
         raise Conflict(
-            "These answers were given more than 30 days ago and can no longer be changed."
+            _("These answers were given more than 30 days ago and can no longer be changed.")
         )
     if in_contact not in IN_CONTACT:
-        raise Invalid("Say whether you are still in contact: yes or no.")
+        raise Invalid(_("Say whether you are still in contact: yes or no."))
     try:
         transferred_value, follow_on_value = Transferred(transferred), FollowOn(follow_on)
     except ValueError:
-        raise Invalid("Choose one of the answers offered for each question.") from None
+        raise Invalid(_("Choose one of the answers offered for each question.")) from None
     text = strip_controls(what_changed or "").strip()
     if len(text) > WHAT_CHANGED_MAX:
-        raise Invalid(f"Say what changed in at most {WHAT_CHANGED_MAX} characters.")
+        raise Invalid(_("Say what changed in at most %(num)d characters.", num=WHAT_CHANGED_MAX))
     follow_up = opened.follow_up
     follow_up.in_contact = in_contact == "yes"
     follow_up.transferred = transferred_value
@@ -398,23 +401,25 @@ def _filtered(query, filters: Filters, join: bool = False):
 
 
 QUESTIONS = (
-    ("in_contact", "Still in contact"),
-    ("transferred", "Knowledge or skills transferred"),
-    ("follow_on", "A follow-on project"),
+    ("in_contact", N_("Still in contact")),
+    ("transferred", N_("Knowledge or skills transferred")),
+    ("follow_on", N_("A follow-on project")),
 )
+# The "After" column, per step (a page shows it in its reader's language).
+AFTER = {3: N_("3 months"), 6: N_("6 months"), 12: N_("12 months")}
 # The answer between yes and no, for the questions that have one.
 MIDDLE = {"transferred": Transferred.PARTLY.value, "follow_on": FollowOn.PLANNED.value}
 COLUMNS = (
-    Column("question", "Question", "text"),
-    Column("after", "After", "text"),
-    Column("asked", "Asked"),
-    Column("answered", "Answered"),
-    Column("yes", "Yes"),
-    Column("yes_share", "Yes (%)", "percent"),
-    Column("partly", "Partly or planned"),
-    Column("partly_share", "Partly or planned (%)", "percent"),
-    Column("no", "No"),
-    Column("no_share", "No (%)", "percent"),
+    Column("question", N_("Question"), "text"),
+    Column("after", N_("After"), "text"),
+    Column("asked", N_("Asked")),
+    Column("answered", N_("Answered")),
+    Column("yes", N_("Yes")),
+    Column("yes_share", N_("Yes (%)"), "percent"),
+    Column("partly", N_("Partly or planned")),
+    Column("partly_share", N_("Partly or planned (%)"), "percent"),
+    Column("no", N_("No")),
+    Column("no_share", N_("No (%)"), "percent"),
 )
 
 
@@ -469,7 +474,7 @@ def impact_table(period: Period, filters: Filters = NO_FILTERS) -> Table:
             rows.append(
                 (
                     label,
-                    f"{step} months",
+                    AFTER[step],
                     asked[step],
                     total,
                     yes,
@@ -482,10 +487,10 @@ def impact_table(period: Period, filters: Filters = NO_FILTERS) -> Table:
             )
     return Table(
         key="follow_ups",
-        title="Follow-ups after engagements",
+        title=N_("Follow-ups after engagements"),
         columns=COLUMNS,
         rows=tuple(rows),
-        note=(
+        note=N_(
             "Asked: follow-ups sent in the period, 3, 6 and 12 months after an engagement's "
             "completion, to the member and to the institution (one answer per institution). "
             "Answered: how many of those were answered, whenever the answer came; the answers "

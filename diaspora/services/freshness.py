@@ -12,19 +12,21 @@ conditions, and a reminder goes through the job's own function, so it keeps the 
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager
 
+from diaspora import i18n
 from diaspora.extensions import db
 from diaspora.models import Institution, Profile, Project, audit
 from diaspora.models.base import utcnow
 from diaspora.services import permissions, profiles, projects
 from diaspora.services.errors import Conflict, NotAllowed, NotFound
-from diaspora.services.impact import Column, Table, percent
+from diaspora.services.impact import N_, Column, Table, percent
 
 # Reminders older than this no longer count in "reminded recently" and its effect.
 EFFECT_WINDOW = timedelta(days=90)
 
-PROFILES, LISTINGS = "Member profiles", "Project listings"
+PROFILES, LISTINGS = N_("Member profiles"), N_("Project listings")
 
 
 def tables(now: datetime | None = None) -> list[Table]:
@@ -70,17 +72,17 @@ def tables(now: datetime | None = None) -> list[Table]:
     return [
         Table(
             "freshness",
-            "Network freshness",
+            N_("Network freshness"),
             (
-                Column("kind", "Kind", "text"),
-                Column("stale", "Stale now"),
-                Column("due", "Due a reminder now"),
-                Column("reminded", "Reminded in the last 90 days"),
-                Column("confirmed", "Confirmed or changed since"),
-                Column("confirmed_share", "Share confirmed or changed", "percent"),
+                Column("kind", N_("Kind"), "text"),
+                Column("stale", N_("Stale now")),
+                Column("due", N_("Due a reminder now")),
+                Column("reminded", N_("Reminded in the last 90 days")),
+                Column("confirmed", N_("Confirmed or changed since")),
+                Column("confirmed_share", N_("Share confirmed or changed"), "percent"),
             ),
             rows,
-            note=(
+            note=N_(
                 "A profile is stale when it is listed or public and its member has neither "
                 "confirmed nor changed it for six months; a listing, when it has been published "
                 "for 60 days without its institution confirming it. Members are reminded at "
@@ -140,7 +142,8 @@ def next_listing_reminder(project: Project) -> datetime | None:
 
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:
-    """``count`` and ``noun`` in plain English: "1 member", "3 members", "0 listings"."""
+    """``count`` and ``noun`` in plain English: "1 member", "3 members", "0 listings" (for
+    the audit log; pages say it in their reader's language)."""
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
@@ -173,7 +176,12 @@ def remind_profile(actor, profile_id: int, now: datetime | None = None) -> Profi
     if not profiles.remind_stale(now, [profile.id]):
         db.session.refresh(profile)
         _refuse(profile.display_name, profile.reminder_sent_at, profiles.REMIND_EVERY, now)
-        raise Conflict(f"The profile of {profile.display_name} is not stale: nothing was sent.")
+        raise Conflict(
+            _(
+                "The profile of %(name)s is not stale: nothing was sent.",
+                name=profile.display_name,
+            )
+        )
     audit.record(
         actor,
         "freshness.remind_profile",
@@ -195,8 +203,15 @@ def remind_listing(actor, project_id: int, now: datetime | None = None) -> Proje
         raise NotFound
     if not projects.remind_stale(now, [project.id]):
         db.session.refresh(project)
-        _refuse(f"“{project.title}”", project.reminder_sent_at, projects.REMIND_EVERY, now)
-        raise Conflict(f"“{project.title}” is not a stale listing: nothing was sent.")
+        _refuse(
+            _("“%(title)s”", title=project.title),
+            project.reminder_sent_at,
+            projects.REMIND_EVERY,
+            now,
+        )
+        raise Conflict(
+            _("“%(title)s” is not a stale listing: nothing was sent.", title=project.title)
+        )
     audit.record(actor, "freshness.remind_listing", "project", project.id)
     db.session.refresh(project)
     return project
@@ -205,8 +220,14 @@ def remind_listing(actor, project_id: int, now: datetime | None = None) -> Proje
 def _refuse(name: str, sent: datetime | None, every: timedelta, now: datetime) -> None:
     if sent is not None and sent >= now - every:
         raise Conflict(
-            f"{name}: the last reminder went out on {sent:%d %b %Y at %H:%M} UTC, and the "
-            f"next may go out from {sent + every:%d %b %Y}. Nothing was sent."
+            _(
+                "%(name)s: the last reminder went out on %(date)s at %(time)s UTC, and the "
+                "next may go out from %(next)s. Nothing was sent.",
+                name=name,
+                date=i18n.format_date(sent, "%d %b %Y"),
+                time=i18n.format_date(sent, "%H:%M"),
+                next=i18n.format_date(sent + every, "%d %b %Y"),
+            )
         )
 
 

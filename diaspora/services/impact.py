@@ -10,7 +10,6 @@ one row at a time in Python) into summary rows, ``impact_facts``; :func:`dashboa
 and a million applications, and show the figures as of the last refresh.
 """
 
-import calendar
 import csv
 import io
 import json
@@ -20,9 +19,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
-from diaspora import catalog
+from diaspora import catalog, i18n
 from diaspora.extensions import db
 from diaspora.geo import country_name, is_country
 from diaspora.models import (
@@ -49,6 +50,32 @@ from diaspora.services.errors import Conflict, Invalid
 from diaspora.services.privacy import listed_condition
 from diaspora.services.profiles import complete_condition
 
+# The words of the figures (titles, column labels, notes, measures) stay in English in the
+# tables, so their CSV, their JSON and the stored public figures read the same whatever the
+# reader's language; a page shows them in its reader's language through :func:`translate`.
+# Each is marked ``N_`` where it is written; one with values is remembered with them.
+_WITH_VALUES: dict[str, tuple[str, dict]] = {}
+
+
+def N_(msgid: str, **values) -> str:  # noqa: N802 - the usual name of a gettext marker
+    """``msgid`` in English, marked for the catalogs (with ``values`` filled in, and
+    remembered so that :func:`translate` finds its message)."""
+    if not values:
+        return msgid
+    text = msgid % values
+    _WITH_VALUES[text] = (msgid, values)
+    return text
+
+
+def translate(text):
+    """A figure's English words (a title, label, note or measure) in the page's language;
+    anything else (an institution's name, a number) as it is."""
+    if not isinstance(text, str) or not text:
+        return text
+    msgid, values = _WITH_VALUES.get(text, (text, {}))
+    return _(msgid, **values)
+
+
 # No figure about people is shown publicly or exported outside coordinators when it counts
 # fewer than this many people.
 SMALL_CELL = 5
@@ -68,23 +95,23 @@ class Period:
         """``"2026-01:2026-12"``, or one month ``"2026-03"``; raises :class:`Invalid`."""
         match = re.fullmatch(r"\s*(\d{4})-(\d{2})\s*(?::\s*(\d{4})-(\d{2})\s*)?", text or "")
         if not match:
-            raise Invalid("Give the period as YYYY-MM:YYYY-MM, for example 2026-01:2026-12.")
+            raise Invalid(_("Give the period as YYYY-MM:YYYY-MM, for example 2026-01:2026-12."))
         year, month, year2, month2 = match.groups()
         try:
             first = date(int(year), int(month), 1)
             last = date(int(year2 or year), int(month2 or month), 1)
         except ValueError:
-            raise Invalid("Months go from 01 to 12.") from None
+            raise Invalid(_("Months go from 01 to 12.")) from None
         return cls.of(first, last)
 
     @classmethod
     def of(cls, first: date, last: date) -> "Period":
         first, last = first.replace(day=1), last.replace(day=1)
         if last < first:
-            raise Invalid("The period ends before it starts.")
+            raise Invalid(_("The period ends before it starts."))
         period = cls(first, last)
         if len(period.months()) > cls.MAX_MONTHS:
-            raise Invalid(f"Choose a period of at most {cls.MAX_MONTHS} months.")
+            raise Invalid(_("Choose a period of at most %(num)d months.", num=cls.MAX_MONTHS))
         return period
 
     @classmethod
@@ -122,11 +149,12 @@ class Period:
 
     @property
     def label(self) -> str:
-        """``"January 2026 to December 2026"``, ``"March 2026"``."""
-        first = f"{calendar.month_name[self.first.month]} {self.first.year}"
+        """``"January 2026 to December 2026"``, ``"March 2026"``, in the page's language."""
+        first = i18n.format_date(self.first, "%B %Y")
         if self.first == self.last:
             return first
-        return f"{first} to {calendar.month_name[self.last.month]} {self.last.year}"
+        # Translators: a period of whole months, e.g. "January 2026 to December 2026".
+        return _("%(first)s to %(last)s", first=first, last=i18n.format_date(self.last, "%B %Y"))
 
 
 def _next_month(month: date) -> date:
@@ -158,6 +186,11 @@ class Column:
     label: str
     kind: str = "count"
 
+    @property
+    def text(self) -> str:
+        """The label in the page's language."""
+        return translate(self.label)
+
 
 @dataclass(frozen=True)
 class Table:
@@ -171,6 +204,16 @@ class Table:
     rows: tuple[tuple, ...]
     note: str = ""
     people: frozenset[str] = frozenset()
+
+    @property
+    def title_text(self) -> str:
+        """The title in the page's language."""
+        return translate(self.title)
+
+    @property
+    def note_text(self) -> str:
+        """The note in the page's language."""
+        return translate(self.note)
 
     def column(self, key: str) -> list:
         """Every value of one column, in row order."""
@@ -272,34 +315,34 @@ def suppress(table: Table, minimum: int = SMALL_CELL) -> Table:
 # these (the follow-up and freshness tables are built by their own services); a table with
 # no data has no rows, never made-up ones.
 DASHBOARD_TABLES = {
-    "members": "Members",  # measure (text), count: registered in the period, with a complete
+    "members": N_("Members"),  # measure (text), count: registered in the period, with a complete
     # profile, listed in the directory, active in the period (signed in, applied or wrote)
-    "members_by_month": "Members month by month",  # month, registered, active
-    "institutions": "Institutions",  # measure, count: registered, verified, posting
-    "projects": "Projects",  # measure, count: submitted, published, flagged, rejected
-    "projects_by_month": "Projects month by month",  # month, submitted, published, flagged,
+    "members_by_month": N_("Members month by month"),  # month, registered, active
+    "institutions": N_("Institutions"),  # measure, count: registered, verified, posting
+    "projects": N_("Projects"),  # measure, count: submitted, published, flagged, rejected
+    "projects_by_month": N_("Projects month by month"),  # month, submitted, published, flagged,
     # rejected
-    "funnel": "Applications",  # stage (text), applications (count), share (percent of
+    "funnel": N_("Applications"),  # stage (text), applications (count), share (percent of
     # applied): applied, shortlisted, accepted, declined, withdrawn, unanswered, closed, waiting
-    "applications_by_month": "Applications month by month",  # month, applied, shortlisted,
+    "applications_by_month": N_("Applications month by month"),  # month, applied, shortlisted,
     # accepted, declined, withdrawn, unanswered, closed, waiting
-    "answer_times": "Answer times by institution",  # institution (text), received, answered,
+    "answer_times": N_("Answer times by institution"),  # institution (text), received, answered,
     # median_days (days), p90_days (days), within_promise (percent answered within 14 days)
-    "engagements": "Engagements",  # measure, count: started, completed, confirmed, remote,
+    "engagements": N_("Engagements"),  # measure, count: started, completed, confirmed, remote,
     # on site, hybrid, hours contributed, days on site
-    "engagements_by_month": "Engagements month by month",  # month, started, completed,
+    "engagements_by_month": N_("Engagements month by month"),  # month, started, completed,
     # confirmed, hours
-    "coverage_countries": "Coverage by country",  # country (text), members, open_projects,
-    # gap (text: "Members but no projects", "Projects but no members" or "")
-    "coverage_sectors": "Coverage by sector",  # sector (text), members, open_projects, gap
-    "follow_ups": "Follow-ups after engagements",  # services.follow_ups.impact_table
-    "freshness": "Network freshness",  # services.freshness.tables (as of today)
+    "coverage_countries": N_("Coverage by country"),  # country (text), members, open_projects,
+    # gap (text: N_("Members but no projects"), N_("Projects but no members") or "")
+    "coverage_sectors": N_("Coverage by sector"),  # sector (text), members, open_projects, gap
+    "follow_ups": N_("Follow-ups after engagements"),  # services.follow_ups.impact_table
+    "freshness": N_("Network freshness"),  # services.freshness.tables (as of today)
 }
 
 
-MEASURE = Column("measure", "Measure", "text")
-COUNT = Column("count", "Number")
-MONTH = Column("month", "Month", "month")
+MEASURE = Column("measure", N_("Measure"), "text")
+COUNT = Column("count", N_("Number"))
+MONTH = Column("month", N_("Month"), "month")
 
 # An engagement's hours are estimated from the hours per month the member offered and the
 # length of the engagement, in months of this many days.
@@ -308,19 +351,35 @@ DAYS_PER_MONTH = 30.4375
 # applications received in the last 12 months.
 ANSWERING_MINIMUM = SMALL_CELL
 PUBLIC_WINDOW = timedelta(days=365)
-OTHER_COUNTRIES = "Other countries"
+OTHER_COUNTRIES = N_("Other countries")
+# The public page's notes, remembered here (the page reads them from the stored figures).
+PUBLIC_TOTALS_NOTE = N_(
+    "Since the network began. Engagements: completed and confirmed by both sides (or "
+    "not disputed within 14 days). Countries served: the countries of their projects. "
+    "Hours are an estimate: the hours per month each member offered times the months "
+    "the engagement lasted. Institutions answering: those that answered at least "
+    "%(minimum)d applications received in the last 12 months. A figure counting fewer "
+    "than %(small)d people is not shown.",
+    minimum=ANSWERING_MINIMUM,
+    small=SMALL_CELL,
+)
+PUBLIC_COUNTRIES_NOTE = N_(
+    'Countries where fewer than %(small)d people took part are counted together under "%(other)s".',
+    small=SMALL_CELL,
+    other=OTHER_COUNTRIES,
+)
 
 
 def check_filters(filters: Filters) -> None:
     """Raise :class:`Invalid` for a country, sector or institution that does not exist."""
     if filters.country and not is_country(filters.country):
-        raise Invalid("Choose a country from the list.")
+        raise Invalid(_("Choose a country from the list."))
     if filters.sector and filters.sector not in catalog.sectors():
-        raise Invalid("Choose a sector from the list.")
+        raise Invalid(_("Choose a sector from the list."))
     if filters.institution_id is not None and (
         db.session.get(Institution, filters.institution_id) is None
     ):
-        raise Invalid("There is no institution with that number.")
+        raise Invalid(_("There is no institution with that number."))
 
 
 # --------------------------------------------------------------------------- SQL helpers
@@ -716,7 +775,10 @@ def refresh(now: datetime | None = None) -> datetime:
     db.session.execute(sa.delete(ImpactFact))
     for compute in FACTS:
         compute(now)
-    state.public = json.dumps(_dump(_public_report(now)))
+    # Stored once for every reader: its words in English, translated where the page shows
+    # them (country names too, whoever pressed the button).
+    with force_locale(i18n.DEFAULT):
+        state.public = json.dumps(_dump(_public_report(now)))
     state.computed_at = now
     db.session.flush()
     return now
@@ -731,8 +793,10 @@ def _computed_state() -> ImpactState:
     state = db.session.get(ImpactState, 1)
     if state is None or state.computed_at is None:
         raise NotComputed(
-            "The figures have not been computed yet: run flask report refresh, or ask a "
-            "coordinator to compute them."
+            _(
+                "The figures have not been computed yet: run flask report refresh, or ask a "
+                "coordinator to compute them."
+            )
         )
     return state
 
@@ -816,13 +880,13 @@ def _members_tables(period: Period, filters: Filters) -> list[Table]:
             DASHBOARD_TABLES["members"],
             (MEASURE, COUNT),
             (
-                ("Members registered in the period", sum(v[0] for v in registered.values())),
-                ("Members with a complete profile", complete),
-                ("Members listed in the directory", listed),
-                ("Members active in the period", active),
-                ("Members in all", total),
+                (N_("Members registered in the period"), sum(v[0] for v in registered.values())),
+                (N_("Members with a complete profile"), complete),
+                (N_("Members listed in the directory"), listed),
+                (N_("Members active in the period"), active),
+                (N_("Members in all"), total),
             ),
-            note=(
+            note=N_(
                 "Registered and active count the period; complete profile, listed and in all "
                 "count today. Complete: every item the profile page asks for is filled in. "
                 "Active: signed in, applied or wrote in an application's thread in the "
@@ -833,7 +897,7 @@ def _members_tables(period: Period, filters: Filters) -> list[Table]:
         Table(
             "members_by_month",
             DASHBOARD_TABLES["members_by_month"],
-            (MONTH, Column("registered", "Registered"), Column("active", "Active")),
+            (MONTH, Column("registered", N_("Registered")), Column("active", N_("Active"))),
             tuple(
                 (
                     m,
@@ -842,7 +906,7 @@ def _members_tables(period: Period, filters: Filters) -> list[Table]:
                 )
                 for m in months
             ),
-            note="Active: signed in, applied or wrote in an application's thread that month.",
+            note=N_("Active: signed in, applied or wrote in an application's thread that month."),
             people=frozenset({"registered", "active"}),
         ),
     ]
@@ -882,12 +946,12 @@ def _institutions_table(period: Period, filters: Filters) -> Table:
         DASHBOARD_TABLES["institutions"],
         (MEASURE, COUNT),
         (
-            ("Institutions registered in the period", registered),
-            ("Institutions verified in the period", verified_in_period),
-            ("Institutions posting in the period", posting),
-            ("Verified institutions in all", verified_total),
+            (N_("Institutions registered in the period"), registered),
+            (N_("Institutions verified in the period"), verified_in_period),
+            (N_("Institutions posting in the period"), posting),
+            (N_("Verified institutions in all"), verified_total),
         ),
-        note=(
+        note=N_(
             "Posting: submitted at least one project in the period. A country filter is the "
             "institution's country; a sector filter keeps institutions with a project in it."
         ),
@@ -917,13 +981,13 @@ def _projects_tables(period: Period, filters: Filters) -> list[Table]:
     )
     columns = (
         MONTH,
-        Column("submitted", "Submitted"),
-        Column("published", "Published"),
-        Column("flagged", "Flagged by screening"),
-        Column("rejected", "Rejected"),
+        Column("submitted", N_("Submitted")),
+        Column("published", N_("Published")),
+        Column("flagged", N_("Flagged by screening")),
+        Column("rejected", N_("Rejected")),
     )
     totals = [sum(row[i] for row in rows) for i in range(1, 5)]
-    note = (
+    note = N_(
         "Submitted and published: sent for review, and published, in the period. Flagged and "
         "rejected: of the projects submitted in the period, those screening holds as flagged "
         "and those coordinators rejected."
@@ -934,10 +998,10 @@ def _projects_tables(period: Period, filters: Filters) -> list[Table]:
             DASHBOARD_TABLES["projects"],
             (MEASURE, COUNT),
             (
-                ("Projects submitted", totals[0]),
-                ("Projects published", totals[1]),
-                ("Projects flagged by screening", totals[2]),
-                ("Projects rejected", totals[3]),
+                (N_("Projects submitted"), totals[0]),
+                (N_("Projects published"), totals[1]),
+                (N_("Projects flagged by screening"), totals[2]),
+                (N_("Projects rejected"), totals[3]),
             ),
             note=note,
         ),
@@ -946,14 +1010,14 @@ def _projects_tables(period: Period, filters: Filters) -> list[Table]:
 
 
 FUNNEL_STAGES = (
-    ("applied", "Applied"),
-    ("shortlisted", "Shortlisted"),
-    ("accepted", "Accepted"),
-    ("declined", "Declined"),
-    ("withdrawn", "Withdrawn"),
-    ("unanswered", "Unanswered"),
-    ("closed", "Closed after an answer"),
-    ("waiting", "Still waiting"),
+    ("applied", N_("Applied")),
+    ("shortlisted", N_("Shortlisted")),
+    ("accepted", N_("Accepted")),
+    ("declined", N_("Declined")),
+    ("withdrawn", N_("Withdrawn")),
+    ("unanswered", N_("Unanswered")),
+    ("closed", N_("Closed after an answer")),
+    ("waiting", N_("Still waiting")),
 )
 
 
@@ -970,25 +1034,24 @@ def _funnel_tables(period: Period, filters: Filters) -> list[Table]:
     rows = tuple((m, *values) for m, values in sorted(by_month.items()))
     totals = [sum(row[i] for row in rows) for i in range(1, len(FUNNEL_STAGES) + 1)]
     applied = totals[0]
-    note = (
+    note = N_(
         "The applications made in the period and what became of them. Shortlisted: ever "
         "shortlisted, even if decided since. Accepted: accepted or completed. Unanswered: "
-        "never answered, and closed or still waiting after "
-        f"{application_stats.ANSWER_GRACE.days} days. Closed after an answer: the project "
-        "closed after a representative wrote. Still waiting: not decided yet, and either "
-        "answered or made less than "
-        f"{application_stats.ANSWER_GRACE.days} days ago. Accepted, declined, withdrawn, "
-        "unanswered, closed and still waiting add up to the applications made. Share: of the "
-        "applications made."
+        "never answered, and closed or still waiting after %(days)d days. Closed after an "
+        "answer: the project closed after a representative wrote. Still waiting: not decided "
+        "yet, and either answered or made less than %(days)d days ago. Accepted, declined, "
+        "withdrawn, unanswered, closed and still waiting add up to the applications made. "
+        "Share: of the applications made.",
+        days=application_stats.ANSWER_GRACE.days,
     )
     return [
         Table(
             "funnel",
             DASHBOARD_TABLES["funnel"],
             (
-                Column("stage", "Stage", "text"),
-                Column("applications", "Applications"),
-                Column("share", "Share of applied", "percent"),
+                Column("stage", N_("Stage"), "text"),
+                Column("applications", N_("Applications")),
+                Column("share", N_("Share of applied"), "percent"),
             ),
             tuple(
                 (label, count, percent(count, applied))
@@ -1002,7 +1065,7 @@ def _funnel_tables(period: Period, filters: Filters) -> list[Table]:
             DASHBOARD_TABLES["applications_by_month"],
             (MONTH, *(Column(key, label) for key, label in FUNNEL_STAGES)),
             rows,
-            note="By the month the application was made; what became of it since.",
+            note=N_("By the month the application was made; what became of it since."),
             people=frozenset(key for key, _ in FUNNEL_STAGES),
         ),
     ]
@@ -1052,7 +1115,7 @@ def _answer_times_table(period: Period, filters: Filters) -> Table:
     names = dict(db.session.execute(sa.select(Institution.id, Institution.name)).all())
     institutions: dict[int, dict] = {}
     network = {
-        "name": "All these institutions" if filters else "All institutions",
+        "name": N_("All these institutions") if filters else N_("All institutions"),
         "received": 0,
         "waits": {},
     }
@@ -1086,30 +1149,31 @@ def _answer_times_table(period: Period, filters: Filters) -> Table:
         "answer_times",
         DASHBOARD_TABLES["answer_times"],
         (
-            Column("institution", "Institution", "text"),
-            Column("received", "Received"),
-            Column("answered", "Answered"),
-            Column("median_days", "Median wait", "days"),
-            Column("p90_days", "90th percentile wait", "days"),
-            Column("within_promise", "Answered within 14 days", "percent"),
+            Column("institution", N_("Institution"), "text"),
+            Column("received", N_("Received")),
+            Column("answered", N_("Answered")),
+            Column("median_days", N_("Median wait"), "days"),
+            Column("p90_days", N_("90th percentile wait"), "days"),
+            Column("within_promise", N_("Answered within 14 days"), "percent"),
         ),
         (row(network), *(row(f) for f in ordered)) if institutions else (),
-        note=(
+        note=N_(
             "Applications received in the period. Answered: a representative wrote or decided. "
             "Left out, as on institutions' pages: applications withdrawn before an answer and "
-            f"those waiting less than {application_stats.ANSWER_GRACE.days} days. Waits are "
-            f"counted to the hour for the first {HOURLY_UNTIL // 24} days, to the day after. "
-            "Within 14 days: the share of the applications received that were answered in "
-            "less than 14 days."
+            "those waiting less than %(days)d days. Waits are counted to the hour for the "
+            "first %(hourly)d days, to the day after. Within 14 days: the share of the "
+            "applications received that were answered in less than 14 days.",
+            days=application_stats.ANSWER_GRACE.days,
+            hourly=HOURLY_UNTIL // 24,
         ),
         people=frozenset({"received", "answered"}),
     )
 
 
 WORK_MODES = (
-    (WorkMode.REMOTE, "Engagements started remote"),
-    (WorkMode.ONSITE, "Engagements started on site"),
-    (WorkMode.HYBRID, "Engagements started hybrid"),
+    (WorkMode.REMOTE, N_("Engagements started remote")),
+    (WorkMode.ONSITE, N_("Engagements started on site")),
+    (WorkMode.HYBRID, N_("Engagements started hybrid")),
 )
 
 
@@ -1172,7 +1236,7 @@ def _engagement_tables(period: Period, filters: Filters) -> list[Table]:
     )
     hours = sum(v[2] for v in completed.values())
     site_days = sum(v[3] for v in completed.values())
-    note = (
+    note = N_(
         "Started: accepted or completed engagements whose start day falls in the period. "
         "Completed: marked completed in the period; confirmed: of those, confirmed by both "
         "sides or not disputed within 14 days. Remote, on site and hybrid: of those started. "
@@ -1187,12 +1251,12 @@ def _engagement_tables(period: Period, filters: Filters) -> list[Table]:
             DASHBOARD_TABLES["engagements"],
             (MEASURE, COUNT),
             (
-                ("Engagements started", sum(started.values())),
-                ("Engagements completed", sum(v[0] for v in completed.values())),
-                ("Engagements confirmed", sum(v[1] for v in completed.values())),
+                (N_("Engagements started"), sum(started.values())),
+                (N_("Engagements completed"), sum(v[0] for v in completed.values())),
+                (N_("Engagements confirmed"), sum(v[1] for v in completed.values())),
                 *((label, by_mode[m]) for m, label in WORK_MODES),
-                ("Hours contributed (estimate)", hours),
-                ("Days on site", site_days),
+                (N_("Hours contributed (estimate)"), hours),
+                (N_("Days on site"), site_days),
             ),
             note=note,
         ),
@@ -1201,22 +1265,22 @@ def _engagement_tables(period: Period, filters: Filters) -> list[Table]:
             DASHBOARD_TABLES["engagements_by_month"],
             (
                 MONTH,
-                Column("started", "Started"),
-                Column("completed", "Completed"),
-                Column("confirmed", "Confirmed"),
-                Column("hours", "Hours (estimate)", "hours"),
+                Column("started", N_("Started")),
+                Column("completed", N_("Completed")),
+                Column("confirmed", N_("Confirmed")),
+                Column("hours", N_("Hours (estimate)"), "hours"),
             ),
             rows,
-            note="Started by start month; completed, confirmed and hours by completion month.",
+            note=N_("Started by start month; completed, confirmed and hours by completion month."),
         ),
     ]
 
 
 def _gap(members: int, projects: int) -> str:
     if members and not projects:
-        return "Members but no projects"
+        return N_("Members but no projects")
     if projects and not members:
-        return "Projects but no members"
+        return N_("Projects but no members")
     return ""
 
 
@@ -1298,10 +1362,10 @@ def _coverage_tables(filters: Filters) -> list[Table]:
         for key in sorted(set(keys) | set(sector_projects), key=lambda k: sectors.get(k, k))
         if sector_members.get(key, 0) or sector_projects.get(key, 0)
     )
-    members_column = Column("members", "Listed members")
-    projects_column = Column("open_projects", "Open projects")
-    gap_column = Column("gap", "Gap", "text")
-    note = (
+    members_column = Column("members", N_("Listed members"))
+    projects_column = Column("open_projects", N_("Open projects"))
+    gap_column = Column("gap", N_("Gap"), "text")
+    note = N_(
         "Today, whatever the period: members listed in the directory (by country of origin, "
         "and each sector they work in) and projects open to applications."
     )
@@ -1309,7 +1373,7 @@ def _coverage_tables(filters: Filters) -> list[Table]:
         Table(
             "coverage_countries",
             DASHBOARD_TABLES["coverage_countries"],
-            (Column("country", "Country", "text"), members_column, projects_column, gap_column),
+            (Column("country", N_("Country"), "text"), members_column, projects_column, gap_column),
             country_rows,
             note=note,
             people=frozenset({"members"}),
@@ -1317,7 +1381,7 @@ def _coverage_tables(filters: Filters) -> list[Table]:
         Table(
             "coverage_sectors",
             DASHBOARD_TABLES["coverage_sectors"],
-            (Column("sector", "Sector", "text"), members_column, projects_column, gap_column),
+            (Column("sector", N_("Sector"), "text"), members_column, projects_column, gap_column),
             sector_rows,
             note=note,
             people=frozenset({"members"}),
@@ -1412,7 +1476,7 @@ def _public_period(now: datetime) -> Period:
     first = db.session.scalar(sa.select(sa.func.min(Institution.created_at)))
     last = now.date().replace(day=1)
     earliest = last
-    for _ in range(Period.MAX_MONTHS - 1):
+    for _month in range(Period.MAX_MONTHS - 1):
         earliest = date(earliest.year - (earliest.month == 1), (earliest.month - 2) % 12 + 1, 1)
     if first is None:
         return Period.of(last, last)
@@ -1475,23 +1539,16 @@ def _public_report(now: datetime) -> Report:
 
     totals = Table(
         "public_totals",
-        "The network's impact",
+        N_("The network's impact"),
         (MEASURE, COUNT),
         (
-            ("Engagements completed", shown(engagements, people)),
-            ("Countries served", shown(len(by_country), people)),
-            ("Hours contributed (estimate)", shown(hours, people)),
-            ("Institutions answering applicants", answering),
-            ("Members listed in the directory", shown(listed, listed)),
+            (N_("Engagements completed"), shown(engagements, people)),
+            (N_("Countries served"), shown(len(by_country), people)),
+            (N_("Hours contributed (estimate)"), shown(hours, people)),
+            (N_("Institutions answering applicants"), answering),
+            (N_("Members listed in the directory"), shown(listed, listed)),
         ),
-        note=(
-            "Since the network began. Engagements: completed and confirmed by both sides (or "
-            "not disputed within 14 days). Countries served: the countries of their projects. "
-            "Hours are an estimate: the hours per month each member offered times the months "
-            "the engagement lasted. Institutions answering: those that answered at least "
-            f"{ANSWERING_MINIMUM} applications received in the last 12 months. A figure "
-            f"counting fewer than {SMALL_CELL} people is not shown."
-        ),
+        note=PUBLIC_TOTALS_NOTE,
     )
 
     ordered = sorted(by_country, key=lambda row: (-row[2], -row[1], row[0]))
@@ -1499,24 +1556,21 @@ def _public_report(now: datetime) -> Report:
     merged = [row for row in ordered if row[2] < SMALL_CELL]
     while merged and kept and _confirmed_members(now, [row[0] for row in merged]) < SMALL_CELL:
         merged.append(kept.pop())
-    rows = [(country_name(country), count, hour) for country, count, _, hour in kept]
+    rows = [(country_name(country), count, hour) for country, count, _people, hour in kept]
     rows.sort(key=lambda row: row[0])
     if merged and _confirmed_members(now, [row[0] for row in merged]) >= SMALL_CELL:
         rows.append((OTHER_COUNTRIES, sum(row[1] for row in merged), sum(row[3] for row in merged)))
     countries = suppress(
         Table(
             "public_countries",
-            "Engagements by country served",
+            N_("Engagements by country served"),
             (
-                Column("country", "Country served", "text"),
-                Column("engagements", "Engagements"),
-                Column("hours", "Hours contributed (estimate)", "hours"),
+                Column("country", N_("Country served"), "text"),
+                Column("engagements", N_("Engagements")),
+                Column("hours", N_("Hours contributed (estimate)"), "hours"),
             ),
             tuple(rows),
-            note=(
-                f"Countries where fewer than {SMALL_CELL} people took part are counted "
-                f'together under "{OTHER_COUNTRIES}".'
-            ),
+            note=PUBLIC_COUNTRIES_NOTE,
             people=frozenset({"engagements"}),
         )
     )

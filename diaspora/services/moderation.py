@@ -11,6 +11,7 @@ import dataclasses
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from diaspora.extensions import db
 from diaspora.models import (
@@ -57,12 +58,12 @@ def report_project(actor, project: Project, reason: str, comment: str = "") -> P
     try:
         reason_value = ReportReason(reason)
     except ValueError as exc:
-        raise Invalid("Choose a reason from the list.") from exc
+        raise Invalid(_("Choose a reason from the list.")) from exc
     comment = (comment or "").strip()
     if len(comment) > COMMENT_MAX:
-        raise Invalid(f"Keep the comment under {COMMENT_MAX} characters.")
+        raise Invalid(_("Keep the comment under %(num)d characters.", num=COMMENT_MAX))
     if has_reported(actor, project):
-        raise Conflict("You have already reported this project; coordinators will look.")
+        raise Conflict(_("You have already reported this project; coordinators will look."))
     report = ProjectReport(
         project=project, reporter_id=actor.id, reason=reason_value, comment=comment
     )
@@ -79,15 +80,15 @@ def resolve_report(
     """Close an open report as dismissed or acted on, with a note; optionally unpublish."""
     _require_coordinator(actor)
     if report.status != ReportStatus.OPEN:
-        raise Conflict("This report was already resolved.")
+        raise Conflict(_("This report was already resolved."))
     if outcome not in RESOLUTIONS:
-        raise Invalid("Choose dismiss or act.")
+        raise Invalid(_("Choose dismiss or act."))
     note = (note or "").strip()
     if not note:
-        raise Invalid("Write a note saying what was decided.")
+        raise Invalid(_("Write a note saying what was decided."))
     if unpublish:
         if outcome != "act":
-            raise Invalid("Unpublishing a project means acting on the report.")
+            raise Invalid(_("Unpublishing a project means acting on the report."))
         projects.unpublish(actor, report.project, note)
     report.status = RESOLUTIONS[outcome]
     report.resolution_note = note
