@@ -161,8 +161,10 @@ def app_config(tmp_path, migrated_database):
 
 def _forget_previous_request():
     """Tests keep one app context open, which Flask reuses for every request and so shares
-    ``g`` between them; drop the user Flask-Login cached there by an earlier request."""
+    ``g`` between them; drop the user Flask-Login and the language Flask-Babel cached there
+    by an earlier request."""
     g.pop("_login_user", None)
+    g.pop("_flask_babel", None)
 
 
 class ServerLikeClient(FlaskClient):

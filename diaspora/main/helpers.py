@@ -2,8 +2,9 @@
 
 import codecs
 import json
+from urllib.parse import urlencode
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -51,7 +52,16 @@ def register(app: Flask) -> None:
             "button_form": _button_form,
             "unread_notifications": _unread,
             "page_problems": page_problems,
+            "this_page": this_page,
         }
+
+
+def this_page() -> str:
+    """The address of this page, for the language switcher to come back to: its path and
+    query, without parameters starting with "_" (never a filter of the site's; ``url_for``
+    reads them as the scheme or anchor of an address)."""
+    kept = [(k, v) for k, v in request.args.items(multi=True) if not k.startswith("_")]
+    return f"{request.path}?{urlencode(kept)}" if kept else request.path
 
 
 def page_problems() -> list[tuple[str | None, str]]:

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from flask import flash, g, redirect
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import Field
 
@@ -77,10 +78,10 @@ def form_refusal(field: Field | None = None) -> Iterator[None]:
         db.session.rollback()
         if field is None:
             g.setdefault("form_refusals", []).append(
-                exc.message or "That could not be saved. Check the form and try again."
+                exc.message or _("That could not be saved. Check the form and try again.")
             )
         else:
-            field.errors = [*field.errors, exc.message or "This value is not accepted."]
+            field.errors = [*field.errors, exc.message or _("This value is not accepted.")]
 
 
 def form_action(
@@ -100,7 +101,8 @@ def form_action(
     if not form.validate_on_submit():
         problems = [message for messages in form.errors.values() for message in messages]
         if invalid or problems:
-            flash(invalid or "Check the form: " + "; ".join(problems), "error")
+            said = "; ".join(str(message) for message in problems)
+            flash(invalid or _("Check the form: %(problems)s", problems=said), "error")
         return redirect(back)
     result = unit_of_work(work, back=back)
     said = done(result) if callable(done) else done

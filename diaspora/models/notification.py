@@ -4,6 +4,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Mapped, mapped_column
 
 from diaspora.extensions import db
@@ -19,12 +20,16 @@ class Frequency(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            "immediate": "Right away",
-            "daily": "Daily digest",
-            "weekly": "Weekly digest",
-            "off": "Off",
-        }[self.value]
+        """How often, in words, in the current language."""
+        if self is Frequency.IMMEDIATE:
+            # Translators: how often a kind of notification is emailed.
+            return _("Right away")
+        if self is Frequency.DAILY:
+            return _("Daily digest")
+        if self is Frequency.WEEKLY:
+            return _("Weekly digest")
+        # Translators: a kind of notification is not emailed at all.
+        return _("Off")
 
 
 class Notification(db.Model):

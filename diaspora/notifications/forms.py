@@ -19,6 +19,6 @@ def preferences_form(user, current: dict):
         setattr(
             PreferencesForm,
             kind.key,
-            RadioField(kind.label, choices=choices, default=current[kind.key].value),
+            RadioField(str(kind.label), choices=choices, default=current[kind.key].value),
         )
     return PreferencesForm()

@@ -3,6 +3,7 @@
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from diaspora.extensions import csrf, db
@@ -49,7 +50,7 @@ def read_all():
     return form_action(
         EmptyForm(),
         lambda: notifications.mark_read(current_user),
-        done="All notifications are marked read.",
+        done=_("All notifications are marked read."),
         back=url_for("notifications.index"),
     )
 
@@ -63,7 +64,7 @@ def settings():
         chosen = {kind: Frequency(form[kind].data) for kind in current}
         with form_refusal():
             unit_of_work(lambda: notifications.set_preferences(current_user, chosen))
-            flash("Your notification settings are saved.", "success")
+            flash(_("Your notification settings are saved."), "success")
             return redirect(url_for("notifications.settings"))
     return render_template("notifications/settings.html", form=form, kinds=current)
 
@@ -81,5 +82,9 @@ def unsubscribe(token):
     user, key = found
     if request.method == "POST":
         unit_of_work(lambda: notifications.unsubscribe(user, key))
-        return render_template("notifications/unsubscribed.html", what=notifications.describe(key))
-    return render_template("notifications/unsubscribe.html", what=notifications.describe(key))
+        return render_template(
+            "notifications/unsubscribed.html", done=notifications.unsubscribed_text(key)
+        )
+    return render_template(
+        "notifications/unsubscribe.html", question=notifications.unsubscribe_question(key)
+    )

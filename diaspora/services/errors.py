@@ -1,7 +1,10 @@
 """What a service raises when it refuses: one base and four kinds.
 
 A refusal carries a message written for the person who asked, safe to show as it is (or
-none, and the page for its kind says it in general words). Which kind to raise:
+none, and the page for its kind says it in general words). The message is marked for
+translation where it is raised (``_("...")``, or a lazy ``_l``), so it is in the language of
+the page that asked; it is kept as plain text from then on (flashed, shown on a form).
+Which kind to raise:
 
 - :class:`NotAllowed`: who is asking may not do this (their role, or it is not theirs);
 - :class:`NotFound`: there is no such thing, or it is hidden from who is asking;
@@ -21,6 +24,7 @@ class ServiceError(Exception):
     status = 400
 
     def __init__(self, message: str = ""):
+        message = str(message) if message else ""  # a lazy string is worded now
         super().__init__(message)
         self.message = message
 

@@ -13,6 +13,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -39,7 +42,7 @@ WEEKLY_DAY = 0  # Monday
 @dataclass(frozen=True)
 class Kind:
     key: str
-    label: str
+    label: str  # a lazy string: written in the language of the page or email showing it
     default: Frequency
     audience: frozenset  # roles that can receive it, for the settings page
     digest_only: bool = False  # gathered when a digest is composed, never sent on its own
@@ -58,70 +61,75 @@ KINDS = {
     for k in (
         Kind(
             "application_update",
-            "Decisions and changes on my applications",
+            _l("Decisions and changes on my applications"),
             Frequency.IMMEDIATE,
             frozenset({_MEMBER}),
         ),
         Kind(
             "new_application",
-            "New applications to my institution's projects",
+            _l("New applications to my institution's projects"),
             Frequency.IMMEDIATE,
             frozenset({_REP}),
         ),
         Kind(
             "message",
-            "New messages about an application",
+            _l("New messages about an application"),
             Frequency.IMMEDIATE,
             frozenset({_MEMBER, _REP}),
         ),
         Kind(
             "moderation",
-            "Review decisions on my institution and its projects",
+            _l("Review decisions on my institution and its projects"),
             Frequency.IMMEDIATE,
             frozenset({_REP}),
         ),
         Kind(
             "reminder",
-            "Reminders about applications waiting for an answer",
+            _l("Reminders about applications waiting for an answer"),
             Frequency.IMMEDIATE,
             frozenset({_REP}),
         ),
         Kind(
             "invitation",
-            "Institutions inviting me to apply to a project",
+            _l("Institutions inviting me to apply to a project"),
             Frequency.IMMEDIATE,
             frozenset({_MEMBER}),
         ),
         Kind(
-            "deadline", "Deadlines of projects I saved", Frequency.IMMEDIATE, frozenset({_MEMBER})
+            "deadline",
+            _l("Deadlines of projects I saved"),
+            Frequency.IMMEDIATE,
+            frozenset({_MEMBER}),
         ),
         Kind(
             "profile_reminder",
-            "Reminders to keep my profile current",
+            _l("Reminders to keep my profile current"),
             Frequency.IMMEDIATE,
             frozenset({_MEMBER}),
         ),
         Kind(
             "saved_search",
-            "New projects matching my saved searches",
+            _l("New projects matching my saved searches"),
             Frequency.WEEKLY,
             frozenset({_MEMBER, _REP}),
             digest_only=True,
         ),
         Kind(
             "projects_for_you",
-            "New projects that match my profile",
+            _l("New projects that match my profile"),
             Frequency.WEEKLY,
             frozenset({_MEMBER}),
             digest_only=True,
         ),
         Kind(
             "team",
-            "News about projects I am part of",
+            _l("News about projects I am part of"),
             Frequency.IMMEDIATE,
             frozenset({_MEMBER, _REP}),
         ),
-        Kind("coordination", "Items waiting in the coordinators' queue", Frequency.DAILY, _COORD),
+        Kind(
+            "coordination", _l("Items waiting in the coordinators' queue"), Frequency.DAILY, _COORD
+        ),
     )
 }
 
@@ -154,7 +162,13 @@ def set_preference(user: User, kind: str, frequency: Frequency) -> None:
     if kind not in KINDS:
         raise UnknownKind(kind)
     if frequency not in KINDS[kind].choices:
-        raise Invalid(f"{frequency.label} is not offered for {KINDS[kind].label.lower()}")
+        raise Invalid(
+            _(
+                "%(frequency)s is not offered for %(kind)s",
+                frequency=frequency.label,
+                kind=str(KINDS[kind].label).lower(),
+            )
+        )
     row = db.session.scalar(
         sa.select(NotificationPreference).where(
             NotificationPreference.user_id == user.id, NotificationPreference.kind == kind
@@ -193,11 +207,23 @@ def read_unsubscribe_token(token: str) -> tuple[User, str] | None:
 DIGESTS = {"digest-daily": Frequency.DAILY, "digest-weekly": Frequency.WEEKLY}
 
 
-def describe(key: str) -> str:
-    """What an unsubscribe key stops, in words."""
-    if key in DIGESTS:
-        return f"the {DIGESTS[key].label.lower()}"
-    return f"email about: {KINDS[key].label.lower()}"
+def unsubscribe_question(key: str) -> str:
+    """The question the unsubscribe page asks before stopping ``key``'s email."""
+    if key == "digest-daily":
+        return _("Stop the daily digest?")
+    if key == "digest-weekly":
+        return _("Stop the weekly digest?")
+    # Translators: followed by the kind of notification, as in the notification settings.
+    return _("Stop email about: %(kind)s?", kind=str(KINDS[key].label).lower())
+
+
+def unsubscribed_text(key: str) -> str:
+    """What the unsubscribe page says once ``key``'s email is stopped."""
+    if key == "digest-daily":
+        return _("We will no longer send the daily digest.")
+    if key == "digest-weekly":
+        return _("We will no longer send the weekly digest.")
+    return _("We will no longer send email about: %(kind)s.", kind=str(KINDS[key].label).lower())
 
 
 def unsubscribe(user: User, key: str) -> None:
@@ -245,6 +271,7 @@ def notify(
         message = str(message)
         if subject is not None:
             subject = str(subject)
+        kind_label = str(KINDS[kind].label)
     note = Notification(
         user_id=user.id,
         kind=kind,
@@ -266,7 +293,7 @@ def notify(
             message=message,
             link=_external(link),
             unsubscribe_url=unsubscribe_url(user, kind),
-            kind_label=KINDS[kind].label,
+            kind_label=kind_label,
             **context,
         )
     elif frequency in (Frequency.DAILY, Frequency.WEEKLY):
@@ -404,18 +431,36 @@ def _send_one(user: User, frequency: Frequency, period: str, now: datetime) -> i
     groups: dict[str, list] = {}
     for kind, message, link in lines:
         groups.setdefault(kind, []).append((message, _external(link)))
-    title = "Your daily digest" if frequency == Frequency.DAILY else "Your weekly digest"
+    title, subject = _digest_title(frequency, len(lines))
     queue_email(
         user.email,
         "digest",
-        f"{title}: {len(lines)} update(s)",
+        subject,
         user=user,
         essential=False,
         headers=list_headers(user, f"digest-{frequency.value}"),
-        groups=[(KINDS[k].label, items, unsubscribe_url(user, k)) for k, items in groups.items()],
+        groups=[
+            (str(KINDS[k].label), items, unsubscribe_url(user, k)) for k, items in groups.items()
+        ],
         settings_url=url_for("notifications.settings", _external=True),
         title=title,
         unsubscribe_url=unsubscribe_url(user, f"digest-{frequency.value}"),
-        kind_label=f"{frequency.label.lower()}",
+        kind_label=frequency.label.lower(),
     )
     return 1
+
+
+def _digest_title(frequency: Frequency, count: int) -> tuple[str, str]:
+    """The heading and the subject of a digest of ``count`` lines, in the current language
+    (the recipient's: :func:`send_digests` writes each digest in its reader's language)."""
+    if frequency == Frequency.DAILY:
+        title = _("Your daily digest")
+        subject = ngettext(
+            "Your daily digest: %(num)d update", "Your daily digest: %(num)d updates", count
+        )
+    else:
+        title = _("Your weekly digest")
+        subject = ngettext(
+            "Your weekly digest: %(num)d update", "Your weekly digest: %(num)d updates", count
+        )
+    return title, subject
