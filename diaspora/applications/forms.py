@@ -1,5 +1,8 @@
-"""Forms of the application pages."""
+"""Forms of the application pages: labels and messages are lazy strings, written in the
+language of the page that shows them."""
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -39,30 +42,41 @@ def _optional_int(value):
 
 class ApplyForm(BaseForm):
     motivation = TextAreaField(
-        "Why you, and what you would bring",
+        _l("Why you, and what you would bring"),
         validators=[DataRequired(), Length(min=MOTIVATION_MIN, max=MOTIVATION_MAX)],
-        description=f"Between {MOTIVATION_MIN} and {MOTIVATION_MAX} characters, plain text.",
+        description=_l(
+            "Between %(min)d and %(max)d characters, plain text.",
+            min=MOTIVATION_MIN,
+            max=MOTIVATION_MAX,
+        ),
     )
-    available_from = DateField("Available from", validators=[Optional()])
-    available_until = DateField("Available until", validators=[Optional()])
+    available_from = DateField(_l("Available from"), validators=[Optional()])
+    available_until = DateField(_l("Available until"), validators=[Optional()])
     hours_per_month = IntegerField(
-        "Hours per month you can give",
+        _l("Hours per month you can give"),
         validators=[Optional(), NumberRange(min=1, max=200)],
     )
     work_mode = SelectField(
-        "How you would work",
-        choices=[SelectChoice("", "No preference")]
-        + [SelectChoice(m.value, m.label) for m in WorkMode],
+        _l("How you would work"),
+        choices=[SelectChoice("", _l("No preference"))]
+        + [SelectChoice(m.value, m.value) for m in WorkMode],
         validators=[Optional()],
     )
     consent = BooleanField(
-        "I agree to share the profile shown above with this institution",
-        validators=[DataRequired("Agree to share your profile to apply.")],
+        _l("I agree to share the profile shown above with this institution"),
+        validators=[DataRequired(_l("Agree to share your profile to apply."))],
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The ways of working are named in the page's language.
+        self.work_mode.choices = [SelectChoice("", _("No preference"))] + [
+            SelectChoice(m.value, m.label) for m in WorkMode
+        ]
 
     def validate_available_until(self, field):
         if field.data and self.available_from.data and field.data < self.available_from.data:
-            raise ValidationError("The end comes before the start.")
+            raise ValidationError(_("The end comes before the start."))
 
     def engagement(self) -> Engagement:
         """What the member offers, as the service takes it."""
@@ -76,79 +90,82 @@ class ApplyForm(BaseForm):
 
 class DecisionForm(BaseForm):
     decision = RadioField(
-        "Your answer",
+        _l("Your answer"),
         choices=[
-            SelectChoice("shortlist", "Shortlist"),
-            SelectChoice("accept", "Accept"),
-            SelectChoice("decline", "Decline"),
+            SelectChoice("shortlist", _l("Shortlist")),
+            SelectChoice("accept", _l("Accept")),
+            SelectChoice("decline", _l("Decline")),
         ],
-        validators=[DataRequired("Choose an answer.")],
+        validators=[DataRequired(_l("Choose an answer."))],
     )
     message = TextAreaField(
-        "Message to the applicant (optional)",
+        _l("Message to the applicant (optional)"),
         validators=[Optional(), Length(max=DECISION_MESSAGE_MAX)],
     )
 
 
 class MessageForm(BaseForm):
     body = TextAreaField(
-        "Your message", validators=[DataRequired("Write a message."), Length(max=MESSAGE_MAX)]
+        _l("Your message"),
+        validators=[DataRequired(_l("Write a message.")), Length(max=MESSAGE_MAX)],
     )
 
 
 class FeedbackForm(BaseForm):
     rating = SelectField(
-        "Rating (optional)",
-        choices=[SelectChoice("", "No rating")]
-        + [SelectChoice(str(n), f"{n} out of 5") for n in range(5, 0, -1)],
+        _l("Rating (optional)"),
+        choices=[SelectChoice("", _l("No rating"))]
+        + [SelectChoice(str(n), _l("%(num)d out of 5", num=n)) for n in range(5, 0, -1)],
         coerce=_optional_int,
         validators=[Optional()],
     )
     comment = TextAreaField(
-        "A few words (optional)", validators=[Optional(), Length(max=FEEDBACK_MAX)]
+        _l("A few words (optional)"), validators=[Optional(), Length(max=FEEDBACK_MAX)]
     )
 
 
 class DisputeForm(BaseForm):
     dispute_note = TextAreaField(
-        "What is not finished",
-        validators=[DataRequired("Say what is not finished."), Length(max=MESSAGE_MAX)],
-        description="Kept in the messages of this application; the other side reads it.",
+        _l("What is not finished"),
+        validators=[DataRequired(_l("Say what is not finished.")), Length(max=MESSAGE_MAX)],
+        description=_l("Kept in the messages of this application; the other side reads it."),
     )
 
 
 class InterviewProposalForm(BaseForm):
     """One to five times, in the zone named below; empty time boxes are ignored."""
 
-    time_1 = DateTimeLocalField("Time 1", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    time_1 = DateTimeLocalField(
+        _l("Time %(num)d", num=1), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
     time_2 = DateTimeLocalField(
-        "Time 2 (optional)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        _l("Time %(num)d (optional)", num=2), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
     time_3 = DateTimeLocalField(
-        "Time 3 (optional)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        _l("Time %(num)d (optional)", num=3), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
     time_4 = DateTimeLocalField(
-        "Time 4 (optional)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        _l("Time %(num)d (optional)", num=4), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
     time_5 = DateTimeLocalField(
-        "Time 5 (optional)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        _l("Time %(num)d (optional)", num=5), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
     timezone = StringField(
-        "Time zone of these times",
+        _l("Time zone of these times"),
         validators=[DataRequired(), Length(max=ZONE_MAX)],
-        description="Its name, such as Africa/Addis_Ababa, Europe/Berlin or UTC.",
+        description=_l("Its name, such as Africa/Addis_Ababa, Europe/Berlin or UTC."),
     )
     duration = IntegerField(
-        "Duration in minutes",
+        _l("Duration in minutes"),
         default=60,
         validators=[DataRequired(), NumberRange(min=DURATION_MIN, max=DURATION_MAX)],
     )
     place = StringField(
-        "Place, or the link to join online",
+        _l("Place, or the link to join online"),
         validators=[DataRequired(), Length(max=PLACE_MAX)],
     )
     note = TextAreaField(
-        "Note to the applicant (optional)", validators=[Optional(), Length(max=NOTE_MAX)]
+        _l("Note to the applicant (optional)"), validators=[Optional(), Length(max=NOTE_MAX)]
     )
 
     def times(self) -> list:
@@ -157,12 +174,18 @@ class InterviewProposalForm(BaseForm):
 
 class InterviewChoiceForm(BaseForm):
     slot = RadioField(
-        "Pick a time", coerce=int, validate_choice=False, validators=[DataRequired("Pick a time.")]
+        _l("Pick a time"),
+        coerce=int,
+        validate_choice=False,
+        validators=[DataRequired(_l("Pick a time."))],
     )
 
 
 class InterviewOtherTimesForm(BaseForm):
     wishes = TextAreaField(
-        "Which days or times would suit you?",
-        validators=[DataRequired("Say which days or times would suit you."), Length(max=NOTE_MAX)],
+        _l("Which days or times would suit you?"),
+        validators=[
+            DataRequired(_l("Say which days or times would suit you.")),
+            Length(max=NOTE_MAX),
+        ],
     )

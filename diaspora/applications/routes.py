@@ -3,6 +3,8 @@ flashes and redirects. A refusal goes back to the application's page (or is show
 form); someone on neither side of an application gets 404."""
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from diaspora.applications import bp
@@ -61,7 +63,7 @@ def apply(project_id):
     project = db.get_or_404(Project, project_id)
     existing = service.existing_application(current_user, project)
     if existing is not None:
-        flash("You have already applied to this project.", "info")
+        flash(_("You have already applied to this project."), "info")
         return redirect(_page(existing.id))
     try:
         service.check_can_apply(current_user, project)
@@ -78,9 +80,11 @@ def apply(project_id):
                 )
             )
             if created:
-                flash("Your application is sent. The institution has not decided yet.", "success")
+                flash(
+                    _("Your application is sent. The institution has not decided yet."), "success"
+                )
             else:
-                flash("You have already applied to this project.", "info")
+                flash(_("You have already applied to this project."), "info")
             return redirect(_page(application.id))
     view = application_profiles.profile_preview(current_user)
     return render_template(
@@ -124,7 +128,7 @@ def read_updates():
     return form_action(
         EmptyForm(),
         lambda: application_lists.mark_updates_read(current_user),
-        done="All updates are marked read.",
+        done=_("All updates are marked read."),
         back=url_for(
             "applications.inbox" if current_user.is_institution_rep else "applications.mine"
         ),
@@ -202,7 +206,7 @@ def _show(application, interview_form=None):
 @bp.post("/applications/<int:application_id>/withdraw")
 @login_required
 def withdraw(application_id):
-    return _act(application_id, EmptyForm(), service.withdraw, "Your application is withdrawn.")
+    return _act(application_id, EmptyForm(), service.withdraw, _("Your application is withdrawn."))
 
 
 @bp.post("/applications/<int:application_id>/decide")
@@ -211,29 +215,35 @@ def decide(application_id):
     form = DecisionForm()
 
     def done(ended: int | None) -> str:
-        said = "Your answer is recorded and the applicant is told."
-        return said if ended is None else f"{said} {_last_place_taken(ended)}"
+        if ended is None:
+            return _("Your answer is recorded and the applicant is told.")
+        return _last_place_taken(ended)
 
     return _act(
         application_id,
         form,
         lambda user, app: service.decide(user, app, form.decision.data, form.message.data),
         done,
-        invalid="Choose an answer (the message is optional).",
+        invalid=_("Choose an answer (the message is optional)."),
     )
 
 
 def _last_place_taken(others: int) -> str:
     """What the representative is told after accepting the last place."""
-    said = "All places are now filled and the project is closed."
-    if others == 1:
-        return f"{said} The other application still waiting has ended; its applicant is told."
     if others:
-        return (
-            f"{said} The {others} other applications still waiting have ended; "
-            "their applicants are told."
+        return ngettext(
+            "Your answer is recorded and the applicant is told. All places are now filled and "
+            "the project is closed. The other application still waiting has ended; its "
+            "applicant is told.",
+            "Your answer is recorded and the applicant is told. All places are now filled and "
+            "the project is closed. The %(num)d other applications still waiting have ended; "
+            "their applicants are told.",
+            others,
         )
-    return said
+    return _(
+        "Your answer is recorded and the applicant is told. All places are now filled and the "
+        "project is closed."
+    )
 
 
 @bp.post("/applications/<int:application_id>/messages")
@@ -245,7 +255,7 @@ def message(application_id):
         application_id,
         form,
         lambda user, app: service.post_message(user, app, form.body.data),
-        "Your message is sent.",
+        _("Your message is sent."),
     )
 
 
@@ -261,9 +271,9 @@ def complete(application_id):
             application_id,
             form,
             service.complete,
-            "Thank you. The other side is asked to confirm."
+            _("Thank you. The other side is asked to confirm.")
             if application.status.value == "accepted"
-            else "Both sides agree: the engagement is completed.",
+            else _("Both sides agree: the engagement is completed."),
         )
     try:
         step = service.check_can_complete(current_user, application)
@@ -288,8 +298,8 @@ def dispute_completion(application_id):
         application_id,
         form,
         lambda user, app: service.dispute_completion(user, app, form.dispute_note.data),
-        "The engagement is back to accepted; the other side is told.",
-        invalid="Say what is not finished (up to 4000 characters).",
+        _("The engagement is back to accepted; the other side is told."),
+        invalid=_("Say what is not finished (up to %(num)d characters).", num=4000),
     )
 
 
@@ -301,8 +311,8 @@ def feedback(application_id):
         application_id,
         form,
         lambda user, app: service.leave_feedback(user, app, form.rating.data, form.comment.data),
-        "Thank you for your feedback.",
-        invalid="The feedback could not be saved: check the rating and the length.",
+        _("Thank you for your feedback."),
+        invalid=_("The feedback could not be saved: check the rating and the length."),
     )
 
 
@@ -326,7 +336,7 @@ def propose_interview(application_id):
                     form.note.data,
                 )
             )
-            flash("The interview times are sent to the applicant.", "success")
+            flash(_("The interview times are sent to the applicant."), "success")
             return redirect(_page(application_id))
     return _show(application, interview_form=form)
 
@@ -339,8 +349,8 @@ def choose_interview(application_id):
         application_id,
         form,
         lambda user, app: interviews.choose(user, app, form.slot.data),
-        "The interview time is agreed. The calendar file is in your email and on this page.",
-        invalid="Pick one of the times proposed.",
+        _("The interview time is agreed. The calendar file is in your email and on this page."),
+        invalid=_("Pick one of the times proposed."),
     )
 
 
@@ -352,7 +362,7 @@ def other_interview_times(application_id):
         application_id,
         form,
         lambda user, app: interviews.ask_other_times(user, app, form.wishes.data),
-        "The institution is asked for other times.",
+        _("The institution is asked for other times."),
     )
 
 

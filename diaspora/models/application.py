@@ -3,11 +3,14 @@ between them, and the feedback after the work. What each side is told about an a
 is a :class:`~diaspora.models.notification.Notification`."""
 
 import enum
+import re
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from diaspora import i18n
 from diaspora.extensions import db
 from diaspora.models.base import UTCDateTime, utcnow
 from diaspora.models.institution import _enum
@@ -25,15 +28,18 @@ class ApplicationStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """Wording that never lets waiting look like being selected."""
+        """Wording that never lets waiting look like being selected, in the current
+        language."""
         return {
-            "applied": "Applied, waiting for an answer",
-            "shortlisted": "Shortlisted, not yet decided",
-            "accepted": "Accepted",
-            "declined": "Not selected",
-            "withdrawn": "Withdrawn",
-            "closed": "Project closed before a decision",
-            "completed": "Engagement completed",
+            "applied": _("Applied, waiting for an answer"),
+            "shortlisted": _("Shortlisted, not yet decided"),
+            # Translators: an application's status (the institution accepted the applicant).
+            "accepted": _("Accepted"),
+            "declined": _("Not selected"),
+            # Translators: an application's status (the member took it back).
+            "withdrawn": _("Withdrawn"),
+            "closed": _("Project closed before a decision"),
+            "completed": _("Engagement completed"),
         }[self.value]
 
     @property
@@ -64,15 +70,17 @@ class MessageKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        """The line that introduces the entry in the history ("" for a plain message)."""
+        """The line that introduces the entry in the history ("" for a plain message), in the
+        current language."""
+        if self.value == "message":
+            return ""
         return {
-            "message": "",
-            "shortlisted": "Answer: shortlisted, not yet decided",
-            "accepted": "Answer: accepted",
-            "declined": "Answer: not selected",
-            "interview_proposed": "Interview times proposed",
-            "interview_agreed": "Interview time agreed",
-            "interview_other_times": "Other interview times asked for",
+            "shortlisted": _("Answer: shortlisted, not yet decided"),
+            "accepted": _("Answer: accepted"),
+            "declined": _("Answer: not selected"),
+            "interview_proposed": _("Interview times proposed"),
+            "interview_agreed": _("Interview time agreed"),
+            "interview_other_times": _("Other interview times asked for"),
         }[self.value]
 
 
@@ -250,6 +258,66 @@ class ApplicationMessage(db.Model):
 
     application: Mapped[Application] = relationship(back_populates="messages")
     author = relationship("User", foreign_keys=[author_id])
+
+    @property
+    def display_body(self) -> str:
+        """The entry as the page shows it, in the current language. The words the platform
+        adds to an entry (the times proposed, the place, a disputed completion) are stored
+        in English and translated here; what a person wrote is shown as written."""
+        return history_text(self.kind, self.body or "")
+
+
+# The words the platform writes into an application's history, stored in English.
+TIMES_PROPOSED = "Times proposed:"
+PLACE = "Place: "
+COMPLETION_DISPUTED = "Completion disputed: "
+_TIME_TEXT = re.compile(
+    r"^(?P<start>\w{3} \d{2} \w{3} \d{4}, \d{2}:\d{2})-(?P<end>\d{2}:\d{2}) "
+    r"(?P<zone>\(.+\))$"
+)
+
+
+def local_time_text(text: str) -> str:
+    """An interview time as stored in the history ("Tue 02 Mar 2027, 10:00-11:00
+    (Africa/Addis_Ababa, UTC+03:00)", in English) written in the current language."""
+    found = _TIME_TEXT.match(text.strip())
+    if found is None:
+        return text
+    try:
+        start = datetime.strptime(found["start"], "%a %d %b %Y, %H:%M")
+        end = datetime.strptime(found["end"], "%H:%M")
+    except ValueError:
+        return text
+    return (
+        f"{i18n.format_date(start, '%a %d %b %Y, %H:%M')}-{i18n.format_date(end, '%H:%M')} "
+        f"{found['zone']}"
+    )
+
+
+def history_text(kind: "MessageKind", body: str) -> str:
+    """A history entry's stored body in the current language (see ``display_body``)."""
+    if kind == MessageKind.INTERVIEW_AGREED:
+        return local_time_text(body)
+    if kind == MessageKind.INTERVIEW_PROPOSED:
+        lines = body.split("\n")
+        out, in_times = [], False
+        for number, line in enumerate(lines):
+            if number == 0 and line == TIMES_PROPOSED:
+                out.append(_("Times proposed:"))
+                in_times = True
+            elif in_times and line.startswith("- "):
+                out.append("- " + local_time_text(line[2:]))
+            elif in_times and line.startswith(PLACE):
+                out.append(_("Place: %(place)s", place=line[len(PLACE) :]))
+                out.extend(lines[number + 1 :])
+                break
+            else:
+                out.extend(lines[number:])
+                break
+        return "\n".join(out)
+    if kind == MessageKind.MESSAGE and body.startswith(COMPLETION_DISPUTED):
+        return _("Completion disputed: %(note)s", note=body[len(COMPLETION_DISPUTED) :])
+    return body
 
 
 class EngagementFeedback(db.Model):

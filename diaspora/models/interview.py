@@ -7,8 +7,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from markupsafe import escape
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from diaspora import i18n
 from diaspora.extensions import db
 from diaspora.models.base import UTCDateTime, utcnow
 from diaspora.models.institution import _enum
@@ -24,11 +27,11 @@ class InterviewStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            "proposed": "Waiting for the applicant to pick a time",
-            "agreed": "Time agreed",
-            "other_times": "The applicant asked for other times",
-            "replaced": "Replaced by newer times",
-            "cancelled": "Called off: the application has ended",
+            "proposed": _("Waiting for the applicant to pick a time"),
+            "agreed": _("Time agreed"),
+            "other_times": _("The applicant asked for other times"),
+            "replaced": _("Replaced by newer times"),
+            "cancelled": _("Called off: the application has ended"),
         }[self.value]
 
 
@@ -98,12 +101,32 @@ class InterviewSlot(db.Model):
 
     @property
     def local_text(self) -> str:
-        """The time as the site shows it: in the proposal's zone, with the zone and its
-        offset named, e.g. "Tue 02 Mar 2027, 10:00-11:00 (Africa/Addis_Ababa, UTC+03:00)"."""
+        """The time as the site shows it, in the current language: in the proposal's zone,
+        with the zone and its offset named, e.g. "Tue 02 Mar 2027, 10:00-11:00
+        (Africa/Addis_Ababa, UTC+03:00)"."""
         start = self.starts_at.astimezone(self.proposal.zone)
         end = self.ends_at.astimezone(self.proposal.zone)
         offset = start.strftime("%z")
         return (
-            f"{start:%a %d %b %Y, %H:%M}-{end:%H:%M} "
+            f"{i18n.format_date(start, '%a %d %b %Y, %H:%M')}-{i18n.format_date(end, '%H:%M')} "
             f"({self.proposal.timezone}, UTC{offset[:3]}:{offset[3:]})"
         )
+
+    @property
+    def when(self) -> "LocalTime":
+        """The time as text written when it is read: in the reader's language."""
+        return LocalTime(self)
+
+
+class LocalTime:
+    """An interview time that writes itself (``str``) in the current language, so that a
+    notification and its email read it in their recipient's language."""
+
+    def __init__(self, slot: InterviewSlot):
+        self.slot = slot
+
+    def __str__(self) -> str:
+        return self.slot.local_text
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))

@@ -3,6 +3,7 @@ member told. The project workflows call it on every close (:mod:`diaspora.servic
 """
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from diaspora.extensions import db
 from diaspora.models import Application, ApplicationStatus, InterviewStatus, Project
@@ -18,9 +19,11 @@ BY_INSTITUTION = "institution"
 BY_COORDINATORS = "coordinators"
 
 # What the platform says when the last place is taken: no one chose to close the project.
+# Kept in English (the project's history stores it) and written in each reader's language.
 PLACES_FILLED = (
     "All places are filled: the institution has accepted as many people as the project has places."
 )
+_l("All places are filled: the institution has accepted as many people as the project has places.")
 
 
 def close_waiting(project: Project, closed_by: str = BY_SYSTEM, reason: str = "") -> int:

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from diaspora.extensions import db
 from diaspora.models import (
@@ -73,9 +75,10 @@ class InboxRow:
 
     @property
     def waited(self) -> str:
+        """How long it has waited, in the current language ("4 days")."""
         if self.waited_days < 1:
-            return "less than a day"
-        return f"{self.waited_days} day{'s' if self.waited_days != 1 else ''}"
+            return _("less than a day")
+        return ngettext("%(num)d day", "%(num)d days", self.waited_days)
 
 
 def inbox_rows(rep: User, now: datetime | None = None) -> list[InboxRow]:

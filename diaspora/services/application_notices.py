@@ -4,10 +4,20 @@ Each tells the person the event concerns through :func:`diaspora.services.events
 notification, tied to the application (so the applications dashboards show it), worded by the
 event's entry in ``EVENTS``, and emailed as they chose (no private content, a link to the
 site).
+
+Whatever the words of an event depend on (who acted, an interview time, why it was called
+off) is passed as a value that writes itself in the recipient's language when the line and
+the email are written: a lazy string, or an object whose ``str`` is worked out then.
 """
 
-from flask import url_for
+from collections.abc import Callable
 
+from flask import url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from markupsafe import escape
+
+from diaspora import i18n
 from diaspora.extensions import db
 from diaspora.models import (
     Application,
@@ -19,8 +29,28 @@ from diaspora.services import permissions
 from diaspora.services.events import tell
 
 
+class InReadersLanguage:
+    """A known English text of the platform, written (``str``) in the current language:
+    the recipient's when their line and email are written."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __str__(self) -> str:
+        return gettext(self.text)
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
 def _tell(recipient: User, application: Application, event: str, **context) -> None:
-    """Tell ``recipient`` about ``event`` on ``application``, on the site and by email."""
+    """Tell ``recipient`` about ``event`` on ``application``, on the site and by email.
+    ``attachments`` may be a function that makes them: it is called in the recipient's
+    language, so that a calendar file reads in it."""
+    make = context.get("attachments")
+    if callable(make):
+        with i18n.recipient_locale(recipient):
+            context["attachments"] = make()
     tell(
         recipient,
         event,
@@ -76,7 +106,11 @@ def notify_message(message: ApplicationMessage) -> None:
 
 def notify_closed(application: Application, closed_by: str, reason: str) -> None:
     """The project closed before a decision: who closed it (``"system"``, ``"institution"``
-    or ``"coordinators"``) and why, as the email words it."""
+    or ``"coordinators"``) and why, as the email words it. The platform's own reasons are
+    known English texts, written in the member's language; a person's reason is kept as
+    written."""
+    if closed_by == "system" and reason:
+        reason = InReadersLanguage(reason)
     _tell_member(application, "closed", closed_by=closed_by, reason=reason)
 
 
@@ -99,7 +133,8 @@ def notify_completion_marked(application: Application, by_institution: bool) -> 
         application,
         by_institution,
         "completion_marked",
-        marked_by="The institution" if by_institution else "The member",
+        marked_by=_l("The institution") if by_institution else _l("The member"),
+        institution_acted=by_institution,
         until=application.dispute_until,
     )
 
@@ -116,7 +151,8 @@ def notify_completion_disputed(application: Application, by_institution: bool) -
         application,
         by_institution,
         "completion_disputed",
-        disputed_by="The institution" if by_institution else "The member",
+        disputed_by=_l("The institution") if by_institution else _l("The member"),
+        institution_acted=by_institution,
     )
 
 
@@ -124,13 +160,17 @@ def notify_interview_proposed(application: Application) -> None:
     _tell_member(application, "interview_proposed")
 
 
-def notify_interview_agreed(application: Application, when: str, attachments: list[dict]) -> None:
-    """Tell both sides the time the member chose; the email carries the calendar file."""
+Attachments = list[dict] | Callable[[], list[dict]]
+
+
+def notify_interview_agreed(application: Application, when, attachments: Attachments) -> None:
+    """Tell both sides the time the member chose (``when`` writes itself in each one's
+    language); the email carries the calendar file."""
     _tell_both_sides(application, "interview_agreed", when=when, attachments=attachments)
 
 
 def notify_interview_cancelled(
-    application: Application, when: str, why: str, attachments: list[dict]
+    application: Application, when, why, attachments: Attachments
 ) -> None:
     """Tell both sides an agreed interview will not take place, and why; the email carries
     the calendar file that removes it."""

@@ -1,6 +1,7 @@
 """What the project pages show about applications: the applying panel and the team."""
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from diaspora.extensions import db
 from diaspora.models import Application, Project, User
@@ -11,7 +12,7 @@ from diaspora.services.applications import existing_application
 from diaspora.services.privacy import may_see_member
 from diaspora.services.profiles import profile_of
 
-TEAM_MEMBER = "A team member"
+TEAM_MEMBER = _l("A team member")
 
 
 def team(project: Project, viewer) -> list[str] | None:
@@ -38,7 +39,7 @@ def team(project: Project, viewer) -> list[str] | None:
         if may_see_member(profile, viewer):
             names.append(profile.display_name)
         elif insider:
-            names.append(TEAM_MEMBER)
+            names.append(str(TEAM_MEMBER))
     return names or None
 
 

@@ -1,6 +1,8 @@
 """The member's profile as an application shares it: the preview shown before applying, the
 consent stored with the application, and what the institution sees of the applicant."""
 
+from flask_babel import gettext as _
+
 from diaspora.models import Application, User
 from diaspora.models.profile import GROUP_LABELS
 from diaspora.services.privacy import ProfileView, may_see_member, member_name
@@ -28,10 +30,10 @@ def preview_for_institution(application: Application, viewer) -> ProfileView | N
 
 
 def applicant_name(application: Application, viewer) -> str:
-    return member_name(profile_of(application.member), viewer, "A member (profile not shared)")
+    return member_name(profile_of(application.member), viewer, _("A member (profile not shared)"))
 
 
 def shared_labels(application: Application) -> list[str]:
     """The names of the profile groups the member agreed to share when applying."""
     groups = (application.shared_profile or {}).get("groups", [])
-    return [GROUP_LABELS.get(group, group) for group in groups]
+    return [str(GROUP_LABELS.get(group, group)) for group in groups]

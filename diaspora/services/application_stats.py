@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import ngettext
 
 from diaspora.extensions import db
 from diaspora.models import Application, ApplicationStatus, Institution, Project
@@ -57,17 +58,21 @@ class AnswerTime:
 
     @property
     def within(self) -> str:
-        """``"within a day"``, ``"within 4 days"``."""
-        return "within a day" if self.days == 1 else f"within {self.days} days"
-
-    @property
-    def share(self) -> str:
-        """``"answered 9 of 10 applications"``."""
-        return f"answered {self.answered} of {self.received} applications"
+        """``"within a day"``, ``"within 4 days"``, in the current language."""
+        return ngettext("within a day", "within %(num)d days", self.days)
 
     def describe(self) -> str:
-        """``"Usually answers within 4 days; answered 9 of 10 applications"``."""
-        return f"Usually answers {self.within}; {self.share}"
+        """``"Usually answers within 4 days; answered 9 of 10 applications"``, in the
+        current language."""
+        # Translators: "received" is always 3 or more.
+        return ngettext(
+            "Usually answers within a day; answered %(answered)d of %(received)d applications",
+            "Usually answers within %(num)d days; answered %(answered)d of %(received)d "
+            "applications",
+            self.days,
+            answered=self.answered,
+            received=self.received,
+        )
 
     __str__ = describe
 

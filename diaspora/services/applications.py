@@ -19,8 +19,11 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.exc import IntegrityError
 
+from diaspora import i18n
 from diaspora.extensions import db
 from diaspora.models import (
     Application,
@@ -35,7 +38,7 @@ from diaspora.models import (
     WorkMode,
 )
 from diaspora.models.activity import record_activity
-from diaspora.models.application import WAITING
+from diaspora.models.application import COMPLETION_DISPUTED, WAITING
 from diaspora.models.base import utcnow
 from diaspora.services import application_closing, invitations, permissions, profiles, projects
 from diaspora.services.application_notices import (
@@ -118,14 +121,14 @@ def check_can_apply(member: User, project: Project) -> None:
     if not permissions.is_member(member):
         raise NotAllowed
     if not member.is_confirmed:
-        raise Conflict("Confirm your email address before applying.")
+        raise Conflict(_("Confirm your email address before applying."))
     if not project.is_open():
-        raise Conflict("This project is not open to applications.")
+        raise Conflict(_("This project is not open to applications."))
     profile = profiles.profile_of(member)
     if profile is None:
-        raise ProfileNeeded("Create your profile first: institutions see it when you apply.")
+        raise ProfileNeeded(_("Create your profile first: institutions see it when you apply."))
     if profile.hidden:
-        raise Conflict("Your profile is hidden. Make it visible again to apply.")
+        raise Conflict(_("Your profile is hidden. Make it visible again to apply."))
 
 
 def apply(
@@ -146,15 +149,23 @@ def apply(
     motivation = (motivation or "").strip()
     if len(motivation) < MOTIVATION_MIN:
         raise Invalid(
-            f"Tell the institution why you apply in at least {MOTIVATION_MIN} characters."
+            _(
+                "Tell the institution why you apply in at least %(num)d characters.",
+                num=MOTIVATION_MIN,
+            )
         )
     if len(motivation) > MOTIVATION_MAX:
-        raise Invalid(f"Keep your message under {MOTIVATION_MAX} characters.")
+        raise Invalid(_("Keep your message under %(num)d characters.", num=MOTIVATION_MAX))
     _check_engagement(engagement)
     if open_count(member) >= MAX_OPEN_APPLICATIONS:
         raise Conflict(
-            f"You already have {MAX_OPEN_APPLICATIONS} applications waiting for an answer. "
-            "Withdraw one or wait for a decision before applying again."
+            ngettext(
+                "You already have %(num)d application waiting for an answer. "
+                "Withdraw it or wait for a decision before applying again.",
+                "You already have %(num)d applications waiting for an answer. "
+                "Withdraw one or wait for a decision before applying again.",
+                MAX_OPEN_APPLICATIONS,
+            )
         )
     now = utcnow()
     application = Application(
@@ -187,12 +198,12 @@ def apply(
 def _check_engagement(engagement: Engagement) -> None:
     start, end = engagement.available_from, engagement.available_until
     if start and end and end < start:
-        raise Invalid("The end of your availability comes before its start.")
+        raise Invalid(_("The end of your availability comes before its start."))
     if end and end < utcnow().date():
-        raise Invalid("The end of your availability has already passed.")
+        raise Invalid(_("The end of your availability has already passed."))
     hours = engagement.hours_per_month
     if hours is not None and not 1 <= hours <= 200:
-        raise Invalid("Hours per month must be between 1 and 200.")
+        raise Invalid(_("Hours per month must be between %(min)d and %(max)d.", min=1, max=200))
 
 
 def withdraw(member: User, application: Application) -> None:
@@ -201,7 +212,7 @@ def withdraw(member: User, application: Application) -> None:
         raise NotAllowed
     application = lock_application(application)
     if not application.is_waiting:
-        raise Conflict("Only an application waiting for a decision can be withdrawn.")
+        raise Conflict(_("Only an application waiting for a decision can be withdrawn."))
     now = utcnow()
     claimed = db.session.execute(
         sa.update(Application)
@@ -210,7 +221,7 @@ def withdraw(member: User, application: Application) -> None:
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
-        raise Conflict("Only an application waiting for a decision can be withdrawn.")
+        raise Conflict(_("Only an application waiting for a decision can be withdrawn."))
     db.session.refresh(application)
     call_off(application, InterviewStatus.CANCELLED, now)
     notify_withdrawn(application)
@@ -233,15 +244,18 @@ def decide(rep: User, application: Application, decision: str, message: str = ""
         raise NotAllowed
     target = DECISIONS.get(decision)
     if target is None:
-        raise Invalid("Choose shortlist, accept or decline.")
+        raise Invalid(_("Choose shortlist, accept or decline."))
     message = (message or "").strip()
     if len(message) > DECISION_MESSAGE_MAX:
-        raise Invalid(f"Keep the message under {DECISION_MESSAGE_MAX} characters.")
+        raise Invalid(_("Keep the message under %(num)d characters.", num=DECISION_MESSAGE_MAX))
     application = lock_application(application)
     project = application.project
     allowed_from = (S.APPLIED,) if target == S.SHORTLISTED else WAITING
     if application.status not in allowed_from:
-        raise Conflict(f"This application is already {application.status.label.lower()}.")
+        raise Conflict(
+            # Translators: "status" is the application's status, such as "accepted".
+            _("This application is already %(status)s.", status=application.status.label.lower())
+        )
     now = utcnow()
     claimed = db.session.execute(
         sa.update(Application)
@@ -250,7 +264,7 @@ def decide(rep: User, application: Application, decision: str, message: str = ""
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
-        raise Conflict("Someone else has just answered this application. Reload.")
+        raise Conflict(_("Someone else has just answered this application. Reload."))
     if target == S.ACCEPTED:
         _take_place(project)
     db.session.refresh(application)
@@ -286,7 +300,7 @@ def _take_place(project: Project) -> None:
         .execution_options(synchronize_session=False)
     )
     if taken.rowcount != 1:
-        raise Conflict("All places on this project are already filled.")
+        raise Conflict(_("All places on this project are already filled."))
 
 
 # --------------------------------------------------------------------------- the thread
@@ -315,11 +329,11 @@ def post_message(author: User, application: Application, body: str) -> Applicati
         raise NotAllowed
     body = (body or "").strip()
     if not body:
-        raise Invalid("Write a message first.")
+        raise Invalid(_("Write a message first."))
     if len(body) > MESSAGE_MAX:
-        raise Invalid(f"Keep the message under {MESSAGE_MAX} characters.")
+        raise Invalid(_("Keep the message under %(num)d characters.", num=MESSAGE_MAX))
     if application.member_id is None:
-        raise Conflict("This member has left the network.")
+        raise Conflict(_("This member has left the network."))
     message = ApplicationMessage(
         application=application,
         author_id=author.id,
@@ -347,16 +361,19 @@ def check_can_complete(user: User, application: Application, today: date | None 
     if application.status == S.COMPLETED:
         mine, theirs = _completion_marks(application, from_institution)
         if mine is not None:
-            raise Conflict("Your side has already marked this engagement completed.")
+            raise Conflict(_("Your side has already marked this engagement completed."))
         if theirs is not None and not application.completion_confirmed():
             return "confirm"
-        raise Conflict("This engagement is already completed.")
+        raise Conflict(_("This engagement is already completed."))
     if application.status != S.ACCEPTED:
-        raise Conflict("Only an accepted engagement can be marked completed.")
+        raise Conflict(_("Only an accepted engagement can be marked completed."))
     if not application.has_started(today):
         raise Conflict(
-            f"The engagement starts on {application.engagement_starts:%d %b %Y}; "
-            "it can be marked completed once it has started."
+            _(
+                "The engagement starts on %(date)s; it can be marked completed once it has "
+                "started.",
+                date=i18n.format_date(application.engagement_starts, "%d %b %Y"),
+            )
         )
     return "mark"
 
@@ -409,18 +426,18 @@ def dispute_completion(user: User, application: Application, note: str) -> Appli
         raise NotAllowed
     note = (note or "").strip()
     if not note:
-        raise Invalid("Say what is not finished; the other side will read it.")
+        raise Invalid(_("Say what is not finished; the other side will read it."))
     if len(note) > MESSAGE_MAX:
-        raise Invalid(f"Keep the note under {MESSAGE_MAX} characters.")
+        raise Invalid(_("Keep the note under %(num)d characters.", num=MESSAGE_MAX))
     application = lock_application(application)
     from_institution = side == permissions.INSTITUTION_SIDE
     mine, theirs = _completion_marks(application, from_institution)
     if application.status != S.COMPLETED or mine is not None or theirs is None:
-        raise Conflict("Only a completion the other side marked can be disputed.")
+        raise Conflict(_("Only a completion the other side marked can be disputed."))
     if application.completion_confirmed():
-        raise Conflict("The time to dispute this completion has passed.")
+        raise Conflict(_("The time to dispute this completion has passed."))
     if application.member_id is None:
-        raise Conflict("This member has left the network.")
+        raise Conflict(_("This member has left the network."))
     application.status = S.ACCEPTED
     application.completed_at = None
     application.member_completed_at = None
@@ -430,7 +447,8 @@ def dispute_completion(user: User, application: Application, note: str) -> Appli
         application=application,
         author_id=user.id,
         from_institution=from_institution,
-        body=f"Completion disputed: {note}",
+        # Stored in English; the page writes it in the reader's language.
+        body=f"{COMPLETION_DISPUTED}{note}",
     )
     db.session.add(message)
     notify_completion_disputed(application, by_institution=from_institution)
@@ -449,15 +467,15 @@ def leave_feedback(
     if side is None:
         raise NotAllowed
     if not application.completion_confirmed():
-        raise Conflict("Feedback opens once both sides agree the engagement is completed.")
+        raise Conflict(_("Feedback opens once both sides agree the engagement is completed."))
     if rating is not None and not 1 <= rating <= 5:
-        raise Invalid("A rating goes from 1 to 5.")
+        raise Invalid(_("A rating goes from 1 to 5."))
     comment = (comment or "").strip()
     if len(comment) > FEEDBACK_MAX:
-        raise Invalid(f"Keep your feedback under {FEEDBACK_MAX} characters.")
+        raise Invalid(_("Keep your feedback under %(num)d characters.", num=FEEDBACK_MAX))
     from_institution = side == permissions.INSTITUTION_SIDE
     if any(f.from_institution == from_institution for f in application.feedback):
-        raise Conflict("Your side has already left feedback.")
+        raise Conflict(_("Your side has already left feedback."))
     feedback = EngagementFeedback(
         application=application,
         author_id=user.id,

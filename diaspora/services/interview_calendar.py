@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 import icalendar
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from diaspora.models import Application, InterviewProposal, InterviewStatus
 from diaspora.models.base import utcnow
@@ -17,9 +19,10 @@ from diaspora.services.errors import NotFound
 
 OPEN = (InterviewStatus.PROPOSED, InterviewStatus.OTHER_TIMES, InterviewStatus.AGREED)
 CALENDAR_TYPE = "text/calendar; charset=utf-8; method={method}"
+# Why an agreed interview will not take place, as the email ends its sentence.
 WHY = {
-    InterviewStatus.REPLACED: "new times were proposed; the application's page has them",
-    InterviewStatus.CANCELLED: "the application has ended",
+    InterviewStatus.REPLACED: _l("new times were proposed; the application's page has them"),
+    InterviewStatus.CANCELLED: _l("the application has ended"),
 }
 
 
@@ -39,7 +42,8 @@ def calendar_file(
 ) -> bytes:
     """The agreed interview as an iCalendar file: one VEVENT, times in UTC. With
     ``cancel``, the same event (same UID, a later SEQUENCE) marked cancelled, which removes
-    it from the calendar that holds it."""
+    it from the calendar that holds it. Its summary and description are in the current
+    language."""
     slot = proposal.chosen
     if slot is None:
         raise NotFound
@@ -56,12 +60,16 @@ def calendar_file(
     event.add("sequence", 1 if cancel else 0)
     event.add("dtstart", slot.starts_at.astimezone(UTC))
     event.add("dtend", slot.ends_at.astimezone(UTC))
-    event.add("summary", f"Interview: {project.title}")
+    event.add("summary", _("Interview: %(project)s", project=project.title))
     event.add("location", proposal.place)
     event.add(
         "description",
-        f"Interview about the application to {project.title} "
-        f"({project.institution.name}). Details: {link}",
+        _(
+            "Interview about the application to %(project)s (%(institution)s). Details: %(link)s",
+            project=project.title,
+            institution=project.institution.name,
+            link=link,
+        ),
     )
     event.add("url", link)
     if cancel:
@@ -98,7 +106,7 @@ def call_off(
     if ahead:
         notify_interview_cancelled(
             application,
-            proposal.chosen.local_text,
+            proposal.chosen.when,
             WHY[status],
-            [calendar_attachment(application, proposal, cancel=True)],
+            lambda: [calendar_attachment(application, proposal, cancel=True)],
         )

@@ -15,6 +15,10 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
+
+from diaspora import i18n
 from diaspora.extensions import db
 from diaspora.models import (
     Application,
@@ -25,6 +29,7 @@ from diaspora.models import (
     MessageKind,
     User,
 )
+from diaspora.models.application import PLACE, TIMES_PROPOSED
 from diaspora.models.base import utcnow
 from diaspora.services import permissions
 from diaspora.services.application_notices import (
@@ -81,11 +86,11 @@ def zone_named(name: str) -> ZoneInfo:
     """The IANA time zone called ``name`` (``Africa/Addis_Ababa``, ``UTC``)."""
     name = clean_line(name or "").strip()
     if not name or len(name) > ZONE_MAX or name not in available_timezones():
-        raise Invalid("Choose a time zone by its name, such as Africa/Addis_Ababa or UTC.")
+        raise Invalid(_("Choose a time zone by its name, such as Africa/Addis_Ababa or UTC."))
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid("Choose a time zone by its name, such as Africa/Addis_Ababa or UTC.")
+        raise Invalid(_("Choose a time zone by its name, such as Africa/Addis_Ababa or UTC."))
 
 
 def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
@@ -94,7 +99,13 @@ def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
     aware = local.replace(tzinfo=zone)
     utc = aware.astimezone(UTC)
     if utc.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise Invalid(f"{local:%d %b %Y %H:%M} does not exist in {zone.key} (the clocks change).")
+        raise Invalid(
+            _(
+                "%(time)s does not exist in %(zone)s (the clocks change).",
+                time=i18n.format_date(local, "%d %b %Y %H:%M"),
+                zone=zone.key,
+            )
+        )
     return utc
 
 
@@ -120,31 +131,41 @@ def propose(
     zone = zone_named(zone_name)
     given = [t for t in times if t is not None]
     if not given:
-        raise Invalid("Propose at least one time.")
+        raise Invalid(_("Propose at least one time."))
     if len(given) > MAX_TIMES:
-        raise Invalid(f"Propose at most {MAX_TIMES} times.")
+        raise Invalid(
+            ngettext("Propose at most %(num)d time.", "Propose at most %(num)d times.", MAX_TIMES)
+        )
     starts = sorted(to_utc(t, zone) for t in given)
     if any(start <= now for start in starts):
-        raise Invalid("Every time must be in the future.")
+        raise Invalid(_("Every time must be in the future."))
     if any(start > now + FURTHEST for start in starts):
-        raise Invalid("Propose times within the coming year.")
+        raise Invalid(_("Propose times within the coming year."))
     if len(set(starts)) != len(starts):
-        raise Invalid("The same time is proposed twice.")
+        raise Invalid(_("The same time is proposed twice."))
     if duration_minutes is None or not DURATION_MIN <= duration_minutes <= DURATION_MAX:
-        raise Invalid(f"The duration is from {DURATION_MIN} to {DURATION_MAX} minutes.")
+        raise Invalid(
+            _(
+                "The duration is from %(min)d to %(max)d minutes.",
+                min=DURATION_MIN,
+                max=DURATION_MAX,
+            )
+        )
     place = clean_line(place or "").strip()
     if not place:
-        raise Invalid("Say where the interview takes place, or the link to join it online.")
+        raise Invalid(_("Say where the interview takes place, or the link to join it online."))
     if len(place) > PLACE_MAX:
-        raise Invalid(f"Keep the place under {PLACE_MAX} characters.")
+        raise Invalid(_("Keep the place under %(num)d characters.", num=PLACE_MAX))
     note = strip_controls(note or "").strip()
     if len(note) > NOTE_MAX:
-        raise Invalid(f"Keep the note under {NOTE_MAX} characters.")
+        raise Invalid(_("Keep the note under %(num)d characters.", num=NOTE_MAX))
     application = lock_application(application)
     if application.status != ApplicationStatus.SHORTLISTED:
-        raise Conflict("Interview times can be proposed only while the applicant is shortlisted.")
+        raise Conflict(
+            _("Interview times can be proposed only while the applicant is shortlisted.")
+        )
     if application.member_id is None:
-        raise Conflict("This member has left the network.")
+        raise Conflict(_("This member has left the network."))
     call_off(application, InterviewStatus.REPLACED, now)
     proposal = InterviewProposal(
         application=application,
@@ -157,8 +178,10 @@ def propose(
         slots=[InterviewSlot(starts_at=start) for start in starts],
     )
     db.session.add(proposal)
-    lines = "\n".join(f"- {slot.local_text}" for slot in proposal.slots)
-    body = f"Times proposed:\n{lines}\nPlace: {place}" + (f"\n\n{note}" if note else "")
+    # The history keeps the platform's words in English; the page translates them.
+    with force_locale("en"):
+        lines = "\n".join(f"- {slot.local_text}" for slot in proposal.slots)
+    body = f"{TIMES_PROPOSED}\n{lines}\n{PLACE}{place}" + (f"\n\n{note}" if note else "")
     record_step(application, rep, MessageKind.INTERVIEW_PROPOSED, body)
     notify_interview_proposed(application)
     return proposal
@@ -175,16 +198,19 @@ def choose(
     proposal = _waiting_proposal(application)
     slot = next((s for s in proposal.slots if s.id == slot_id), None)
     if slot is None:
-        raise Invalid("Pick one of the times proposed.")
+        raise Invalid(_("Pick one of the times proposed."))
     if slot.starts_at <= now:
-        raise Conflict("This time has passed. Ask for other times.")
+        raise Conflict(_("This time has passed. Ask for other times."))
     slot.chosen = True
     proposal.status = InterviewStatus.AGREED
     proposal.answered_at = now
-    record_step(application, member, MessageKind.INTERVIEW_AGREED, slot.local_text)
+    with force_locale("en"):
+        agreed_text = slot.local_text
+    record_step(application, member, MessageKind.INTERVIEW_AGREED, agreed_text)
     db.session.flush()
+    # Each side reads the time and gets the calendar file in their own language.
     notify_interview_agreed(
-        application, slot.local_text, [calendar_attachment(application, proposal)]
+        application, slot.when, lambda: [calendar_attachment(application, proposal)]
     )
     return slot
 
@@ -195,9 +221,9 @@ def ask_other_times(member: User, application: Application, note: str) -> Interv
         raise NotAllowed
     note = strip_controls(note or "").strip()
     if not note:
-        raise Invalid("Say which days or times would suit you.")
+        raise Invalid(_("Say which days or times would suit you."))
     if len(note) > NOTE_MAX:
-        raise Invalid(f"Keep the note under {NOTE_MAX} characters.")
+        raise Invalid(_("Keep the note under %(num)d characters.", num=NOTE_MAX))
     application = lock_application(application)
     proposal = _waiting_proposal(application)
     proposal.status = InterviewStatus.OTHER_TIMES
@@ -209,10 +235,10 @@ def ask_other_times(member: User, application: Application, note: str) -> Interv
 
 def _waiting_proposal(application: Application) -> InterviewProposal:
     if application.status != ApplicationStatus.SHORTLISTED:
-        raise Conflict("This application is no longer shortlisted.")
+        raise Conflict(_("This application is no longer shortlisted."))
     proposal = current(application)
     if proposal is None or proposal.status != InterviewStatus.PROPOSED:
-        raise Conflict("No interview times are waiting for your answer. Reload the page.")
+        raise Conflict(_("No interview times are waiting for your answer. Reload the page."))
     return proposal
 
 
