@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from babel.messages.mofile import read_mo
 
 from diaspora import i18n
 from diaspora.models import Application, ApplicationMessage, MessageKind, OutboxMessage, Role
@@ -18,22 +17,6 @@ from diaspora.services.applications import Engagement
 from tests.factories import MOTIVATION, make_institution, make_project, with_profile
 
 TRANSLATIONS = Path(i18n.__file__).parent / "translations"
-
-
-def _catalog_has(language: str, msgid: str) -> bool:
-    mo = TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo"
-    if not mo.exists():
-        return False
-    with mo.open("rb") as source:
-        catalog = read_mo(source)
-    return bool(msgid in catalog and catalog[msgid].string)
-
-
-# The application texts arrive in the catalogs when the translations are merged.
-pytestmark = pytest.mark.skipif(
-    not all(_catalog_has(code, "Applied, waiting for an answer") for code in ("fr", "es", "ar")),
-    reason="the application texts are not in the catalogs yet",
-)
 
 
 @pytest.fixture
