@@ -1,12 +1,16 @@
 """Fixed lists shown in forms: sectors, and (through ``geo``) countries and languages.
 
 Sector names come from ``diaspora/data/sectors.csv`` (columns ``key`` and ``name``) when the
-file is there; the built-in names below keep the same keys.
+file is there; the built-in names below keep the same keys. Names are kept in English and
+translated where they are shown (:func:`sector_name`, :func:`sector_choices`).
 """
 
 import csv
 from functools import cache
 from pathlib import Path
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from diaspora import geo
 
@@ -27,10 +31,28 @@ DEFAULT_SECTORS = {
     "business": "Business",
 }
 
+#: The sector names of ``sectors.csv``, marked so the catalogs translate them; each is looked
+#: up when shown (a name the catalogs do not know is shown as the file writes it).
+TRANSLATED_SECTOR_NAMES = {
+    "health": _l("Health"),
+    "engineering": _l("Engineering"),
+    "water_sanitation": _l("Water and sanitation"),
+    "energy": _l("Energy"),
+    "agriculture": _l("Agriculture and food"),
+    # Translators: a sector, information and communication technology.
+    "ict": _l("ICT"),
+    "education": _l("Education"),
+    "research": _l("Research and science"),
+    "finance": _l("Finance"),
+    "law_governance": _l("Law and governance"),
+    "humanitarian": _l("Humanitarian action"),
+    "business": _l("Business and management"),
+}
+
 
 @cache
 def sectors() -> dict[str, str]:
-    """Sector key -> display name, in file order."""
+    """Sector key -> name in English, in file order (see :func:`sector_name` to show one)."""
     if not SECTORS_CSV.exists():
         return dict(DEFAULT_SECTORS)
     with SECTORS_CSV.open(newline="", encoding="utf-8") as handle:
@@ -43,7 +65,14 @@ def sectors() -> dict[str, str]:
 
 
 def sector_name(key: str) -> str:
-    return sectors().get(key, key)
+    """The sector's name in the current language."""
+    name = sectors().get(key, key)
+    return gettext(name) if name else name
+
+
+def sector_choices() -> list[tuple[str, str]]:
+    """(key, name in the current language) of every sector, in file order, for forms."""
+    return [(key, sector_name(key)) for key in sectors()]
 
 
 def countries() -> list[tuple[str, str]]:

@@ -1,5 +1,6 @@
 """Forms of the institution pages."""
 
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -10,33 +11,31 @@ from diaspora.models import InstitutionType
 
 
 class InstitutionForm(BaseForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(
-        "Type",
-        choices=select_choices((t.value, t.label) for t in InstitutionType),
-        validators=[DataRequired()],
-    )
-    country = SelectField("Country", validators=[DataRequired()])
-    city = StringField("City", validators=[Length(max=120)])
-    website = StringField("Website", validators=[Length(max=300)], description="https://...")
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Type"), validators=[DataRequired()])
+    country = SelectField(_l("Country"), validators=[DataRequired()])
+    city = StringField(_l("City"), validators=[Length(max=120)])
+    website = StringField(_l("Website"), validators=[Length(max=300)], description="https://...")
     email_domain = StringField(
-        "Official email domain",
+        _l("Official email domain"),
         validators=[Length(max=253)],
-        description="The domain of the institution's addresses, like university.example.",
+        description=_l("The domain of the institution's addresses, like university.example."),
     )
-    description = TextAreaField("Description", validators=[Length(max=5000)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = select_choices([("", "Choose a country"), *country_choices()])
+        # Choices are made here, in the language of the page (not once, at import).
+        self.kind.choices = select_choices((t.value, t.label) for t in InstitutionType)
+        self.country.choices = select_choices([("", _l("Choose a country")), *country_choices()])
 
 
 class DecisionForm(BaseForm):
     reason = TextAreaField(
-        "Reason (sent to the representatives, recorded in the audit log)",
+        _l("Reason (sent to the representatives, recorded in the audit log)"),
         validators=[Length(max=2000)],
     )
 
 
 class InviteForm(BaseForm):
-    email = EmailAddress("Colleague's email address")
+    email = EmailAddress(_l("Colleague's email address"))

@@ -2,6 +2,7 @@
 unit of work, flashes and redirects."""
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from diaspora.coordination.routes import coordinator_required
@@ -38,7 +39,7 @@ def new():
     if form.validate_on_submit():
         with form_refusal():
             institution = unit_of_work(lambda: institutions.register(current_user, form.data))
-            flash("Registered. A coordinator will verify it; we will email you.", "success")
+            flash(_("Registered. A coordinator will verify it; we will email you."), "success")
             return redirect(url_for("institutions.show", institution_id=institution.id))
     return render_template("institutions/form.html", form=form, institution=None)
 
@@ -84,9 +85,11 @@ def edit(institution_id):
         with form_refusal():
             unit_of_work(lambda: institutions.update(current_user, institution, form.data))
             if institution.has_pending_change:
-                flash("Saved. The new name or website waits for a coordinator's review.", "success")
+                flash(
+                    _("Saved. The new name or website waits for a coordinator's review."), "success"
+                )
             else:
-                flash("Saved.", "success")
+                flash(_("Saved."), "success")
             return redirect(url_for("institutions.show", institution_id=institution.id))
     return render_template("institutions/form.html", form=form, institution=institution)
 
@@ -111,9 +114,9 @@ def invite(institution_id):
     return form_action(
         form,
         lambda: institutions.invite(current_user, institution, form.email.data),
-        done=f"Invitation sent to {form.email.data}.",
+        done=_("Invitation sent to %(email)s.", email=form.email.data),
         back=url_for("institutions.representatives", institution_id=institution.id),
-        invalid="Enter a valid email address.",
+        invalid=_("Enter a valid email address."),
     )
 
 
@@ -127,7 +130,7 @@ def remove_representative(institution_id, rep_id):
             lambda: institutions.remove_representative(current_user, institution, rep_id),
             back=back,
         )
-        flash("Representative removed.", "success")
+        flash(_("Representative removed."), "success")
     if not permissions.may_manage_institution(current_user, institution):
         return redirect(url_for("institutions.mine"))
     return redirect(back)
@@ -142,7 +145,7 @@ def accept_invitation(token):
     if EmptyForm().validate_on_submit():
         with form_refusal():
             institution = unit_of_work(lambda: institutions.accept_invitation(current_user, token))
-            flash(f"You now represent {institution.name}.", "success")
+            flash(_("You now represent %(name)s.", name=institution.name), "success")
             return redirect(url_for("institutions.show", institution_id=institution.id))
     institution = db.session.get(Institution, invitation.institution_id)
     return render_template(
@@ -157,15 +160,16 @@ def review(institution_id):
     return render_template("institutions/review.html", institution=institution, form=DecisionForm())
 
 
-def _decide(institution_id: int, decide, done: str):
+def _decide(institution_id: int, decide, done):
     """A coordinator's decision on an institution or on a change it asks for: ``decide`` is
-    called with the institution and the reason given; ``done`` is flashed after it."""
+    called with the institution and the reason given; ``done(name)`` is the message flashed
+    after it, given the institution's name."""
     institution = db.get_or_404(Institution, institution_id)
     form = DecisionForm()
     if form.validate_on_submit():
         back = url_for("institutions.review", institution_id=institution.id)
         unit_of_work(lambda: decide(institution, form.reason.data), back=back)
-        flash(done.format(name=institution.name), "success")
+        flash(done(institution.name), "success")
     return redirect(url_for("institutions.pending"))
 
 
@@ -175,7 +179,7 @@ def verify(institution_id):
     return _decide(
         institution_id,
         lambda institution, reason: institutions.verify(current_user, institution, reason),
-        "{name} is verified; its representatives are told.",
+        lambda name: _("%(name)s is verified; its representatives are told.", name=name),
     )
 
 
@@ -185,7 +189,7 @@ def reject(institution_id):
     return _decide(
         institution_id,
         lambda institution, reason: institutions.reject(current_user, institution, reason),
-        "{name} is rejected; its representatives are told why.",
+        lambda name: _("%(name)s is rejected; its representatives are told why.", name=name),
     )
 
 
@@ -195,7 +199,9 @@ def approve_change(institution_id):
     return _decide(
         institution_id,
         lambda institution, _reason: institutions.approve_change(current_user, institution),
-        "The change is approved: {name}; its representatives are told.",
+        lambda name: _(
+            "The change is approved: %(name)s; its representatives are told.", name=name
+        ),
     )
 
 
@@ -205,5 +211,5 @@ def reject_change(institution_id):
     return _decide(
         institution_id,
         lambda institution, reason: institutions.reject_change(current_user, institution, reason),
-        "The change is refused; the representatives are told why.",
+        lambda name: _("The change is refused; the representatives are told why."),
     )

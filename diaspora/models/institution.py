@@ -4,6 +4,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from diaspora.extensions import db
@@ -28,13 +29,13 @@ class InstitutionType(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            "university": "University",
-            "hospital": "Hospital or clinic",
-            "ministry": "Ministry or public agency",
-            "ngo": "NGO",
-            "company": "Company",
-            "research": "Research centre",
-            "international": "International organisation",
+            "university": _("University"),
+            "hospital": _("Hospital or clinic"),
+            "ministry": _("Ministry or public agency"),
+            "ngo": _("NGO"),
+            "company": _("Company"),
+            "research": _("Research centre"),
+            "international": _("International organisation"),
         }[self.value]
 
 

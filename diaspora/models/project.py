@@ -4,6 +4,7 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,14 +27,14 @@ class ProjectStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            "draft": "Draft",
-            "pending_review": "Awaiting review",
-            "changes_requested": "Changes requested",
-            "rejected": "Rejected",
-            "published": "Published",
-            "closed": "Closed",
-            "completed": "Completed",
-            "archived": "Archived",
+            "draft": _("Draft"),
+            "pending_review": _("Awaiting review"),
+            "changes_requested": _("Changes requested"),
+            "rejected": _("Rejected"),
+            "published": _("Published"),
+            "closed": _("Closed"),
+            "completed": _("Completed"),
+            "archived": _("Archived"),
         }[self.value]
 
 
@@ -49,13 +50,13 @@ class EngagementMode(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            "remote_advice": "Remote advice",
-            "short_mission": "Short mission in the country",
-            "teaching": "Teaching or lecturing",
-            "mentoring": "Mentoring",
-            "research": "Research collaboration",
-            "investment": "Investment or entrepreneurship",
-            "return": "Permanent return",
+            "remote_advice": _("Remote advice"),
+            "short_mission": _("Short mission in the country"),
+            "teaching": _("Teaching or lecturing"),
+            "mentoring": _("Mentoring"),
+            "research": _("Research collaboration"),
+            "investment": _("Investment or entrepreneurship"),
+            "return": _("Permanent return"),
         }[self.value]
 
 
@@ -66,7 +67,7 @@ class WorkMode(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"remote": "Remote", "onsite": "On site", "hybrid": "Hybrid"}[self.value]
+        return {"remote": _("Remote"), "onsite": _("On site"), "hybrid": _("Hybrid")}[self.value]
 
 
 class Compensation(enum.StrEnum):
@@ -78,10 +79,10 @@ class Compensation(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            "volunteer": "Volunteer",
-            "expenses": "Expenses covered",
-            "stipend": "Stipend",
-            "paid": "Paid",
+            "volunteer": _("Volunteer"),
+            "expenses": _("Expenses covered"),
+            "stipend": _("Stipend"),
+            "paid": _("Paid"),
         }[self.value]
 
 

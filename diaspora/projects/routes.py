@@ -1,6 +1,7 @@
 """Project pages: the public list, a project's page, and the institutions' own projects."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
@@ -27,6 +28,7 @@ REP_ACTIONS = ("submit", "close", "complete", "archive")
 bp.add_app_template_filter(catalog.country_name, "country_name")
 bp.add_app_template_filter(catalog.sector_name, "sector_name")
 bp.add_app_template_filter(catalog.language_name, "language_name")
+bp.add_app_template_filter(projects.reason_text, "reason_text")
 
 
 @bp.app_template_global()
@@ -95,7 +97,7 @@ def new(institution_id):
             project = unit_of_work(
                 lambda: projects.create_project(current_user, institution, form.to_data())
             )
-            flash("Draft saved. Submit it for review when it is ready.", "success")
+            flash(_("Draft saved. Submit it for review when it is ready."), "success")
             return redirect(url_for("projects.show", project_id=project.id))
     return render_template(
         "projects/form.html",
@@ -116,7 +118,7 @@ def edit(project_id):
     if form.validate_on_submit():
         with form_refusal():
             unit_of_work(lambda: projects.update_project(current_user, project, form.to_data()))
-            flash("Changes saved.", "success")
+            flash(_("Changes saved."), "success")
             return redirect(url_for("projects.show", project_id=project.id))
     return render_template(
         "projects/form.html",
@@ -141,7 +143,7 @@ def act(project_id, action):
         lambda: projects.transition(current_user, project, action, form.reason.data or ""),
         back=back,
     )
-    flash(f"The project is now {project.status.label.lower()}.", "success")
+    flash(_("The project is now %(status)s.", status=project.status.label.lower()), "success")
     return redirect(back)
 
 
@@ -153,7 +155,7 @@ def still_current(project_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     unit_of_work(lambda: projects.confirm_current(current_user, project), back=back)
-    flash("Thank you: the project is confirmed as current.", "success")
+    flash(_("Thank you: the project is confirmed as current."), "success")
     return redirect(back)
 
 
@@ -169,7 +171,7 @@ def report(project_id):
                     current_user, project, form.reason.data, form.comment.data
                 )
             )
-            flash("Thank you. Coordinators will look at your report.", "success")
+            flash(_("Thank you. Coordinators will look at your report."), "success")
             return redirect(url_for("projects.show", project_id=project.id))
     return render_template(
         "projects/report.html",
@@ -192,7 +194,7 @@ def save(project_id):
     return form_action(
         EmptyForm(),
         lambda: saved_projects.save(current_user, project),
-        done="Saved. We will remind you a few days before the deadline.",
+        done=_("Saved. We will remind you a few days before the deadline."),
         back=url_for("projects.show", project_id=project.id),
     )
 
@@ -203,6 +205,6 @@ def unsave(project_id):
     project = db.get_or_404(Project, project_id)
     if EmptyForm().validate_on_submit():
         unit_of_work(lambda: saved_projects.unsave(current_user, project))
-        flash("Removed from your saved projects.", "info")
+        flash(_("Removed from your saved projects."), "info")
     back = request.form.get("next")
     return redirect(back if is_safe_next(back) else url_for("projects.saved"))

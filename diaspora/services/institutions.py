@@ -10,6 +10,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from diaspora.extensions import db
 from diaspora.geo import is_country
@@ -40,20 +42,20 @@ INVITATION_SALT = "institution-invitation"
 def _clean(data: dict) -> dict:
     name = (data.get("name") or "").strip()
     if not name or len(name) > 200:
-        raise Invalid("Give the institution's name (up to 200 characters).")
+        raise Invalid(_("Give the institution's name (up to 200 characters)."))
     try:
         kind = InstitutionType(data.get("kind"))
     except ValueError as exc:
-        raise Invalid("Choose the kind of institution.") from exc
+        raise Invalid(_("Choose the kind of institution.")) from exc
     country = (data.get("country") or "").upper()
     if not is_country(country):
-        raise Invalid("Choose a country from the list.")
+        raise Invalid(_("Choose a country from the list."))
     website = (data.get("website") or "").strip()
     if website and not is_http_url(website):
-        raise Invalid("The website must start with http:// or https://.")
+        raise Invalid(_("The website must start with http:// or https://."))
     domain = (data.get("email_domain") or "").strip().lower().lstrip("@")
     if domain and ("." not in domain or any(ch in domain for ch in " /:@")):
-        raise Invalid("Give the email domain only, like university.example.")
+        raise Invalid(_("Give the email domain only, like university.example."))
     return {
         "name": name,
         "kind": kind,
@@ -70,7 +72,7 @@ def register(user: User, data: dict) -> Institution:
     if not permissions.is_institution_account(user):
         raise NotAllowed
     if not permissions.may_represent(user):
-        raise Conflict("Confirm your email address before registering an institution.")
+        raise Conflict(_("Confirm your email address before registering an institution."))
     institution = Institution(**_clean(data), created_by_id=user.id)
     institution.representatives.append(InstitutionRepresentative(user_id=user.id))
     db.session.add(institution)
@@ -151,7 +153,7 @@ def reject_change(actor: User, institution: Institution, reason: str) -> None:
     _require_pending_change(actor, institution)
     reason = (reason or "").strip()[:2000]
     if not reason:
-        raise Invalid("Give the reason for refusing the change.")
+        raise Invalid(_("Give the reason for refusing the change."))
     detail = _change_detail(institution)
     proposed_name, proposed_website = institution.pending_name, institution.pending_website
     _clear_change(institution)
@@ -171,7 +173,7 @@ def _require_pending_change(actor: User, institution: Institution) -> None:
     if not permissions.is_coordinator(actor):
         raise NotAllowed
     if not institution.has_pending_change:
-        raise Conflict("No change of this institution is waiting for review.")
+        raise Conflict(_("No change of this institution is waiting for review."))
 
 
 def _change_detail(institution: Institution) -> str:
@@ -243,7 +245,7 @@ def verify(actor: User, institution: Institution, reason: str = "") -> None:
 def reject(actor: User, institution: Institution, reason: str) -> None:
     """A coordinator rejects an institution with a reason the representatives receive."""
     if not (reason or "").strip():
-        raise Invalid("Give the reason for the rejection.")
+        raise Invalid(_("Give the reason for the rejection."))
     _decide(actor, institution, InstitutionStatus.REJECTED, reason)
     _tell_representatives(institution, "institution_rejected")
 
@@ -273,7 +275,7 @@ def invite(actor: User, institution: Institution, email: str) -> InstitutionInvi
     _require_manager(actor, institution)
     email = normalize_email(email)
     if any(rep.user.email == email for rep in institution.representatives):
-        raise Conflict("This person already represents the institution.")
+        raise Conflict(_("This person already represents the institution."))
     token = make_token(INVITATION_SALT, {"i": institution.id, "n": secrets.token_hex(16)})
     invitation = InstitutionInvitation(
         institution_id=institution.id, email=email, token_hash=_hash(token), invited_by_id=actor.id
@@ -282,7 +284,7 @@ def invite(actor: User, institution: Institution, email: str) -> InstitutionInvi
     queue_email(
         email,
         "institution_invitation",
-        f"You are invited to represent {institution.name} on the platform",
+        _l("You are invited to represent %(name)s on the platform", name=institution.name),
         institution=institution,
         accept_url=url_for("institutions.accept_invitation", token=token, _external=True),
     )
@@ -308,11 +310,11 @@ def accept_invitation(user: User, token: str) -> Institution:
     """The invited person, signed in as a confirmed representative, joins the institution."""
     invitation = invitation_for(token)
     if invitation is None:
-        raise Conflict("This invitation is invalid, used or expired.")
+        raise Conflict(_("This invitation is invalid, used or expired."))
     if not permissions.may_represent(user):
-        raise NotAllowed("Sign in with a confirmed institution representative account.")
+        raise NotAllowed(_("Sign in with a confirmed institution representative account."))
     if user.email != invitation.email:
-        raise NotAllowed("This invitation was sent to another email address.")
+        raise NotAllowed(_("This invitation was sent to another email address."))
     institution = db.session.get(Institution, invitation.institution_id)
     if not institution.has_representative(user):
         institution.representatives.append(
@@ -328,9 +330,9 @@ def remove_representative(actor: User, institution: Institution, rep_id: int) ->
     _require_manager(actor, institution)
     rep = next((r for r in institution.representatives if r.id == rep_id), None)
     if rep is None:
-        raise NotFound("This person does not represent the institution.")
+        raise NotFound(_("This person does not represent the institution."))
     if len(institution.representatives) <= 1:
-        raise Conflict("An institution keeps at least one representative.")
+        raise Conflict(_("An institution keeps at least one representative."))
     institution.representatives.remove(rep)
     audit.record(actor, "institution.remove_representative", "institution", institution.id)
 

@@ -22,8 +22,11 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
-from diaspora import catalog
+from diaspora import catalog, i18n
 from diaspora.extensions import db
 from diaspora.models import (
     AuditEntry,
@@ -96,14 +99,32 @@ TRANSITIONS: tuple[Transition, ...] = (
 ACTIONS = frozenset(t.action for t in TRANSITIONS)
 DECISIONS = ("approve", "request_changes", "reject")
 
-# What the institution is told, per action that a coordinator or the platform takes.
+# What the institution is told, per action that a coordinator or the platform takes (lazy:
+# written in each representative's language when their message is).
 DECISION_LABELS = {
-    "approve": "approved and published",
-    "request_changes": "sent back for changes",
-    "reject": "rejected",
-    "unpublish": "unpublished and sent back for changes",
-    "close": "closed",
+    # Translators: completes "Your project ... was %(decision)s."
+    "approve": _l("approved and published"),
+    # Translators: completes "Your project ... was %(decision)s."
+    "request_changes": _l("sent back for changes"),
+    # Translators: completes "Your project ... was %(decision)s."
+    "reject": _l("rejected"),
+    # Translators: completes "Your project ... was %(decision)s."
+    "unpublish": _l("unpublished and sent back for changes"),
+    # Translators: completes "Your project ... was %(decision)s."
+    "close": _l("closed"),
 }
+
+#: Reasons the platform itself records (kept in English in the database and the audit log,
+#: translated where they are shown: :func:`reason_text`).
+DEADLINE_PASSED = "The application deadline passed."
+PLATFORM_REASONS = {DEADLINE_PASSED: _l("The application deadline passed.")}
+
+
+def reason_text(reason: str) -> str:
+    """A stored reason as people read it: the platform's own reasons in the current
+    language, what a person wrote as they wrote it."""
+    known = PLATFORM_REASONS.get(reason or "")
+    return str(known) if known is not None else reason
 
 
 # --------------------------------------------------------------------------- who may
@@ -145,7 +166,7 @@ def transition(actor, project: Project, action: str, reason: str = "") -> Projec
     """
     rows = [t for t in TRANSITIONS if t.action == action]
     if not rows:
-        raise Invalid(f"Unknown action {action!r}.")
+        raise Invalid(_("Unknown action %(action)s.", action=repr(action)))
     project = locks.lock_project(project)
     roles = roles_of(actor, project)
     permitted = [t for t in rows if t.who & roles]
@@ -154,11 +175,14 @@ def transition(actor, project: Project, action: str, reason: str = "") -> Projec
     step = next((t for t in permitted if t.source == project.status), None)
     if step is None:
         raise InvalidTransition(
-            f"This project is {project.status.label.lower()}; that action is not possible now."
+            _(
+                "This project is %(status)s; that action is not possible now.",
+                status=project.status.label.lower(),
+            )
         )
     reason = (reason or "").strip()
     if step.needs_reason and not reason:
-        raise Invalid("Give a reason; the institution will read it.")
+        raise Invalid(_("Give a reason; the institution will read it."))
     before = project.status
     _BEFORE.get(action, _nothing)(actor, project)
     now = utcnow()
@@ -210,12 +234,12 @@ def _before_submit(actor, project: Project) -> None:
     """Only verified institutions submit; complete listings only; screen the text."""
     if project.institution.status != InstitutionStatus.VERIFIED:
         raise Conflict(
-            "Your institution must be verified by a coordinator before it can submit projects."
+            _("Your institution must be verified by a coordinator before it can submit projects.")
         )
     if not getattr(actor, "is_confirmed", False):
-        raise Conflict("Confirm your email address before submitting a project.")
+        raise Conflict(_("Confirm your email address before submitting a project."))
     if project.deadline is not None and project.deadline < utcnow().date():
-        raise Conflict("The application deadline has passed. Choose a later date.")
+        raise Conflict(_("The application deadline has passed. Choose a later date."))
     screen_project(project)
 
 
@@ -241,7 +265,7 @@ def submit(actor, project: Project) -> Project:
 def decide(actor, project: Project, decision: str, reason: str = "") -> Project:
     """A coordinator's review decision: approve, request changes, or reject."""
     if decision not in DECISIONS:
-        raise Invalid("Choose approve, request changes or reject.")
+        raise Invalid(_("Choose approve, request changes or reject."))
     return transition(actor, project, decision, reason)
 
 
@@ -290,6 +314,16 @@ TEXT_LIMITS = {
     "info_url": 300,
 }
 SINGLE_LINE = ("title", "region", "contact_name", "contact_role", "info_url")
+#: The fields' names in the messages about them (the form's labels).
+FIELD_NAMES = {
+    "title": _l("Title"),
+    "summary": _l("Summary"),
+    "description": _l("Description"),
+    "region": _l("City or region"),
+    "contact_name": _l("Contact person"),
+    "contact_role": _l("Contact person's role"),
+    "info_url": _l("Web page with more information"),
+}
 
 
 @dataclasses.dataclass
@@ -314,6 +348,7 @@ class ProjectData:
     contact_name: str = ""
     contact_role: str = ""
     info_url: str = ""
+    written_in: str = i18n.DEFAULT
 
 
 def check_link(url: str) -> str:
@@ -323,7 +358,7 @@ def check_link(url: str) -> str:
         return ""
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise Invalid("Links must start with http:// or https://.")
+        raise Invalid(_("Links must start with http:// or https://."))
     return url
 
 
@@ -333,38 +368,41 @@ def _clean(data: ProjectData) -> dict:
     for name, limit in TEXT_LIMITS.items():
         value = (getattr(data, name) or "").strip()
         if len(value) > limit:
-            raise Invalid(f"{name.replace('_', ' ').capitalize()} is too long.")
+            raise Invalid(_("%(field)s is too long.", field=FIELD_NAMES[name]))
         if name in SINGLE_LINE and has_line_break(value):
-            raise Invalid("Line breaks are not allowed in single-line fields.")
+            raise Invalid(_("Line breaks are not allowed in single-line fields."))
         values[name] = value
     for name in ("title", "summary", "description"):
         if not values[name]:
-            raise Invalid(f"{name.capitalize()} is required.")
+            raise Invalid(_("%(field)s is required.", field=FIELD_NAMES[name]))
     values["info_url"] = check_link(values["info_url"])
     if data.country not in dict(catalog.countries()):
-        raise Invalid("Choose a country.")
+        raise Invalid(_("Choose a country."))
     if data.sector not in catalog.sectors():
-        raise Invalid("Choose a sector.")
+        raise Invalid(_("Choose a sector."))
+    if not i18n.supported(data.written_in):
+        raise Invalid(_("Choose the language the listing is written in."))
     try:
         values["engagement_mode"] = EngagementMode(data.engagement_mode)
         values["work_mode"] = WorkMode(data.work_mode)
         values["compensation"] = Compensation(data.compensation)
     except ValueError as exc:
-        raise Invalid("Choose the engagement, work mode and compensation.") from exc
+        raise Invalid(_("Choose the engagement, work mode and compensation.")) from exc
     known_languages = dict(catalog.languages())
     languages = list(dict.fromkeys(data.languages))
     if any(code not in known_languages for code in languages):
-        raise Invalid("Choose languages from the list.")
+        raise Invalid(_("Choose languages from the list."))
     if not 1 <= (data.places or 0) <= 500:
-        raise Invalid("The number of places must be between 1 and 500.")
+        raise Invalid(_("The number of places must be between 1 and 500."))
     if data.duration_weeks is not None and not 1 <= data.duration_weeks <= 520:
-        raise Invalid("The duration must be between 1 and 520 weeks.")
+        raise Invalid(_("The duration must be between 1 and 520 weeks."))
     if data.start_date and data.deadline and data.deadline > data.start_date:
-        raise Invalid("The application deadline must come before the start date.")
+        raise Invalid(_("The application deadline must come before the start date."))
     values.update(
         country=data.country,
         sector=data.sector,
         languages=languages,
+        written_in=data.written_in,
         places=data.places,
         duration_weeks=data.duration_weeks,
         start_date=data.start_date,
@@ -381,10 +419,12 @@ def resolve_skills(names: list[str]) -> list[Skill]:
             name = " ".join(part.split())
             if name:
                 if len(name) > 120:
-                    raise Invalid("A skill name is at most 120 characters.")
+                    raise Invalid(_("A skill name is at most 120 characters."))
                 wanted.setdefault(Skill.key_for(name), name)
     if len(wanted) > MAX_SKILLS:
-        raise Invalid(f"List at most {MAX_SKILLS} skills.")
+        raise Invalid(
+            ngettext("List at most %(num)d skill.", "List at most %(num)d skills.", MAX_SKILLS)
+        )
     return profiles.ensure_skills(wanted)
 
 
@@ -410,7 +450,7 @@ def create_project(actor, institution: Institution, data: ProjectData) -> Projec
     if not permissions.represents(actor, institution.id):
         raise NotAllowed
     if institution.status == InstitutionStatus.REJECTED:
-        raise Conflict("This institution was not verified; it cannot post projects.")
+        raise Conflict(_("This institution was not verified; it cannot post projects."))
     project = Project(institution=institution, status=S.DRAFT, created_by_id=actor.id)
     _apply(project, data)
     db.session.add(project)
@@ -425,8 +465,10 @@ def update_project(actor, project: Project, data: ProjectData) -> Project:
         raise NotAllowed
     if not project.is_editable:
         raise InvalidTransition(
-            "Only drafts and listings sent back for changes can be edited. "
-            "Ask a coordinator if a published listing must change."
+            _(
+                "Only drafts and listings sent back for changes can be edited. "
+                "Ask a coordinator if a published listing must change."
+            )
         )
     _apply(project, data)
     return project
@@ -480,7 +522,7 @@ def close_expired(on: date | None = None) -> int:
     for project in expired:
         if locks.lock_project(project).status != S.PUBLISHED:
             continue
-        transition(SYSTEM_ACTOR, project, "close", "The application deadline passed.")
+        transition(SYSTEM_ACTOR, project, "close", DEADLINE_PASSED)
         closed += 1
     return closed
 
@@ -547,7 +589,7 @@ def confirm_current(actor, project: Project) -> Project:
     if not permissions.represents(actor, project.institution_id):
         raise NotAllowed
     if project.status != S.PUBLISHED:
-        raise InvalidTransition("Only published projects can be confirmed as current.")
+        raise InvalidTransition(_("Only published projects can be confirmed as current."))
     project.confirmed_current_at = utcnow()
     return project
 
@@ -569,17 +611,19 @@ def projects_of(institutions: list[Institution]) -> dict[ProjectStatus, list[Pro
     return {status: items for status, items in grouped.items() if items}
 
 
-# What happened to a project, as its history says it (the status it reached follows).
+# What happened to a project, as its history says it (the status it reached follows), in
+# the language of the page that shows it.
 HISTORY_WORDS = {
-    "create": "Created as a draft",
-    "submit": "Submitted for review",
-    "approve": "Published by a coordinator",
-    "request_changes": "Sent back for changes by a coordinator",
-    "reject": "Rejected by a coordinator",
-    "unpublish": "Unpublished by a coordinator and sent back for changes",
-    "close": "Closed to applications",
-    "complete": "Marked completed",
-    "archive": "Archived",
+    "create": _l("Created as a draft"),
+    "submit": _l("Submitted for review"),
+    "approve": _l("Published by a coordinator"),
+    "request_changes": _l("Sent back for changes by a coordinator"),
+    "reject": _l("Rejected by a coordinator"),
+    "unpublish": _l("Unpublished by a coordinator and sent back for changes"),
+    "close": _l("Closed to applications"),
+    "complete": _l("Marked completed"),
+    # Translators: a status of a project, and a line of its history.
+    "archive": _l("Archived"),
 }
 _REACHES = {t.action: t.target for t in TRANSITIONS} | {"create": S.DRAFT}
 
@@ -596,7 +640,8 @@ class HistoryEntry:
 
 
 def history(project: Project) -> list[HistoryEntry]:
-    """The project's moderation history from the audit log, newest first."""
+    """The project's moderation history from the audit log, newest first, in the current
+    language (the audit log keeps its keys and English reasons)."""
     entries = db.session.scalars(
         sa.select(AuditEntry)
         .where(AuditEntry.target_type == "project", AuditEntry.target_id == project.id)
@@ -609,10 +654,11 @@ def _history_entry(entry: AuditEntry) -> HistoryEntry:
     action = entry.action.removeprefix("project.")
     change = audit.status_change(entry.reason)
     scheduled = entry.actor_id is None and entry.actor_name == "system"
+    words = HISTORY_WORDS.get(action)
     return HistoryEntry(
         at=entry.created_at,
-        what=HISTORY_WORDS.get(action) or audit.action_label(entry.action),
+        what=str(words) if words is not None else audit.action_label(entry.action),
         status=change[1] if change else _REACHES.get(action),
-        reason="" if change else entry.reason,
-        by="The platform" if scheduled else entry.actor_name,
+        reason="" if change else reason_text(entry.reason),
+        by=_("The platform") if scheduled else entry.actor_name,
     )
