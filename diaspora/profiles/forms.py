@@ -132,6 +132,7 @@ class SkillForm(BaseForm):
 
 class EducationForm(BaseForm):
     degree = StringField(_l("Degree"), validators=[DataRequired(), Length(max=120)])
+    # Translators: a field of study.
     field = StringField(_l("Field"), validators=[Length(max=120)])
     institution = StringField(_l("Institution"), validators=[DataRequired(), Length(max=200)])
     year = IntegerField(_l("Year"), validators=[Optional(), NumberRange(1940, 2100)])
@@ -139,6 +140,7 @@ class EducationForm(BaseForm):
 
 class TravelForm(BaseForm):
     country = SelectField(_l("I will be in"), validators=[DataRequired()])
+    # Translators: the first and last days of a travel window.
     start = DateField(_l("From"), validators=[DataRequired()])
     end = DateField(_l("To"), validators=[DataRequired()])
 

@@ -73,11 +73,7 @@ def remind_deadlines(today: date | None = None) -> int:
         days = (project.deadline - today).days
         with i18n.recipient_locale(user):
             # Translators: completes "Applications for <project> close ...".
-            when = (
-                _("today")
-                if days == 0
-                else ngettext("in %(num)d day", "in %(num)d days", days)
-            )
+            when = _("today") if days == 0 else ngettext("in %(num)d day", "in %(num)d days", days)
         tell(
             user,
             "saved_project_deadline",
