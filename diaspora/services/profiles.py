@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -108,7 +108,10 @@ def profile_or_draft(user) -> Profile:
 
 
 def _page_language() -> str:
-    """The language a new profile is taken to be written in: the member's interface one."""
+    """The language a new profile is taken to be written in: the member's interface one
+    (the default language outside a request: a command, a job)."""
+    if not has_request_context():
+        return i18n.DEFAULT
     return i18n.supported(i18n.current()) or i18n.DEFAULT
 
 
