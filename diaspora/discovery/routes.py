@@ -6,10 +6,12 @@ from functools import lru_cache
 from urllib.parse import quote_plus, urlencode
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from diaspora import catalog
+from diaspora import catalog, i18n
 from diaspora.discovery import bp
 from diaspora.discovery.forms import SaveSearchForm
 from diaspora.forms import EmptyForm
@@ -22,19 +24,28 @@ from diaspora.services.notifications import Frequency, frequency_for
 log = logging.getLogger(__name__)
 
 FACET_LABELS = {
-    "country": "Country",
-    "sector": "Sector",
-    "engagement_mode": "Engagement",
-    "work_mode": "Remote or on site",
-    "compensation": "Compensation",
-    "skills": "Skills",
+    "country": _l("Country"),
+    "sector": _l("Sector"),
+    "engagement_mode": _l("Engagement"),
+    "work_mode": _l("Remote or on site"),
+    "compensation": _l("Compensation"),
+    "skills": _l("Skills"),
 }
-SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "deadline": "Deadline soonest"}
+SORT_LABELS = {
+    "relevance": _l("Relevance"),
+    "newest": _l("Newest"),
+    "deadline": _l("Deadline soonest"),
+}
+
+
+def facet_label(name: str, value: str) -> str:
+    """A readable label for a facet value, in the page's language."""
+    return _facet_label(name, value, i18n.current())
 
 
 @lru_cache(maxsize=4096)
-def facet_label(name: str, value: str) -> str:
-    """A readable label for a facet value."""
+def _facet_label(name: str, value: str, language: str) -> str:
+    """:func:`facet_label` once per language (the cache keeps each language's names)."""
     try:
         if name == "country":
             return catalog.country_name(value.upper())
@@ -96,7 +107,7 @@ def facets_of(search: discovery.ProjectSearch, counts: dict, links: SearchLinks)
         blocks.append(
             Facet(
                 name,
-                label,
+                str(label),
                 [
                     FacetValue(
                         value,
@@ -162,11 +173,11 @@ def save():
     search = discovery.ProjectSearch.from_args(request.form)
     back = url_for("discovery.projects", **search.params())
     if not form.validate_on_submit():
-        flash("The search could not be saved. Please try again.", "error")
+        flash(_("The search could not be saved. Please try again."), "error")
         return redirect(back)
     frequency = Frequency(form.frequency.data)
     unit_of_work(lambda: discovery.save_search(current_user, search, frequency), back=back)
-    flash("Search saved. New matching projects will appear in your digest.", "success")
+    flash(_("Search saved. New matching projects will appear in your digest."), "success")
     return redirect(url_for("discovery.saved"))
 
 
@@ -177,7 +188,7 @@ def delete_saved(saved_id):
     if not form.validate_on_submit():
         abort(400)
     unit_of_work(lambda: discovery.delete_saved_search(current_user, saved_id))
-    flash("Saved search deleted.", "success")
+    flash(_("Saved search deleted."), "success")
     return redirect(url_for("discovery.saved"))
 
 

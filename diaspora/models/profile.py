@@ -4,6 +4,8 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from diaspora.extensions import db
@@ -23,12 +25,13 @@ class Audience(enum.IntEnum):
 
     @property
     def label(self) -> str:
+        # Translators: who may see a part of a member's profile ("who sees what").
         return {
-            0: "Only me",
-            1: "Coordinators",
-            2: "Institutions I applied to (and coordinators)",
-            3: "Signed-in users",
-            4: "Public",
+            0: _("Only me"),
+            1: _("Coordinators"),
+            2: _("Institutions I applied to (and coordinators)"),
+            3: _("Signed-in users"),
+            4: _("Public"),
         }[self.value]
 
 
@@ -46,16 +49,16 @@ FIELD_GROUPS = (
 )
 
 GROUP_LABELS = {
-    "headline": "Headline",
-    "bio": "About me",
-    "location": "Origin, residence and city",
-    "languages": "Languages",
-    "skills": "Skills and sectors",
-    "education": "Education",
-    "experience": "Years of experience",
-    "engagement": "Ways to engage and availability",
-    "links": "Links (website, ORCID, professional profile)",
-    "travel": "Travel windows",
+    "headline": _l("Headline"),
+    "bio": _l("About me"),
+    "location": _l("Origin, residence and city"),
+    "languages": _l("Languages"),
+    "skills": _l("Skills and sectors"),
+    "education": _l("Education"),
+    "experience": _l("Years of experience"),
+    "engagement": _l("Ways to engage and availability"),
+    "links": _l("Links (website, ORCID, professional profile)"),
+    "travel": _l("Travel windows"),
 }
 
 DEFAULT_AUDIENCES = {
@@ -81,10 +84,11 @@ class Proficiency(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            "basic": "Basic",
-            "conversational": "Conversational",
-            "professional": "Professional working",
-            "native": "Native or bilingual",
+            # Translators: how well a member speaks a language.
+            "basic": _("Basic"),
+            "conversational": _("Conversational"),
+            "professional": _("Professional working"),
+            "native": _("Native or bilingual"),
         }[self.value]
 
 
@@ -94,7 +98,10 @@ class SkillKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"have": "Skills I have", "develop": "Skills I want to use or develop"}[self.value]
+        return {
+            "have": _("Skills I have"),
+            "develop": _("Skills I want to use or develop"),
+        }[self.value]
 
 
 def _default_audiences() -> dict:

@@ -1,5 +1,6 @@
 """Forms of the member's profile pages."""
 
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -11,9 +12,10 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from diaspora import i18n
 from diaspora.forms import BaseForm, select_choices
 from diaspora.geo import country_choices, language_choices
 from diaspora.models import FIELD_GROUPS, Audience, EngagementMode, Proficiency, SkillKind
@@ -27,46 +29,64 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _countries(blank: str = "Choose a country"):
-    return select_choices([("", blank), *country_choices()])
+def _countries(blank: str | None = None):
+    return select_choices([("", str(blank or _l("Choose a country"))), *country_choices()])
+
+
+def _written_in_choices():
+    """The site's languages, each by its own name (a reader finds their own language)."""
+    return select_choices(i18n.LANGUAGES.items())
+
+
+def _supported_language(form, field):
+    if not i18n.supported(field.data):
+        raise ValidationError(str(_l("Choose a language from the list.")))
 
 
 class ProfileForm(BaseForm):
     display_name = StringField(
-        "Display name",
+        _l("Display name"),
         validators=[DataRequired(), Length(max=120)],
-        description="A pseudonym is fine. Anyone who may see your profile sees this name.",
+        description=_l("A pseudonym is fine. Anyone who may see your profile sees this name."),
     )
     headline = StringField(
-        "Headline",
+        _l("Headline"),
         validators=[Length(max=200)],
-        description="e.g. Obstetrician, 12 years in the NHS",
+        description=_l("e.g. Obstetrician, 12 years in the NHS"),
     )
     bio = TextAreaField(
-        "About me",
+        _l("About me"),
         validators=[Length(max=10000)],
-        description="Plain text; blank lines start a paragraph.",
+        description=_l("Plain text; blank lines start a paragraph."),
     )
-    origin_country = SelectField("Country of origin", validators=[Optional()])
-    residence_country = SelectField("Country of residence", validators=[Optional()])
-    city = StringField("City (optional)", validators=[Length(max=120)])
-    sectors = MultiCheckboxField("Sectors")
+    written_in = SelectField(
+        _l("Profile written in"),
+        validators=[Optional(), _supported_language],
+        validate_choice=False,
+        description=_l(
+            "The language of your headline and About me: browsers, screen readers and search "
+            "read them in it."
+        ),
+    )
+    origin_country = SelectField(_l("Country of origin"), validators=[Optional()])
+    residence_country = SelectField(_l("Country of residence"), validators=[Optional()])
+    city = StringField(_l("City (optional)"), validators=[Length(max=120)])
+    sectors = MultiCheckboxField(_l("Sectors"))
     years_experience = IntegerField(
-        "Years of professional experience", validators=[Optional(), NumberRange(0, 80)]
+        _l("Years of professional experience"), validators=[Optional(), NumberRange(0, 80)]
     )
-    engagement_modes = MultiCheckboxField(
-        "How I would like to engage",
-        choices=select_choices((m.value, m.label) for m in EngagementMode),
-    )
+    engagement_modes = MultiCheckboxField(_l("How I would like to engage"))
     availability_hours = IntegerField(
-        "Availability (hours per month)", validators=[Optional(), NumberRange(0, 744)]
+        _l("Availability (hours per month)"), validators=[Optional(), NumberRange(0, 744)]
     )
-    website = StringField("Website", validators=[Length(max=300)], description="https://...")
+    website = StringField(_l("Website"), validators=[Length(max=300)], description="https://...")
     orcid = StringField(
-        "ORCID iD", validators=[Length(max=40)], description="e.g. 0000-0002-1825-0097"
+        _l("ORCID iD"),
+        validators=[Length(max=40)],
+        description=_l("e.g. %(example)s", example="0000-0002-1825-0097"),
     )
     professional_url = StringField(
-        "Professional profile", validators=[Length(max=300)], description="https://..."
+        _l("Professional profile"), validators=[Length(max=300)], description="https://..."
     )
 
     def __init__(self, *args, sectors=None, **kwargs):
@@ -74,69 +94,84 @@ class ProfileForm(BaseForm):
         self.origin_country.choices = _countries()
         self.residence_country.choices = _countries()
         self.sectors.choices = select_choices((sectors or {}).items())
+        self.engagement_modes.choices = select_choices((m.value, m.label) for m in EngagementMode)
+        self.written_in.choices = _written_in_choices()
 
 
 class LanguageForm(BaseForm):
-    code = SelectField("Language", validators=[DataRequired()])
-    proficiency = SelectField(
-        "Level",
-        choices=select_choices((p.value, p.label) for p in Proficiency),
-        validators=[DataRequired()],
-    )
+    code = SelectField(_l("Language"), validators=[DataRequired()])
+    proficiency = SelectField(_l("Level"), validators=[DataRequired()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.code.choices = select_choices([("", "Choose a language"), *language_choices()])
+        self.code.choices = select_choices(
+            [("", str(_l("Choose a language"))), *language_choices()]
+        )
+        self.proficiency.choices = select_choices((p.value, p.label) for p in Proficiency)
 
 
 SKILL_KIND_CHOICES = [
-    SelectChoice(SkillKind.HAVE.value, "I have"),
-    SelectChoice(SkillKind.DEVELOP.value, "I want to use or develop"),
+    # Translators: completes "This is a skill": I have / I want to use or develop.
+    SelectChoice(SkillKind.HAVE.value, _l("I have")),
+    SelectChoice(SkillKind.DEVELOP.value, _l("I want to use or develop")),
 ]
 
 
 class SkillForm(BaseForm):
     name = StringField(
-        "Skill",
+        _l("Skill"),
         validators=[DataRequired(), Length(max=120)],
-        description="Pick from the list or type your own.",
+        description=_l("Pick from the list or type your own."),
     )
     kind = SelectField(
-        "This is a skill",
+        _l("This is a skill"),
         choices=SKILL_KIND_CHOICES,
         validators=[DataRequired()],
     )
 
 
 class EducationForm(BaseForm):
-    degree = StringField("Degree", validators=[DataRequired(), Length(max=120)])
-    field = StringField("Field", validators=[Length(max=120)])
-    institution = StringField("Institution", validators=[DataRequired(), Length(max=200)])
-    year = IntegerField("Year", validators=[Optional(), NumberRange(1940, 2100)])
+    degree = StringField(_l("Degree"), validators=[DataRequired(), Length(max=120)])
+    # Translators: a field of study.
+    field = StringField(_l("Field"), validators=[Length(max=120)])
+    institution = StringField(_l("Institution"), validators=[DataRequired(), Length(max=200)])
+    year = IntegerField(_l("Year"), validators=[Optional(), NumberRange(1940, 2100)])
 
 
 class TravelForm(BaseForm):
-    country = SelectField("I will be in", validators=[DataRequired()])
-    start = DateField("From", validators=[DataRequired()])
-    end = DateField("To", validators=[DataRequired()])
+    country = SelectField(_l("I will be in"), validators=[DataRequired()])
+    # Translators: the first and last days of a travel window.
+    start = DateField(_l("From"), validators=[DataRequired()])
+    end = DateField(_l("To"), validators=[DataRequired()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = _countries()
 
 
-AUDIENCE_CHOICES = select_choices((str(int(a)), a.label) for a in Audience)
+def _audience_choices():
+    return select_choices((str(int(a)), a.label) for a in Audience)
 
 
 class PrivacyForm(BaseForm):
-    listed = BooleanField("List me in the expert search (for signed-in institutions and members)")
-    public = BooleanField("Turn on my public profile page (visitors who are not signed in)")
-    invitations_open = BooleanField(
-        "Let institutions invite me to apply to their projects",
-        description="Representatives who see you listed may send you an invitation to apply, "
-        "by notification and email; they see nothing more of you than you show them. Turned "
-        "off, nobody can invite you, and you still find and apply to projects yourself.",
+    listed = BooleanField(
+        _l("List me in the expert search (for signed-in institutions and members)")
     )
+    public = BooleanField(_l("Turn on my public profile page (visitors who are not signed in)"))
+    invitations_open = BooleanField(
+        _l("Let institutions invite me to apply to their projects"),
+        description=_l(
+            "Representatives who see you listed may send you an invitation to apply, "
+            "by notification and email; they see nothing more of you than you show them. "
+            "Turned off, nobody can invite you, and you still find and apply to projects "
+            "yourself."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for group in FIELD_GROUPS:
+            self[f"audience_{group}"].choices = _audience_choices()
 
     @classmethod
     def of(cls, profile) -> "PrivacyForm":
@@ -160,38 +195,38 @@ for _group in FIELD_GROUPS:
     setattr(
         PrivacyForm,
         f"audience_{_group}",
-        SelectField(GROUP_LABELS[_group], choices=AUDIENCE_CHOICES, validators=[DataRequired()]),
+        SelectField(GROUP_LABELS[_group], validators=[DataRequired()]),
     )
 
 
 class RestrictedViewForm(BaseForm):
     reason = TextAreaField(
-        "Why do you need to see this member's restricted fields?",
+        _l("Why do you need to see this member's restricted fields?"),
         validators=[DataRequired(), Length(max=500)],
-        description="Recorded in the audit log; the member sees it.",
+        description=_l("Recorded in the audit log; the member sees it."),
     )
 
 
 class DeleteAccountForm(BaseForm):
-    password = PasswordField("Your password", validators=[DataRequired()])
+    password = PasswordField(_l("Your password"), validators=[DataRequired()])
     confirm = BooleanField(
-        "I understand that this deletes my account and profile for good",
-        validators=[DataRequired("Tick the box to confirm.")],
+        _l("I understand that this deletes my account and profile for good"),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
     )
 
 
 class MergeSkillForm(BaseForm):
-    free_id = SelectField("Free skill", coerce=int)
-    curated_id = SelectField("Merge into the curated skill", coerce=int)
+    free_id = SelectField(_l("Free skill"), coerce=int)
+    curated_id = SelectField(_l("Merge into the curated skill"), coerce=int)
 
 
 class SkillLabelForm(BaseForm):
-    skill_id = SelectField("Skill", coerce=int)
+    skill_id = SelectField(_l("Skill"), coerce=int)
     label = StringField(
-        "Other name",
+        _l("Other name"),
         validators=[
-            DataRequired("Type the other name of the skill."),
-            Length(max=80, message="Keep a label under 80 characters."),
+            DataRequired(_l("Type the other name of the skill.")),
+            Length(max=80, message=_l("Keep a label under %(max)d characters.", max=80)),
         ],
-        description="An abbreviation, a synonym or another spelling, such as GP or ob-gyn.",
+        description=_l("An abbreviation, a synonym or another spelling, such as GP or ob-gyn."),
     )

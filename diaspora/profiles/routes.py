@@ -4,8 +4,11 @@ of work, flashes and redirects."""
 from functools import wraps
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, logout_user
 
+from diaspora import catalog
 from diaspora.coordination.routes import coordinator_required
 from diaspora.extensions import db
 from diaspora.forms import EmptyForm
@@ -48,7 +51,7 @@ def member_required(view):
 
 def _editor(profile_form=None, status=200, **forms):
     profile = profiles.profile_or_draft(current_user)
-    sectors = profiles.load_sectors()
+    sectors = catalog.sectors()
     percent, missing = profiles.completeness(profile)
     return render_template(
         "profiles/edit.html",
@@ -82,11 +85,11 @@ def edit():
 @bp.post("/profile")
 @member_required
 def save():
-    form = ProfileForm(sectors=profiles.load_sectors())
+    form = ProfileForm(sectors=catalog.sectors())
     if form.validate_on_submit():
         with form_refusal():
             unit_of_work(lambda: profiles.update_profile(current_user, form.data))
-            flash("Your profile is saved.", "success")
+            flash(_("Your profile is saved."), "success")
             return redirect(_next_page() or url_for("profiles.edit"))
     return _editor(form, 400)
 
@@ -96,12 +99,12 @@ def _section_action(form, action, success: str, anchor: str):
     return form_action(form, action, done=success, back=url_for("profiles.edit", _anchor=anchor))
 
 
-def _remove(action, back: str, done: str = "Removed."):
+def _remove(action, back: str, done: str | None = None):
     """Run a removal pressed on one row of a list (404 when the row is not the member's)."""
     if not EmptyForm().validate_on_submit():
         abort(400)
     unit_of_work(action, back=back)
-    flash(done, "success")
+    flash(done or _("Removed."), "success")
     return redirect(back)
 
 
@@ -112,7 +115,7 @@ def add_language():
     return _section_action(
         form,
         lambda: profiles.add_language(current_user, form.code.data, form.proficiency.data),
-        "Language saved.",
+        _("Language saved."),
         "languages",
     )
 
@@ -133,7 +136,7 @@ def add_skill():
     return _section_action(
         form,
         lambda: profiles.add_skill(current_user, form.name.data, form.kind.data),
-        "Skill added.",
+        _("Skill added."),
         "skills",
     )
 
@@ -156,7 +159,7 @@ def add_education():
         lambda: profiles.add_education(
             current_user, form.degree.data, form.field.data, form.institution.data, form.year.data
         ),
-        "Education added.",
+        _("Education added."),
         "education",
     )
 
@@ -176,7 +179,7 @@ def confirm():
     return form_action(
         EmptyForm(),
         lambda: profiles.confirm_up_to_date(current_user),
-        done="Thank you: your profile is marked as up to date.",
+        done=_("Thank you: your profile is marked as up to date."),
         back=url_for("profiles.edit"),
     )
 
@@ -193,7 +196,7 @@ def travel():
                     current_user, form.country.data, form.start.data, form.end.data
                 )
             )
-            flash("Travel window added.", "success")
+            flash(_("Travel window added."), "success")
             return redirect(url_for("profiles.travel"))
     return render_template("profiles/travel.html", profile=profile, form=form)
 
@@ -204,7 +207,7 @@ def remove_travel(window_id):
     return _remove(
         lambda: profiles.remove_travel_window(current_user, window_id),
         url_for("profiles.travel"),
-        "Travel window removed.",
+        _("Travel window removed."),
     )
 
 
@@ -224,7 +227,7 @@ def privacy():
                     form.invitations_open.data,
                 )
             )
-            flash("Your privacy settings are saved.", "success")
+            flash(_("Your privacy settings are saved."), "success")
             return redirect(url_for("profiles.privacy"))
     return render_template("profiles/privacy.html", profile=profile, form=form, groups=FIELD_GROUPS)
 
@@ -235,10 +238,10 @@ def hide():
     if EmptyForm().validate_on_submit():
         hidden = request.form.get("hidden") == "1"
         unit_of_work(lambda: profiles.set_hidden(current_user, hidden))
-        flash(
-            "You are hidden everywhere." if hidden else "You are visible again, as you chose.",
-            "success",
-        )
+        if hidden:
+            flash(_("You are hidden everywhere."), "success")
+        else:
+            flash(_("You are visible again, as you chose."), "success")
     return redirect(url_for("profiles.privacy"))
 
 
@@ -276,7 +279,7 @@ def delete_account():
         with form_refusal(form.password):
             unit_of_work(lambda: delete_account_service(current_user, form.password.data))
             logout_user()
-            flash("Your account and everything in it are deleted. Goodbye.", "success")
+            flash(_("Your account and everything in it are deleted. Goodbye."), "success")
             return redirect(url_for("main.index"))
     return render_template("profiles/delete.html", form=form), 400 if form.errors else 200
 
@@ -338,10 +341,18 @@ def free_skills():
             result = unit_of_work(
                 lambda: profiles.merge_skill(current_user, form.free_id.data, form.curated_id.data)
             )
-            message = f"Merged: {result.profiles_moved} profile(s) moved over."
+            moved = ngettext(
+                "Merged: %(num)d profile moved over.",
+                "Merged: %(num)d profiles moved over.",
+                result.profiles_moved,
+            )
             if result.label:
-                message += f" Search now reads “{result.label}” as this skill."
-            flash(message, "success")
+                moved = _(
+                    "%(merged)s Search now reads “%(label)s” as this skill.",
+                    merged=moved,
+                    label=result.label,
+                )
+            flash(moved, "success")
             return redirect(url_for("profiles.free_skills"))
     return render_template("profiles/free_skills.html", form=form, skills=profiles.free_skills())
 
@@ -360,7 +371,14 @@ def skill_labels():
             entry = unit_of_work(
                 lambda: profiles.add_skill_label(current_user, form.skill_id.data, form.label.data)
             )
-            flash(f"Search now reads “{entry.label}” as {entry.skill.name}.", "success")
+            flash(
+                _(
+                    "Search now reads “%(label)s” as %(skill)s.",
+                    label=entry.label,
+                    skill=entry.skill.name,
+                ),
+                "success",
+            )
             return redirect(url_for("profiles.skill_labels", _anchor=f"skill-{entry.skill_id}"))
     return render_template(
         "profiles/skill_labels.html", form=form, skills=skills, remove_form=EmptyForm()
@@ -381,7 +399,7 @@ def remove_skill_label():
         return entry.skill_id, entry.label, entry.skill.name  # gone from the database after
 
     skill_id, label, name = unit_of_work(remove)
-    flash(f"“{label}” is no longer read as {name}.", "success")
+    flash(_("“%(label)s” is no longer read as %(skill)s.", label=label, skill=name), "success")
     return redirect(url_for("profiles.skill_labels", _anchor=f"skill-{skill_id}"))
 
 
@@ -399,6 +417,6 @@ def language_name_filter(code):
 def profile_helpers():
     return {
         "skill_kinds": SkillKind,
-        "sector_names": profiles.load_sectors(),
+        "sector_names": catalog.sectors(),
         "engagement_labels": {m.value: m.label for m in EngagementMode},
     }

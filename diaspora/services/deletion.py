@@ -6,6 +6,7 @@ each table's ON DELETE rule.
 """
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from diaspora.extensions import db
 from diaspora.mail import purge_for_user
@@ -38,7 +39,7 @@ def delete_account(user: User, password: str) -> None:
     to it, the free skills only this member used, its mail (outbox rows and the file
     mailbox's copies), and (with the user row) its session token, so every session ends."""
     if not user.check_password(password or ""):
-        raise Invalid("Your password is not correct.")
+        raise Invalid(_("Your password is not correct."))
     profile = profile_of(user)
     if profile is not None:
         skill_ids = [link.skill_id for link in profile.skill_links]

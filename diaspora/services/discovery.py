@@ -13,6 +13,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 
 from diaspora.extensions import db
@@ -290,14 +292,14 @@ def expert_clearance(user) -> Clearance:
     institutions.
     """
     if not permissions.is_active(user):
-        raise NotAllowed("Please log in to search experts.")
+        raise NotAllowed(_("Please log in to search experts."))
     if permissions.is_coordinator(user):
         return Clearance(frozenset({APPLIED_INSTITUTIONS, SIGNED_IN, PUBLIC}))
     if permissions.is_institution_account(user):
         ids = permissions.represented_institution_ids(user, verified=True)
         if ids:
             return Clearance.institution(ids)
-    raise NotAllowed("Expert search is for verified institutions and coordinators.")
+    raise NotAllowed(_("Expert search is for verified institutions and coordinators."))
 
 
 def may_search_experts(user) -> bool:
@@ -414,16 +416,22 @@ def save_search(user: User, search: ProjectSearch, frequency: Frequency) -> Save
     from diaspora.services import notifications
 
     if not permissions.is_active(user):
-        raise NotAllowed("Please log in to save a search.")
+        raise NotAllowed(_("Please log in to save a search."))
     if search.is_empty():
-        raise Invalid("Type some words or choose a filter before saving a search.")
+        raise Invalid(_("Type some words or choose a filter before saving a search."))
     if frequency not in (Frequency.DAILY, Frequency.WEEKLY):
-        raise Invalid("Choose daily or weekly.")
+        raise Invalid(_("Choose daily or weekly."))
     count = db.session.scalar(
         sa.select(sa.func.count()).select_from(SavedSearch).where(SavedSearch.user_id == user.id)
     )
     if count >= MAX_SAVED:
-        raise Conflict(f"You can keep up to {MAX_SAVED} saved searches.")
+        raise Conflict(
+            ngettext(
+                "You can keep up to %(num)d saved search.",
+                "You can keep up to %(num)d saved searches.",
+                MAX_SAVED,
+            )
+        )
     filters = dict(search.filters)
     if search.within is not None:
         filters["within"] = [str(search.within)]
@@ -437,7 +445,7 @@ def delete_saved_search(user: User, saved_id: int) -> None:
     """Delete one of ``user``'s saved searches (someone else's looks like a missing one)."""
     saved = db.session.get(SavedSearch, saved_id)
     if saved is None or saved.user_id != getattr(user, "id", None):
-        raise NotFound("No such saved search.")
+        raise NotFound(_("No such saved search."))
     db.session.delete(saved)
 
 
@@ -461,13 +469,22 @@ def search_of(saved: SavedSearch) -> ProjectSearch:
 
 
 def describe(saved: SavedSearch | ProjectSearch) -> str:
+    """A saved search in a few words, in the current language (a page, or a digest in its
+    recipient's language)."""
     search = saved if isinstance(saved, ProjectSearch) else search_of(saved)
-    parts = [f"“{search.query}”"] if search.query else []
+    parts = [_("“%(words)s”", words=search.query)] if search.query else []
     for values in search.filters.values():
         parts.extend(values)
     if search.within:
-        parts.append(f"deadline within {search.within} days")
-    return ", ".join(parts) or "all projects"
+        parts.append(
+            ngettext(
+                "deadline within %(num)d day",
+                "deadline within %(num)d days",
+                search.within,
+            )
+        )
+    # Translators: joins the parts of a saved search's description ("“water”, KE, health").
+    return _(", ").join(parts) or _("all projects")
 
 
 def new_matches(
@@ -510,7 +527,11 @@ def digest_lines(user: User, frequency: Frequency, since: datetime) -> list[tupl
                 lines.append(
                     (
                         "saved_search",
-                        f"New project matching {describe(saved)}: {project.title}",
+                        _(
+                            "New project matching %(search)s: %(title)s",
+                            search=describe(saved),
+                            title=project.title,
+                        ),
                         url_for("projects.show", project_id=project.id, _external=False),
                     )
                 )

@@ -54,6 +54,7 @@ def _profile(profile: Profile) -> dict:
         "display_name": profile.display_name,
         "headline": profile.headline,
         "bio": profile.bio,
+        "written_in": profile.written_in,
         "origin_country": profile.origin_country,
         "residence_country": profile.residence_country,
         "city": profile.city,

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from diaspora.models import FIELD_GROUPS, Audience, Profile, SkillKind
 from diaspora.models.base import utcnow
@@ -84,11 +85,11 @@ def visible_groups(profile: Profile, viewer, restricted: bool = False) -> set[st
 
 
 PREVIEWS = {
-    "public": ("The public (visitors who are not signed in)", Audience.PUBLIC),
-    "member": ("A signed-in member", Audience.SIGNED_IN),
-    "institution_applied": ("An institution you applied to", Audience.APPLIED),
-    "institution_other": ("An institution you did not apply to", Audience.SIGNED_IN),
-    "coordinator": ("A coordinator (restricted view, recorded in your access log)", 1),
+    "public": (_l("The public (visitors who are not signed in)"), Audience.PUBLIC),
+    "member": (_l("A signed-in member"), Audience.SIGNED_IN),
+    "institution_applied": (_l("An institution you applied to"), Audience.APPLIED),
+    "institution_other": (_l("An institution you did not apply to"), Audience.SIGNED_IN),
+    "coordinator": (_l("A coordinator (restricted view, recorded in your access log)"), 1),
 }
 
 

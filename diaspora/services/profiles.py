@@ -12,10 +12,13 @@ from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import has_request_context, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from diaspora import i18n
 from diaspora.extensions import db
 from diaspora.geo import is_country, is_language
 from diaspora.models import (
@@ -55,9 +58,9 @@ RESTRICTED_VIEW = "profile.restricted_view"
 RESTRICTED_FORM = "profile.restricted_form"
 COORDINATOR_VIEW = "profile.coordinator_view"
 ACCESS_LOG_LABELS = {
-    COORDINATOR_VIEW: "Viewed your profile",
-    RESTRICTED_FORM: "Opened the restricted-view form",
-    RESTRICTED_VIEW: "Viewed the fields you share with coordinators only",
+    COORDINATOR_VIEW: _l("Viewed your profile"),
+    RESTRICTED_FORM: _l("Opened the restricted-view form"),
+    RESTRICTED_VIEW: _l("Viewed the fields you share with coordinators only"),
 }
 
 
@@ -81,7 +84,7 @@ def get_or_create_profile(user) -> Profile:
         raise NotAllowed
     profile = profile_of(user)
     if profile is None:
-        profile = Profile(user_id=user.id, display_name=user.name)
+        profile = Profile(user_id=user.id, display_name=user.name, written_in=_page_language())
         db.session.add(profile)
         db.session.flush()
     return profile
@@ -100,20 +103,34 @@ def profile_or_draft(user) -> Profile:
         default = column.default
         if default is not None and getattr(draft, column.key) is None:
             setattr(draft, column.key, default.arg(None) if default.is_callable else default.arg)
+    draft.written_in = _page_language()
     return draft
+
+
+def _page_language() -> str:
+    """The language a new profile is taken to be written in: the member's interface one
+    (the default language outside a request: a command, a job)."""
+    if not has_request_context():
+        return i18n.DEFAULT
+    return i18n.supported(i18n.current()) or i18n.DEFAULT
 
 
 def _text(value, limit: int) -> str:
     value = (value or "").strip()
     if len(value) > limit:
-        raise Invalid(f"Keep this under {limit} characters.")
+        raise Invalid(_("Keep this under %(limit)d characters.", limit=limit))
     return value
 
 
 def _link(value: str, label: str) -> str:
     value = (value or "").strip()
     if value and not is_http_url(value):
-        raise Invalid(f"{label} must be a web address starting with http:// or https://.")
+        raise Invalid(
+            _(
+                "%(field)s must be a web address starting with http:// or https://.",
+                field=label,
+            )
+        )
     return value
 
 
@@ -122,17 +139,21 @@ def update_profile(user, data: dict) -> Profile:
     profile = get_or_create_profile(user)
     name = _text(data.get("display_name"), 120)
     if not name:
-        raise Invalid("Give a display name (a pseudonym is fine).")
+        raise Invalid(_("Give a display name (a pseudonym is fine)."))
     for key in ("origin_country", "residence_country"):
         if data.get(key) and not is_country(data[key]):
-            raise Invalid("Choose a country from the list.")
+            raise Invalid(_("Choose a country from the list."))
+    written_in = data.get("written_in") or profile.written_in or i18n.DEFAULT
+    if not i18n.supported(written_in):
+        raise Invalid(_("Choose a language from the list."))
     orcid = (data.get("orcid") or "").strip()
     if orcid and not is_valid_orcid(orcid):
-        raise Invalid("This ORCID iD is not valid (check the digits).")
+        raise Invalid(_("This ORCID iD is not valid (check the digits)."))
     sectors = load_sectors()
     modes = {m.value for m in EngagementMode}
     profile.display_name = name
     profile.headline = _text(data.get("headline"), 200)
+    profile.written_in = written_in
     profile.bio = _text(data.get("bio"), 10000)
     profile.origin_country = (data.get("origin_country") or "").upper()
     profile.residence_country = (data.get("residence_country") or "").upper()
@@ -141,8 +162,8 @@ def update_profile(user, data: dict) -> Profile:
     profile.engagement_modes = [m for m in data.get("engagement_modes") or [] if m in modes]
     profile.years_experience = _bounded(data.get("years_experience"), 0, 80)
     profile.availability_hours = _bounded(data.get("availability_hours"), 0, 744)
-    profile.website = _link(data.get("website"), "Website")
-    profile.professional_url = _link(data.get("professional_url"), "Professional profile")
+    profile.website = _link(data.get("website"), _("Website"))
+    profile.professional_url = _link(data.get("professional_url"), _("Professional profile"))
     profile.orcid = normalize_orcid(orcid) if orcid else ""
     return profile
 
@@ -152,7 +173,7 @@ def _bounded(value, low: int, high: int) -> int | None:
         return None
     value = int(value)
     if not low <= value <= high:
-        raise Invalid(f"Give a number from {low} to {high}.")
+        raise Invalid(_("Give a number from %(low)d to %(high)d.", low=low, high=high))
     return value
 
 
@@ -176,38 +197,38 @@ def _not_empty(json_list) -> sa.ColumnElement[bool]:
 # the same check as a SQL condition on ``Profile``). The one list behind both
 # :func:`completeness` and :func:`complete_condition`.
 COMPLETENESS_CHECKS = (
-    ("a headline", lambda p: bool(p.headline), lambda: _filled(Profile.headline)),
-    ("a short bio", lambda p: bool(p.bio), lambda: _filled(Profile.bio)),
+    (_l("a headline"), lambda p: bool(p.headline), lambda: _filled(Profile.headline)),
+    (_l("a short bio"), lambda p: bool(p.bio), lambda: _filled(Profile.bio)),
     (
-        "your country of origin",
+        _l("your country of origin"),
         lambda p: bool(p.origin_country),
         lambda: _filled(Profile.origin_country),
     ),
     (
-        "your country of residence",
+        _l("your country of residence"),
         lambda p: bool(p.residence_country),
         lambda: _filled(Profile.residence_country),
     ),
-    ("at least one language", lambda p: bool(p.languages), lambda: _has(ProfileLanguage)),
+    (_l("at least one language"), lambda p: bool(p.languages), lambda: _has(ProfileLanguage)),
     (
-        "skills you have",
+        _l("skills you have"),
         lambda p: bool(p.skills_of(SkillKind.HAVE)),
         lambda: _has(ProfileSkill, ProfileSkill.kind == SkillKind.HAVE),
     ),
-    ("at least one sector", lambda p: bool(p.sectors), lambda: _not_empty(Profile.sectors)),
-    ("your education", lambda p: bool(p.education), lambda: _has(Education)),
+    (_l("at least one sector"), lambda p: bool(p.sectors), lambda: _not_empty(Profile.sectors)),
+    (_l("your education"), lambda p: bool(p.education), lambda: _has(Education)),
     (
-        "years of experience",
+        _l("years of experience"),
         lambda p: p.years_experience is not None,
         lambda: Profile.years_experience.is_not(None),
     ),
     (
-        "how you want to engage",
+        _l("how you want to engage"),
         lambda p: bool(p.engagement_modes),
         lambda: _not_empty(Profile.engagement_modes),
     ),
     (
-        "your availability",
+        _l("your availability"),
         lambda p: p.availability_hours is not None,
         lambda: Profile.availability_hours.is_not(None),
     ),
@@ -295,14 +316,14 @@ def remind_stale(now: datetime | None = None, profile_ids: Iterable[int] | None 
 
 def completeness(profile: Profile) -> tuple[int, list[str]]:
     """A percentage and the list of what is still missing, for the owner."""
-    missing = [label for label, check, _ in COMPLETENESS_CHECKS if not check(profile)]
+    missing = [str(label) for label, check, _sql in COMPLETENESS_CHECKS if not check(profile)]
     total = len(COMPLETENESS_CHECKS)
     return round(100 * (total - len(missing)) / total), missing
 
 
 def complete_condition() -> sa.ColumnElement[bool]:
     """A profile :func:`completeness` finds nothing missing in, as a SQL condition."""
-    return sa.and_(*(condition() for _, _, condition in COMPLETENESS_CHECKS))
+    return sa.and_(*(condition() for _label, _check, condition in COMPLETENESS_CHECKS))
 
 
 # Languages, skills, education, travel windows: each row is checked against its owner.
@@ -331,9 +352,9 @@ def add_language(user, code: str, proficiency: str) -> ProfileLanguage:
     profile = get_or_create_profile(user)
     code = (code or "").lower()
     if not is_language(code):
-        raise Invalid("Choose a language from the list.")
+        raise Invalid(_("Choose a language from the list."))
     if proficiency not in {p.value for p in Proficiency}:
-        raise Invalid("Choose a level.")
+        raise Invalid(_("Choose a level."))
     existing = next((lang for lang in profile.languages if lang.code == code), None)
     _changed(profile)
     if existing is not None:
@@ -352,9 +373,9 @@ def find_or_create_skill(name: str) -> Skill:
     """The skill with this name (any case or spacing), or a new free one."""
     name = " ".join((name or "").split())
     if not name:
-        raise Invalid("Type a skill.")
+        raise Invalid(_("Type a skill."))
     if len(name) > 120:
-        raise Invalid("Keep a skill under 120 characters.")
+        raise Invalid(_("Keep a skill under %(max)d characters.", max=120))
     return ensure_skills({Skill.key_for(name): name})[0]
 
 
@@ -400,7 +421,7 @@ def _dialect_insert():
 def add_skill(user, name: str, kind: str) -> Skill:
     profile = get_or_create_profile(user)
     if kind not in {k.value for k in SkillKind}:
-        raise Invalid("Choose whether you have this skill or want to develop it.")
+        raise Invalid(_("Choose whether you have this skill or want to develop it."))
     skill = find_or_create_skill(name)
     if not any(link.skill_id == skill.id and link.kind == kind for link in profile.skill_links):
         profile.skill_links.append(ProfileSkill(skill=skill, kind=SkillKind(kind)))
@@ -443,7 +464,7 @@ def add_education(user, degree: str, field: str, institution: str, year) -> Educ
     profile = get_or_create_profile(user)
     degree, institution = _text(degree, 120), _text(institution, 200)
     if not degree or not institution:
-        raise Invalid("Give the degree and the institution.")
+        raise Invalid(_("Give the degree and the institution."))
     entry = Education(
         degree=degree,
         field=_text(field, 120),
@@ -462,11 +483,11 @@ def remove_education(user, entry_id: int) -> None:
 def add_travel_window(user, country: str, start: date, end: date) -> TravelWindow:
     profile = get_or_create_profile(user)
     if not is_country(country):
-        raise Invalid("Choose a country from the list.")
+        raise Invalid(_("Choose a country from the list."))
     if start is None or end is None:
-        raise Invalid("Give both dates.")
+        raise Invalid(_("Give both dates."))
     if end < start:
-        raise Invalid("The end date must be on or after the start date.")
+        raise Invalid(_("The end date must be on or after the start date."))
     window = TravelWindow(country=country.upper(), start=start, end=end)
     profile.travel_windows.append(window)
     _changed(profile)
@@ -492,7 +513,7 @@ def set_privacy(
             try:
                 chosen[group] = int(Audience(int(audiences[group])))
             except (TypeError, ValueError) as exc:
-                raise Invalid("Choose an audience from the list.") from exc
+                raise Invalid(_("Choose an audience from the list.")) from exc
     profile.audiences = chosen
     profile.listed = bool(listed)
     profile.public = bool(public)
@@ -517,7 +538,7 @@ def record_restricted_view(actor, profile: Profile, reason: str) -> AuditEntry:
         raise NotAllowed
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid("Say why you need to see the restricted fields.")
+        raise Invalid(_("Say why you need to see the restricted fields."))
     return audit.record(
         actor, RESTRICTED_VIEW, "profile", profile.id, reason[:500], profile.user_id
     )
@@ -649,7 +670,7 @@ def merge_skill(actor, free_id: int, curated_id: int) -> MergeResult:
         raise NotAllowed
     free, curated = db.session.get(Skill, free_id), db.session.get(Skill, curated_id)
     if free is None or curated is None or free.curated or not curated.curated:
-        raise Invalid("Choose a free skill and a curated skill to merge it into.")
+        raise Invalid(_("Choose a free skill and a curated skill to merge it into."))
     moved = 0
     for link in db.session.scalars(sa.select(ProfileSkill).where(ProfileSkill.skill_id == free.id)):
         duplicate = db.session.get(ProfileSkill, (link.profile_id, curated.id, link.kind))
@@ -700,20 +721,23 @@ def _checked_label(
     (skill key -> name of every curated skill) saves a query per label in bulk loads."""
     label = " ".join(clean_line(text or "").split())
     if not label:
-        raise Invalid("Type the other name of the skill.")
+        raise Invalid(_("Type the other name of the skill."))
     if len(label) > MAX_LABEL:
-        raise Invalid(f"Keep a label under {MAX_LABEL} characters.")
+        raise Invalid(_("Keep a label under %(max)d characters.", max=MAX_LABEL))
     tokens = label_tokens(label)
     if not has_words(tokens):
-        raise Invalid("A label needs a letter or a digit.")
+        raise Invalid(_("A label needs a letter or a digit."))
     if len(tokens) == 1 and tokens[0] in STOPLIST and not label.isupper():
         raise Invalid(
-            f"“{label}” is too common a word to stand for a skill; "
-            "an abbreviation is written in capitals."
+            _(
+                "“%(label)s” is too common a word to stand for a skill; "
+                "an abbreviation is written in capitals.",
+                label=label,
+            )
         )
     key = " ".join(tokens)
     if key == " ".join(label_tokens(skill.name)):
-        raise Invalid("That is the skill's own name.")
+        raise Invalid(_("That is the skill's own name."))
     if curated is not None:
         other = curated.get(Skill.key_for(label))
     else:
@@ -723,7 +747,7 @@ def _checked_label(
             )
         )
     if other is not None:
-        raise Invalid(f"“{other}” is a skill of its own: choose another name.")
+        raise Invalid(_("“%(skill)s” is a skill of its own: choose another name.", skill=other))
     return label, key
 
 
@@ -745,9 +769,11 @@ def add_skill_label(actor, skill_id: int, text: str) -> SkillLabel:
         raise NotAllowed
     skill = db.session.get(Skill, skill_id) if 0 < skill_id <= INT_MAX else None
     if skill is None or not skill.curated:
-        raise Invalid("Choose a curated skill.")
+        raise Invalid(_("Choose a curated skill."))
     label, key = _checked_label(skill, text)
-    taken = Conflict(f"“{label}” is already a label of {skill.name}.")
+    taken = Conflict(
+        _("“%(label)s” is already a label of %(skill)s.", label=label, skill=skill.name)
+    )
     if db.session.scalar(
         sa.select(SkillLabel.id).where(SkillLabel.skill_id == skill.id, SkillLabel.key == key)
     ):

@@ -19,9 +19,10 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from diaspora import catalog
+from diaspora import catalog, i18n
 from diaspora.extensions import db
 from diaspora.models import (
     FIELD_GROUPS,
@@ -121,27 +122,44 @@ def fit_of(
 
 
 def _dates(window: TravelWindow) -> str:
-    return f"{window.start:%d %b} to {window.end:%d %b %Y}"
+    # Translators: a travel window in a recommendation's reason: "12 Mar to 30 Mar 2027".
+    return _(
+        "%(start)s to %(end)s",
+        start=i18n.format_date(window.start, "%d %b"),
+        end=i18n.format_date(window.end, "%d %b %Y"),
+    )
+
+
+def _listed(names) -> str:
+    # Translators: separates the items of a list inside one reason ("GIS, hydrology").
+    return _(", ").join(names)
 
 
 def member_reasons(fit: Fit, project: Project) -> list[str]:
-    """The reasons, addressed to the member."""
+    """The reasons, addressed to the member, in the current language (a page's, or a
+    digest's recipient's)."""
     sectors = catalog.sectors()
     reasons = []
     if fit.skills:
-        reasons.append("matches your skills: " + ", ".join(fit.skills))
+        reasons.append(_("matches your skills: %(skills)s", skills=_listed(fit.skills)))
     if fit.sector:
-        reasons.append(f"in your sector: {sectors.get(fit.sector, fit.sector)}")
+        sector = sectors.get(fit.sector, fit.sector)
+        reasons.append(_("in your sector: %(sector)s", sector=sector))
     if fit.at_home:
-        reasons.append("in your country of origin")
+        reasons.append(_("in your country of origin"))
     if fit.mode:
-        reasons.append(f"a way you offer to help: {project.engagement_mode.label.lower()}")
+        mode = project.engagement_mode.label.lower()
+        reasons.append(_("a way you offer to help: %(mode)s", mode=mode))
     if fit.travel:
         reasons.append(
-            f"you will be in {catalog.country_name(fit.travel.country)} {_dates(fit.travel)}"
+            _(
+                "you will be in %(country)s %(dates)s",
+                country=catalog.country_name(fit.travel.country),
+                dates=_dates(fit.travel),
+            )
         )
     if fit.languages:
-        reasons.append("in a language you speak")
+        reasons.append(_("in a language you speak"))
     return reasons
 
 
@@ -150,21 +168,30 @@ def institution_reasons(fit: Fit, project: Project) -> list[str]:
     sectors = catalog.sectors()
     reasons = []
     if fit.skills:
-        reasons.append("skills this project needs: " + ", ".join(fit.skills))
+        reasons.append(_("skills this project needs: %(skills)s", skills=_listed(fit.skills)))
     if fit.sector:
-        reasons.append(f"works in {sectors.get(fit.sector, fit.sector)}")
+        reasons.append(_("works in %(sector)s", sector=sectors.get(fit.sector, fit.sector)))
     if fit.at_home:
-        reasons.append(f"from {catalog.country_name(project.country)}")
+        reasons.append(_("from %(country)s", country=catalog.country_name(project.country)))
     if fit.mode:
-        offer = f"offers {project.engagement_mode.label.lower()}"
+        mode = project.engagement_mode.label.lower()
         if fit.hours:
-            offer += f", {fit.hours} hours a month"
-        reasons.append(offer)
+            reasons.append(
+                _("offers %(mode)s, %(hours)s hours a month", mode=mode, hours=fit.hours)
+            )
+        else:
+            reasons.append(_("offers %(mode)s", mode=mode))
     if fit.travel:
-        reasons.append(f"in {catalog.country_name(fit.travel.country)} {_dates(fit.travel)}")
+        reasons.append(
+            _(
+                "in %(country)s %(dates)s",
+                country=catalog.country_name(fit.travel.country),
+                dates=_dates(fit.travel),
+            )
+        )
     if fit.languages:
-        names = ", ".join(catalog.language_name(code) for code in fit.languages)
-        reasons.append(f"speaks {names}")
+        names = _listed(catalog.language_name(code) for code in fit.languages)
+        reasons.append(_("speaks %(languages)s", languages=names))
     return reasons
 
 
@@ -218,7 +245,14 @@ def digest_lines(user: User, frequency: Frequency, since: datetime) -> list[tupl
     return [
         (
             "projects_for_you",
-            f"{project.title} ({'; '.join(reasons)})",
+            # Translators: a digest line: a project's title and why it fits the member.
+            _(
+                "%(title)s (%(reasons)s)",
+                title=project.title,
+                # Translators: separates the reasons a project fits ("in your sector: Health;
+                # in your country of origin").
+                reasons=_("; ").join(reasons),
+            ),
             url_for("projects.show", project_id=project.id),
         )
         for project, reasons in projects_for(user, since)

@@ -4,7 +4,10 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
+from diaspora import i18n
 from diaspora.extensions import db
 from diaspora.models import Project, SavedProject, User
 from diaspora.models.base import utcnow
@@ -68,7 +71,9 @@ def remind_deadlines(today: date | None = None) -> int:
     ).all()
     for saved, project, user in rows:
         days = (project.deadline - today).days
-        when = "today" if days == 0 else f"in {days} day{'s' if days > 1 else ''}"
+        with i18n.recipient_locale(user):
+            # Translators: completes "Applications for <project> close ...".
+            when = _("today") if days == 0 else ngettext("in %(num)d day", "in %(num)d days", days)
         tell(
             user,
             "saved_project_deadline",
