@@ -59,7 +59,9 @@ def extracted(tmp_path_factory):
         cwd=ROOT, check=True, capture_output=True,
     )  # fmt: skip
     with pot.open("rb") as source:
-        return {(m.id if isinstance(m.id, str) else m.id[0], m.context) for m in read_po(source)}
+        return {
+            (m.id if isinstance(m.id, str) else m.id[0], m.context) for m in read_po(source) if m.id
+        }
 
 
 @pytest.mark.parametrize("code", OTHERS)
@@ -87,7 +89,8 @@ def test_every_message_is_translated_with_its_plural_forms_and_placeholders(code
             if kept != wanted and not (message.pluralizable and set(kept) <= set(wanted)):
                 problems.append(f"placeholders {where}: {kept} instead of {wanted}")
         on_purpose = any(SAME_ON_PURPOSE in c for c in message.user_comments)
-        if strings[0] == english_of(message)[0] and not on_purpose:
+        english = english_of(message)
+        if strings[0] == english[0] and strings[-1] == english[-1] and not on_purpose:
             words = KEPT.sub("", strings[0])
             if re.search(r"[A-Za-z]{3,}", words):
                 problems.append(f"left in English {where}")

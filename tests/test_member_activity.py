@@ -153,6 +153,10 @@ def test_0018_backfills_the_month_of_the_last_sign_in(tmp_path, empty_database):
                         last_login_at=last_login_at,
                     )
                 )
+        # Today's model writes a column a later migration (0022) adds: lend it for the insert.
+        later = sa.text("ALTER TABLE projects ADD COLUMN written_in VARCHAR(8) DEFAULT 'en'")
+        with database.engine.begin() as conn:
+            conn.execute(later)
         project = make_project(make_institution(), status=ProjectStatus.PUBLISHED)
         application = Application(
             project_id=project.id, member_id=2, created_at=at(2026, 6, 3), motivation="-"
@@ -171,6 +175,8 @@ def test_0018_backfills_the_month_of_the_last_sign_in(tmp_path, empty_database):
         )
         database.session.commit()
         database.session.remove()
+        with database.engine.begin() as conn:
+            conn.execute(sa.text("ALTER TABLE projects DROP COLUMN written_in"))
         upgrade()
         rows = database.session.execute(
             sa.select(MemberActivity.user_id, MemberActivity.month).order_by(
