@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import g, has_request_context
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -55,20 +57,26 @@ def _single_line(value):
         return value
     value = strip_controls(value).replace("\t", " ")
     if has_line_break(value):
-        raise ValueError("Line breaks are not allowed here.")
+        raise ValueError(_("Line breaks are not allowed here."))
     return value
 
 
 def _date_in_range(value):
     day = value.date() if hasattr(value, "date") and callable(value.date) else value
     if day is not None and not DATE_RANGE[0] <= day <= DATE_RANGE[1]:
-        raise ValueError(f"Enter a date between {DATE_RANGE[0].year} and {DATE_RANGE[1].year}.")
+        raise ValueError(
+            _(
+                "Enter a date between %(start)s and %(end)s.",
+                start=DATE_RANGE[0].year,
+                end=DATE_RANGE[1].year,
+            )
+        )
     return value
 
 
 def _integer_in_range(value):
     if isinstance(value, int) and not -INT_MAX <= value <= INT_MAX:
-        raise ValueError("Enter a smaller number.")
+        raise ValueError(_("Enter a smaller number."))
     return value
 
 
@@ -143,7 +151,18 @@ MONTHS = (
     "november",
     "december",
 )
-BOX_LABELS = {"day": "Day", "month": "Month", "year": "Year", "time": "Time"}
+BOX_LABELS = {"day": _l("Day"), "month": _l("Month"), "year": _l("Year"), "time": _l("Time")}
+# What a date misses, said whole in each language (never built from pieces).
+MISSING = {
+    ("day",): _l("The date must include a day."),
+    ("month",): _l("The date must include a month."),
+    ("year",): _l("The date must include a year."),
+    ("day", "month"): _l("The date must include a day and month."),
+    ("day", "year"): _l("The date must include a day and year."),
+    ("month", "year"): _l("The date must include a month and year."),
+    ("day", "month", "year"): _l("The date must include a day, month and year."),
+}
+MISSING_WITH_TIME = _l("Fill in every box: day, month, year and time.")
 _ISO = re.compile(r"(\d+)-(\d+)-(\d+)(?:[T ](\d+:\d+))?")
 _TIME = re.compile(r"(\d{1,2})[:.hH ]?(\d{2})")
 
@@ -159,11 +178,6 @@ def month_number(text: str) -> int | None:
             if month.startswith(name):
                 return number
     return None
-
-
-def _and(words) -> str:
-    words = list(words)
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 @dataclass(frozen=True)
@@ -191,7 +205,7 @@ class DateBoxes:
     whole is refused, by a validator for instance)."""
 
     parts: tuple[str, ...] = ("day", "month", "year")
-    example = "For example, 27 3 2027"
+    example = _l("For example, 27 3 2027")
 
     def process(self, formdata, data=unset_value, extra_filters=None):
         self.typed: dict[str, str] | None = None
@@ -235,20 +249,21 @@ class DateBoxes:
     def from_boxes(self, typed: dict[str, str]):
         missing = [part for part in self.parts if not typed[part]]
         if missing:
-            self._refuse(missing, f"The date must include a {_and(missing)}.")
+            message = MISSING.get(tuple(missing), MISSING_WITH_TIME)
+            self._refuse(missing, str(message))
         day, month = typed["day"], month_number(typed["month"])
         unreal = [] if day.isdecimal() and len(day) <= 2 else ["day"]
         if month is None or not 1 <= month <= 12:
             unreal.append("month")
         if unreal:
-            self._refuse(unreal, "The date must be a real date.")
+            self._refuse(unreal, _("The date must be a real date."))
         year = typed["year"]
         if not (year.isdecimal() and len(year) == 4):
-            self._refuse(["year"], "Enter the year as four digits, for example 2027.")
+            self._refuse(["year"], _("Enter the year as four digits, for example 2027."))
         try:
             day = date(int(year), month, int(day))
         except ValueError:
-            self._refuse(["day"], "The date must be a real date.")
+            self._refuse(["day"], _("The date must be a real date."))
         return day
 
     def error_target(self) -> str:
@@ -280,7 +295,7 @@ class DateBoxes:
                 part,
                 self.box_id(part),
                 self.box_name(part),
-                BOX_LABELS[part],
+                str(BOX_LABELS[part]),
                 values.get(part, ""),
                 part in wrong,
             )
@@ -292,16 +307,16 @@ class DateTimeBoxes(DateBoxes):
     """A date and a time: the three boxes of :class:`DateBoxes` and hours:minutes."""
 
     parts = ("day", "month", "year", "time")
-    example = "For example, 27 3 2027 and 14:30 (24-hour clock)"
+    example = _l("For example, 27 3 2027 and 14:30 (24-hour clock)")
 
     def from_boxes(self, typed):
         if [part for part in self.parts if not typed[part]] == ["time"]:
-            self._refuse(["time"], "Enter the time, for example 14:30.")
+            self._refuse(["time"], _("Enter the time, for example 14:30."))
         day = super().from_boxes(typed)
         found = _TIME.fullmatch(typed["time"])
         hour, minute = (int(found[1]), int(found[2])) if found else (-1, -1)
         if not (0 <= hour <= 23 and 0 <= minute <= 59):
-            self._refuse(["time"], "Enter the time on the 24-hour clock, for example 14:30.")
+            self._refuse(["time"], _("Enter the time on the 24-hour clock, for example 14:30."))
         return datetime(day.year, day.month, day.day, hour, minute)
 
 

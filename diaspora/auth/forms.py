@@ -1,9 +1,19 @@
 """Forms of the account pages."""
 
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, StringField
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
+from diaspora import i18n
 from diaspora.forms import BaseForm
 
 
@@ -11,56 +21,56 @@ class EmailAddress(EmailField):
     """An email field that checks the address's form (line breaks are refused by the
     base form, like in every single-line field)."""
 
-    def __init__(self, label="Email address", **kwargs):
+    def __init__(self, label=None, **kwargs):
         kwargs.setdefault(
             "validators",
             [
                 DataRequired(),
                 Length(max=254),
-                Email(check_deliverability=False, message="Enter a valid email address."),
+                Email(check_deliverability=False, message=_l("Enter a valid email address.")),
             ],
         )
-        super().__init__(label, **kwargs)
+        super().__init__(label if label is not None else _l("Email address"), **kwargs)
 
 
 class SignupForm(BaseForm):
     name = StringField(
-        "Your name",
+        _l("Your name"),
         validators=[DataRequired(), Length(max=120)],
-        description="A pseudonym is fine; you decide later who sees it.",
+        description=_l("A pseudonym is fine; you decide later who sees it."),
     )
     email = EmailAddress()
     password = PasswordField(
-        "Password",
+        _l("Password"),
         validators=[DataRequired(), Length(max=128)],
-        description="At least 8 characters; a long phrase is best.",
+        description=_l("At least 8 characters; a long phrase is best."),
     )
     confirm = PasswordField(
-        "Repeat the password",
-        validators=[DataRequired(), EqualTo("password", "The passwords differ.")],
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))],
     )
     role = RadioField(
-        "I am joining as",
+        _l("I am joining as"),
         choices=[
-            SelectChoice("member", "A diaspora professional offering my expertise"),
+            SelectChoice("member", _l("A diaspora professional offering my expertise")),
             SelectChoice(
-                "institution", "A representative of an institution in a country of origin"
+                "institution", _l("A representative of an institution in a country of origin")
             ),
         ],
         default="member",
         validators=[DataRequired()],
     )
     accept_terms = BooleanField(
-        "I accept the terms of use and the privacy notice",
-        validators=[DataRequired("You must accept the terms to join.")],
+        _l("I accept the terms of use and the privacy notice"),
+        validators=[DataRequired(_l("You must accept the terms to join."))],
     )
     next = HiddenField()
 
 
 class LoginForm(BaseForm):
     email = EmailAddress()
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
-    remember = BooleanField("Keep me signed in on this device")
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
+    remember = BooleanField(_l("Keep me signed in on this device"))
     next = HiddenField()
 
 
@@ -69,25 +79,43 @@ class EmailOnlyForm(BaseForm):
 
 
 class ResetPasswordForm(BaseForm):
-    password = PasswordField("New password", validators=[DataRequired(), Length(max=128)])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=128)])
     confirm = PasswordField(
-        "Repeat the new password",
-        validators=[DataRequired(), EqualTo("password", "The passwords differ.")],
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))],
     )
 
 
 class ChangePasswordForm(BaseForm):
-    current_password = PasswordField("Current password", validators=[DataRequired()])
-    password = PasswordField("New password", validators=[DataRequired(), Length(max=128)])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=128)])
     confirm = PasswordField(
-        "Repeat the new password",
-        validators=[DataRequired(), EqualTo("password", "The passwords differ.")],
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", _l("The passwords differ."))],
     )
 
 
 class ChangeEmailForm(BaseForm):
     # Its own id: the account page shows this form beside the password form.
     current_password = PasswordField(
-        "Current password", id="email-current-password", validators=[DataRequired()]
+        _l("Current password"), id="email-current-password", validators=[DataRequired()]
     )
-    email = EmailAddress("New email address")
+    email = EmailAddress(_l("New email address"))
+
+
+def language_choices() -> list[SelectChoice]:
+    """The site's languages, each named in itself and marked with its own language, so a
+    screen reader reads "Français" in French whatever the page's language."""
+    return [
+        SelectChoice(code, name, render_kw={"lang": code, "dir": i18n.direction(code)})
+        for code, name in i18n.LANGUAGES.items()
+    ]
+
+
+class LanguageForm(BaseForm):
+    language = SelectField(
+        _l("Language of the site and of your emails"),
+        choices=language_choices(),
+        validators=[InputRequired(_l("Choose one of the languages."))],
+        invalid_choice_message=_l("Choose one of the languages."),
+    )

@@ -3,13 +3,18 @@ work, flashes and redirects. Links sent by email show a button: opening them cha
 nothing (mail scanners open links too), pressing the button does."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
+from diaspora import i18n
 from diaspora.auth import bp
 from diaspora.auth.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
     EmailOnlyForm,
+    LanguageForm,
     LoginForm,
     ResetPasswordForm,
     SignupForm,
@@ -22,7 +27,7 @@ from diaspora.models import Role
 from diaspora.security import is_safe_next, safe_next
 from diaspora.services import accounts
 
-LOGIN_FAILED = "Email or password is incorrect."
+LOGIN_FAILED = _l("Email or password is incorrect.")
 
 
 def _limit(name):
@@ -45,6 +50,7 @@ def signup():
                     form.password.data,
                     Role(form.role.data),
                     going_to,
+                    language=i18n.current(),
                 )
             )
             return render_template(
@@ -66,13 +72,16 @@ def _next_from_query() -> str:
 def confirm(token):
     user = accounts.user_to_confirm(token)
     if user is None:
-        flash("This confirmation link is invalid or has expired. Log in to get a new one.", "error")
+        flash(
+            _("This confirmation link is invalid or has expired. Log in to get a new one."),
+            "error",
+        )
         return redirect(url_for("auth.login"))
     if not EmptyForm().validate_on_submit():
         return render_template("auth/confirm_link.html", address=user.email, new=False)
     going_to = accounts.confirmation_next(token)
     unit_of_work(lambda: accounts.confirm_email(token))
-    flash("Your email address is confirmed. Welcome!", "success")
+    flash(_("Your email address is confirmed. Welcome!"), "success")
     if current_user.is_authenticated:
         return redirect(safe_next(going_to))
     return redirect(url_for("auth.login", next=going_to))
@@ -84,7 +93,7 @@ def confirm(token):
 def resend_confirmation():
     if EmptyForm().validate_on_submit() and not current_user.is_confirmed:
         unit_of_work(lambda: accounts.send_confirmation(current_user))
-        flash(f"We sent a new confirmation link to {current_user.email}.", "info")
+        flash(_("We sent a new confirmation link to %(email)s.", email=current_user.email), "info")
     return redirect(url_for("main.index"))
 
 
@@ -99,7 +108,7 @@ def login():
         if user is not None:
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(form.next.data))
-        form.email.errors = [*form.email.errors, LOGIN_FAILED]
+        form.email.errors = [*form.email.errors, str(LOGIN_FAILED)]
     return render_template("auth/login.html", form=form, next_path=_on_site(form.next.data))
 
 
@@ -108,7 +117,7 @@ def logout():
     if EmptyForm().validate_on_submit() and current_user.is_authenticated:
         unit_of_work(lambda: accounts.end_sessions(current_user))
         logout_user()
-        flash("You are logged out.", "info")
+        flash(_("You are logged out."), "info")
     return redirect(url_for("main.index"))
 
 
@@ -119,7 +128,8 @@ def forgot():
     if form.validate_on_submit():
         unit_of_work(lambda: accounts.request_password_reset(form.email.data))
         flash(
-            "If an account uses that address, we have sent it a link to reset the password.", "info"
+            _("If an account uses that address, we have sent it a link to reset the password."),
+            "info",
         )
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form)
@@ -129,23 +139,25 @@ def forgot():
 @limiter.limit(_limit("RATE_LIMIT_RESET"), methods=["POST"], deduct_when=counts_against_limit)
 def reset(token):
     if accounts.user_for_reset_token(token) is None:
-        flash("This reset link is invalid, used or expired. Ask for a new one.", "error")
+        flash(_("This reset link is invalid, used or expired. Ask for a new one."), "error")
         return redirect(url_for("auth.forgot"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
         with form_refusal(form.password):
             unit_of_work(lambda: accounts.reset_password(token, form.password.data))
             logout_user()
-            flash("Your password is changed. Log in with the new one.", "success")
+            flash(_("Your password is changed. Log in with the new one."), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form)
 
 
-def _account_page(password_form=None, email_form=None, status=200):
+def _account_page(password_form=None, email_form=None, language_form=None, status=200):
     return render_template(
         "auth/account.html",
-        password_form=password_form or ChangePasswordForm(),
-        email_form=email_form or ChangeEmailForm(),
+        password_form=password_form or ChangePasswordForm(formdata=None),
+        email_form=email_form or ChangeEmailForm(formdata=None),
+        language_form=language_form
+        or LanguageForm(formdata=None, language=i18n.locale_of(current_user)),
         resend_form=EmptyForm(),
     ), status
 
@@ -168,7 +180,7 @@ def change_password():
                 )
             )
             login_user(current_user._get_current_object())
-            flash("Your password is changed. Other devices have been logged out.", "success")
+            flash(_("Your password is changed. Other devices have been logged out."), "success")
             return redirect(url_for("auth.account"))
     return _account_page(password_form=form, status=400)
 
@@ -185,12 +197,30 @@ def change_email():
                 )
             )
             flash(
-                "We sent a confirmation link to the new address. Your address changes when "
-                "you follow it.",
+                _(
+                    "We sent a confirmation link to the new address. Your address changes "
+                    "when you follow it."
+                ),
                 "info",
             )
             return redirect(url_for("auth.account"))
     return _account_page(email_form=form, status=400)
+
+
+@bp.post("/account/language")
+@login_required
+def change_language():
+    """Save the language the member reads the site and their mail in; the flash that says
+    so is already in that language, like the page it leads to."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        code = form.language.data
+        unit_of_work(lambda: accounts.set_language(current_user, code))
+        with force_locale(code):
+            # Translators: shown in the language just chosen; name your own language.
+            flash(_("Saved: the site and your emails are now in English."), "success")
+        return redirect(url_for("auth.account"))
+    return _account_page(language_form=form, status=400)
 
 
 @bp.route("/account/email/confirm/<token>", methods=["GET", "POST"])
@@ -201,5 +231,5 @@ def confirm_email_change(token):
     if not EmptyForm().validate_on_submit():
         return render_template("auth/confirm_link.html", address=user.pending_email, new=True)
     unit_of_work(lambda: accounts.confirm_email_change(token))
-    flash("Your new email address is confirmed.", "success")
+    flash(_("Your new email address is confirmed."), "success")
     return redirect(url_for("auth.login"))

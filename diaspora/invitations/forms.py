@@ -1,5 +1,6 @@
 """The invitation form of the recommended experts page."""
 
+from flask_babel import lazy_gettext as _l
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -9,7 +10,9 @@ from diaspora.services.invitations import MESSAGE_MAX
 
 class InviteForm(BaseForm):
     message = TextAreaField(
-        "A short message (optional)",
+        _l("A short message (optional)"),
         validators=[Optional(), Length(max=MESSAGE_MAX)],
-        description=f"Up to {MESSAGE_MAX} characters. The member reads it on the site.",
+        description=_l(
+            "Up to %(num)d characters. The member reads it on the site.", num=MESSAGE_MAX
+        ),
     )

@@ -2,6 +2,7 @@
 recommended projects."""
 
 from flask import abort, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from diaspora.extensions import db, limiter
@@ -62,7 +63,7 @@ def invite(project_id, member_id):
         lambda: invitations.invite(
             current_user, db.session.get(Project, project.id), member_id, form.message.data
         ),
-        done="Invitation sent. The member decides whether to apply.",
+        done=_("Invitation sent. The member decides whether to apply."),
         back=url_for("invitations.experts", project_id=project.id),
     )
 
@@ -87,6 +88,6 @@ def decline(invitation_id):
     return form_action(
         EmptyForm(),
         lambda: invitations.decline(current_user, invitation_id),
-        done="Invitation declined. The institution sees that you declined, never why.",
+        done=_("Invitation declined. The institution sees that you declined, never why."),
         back=url_for("invitations.mine"),
     )

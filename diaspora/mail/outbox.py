@@ -21,6 +21,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app, render_template
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_mail import Connection, Message
 from flask_sqlalchemy.session import Session as FlaskSession
 
@@ -674,12 +676,28 @@ class OutageNotice:
 
     @property
     def text(self) -> str:
-        since = self.since.strftime("%d %b %Y %H:%M UTC")
-        plural = "message" if self.waiting == 1 else "messages"
-        return (
-            f"Mail is not going out: {self.waiting} {plural} waiting since {since}; "
-            f"last error: {self.last_error}"
+        since = i18n.format_date(self.since, "%d %b %Y %H:%M")
+        error = FAILURE_LABELS.get(self.last_error, self.last_error)
+        return ngettext(
+            "Mail is not going out: %(num)d message waiting since %(since)s UTC; "
+            "last error: %(error)s",
+            "Mail is not going out: %(num)d messages waiting since %(since)s UTC; "
+            "last error: %(error)s",
+            self.waiting,
+            since=since,
+            error=str(error),
         )
+
+
+#: The kinds of failure an outage notice names, as coordinators read them.
+FAILURE_LABELS = {
+    "timeout": _l("timeout"),
+    "connection refused": _l("connection refused"),
+    "connection lost": _l("connection lost"),
+    "connection failed": _l("connection failed"),
+    "SMTP error": _l("SMTP error"),
+    "authentication failed": _l("authentication failed"),
+}
 
 
 def outage_notice() -> OutageNotice | None:

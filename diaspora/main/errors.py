@@ -19,6 +19,8 @@ import time
 
 import sqlalchemy as sa
 from flask import Flask, current_app, flash, g, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -44,32 +46,37 @@ BUSY = "busy"
 
 MESSAGES = {
     400: (
-        "Bad request",
-        "The request could not be understood. Go back, reload the page and try again.",
+        _l("Bad request"),
+        _l("The request could not be understood. Go back, reload the page and try again."),
     ),
-    403: ("Not allowed", "You do not have permission to do this."),
-    404: ("Not found", "There is nothing at this address."),
-    405: ("Not allowed", "This address does not accept that kind of request."),
-    409: ("Conflict", "That change conflicts with the current data. Reload and try again."),
-    413: ("Too large", "What you sent is too large. Shorten it and try again."),
-    414: ("Address too long", "This address is too long. Shorten the search and try again."),
+    403: (_l("Not allowed"), _l("You do not have permission to do this.")),
+    404: (_l("Not found"), _l("There is nothing at this address.")),
+    405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    409: (_l("Conflict"), _l("That change conflicts with the current data. Reload and try again.")),
+    413: (_l("Too large"), _l("What you sent is too large. Shorten it and try again.")),
+    414: (
+        _l("Address too long"),
+        _l("This address is too long. Shorten the search and try again."),
+    ),
     429: (
-        "Too many requests",
-        "Too many attempts in a short time. Wait a few minutes and try again.",
+        _l("Too many requests"),
+        _l("Too many attempts in a short time. Wait a few minutes and try again."),
     ),
     500: (
-        "Something went wrong",
-        "An error happened on our side. It has been logged; please try again later.",
+        _l("Something went wrong"),
+        _l("An error happened on our side. It has been logged; please try again later."),
     ),
     503: (
-        "Temporarily unavailable",
-        "The site cannot reach its database right now. Nothing you sent was saved; "
-        "try again in a moment.",
+        _l("Temporarily unavailable"),
+        _l(
+            "The site cannot reach its database right now. Nothing you sent was saved; "
+            "try again in a moment."
+        ),
     ),
 }
 BUSY_MESSAGE = (
-    "Busy",
-    "The site is busy; try again in a moment. Nothing you sent was saved.",
+    _l("Busy"),
+    _l("The site is busy; try again in a moment. Nothing you sent was saved."),
 )
 
 # What a driver's message says, in the words the log uses (first match wins).
@@ -105,7 +112,7 @@ def render_error(code: int, detail: str | None = None):
     # An error page shows no form, nor a summary of what was wrong with one.
     forget_forms_of_request()
     forget_form_refusals()
-    title, message = MESSAGES.get(code, MESSAGES[500])
+    title, message = (str(text) for text in MESSAGES.get(code, MESSAGES[500]))
     if request.accept_mimetypes.best == "application/json":
         return {"error": title, "message": detail or message}, code
     return render_template(
@@ -210,7 +217,7 @@ def render_database_error(state: str, kind: str):
     # asks for current_user (the layout, the security headers) goes to the database.
     g._login_user = login_manager.anonymous_user()
     outages.failed(state, kind)
-    title, message = BUSY_MESSAGE if state == BUSY else MESSAGES[503]
+    title, message = (str(text) for text in (BUSY_MESSAGE if state == BUSY else MESSAGES[503]))
     if request.accept_mimetypes.best == "application/json":
         body = {"error": title, "message": message}
     else:
@@ -244,7 +251,7 @@ def refusal(exc: ServiceError):
     db.session.rollback()
     back = form_page()
     if request.method == "POST" and isinstance(exc, SHOWN_ON_FORMS) and is_safe_next(back):
-        flash(exc.message or MESSAGES[exc.status][1], "error")
+        flash(exc.message or str(MESSAGES[exc.status][1]), "error")
         return redirect(back)
     return render_error(exc.status, exc.message or None)
 
@@ -267,7 +274,10 @@ def register(app: Flask) -> None:
     def csrf_error(exc):
         return render_error(
             400,
-            "The form had expired or was not sent from this site. Reload the page and try again.",
+            _(
+                "The form had expired or was not sent from this site. Reload the page and try "
+                "again."
+            ),
         )
 
     @app.errorhandler(HTTPException)

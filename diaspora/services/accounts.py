@@ -8,8 +8,11 @@ import secrets
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from diaspora import i18n
 from diaspora.extensions import db
 from diaspora.mail import queue_email
 from diaspora.models import Role, User, audit
@@ -43,18 +46,18 @@ def normalize_email(email: str) -> str:
 def password_problem(password: str, email: str = "", name: str = "") -> str | None:
     """Why a password is refused, or None. Accepts any characters, as typed."""
     if len(password) < PASSWORD_MIN:
-        return f"Use at least {PASSWORD_MIN} characters."
+        return _("Use at least %(num)d characters.", num=PASSWORD_MIN)
     if len(password) > PASSWORD_MAX:
-        return f"Use at most {PASSWORD_MAX} characters."
+        return _("Use at most %(num)d characters.", num=PASSWORD_MAX)
     lowered = password.lower()
     if lowered in _COMMON or len(set(password)) < 3:
-        return "This password is too common. Choose another."
+        return _("This password is too common. Choose another.")
     address = normalize_email(email)
     own = {address, address.split("@")[0], name.strip().lower()}
     if lowered.strip() in own - {""}:
-        return "Do not use your name or email address as your password."
+        return _("Do not use your name or email address as your password.")
     if has_app_context() and lowered.strip() == current_app.config["SITE_NAME"].lower():
-        return "Do not use the name of this site as your password."
+        return _("Do not use the name of this site as your password.")
     return None
 
 
@@ -63,20 +66,27 @@ def find_by_email(email: str) -> User | None:
 
 
 def sign_up(
-    name: str, email: str, password: str, role: Role, next_path: str | None = None
+    name: str,
+    email: str,
+    password: str,
+    role: Role,
+    next_path: str | None = None,
+    language: str | None = None,
 ) -> User | None:
     """Create an unconfirmed account and queue its confirmation mail.
 
     ``next_path`` is the page on this site the person was going to (the project they
     wanted to apply to): the confirmation link carries it, signed, so that confirming and
-    logging in ends there. Anything but a path on this site is dropped.
+    logging in ends there. Anything but a path on this site is dropped. ``language`` is the
+    one the person signed up in (the page's): the account keeps it, so the confirmation and
+    every later mail come in it.
 
     If the address is taken, nothing is created and the owner is told someone tried:
     the caller answers the same way in both cases, and both cost the same (a password hash
     and one mail), so neither the reply nor its time tells whether the address has an account.
     """
     if role not in SIGNUP_ROLES:
-        raise Invalid("Choose member or institution representative.")
+        raise Invalid(_("Choose member or institution representative."))
     problem = password_problem(password, email, name)
     if problem:
         raise Invalid(problem)
@@ -87,13 +97,19 @@ def sign_up(
         queue_email(
             existing.email,
             "signup_existing",
-            "Someone tried to sign up with your address",
+            _l("Someone tried to sign up with your address"),
             user=existing,
             login_url=url_for("auth.login", next=_on_site(next_path), _external=True),
             reset_url=url_for("auth.forgot", _external=True),
         )
         return None
-    user = User(name=name.strip(), email=email, role=role, terms_accepted_at=utcnow())
+    user = User(
+        name=name.strip(),
+        email=email,
+        role=role,
+        terms_accepted_at=utcnow(),
+        language=i18n.supported(language) or i18n.DEFAULT,
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -115,7 +131,7 @@ def send_confirmation(user: User, next_path: str | None = None) -> None:
     queue_email(
         user.email,
         "confirm",
-        "Confirm your email address",
+        _l("Confirm your email address"),
         user=user,
         confirm_url=url_for("auth.confirm", token=token, _external=True),
     )
@@ -175,7 +191,7 @@ def request_password_reset(email: str) -> None:
         queue_email(
             normalize_email(email),
             "reset_no_account",
-            "Password reset requested",
+            _l("Password reset requested"),
             user=user,
             signup_url=url_for("auth.signup", _external=True),
         )
@@ -185,7 +201,7 @@ def request_password_reset(email: str) -> None:
     queue_email(
         user.email,
         "reset_password",
-        "Reset your password",
+        _l("Reset your password"),
         user=user,
         reset_url=url_for("auth.reset", token=token, _external=True),
     )
@@ -207,7 +223,7 @@ def user_for_reset_token(token: str) -> User | None:
 def reset_password(token: str, password: str) -> User:
     user = user_for_reset_token(token)
     if user is None:
-        raise Invalid("This reset link is invalid or has expired. Ask for a new one.")
+        raise Invalid(_("This reset link is invalid or has expired. Ask for a new one."))
     _set_new_password(user, password)
     user.reset_nonce = None
     if user.email_confirmed_at is None:
@@ -217,7 +233,7 @@ def reset_password(token: str, password: str) -> User:
 
 def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
-        raise Invalid("Your current password is not correct.")
+        raise Invalid(_("Your current password is not correct."))
     _set_new_password(user, new)
 
 
@@ -230,7 +246,7 @@ def _set_new_password(user: User, password: str) -> None:
     queue_email(
         user.email,
         "password_changed",
-        "Your password was changed",
+        _l("Your password was changed"),
         user=user,
         reset_url=url_for("auth.forgot", _external=True),
     )
@@ -239,10 +255,10 @@ def _set_new_password(user: User, password: str) -> None:
 def request_email_change(user: User, current_password: str, new_email: str) -> None:
     """Send a confirmation link to the new address; the change happens when it is used."""
     if not user.check_password(current_password):
-        raise Invalid("Your current password is not correct.")
+        raise Invalid(_("Your current password is not correct."))
     new_email = normalize_email(new_email)
     if new_email == user.email:
-        raise Invalid("That is already your address.")
+        raise Invalid(_("That is already your address."))
     user.pending_email = new_email
     if find_by_email(new_email) is not None:
         return
@@ -252,12 +268,15 @@ def request_email_change(user: User, current_password: str, new_email: str) -> N
     queue_email(
         new_email,
         "confirm_email_change",
-        "Confirm your new email address",
+        _l("Confirm your new email address"),
         user=user,
         confirm_url=url_for("auth.confirm_email_change", token=token, _external=True),
     )
     queue_email(
-        user.email, "email_change_requested", "Your email address is being changed", user=user
+        user.email,
+        "email_change_requested",
+        _l("Your email address is being changed"),
+        user=user,
     )
 
 
@@ -320,7 +339,7 @@ def suspend(actor: User, user: User, reason: str) -> None:
     if not permissions.is_coordinator(actor):
         raise NotAllowed
     if user.id == actor.id:
-        raise Invalid("You cannot suspend your own account.")
+        raise Invalid(_("You cannot suspend your own account."))
     if user.is_admin and not actor.is_admin:
         raise NotAllowed
     user.suspended_at = utcnow()

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from diaspora.extensions import db
@@ -60,9 +61,9 @@ def _check_inviter(rep: User, project: Project) -> None:
     if not permissions.represents(rep, project.institution_id):
         raise NotAllowed
     if not project.institution.is_verified:
-        raise Conflict("Your institution must be verified before it invites anyone.")
+        raise Conflict(_("Your institution must be verified before it invites anyone."))
     if project.status != ProjectStatus.PUBLISHED or not project.is_open():
-        raise Conflict("Only a published project open to applications can invite members.")
+        raise Conflict(_("Only a published project open to applications can invite members."))
 
 
 def _check_limits(project: Project) -> None:
@@ -73,8 +74,11 @@ def _check_limits(project: Project) -> None:
     )
     if waiting >= MAX_OPEN_PER_PROJECT:
         raise Conflict(
-            f"This project already has {MAX_OPEN_PER_PROJECT} invitations waiting for an "
-            "answer. Wait for some answers before inviting more people."
+            _(
+                "This project already has %(num)d invitations waiting for an answer. Wait "
+                "for some answers before inviting more people.",
+                num=MAX_OPEN_PER_PROJECT,
+            )
         )
     week_ago = utcnow() - timedelta(days=7)
     this_week = db.session.scalar(
@@ -84,8 +88,11 @@ def _check_limits(project: Project) -> None:
     )
     if this_week >= MAX_PER_INSTITUTION_WEEK:
         raise Conflict(
-            f"Your institution has sent {MAX_PER_INSTITUTION_WEEK} invitations in the last "
-            "seven days, the most it may send. Try again in a few days."
+            _(
+                "Your institution has sent %(num)d invitations in the last seven days, the "
+                "most it may send. Try again in a few days.",
+                num=MAX_PER_INSTITUTION_WEEK,
+            )
         )
 
 
@@ -95,22 +102,22 @@ def invite(rep: User, project: Project, member_id: int, message: str = "") -> In
     member = _invitable_member(rep, member_id)
     message = (message or "").strip()
     if len(message) > MESSAGE_MAX:
-        raise Invalid(f"Keep the message under {MESSAGE_MAX} characters.")
+        raise Invalid(_("Keep the message under %(num)d characters.", num=MESSAGE_MAX))
     if "\x00" in message:
-        raise Invalid("The message contains a character that is not allowed.")
+        raise Invalid(_("The message contains a character that is not allowed."))
     lock_institution(project.institution_id)
     project = lock_project(project)
     if not takes_invitations(member):
-        raise Conflict("This member does not take invitations. They may still find the project.")
+        raise Conflict(_("This member does not take invitations. They may still find the project."))
     if _existing(project.id, member.id) is not None:
-        raise Conflict("This member was already invited to this project.")
+        raise Conflict(_("This member was already invited to this project."))
     applied = db.session.scalar(
         sa.select(Application.id).where(
             Application.project_id == project.id, Application.member_id == member.id
         )
     )
     if applied is not None:
-        raise Conflict("This member has already applied to this project.")
+        raise Conflict(_("This member has already applied to this project."))
     _check_limits(project)
     invitation = Invitation(
         project_id=project.id, member_id=member.id, invited_by_id=rep.id, message=message
@@ -119,7 +126,7 @@ def invite(rep: User, project: Project, member_id: int, message: str = "") -> In
         with db.session.begin_nested():
             db.session.add(invitation)
     except IntegrityError as exc:
-        raise Conflict("This member was already invited to this project.") from exc
+        raise Conflict(_("This member was already invited to this project.")) from exc
     tell(
         member,
         "invited",
@@ -157,7 +164,7 @@ def decline(member: User, invitation_id: int) -> Invitation:
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
-        raise Conflict("You have already answered this invitation.")
+        raise Conflict(_("You have already answered this invitation."))
     db.session.refresh(invitation)
     return invitation
 
@@ -244,6 +251,9 @@ def sent_for(rep: User, project: Project) -> list[tuple[Invitation, str]]:
         .order_by(Invitation.created_at.desc(), Invitation.id.desc())
     ).all()
     return [
-        (row, privacy.member_name(profile_of(row.member), rep, "A member who is no longer listed"))
+        (
+            row,
+            privacy.member_name(profile_of(row.member), rep, _("A member who is no longer listed")),
+        )
         for row in rows
     ]
