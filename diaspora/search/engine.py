@@ -152,6 +152,7 @@ class _Snapshot:
         self.views = views
         self.corrections: dict[str, str | None] = {}
         self._vocabulary: list[str] | None = None
+        self._languages: tuple[str, ...] | None = None
         self._title_terms: dict[int, tuple[str, tuple[str, ...]]] = {}
         self._change_id: int | None | object = _UNREAD
 
@@ -173,6 +174,25 @@ class _Snapshot:
             words = tuple(token.text for token in analyzer(stored.get("title", "")))
             terms = self._title_terms[docnum] = (language, words)
         return terms
+
+    def languages(self) -> tuple[str, ...]:
+        """The languages the indexed texts are written in (English always counts: names and
+        skills of members are English fields)."""
+        if self._languages is None:
+            found = {t.decode("utf-8") for t in self.searcher.reader().lexicon(LANGUAGE_FIELD)}
+            self._languages = tuple(code for code in LANGUAGES if code in found or code == ENGLISH)
+        return self._languages
+
+    def reading(self, parsed: ParsedQuery) -> tuple[ParsedQuery, tuple[str, ...]]:
+        """``parsed`` read only in those of its languages that some text is written in, and
+        those languages: reading a query in a language no text is in finds nothing."""
+        present = self.languages()
+        if parsed.languages is None:
+            return parsed, present
+        reading = tuple(code for code in parsed.languages if code in present) or (ENGLISH,)
+        if reading != parsed.languages:
+            parsed = parsed.in_languages(reading)
+        return parsed, present
 
     def vocabulary(self) -> list[str]:
         """Return the sorted spelling vocabulary of the whole index."""
@@ -1113,18 +1133,19 @@ class ProjectIndex(SearchIndex):
             def attempt(query: ParsedQuery) -> ProjectResults:
                 return self._search(snap, query, chosen, days, today, sort, page, per_page, k)
 
-            results = attempt(parsed)
+            reading, present = snap.reading(parsed)
+            results = attempt(reading)
             if results.total or results.partial or parsed.is_browse or parsed.matches_nothing:
                 return results
-            if parsed.languages != LANGUAGES:
-                everywhere = attempt(parsed.in_languages(LANGUAGES))
+            if set(reading.languages) != set(present):
+                everywhere = attempt(reading.in_languages(present))
                 if everywhere.total:
                     return replace(everywhere, other_languages=True)
             if correct and results.suggestion:
-                corrected = attempt(parsed.reparse(results.suggestion))
+                corrected = attempt(reading.reparse(results.suggestion))
                 if corrected.total:
                     return replace(corrected, query=parsed.text, shown_for=results.suggestion)
-            some = parsed.any_words()
+            some = reading.any_words()
             if some is not None:
                 partial_match = attempt(some)
                 if partial_match.total:
@@ -1541,12 +1562,13 @@ class ExpertIndex(SearchIndex):
                     snap, clearance, query, chosen, travel, page, per_page, window_end
                 )
 
-            results = attempt(parsed)
-            if not results.total and not results.partial and parsed.languages != LANGUAGES:
-                everywhere = attempt(parsed.in_languages(LANGUAGES))
+            reading, present = snap.reading(parsed)
+            results = attempt(reading)
+            if not results.total and not results.partial and set(reading.languages) != set(present):
+                everywhere = attempt(reading.in_languages(present))
                 if everywhere.total:
                     return everywhere
-            some = None if results.total or results.partial else parsed.any_words()
+            some = None if results.total or results.partial else reading.any_words()
             if some is not None:
                 partial_match = attempt(some)
                 if partial_match.total:
