@@ -40,7 +40,18 @@ ACCOUNTS = [
     ("carlos.mendoza@demo.diaspora.example", "Carlos Mendoza", Role.MEMBER),
     ("lan.nguyen@demo.diaspora.example", "Nguyễn Thị Lan", Role.MEMBER),
     ("fatou.diop@demo.diaspora.example", "Fatou Diop", Role.MEMBER),
+    ("aminata.sow@demo.diaspora.example", "Aminata Sow", Role.INSTITUTION),
+    ("jorge.quispe@demo.diaspora.example", "Jorge Quispe Mamani", Role.INSTITUTION),
+    ("celso.machava@demo.diaspora.example", "Celso Machava", Role.INSTITUTION),
+    ("youssef.elamrani@demo.diaspora.example", "يوسف العمراني", Role.INSTITUTION),
 ]
+# The interface language of the demo accounts that do not read the site in English.
+ACCOUNT_LANGUAGES = {
+    "aminata.sow@demo.diaspora.example": "fr",
+    "jorge.quispe@demo.diaspora.example": "es",
+    "celso.machava@demo.diaspora.example": "pt",
+    "youssef.elamrani@demo.diaspora.example": "ar",
+}
 
 
 def load() -> Iterator[str]:
@@ -48,7 +59,9 @@ def load() -> Iterator[str]:
     created = 0
     for email, name, role in ACCOUNTS:
         if accounts.find_by_email(email) is None:
-            accounts.create_user(name, email, DEMO_PASSWORD, role)
+            user = accounts.create_user(name, email, DEMO_PASSWORD, role)
+            if email in ACCOUNT_LANGUAGES:
+                user.language = ACCOUNT_LANGUAGES[email]
             created += 1
     db.session.flush()
     skills = load_skills_taxonomy().created
@@ -56,6 +69,7 @@ def load() -> Iterator[str]:
     institutions = load_institutions()
     db.session.commit()
     yield from load_projects()
+    yield from load_projects_in_other_languages()
     yield from load_invitations()
     yield from load_history()
     yield from refresh_figures()
@@ -79,6 +93,30 @@ DEMO_INSTITUTIONS = {
         "RW",
         "Kigali",
         "marie.uwimana@demo.diaspora.example",
+    ),
+    "Centre hospitalier universitaire de Fann": (
+        InstitutionType.HOSPITAL,
+        "SN",
+        "Dakar",
+        "aminata.sow@demo.diaspora.example",
+    ),
+    "Universidad Mayor de San Andrés": (
+        InstitutionType.UNIVERSITY,
+        "BO",
+        "La Paz",
+        "jorge.quispe@demo.diaspora.example",
+    ),
+    "Universidade Eduardo Mondlane": (
+        InstitutionType.UNIVERSITY,
+        "MZ",
+        "Maputo",
+        "celso.machava@demo.diaspora.example",
+    ),
+    "المركز الاستشفائي الجامعي ابن سينا": (
+        InstitutionType.HOSPITAL,
+        "MA",
+        "الرباط",
+        "youssef.elamrani@demo.diaspora.example",
     ),
 }
 
@@ -218,6 +256,117 @@ DEMO_PROJECTS = [
 ]
 
 
+# Published listings written in French, Spanish, Portuguese and Arabic (``written_in``): search
+# reads each in its own language ("infirmière" finds "infirmières" for a French reader).
+DEMO_PROJECTS_IN_OTHER_LANGUAGES = [
+    (
+        "Centre hospitalier universitaire de Fann",
+        ProjectStatus.PUBLISHED,
+        {
+            "written_in": "fr",
+            "title": "Formation des infirmières en soins néonatals",
+            "summary": "Des ateliers en ligne et une semaine de formation pratique à Dakar pour "
+            "les infirmières de notre service de néonatologie.",
+            "description": "Notre service de néonatologie accueille plus de 2 000 nouveau-nés "
+            "par an. Nous cherchons une infirmière ou un infirmier de la diaspora sénégalaise, "
+            "spécialisé en soins néonatals, pour animer un atelier mensuel en ligne pendant "
+            "six mois : réanimation du nouveau-né, méthode kangourou, prévention des "
+            "infections.\n\nSi vous pouvez venir une semaine à Dakar, l'hôpital prend en "
+            "charge le logement et les repas.",
+            "region": "Dakar",
+            "sector": "health",
+            "engagement_mode": EngagementMode.TEACHING,
+            "work_mode": WorkMode.HYBRID,
+            "compensation": Compensation.EXPENSES,
+            "duration_weeks": 26,
+            "places": 2,
+            "languages": ["fr"],
+            "contact_name": "Aminata Sow",
+            "contact_role": "Cadre supérieure de santé",
+            "skills": ["Nursing", "Neonatal care"],
+        },
+    ),
+    (
+        "Universidad Mayor de San Andrés",
+        ProjectStatus.PUBLISHED,
+        {
+            "written_in": "es",
+            "title": "Sistemas solares para escuelas rurales del altiplano",
+            "summary": "Asesoría a distancia para diseñar instalaciones fotovoltaicas en diez "
+            "escuelas rurales cerca del lago Titicaca.",
+            "description": "Nuestra Facultad de Ingeniería acompaña a diez escuelas rurales "
+            "del altiplano que no tienen conexión a la red eléctrica. Buscamos una ingeniera "
+            "o un ingeniero de la diáspora boliviana con experiencia en energía solar para "
+            "revisar los diseños de nuestros estudiantes y formar a los técnicos locales en "
+            "el mantenimiento de las baterías.\n\nDos videollamadas al mes durante un "
+            "semestre.",
+            "region": "La Paz",
+            "sector": "energy",
+            "engagement_mode": EngagementMode.REMOTE_ADVICE,
+            "work_mode": WorkMode.REMOTE,
+            "compensation": Compensation.VOLUNTEER,
+            "duration_weeks": 20,
+            "places": 1,
+            "languages": ["es"],
+            "contact_name": "Ing. Jorge Quispe Mamani",
+            "contact_role": "Coordinador de proyectos de extensión",
+            "skills": ["Solar photovoltaic design", "Off-grid and mini-grid systems"],
+        },
+    ),
+    (
+        "Universidade Eduardo Mondlane",
+        ProjectStatus.PUBLISHED,
+        {
+            "written_in": "pt",
+            "title": "Formação de professores de matemática do ensino secundário",
+            "summary": "Um curso intensivo de duas semanas em Maputo para professores de "
+            "matemática das escolas secundárias da província.",
+            "description": "A Faculdade de Educação organiza todos os anos um curso de "
+            "actualização para sessenta professores de matemática. Procuramos docentes da "
+            "diáspora moçambicana para preparar e dar módulos sobre o ensino da álgebra e da "
+            "estatística, com materiais que os professores possam usar nas suas aulas.\n\n"
+            "A universidade cobre a viagem e o alojamento durante as duas semanas.",
+            "region": "Maputo",
+            "sector": "education",
+            "engagement_mode": EngagementMode.TEACHING,
+            "work_mode": WorkMode.ONSITE,
+            "compensation": Compensation.EXPENSES,
+            "duration_weeks": 2,
+            "places": 3,
+            "languages": ["pt"],
+            "contact_name": "Prof. Celso Machava",
+            "contact_role": "Director do Departamento de Matemática",
+            "skills": ["Teacher training", "Mathematics teaching"],
+        },
+    ),
+    (
+        "المركز الاستشفائي الجامعي ابن سينا",
+        ProjectStatus.PUBLISHED,
+        {
+            "written_in": "ar",
+            "title": "تدريب الممرضات على رعاية صحة الأم والطفل",
+            "summary": "دورات تدريبية عن بعد وأسبوع من التدريب الميداني في الرباط لفائدة "
+            "ممرضات قسم الولادة.",
+            "description": "يستقبل قسم الولادة في مستشفانا آلاف النساء كل سنة. نبحث عن "
+            "ممرضة أو قابلة من مغاربة العالم لتقديم دورة تدريبية شهرية عبر الإنترنت لمدة "
+            "ستة أشهر حول متابعة الحمل والرضاعة الطبيعية ورعاية المولود الجديد.\n\n"
+            "يتكفل المستشفى بالإقامة خلال أسبوع التدريب في الرباط.",
+            "region": "الرباط",
+            "sector": "health",
+            "engagement_mode": EngagementMode.TEACHING,
+            "work_mode": WorkMode.HYBRID,
+            "compensation": Compensation.EXPENSES,
+            "duration_weeks": 26,
+            "places": 2,
+            "languages": ["ar", "fr"],
+            "contact_name": "يوسف العمراني",
+            "contact_role": "رئيس مصلحة العلاجات التمريضية",
+            "skills": ["Nursing", "Midwifery", "Maternal and child health"],
+        },
+    ),
+]
+
+
 def _demo_institution(name: str) -> Institution:
     """The named demo institution, verified and with its representative; created if missing."""
     kind, country, city, rep_email = DEMO_INSTITUTIONS[name]
@@ -243,10 +392,20 @@ def _demo_institution(name: str) -> Institution:
 
 def load_projects() -> Iterator[str]:
     """Demo projects for the demo institutions (each created once, found by title)."""
+    yield f"Demo projects ready ({_create_projects(DEMO_PROJECTS)} new project(s))."
+
+
+def load_projects_in_other_languages() -> Iterator[str]:
+    """Published demo projects written in French, Spanish, Portuguese and Arabic."""
+    created = _create_projects(DEMO_PROJECTS_IN_OTHER_LANGUAGES)
+    yield f"Demo projects in other languages ready ({created} new)."
+
+
+def _create_projects(listings) -> int:
     from diaspora.services.projects import screen_project
 
     created = 0
-    for institution_name, status, fields in DEMO_PROJECTS:
+    for institution_name, status, fields in listings:
         institution = _demo_institution(institution_name)
         exists = db.session.scalar(
             sa.select(Project.id).where(
@@ -276,7 +435,7 @@ def load_projects() -> Iterator[str]:
         db.session.add(project)
         created += 1
     db.session.commit()
-    yield f"Demo projects ready ({created} new project(s))."
+    return created
 
 
 def load_invitations() -> Iterator[str]:

@@ -6,6 +6,10 @@ ranked order with safe HTML snippets. The engine (every module of this package) 
 Flask, SQLAlchemy nor the app's models; what to index and keeping the indexes in step with the
 database live in :mod:`diaspora.services.indexing`. No Whoosh object or exception leaves it: a
 broken index raises :class:`SearchUnavailable`. Create one index object per process and keep it.
+
+Each document is analysed in the language it is written in (``written_in``: en, fr, es, pt,
+ar), and searches take the ``languages`` the searcher reads: see :mod:`.query` for how a query
+is read in several languages and :mod:`diaspora.services.indexing.languages` for the rule.
 """
 
 from .engine import (

@@ -1,9 +1,12 @@
 """Text analysis for the search indexes.
 
 Free text is tokenized, lowercased, accent-folded with Whoosh's ``accent_map`` ("santé" and
-"sante" become the same term), stripped of English stop words and stemmed with the Porter
-stemmer ("volunteering" finds "volunteer"). The spelling vocabulary uses the same folding
-without stemming, because "did you mean" must suggest real words.
+"sante" become the same term), stripped of its language's stop words and stemmed with its
+language's stemmer (:data:`LANGUAGES`): Porter for English ("volunteering" finds
+"volunteer"), Whoosh's Snowball stemmers for French, Spanish and Portuguese ("infirmières"
+finds "infirmière"), ISRI for Arabic. Stems are taken from the folded word, so the index and
+the query always agree. The spelling vocabulary uses the same folding without stemming,
+because "did you mean" must suggest real words.
 
 :class:`FoldingAnalyzer` does in one pass what the Whoosh chain ``RegexTokenizer |
 LowercaseFilter | CharsetFilter(accent_map) | StopFilter | StemFilter`` does in six generators
@@ -20,13 +23,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from operator import sub
 from pickle import dumps
 
 from whoosh.analysis import STOP_WORDS, Token
 from whoosh.analysis.analyzers import Analyzer
 from whoosh.formats import Positions
+from whoosh.lang import stemmer_for_language, stopwords_for_language
+from whoosh.lang.isri import ISRIStemmer
 from whoosh.lang.porter import stem as porter_stem
 from whoosh.support.charset import accent_map
 from whoosh.system import pack_uint
@@ -40,6 +45,9 @@ MAX_WORD = 40
 WORD_PATTERN = r"\w+(?:\.?\w+)*"
 SPELLING_PATTERN = r"[^\W\d_]+"
 STOPLIST = frozenset(STOP_WORDS)
+ENGLISH = "en"
+# The languages content may be written in, each analysed with its own stemmer and stop words.
+LANGUAGES = ("en", "fr", "es", "pt", "ar")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPELLING_WORD = re.compile(SPELLING_PATTERN)
@@ -53,22 +61,62 @@ def fold(text: str) -> str:
     return text.lower().translate(accent_map)
 
 
+def language_of(code) -> str:
+    """``code`` if content can be analysed in that language, else English."""
+    code = str(code or "").strip().lower()
+    return code if code in LANGUAGES else ENGLISH
+
+
+# Articles that Whoosh's (Snowball's) lists of stop words leave out.
+_MORE_STOP_WORDS = {"fr": {"les"}, "es": {"unas"}, "pt": {"uns", "umas"}}
+
+
+def _arabic_stop_words() -> frozenset[str]:
+    return frozenset(ISRIStemmer().stop_words)
+
+
+@cache
+def stop_words(language: str = ENGLISH) -> frozenset[str]:
+    """The (folded) stop words of ``language``."""
+    if language == ENGLISH:
+        return STOPLIST
+    words = _arabic_stop_words() if language == "ar" else stopwords_for_language(language)
+    return frozenset(fold(word) for word in (*words, *_MORE_STOP_WORDS.get(language, ())))
+
+
+@cache
+def stemmer(language: str = ENGLISH):
+    """The stemming function of ``language`` (of a folded word), cached."""
+    if language == ENGLISH:
+        return stem
+    return lru_cache(maxsize=TERM_CACHE)(stemmer_for_language(language))
+
+
 class FoldingAnalyzer(Analyzer):
-    """Words, lowercase, accent folding, stop words and (optionally) English stems.
+    """Words, lowercase, accent folding, stop words and (optionally) stems, of one language.
 
     Text encoded by :func:`weighted_text` is read as weighted sections: each token carries its
     section's weight as ``boost``, and positions jump by ``SECTION_GAP`` between sections.
     """
 
-    def __init__(self, stemming: bool = True, expression: str = WORD_PATTERN, minsize=MIN_WORD):
+    def __init__(
+        self,
+        stemming: bool = True,
+        expression: str = WORD_PATTERN,
+        minsize=MIN_WORD,
+        language: str = ENGLISH,
+    ):
         self.stemming = stemming
         self.expression = expression
         self.minsize = minsize
+        self.language = language
         self._compile()
 
     def _compile(self):
         self._regex = re.compile(self.expression)
         self._terms: dict[str, str | None] = {}
+        self._stop = stop_words(self.language)
+        self._stem = stemmer(self.language)
 
     def _term(self, word: str) -> str | None:
         """The indexed term of a word as the pattern found it, or None for a stop word;
@@ -76,19 +124,23 @@ class FoldingAnalyzer(Analyzer):
         term = self._terms.get(word, _UNSEEN)
         if term is _UNSEEN:
             folded = word.lower().translate(accent_map)
-            if len(folded) < self.minsize or len(folded) > MAX_WORD or folded in STOPLIST:
+            if len(folded) < self.minsize or len(folded) > MAX_WORD or folded in self._stop:
                 term = None
             else:
-                term = stem(folded) if self.stemming else folded
+                term = self._stem(folded) if self.stemming else folded
             if len(self._terms) >= TERM_CACHE:
                 self._terms.clear()
             self._terms[word] = term
         return term
 
     def __getstate__(self):
-        return {"stemming": self.stemming, "expression": self.expression, "minsize": self.minsize}
+        state = {"stemming": self.stemming, "expression": self.expression, "minsize": self.minsize}
+        if self.language != ENGLISH:
+            state["language"] = self.language
+        return state
 
     def __setstate__(self, state):
+        self.language = ENGLISH  # analyzers pickled before languages were English
         self.__dict__.update(state)
         self._compile()
 
@@ -96,7 +148,7 @@ class FoldingAnalyzer(Analyzer):
         return type(self) is type(other) and self.__getstate__() == other.__getstate__()
 
     def __repr__(self):
-        return f"{type(self).__name__}(stemming={self.stemming!r})"
+        return f"{type(self).__name__}(stemming={self.stemming!r}, language={self.language!r})"
 
     def _sections(self, value: str):
         """Yield ``(weight, text, offset)`` for each section of ``value``."""
@@ -129,6 +181,7 @@ class FoldingAnalyzer(Analyzer):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         minsize = self.minsize
         stemming = self.stemming
+        stoplist, stem_of = self._stop, self._stem
         finditer = self._regex.finditer
         kept = 0
         sections = [(1.0, value, 0)] if not tokenize else self._sections(value)
@@ -137,10 +190,10 @@ class FoldingAnalyzer(Analyzer):
             for match in matches:
                 original = match.group() if match is not None else text
                 word = original.lower().translate(accent_map)
-                stopped = len(word) < minsize or len(word) > MAX_WORD or word in STOPLIST
+                stopped = len(word) < minsize or len(word) > MAX_WORD or word in stoplist
                 if stopped and removestops:
                     continue
-                token.text = stem(word) if stemming and not stopped else word
+                token.text = stem_of(word) if stemming and not stopped else word
                 token.boost = weight
                 token.stopped = stopped
                 if keeporiginal:
@@ -216,9 +269,9 @@ class WeightedPositions(Positions):
         return pack_uint(len(deltas)) + dumps(deltas, 2)
 
 
-def text_analyzer() -> FoldingAnalyzer:
-    """Analyzer for free text: folded, stop words removed, English stems."""
-    return FoldingAnalyzer(stemming=True)
+def text_analyzer(language: str = ENGLISH) -> FoldingAnalyzer:
+    """Analyzer for free text in ``language``: folded, its stop words removed, its stems."""
+    return FoldingAnalyzer(stemming=True, language=language)
 
 
 def spelling_analyzer() -> FoldingAnalyzer:
@@ -226,14 +279,27 @@ def spelling_analyzer() -> FoldingAnalyzer:
     return FoldingAnalyzer(stemming=False, expression=SPELLING_PATTERN, minsize=MIN_SPELLING_WORD)
 
 
-def spelling_words(text: str) -> list[str]:
-    """Return the distinct spelling-vocabulary words of ``text`` (as :func:`spelling_analyzer`)."""
+def spelling_words(text: str, language: str = ENGLISH) -> list[str]:
+    """Return the distinct spelling-vocabulary words of ``text`` (as :func:`spelling_analyzer`),
+    without the stop words of the text's ``language``."""
     words = {fold(word) for word in _SPELLING_WORD.findall(text)}
+    stoplist = STOPLIST | stop_words(language)
     return sorted(
         word
         for word in words
-        if MIN_SPELLING_WORD <= len(word) <= MAX_WORD and word not in STOPLIST
+        if MIN_SPELLING_WORD <= len(word) <= MAX_WORD and word not in stoplist
     )
+
+
+def language_field(base: str, language: str) -> str:
+    """The field holding ``base`` text written in ``language`` (English keeps ``base``)."""
+    return base if language == ENGLISH else f"{base}_{language}"
+
+
+def field_language(fieldname: str) -> str:
+    """The language of a field named by :func:`language_field`."""
+    head, _, tail = fieldname.rpartition("_")
+    return tail if head and tail in LANGUAGES else ENGLISH
 
 
 def clean_text(value) -> str:

@@ -46,13 +46,22 @@ from whoosh.reading import SegmentReader
 from whoosh.writing import MERGE_SMALL, SegmentWriter
 
 from . import bits as B
-from .analysis import fold, stem, text_analyzer
+from .analysis import (
+    ENGLISH,
+    LANGUAGES,
+    fold,
+    language_field,
+    language_of,
+    stemmer,
+    text_analyzer,
+)
 from .highlight import mark_all, snippet
-from .query import MAX_TERMS, QUERY_FIELD, ParsedQuery, parse, positive_leaves
+from .query import LANGUAGE_FIELD, MAX_TERMS, QUERY_FIELD, ParsedQuery, parse, positive_leaves
 from .schemas import (
     APPLIED_INSTITUTIONS,
     EXPERT_FILTERS,
     EXPERT_TEXT_FIELDS,
+    EXPERT_WRITTEN_FIELDS,
     FILTER_NORMALIZERS,
     LEVELS,
     META_UID,
@@ -143,7 +152,8 @@ class _Snapshot:
         self.views = views
         self.corrections: dict[str, str | None] = {}
         self._vocabulary: list[str] | None = None
-        self._title_terms: dict[int, tuple[str, ...]] = {}
+        self._languages: tuple[str, ...] | None = None
+        self._title_terms: dict[int, tuple[str, tuple[str, ...]]] = {}
         self._change_id: int | None | object = _UNREAD
 
     def change_id(self) -> int | None:
@@ -153,14 +163,36 @@ class _Snapshot:
             self._change_id = meta.get("change_id")
         return self._change_id
 
-    def title_terms(self, docnum: int) -> tuple[str, ...]:
-        """The analysed words (folded, stemmed, no stop words) of a document's title."""
+    def title_terms(self, docnum: int) -> tuple[str, tuple[str, ...]]:
+        """The language of a document and the analysed words (folded, stemmed in that
+        language, no stop words) of its title."""
         terms = self._title_terms.get(docnum)
         if terms is None:
-            title = self.searcher.stored_fields(docnum).get("title", "")
-            terms = tuple(token.text for token in _TITLE_ANALYZER(title))
-            self._title_terms[docnum] = terms
+            stored = self.searcher.stored_fields(docnum)
+            language = language_of(stored.get("lang"))
+            analyzer = _title_analyzer(language)
+            words = tuple(token.text for token in analyzer(stored.get("title", "")))
+            terms = self._title_terms[docnum] = (language, words)
         return terms
+
+    def languages(self) -> tuple[str, ...]:
+        """The languages the indexed texts are written in (English always counts: names and
+        skills of members are English fields)."""
+        if self._languages is None:
+            found = {t.decode("utf-8") for t in self.searcher.reader().lexicon(LANGUAGE_FIELD)}
+            self._languages = tuple(code for code in LANGUAGES if code in found or code == ENGLISH)
+        return self._languages
+
+    def reading(self, parsed: ParsedQuery) -> tuple[ParsedQuery, tuple[str, ...]]:
+        """``parsed`` read only in those of its languages that some text is written in, and
+        those languages: reading a query in a language no text is in finds nothing."""
+        present = self.languages()
+        if parsed.languages is None:
+            return parsed, present
+        reading = tuple(code for code in parsed.languages if code in present) or (ENGLISH,)
+        if reading != parsed.languages:
+            parsed = parsed.in_languages(reading)
+        return parsed, present
 
     def vocabulary(self) -> list[str]:
         """Return the sorted spelling vocabulary of the whole index."""
@@ -858,7 +890,9 @@ class ProjectResults:
 
     When the query as typed matches nothing, the results are those of a fallback: with
     ``shown_for`` set, of that corrected spelling ("Showing results for ..."); with
-    ``some_words``, of the documents that have some of the words, most of them first.
+    ``some_words``, of the documents that have some of the words, most of them first. Before
+    those, a query that matches nothing in the searcher's languages is read in every language
+    (``other_languages``): a word typed in a language finds the texts written in it.
     """
 
     query: str
@@ -875,13 +909,31 @@ class ProjectResults:
     some_words: bool = False
     # Skill labels found in the query (what was shown: the correction's, if it was shown).
     synonyms: tuple[SynonymMatch, ...] = ()
+    # Nothing matched in the searcher's languages: these are matches in the other languages.
+    other_languages: bool = False
 
     @property
     def ids(self) -> list[int]:
         return [hit.id for hit in self.hits]
 
 
-_TITLE_ANALYZER = text_analyzer()
+_TITLE_ANALYZERS = {language: text_analyzer(language) for language in LANGUAGES}
+
+
+def _title_analyzer(language: str):
+    return _TITLE_ANALYZERS[language]
+
+
+def _field_languages() -> dict[str, str]:
+    return {language_field("content", language): language for language in LANGUAGES}
+
+
+def searched_languages(languages) -> tuple[str, ...]:
+    """The supported languages among ``languages`` (None: all of them), in a fixed order."""
+    if languages is None:
+        return LANGUAGES
+    wanted = {language_of(code) for code in languages if code}
+    return tuple(code for code in LANGUAGES if code in wanted) or (ENGLISH,)
 
 
 def _leaf_words(node: wq.Query) -> list[tuple[str, bool]]:
@@ -897,14 +949,19 @@ def _leaf_words(node: wq.Query) -> list[tuple[str, bool]]:
     return list(dict.fromkeys(words))
 
 
-def _title_slots(parsed: ParsedQuery) -> list[tuple[int, list[list[tuple[str, bool]]]]]:
-    """What a title should hold: (weight, alternatives) per part of the query.
+def _title_slots(
+    parsed: ParsedQuery, language: str = ENGLISH
+) -> list[tuple[int, list[list[tuple[str, bool]]]]]:
+    """What a title in ``language`` should hold: (weight, alternatives) per part of the query
+    as read in that language.
 
     A word is a part of weight one. A skill label with its other names (see
     :mod:`diaspora.search.synonyms`) is one part: any one of its names will do, and it
     weighs as many words as the name that was typed.
     """
-    node = parsed.query
+    node = parsed.in_language(language)
+    if node is None or node is wq.NullQuery:
+        return []
     children = node.subqueries if isinstance(node, wq.And) else [node]
     slots: list[tuple[int, list[list[tuple[str, bool]]]]] = []
     seen: set[tuple[str, bool]] = set()
@@ -940,15 +997,19 @@ def _rerank_by_title(snap: _Snapshot, parsed: ParsedQuery, window: list) -> list
     A title with all of the query's words and nothing else gains the best score in the
     window; one with half of them and twice as many words gains an eighth of it.
     """
-    slots = _title_slots(parsed)
     head = window[:TITLE_RERANK]
-    if not slots:
-        return head
-    total = sum(weight for weight, _ in slots)
+    by_language: dict[str, list] = {}
     best = max(-item[0] for item in head) or 1.0
     rescored = []
     for item in head:
-        title = snap.title_terms(item[-1])
+        language, title = snap.title_terms(item[-1])
+        slots = by_language.get(language)
+        if slots is None:
+            slots = by_language[language] = _title_slots(parsed, language)
+        if not slots:
+            rescored.append(item)
+            continue
+        total = sum(weight for weight, _ in slots)
         found = sum(
             weight * max(_held(title, words) for words in alternatives)
             for weight, alternatives in slots
@@ -1006,20 +1067,23 @@ class ProjectIndex(SearchIndex):
 
         self._read(prepare)
 
-    def _expand_prefix(self, snap: _Snapshot, prefix: str) -> list[str]:
-        """Return the stems of the words starting with ``prefix``, most frequent first.
+    def _expand_prefix(self, snap: _Snapshot, fieldname: str, prefix: str) -> list[str]:
+        """Return the stems (in ``fieldname``'s language) of the words starting with
+        ``prefix``, most frequent first.
 
         Words come from the unstemmed spelling vocabulary ("voluntee*" finds "volunteering",
         whose stem "volunt" is shorter than the prefix) and from the stems themselves.
         """
+        stem_of = stemmer(_field_languages().get(fieldname, ENGLISH))
         vocabulary = snap.vocabulary()
         start = bisect_left(vocabulary, prefix)
         words = islice(takewhile(lambda w: w.startswith(prefix), vocabulary[start:]), 200)
-        stems = {stem(word) for word in words}
+        stems = {stem_of(word) for word in words}
         reader = snap.searcher.reader()
-        stems.update(t.decode("utf-8") for t in islice(reader.expand_prefix("content", prefix), 50))
+        stems.update(t.decode("utf-8") for t in islice(reader.expand_prefix(fieldname, prefix), 50))
         frequency = snap.searcher.doc_frequency
-        ranked = sorted(stems, key=lambda s: (-frequency("content", s), s))
+        stems = {s for s in stems if frequency(fieldname, s)}
+        ranked = sorted(stems, key=lambda s: (-frequency(fieldname, s), s))
         return ranked[:MAX_PREFIX_TERMS]
 
     def search(
@@ -1034,8 +1098,14 @@ class ProjectIndex(SearchIndex):
         today: date | None = None,
         correct: bool = True,
         thesaurus: Thesaurus | None = None,
+        languages: Iterable[str] | None = None,
     ) -> ProjectResults:
         """Search published projects.
+
+        ``languages`` are those the searcher reads (None: every language): the words are read
+        in each of them and matched in the texts written in them (see
+        :mod:`diaspora.search.query`); a query that finds nothing there is read in every
+        language. Browsing and filters alone list projects in every language.
 
         ``filters`` maps a field of ``PROJECT_FILTERS`` to accepted values (OR within a field,
         AND across fields; unknown fields are ignored). ``sort`` is one of ``SORTS`` (anything
@@ -1048,7 +1118,7 @@ class ProjectIndex(SearchIndex):
         sort = sort if sort in SORTS else "relevance"
         per_page = _clamp(per_page, 1, MAX_PER_PAGE, 20)
         page = _clamp(page, 1, 10**9, 1)
-        parsed = parse(text, "content", thesaurus)
+        parsed = parse(text, "content", thesaurus, searched_languages(languages))
         if parsed.is_browse and sort == "relevance":
             sort = "newest"
         chosen = _normalize_filters(filters, PROJECT_FILTERS)
@@ -1063,14 +1133,19 @@ class ProjectIndex(SearchIndex):
             def attempt(query: ParsedQuery) -> ProjectResults:
                 return self._search(snap, query, chosen, days, today, sort, page, per_page, k)
 
-            results = attempt(parsed)
+            reading, present = snap.reading(parsed)
+            results = attempt(reading)
             if results.total or results.partial or parsed.is_browse or parsed.matches_nothing:
                 return results
+            if set(reading.languages) != set(present):
+                everywhere = attempt(reading.in_languages(present))
+                if everywhere.total:
+                    return replace(everywhere, other_languages=True)
             if correct and results.suggestion:
-                corrected = attempt(parsed.reparse(results.suggestion))
+                corrected = attempt(reading.reparse(results.suggestion))
                 if corrected.total:
                     return replace(corrected, query=parsed.text, shown_for=results.suggestion)
-            some = parsed.any_words()
+            some = reading.any_words()
             if some is not None:
                 partial_match = attempt(some)
                 if partial_match.total:
@@ -1084,7 +1159,7 @@ class ProjectIndex(SearchIndex):
         searcher = snap.searcher
         terms = None
         if not parsed.is_browse and not parsed.matches_nothing:
-            terms = QueryTerms(searcher, parsed.query, lambda p: self._expand_prefix(snap, p))
+            terms = QueryTerms(searcher, parsed.query, partial_expander(self, snap))
         total = 0
         facets: dict[str, dict[str, int]] = {name: {} for name in PROJECT_FACETS}
         ranked: list[list] = []
@@ -1112,17 +1187,21 @@ class ProjectIndex(SearchIndex):
         start = (page - 1) * per_page
         docnums = [item[-1] for item in window[start : start + per_page]]
         scores = [-item[0] if sort == "relevance" else None for item in window]
-        highlight = terms.highlight_terms() if terms else set()
+        highlights: dict[str, set[str]] = {}
         hits = []
         for docnum, score in zip(docnums, scores[start : start + per_page], strict=True):
             stored = searcher.stored_fields(docnum)
+            lang = language_of(stored.get("lang"))
+            highlight = highlights.get(lang)
+            if highlight is None:
+                fields = {language_field("content", lang)}
+                highlight = highlights[lang] = terms.highlight_terms(fields) if terms else set()
+            texts = [stored.get("summary", ""), stored.get("excerpt", "")]
             hits.append(
                 ProjectHit(
                     id=int(stored["uid"]),
-                    title=mark_all(stored.get("title", ""), highlight),
-                    snippet=snippet(
-                        [stored.get("summary", ""), stored.get("excerpt", "")], highlight
-                    ),
+                    title=mark_all(stored.get("title", ""), highlight, lang),
+                    snippet=snippet(texts, highlight, language=lang),
                     score=score,
                 )
             )
@@ -1169,6 +1248,7 @@ class ProjectIndex(SearchIndex):
             text_bits = live
         else:
             text_bits = view.evaluate(parsed.query, terms, budget) & live
+            text_bits &= _language_bits(view, parsed.languages)
         per_field, window = self._filter_bits(view, chosen, days, today)
         base = text_bits & window
         matches = base
@@ -1196,10 +1276,11 @@ class ProjectIndex(SearchIndex):
     def _count(self, snap, query, chosen, days, today) -> int:
         """Count the matches of a parsed query with the same filters (for suggestions)."""
         budget = Budget(self.time_limit / 2)
-        terms = QueryTerms(snap.searcher, query, lambda p: self._expand_prefix(snap, p))
+        terms = QueryTerms(snap.searcher, query.query, partial_expander(self, snap))
         total = 0
         for view in snap.views:
-            bits = view.evaluate(query, terms, budget) & view.live()
+            bits = view.evaluate(query.query, terms, budget) & view.live()
+            bits &= _language_bits(view, query.languages)
             per_field, window = self._filter_bits(view, chosen, days, today)
             bits &= window
             for accepted in per_field.values():
@@ -1211,11 +1292,15 @@ class ProjectIndex(SearchIndex):
         """Return the query with each unknown word replaced by its best spelling, if better."""
         searcher = snap.searcher
         replacements = []
+        languages = parsed.languages or (ENGLISH,)
         for word in parsed.words[:MAX_TERMS]:
             folded = fold(word.text)
             if len(folded) < 3 or len(folded) > 40:
                 continue
-            if searcher.doc_frequency("content", stem(folded)):
+            if any(
+                searcher.doc_frequency(language_field("content", lang), stemmer(lang)(folded))
+                for lang in languages
+            ):
                 continue
             best = self._correction(snap, folded)
             if best:
@@ -1229,7 +1314,7 @@ class ProjectIndex(SearchIndex):
         if corrected.is_browse or corrected.matches_nothing:
             return None
         try:
-            better = self._count(snap, corrected.query, chosen, days, today) > total
+            better = self._count(snap, corrected, chosen, days, today) > total
         except TimeUp:
             return None
         return text if better else None
@@ -1249,6 +1334,21 @@ class ProjectIndex(SearchIndex):
                 break
         snap.corrections[word] = best
         return best
+
+
+def partial_expander(index: ProjectIndex, snap: _Snapshot):
+    """The prefix expansion of ``index`` on ``snap``, as :class:`QueryTerms` calls it."""
+    return lambda fieldname, prefix: index._expand_prefix(snap, fieldname, prefix)
+
+
+def _language_bits(view: SegmentView, languages) -> int:
+    """The documents of a segment written in one of ``languages`` (all when None or all)."""
+    if languages is None or set(languages) >= set(LANGUAGES):
+        return B.full(view.n)
+    bits = 0
+    for language in languages:
+        bits |= view.data.value_bits(view.reader, LANGUAGE_FIELD, language)
+    return bits
 
 
 def _top_values(values: dict[str, int], selected) -> dict[str, int]:
@@ -1339,6 +1439,18 @@ _EXPERT_VALUES = (
 )
 
 
+_QUERY_LANGUAGES = {language_field(QUERY_FIELD, language): language for language in LANGUAGES}
+_ENGLISH_EXPERT_FIELDS = frozenset({"name"} | {level_field("skills", level) for level in LEVELS})
+
+
+def _written_expert_fields(language: str) -> frozenset[str]:
+    return frozenset(
+        language_field(level_field(group, level), language)
+        for group in EXPERT_WRITTEN_FIELDS
+        for level in LEVELS
+    )
+
+
 class ExpertIndex(SearchIndex):
     """The index of members who chose to be listed, searched under a :class:`Clearance`."""
 
@@ -1375,8 +1487,11 @@ class ExpertIndex(SearchIndex):
         return wq.Or(options)
 
     def _expand(self, node, clearance: Clearance, reader) -> wq.Query:
-        """Rewrite a query parsed on the generic field onto the fields visible to us."""
-        if isinstance(node, wq.Term | wq.Phrase | wq.Prefix) and node.fieldname == QUERY_FIELD:
+        """Rewrite a query parsed on the generic fields (one per language) onto the fields
+        visible to us: English words also look in names and skills, every language's words
+        in headlines and bios written in it."""
+        language = _QUERY_LANGUAGES.get(getattr(node, "fieldname", None))
+        if isinstance(node, wq.Term | wq.Phrase | wq.Prefix) and language is not None:
 
             def leaf(fieldname: str) -> wq.Query:
                 if isinstance(node, wq.Term):
@@ -1386,15 +1501,21 @@ class ExpertIndex(SearchIndex):
                 expanded = list(
                     islice(reader.expand_prefix(fieldname, node.text), MAX_PREFIX_TERMS)
                 )
-                stemmed = stem(node.text)
+                stemmed = stemmer(language)(node.text)
                 if stemmed != node.text:
                     expanded += list(islice(reader.expand_prefix(fieldname, stemmed), 5))
                 terms = [wq.Term(fieldname, t.decode("utf-8")) for t in dict.fromkeys(expanded)]
                 return wq.Or(terms) if terms else wq.NullQuery
 
-            options = [leaf("name")]
+            def written(fieldname: str) -> wq.Query:
+                return leaf(language_field(fieldname, language))
+
+            options = [leaf("name")] if language == ENGLISH else []
             for group in EXPERT_TEXT_FIELDS:
-                options.append(self._alternatives(clearance, group, leaf))
+                if group in EXPERT_WRITTEN_FIELDS:
+                    options.append(self._alternatives(clearance, group, written))
+                elif language == ENGLISH:
+                    options.append(self._alternatives(clearance, group, leaf))
             return wq.Or(options)
         return node.apply(lambda child: self._expand(child, clearance, reader))
 
@@ -1408,8 +1529,13 @@ class ExpertIndex(SearchIndex):
         page: int = 1,
         per_page: int = 20,
         thesaurus: Thesaurus | None = None,
+        languages: Iterable[str] | None = None,
     ) -> ExpertResults:
         """Search listed members with what ``clearance`` allows, and nothing more.
+
+        ``languages`` as for projects: headlines and bios are searched in the languages the
+        searcher reads (None: every language). Names and skills are English fields, so
+        English is always one of them.
 
         ``filters`` maps ``skills``, ``sectors``, ``languages``, ``origin_country``,
         ``residence_country`` or ``engagement_modes`` to accepted values; ``travel`` is
@@ -1420,7 +1546,10 @@ class ExpertIndex(SearchIndex):
             raise TypeError("clearance must be a Clearance")
         per_page = _clamp(per_page, 1, MAX_PER_PAGE, 20)
         page = _clamp(page, 1, 10**9, 1)
-        parsed = parse(text, QUERY_FIELD, thesaurus)
+        read = searched_languages(languages)
+        if ENGLISH not in read:
+            read = searched_languages((ENGLISH, *read))
+        parsed = parse(text, QUERY_FIELD, thesaurus, read)
         chosen = _normalize_filters(filters, EXPERT_FILTERS)
         window_end = page * per_page
         empty = ExpertResults(parsed.text, page, per_page, 0, 0, [])
@@ -1433,8 +1562,13 @@ class ExpertIndex(SearchIndex):
                     snap, clearance, query, chosen, travel, page, per_page, window_end
                 )
 
-            results = attempt(parsed)
-            some = None if results.total or results.partial else parsed.any_words()
+            reading, present = snap.reading(parsed)
+            results = attempt(reading)
+            if not results.total and not results.partial and set(reading.languages) != set(present):
+                everywhere = attempt(reading.in_languages(present))
+                if everywhere.total:
+                    return everywhere
+            some = None if results.total or results.partial else reading.any_words()
             if some is not None:
                 partial_match = attempt(some)
                 if partial_match.total:
@@ -1497,8 +1631,7 @@ class ExpertIndex(SearchIndex):
         start = (page - 1) * per_page
         docnums = [item[-1] for item in window[start:window_end]]
         applied = self._applied(snap, clearance, docnums, budget)
-        highlight = terms.highlight_terms() if terms is not None else set()
-        hits = [self._hit(searcher, d, clearance, d in applied, highlight) for d in docnums]
+        hits = [self._hit(searcher, d, clearance, d in applied, terms) for d in docnums]
         pages = math.ceil(min(total, MAX_RESULT_WINDOW) / per_page)
         return ExpertResults(
             parsed.text,
@@ -1525,23 +1658,34 @@ class ExpertIndex(SearchIndex):
                 applied.update(d + view.offset for d in local if bits >> d & 1)
         return applied
 
-    def _hit(self, searcher, docnum: int, clearance: Clearance, applied: bool, terms) -> ExpertHit:
+    def _hit(
+        self, searcher, docnum: int, clearance: Clearance, applied: bool, query_terms
+    ) -> ExpertHit:
         stored = searcher.stored_fields(docnum)
+        lang = language_of(stored.get("lang"))
         levels = set(clearance.levels)
         if applied and clearance.gated:
             levels.add(APPLIED_INSTITUTIONS)
         values: dict[str, object] = {}
         for name, base in _EXPERT_VALUES:
             for level in sorted(levels, reverse=True):
-                value = stored.get(level_field(base, level))
+                field = level_field(base, level)
+                if base in EXPERT_WRITTEN_FIELDS:
+                    field = language_field(field, lang)
+                value = stored.get(field)
                 if value:
                     values[name] = value
                     break
+        terms, written = set(), set()
+        if query_terms is not None:
+            # Names and skills are English fields; headlines and bios are in the member's.
+            terms = query_terms.highlight_terms(_ENGLISH_EXPERT_FIELDS)
+            written = query_terms.highlight_terms(_written_expert_fields(lang))
         snippets = {"name": mark_all(stored.get("display_name", ""), terms)}
         if values.get("headline"):
-            snippets["headline"] = mark_all(values["headline"], terms)
+            snippets["headline"] = mark_all(values["headline"], written, lang)
         if values.get("bio"):
-            snippets["bio"] = snippet([values["bio"]], terms)
+            snippets["bio"] = snippet([values["bio"]], written, language=lang)
         # Skills a member has and skills they want to develop are never run together.
         for name in ("skills", "skills_wanted"):
             if values.get(name):

@@ -3,10 +3,10 @@
 Every character of the original text goes through :func:`html.escape`; the only markup added
 is ``<mark>``, ``</mark>`` and an ellipsis, so a title like ``<script>`` shows as text.
 
-A word matches when its analyzed form (folded, not a stop word, stemmed: what the index holds)
-is one of the query's terms. The words are found with the same expression the index uses, in
-one pass over the text and without token objects: highlighting twenty results is a few
-hundred microseconds.
+A word matches when its analyzed form (folded, not a stop word, stemmed in the language of the
+text: what the index holds) is one of the query's terms. The words are found with the same
+expression the index uses, in one pass over the text and without token objects: highlighting
+twenty results is a few hundred microseconds.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import html
 import re
 from functools import lru_cache
 
-from .analysis import MAX_WORD, MIN_WORD, STOPLIST, WORD_PATTERN, fold, stem
+from .analysis import ENGLISH, MAX_WORD, MIN_WORD, WORD_PATTERN, fold, stemmer, stop_words
 
 ELLIPSIS = "\u2026"
 SNIPPET_CHARS = 220
@@ -28,18 +28,19 @@ def escape(text: str) -> str:
 
 
 @lru_cache(maxsize=100_000)
-def _term(word: str) -> str | None:
-    """The index term of a word as written, or None for a word the index leaves out."""
+def _term(word: str, language: str = ENGLISH) -> str | None:
+    """The index term of a word as written in ``language``, or None for a word the index
+    leaves out."""
     folded = fold(word)
-    if not MIN_WORD <= len(folded) <= MAX_WORD or folded in STOPLIST:
+    if not MIN_WORD <= len(folded) <= MAX_WORD or folded in stop_words(language):
         return None
-    return stem(folded)
+    return stemmer(language)(folded)
 
 
-def _words(text: str, terms: set[str]) -> list[tuple[int, int, bool]]:
+def _words(text: str, terms: set[str], language: str = ENGLISH) -> list[tuple[int, int, bool]]:
     """Return ``(start, end, matched)`` for every word of ``text``, or nothing when no word
     matches (decided on the distinct words first: most texts of a result page have none)."""
-    matching = {word for word in set(_WORD.findall(text)) if _term(word) in terms}
+    matching = {word for word in set(_WORD.findall(text)) if _term(word, language) in terms}
     if not matching:
         return []
     return [
@@ -68,11 +69,11 @@ def shorten(text: str, limit: int = SNIPPET_CHARS) -> str:
     return escape(text[: cut if cut > limit // 2 else limit].rstrip()) + f" {ELLIPSIS}"
 
 
-def mark_all(text: str, terms: set[str]) -> str:
+def mark_all(text: str, terms: set[str], language: str = ENGLISH) -> str:
     """Return all of ``text`` escaped, with every matched word marked (for titles, names)."""
     if not text:
         return ""
-    words = _words(text, terms) if terms else []
+    words = _words(text, terms, language) if terms else []
     return _marked(text, words, 0, len(text)) if words else escape(text)
 
 
@@ -108,18 +109,20 @@ def _best_window(words, limit: int) -> tuple[int, int]:
     return best[1], best[2]
 
 
-def snippet(texts: list[str], terms: set[str], limit: int = SNIPPET_CHARS) -> str:
+def snippet(
+    texts: list[str], terms: set[str], limit: int = SNIPPET_CHARS, language: str = ENGLISH
+) -> str:
     """Return the best passage of the first text where a term matches, else the first text.
 
-    ``terms`` are analyzed terms (stems), as in the index. A text longer than ``limit`` is cut
-    to the passage with the most matches, with an ellipsis where it was cut.
+    ``terms`` are analyzed terms (stems of ``language``), as in the index. A text longer than
+    ``limit`` is cut to the passage with the most matches, with an ellipsis where it was cut.
     """
     texts = [text for text in texts if text]
     if not texts:
         return ""
     if terms:
         for text in texts:
-            words = _words(text, terms)
+            words = _words(text, terms, language)
             if not words:
                 continue
             if len(text) <= limit:

@@ -6,6 +6,15 @@ There are no field names (``email:x`` is the two words "email" and "x"), no fuzz
 boosts ``^``, no ranges and no other wildcards: the parser is built from only the plugins
 below, so such syntax is plain text for the analyzer, which keeps the words and drops the rest.
 
+Languages: given the ``languages`` a searcher reads, the text is parsed once into plain
+folded words (no stems, no stop words removed) and each word, phrase and prefix is then read in
+every one of those languages, on the field of that language (``content``, ``content_fr``...)
+with that language's stop words and stemmer: ``infirmières`` becomes
+``content:infirmier OR content_fr:infirmier``. A document only has the field of its own
+language, so it matches exactly when the query read in its language matches. A word that is a
+stop word in one language asks nothing of the documents in that language (``Term("lang", L)``)
+but is still required of the others.
+
 The input is bounded before parsing (:data:`MAX_QUERY_CHARS` characters, :data:`MAX_DEPTH`
 levels of parentheses, unbalanced quotes neutralised) and the parsed query is bounded after
 (:data:`MAX_TERMS` terms), so that any input parses in well under a millisecond per character
@@ -16,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import cache
 
 from whoosh import query as wq
 from whoosh.fields import TEXT, Schema
@@ -28,7 +38,14 @@ from whoosh.qparser.plugins import (
     TaggingPlugin,
 )
 
-from .analysis import fold, text_analyzer
+from .analysis import (
+    ENGLISH,
+    FoldingAnalyzer,
+    field_language,
+    fold,
+    language_field,
+    text_analyzer,
+)
 from .synonyms import SynonymMatch, Thesaurus
 
 MAX_QUERY_CHARS = 200
@@ -71,8 +88,23 @@ class PrefixPlugin(TaggingPlugin):
     priority = 0
 
 
-def _parser(fieldname: str) -> QueryParser:
-    schema = Schema(**{fieldname: TEXT(analyzer=text_analyzer(), phrase=True)})
+class _PlainAnalyzer(FoldingAnalyzer):
+    """Folded words, no stems, no stop words: the words as typed, to be read per language."""
+
+    def __init__(self):
+        super().__init__(stemming=False)
+
+    def _compile(self):
+        super()._compile()
+        self._stop = frozenset()
+
+
+LANGUAGE_FIELD = "lang"
+
+
+def _parser(fieldname: str, plain: bool = False) -> QueryParser:
+    analyzer = _PlainAnalyzer() if plain else text_analyzer(field_language(fieldname))
+    schema = Schema(**{fieldname: TEXT(analyzer=analyzer, phrase=True)})
     start = r"(?:^|(?<=[\s(]))"
     plugins = [
         PhrasePlugin(),
@@ -84,14 +116,76 @@ def _parser(fieldname: str) -> QueryParser:
     return QueryParser(fieldname, schema, plugins=plugins, group=syntax.AndGroup)
 
 
-_PARSERS: dict[str, QueryParser] = {}
+_PARSERS: dict[tuple[str, bool], QueryParser] = {}
 
 
-def parser_for(fieldname: str) -> QueryParser:
-    """Return the (shared, stateless) restricted parser for ``fieldname``."""
-    if fieldname not in _PARSERS:
-        _PARSERS[fieldname] = _parser(fieldname)
-    return _PARSERS[fieldname]
+def parser_for(fieldname: str, plain: bool = False) -> QueryParser:
+    """Return the (shared, stateless) restricted parser for ``fieldname`` (analysing in the
+    field's language, or with ``plain`` keeping the folded words as typed)."""
+    if (fieldname, plain) not in _PARSERS:
+        _PARSERS[fieldname, plain] = _parser(fieldname, plain)
+    return _PARSERS[fieldname, plain]
+
+
+@cache
+def _reader(language: str) -> FoldingAnalyzer:
+    return text_analyzer(language)
+
+
+def _read_word(word: str, language: str) -> str | None:
+    """The index term of a folded query word in ``language``, or None for a stop word."""
+    return _reader(language)._term(word)
+
+
+def _read_words(words, language: str) -> list[str]:
+    return [term for term in (_read_word(word, language) for word in words) if term]
+
+
+def in_languages(node, fieldname: str, languages: tuple[str, ...], stops: bool = True):
+    """Read a query parsed by the plain parser in each of ``languages`` (see the module notes).
+
+    With ``stops``, a word that is a stop word in a language is satisfied by every document
+    of that language; without, it is dropped (as a single-language parse drops it).
+    """
+
+    def leaf(node, negated: bool):
+        options: list[wq.Query] = []
+        for language in languages:
+            field = language_field(fieldname, language)
+            if isinstance(node, wq.Prefix):
+                options.append(wq.Prefix(field, node.text))
+                continue
+            if isinstance(node, wq.Phrase):
+                terms = _read_words(node.words, language)
+                if len(terms) > 1:
+                    options.append(wq.Phrase(field, terms, slop=node.slop))
+                    continue
+                term = terms[0] if terms else None
+            else:
+                term = _read_word(node.text, language)
+            if term is not None:
+                options.append(wq.Term(field, term))
+            elif stops and not negated:
+                options.append(wq.Term(LANGUAGE_FIELD, language))
+        if not options:
+            return wq.NullQuery
+        return options[0] if len(options) == 1 else wq.Or(options)
+
+    def walk(node, negated: bool):
+        if isinstance(node, wq.Term | wq.Phrase | wq.Prefix):
+            return leaf(node, negated)
+        if isinstance(node, wq.Not):
+            return wq.Not(walk(node.query, not negated))
+        if isinstance(node, wq.AndNot):
+            return wq.AndNot(walk(node.a, negated), walk(node.b, not negated))
+        return node.apply(lambda child: walk(child, negated))
+
+    if node is None or node is wq.NullQuery:
+        return node
+    expanded = walk(node, False).normalize()
+    if isinstance(expanded, wq.Not) and expanded.query is wq.NullQuery:
+        return wq.NullQuery
+    return expanded
 
 
 @dataclass(frozen=True)
@@ -119,10 +213,32 @@ class ParsedQuery:
     synonyms: tuple[SynonymMatch, ...] = field(default=())
     fieldname: str = field(default=QUERY_FIELD, compare=False)
     thesaurus: Thesaurus | None = field(default=None, compare=False, repr=False)
+    # With languages: the query as plain words, before it was read in each language.
+    languages: tuple[str, ...] | None = field(default=None, compare=False)
+    plain: wq.Query | None = field(default=None, compare=False, repr=False)
 
     def reparse(self, text: str) -> ParsedQuery:
         """Read another text (a spelling correction) the way this one was read."""
-        return parse(text, self.fieldname, self.thesaurus)
+        return parse(text, self.fieldname, self.thesaurus, self.languages)
+
+    def in_languages(self, languages: tuple[str, ...]) -> ParsedQuery:
+        """The same text read in other languages."""
+        if self.languages is None or self.query is None:
+            return self
+        query = in_languages(self.plain, self.fieldname, languages)
+        return replace(self, query=query, languages=languages)
+
+    def in_language(self, language: str) -> wq.Query | None:
+        """The query as a parse in ``language`` alone would read it (stop words dropped)."""
+        if self.languages is None:
+            return self.query
+        if self.plain is None:
+            return None
+        return in_languages(self.plain, self.fieldname, (language,), stops=False)
+
+    def field_of(self, language: str) -> str:
+        """The field this query reads ``language`` text in."""
+        return language_field(self.fieldname, language) if self.languages else self.fieldname
 
     @property
     def is_browse(self) -> bool:
@@ -138,7 +254,7 @@ class ParsedQuery:
         Only a plain list of two or more words, phrases or prefixes has such a reading; a
         query with operators says what it wants and is left as it is.
         """
-        node = self.query
+        node = self.query if self.languages is None else self.plain
         if _EXPLICIT.search(self.text):
             return None
         if not isinstance(node, wq.And) or len(node.subqueries) < 2:
@@ -148,7 +264,12 @@ class ParsedQuery:
         allowed = (*leaves, wq.Or) if self.synonyms else leaves
         if not all(isinstance(child, allowed) for child in node.subqueries):
             return None
-        return replace(self, query=wq.Or(list(node.subqueries)))
+        some = wq.Or(list(node.subqueries))
+        if self.languages is None:
+            return replace(self, query=some)
+        # Any word is enough: a stop word of a language must not match all of its documents.
+        query = in_languages(some, self.fieldname, self.languages, stops=False)
+        return replace(self, query=query, plain=some)
 
 
 def _balance_quotes(text: str) -> str:
@@ -254,16 +375,27 @@ def _bounded(parser: QueryParser, text: str, terms: int) -> wq.Query:
     return limited
 
 
-def parse(text, fieldname: str = QUERY_FIELD, thesaurus: Thesaurus | None = None) -> ParsedQuery:
+def parse(
+    text,
+    fieldname: str = QUERY_FIELD,
+    thesaurus: Thesaurus | None = None,
+    languages: tuple[str, ...] | None = None,
+) -> ParsedQuery:
     """Parse user input into a bounded Whoosh query on ``fieldname`` (see the module notes).
 
     With a ``thesaurus``, skill labels in the text are also looked for by their skills' other
-    names (see :mod:`diaspora.search.synonyms`).
+    names (see :mod:`diaspora.search.synonyms`). With ``languages``, the query is read in each
+    of them, on their fields (``fieldname`` for English, ``fieldname_fr``...); without, in the
+    language of ``fieldname`` alone.
     """
     clean = sanitize(text)
+    if languages is not None:
+        languages = tuple(dict.fromkeys(languages)) or (ENGLISH,)
     if not clean:
-        return ParsedQuery(clean, None, fieldname=fieldname, thesaurus=thesaurus)
-    parser = parser_for(fieldname)
+        return ParsedQuery(
+            clean, None, fieldname=fieldname, thesaurus=thesaurus, languages=languages
+        )
+    parser = parser_for(fieldname, plain=languages is not None)
     synonyms: tuple[SynonymMatch, ...] = ()
     limited = None
     if thesaurus:
@@ -272,6 +404,9 @@ def parse(text, fieldname: str = QUERY_FIELD, thesaurus: Thesaurus | None = None
             limited = _bounded(parser, rewritten, MAX_TERMS + MAX_SYNONYM_TERMS)
     if limited is None:
         limited = _bounded(parser, clean, MAX_TERMS)
+    plain = None
+    if languages is not None:
+        plain, limited = limited, in_languages(limited, fieldname, languages)
     return ParsedQuery(
         clean,
         limited,
@@ -279,6 +414,8 @@ def parse(text, fieldname: str = QUERY_FIELD, thesaurus: Thesaurus | None = None
         synonyms=synonyms,
         fieldname=fieldname,
         thesaurus=thesaurus,
+        languages=languages,
+        plain=plain,
     )
 
 

@@ -1,8 +1,18 @@
 """The two index schemas and the conversion of the app's plain dicts into index documents.
 
+Languages
+    A project or profile is analysed in the language it is written in (``written_in``, see
+    ``analysis.LANGUAGES``; anything else is read as English). Each text field exists once per
+    language: ``content`` holds English text, ``content_fr`` French text, ``headline_l3_ar``
+    Arabic headlines... (``analysis.language_field``), each with its language's stemmer and
+    stop words, and a document fills only the fields of its own language. The stored ``lang``
+    field says which, for highlighting and title ranking. Member names and skill names (the
+    skill catalogue is English) stay in English fields for every member.
+
 Projects
-    One weighted ``content`` field holds every searchable text of a project (BM25F: title and
-    skills weigh more than the description, see :data:`PROJECT_WEIGHTS`). Facet fields hold
+    One weighted ``content`` field (per language) holds every searchable text of a project
+    (BM25F: title and skills weigh more than the description, see :data:`PROJECT_WEIGHTS`).
+    Facet fields hold
     exact keys. Publication and deadline live in numeric columns for sorting. Only what
     snippets need (title, summary, the start of the description) is stored. A separate
     ``spell`` field holds the unstemmed, folded words of the short texts (everything but the
@@ -28,9 +38,13 @@ from whoosh import columns
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 
 from .analysis import (
+    ENGLISH,
+    LANGUAGES,
     WeightedPositions,
     clean_text,
     fold,
+    language_field,
+    language_of,
     spelling_analyzer,
     spelling_words,
     text_analyzer,
@@ -69,6 +83,8 @@ EXPERT_GROUPS = (
     "travel",
 )
 EXPERT_TEXT_FIELDS = ("headline", "bio", "skills")
+# The expert text fields written in the member's language; names and skills stay English.
+EXPERT_WRITTEN_FIELDS = ("headline", "bio")
 EXPERT_FILTERS = {
     "skills": ("skills", "skillset"),
     "sectors": ("sectors", "sectors"),
@@ -87,18 +103,20 @@ def level_field(name: str, level: int) -> str:
     return f"{name}_l{level}"
 
 
-def _weighted_text_field() -> TEXT:
+def _weighted_text_field(language: str = ENGLISH) -> TEXT:
     """A positional text field indexed through the fast weighted-sections path."""
-    field = TEXT(analyzer=text_analyzer(), phrase=True)
+    field = TEXT(analyzer=text_analyzer(language), phrase=True)
     field.format = WeightedPositions(field_boost=field.format.field_boost)
     return field
 
 
 def project_schema() -> Schema:
     """Return the schema of the projects index."""
+    texts = {language_field("content", lang): _weighted_text_field(lang) for lang in LANGUAGES}
     return Schema(
         uid=ID(unique=True, stored=True),
-        content=_weighted_text_field(),
+        lang=ID(stored=True),
+        **texts,
         spell=KEYWORD(analyzer=spelling_analyzer()),
         title=STORED(),
         summary=STORED(),
@@ -127,11 +145,14 @@ def expert_schema() -> Schema:
         "applied": KEYWORD(),
         # The widest audience of any group: who may open the member's page at all.
         "widest": ID(),
+        "lang": ID(stored=True),
         "change_id": STORED(),
     }
     for level in LEVELS:
-        fields[level_field("headline", level)] = TEXT(analyzer=text_analyzer(), stored=True)
-        fields[level_field("bio", level)] = TEXT(analyzer=text_analyzer(), stored=True)
+        for lang in LANGUAGES:
+            for name in EXPERT_WRITTEN_FIELDS:
+                field = language_field(level_field(name, level), lang)
+                fields[field] = TEXT(analyzer=text_analyzer(lang), stored=True)
         fields[level_field("skills", level)] = TEXT(analyzer=text_analyzer())
         fields[level_field("skillset", level)] = KEYWORD(stored=True)
         fields[level_field("wanted", level)] = KEYWORD(stored=True)
@@ -231,10 +252,13 @@ def project_document(project: dict) -> dict:
     }
     spelling_source = " ".join(text for name, text in texts.items() if name != "description")
     deadline = project.get("deadline")
+    lang = language_of(project.get("written_in"))
+    content = weighted_text((PROJECT_WEIGHTS[name], text) for name, text in texts.items())
     document = {
         "uid": str(int(project["id"])),
-        "content": weighted_text((PROJECT_WEIGHTS[name], text) for name, text in texts.items()),
-        "spell": spelling_words(spelling_source),
+        "lang": lang,
+        language_field("content", lang): content,
+        "spell": spelling_words(spelling_source, lang),
         "title": title,
         "summary": summary,
         "excerpt": description[:EXCERPT_CHARS],
@@ -336,14 +360,18 @@ def expert_document(expert: dict) -> dict:
         "applied": [str(int(i)) for i in list(expert.get("applied_institution_ids") or [])],
         "widest": str(widest_level(expert)),
     }
+    lang = language_of(expert.get("written_in"))
 
-    def put(group: str, field: str, value) -> None:
+    def put(group: str, field: str, value, lang: str = ENGLISH) -> None:
         level = audience_level(audience, group)
         if level != ONLY_ME and value:
-            document[level_field(field, level)] = value
+            document[language_field(level_field(field, level), lang)] = value
 
-    put("headline", "headline", _text(expert.get("headline"), 500))
-    put("bio", "bio", _text(expert.get("bio"), 20000))
+    put("headline", "headline", _text(expert.get("headline"), 500), lang)
+    put("bio", "bio", _text(expert.get("bio"), 20000), lang)
+    if any(field.startswith(EXPERT_WRITTEN_FIELDS) for field in document):
+        # Which fields hold the headline and bio; said only when one of them is indexed.
+        document["lang"] = lang
     skills = _values(expert.get("skills"))
     wanted = _values(expert.get("skills_wanted"))
     labels = _values(expert.get("skill_labels"))

@@ -427,15 +427,16 @@ class QueryTerms:
 
     Terms are ``(field, text)``: each field is scored with its own lengths, and a document's
     score is the sum over the terms. Only terms of scored text fields count (a keyword or
-    identifier field filters). Every prefix (of the ``content`` field, the only one prefixes
-    are searched in) is expanded once for the whole index, so all segments agree; terms and
-    prefixes under NOT are matched but do not score.
+    identifier field filters). Every prefix (of a ``content`` field, one per language, the only
+    ones prefixes are searched in) is expanded once for the whole index by
+    ``expand_prefix(field, prefix)``, so all segments agree; terms and prefixes under NOT are
+    matched but do not score.
     """
 
     def __init__(self, searcher, query, expand_prefix=None):
         self.terms: dict[tuple[str, str], float] = {}
-        self.expansions: dict[str, tuple[str, ...]] = {}
-        self.prefixes: dict[str, float] = {}
+        self.expansions: dict[tuple[str, str], tuple[str, ...]] = {}
+        self.prefixes: dict[tuple[str, str], float] = {}
         total = max(1, searcher.doc_count_all())
         schema = searcher.schema
 
@@ -443,10 +444,11 @@ class QueryTerms:
             return max(0.1, math.log(total / (df + 1)) + 1)
 
         for leaf in _all_leaves(query):
-            if isinstance(leaf, wq.Prefix) and leaf.text not in self.expansions:
-                if leaf.fieldname != "content" or expand_prefix is None:
+            key = (leaf.fieldname, leaf.text) if isinstance(leaf, wq.Prefix) else None
+            if key is not None and key not in self.expansions:
+                if not leaf.fieldname.startswith("content") or expand_prefix is None:
                     raise UnknownQuery(leaf)
-                self.expansions[leaf.text] = tuple(expand_prefix(leaf.text))
+                self.expansions[key] = tuple(expand_prefix(leaf.fieldname, leaf.text))
         for leaf in positive_leaves(query):
             fieldname = leaf.fieldname
             if fieldname not in schema or not schema[fieldname].scorable:
@@ -456,17 +458,20 @@ class QueryTerms:
             elif isinstance(leaf, wq.Phrase):
                 words = list(leaf.words)
             else:
-                stems = self.expansions[leaf.text]
+                stems = self.expansions[fieldname, leaf.text]
                 df = max((searcher.doc_frequency(fieldname, s) for s in stems), default=0)
-                self.prefixes[leaf.text] = idf(df)
+                self.prefixes[fieldname, leaf.text] = idf(df)
                 continue
             for word in words:
                 self.terms[fieldname, word] = idf(searcher.doc_frequency(fieldname, word))
 
-    def highlight_terms(self) -> set[str]:
-        words = {text for _, text in self.terms}
-        for prefix in self.prefixes:
-            words.update(self.expansions[prefix])
+    def highlight_terms(self, fieldnames=None) -> set[str]:
+        """The terms to mark in a result: of every field, or only of ``fieldnames`` (the
+        fields of the result's language)."""
+        words = {text for field, text in self.terms if fieldnames is None or field in fieldnames}
+        for key in self.prefixes:
+            if fieldnames is None or key[0] in fieldnames:
+                words.update(self.expansions[key])
         return words
 
 
@@ -503,10 +508,12 @@ class SegmentView:
             return self.data.term(self.reader, text, budget, fieldname).bits
         return self.data.value_bits(self.reader, fieldname, text)
 
-    def prefix_bits(self, stems: tuple[str, ...], budget: Budget) -> int:
+    def prefix_bits(
+        self, stems: tuple[str, ...], budget: Budget, fieldname: str = "content"
+    ) -> int:
         result = 0
         for stem in stems:
-            result |= self.term_bits(stem, budget)
+            result |= self.term_bits(stem, budget, fieldname)
         return result
 
     def evaluate(self, node, terms: QueryTerms, budget: Budget) -> int:
@@ -514,7 +521,8 @@ class SegmentView:
         if isinstance(node, wq.Term):
             return self.term_bits(node.text, budget, node.fieldname)
         if isinstance(node, wq.Prefix):
-            return self.prefix_bits(terms.expansions[node.text], budget)
+            key = (node.fieldname, node.text)
+            return self.prefix_bits(terms.expansions[key], budget, node.fieldname)
         if isinstance(node, wq.Phrase):
             candidates = B.full(self.n)
             for word in node.words:
@@ -563,8 +571,8 @@ class SegmentView:
             data = self.data.term(self.reader, text, budget, fieldname)
             if data.df:
                 arrays.append((idf, data.impact_bytes(self.n)))
-        for prefix, idf in terms.prefixes.items():
-            matched = self.prefix_bits(terms.expansions[prefix], budget)
+        for (fieldname, prefix), idf in terms.prefixes.items():
+            matched = self.prefix_bits(terms.expansions[fieldname, prefix], budget, fieldname)
             if matched:
                 arrays.append((idf, B.unpack(matched, self.n, PREFIX_IMPACT)))
         return arrays

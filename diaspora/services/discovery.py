@@ -40,7 +40,7 @@ from diaspora.search import (
 from diaspora.services import permissions
 from diaspora.services import projects as project_service
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
-from diaspora.services.indexing import indexer
+from diaspora.services.indexing import indexer, languages
 from diaspora.services.notifications import Frequency
 from diaspora.services.privacy import listed_condition, may_see_member
 from diaspora.validation import clean_line, page_number
@@ -211,6 +211,7 @@ def search_projects(search: ProjectSearch, per_page: int = PER_PAGE) -> ProjectP
             per_page=per_page,
             correct=not search.as_typed,
             thesaurus=words,
+            languages=languages.searcher_languages(),
         ),
         search.page,
     )
@@ -374,6 +375,7 @@ def search_experts(user, search: ExpertSearch, per_page: int = PER_PAGE) -> Expe
             page=page,
             per_page=per_page,
             thesaurus=words,
+            languages=languages.reader_languages(user),
         ),
         search.page,
     )

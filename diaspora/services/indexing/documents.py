@@ -61,6 +61,7 @@ def project_document(project: Project) -> dict:
         "work_mode": project.work_mode.value,
         "compensation": project.compensation.value,
         "languages": list(project.languages or []),
+        "written_in": project.written_in,
         "published_at": project.published_at,
         "deadline": project.deadline,
     }
@@ -74,6 +75,7 @@ def expert_document(profile: Profile, applied: set[int], today=None) -> dict:
         "display_name": profile.display_name,
         "headline": profile.headline,
         "bio": profile.bio,
+        "written_in": profile.written_in,
         "skills": [s.name for s in profile.skills_of(SkillKind.HAVE)],
         "skills_wanted": [s.name for s in profile.skills_of(SkillKind.DEVELOP)],
         "skill_labels": [
