@@ -70,6 +70,11 @@ def sector_name(key: str) -> str:
     return gettext(name) if name else name
 
 
+def sector_names() -> dict[str, str]:
+    """Sector key -> name in the current language, in file order."""
+    return dict(sector_choices())
+
+
 def sector_choices() -> list[tuple[str, str]]:
     """(key, name in the current language) of every sector, in file order, for forms."""
     return [(key, sector_name(key)) for key in sectors()]

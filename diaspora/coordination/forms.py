@@ -101,7 +101,7 @@ class ImpactFilterForm(BaseForm):
         self.from_year.invalid_choice_message = self.to_year.invalid_choice_message = year
         known = [(code, name) for code, name in country_choices() if code in countries]
         self.country.choices = select_choices([("", _("All countries")), *known])
-        self.sector.choices = select_choices([("", _("All sectors")), *catalog.sectors().items()])
+        self.sector.choices = select_choices([("", _("All sectors")), *catalog.sector_choices()])
         self.institution.choices = select_choices(
             [("", _("All institutions")), *((str(i), name) for i, name in institutions)]
         )

@@ -199,7 +199,7 @@ def experts():
     context = {
         "search": search,
         "countries": catalog.countries(),
-        "sectors": catalog.sectors(),
+        "sectors": catalog.sector_names(),
         "languages": catalog.languages(),
         "modes": [(m.value, m.label) for m in EngagementMode],
     }

@@ -4,6 +4,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from diaspora.extensions import db
@@ -21,9 +22,9 @@ class InvitationStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            "sent": "Waiting for your answer",
-            "applied": "You applied",
-            "declined": "You declined",
+            "sent": _("Waiting for your answer"),
+            "applied": _("You applied"),
+            "declined": _("You declined"),
         }[self.value]
 
 

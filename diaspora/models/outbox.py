@@ -4,6 +4,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Mapped, mapped_column
 
 from diaspora.extensions import db
@@ -19,10 +20,10 @@ class OutboxStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            "queued": "waiting to be sent",
-            "sending": "being sent",
-            "sent": "sent",
-            "failed": "failed",
+            "queued": _("waiting to be sent"),
+            "sending": _("being sent"),
+            "sent": _("sent"),
+            "failed": _("failed"),
         }[self.value]
 
 

@@ -9,6 +9,7 @@ from functools import cache
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask_babel import gettext as _
 from flask_login import UserMixin
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
@@ -27,10 +28,10 @@ class Role(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            "member": "Diaspora member",
-            "institution": "Institution representative",
-            "coordinator": "Coordinator",
-            "admin": "Administrator",
+            "member": _("Diaspora member"),
+            "institution": _("Institution representative"),
+            "coordinator": _("Coordinator"),
+            "admin": _("Administrator"),
         }[self.value]
 
 

@@ -51,7 +51,7 @@ def member_required(view):
 
 def _editor(profile_form=None, status=200, **forms):
     profile = profiles.profile_or_draft(current_user)
-    sectors = catalog.sectors()
+    sectors = catalog.sector_names()
     percent, missing = profiles.completeness(profile)
     return render_template(
         "profiles/edit.html",
@@ -85,7 +85,7 @@ def edit():
 @bp.post("/profile")
 @member_required
 def save():
-    form = ProfileForm(sectors=catalog.sectors())
+    form = ProfileForm(sectors=catalog.sector_names())
     if form.validate_on_submit():
         with form_refusal():
             unit_of_work(lambda: profiles.update_profile(current_user, form.data))
@@ -417,6 +417,6 @@ def language_name_filter(code):
 def profile_helpers():
     return {
         "skill_kinds": SkillKind,
-        "sector_names": catalog.sectors(),
+        "sector_names": catalog.sector_names(),
         "engagement_labels": {m.value: m.label for m in EngagementMode},
     }
