@@ -277,10 +277,32 @@ def test_the_search_page_reads_words_in_the_visitors_language(app, client):
         summary="Ateliers pour les infirmières.",
         description="Une formation continue.",
     )
-    client.set_cookie("language", "fr")
+    client.set_cookie("language", "fr", domain="diaspora.test")
     html = client.get("/search?q=formations").get_data(as_text=True)
     assert "Formation des <mark>infirmières</mark>" in html or "<mark>Formation</mark>" in html
-    client.set_cookie("language", "en")
+    client.set_cookie("language", "en", domain="diaspora.test")
     html = client.get("/search?q=infirmiere").get_data(as_text=True)
     # Not in the languages an English page reads: found by reading the word in every language.
     assert "<mark>infirmières</mark>" in html
+
+
+@pytest.mark.search_index
+def test_country_and_sector_are_indexed_in_every_language_whoever_publishes(app, client):
+    """The document does not depend on the page that indexed it, and a country or sector
+    named in any of the site's languages finds the project."""
+    from diaspora.models import ProjectStatus, Role
+    from diaspora.services.indexing.documents import project_document
+    from tests.factories import make_institution, make_project, new_user
+
+    institution = make_institution(new_user(Role.INSTITUTION), name="Hôpital de Fann")
+    project = make_project(
+        institution, status=ProjectStatus.PUBLISHED, country="SN", title="Neonatal nursing"
+    )
+    with app.test_request_context(headers={"Accept-Language": "ar"}):
+        in_arabic = project_document(project)
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert project_document(project) == in_arabic
+    assert "Sénégal" in in_arabic["country_name"] and "Santé" in in_arabic["sector_name"]
+    for query in ("Sénégal", "Senegal", "santé", "salud"):
+        html = client.get(f"/search?q={query}").get_data(as_text=True)
+        assert "Neonatal nursing" in html, query

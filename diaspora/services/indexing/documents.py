@@ -8,8 +8,9 @@ not suspended) and the plain dict the engine takes for each (see
 from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 
-from diaspora import catalog
+from diaspora import catalog, i18n
 from diaspora.extensions import db
 from diaspora.models import (
     Profile,
@@ -41,6 +42,21 @@ EXPERT_AUDIENCE_GROUPS = {
 }
 
 
+def in_every_language(name_of: Callable[[str], str], key: str | None) -> str:
+    """A country's or sector's name in every language the site speaks ("Senegal, Sénégal"),
+    so a document is the same whoever's page indexes it, and a name typed in any of them
+    finds it."""
+    if not key:
+        return ""
+    names = []
+    for code in i18n.LANGUAGES:
+        with force_locale(code):
+            name = str(name_of(key))
+        if name not in names:
+            names.append(name)
+    return ", ".join(names)
+
+
 def project_document(project: Project) -> dict:
     """The engine's dict for a project (see ``diaspora.search.schemas.project_document``)."""
     return {
@@ -53,10 +69,10 @@ def project_document(project: Project) -> dict:
         "institution": project.institution.name,
         "institution_id": project.institution_id,
         "country": project.country,
-        "country_name": catalog.country_name(project.country),
+        "country_name": in_every_language(catalog.country_name, project.country),
         "region": project.region,
         "sector": project.sector,
-        "sector_name": catalog.sector_name(project.sector),
+        "sector_name": in_every_language(catalog.sector_name, project.sector),
         "engagement_mode": project.engagement_mode.value,
         "work_mode": project.work_mode.value,
         "compensation": project.compensation.value,
