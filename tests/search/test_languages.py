@@ -5,6 +5,7 @@ import pickle
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale, gettext
 from whoosh import query as wq
 
 from diaspora.search import PUBLIC, Clearance, ExpertIndex, ProjectIndex, SearchUnavailable
@@ -284,6 +285,16 @@ def test_the_search_page_reads_words_in_the_visitors_language(app, client):
     html = client.get("/search?q=infirmiere").get_data(as_text=True)
     # Not in the languages an English page reads: found by reading the word in every language.
     assert "<mark>infirmières</mark>" in html
+    assert "these projects are written in other languages" in html
+    client.set_cookie("language", "fr", domain="diaspora.test")
+    html = client.get("/search?q=infirmiere").get_data(as_text=True)
+    assert "<mark>infirmières</mark>" in html  # in a language the reader reads: no notice
+    with app.test_request_context(), force_locale("fr"):
+        notice = gettext(
+            "Nothing written in the languages you read matches; these projects are written "
+            "in other languages."
+        )
+    assert notice not in html.replace("&#39;", "'")
 
 
 @pytest.mark.search_index
