@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 from diaspora import i18n
 from diaspora.forms import EmptyForm, forms_of_request, problems
 from diaspora.main.unit_of_work import form_refusals
+from diaspora.security import is_safe_next
 
 
 def download(body: str | bytes, filename: str, mimetype: str) -> Response:
@@ -59,8 +60,13 @@ def register(app: Flask) -> None:
 def this_page() -> str:
     """The address of this page, for the language switcher to come back to: its path and
     query, without parameters starting with "_" (never a filter of the site's; ``url_for``
-    reads them as the scheme or anchor of an address)."""
-    kept = [(k, v) for k, v in request.args.items(multi=True) if not k.startswith("_")]
+    reads them as the scheme or anchor of an address), and without a ``next`` that does not
+    name a page of this site (the page itself never shows one)."""
+    kept = [
+        (k, v)
+        for k, v in request.args.items(multi=True)
+        if not k.startswith("_") and (k != "next" or is_safe_next(v))
+    ]
     return f"{request.path}?{urlencode(kept)}" if kept else request.path
 
 
