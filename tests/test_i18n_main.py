@@ -108,7 +108,7 @@ def test_notification_settings_labels_are_translated(client, db, make_user):
     login(client, member.email)
     html = text(client.get("/notifications/settings").get_data(as_text=True))
     assert '<html lang="fr" dir="ltr">' in html
-    assert "<h1>Préférences de notification</h1>" in html
+    assert "<h1>Paramètres de notification</h1>" in html
     assert "Décisions et changements concernant mes candidatures" in html
     assert "Nouveaux projets correspondant à mon profil" in html
     assert "Immédiatement" in html and "Récapitulatif quotidien" in html

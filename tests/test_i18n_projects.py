@@ -110,13 +110,13 @@ def test_draft_page_shows_status_actions_and_history_in_french(client, db, rep, 
     assert "Brouillon" in page
     assert "Seuls les représentants de l'institution et les coordinateurs" in page
     assert "Soumettre à l'examen" in page and "Gérer ce projet" in page
-    assert "Historique" in page and "Créé comme brouillon (désormais : brouillon)" in page
+    assert "Historique" in page and "Créé comme brouillon (désormais brouillon)" in page
 
     project = db.session.scalars(sa.select(Project)).one()
     response = client.post(f"/projects/{project.id}/status/submit", follow_redirects=True)
     page = text(unescape(response.get_data(as_text=True)))
     assert "Le projet est désormais : en attente d'examen." in page
-    assert "Soumis à l'examen (désormais : en attente d'examen)" in page
+    assert "Soumis à l'examen (désormais en attente d'examen)" in page
 
 
 def test_draft_page_in_arabic(client, db, rep, institution):
