@@ -346,3 +346,49 @@ def test_a_digest_sent_by_the_scheduled_command_is_in_its_recipients_language(
     with app.test_request_context(), i18n.recipient_locale(member):
         english = "Your daily digest"
         assert mail["Subject"].startswith(str(_(english))) and _(english) != english
+
+
+# --------------------------------------------------------------------------- templates
+
+TEMPLATES = ROOT / "templates"
+READ_ATTRIBUTES = re.compile(
+    r'\b(title|aria-label|placeholder|alt|aria-description|data-label)="([^"]*)"'
+)
+# Words that are the same in every language: the time zone, a standard's name.
+UNTRANSLATED_WORDS = {"UTC", "ORCID"}
+
+
+def words_outside_translation(source: str, html: bool) -> list[str]:
+    """The text of a template that no translation call or block holds."""
+    source = re.sub(r"\{#.*?#\}", " ", source, flags=re.S)
+    source = re.sub(r"\{%-?\s*trans\b.*?endtrans\s*-?%\}", " ", source, flags=re.S)
+    source = re.sub(r"\{\{.*?\}\}", " ", source, flags=re.S)
+    found = []
+    if html:
+        source = re.sub(r"<(script|style)\b.*?</\1>", " ", source, flags=re.S)
+        for match in READ_ATTRIBUTES.finditer(source):
+            value = re.sub(r"\{%.*?%\}", " ", match.group(2))
+            found += re.findall(r"[A-Za-z]{2,}", value)
+        source = re.sub(r"<[^>]*>", " ", source, flags=re.S)
+    source = re.sub(r"\{%.*?%\}", " ", source, flags=re.S)
+    source = re.sub(r"&[a-z]+;|&#\d+;", " ", source)
+    found += re.findall(r"[A-Za-z]{2,}", source)
+    return [word for word in found if word not in UNTRANSLATED_WORDS]
+
+
+def test_every_template_word_goes_through_a_translation():
+    """Pages and emails: every word people read is in a `_()`, `ngettext` or `{% trans %}`,
+    so it is in the catalogs (the core pages are also checked rendered, above)."""
+    left = {}
+    for path in sorted(TEMPLATES.rglob("*")):
+        if path.suffix in (".html", ".txt"):
+            words = words_outside_translation(path.read_text(), path.suffix == ".html")
+            if words:
+                left[str(path.relative_to(TEMPLATES))] = words[:10]
+    assert left == {}
+
+
+def test_the_template_check_finds_an_untranslated_word():
+    html = '<p title="Close">{{ _("Save") }} now</p>{% trans %}Done{% endtrans %} {{ x }}'
+    assert words_outside_translation(html, html=True) == ["Close", "now"]
+    assert words_outside_translation("Hello {{ user.name }},\n", html=False) == ["Hello"]
