@@ -176,6 +176,8 @@ PAGES = [
     ("applications dashboard", "member", lambda w: "/applications"),
     ("application, member side", "member", lambda w: f"/applications/{w.application}"),
     ("profile edit", "member", lambda w: "/profile"),
+    ("profile languages", "member", lambda w: "/profile/languages"),
+    ("profile skills", "member", lambda w: "/profile/skills"),
     ("privacy settings", "member", lambda w: "/profile/privacy"),
     ("travel windows", "member", lambda w: "/profile/travel"),
     ("account", "member", lambda w: "/account"),

@@ -58,21 +58,51 @@ def test_the_profile_editor_in_french(client, member):
         "Nom d'affichage",
         "Profil rédigé en",
         "Pays d'origine",
-        "Ajouter la langue",
+        "Ajouter ou retirer des langues",
         "Compétences que je possède",
+        "Ajouter ou retirer des compétences",
         "Ajouter la formation",
         "Il manque encore",
         "Enregistrer",
     ):
         assert text in html, text
-    assert "Save this part" not in html and "Add language" not in html
+    assert "Save this part" not in html and "Add or remove" not in html
+
+
+def test_the_languages_and_skills_pages_in_french(client, member):
+    sign_in(client, speaking(member, "fr"))
+    languages = page(client, "/profile/languages")
+    assert '<html lang="fr" dir="ltr"' in languages
+    for text in (
+        "Les langues que vous parlez",
+        "Aucune langue pour l'instant.",
+        "Ajouter la langue",
+    ):
+        assert text in languages, text
+    skills = page(client, "/profile/skills")
+    for text in ("Vos compétences", "Compétences que je possède", "Ajouter la compétence"):
+        assert text in skills, text
+    assert "Your skills" not in skills and "Languages you speak" not in languages
+    client.post("/profile/languages", data={"code": "am", "proficiency": "native"})
+    assert "Langue enregistrée." in page(client, "/profile/languages")
+
+
+def test_the_languages_and_skills_pages_in_arabic(client, member):
+    sign_in(client, speaking(member, "ar"))
+    languages = page(client, "/profile/languages")
+    assert '<html lang="ar" dir="rtl"' in languages
+    assert "اللغات التي تتحدثها" in languages and "إضافة لغة" in languages
+    skills = page(client, "/profile/skills")
+    assert '<html lang="ar" dir="rtl"' in skills
+    assert "مهاراتك" in skills and "إضافة مهارة" in skills
 
 
 def test_the_profile_editor_and_privacy_page_in_arabic(client, member):
     sign_in(client, speaking(member, "ar"))
     html = page(client, "/profile")
     assert 'dir="rtl"' in html
-    assert "ملفي الشخصي" in html and "لغة كتابة الملف الشخصي" in html and "إضافة لغة" in html
+    assert "ملفي الشخصي" in html and "لغة كتابة الملف الشخصي" in html
+    assert "إضافة لغات أو إزالتها" in html and "إضافة مهارات أو إزالتها" in html
     privacy = page(client, "/profile/privacy")
     assert "من يرى ماذا" in privacy and "إخفائي في كل مكان" in privacy
     # The audience choices of every part ("who sees what") are in Arabic too.

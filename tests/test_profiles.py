@@ -1,6 +1,7 @@
 """The profile editor, validation, skills taxonomy, travel windows, IDOR, export and deletion."""
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -173,8 +174,93 @@ def test_languages_skills_and_education(member_client, member):
     (free,) = profile.skills_of("develop")
     assert free.name == "tele-ultrasound" and not free.curated
     assert profile.education[0].institution == "University of Ibadan"
+    skills_page = member_client.get("/profile/skills").get_data(as_text=True)
+    assert 'list="skill-list"' in skills_page and "<datalist" in skills_page
+
+
+def test_the_editor_shows_languages_and_skills_and_links_to_their_pages(member_client, member):
+    profiles.load_skills_taxonomy()
+    profiles.add_language(member, "am", "native")
+    profiles.add_skill(member, "Obstetrics", "have")
+    profiles.add_skill(member, "Tele-ultrasound", "develop")
+    db.session.commit()
     page = member_client.get("/profile").get_data(as_text=True)
-    assert 'list="skill-list"' in page and "<datalist" in page
+    assert "Amharic" in page and "Obstetrics" in page and "Tele-ultrasound" in page
+    assert 'href="/profile/languages"' in page and "Add or remove languages" in page
+    assert 'href="/profile/skills"' in page and "Add or remove skills" in page
+    # The long lists to choose from are on the two pages, not on the editor.
+    assert "<datalist" not in page and 'name="code"' not in page and 'name="kind"' not in page
+    assert "/profile/languages/" not in page and "/profile/skills/" not in page  # no Remove
+
+
+def test_the_languages_page_lists_adds_and_removes(member_client, member):
+    page = member_client.get("/profile/languages").get_data(as_text=True)
+    assert "<h1>Languages you speak</h1>" in page and "No languages yet." in page
+    assert '<select id="code" name="code"' in page
+    for code in ("am", "fr"):
+        response = member_client.post(
+            "/profile/languages", data={"code": code, "proficiency": "professional"}
+        )
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/profile/languages"
+    page = member_client.get("/profile/languages").get_data(as_text=True)
+    assert "Language saved." in page and "Amharic" in page and "French" in page
+    french = next(lang for lang in profiles.profile_of(member).languages if lang.code == "fr")
+    assert f'formaction="/profile/languages/{french.id}/delete"' in page
+    response = member_client.post(f"/profile/languages/{french.id}/delete")
+    assert response.status_code == 302 and response.headers["Location"] == "/profile/languages"
+    page = member_client.get("/profile/languages").get_data(as_text=True)
+    assert "Language removed." in page and "French" not in page.split("<h1>")[1].split("<h2>")[0]
+    assert [lang.code for lang in profiles.profile_of(member).languages] == ["am"]
+
+
+def test_the_languages_page_shows_what_is_wrong_and_keeps_the_choice(member_client, member):
+    response = member_client.post("/profile/languages", data={"code": "", "proficiency": "native"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "There is a problem" in page and 'aria-invalid="true"' in page
+    assert "<h1>Languages you speak</h1>" in page
+    assert re.search(r'<option selected value="native"|<option value="native" selected', page)
+    response = member_client.post("/profile/languages", data={"code": "xx", "proficiency": "x"})
+    assert response.status_code == 400
+    assert profiles.profile_of(member) is None  # nothing saved, not even a draft
+
+
+def test_the_skills_page_lists_adds_and_removes(member_client, member):
+    profiles.load_skills_taxonomy()
+    db.session.commit()
+    page = member_client.get("/profile/skills").get_data(as_text=True)
+    assert "<h1>Your skills</h1>" in page and "None yet." in page
+    assert 'list="skill-list"' in page and "<option>Obstetrics" in page
+    for name, kind in (("Obstetrics", "have"), ("Quetzalmancy", "develop")):
+        response = member_client.post("/profile/skills", data={"name": name, "kind": kind})
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/profile/skills"
+    page = member_client.get("/profile/skills").get_data(as_text=True)
+    assert "Skill added." in page
+    listed = page.split("<h1>")[1].split('<form method="post" action="/profile/skills"')[0]
+    assert "Obstetrics" in listed and "Quetzalmancy" in listed and "added by you" in listed
+    (link,) = [s for s in profiles.profile_of(member).skill_links if s.kind.value == "have"]
+    remove = f"/profile/skills/{link.skill_id}/have/delete"
+    assert f'formaction="{remove}"' in page
+    response = member_client.post(remove)
+    assert response.status_code == 302 and response.headers["Location"] == "/profile/skills"
+    assert "Skill removed." in member_client.get("/profile/skills").get_data(as_text=True)
+    assert [s.name for s in profiles.profile_of(member).skills_of("have")] == []
+
+
+def test_the_skills_page_shows_what_is_wrong_and_keeps_what_was_typed(member_client, member):
+    response = member_client.post("/profile/skills", data={"name": "", "kind": "have"})
+    assert response.status_code == 400
+    assert "There is a problem" in response.get_data(as_text=True)
+    long = "Tele-ultrasound " * 10
+    response = member_client.post("/profile/skills", data={"name": long, "kind": "have"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'aria-invalid="true"' in page
+    assert f'value="{long}"' in page and "<h1>Your skills</h1>" in page
+    response = member_client.post("/profile/skills", data={"name": "Hydrology", "kind": "both"})
+    assert response.status_code == 400
+    assert profiles.profile_of(member) is None  # nothing saved, not even a draft
 
 
 def test_skills_load_is_idempotent_and_curates_free_skills(runner, app, member):
@@ -285,6 +371,8 @@ def test_member_pages_need_login_and_the_member_role(app, member):
         "/profile",
         "/profile/privacy",
         "/profile/travel",
+        "/profile/languages",
+        "/profile/skills",
         "/profile/export",
         "/account/delete",
     ):
@@ -294,6 +382,10 @@ def test_member_pages_need_login_and_the_member_role(app, member):
     sign_in(rep, new_user(Role.INSTITUTION))
     assert rep.get("/profile").status_code == 403
     assert rep.post("/profile/travel", data={"country": "GH"}).status_code == 403
+    for url in ("/profile/languages", "/profile/skills"):
+        assert rep.get(url).status_code == 403, url
+    assert rep.post("/profile/languages", data={"code": "am"}).status_code == 403
+    assert rep.post("/profile/skills", data={"name": "Hydrology"}).status_code == 403
 
 
 # Export.

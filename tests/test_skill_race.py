@@ -104,10 +104,10 @@ def test_many_members_saving_the_same_new_skill_at_once_all_succeed(app, db, mak
         )
         with client.session_transaction() as session:
             flashed = [message for _, message in session.pop("_flashes", [])]
-        return response.status_code, flashed
+        return response.status_code, response.headers.get("Location"), flashed
 
     outcomes = together(RACERS, save)
-    assert outcomes == [(302, ["Skill added."])] * RACERS
+    assert outcomes == [(302, "/profile/skills", ["Skill added."])] * RACERS
     db.session.expire_all()
     (skill,) = skill_rows("solar microgrids")
     linked = db.session.scalars(

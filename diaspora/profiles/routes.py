@@ -58,10 +58,7 @@ def _editor(profile_form=None, status=200, **forms):
         next_path=_next_page(),
         profile=profile,
         form=profile_form or ProfileForm(obj=profile, sectors=sectors),
-        language_form=forms.get("language_form") or LanguageForm(),
-        skill_form=forms.get("skill_form") or SkillForm(),
         education_form=forms.get("education_form") or EducationForm(),
-        curated=profiles.curated_skills(),
         sectors=sectors,
         percent=percent,
         missing=missing,
@@ -108,16 +105,22 @@ def _remove(action, back: str, done: str | None = None):
     return redirect(back)
 
 
-@bp.post("/profile/languages")
+@bp.route("/profile/languages", methods=["GET", "POST"])
 @member_required
-def add_language():
+def languages():
+    """The languages the member speaks, each with its remove button, and the form to add one
+    (a page of its own: the choice of some 180 languages would weigh down the editor)."""
     form = LanguageForm()
-    return _section_action(
-        form,
-        lambda: profiles.add_language(current_user, form.code.data, form.proficiency.data),
-        _("Language saved."),
-        "languages",
-    )
+    if form.validate_on_submit():
+        with form_refusal(form.code):
+            unit_of_work(
+                lambda: profiles.add_language(current_user, form.code.data, form.proficiency.data)
+            )
+            flash(_("Language saved."), "success")
+            return redirect(url_for("profiles.languages"))
+    profile = profiles.profile_or_draft(current_user)
+    status = 400 if form.errors else 200
+    return render_template("profiles/languages.html", profile=profile, form=form), status
 
 
 @bp.post("/profile/languages/<int:language_id>/delete")
@@ -125,20 +128,31 @@ def add_language():
 def remove_language(language_id):
     return _remove(
         lambda: profiles.remove_language(current_user, language_id),
-        url_for("profiles.edit", _anchor="languages"),
+        url_for("profiles.languages"),
+        _("Language removed."),
     )
 
 
-@bp.post("/profile/skills")
+@bp.route("/profile/skills", methods=["GET", "POST"])
 @member_required
-def add_skill():
+def skills():
+    """The member's skills, each with its remove button, and the form to add one with the
+    curated skills to pick from (a page of its own: the list would weigh down the editor)."""
     form = SkillForm()
-    return _section_action(
-        form,
-        lambda: profiles.add_skill(current_user, form.name.data, form.kind.data),
-        _("Skill added."),
-        "skills",
-    )
+    if form.validate_on_submit():
+        with form_refusal(form.name):
+            unit_of_work(lambda: profiles.add_skill(current_user, form.name.data, form.kind.data))
+            flash(_("Skill added."), "success")
+            return redirect(url_for("profiles.skills"))
+    profile = profiles.profile_or_draft(current_user)
+    status = 400 if form.errors else 200
+    return render_template(
+        "profiles/skills.html",
+        profile=profile,
+        form=form,
+        curated=profiles.curated_skills(),
+        SkillKind=SkillKind,
+    ), status
 
 
 @bp.post("/profile/skills/<int:skill_id>/<kind>/delete")
@@ -146,7 +160,8 @@ def add_skill():
 def remove_skill(skill_id, kind):
     return _remove(
         lambda: profiles.remove_skill(current_user, skill_id, kind),
-        url_for("profiles.edit", _anchor="skills"),
+        url_for("profiles.skills"),
+        _("Skill removed."),
     )
 
 
