@@ -26,7 +26,7 @@ install: $(STAMP) $(CATALOGS:.po=.mo)
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
 		--no-location --sort-output --add-comments=Translators: --project=Diaspora -o $(TRANSLATIONS)/messages.pot .
-	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i $(TRANSLATIONS)/messages.pot \
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --width=100 -i $(TRANSLATIONS)/messages.pot \
 		-d $(TRANSLATIONS)
 
 run: install
