@@ -148,6 +148,15 @@ def language_label(code: str) -> str:
 TRANSLATIONS = Path(__file__).parent / "translations"
 
 
+def _say_language(response):
+    """A page says its language, and that it depends on the browser's languages and the
+    switcher's cookie, so no cache serves one reader's language to another."""
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Language", current())
+        response.vary.update(("Accept-Language", "Cookie"))
+    return response
+
+
 def init_app(app: Flask) -> None:
     from diaspora.extensions import babel
 
@@ -158,6 +167,7 @@ def init_app(app: Flask) -> None:
     # The locale is cached on the application context, which a request shares with the
     # context around it when one is already open (a command, a test): choose it afresh.
     app.before_request(refresh)
+    app.after_request(_say_language)
 
     @app.context_processor
     def inject():

@@ -109,9 +109,11 @@ def test_catalogs_hold_exactly_what_the_code_asks_for(code, extracted):
 @pytest.mark.parametrize("code", list(i18n.LANGUAGES))
 def test_the_page_says_its_language_and_direction(client, code):
     client.set_cookie(i18n.COOKIE, code, domain="diaspora.test")
-    html = client.get("/").get_data(as_text=True)
+    response = client.get("/")
     direction = "rtl" if code == "ar" else "ltr"
-    assert f'<html lang="{code}" dir="{direction}">' in html
+    assert f'<html lang="{code}" dir="{direction}">' in response.get_data(as_text=True)
+    assert response.headers["Content-Language"] == code
+    assert {"Accept-Language", "Cookie"} <= set(response.vary)
 
 
 def test_first_visit_follows_the_browser_then_the_switcher_then_the_account(client, db, make_user):
