@@ -55,6 +55,18 @@ def new_user(role=Role.MEMBER, email=None, name=None, confirmed=True, password=P
     return user
 
 
+def read_in(client, language: str) -> None:
+    """What the language switcher leaves a visitor: the cookie naming the page's language."""
+    client.set_cookie("language", language, domain="diaspora.test")
+
+
+def speaking(user, language: str):
+    """``user`` reads the site and their mail in ``language`` (their account's setting)."""
+    user.language = language
+    db.session.commit()
+    return user
+
+
 def sign_in(client, user) -> None:
     """Put the user's session in the client's cookie, as a login would."""
     with client.session_transaction() as session:

@@ -11,7 +11,7 @@ from diaspora import i18n
 from diaspora.extensions import db
 from diaspora.models import User
 from tests.core_pages import PAGES, build
-from tests.factories import sign_in
+from tests.factories import read_in, sign_in
 
 pytestmark = pytest.mark.search_index
 
@@ -112,7 +112,7 @@ def test_every_core_page_with_its_css_stays_under_60_kb_in_every_language(app):
             ("public profile", None, lambda w: f"/members/{w.member.id}")
         ]:
             client = app.test_client()
-            client.set_cookie(i18n.COOKIE, code, domain="diaspora.test")
+            read_in(client, code)
             if who:
                 sign_in(client, getattr(world, who))
             html = client.get(path(world)).get_data()

@@ -25,7 +25,7 @@ from diaspora.models import (
 from diaspora.models.base import utcnow
 from tests.conftest import text_of
 from tests.core_pages import PAGES, build
-from tests.factories import sign_in
+from tests.factories import read_in, sign_in
 
 ROOT = Path(__file__).parent.parent
 TRANSLATIONS = ROOT / "diaspora" / "translations"
@@ -108,7 +108,7 @@ def test_catalogs_hold_exactly_what_the_code_asks_for(code, extracted):
 
 @pytest.mark.parametrize("code", list(i18n.LANGUAGES))
 def test_the_page_says_its_language_and_direction(client, code):
-    client.set_cookie(i18n.COOKIE, code, domain="diaspora.test")
+    read_in(client, code)
     response = client.get("/")
     direction = "rtl" if code == "ar" else "ltr"
     assert f'<html lang="{code}" dir="{direction}">' in response.get_data(as_text=True)
@@ -274,7 +274,7 @@ def render(app, world, who, path, code: str) -> str:
     _db.session.execute(sa.update(User).values(language=code))
     _db.session.commit()
     client = app.test_client()
-    client.set_cookie(i18n.COOKIE, code, domain="diaspora.test")
+    read_in(client, code)
     if who:
         sign_in(client, getattr(world, who))
     response = client.get(path(world))

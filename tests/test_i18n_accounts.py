@@ -15,7 +15,7 @@ from diaspora.extensions import db
 from diaspora.mail.outbox import OutageNotice
 from diaspora.models import User
 from tests.conftest import text_of
-from tests.factories import new_user, sign_in
+from tests.factories import new_user, read_in, sign_in
 
 PASSWORD = "a long enough phrase"
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -38,10 +38,6 @@ def client(app):
 
 def page(response) -> str:
     return html.unescape(response.get_data(as_text=True))
-
-
-def in_language(client, code: str) -> None:
-    client.set_cookie("language", code, domain="diaspora.test")
 
 
 def signup(client, email: str, **extra):
@@ -67,7 +63,7 @@ def user_by_email(email: str) -> User:
 def test_signup_in_french_keeps_french_and_the_confirmation_mail_is_french(
     mail_config, smtp_server, app, client
 ):
-    in_language(client, "fr")
+    read_in(client, "fr")
     response = signup(client, "awa@example.org")
     assert response.status_code == 200
     assert "Consultez votre boîte de réception" in page(response)
@@ -83,7 +79,7 @@ def test_signup_in_french_keeps_french_and_the_confirmation_mail_is_french(
 
 
 def test_signup_in_arabic_mails_in_arabic_right_to_left(mail_config, smtp_server, app, client):
-    in_language(client, "ar")
+    read_in(client, "ar")
     signup(client, "layla@example.org")
     assert user_by_email("layla@example.org").language == "ar"
     (message,) = smtp_server.wait_for("layla@example.org")
@@ -103,7 +99,7 @@ def test_mail_to_an_existing_account_is_in_that_accounts_language(
     owner = new_user(email="taken@example.org")
     owner.language = "es"
     db.session.commit()
-    in_language(client, "fr")  # whoever tries, the owner reads it in their own language
+    read_in(client, "fr")  # whoever tries, the owner reads it in their own language
     signup(client, "taken@example.org")
     (message,) = smtp_server.wait_for("taken@example.org")
     assert message["Subject"] == "Alguien intentó registrarse con su dirección"
@@ -113,7 +109,7 @@ def test_mail_to_an_existing_account_is_in_that_accounts_language(
 def test_reset_request_for_an_unknown_address_follows_the_page(
     mail_config, smtp_server, app, client
 ):
-    in_language(client, "pt")
+    read_in(client, "pt")
     client.post("/forgot", data={"email": "nobody@example.org"})
     (message,) = smtp_server.wait_for("nobody@example.org")
     assert message["Subject"] == "Pedido de redefinição da palavra-passe"
@@ -121,7 +117,7 @@ def test_reset_request_for_an_unknown_address_follows_the_page(
 
 
 def test_login_page_and_its_refusal_in_french(app, client):
-    in_language(client, "fr")
+    read_in(client, "fr")
     login_page = page(client.get("/login"))
     assert '<html lang="fr" dir="ltr">' in login_page
     assert "Se connecter" in login_page and "Créer un compte" in login_page
@@ -131,7 +127,7 @@ def test_login_page_and_its_refusal_in_french(app, client):
 
 
 def test_signup_form_errors_in_arabic(app, client):
-    in_language(client, "ar")
+    read_in(client, "ar")
     response = client.post("/signup", data={"email": "not an address", "role": "member"})
     text = page(response)
     assert 'dir="rtl"' in text
@@ -140,11 +136,11 @@ def test_signup_form_errors_in_arabic(app, client):
 
 
 def test_error_pages_in_the_page_language(app, client):
-    in_language(client, "fr")
+    read_in(client, "fr")
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert "Introuvable" in page(response) and "Retour à l'accueil" in page(response)
-    in_language(client, "es")
+    read_in(client, "es")
     assert "No encontrado" in page(client.get("/no-such-page"))
 
 

@@ -14,7 +14,7 @@ from diaspora.models.base import utcnow
 from diaspora.models.project import ProjectStatus
 from diaspora.services import applications as service
 from diaspora.services.applications import Engagement
-from tests.factories import MOTIVATION, make_institution, make_project, with_profile
+from tests.factories import MOTIVATION, make_institution, make_project, speaking, with_profile
 
 TRANSLATIONS = Path(i18n.__file__).parent / "translations"
 
@@ -41,11 +41,6 @@ def application(db, member, project):
     return application
 
 
-def speaks(db, user, language):
-    user.language = language
-    db.session.commit()
-
-
 def page(client, url) -> str:
     response = client.get(url)
     assert response.status_code == 200, url
@@ -53,7 +48,7 @@ def page(client, url) -> str:
 
 
 def test_member_pages_in_french(client, auth, db, member, application):
-    speaks(db, member, "fr")
+    speaking(member, "fr")
     auth.login(member)
     mine = page(client, "/applications")
     assert '<html lang="fr"' in mine
@@ -68,7 +63,7 @@ def test_member_pages_in_french(client, auth, db, member, application):
 
 
 def test_member_pages_in_arabic(client, auth, db, member, application):
-    speaks(db, member, "ar")
+    speaking(member, "ar")
     auth.login(member)
     mine = page(client, "/applications")
     assert 'dir="rtl"' in mine
@@ -80,7 +75,7 @@ def test_member_pages_in_arabic(client, auth, db, member, application):
 
 
 def test_application_page_for_the_institution_in_french(client, auth, db, rep, application):
-    speaks(db, rep, "fr")
+    speaking(rep, "fr")
     auth.login(rep)
     shown = page(client, f"/applications/{application.id}")
     assert "Le candidat" in shown
@@ -91,7 +86,7 @@ def test_application_page_for_the_institution_in_french(client, auth, db, rep, a
 
 def test_apply_form_in_arabic(client, auth, db, make_user, project):
     other = with_profile(make_user(email="amina@example.org"))
-    speaks(db, other, "ar")
+    speaking(other, "ar")
     auth.login(other)
     form = page(client, f"/projects/{project.id}/apply")
     assert "ما ستراه المؤسسة من ملفك الشخصي" in form
@@ -105,7 +100,7 @@ def test_apply_form_in_arabic(client, auth, db, make_user, project):
 )
 def test_places_plural_in_french(client, auth, db, rep, project, places, expected):
     project.places = places
-    speaks(db, rep, "fr")
+    speaking(rep, "fr")
     auth.login(rep)
     assert expected in page(client, f"/projects/{project.id}/applicants")
 
@@ -116,7 +111,7 @@ def test_places_plural_in_french(client, auth, db, rep, project, places, expecte
 )
 def test_places_plural_in_arabic(client, auth, db, rep, project, places, expected):
     project.places = places
-    speaks(db, rep, "ar")
+    speaking(rep, "ar")
     auth.login(rep)
     assert expected in page(client, f"/projects/{project.id}/applicants")
 
@@ -134,14 +129,14 @@ def test_waiting_days_plural_in_the_inbox(
     client, auth, db, rep, application, language, days, expected
 ):
     application.created_at = utcnow() - timedelta(days=days, hours=1)
-    speaks(db, rep, language)
+    speaking(rep, language)
     auth.login(rep)
     assert expected in page(client, "/applications/inbox")
 
 
 def test_accepted_email_is_in_the_members_language(client, auth, db, rep, member, application):
     """The representative browses in English; the member reads Spanish."""
-    speaks(db, member, "es")
+    speaking(member, "es")
     auth.login(rep)
     response = client.post(
         f"/applications/{application.id}/decide",
@@ -177,7 +172,7 @@ def test_history_written_in_english_is_shown_in_the_readers_language(
         )
     )
     db.session.commit()
-    speaks(db, member, "fr")
+    speaking(member, "fr")
     auth.login(member)
     shown = page(client, f"/applications/{application.id}")
     assert "Achèvement contesté : the report is missing" in shown

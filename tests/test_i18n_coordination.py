@@ -23,7 +23,7 @@ from diaspora.services.impact import (
     Table,
     suppress,
 )
-from tests.factories import new_user, sign_in
+from tests.factories import new_user, read_in, sign_in
 from tests.test_follow_ups import (  # noqa: F401 - the follow-up fixtures, by name
     asked,
     institution,
@@ -119,17 +119,9 @@ def coordinator_in(client, language: str):
 
 
 def page(client, path: str) -> str:
-    """The page's HTML, from a fresh application context: the test's own context would
-    keep the language of the first page it served."""
-    with client.application.app_context():
-        response = client.get(path)
+    response = client.get(path)
     assert response.status_code == 200, path
     return response.get_data(as_text=True)
-
-
-def choose(client, language: str) -> None:
-    """What the language switcher leaves: the cookie."""
-    client.set_cookie("language", language, domain="diaspora.test")
 
 
 def in_language(app, language: str):
@@ -183,7 +175,7 @@ def test_the_csv_keeps_its_english_keys_in_every_language(client, db, figures):
 
 
 def test_the_public_page_in_french_and_arabic(client, db, figures):
-    choose(client, "fr")
+    read_in(client, "fr")
     html = page(client, "/impact")
     assert "Ce que le réseau accomplit" in html
     assert "Comment les petits nombres sont masqués" in html
@@ -192,7 +184,7 @@ def test_the_public_page_in_french_and_arabic(client, db, figures):
     assert f"12{NNBSP}400" in html
     assert "Chiffres au 7 déc. 2026" in html
     assert "Graphique : Engagements par pays servi" in html
-    choose(client, "ar")
+    read_in(client, "ar")
     html = page(client, "/impact")
     assert '<html lang="ar" dir="rtl"' in html
     assert "ما تحققه الشبكة" in html and "أقل من 5" in html and "بلدان أخرى" in html
@@ -212,13 +204,13 @@ def test_the_moderation_queue_in_french_and_arabic(client, db):
 
 def test_the_follow_up_page_in_french_and_arabic(client, db, asked, member):  # noqa: F811
     token = token_of(db, member)
-    choose(client, "fr")
+    read_in(client, "fr")
     html = page(client, f"/follow-ups/{token}")
     assert "3 mois après" in html
     assert "Êtes-vous toujours en contact ?" in html
     assert "Oui, nous sommes toujours en contact" in html
     assert "Envoyer mes réponses" in html
-    choose(client, "ar")
+    read_in(client, "ar")
     html = page(client, f"/follow-ups/{token}")
     assert "بعد 3 أشهر من" in html and "هل ما زلتم على تواصل؟" in html
 

@@ -16,7 +16,7 @@ from diaspora.models import Frequency, Notification, OutboxMessage, ProjectStatu
 from diaspora.services import events, notifications
 from diaspora.services.notifications import notify
 from tests.conftest import login
-from tests.factories import make_institution, make_project
+from tests.factories import make_institution, make_project, read_in
 
 TUESDAY = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
 
@@ -54,13 +54,8 @@ ENGLISH = {
 }
 
 
-def choose(client, language: str) -> None:
-    """What the language switcher leaves: the cookie."""
-    client.set_cookie("language", language, domain="diaspora.test")
-
-
 def page(client, path: str, language: str) -> str:
-    choose(client, language)
+    read_in(client, language)
     response = client.get(path)
     assert response.status_code == 200
     return response.get_data(as_text=True)
@@ -129,7 +124,7 @@ def test_notification_list_in_arabic(client, db, make_user):
 
 def test_unsubscribe_pages_are_translated(client, db, make_user):
     user = make_user()
-    choose(client, "fr")
+    read_in(client, "fr")
     token = notifications.unsubscribe_token(user, "digest-daily")
     assert "Arrêter le récapitulatif quotidien ?" in text(
         client.get(f"/notifications/unsubscribe/{token}").get_data(as_text=True)
@@ -137,7 +132,7 @@ def test_unsubscribe_pages_are_translated(client, db, make_user):
     done = text(client.post(f"/notifications/unsubscribe/{token}").get_data(as_text=True))
     assert "Nous n'enverrons plus le récapitulatif quotidien." in done
     token = notifications.unsubscribe_token(user, "message")
-    choose(client, "es")
+    read_in(client, "es")
     assert "¿Dejar de recibir correos sobre: nuevos mensajes sobre una candidatura?" in text(
         client.get(f"/notifications/unsubscribe/{token}").get_data(as_text=True)
     )

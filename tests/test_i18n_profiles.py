@@ -7,20 +7,20 @@ import pytest
 from flask_babel import force_locale, ngettext, refresh
 
 from diaspora import i18n
-from diaspora.extensions import db
 from diaspora.models import Role
 from diaspora.services import discovery, profiles
 from diaspora.services.discovery import ProjectSearch
-from tests.factories import filled_profile, make_institution, new_user, sign_in
+from tests.factories import (
+    filled_profile,
+    make_institution,
+    new_user,
+    read_in,
+    sign_in,
+    speaking,
+)
 
 SIGNED_IN = 3
 SHOWN = {"skills": SIGNED_IN, "headline": SIGNED_IN}
-
-
-def speaking(user, language: str):
-    user.language = language
-    db.session.commit()
-    return user
 
 
 @pytest.fixture
@@ -29,9 +29,6 @@ def member(app):
 
 
 def page(client, path: str) -> str:
-    # Tests share one app context between requests, and Flask-Babel keeps the locale it
-    # chose there: forget it, as a new request on a server would.
-    refresh()
     response = client.get(path)
     assert response.status_code == 200, response.status_code
     return response.get_data(as_text=True)
@@ -246,13 +243,12 @@ def test_the_expert_search_page_in_arabic(client, db):
 def test_the_project_search_page_in_french_and_arabic(app, client, db):
     html = page(client, "/search?q=zzzz")
     assert "Search projects" in html
-    domain = app.config.get("SERVER_NAME") or "localhost"
-    client.set_cookie(i18n.COOKIE, "fr", domain=domain)
+    read_in(client, "fr")
     html = page(client, "/search?q=zzzz")
     assert "Rechercher des projets" in html and "Trier par" in html and "Pertinence" in html
     assert "Aucun projet ouvert ne correspond à cette recherche." in html
     assert "Dans les 30 jours" in html
-    client.set_cookie(i18n.COOKIE, "ar", domain=domain)
+    read_in(client, "ar")
     html = page(client, "/search?q=zzzz")
     assert "البحث عن مشاريع" in html and "لا يوجد مشروع مفتوح يطابق هذا البحث." in html
     assert "خلال 30 يومًا" in html and "خلال 7 أيام" in html

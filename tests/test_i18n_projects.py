@@ -7,13 +7,12 @@ from html import unescape
 
 import pytest
 import sqlalchemy as sa
-from flask import g
 from flask_babel import force_locale
 
 from diaspora import catalog
 from diaspora.models import Project, ProjectStatus, Role
 from diaspora.services import projects
-from tests.factories import form_data, make_institution, make_project, sign_in
+from tests.factories import form_data, make_institution, make_project, read_in, sign_in, speaking
 
 S = ProjectStatus
 
@@ -28,28 +27,9 @@ def institution(rep):
     return make_institution(rep=rep, name="University of Rwanda")
 
 
-def speaking(user, db, language: str):
-    user.language = language
-    db.session.commit()
-    return user
-
-
-@pytest.fixture(autouse=True)
-def language_per_request(app):
-    """Tests keep one app context, whose ``g`` Flask-Babel caches the language in: each
-    request here chooses its own, as on a server."""
-
-    def forget():
-        g.pop("_flask_babel", None)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, forget)
-    yield
-    app.before_request_funcs[None].remove(forget)
-
-
 def visitor_page(app, path: str, language: str) -> str:
     client = app.test_client()
-    client.set_cookie("language", language, domain="diaspora.test")
+    read_in(client, language)
     response = client.get(path)
     assert response.status_code == 200
     return unescape(response.get_data(as_text=True))
@@ -100,7 +80,7 @@ def test_listing_cards_in_french_and_arabic(app, db, institution):
 
 
 def test_draft_page_shows_status_actions_and_history_in_french(client, db, rep, institution):
-    speaking(rep, db, "fr")
+    speaking(rep, "fr")
     sign_in(client, rep)
     response = client.post(
         f"/projects/new/{institution.id}", data=form_data(written_in="fr"), follow_redirects=True
@@ -120,7 +100,7 @@ def test_draft_page_shows_status_actions_and_history_in_french(client, db, rep, 
 
 
 def test_draft_page_in_arabic(client, db, rep, institution):
-    speaking(rep, db, "ar")
+    speaking(rep, "ar")
     project = make_project(institution, status=S.CHANGES_REQUESTED, status_reason="Fix it.")
     sign_in(client, rep)
     page = text(unescape(client.get(f"/projects/{project.id}").get_data(as_text=True)))
@@ -129,7 +109,7 @@ def test_draft_page_in_arabic(client, db, rep, institution):
 
 
 def test_project_form_in_french_and_arabic(client, db, rep, institution):
-    speaking(rep, db, "fr")
+    speaking(rep, "fr")
     sign_in(client, rep)
     page = unescape(client.get(f"/projects/new/{institution.id}").get_data(as_text=True))
     assert "Nouveau projet" in page and "Enregistrer le brouillon" in page
@@ -140,7 +120,7 @@ def test_project_form_in_french_and_arabic(client, db, rep, institution):
     assert re.search(r'<option selected value="fr">Français', page)
     assert '<option value="ar">العربية' in page
 
-    speaking(rep, db, "ar")
+    speaking(rep, "ar")
     page = unescape(client.get(f"/projects/new/{institution.id}").get_data(as_text=True))
     assert "مشروع جديد" in page and "لغة الإعلان" in page and "حفظ المسودة" in page
     assert re.search(r'<option selected value="ar">العربية', page)
@@ -176,7 +156,7 @@ def test_a_bad_listing_language_is_a_form_error(client, db, rep, institution, ba
     assert "Choose the language the listing is written in." in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Project)) == 0
 
-    speaking(rep, db, "fr")
+    speaking(rep, "fr")
     response = client.post(f"/projects/new/{institution.id}", data=form_data(written_in=bad))
     assert response.status_code == 200
     page = unescape(response.get_data(as_text=True))
@@ -212,7 +192,7 @@ def test_institution_page_in_french_and_arabic(app, db, institution):
 
 
 def test_institution_form_and_dashboard_in_french(client, db, rep, institution):
-    speaking(rep, db, "fr")
+    speaking(rep, "fr")
     sign_in(client, rep)
     page = text(unescape(client.get(f"/institutions/{institution.id}/edit").get_data(as_text=True)))
     assert "Domaine de messagerie officiel" in page and "Choisissez un pays" in page
