@@ -15,7 +15,7 @@ from pathlib import Path
 from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
-from flask import Flask, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import force_locale, get_locale, refresh
 from flask_login import current_user
 
@@ -59,6 +59,22 @@ def current() -> str:
 
 def direction(code: str | None = None) -> str:
     return "rtl" if (code or current()) in RIGHT_TO_LEFT else "ltr"
+
+
+def remember(response, code: str | None):
+    """``response`` with the cookie that keeps ``code`` as the language of the next pages
+    (the switcher's; also written when a person signs in or out, so the pages before and
+    after keep the account's language). An unsupported or empty ``code`` changes nothing."""
+    if supported(code):
+        response.set_cookie(
+            COOKIE,
+            code,
+            max_age=COOKIE_MAX_AGE,
+            samesite="Lax",
+            httponly=True,
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        )
+    return response
 
 
 def locale_of(user) -> str:

@@ -25,7 +25,7 @@ from diaspora.models import (
 from diaspora.models.base import utcnow
 from tests.conftest import text_of
 from tests.core_pages import PAGES, build
-from tests.factories import read_in, sign_in
+from tests.factories import read_in, sign_in, speaking
 
 ROOT = Path(__file__).parent.parent
 TRANSLATIONS = ROOT / "diaspora" / "translations"
@@ -394,3 +394,31 @@ def test_the_template_check_finds_an_untranslated_word():
     html = '<p title="Close">{{ _("Save") }} now</p>{% trans %}Done{% endtrans %} {{ x }}'
     assert words_outside_translation(html, html=True) == ["Close", "now"]
     assert words_outside_translation("Hello {{ user.name }},\n", html=False) == ["Hello"]
+
+
+# --------------------------------------------------------------------------- signing in and out
+
+
+def test_signing_in_and_out_keeps_the_accounts_language(client, db, make_user):
+    """The pages after signing in, and after signing out, are in the account's language;
+    an account that never chose one takes the language of the page it signs in from."""
+    from tests.conftest import login
+
+    chosen = make_user(email="lectora@example.org")
+    speaking(chosen, "es")
+    read_in(client, "fr")
+    response = login(client, "lectora@example.org")
+    assert f"{i18n.COOKIE}=es" in response.headers["Set-Cookie"]
+    assert '<html lang="es"' in client.get("/").get_data(as_text=True)
+    client.post("/logout")
+    after = client.get("/").get_data(as_text=True)
+    assert '<html lang="es"' in after, "signed out, the visitor keeps reading Spanish"
+    assert "Ha cerrado la sesión." in after
+
+    older = make_user(email="older@example.org")
+    assert older.language is None  # an account from before the site spoke other languages
+    read_in(client, "pt")
+    login(client, "older@example.org")
+    db.session.expire_all()
+    assert db.session.get(User, older.id).language == "pt"
+    assert '<html lang="pt"' in client.get("/").get_data(as_text=True)

@@ -104,21 +104,25 @@ def login():
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm(next=_next_from_query())
     if form.validate_on_submit():
-        user = unit_of_work(lambda: accounts.authenticate(form.email.data, form.password.data))
+        user = unit_of_work(
+            lambda: accounts.authenticate(form.email.data, form.password.data, i18n.current())
+        )
         if user is not None:
             login_user(user, remember=form.remember.data)
-            return redirect(safe_next(form.next.data))
+            return i18n.remember(redirect(safe_next(form.next.data)), user.language)
         form.email.errors = [*form.email.errors, str(LOGIN_FAILED)]
     return render_template("auth/login.html", form=form, next_path=_on_site(form.next.data))
 
 
 @bp.post("/logout")
 def logout():
+    language = None
     if EmptyForm().validate_on_submit() and current_user.is_authenticated:
+        language = current_user.language  # the pages after it stay in it
         unit_of_work(lambda: accounts.end_sessions(current_user))
         logout_user()
         flash(_("You are logged out."), "info")
-    return redirect(url_for("main.index"))
+    return i18n.remember(redirect(url_for("main.index")), language)
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
@@ -219,7 +223,7 @@ def change_language():
         with force_locale(code):
             # Translators: shown in the language just chosen; name your own language.
             flash(_("Saved: the site and your emails are now in English."), "success")
-        return redirect(url_for("auth.account"))
+        return i18n.remember(redirect(url_for("auth.account")), code)
     return _account_page(language_form=form, status=400)
 
 

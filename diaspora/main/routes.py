@@ -43,16 +43,7 @@ def set_language():
         accounts.set_language(current_user, code)
         db.session.commit()
     target = request.form.get("next")
-    response = redirect(target if is_safe_next(target) else url_for("main.index"))
-    response.set_cookie(
-        i18n.COOKIE,
-        code,
-        max_age=i18n.COOKIE_MAX_AGE,
-        samesite="Lax",
-        httponly=True,
-        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
-    )
-    return response
+    return i18n.remember(redirect(target if is_safe_next(target) else url_for("main.index")), code)
 
 
 @bp.route("/about")

@@ -67,7 +67,8 @@ class User(UserMixin, db.Model):
     email_failures: Mapped[int] = mapped_column(default=0)
     email_bouncing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The language the person reads the site and their mail in (a key of i18n.LANGUAGES).
-    language: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
+    #: Empty until the person chooses one, signs up or signs in (then the page's language).
+    language: Mapped[str | None] = mapped_column(sa.String(8))
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

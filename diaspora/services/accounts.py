@@ -165,8 +165,11 @@ def confirm_email(token: str) -> User | None:
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The account for these credentials, or None for unknown, wrong or suspended alike."""
+def authenticate(email: str, password: str, language: str | None = None) -> User | None:
+    """The account for these credentials, or None for unknown, wrong or suspended alike.
+
+    An account that never chose a language (one older than the site's languages) takes
+    ``language``, the page's, so its mail follows the language its owner reads."""
     user = find_by_email(email)
     if user is None:
         burn_password_check(password)
@@ -175,6 +178,8 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     user.last_login_at = utcnow()
     record_activity(user.id, user.last_login_at)
+    if user.language is None and i18n.supported(language):
+        user.language = language
     return user
 
 

@@ -1,8 +1,9 @@
 """people, listings and profiles say which language they are in
 
-``users.language`` is the language a person reads the site and their mail in (English for
-everyone who signed up before the site spoke others; new accounts take the language of the
-page they signed up on). ``projects.written_in`` and ``profiles.written_in`` say which
+``users.language`` is the language a person reads the site and their mail in: empty for
+everyone who signed up before the site spoke others (they read the page's language, and
+their mail in English, until they sign in again or choose one); new accounts take the
+language of the page they signed up on. ``projects.written_in`` and ``profiles.written_in`` say which
 language a listing or a profile is written in, so search analyses it with that language's
 stemming; existing ones were all written in English.
 
@@ -25,8 +26,9 @@ depends_on = None
 
 
 def upgrade():
-    for table, column in (('users', 'language'), ('projects', 'written_in'),
-                          ('profiles', 'written_in')):
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('language', sa.String(length=8), nullable=True))
+    for table, column in (('projects', 'written_in'), ('profiles', 'written_in')):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(
                 sa.Column(column, sa.String(length=8), nullable=False, server_default='en')
