@@ -422,3 +422,14 @@ def test_signing_in_and_out_keeps_the_accounts_language(client, db, make_user):
     db.session.expire_all()
     assert db.session.get(User, older.id).language == "pt"
     assert '<html lang="pt"' in client.get("/").get_data(as_text=True)
+
+
+def test_a_long_subject_in_arabic_arrives_with_every_space(mail_config, smtp_server, app, db):
+    from diaspora.mail import deliver_due, queue_email
+
+    subject = "طلب جديد للتقدم إلى «تدريب الممرضات على رعاية صحة الأم والطفل» في الرباط"
+    queue_email("nour@example.org", "notification", subject, message="-", link="/")
+    db.session.commit()
+    assert deliver_due() == 1
+    (mail,) = smtp_server.to("nour@example.org")
+    assert mail["Subject"] == subject

@@ -1,5 +1,6 @@
 """Outbox writing, claiming and delivery with retries."""
 
+import base64
 import functools
 import hashlib
 import hmac
@@ -557,8 +558,39 @@ def resolve_interrupted_claims() -> int:
     return settled
 
 
+class _Message(Message):
+    """Flask-Mail's message with a non-ASCII subject encoded so that no space is lost.
+
+    Flask-Mail (``email.header.Header``) and the email package's own folding both cut a long
+    subject into encoded words at a space and leave that space outside them, where readers
+    drop it ("صحة الأم" arrives as "صحةالأم"). Here the subject is cut by length into UTF-8
+    pieces that keep their spaces inside, one encoded word per folded line."""
+
+    def _message(self):
+        built = super()._message()
+        if self.subject and not self.subject.isascii():
+            del built["Subject"]
+            built.set_raw("Subject", encoded_words(self.subject))
+        return built
+
+
+def encoded_words(text: str, piece_bytes: int = 39) -> str:
+    """``text`` as RFC 2047 base64 encoded words, each of at most ``piece_bytes`` UTF-8
+    bytes (never a character cut), one per folded line (each line under 78 characters)."""
+    pieces, piece = [], ""
+    for char in text:
+        if piece and len((piece + char).encode()) > piece_bytes:
+            pieces.append(piece)
+            piece = ""
+        piece += char
+    pieces.append(piece)
+    return "\r\n ".join(
+        "=?utf-8?b?" + base64.b64encode(p.encode()).decode("ascii") + "?=" for p in pieces
+    )
+
+
 def _build(message: OutboxMessage) -> Message:
-    msg = Message(
+    msg = _Message(
         subject=header_text(message.subject),
         recipients=[message.recipient],
         body=message.body_text,
