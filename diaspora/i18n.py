@@ -139,8 +139,10 @@ def format_date(value: date | datetime | str | None, fmt: str = "%d %b %Y") -> s
             return value
     if not value:
         return ""
-    pattern = _cldr_pattern(fmt)
     locale = current()
+    if locale != DEFAULT:  # "7 déc. 2026": only the English layout pads the day
+        fmt = fmt.replace("%d", "%-d")
+    pattern = _cldr_pattern(fmt)
     if isinstance(value, datetime):
         return babel_dates.format_datetime(value, pattern, tzinfo=None, locale=locale)
     return babel_dates.format_date(value, pattern, locale=locale)

@@ -169,7 +169,7 @@ def test_a_member_reads_the_event_and_its_email_in_french(app, db, make_user):
             member, "saved_project_deadline", "/projects/1", project=project, when="dans 2 jours"
         )
         db.session.commit()
-    line = "Les candidatures pour Water GIS se clôturent dans 2 jours (09 déc. 2026)."
+    line = "Les candidatures pour Water GIS se clôturent dans 2 jours (9 déc. 2026)."
     assert db.session.get(Notification, note.id).message == line
     mail = db.session.scalars(
         sa.select(OutboxMessage).where(OutboxMessage.recipient == "awa@example.org")
@@ -188,7 +188,7 @@ def test_event_dates_and_counts_follow_the_recipients_language(app, db, make_use
     db.session.commit()
     with app.test_request_context("/"):
         stale = events.tell(member, "profile_stale", "/profile", since=date(2026, 3, 5))
-        assert "pour la dernière fois le 05 mars 2026." in stale.message
+        assert "pour la dernière fois le 5 mars 2026." in stale.message
         three = events.tell(reader, "follow_up", "/f", project=project, months=3)
         twelve = events.tell(reader, "follow_up", "/f", project=project, months=12)
         english = make_user()
