@@ -9,6 +9,7 @@ import unicodedata
 from functools import cache
 
 import pycountry
+from babel import Locale
 
 from diaspora import i18n
 
@@ -18,11 +19,25 @@ def _names(domain: str, language: str) -> gettext.NullTranslations:
     return gettext.translation(domain, pycountry.LOCALES_DIR, languages=[language], fallback=True)
 
 
-def _translated(domain: str, name: str) -> str:
+def _translated(domain: str, name: str, code: str = "") -> str:
+    """``name`` (the ISO English name of ``code``) in the current language: the CLDR name
+    Babel has for ``code``, else pycountry's translation of the ISO name, else the English
+    name. CLDR comes first as it names more of them, and in their readers' usual form
+    (pycountry leaves "Yoruba" untranslated in Arabic, calls the Vatican "the Holy See
+    (Vatican City State)")."""
     language = i18n.current()
     if language == i18n.DEFAULT:
         return name
+    cldr = _cldr_names(domain, language).get(code) if code else None
+    if cldr:
+        return cldr[:1].upper() + cldr[1:]  # a list item, not a word within a sentence
     return _names(domain, language).gettext(name)
+
+
+@cache
+def _cldr_names(domain: str, language: str) -> dict:
+    names = Locale.parse(language)
+    return dict(names.territories if domain == "iso3166-1" else names.languages)
 
 
 def _sort_key(pair: tuple[str, str]) -> str:
@@ -40,11 +55,7 @@ def country_name(code: str | None) -> str:
     if country is None:
         return code
     common = getattr(country, "common_name", None)
-    if common:
-        translated = _translated("iso3166-1", common)
-        if translated != common or i18n.current() == i18n.DEFAULT:
-            return translated
-    return _translated("iso3166-1", country.name)
+    return _translated("iso3166-1", common or country.name, country.alpha_2)
 
 
 def is_country(code: str | None) -> bool:
@@ -79,7 +90,9 @@ def language_name(code: str | None) -> str:
     """The name of an ISO 639-1 or 639-3 code in the current language, or the code itself if
     unknown."""
     language = _language(code or "")
-    return _translated("iso639-3", language.name) if language is not None else (code or "")
+    if language is None:
+        return code or ""
+    return _translated("iso639-3", language.name, getattr(language, "alpha_2", ""))
 
 
 def is_language(code: str | None) -> bool:

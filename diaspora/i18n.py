@@ -159,7 +159,8 @@ def format_number(value: int | float | None, digits: int | None = None) -> str:
 
 
 def language_label(code: str) -> str:
-    """The name of a site language in the current language ("French" / "français")."""
+    """The name of a site language in the current language, as written within a sentence
+    ("French"; "français", "francés", "francês", "الفرنسية")."""
     return Locale.parse(code).get_display_name(current()) or code
 
 
@@ -184,6 +185,7 @@ def init_app(app: Flask) -> None:
 
     # The locale is cached on the application context, which a request shares with the
     # context around it when one is already open (a command, a test): choose it afresh.
+    app.add_template_filter(language_label)
     app.before_request(refresh)
     app.after_request(_say_language)
 
