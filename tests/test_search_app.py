@@ -91,7 +91,7 @@ def test_title_or_skill_match_ranks_above_description_only(client, institution):
 
 def test_accents_fold_and_words_stem(client, institution):
     sante = published(institution, title="Santé publique à Dakar", country="SN")
-    training = published(institution, title="Training rural teachers")
+    training = published(institution, title="Training rural teachers", sector="education")
     assert found("sante") == [sante.id]
     assert found("santé") == [sante.id]
     assert found("teacher trained") == [training.id]
