@@ -104,18 +104,24 @@ class InterviewSlot(db.Model):
         """The time as the site shows it, in the current language: in the proposal's zone,
         with the zone and its offset named, e.g. "Tue 02 Mar 2027, 10:00-11:00
         (Africa/Addis_Ababa, UTC+03:00)"."""
-        start = self.starts_at.astimezone(self.proposal.zone)
-        end = self.ends_at.astimezone(self.proposal.zone)
-        offset = start.strftime("%z")
-        return (
-            f"{i18n.format_date(start, '%a %d %b %Y, %H:%M')}-{i18n.format_date(end, '%H:%M')} "
-            f"({self.proposal.timezone}, UTC{offset[:3]}:{offset[3:]})"
-        )
+        return local_time_text(self.starts_at, self.ends_at, self.proposal.timezone)
 
     @property
     def when(self) -> "LocalTime":
         """The time as text written when it is read: in the reader's language."""
         return LocalTime(self)
+
+
+def local_time_text(starts_at: datetime, ends_at: datetime, timezone: str) -> str:
+    """An interview time (UTC moments) as the site shows it, in the current language: in
+    ``timezone``, with the zone and its offset named."""
+    zone = ZoneInfo(timezone)
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    offset = start.strftime("%z")
+    return (
+        f"{i18n.format_date(start, '%a %d %b %Y, %H:%M')}-{i18n.format_date(end, '%H:%M')} "
+        f"({timezone}, UTC{offset[:3]}:{offset[3:]})"
+    )
 
 
 class LocalTime:

@@ -40,6 +40,11 @@ class Notification(db.Model):
     written before events were named). An event about an application carries
     ``application_id``: it shows on the applications dashboards too, and goes with the
     application.
+
+    ``message`` is the line as written for the person when it happened, in their language
+    then (the email repeats it). ``params`` holds the values the event's pattern shows, as
+    plain data, so that :attr:`line` words it again in the language of the page reading it;
+    rows without them (written before, or not worded from an event) show ``message``.
     """
 
     __tablename__ = "notifications"
@@ -52,9 +57,18 @@ class Notification(db.Model):
         sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True
     )
     message: Mapped[str] = mapped_column(sa.String(300))
+    params: Mapped[dict | None] = mapped_column(sa.JSON)
     link: Mapped[str] = mapped_column(sa.String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def line(self) -> str:
+        """The line in the current language (the stored ``message`` when it cannot be
+        worded again)."""
+        from diaspora.services.events import line_of
+
+        return line_of(self)
 
 
 class NotificationPreference(db.Model):

@@ -10,17 +10,25 @@ translation and worded in the recipient's language; a date in them is a value fo
 that language (``{until_date}``, see :func:`EventKind.values`), and a pattern that counts
 something has one form per number (:class:`Counted`).
 
-Workflows tell people through :func:`tell`; each call writes one notification row.
+Workflows tell people through :func:`tell`; each call writes one notification row. The row
+keeps the values its line shows (:func:`params_for`), so that the site words the line again
+in the language of the page reading it (:func:`line_of`): a person who changes language
+reads their older notifications in the new one.
 """
 
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
+import flask_babel
 from flask_babel import force_locale, ngettext
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from diaspora import i18n
 from diaspora.models import Application, Notification, User
+from diaspora.models.interview import LocalTime, local_time_text
 from diaspora.services.notifications import notify
 
 
@@ -76,6 +84,130 @@ class EventKind:
 
     def render_subject(self, **context) -> str:
         return _pattern(self.subject or self.text, context).format(**self.values(context))
+
+
+class _Flat(string.Formatter):
+    """Formats a pattern from stored values: ``{project.title}`` is the value stored under
+    "project.title", not an attribute of a project."""
+
+    def get_field(self, field_name, args, kwargs):
+        return kwargs[field_name], field_name
+
+
+def _fields(text) -> set[str]:
+    """The names of the values a pattern shows (every plural form of a counted one)."""
+    if isinstance(text, Counted):
+        with force_locale(i18n.DEFAULT):
+            patterns = [text.forms(1), text.forms(2)]
+        names = {text.count}  # the number that chooses the form, even if not shown
+    else:
+        patterns, names = [str(text)], set()
+    for pattern in patterns:
+        for _literal, name, _spec, _conversion in string.Formatter().parse(pattern):
+            if name:
+                names.add(name)
+    return names
+
+
+def _plain(value: str) -> str:
+    return value.replace("\x00", "")
+
+
+#: The translation functions a lazy value may be stored with, by name.
+_TRANSLATORS = {
+    f.__name__: f
+    for f in (
+        flask_babel.gettext,
+        flask_babel.pgettext,
+        flask_babel.ngettext,
+        flask_babel.npgettext,
+    )
+}
+
+
+def _stored(value):
+    """``value`` as plain JSON data that words it again later: people's own words (titles,
+    names) and numbers as they are; a translatable word as the call that translates it
+    (``{"msgid": ...}``); a date as an ISO date (``{"date": ...}``); an interview time as its
+    moments and zone. Anything else is stored as the text it is now."""
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    if isinstance(value, str):
+        return _plain(value)
+    if isinstance(value, LazyString) and getattr(value._func, "__name__", "") in _TRANSLATORS:
+        args, variables = value._args, value._kwargs
+        if all(isinstance(a, str | int) for a in args) and all(
+            isinstance(v, str | int | float) for v in variables.values()
+        ):
+            stored = {"call": value._func.__name__, "args": [_stored(a) for a in args]}
+            if value._func is flask_babel.gettext and len(args) == 1 and not variables:
+                stored = {"msgid": _plain(args[0])}
+            elif variables:
+                stored["variables"] = {k: _stored(v) for k, v in variables.items()}
+            return stored
+    if isinstance(value, LocalTime):
+        slot = value.slot
+        return {
+            "interview": {
+                "starts_at": slot.starts_at.isoformat(),
+                "ends_at": slot.ends_at.isoformat(),
+                "timezone": slot.proposal.timezone,
+            }
+        }
+    if isinstance(value, datetime):  # shown as its date, in UTC
+        value = (value.astimezone(UTC) if value.tzinfo else value).date()
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    return _plain(str(value))
+
+
+def _worded(value):
+    """A stored value (see :func:`_stored`) in the current language."""
+    if not isinstance(value, dict):
+        return value
+    if "msgid" in value:
+        return flask_babel.gettext(value["msgid"])
+    if "call" in value:
+        return _TRANSLATORS[value["call"]](*value["args"], **value.get("variables", {}))
+    if "date" in value:
+        return i18n.format_date(value["date"])
+    if "interview" in value:
+        moments = value["interview"]
+        return local_time_text(
+            datetime.fromisoformat(moments["starts_at"]),
+            datetime.fromisoformat(moments["ends_at"]),
+            moments["timezone"],
+        )
+    raise ValueError(value)
+
+
+def params_for(event: str, context: dict) -> dict:
+    """The values the line of ``event`` shows, as plain data to store with the row: one
+    entry per name in its pattern ("project.title", "months", "until_date"), dates as the
+    date they show (formatted when the line is read)."""
+    values = {}
+    for name in sorted(_fields(EVENTS[event].text)):
+        if name in DATES and name not in context:
+            found = DATES[name](context)
+            if found:
+                values[name] = _stored(found)
+            continue
+        values[name] = _stored(string.Formatter().get_field(name, (), context)[0])
+    return values
+
+
+def line_of(note: Notification) -> str:
+    """The line of a notification in the current language: its event's pattern over the
+    values stored with it; the stored message when there are none (older rows, rows not
+    worded from an event) or they no longer fit the pattern."""
+    kind = EVENTS.get(note.event or "")
+    if kind is None or not isinstance(note.params, dict):
+        return note.message
+    try:
+        values = {name: _worded(value) for name, value in note.params.items()}
+        return _Flat().format(_pattern(kind.text, values), **values)
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+        return note.message
 
 
 EVENTS: dict[str, EventKind] = {
@@ -264,6 +396,7 @@ def tell(
     with i18n.recipient_locale(user):
         text = kind.render_text(**context)
         subject = kind.render_subject(**context)
+        params = params_for(event, context)
         context = kind.values(context)  # the email shows the dates as the text does
     return notify(
         user,
@@ -274,5 +407,6 @@ def tell(
         email_template=kind.template,
         event=event,
         application_id=application.id if application is not None else None,
+        params=params,
         **context,
     )

@@ -182,7 +182,7 @@ def export_user_data(user: User) -> dict:
         "notifications": [
             {
                 "kind": n.kind,
-                "message": n.message,
+                "message": n.line,
                 "at": n.created_at.isoformat(),
                 "read_at": _value(n.read_at),
             }

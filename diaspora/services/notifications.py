@@ -254,6 +254,7 @@ def notify(
     email_template: str = "notification",
     event: str | None = None,
     application_id: int | None = None,
+    params: dict | None = None,
     **context,
 ) -> Notification:
     """Record ``message`` in the person's list and email it as they chose.
@@ -263,7 +264,9 @@ def notify(
 
     ``message`` is one short line that says what happened, never private content; ``link``
     is a path on the site. ``event`` names the event kind and ``application_id`` the
-    application it is about, if any.
+    application it is about, if any; ``params`` are the values its line shows, as plain
+    data, to word it again in the language of whoever reads it later (see
+    :func:`diaspora.services.events.line_of`).
     """
     if kind not in KINDS:
         raise UnknownKind(kind)
@@ -278,6 +281,7 @@ def notify(
         event=event,
         application_id=application_id,
         message=message[:300],
+        params=params,
         link=link[:300],
     )
     db.session.add(note)

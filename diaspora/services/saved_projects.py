@@ -4,10 +4,9 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
-from diaspora import i18n
 from diaspora.extensions import db
 from diaspora.models import Project, SavedProject, User
 from diaspora.models.base import utcnow
@@ -71,9 +70,10 @@ def remind_deadlines(today: date | None = None) -> int:
     ).all()
     for saved, project, user in rows:
         days = (project.deadline - today).days
-        with i18n.recipient_locale(user):
-            # Translators: completes "Applications for <project> close ...".
-            when = _("today") if days == 0 else ngettext("in %(num)d day", "in %(num)d days", days)
+        # Lazy: written in the recipient's language, and again in the reader's on the site.
+        # Translators: completes "Applications for <project> close ...".
+        today_word = _l("today")
+        when = today_word if days == 0 else lazy_ngettext("in %(num)d day", "in %(num)d days", days)
         tell(
             user,
             "saved_project_deadline",
