@@ -134,13 +134,13 @@ def test_lazy_counts_and_interview_times_are_worded_again(app, db, member, proje
         db.session.commit()
         assert (
             deadline.message
-            == "Las candidaturas para Water GIS se cierran en 3 días (01 mar 2027)."
+            == "Las candidaturas para Water GIS se cierran en 3 días (1 mar 2027)."
         )
         with force_locale("fr"):
             assert deadline.line == (
-                "Les candidatures pour Water GIS se clôturent dans 3 jours (01 mars 2027)."
+                "Les candidatures pour Water GIS se clôturent dans 3 jours (1 mars 2027)."
             )
-            assert agreed.line.startswith("Entretien pour Water GIS convenu : mar. 02 mars 2027")
+            assert agreed.line.startswith("Entretien pour Water GIS convenu : mar. 2 mars 2027")
         with force_locale("en"):
             assert agreed.line == (
                 "Interview for Water GIS agreed: Tue 02 Mar 2027, 10:00-11:00 "
