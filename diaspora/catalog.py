@@ -9,7 +9,7 @@ import csv
 from functools import cache
 from pathlib import Path
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_pgettext, pgettext
 from flask_babel import lazy_gettext as _l
 
 from diaspora import geo
@@ -41,13 +41,19 @@ TRANSLATED_SECTOR_NAMES = {
     "agriculture": _l("Agriculture and food"),
     # Translators: a sector, information and communication technology.
     "ict": _l("ICT"),
-    "education": _l("Education"),
+    # Translators: the sector (schools, universities), not a person's degrees.
+    "education": lazy_pgettext("sector", "Education"),
     "research": _l("Research and science"),
     "finance": _l("Finance"),
     "law_governance": _l("Law and governance"),
     "humanitarian": _l("Humanitarian action"),
     "business": _l("Business and management"),
 }
+
+
+#: Sector names that are also other words of the interface ("Education" heads a profile's
+#: degrees): translated with the context "sector".
+SECTOR_NAMES_IN_CONTEXT = {"education": "Education"}
 
 
 @cache
@@ -67,7 +73,11 @@ def sectors() -> dict[str, str]:
 def sector_name(key: str) -> str:
     """The sector's name in the current language."""
     name = sectors().get(key, key)
-    return gettext(name) if name else name
+    if not name:
+        return name
+    if SECTOR_NAMES_IN_CONTEXT.get(key) == name:
+        return pgettext("sector", name)
+    return gettext(name)
 
 
 def sector_names() -> dict[str, str]:
