@@ -148,6 +148,17 @@ def format_date(value: date | datetime | str | None, fmt: str = "%d %b %Y") -> s
     return babel_dates.format_date(value, pattern, locale=locale)
 
 
+def zone_place(timezone: str) -> str:
+    """How an interview's time zone is named: its id in English ("Africa/Addis_Ababa"), its
+    city in the reader's language elsewhere ("Addis-Abeba", "أديس أبابا")."""
+    if current() == DEFAULT:
+        return timezone
+    try:
+        return babel_dates.get_timezone_location(timezone, locale=current(), return_city=True)
+    except LookupError:
+        return timezone
+
+
 def format_number(value: int | float | None, digits: int | None = None) -> str:
     """A number with the current language's separators (``digits`` after the point)."""
     if value is None:

@@ -273,7 +273,7 @@ PLACE = "Place: "
 COMPLETION_DISPUTED = "Completion disputed: "
 _TIME_TEXT = re.compile(
     r"^(?P<start>\w{3} \d{2} \w{3} \d{4}, \d{2}:\d{2})-(?P<end>\d{2}:\d{2}) "
-    r"(?P<zone>\(.+\))$"
+    r"\((?P<zone>[^,()]+), (?P<offset>UTC[^)]*)\)$"
 )
 
 
@@ -290,7 +290,7 @@ def local_time_text(text: str) -> str:
         return text
     return (
         f"{i18n.format_date(start, '%a %d %b %Y, %H:%M')}-{i18n.format_date(end, '%H:%M')} "
-        f"{found['zone']}"
+        f"({i18n.zone_place(found['zone'])}, {found['offset']})"
     )
 
 

@@ -120,7 +120,7 @@ def local_time_text(starts_at: datetime, ends_at: datetime, timezone: str) -> st
     offset = start.strftime("%z")
     return (
         f"{i18n.format_date(start, '%a %d %b %Y, %H:%M')}-{i18n.format_date(end, '%H:%M')} "
-        f"({timezone}, UTC{offset[:3]}:{offset[3:]})"
+        f"({i18n.zone_place(timezone)}, UTC{offset[:3]}:{offset[3:]})"
     )
 
 
