@@ -25,6 +25,7 @@ install: $(STAMP) $(CATALOGS:.po=.mo)
 # After changing interface strings: extract them and add the new ones to every catalog.
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 \
+		-k NN_:1,2 -k NP_:1c,2 \
 		--no-location --sort-output --add-comments=Translators: --project=Diaspora -o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --width=100 -i $(TRANSLATIONS)/messages.pot \
 		-d $(TRANSLATIONS)

@@ -13,6 +13,11 @@ The drawing scales to the width of its box (``viewBox``, width 100%); series dif
 and also in pattern or marker, and the legend names them in text. Colours and patterns are
 presentation attributes, never ``style`` attributes, so the site's Content Security Policy
 holds. Every label is escaped. A table with no value to draw gives no chart (empty Markup).
+
+Charts are drawn left to right in every language (``direction="ltr"`` on the ``<svg>``, and
+every text anchored explicitly), so a right-to-left page does not move their labels off the
+drawing. In a right-to-left language each label is a right-to-left isolate of its own
+(:func:`_label`), so it still reads right to left, its numbers in their place.
 """
 
 import math
@@ -22,7 +27,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from diaspora import i18n
-from diaspora.services.impact import SMALL_CELL, Table, translate
+from diaspora.services.impact import SMALL_CELL, Table, country_label, translate
 
 WIDTH = 400
 FONT = 13
@@ -120,27 +125,28 @@ def bar_chart(table: Table, table_id: str) -> Markup:
     parts = [legend, _patterns(table, len(series))]
     for n, row in enumerate(shown):
         top_y = plot_top + group * n
+        name = _short(format_value(row[0], table.columns[0].kind), 52)
         parts.append(
-            f'<text x="{left}" y="{top_y + FONT}" font-size="{FONT}">'
-            f"{escape(_short(_text(row[0]), 52))}</text>"
+            f'<text x="{left}" y="{top_y + FONT}" font-size="{FONT}" text-anchor="start">'
+            f"{_label(name)}</text>"
         )
         for s, index in enumerate(series):
             value = row[index]
             by = top_y + FONT + 5 + bar * s
-            name = escape(table.columns[index].text)
             if value is None:
                 missing = format_value(None, table.columns[index].kind)
                 parts.append(
                     f'<text class="none" x="{left}" y="{by + bar - 3}" font-size="{FONT - 2}" '
-                    f'fill="#5a6670">{name}: {missing}</text>'
+                    f'text-anchor="start" fill="#5a6670">'
+                    f"{_label(f'{table.columns[index].text}: {missing}')}</text>"
                 )
                 continue
             width = max(plot_width * value / top, 1 if value else 0)
             parts.append(
                 f'<rect class="bar" x="{left}" y="{by}" width="{width:.0f}" height="{bar - 2}" '
                 f'fill="{_fill(table, s)}" stroke="{COLOURS[s]}"/>'
-                f'<text x="{left + width + 4:.0f}" y="{by + bar - 3}">'
-                f"{escape(_number(value, kind))}</text>"
+                f'<text x="{left + width + 4:.0f}" y="{by + bar - 3}" text-anchor="start">'
+                f"{_label(_number(value, kind))}</text>"
             )
     title_note = ""
     if len(shown) < len(rows):
@@ -185,6 +191,8 @@ def format_value(value, kind: str, hidden: str | None = None) -> str:
         return _month(value)
     if kind == "text":
         return str(translate(value))
+    if kind == "country":
+        return country_label(value)
     return _number(value, kind)
 
 
@@ -203,8 +211,17 @@ def _month(value) -> str:
     return i18n.format_date(value, "%b %Y") if isinstance(value, date) else str(value)
 
 
-def _text(value) -> str:
-    return _month(value) if isinstance(value, date) else str(translate(value))
+# Unicode's right-to-left isolate and its end (around a label in a right-to-left language).
+RLI, PDI = "\u2067", "\u2069"
+
+
+def _label(text: str) -> Markup:
+    """``text`` escaped for a chart, and in a right-to-left language isolated as
+    right-to-left: the chart runs left to right, its labels read in their own direction
+    ("14 يومًا" keeps its number on the right)."""
+    if i18n.direction() == "rtl":
+        return escape(RLI + text + PDI)
+    return escape(text)
 
 
 def _short(text: str, limit: int) -> str:
@@ -238,7 +255,7 @@ def _grid(ticks, y, left, right, kind) -> str:
     lines = []
     for tick in ticks:
         ty = y(tick)
-        label = escape(_number(tick, "count" if kind in ("percent", "days") else kind))
+        label = _label(_number(tick, "count" if kind in ("percent", "days") else kind))
         lines.append(
             f'<line x1="{left}" x2="{right}" y1="{ty:.0f}" y2="{ty:.0f}" '
             f'stroke="{"#5a6670" if tick == 0 else "#d5dde3"}" stroke-width="1"/>'
@@ -258,13 +275,13 @@ def _month_labels(table, left, slot, base) -> str:
         if n % every or not isinstance(month, date):
             continue
         x = left + slot * (n + 0.5)
-        name = escape(i18n.format_date(month, "%b"))
+        name = _label(i18n.format_date(month, "%b"))
         labels.append(f'<text x="{x:.0f}" y="{base + 16}" text-anchor="middle">{name}</text>')
         if month.year != year:
             year = month.year
             labels.append(
                 f'<text x="{x:.0f}" y="{base + 31}" font-size="{FONT - 2}" '
-                f'text-anchor="middle" fill="#5a6670">{month.year}</text>'
+                f'text-anchor="middle" fill="#5a6670">{_label(str(month.year))}</text>'
             )
     return "".join(labels)
 
@@ -278,7 +295,7 @@ def _legend(table, series, lines: bool) -> tuple[str, int]:
     for s, index in enumerate(series):
         x = 4 + (s % 2) * WIDTH / 2
         y = 4 + (s // 2) * 20
-        label = escape(_short(table.columns[index].text, 26))
+        label = _label(_short(table.columns[index].text, 26))
         if lines:
             dash = f' stroke-dasharray="{DASHES[s]}"' if DASHES[s] else ""
             swatch = (
@@ -291,7 +308,7 @@ def _legend(table, series, lines: bool) -> tuple[str, int]:
                 f'<rect x="{x}" y="{y + 1}" width="24" height="13" fill="{_fill(table, s)}" '
                 f'stroke="{COLOURS[s]}"/>'
             )
-        items.append(f'{swatch}<text x="{x + 30}" y="{y + 12}">{label}</text>')
+        items.append(f'{swatch}<text x="{x + 30}" y="{y + 12}" text-anchor="start">{label}</text>')
     rows = math.ceil(len(series) / 2)
     return f'<g class="legend">{"".join(items)}</g>', rows * 20 + 4
 
@@ -353,7 +370,7 @@ def _svg(table: Table, table_id: str, height: float, parts: list[str], note: str
     title = escape(_("Chart: %(title)s", title=table.title_text) + note)
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
-        f'viewBox="0 0 {WIDTH} {math.ceil(height)}" width="100%" role="img" '
+        f'viewBox="0 0 {WIDTH} {math.ceil(height)}" width="100%" direction="ltr" role="img" '
         f'aria-labelledby="{escape(chart_id)}-title" aria-describedby="{escape(table_id)}" '
         f'font-family="system-ui, sans-serif" font-size="{FONT - 1}" fill="#1d2a33">'
         f'<title id="{escape(chart_id)}-title">{title}</title>'

@@ -393,10 +393,10 @@ def report_impact(period, output_format, country, sector, institution):
 def report_public(output_format):
     """Print the public impact figures (the open-data download), small groups hidden, as of
     the last ``flask report refresh``."""
-    from diaspora.services.impact import public_figures
+    from diaspora.services.impact import open_data, public_figures
 
     try:
-        report = public_figures()
+        report = open_data(public_figures())
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from exc
     _print_report(report, output_format)

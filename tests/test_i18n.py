@@ -55,7 +55,7 @@ def extracted(tmp_path_factory):
     subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
          "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2", "-k", "lazy_pgettext:1c,2",
-         "--no-location",
+         "-k", "NN_:1,2", "-k", "NP_:1c,2", "--no-location",
          "-o", str(pot), "."],
         cwd=ROOT, check=True, capture_output=True,
     )  # fmt: skip

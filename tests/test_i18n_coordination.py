@@ -242,7 +242,7 @@ def test_numbers_months_and_periods_follow_the_language(app):
 def test_the_freshness_page_and_mail_page_in_french(client, db):
     coordinator_in(client, "fr")
     html = page(client, "/coordination/freshness")
-    assert "Actualité du réseau" in html and "Profils de membres" in html
+    assert "Fraîcheur des données du réseau" in html and "Profils de membres" in html
     assert "Annonces de projets" in html and "À relancer maintenant" in html
     html = page(client, "/coordination/mail")
     assert "Envoi des e-mails" in html and "Aucun envoi en échec." in html

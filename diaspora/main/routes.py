@@ -65,7 +65,7 @@ def privacy():
 def impact():
     """The public figures as of the last refresh (a cheap read of one row)."""
     try:
-        report = figures.public_figures()
+        report = figures.in_reader_order(figures.public_figures())
     except figures.NotComputed:
         report = None
     return render_template(
@@ -79,8 +79,9 @@ def impact():
 @bp.route("/impact/data.csv")
 def impact_data_csv():
     """The public figures as one long CSV: a line per cell (table, row, column, value);
-    a hidden cell is empty."""
-    report = figures.public_figures()
+    a hidden cell is empty. Rows are named in English (a country by its English name, with
+    its code as the cell of column ``country_code``): see :func:`figures.open_data`."""
+    report = figures.open_data(figures.public_figures())
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["table", "row", "column", "value"])
@@ -94,7 +95,7 @@ def impact_data_csv():
 
 @bp.route("/impact/data.json")
 def impact_data_json():
-    report = figures.public_figures()
+    report = figures.open_data(figures.public_figures())
     data = {"licence": LICENCE, "licence_url": LICENCE_URL, **report.to_json()}
     return download_json(data, _filename(report, "json"))
 

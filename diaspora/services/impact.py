@@ -15,11 +15,13 @@ import io
 import json
 import math
 import re
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext, pgettext
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -53,8 +55,10 @@ from diaspora.services.profiles import complete_condition
 # The words of the figures (titles, column labels, notes, measures) stay in English in the
 # tables, so their CSV, their JSON and the stored public figures read the same whatever the
 # reader's language; a page shows them in its reader's language through :func:`translate`.
-# Each is marked ``N_`` where it is written; one with values is remembered with them.
-_WITH_VALUES: dict[str, tuple[str, dict]] = {}
+# Each is marked where it is written (``N_``, or ``NP_`` with a context, ``NN_`` with a
+# count); one that is not its own message (values filled in, a context, a count, sentences
+# joined) is remembered with the way to translate it.
+_RECIPES: dict[str, Callable[[], str]] = {}
 
 
 def N_(msgid: str, **values) -> str:  # noqa: N802 - the usual name of a gettext marker
@@ -63,7 +67,36 @@ def N_(msgid: str, **values) -> str:  # noqa: N802 - the usual name of a gettext
     if not values:
         return msgid
     text = msgid % values
-    _WITH_VALUES[text] = (msgid, values)
+    _RECIPES[text] = lambda: _(msgid, **_translated(values))
+    return text
+
+
+def NP_(context: str, msgid: str) -> str:  # noqa: N802 - a gettext marker
+    """``msgid`` in English, marked with ``context`` (a word that means something else
+    elsewhere, e.g. "Received" counting applications rather than dating one)."""
+    _RECIPES[msgid] = lambda: pgettext(context, msgid)
+    return msgid
+
+
+def NN_(singular: str, plural: str, num: int, **values) -> str:  # noqa: N802 - a gettext marker
+    """The English text for the count ``num`` (``%(num)d`` in it), marked with its plural,
+    so that each language writes the count with the right form of its noun."""
+    text = (singular if num == 1 else plural) % dict(values, num=num)
+    _RECIPES[text] = lambda: ngettext(singular, plural, num, **_translated(values))
+    return text
+
+
+def _translated(values: dict) -> dict:
+    """Values filled into a figure's words: those that are figure words themselves ("Other
+    countries") in the page's language too."""
+    return {key: translate(value) for key, value in values.items()}
+
+
+def joined(*texts: str) -> str:
+    """Sentences marked one by one (a count's own sentence through :func:`NN_`), read as
+    one note."""
+    text = " ".join(texts)
+    _RECIPES[text] = lambda: " ".join(str(translate(part)) for part in texts)
     return text
 
 
@@ -72,8 +105,8 @@ def translate(text):
     anything else (an institution's name, a number) as it is."""
     if not isinstance(text, str) or not text:
         return text
-    msgid, values = _WITH_VALUES.get(text, (text, {}))
-    return _(msgid, **values)
+    recipe = _RECIPES.get(text)
+    return recipe() if recipe else _(text)
 
 
 # No figure about people is shown publicly or exported outside coordinators when it counts
@@ -178,7 +211,8 @@ class Filters:
 
 @dataclass(frozen=True)
 class Column:
-    """``kind`` says how a value is shown: ``text``, ``month`` (a date, shown "Jan 2026"),
+    """``kind`` says how a value is shown: ``text``, ``country`` (an ISO alpha-2 code, or
+    :data:`OTHER_COUNTRIES_CODE`, shown by name), ``month`` (a date, shown "Jan 2026"),
     ``count`` (people or things), ``percent`` (0-100, or None when there is nothing to divide
     by), ``days`` (a float, or None), ``hours`` (an int)."""
 
@@ -353,21 +387,34 @@ ANSWERING_MINIMUM = SMALL_CELL
 PUBLIC_WINDOW = timedelta(days=365)
 OTHER_COUNTRIES = N_("Other countries")
 # The public page's notes, remembered here (the page reads them from the stored figures).
-PUBLIC_TOTALS_NOTE = N_(
-    "Since the network began. Engagements: completed and confirmed by both sides (or "
-    "not disputed within 14 days). Countries served: the countries of their projects. "
-    "Hours are an estimate: the hours per month each member offered times the months "
-    "the engagement lasted. Institutions answering: those that answered at least "
-    "%(minimum)d applications received in the last 12 months. A figure counting fewer "
-    "than %(small)d people is not shown.",
-    minimum=ANSWERING_MINIMUM,
-    small=SMALL_CELL,
+PUBLIC_TOTALS_NOTE = joined(
+    N_(
+        "Since the network began. Engagements: completed and confirmed by both sides (or "
+        "not disputed within 14 days). Countries served: the countries of their projects. "
+        "Hours are an estimate: the hours per month each member offered times the months "
+        "the engagement lasted."
+    ),
+    NN_(
+        "Institutions answering: those that answered at least %(num)d application received "
+        "in the last 12 months.",
+        "Institutions answering: those that answered at least %(num)d applications received "
+        "in the last 12 months.",
+        ANSWERING_MINIMUM,
+    ),
+    NN_(
+        "A figure counting fewer than %(num)d person is not shown.",
+        "A figure counting fewer than %(num)d people is not shown.",
+        SMALL_CELL,
+    ),
 )
-PUBLIC_COUNTRIES_NOTE = N_(
-    'Countries where fewer than %(small)d people took part are counted together under "%(other)s".',
-    small=SMALL_CELL,
+PUBLIC_COUNTRIES_NOTE = NN_(
+    'Countries where fewer than %(num)d person took part are counted together under "%(other)s".',
+    'Countries where fewer than %(num)d people took part are counted together under "%(other)s".',
+    SMALL_CELL,
     other=OTHER_COUNTRIES,
 )
+# The row of the countries counted together, in the stored public figures and the open data.
+OTHER_COUNTRIES_CODE = "other"
 
 
 def check_filters(filters: Filters) -> None:
@@ -775,8 +822,8 @@ def refresh(now: datetime | None = None) -> datetime:
     db.session.execute(sa.delete(ImpactFact))
     for compute in FACTS:
         compute(now)
-    # Stored once for every reader: its words in English, translated where the page shows
-    # them (country names too, whoever pressed the button).
+    # Stored once for every reader: its words in English and its countries as codes,
+    # translated and named where the page shows them (whoever pressed the button).
     with force_locale(i18n.DEFAULT):
         state.public = json.dumps(_dump(_public_report(now)))
     state.computed_at = now
@@ -1034,15 +1081,29 @@ def _funnel_tables(period: Period, filters: Filters) -> list[Table]:
     rows = tuple((m, *values) for m, values in sorted(by_month.items()))
     totals = [sum(row[i] for row in rows) for i in range(1, len(FUNNEL_STAGES) + 1)]
     applied = totals[0]
-    note = N_(
-        "The applications made in the period and what became of them. Shortlisted: ever "
-        "shortlisted, even if decided since. Accepted: accepted or completed. Unanswered: "
-        "never answered, and closed or still waiting after %(days)d days. Closed after an "
-        "answer: the project closed after a representative wrote. Still waiting: not decided "
-        "yet, and either answered or made less than %(days)d days ago. Accepted, declined, "
-        "withdrawn, unanswered, closed and still waiting add up to the applications made. "
-        "Share: of the applications made.",
-        days=application_stats.ANSWER_GRACE.days,
+    grace = application_stats.ANSWER_GRACE.days
+    note = joined(
+        N_(
+            "The applications made in the period and what became of them. Shortlisted: ever "
+            "shortlisted, even if decided since. Accepted: accepted or completed."
+        ),
+        NN_(
+            "Unanswered: never answered, and closed or still waiting after %(num)d day.",
+            "Unanswered: never answered, and closed or still waiting after %(num)d days.",
+            grace,
+        ),
+        N_("Closed after an answer: the project closed after a representative wrote."),
+        NN_(
+            "Still waiting: not decided yet, and either answered or made less than %(num)d "
+            "day ago.",
+            "Still waiting: not decided yet, and either answered or made less than %(num)d "
+            "days ago.",
+            grace,
+        ),
+        N_(
+            "Accepted, declined, withdrawn, unanswered, closed and still waiting add up to the "
+            "applications made. Share: of the applications made."
+        ),
     )
     return [
         Table(
@@ -1092,6 +1153,27 @@ def _percentile(histogram: list[tuple[int, int]], share: float) -> float | None:
         if seen >= rank:
             return round(hours / 24, 1)
     return None
+
+
+ANSWER_TIMES_NOTE = joined(
+    N_("Applications received in the period. Answered: a representative wrote or decided."),
+    NN_(
+        "Left out, as on institutions' pages: applications withdrawn before an answer "
+        "and those waiting less than %(num)d day.",
+        "Left out, as on institutions' pages: applications withdrawn before an answer "
+        "and those waiting less than %(num)d days.",
+        application_stats.ANSWER_GRACE.days,
+    ),
+    NN_(
+        "Waits are counted to the hour for the first %(num)d day, to the day after.",
+        "Waits are counted to the hour for the first %(num)d days, to the day after.",
+        HOURLY_UNTIL // 24,
+    ),
+    N_(
+        "Within 14 days: the share of the applications received that were answered in "
+        "less than 14 days."
+    ),
+)
 
 
 def _answer_times_table(period: Period, filters: Filters) -> Table:
@@ -1150,22 +1232,15 @@ def _answer_times_table(period: Period, filters: Filters) -> Table:
         DASHBOARD_TABLES["answer_times"],
         (
             Column("institution", N_("Institution"), "text"),
-            Column("received", N_("Received")),
+            # Translators: a column counting the applications an institution received.
+            Column("received", NP_("applications counted", "Received")),
             Column("answered", N_("Answered")),
             Column("median_days", N_("Median wait"), "days"),
             Column("p90_days", N_("90th percentile wait"), "days"),
             Column("within_promise", N_("Answered within 14 days"), "percent"),
         ),
         (row(network), *(row(f) for f in ordered)) if institutions else (),
-        note=N_(
-            "Applications received in the period. Answered: a representative wrote or decided. "
-            "Left out, as on institutions' pages: applications withdrawn before an answer and "
-            "those waiting less than %(days)d days. Waits are counted to the hour for the "
-            "first %(hourly)d days, to the day after. Within 14 days: the share of the "
-            "applications received that were answered in less than 14 days.",
-            days=application_stats.ANSWER_GRACE.days,
-            hourly=HOURLY_UNTIL // 24,
-        ),
+        note=ANSWER_TIMES_NOTE,
         people=frozenset({"received", "answered"}),
     )
 
@@ -1463,6 +1538,53 @@ def _load(data: dict, computed: datetime) -> Report:
     return Report(Period.parse(data["period"]), Filters(), computed, tables)
 
 
+def country_label(code: str) -> str:
+    """A ``country`` cell in the page's language: the country's name, or "Other
+    countries"."""
+    return translate(OTHER_COUNTRIES) if code == OTHER_COUNTRIES_CODE else country_name(code)
+
+
+def in_reader_order(report: Report) -> Report:
+    """``report`` with each table listed by country in the order of the countries' names
+    in the page's language ("Other countries" last)."""
+    tables = {}
+    for key, table in report.tables.items():
+        if table.columns and table.columns[0].kind == "country":
+
+            def order(row):
+                name = unicodedata.normalize("NFKD", country_label(row[0]))
+                plain = "".join(ch for ch in name if not unicodedata.combining(ch)).casefold()
+                return (row[0] == OTHER_COUNTRIES_CODE, plain)
+
+            table = replace(table, rows=tuple(sorted(table.rows, key=order)))
+        tables[key] = table
+    return replace(report, tables=tables)
+
+
+def open_data(report: Report) -> Report:
+    """``report`` as the open data gives it, the same in every language: each ``country``
+    column holds the country's English name (or "Other countries"), and a ``<key>_code``
+    column added at the end of the table holds its code (ISO 3166 alpha-2, or
+    ``other``)."""
+    tables = {}
+    with force_locale(i18n.DEFAULT):
+        for key, table in report.tables.items():
+            named = [i for i, c in enumerate(table.columns) if c.kind == "country"]
+            if not named:
+                tables[key] = table
+                continue
+            columns = tuple(
+                replace(c, kind="text") if i in named else c for i, c in enumerate(table.columns)
+            ) + tuple(Column(f"{table.columns[i].key}_code", "Code", "text") for i in named)
+            rows = tuple(
+                tuple(country_label(v) if i in named else v for i, v in enumerate(row))
+                + tuple(row[i] for i in named)
+                for row in table.rows
+            )
+            tables[key] = replace(table, columns=columns, rows=rows)
+    return replace(report, tables=tables)
+
+
 def public_figures() -> Report:
     """The public impact page and its open-data download, as of the last :func:`refresh`
     (:class:`NotComputed` before the first): see :func:`_public_report`."""
@@ -1556,16 +1678,20 @@ def _public_report(now: datetime) -> Report:
     merged = [row for row in ordered if row[2] < SMALL_CELL]
     while merged and kept and _confirmed_members(now, [row[0] for row in merged]) < SMALL_CELL:
         merged.append(kept.pop())
-    rows = [(country_name(country), count, hour) for country, count, _people, hour in kept]
-    rows.sort(key=lambda row: row[0])
+    # Stored by code, named at display in the reader's language (in English in the open
+    # data); in the order of their English names, as the open data lists them.
+    rows = [(country, count, hour) for country, count, _people, hour in kept]
+    rows.sort(key=lambda row: (country_name(row[0]), row[0]))
     if merged and _confirmed_members(now, [row[0] for row in merged]) >= SMALL_CELL:
-        rows.append((OTHER_COUNTRIES, sum(row[1] for row in merged), sum(row[3] for row in merged)))
+        rows.append(
+            (OTHER_COUNTRIES_CODE, sum(row[1] for row in merged), sum(row[3] for row in merged))
+        )
     countries = suppress(
         Table(
             "public_countries",
             N_("Engagements by country served"),
             (
-                Column("country", N_("Country served"), "text"),
+                Column("country", N_("Country served"), "country"),
                 Column("engagements", N_("Engagements")),
                 Column("hours", N_("Hours contributed (estimate)"), "hours"),
             ),
