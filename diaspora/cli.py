@@ -158,7 +158,7 @@ def load_skills():
     db.session.commit()
     click.echo(
         f"Skills loaded: {loaded.created} new, {loaded.updated} updated, "
-        f"{loaded.labels} new label(s)."
+        f"{loaded.labels} new label(s), {loaded.translations} new translated name(s)."
     )
 
 

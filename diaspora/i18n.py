@@ -200,6 +200,10 @@ def init_app(app: Flask) -> None:
     app.before_request(refresh)
     app.after_request(_say_language)
 
+    from diaspora.skill_names import skill_name
+
+    app.add_template_filter(skill_name, "skill_name")
+
     @app.context_processor
     def inject():
         code = current()

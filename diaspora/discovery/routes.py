@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from diaspora import catalog, i18n
+from diaspora import catalog, i18n, skill_names
 from diaspora.discovery import bp
 from diaspora.discovery.forms import SaveSearchForm
 from diaspora.forms import EmptyForm
@@ -57,6 +57,8 @@ def _facet_label(name: str, value: str, language: str) -> str:
             return WorkMode(value).label
         if name == "compensation":
             return Compensation(value).label
+        if name == "skills":
+            return skill_names.skill_name(value, language)
     except ValueError:
         return value
     return value

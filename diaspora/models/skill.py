@@ -42,13 +42,14 @@ class SkillLabel(db.Model):
     Search reads a label as its skill: a project or member with the skill is found by the
     label, and a query with the label also looks for the skill's name and its other labels.
     ``source`` says where it came from: the bundled taxonomy, a coordinator, a merge of a
-    free skill, or an imported classification.
+    free skill, an imported classification, or the skill's name in another of the site's
+    languages (``diaspora/data/skill_names.csv``).
     """
 
     __tablename__ = "skill_labels"
     __table_args__ = (sa.UniqueConstraint("skill_id", "key"),)
 
-    SOURCES = ("taxonomy", "coordinator", "merge", "import")
+    SOURCES = ("taxonomy", "coordinator", "merge", "import", "translation")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     skill_id: Mapped[int] = mapped_column(sa.ForeignKey("skills.id", ondelete="CASCADE"))

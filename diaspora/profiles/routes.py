@@ -35,6 +35,7 @@ from diaspora.services import application_stats, permissions, profiles
 from diaspora.services.deletion import delete_account as delete_account_service
 from diaspora.services.export import export_user_data
 from diaspora.services.privacy import PREVIEWS, ProfileView
+from diaspora.skill_names import skill_name
 from diaspora.validation import INT_MAX
 
 
@@ -350,7 +351,8 @@ def restricted(user_id):
 def free_skills():
     form = MergeSkillForm()
     form.free_id.choices = select_choices((s.id, s.name) for s in profiles.free_skills())
-    form.curated_id.choices = select_choices((s.id, s.name) for s in profiles.curated_skills())
+    curated = profiles.curated_skills()
+    form.curated_id.choices = select_choices((s.id, skill_name(s)) for s in curated)
     if form.validate_on_submit():
         with form_refusal():
             result = unit_of_work(
@@ -378,7 +380,7 @@ def skill_labels():
     """The curated skills with their other names; coordinators add and remove names."""
     skills = profiles.skill_labels()
     form = SkillLabelForm()
-    form.skill_id.choices = select_choices((s.id, s.name) for s in skills)
+    form.skill_id.choices = select_choices((s.id, skill_name(s)) for s in skills)
     if request.method == "GET" and request.args.get("skill", "").isdigit():
         form.skill_id.data = int(request.args["skill"])
     if form.validate_on_submit():
@@ -390,13 +392,22 @@ def skill_labels():
                 _(
                     "Search now reads “%(label)s” as %(skill)s.",
                     label=entry.label,
-                    skill=entry.skill.name,
+                    skill=skill_name(entry.skill),
                 ),
                 "success",
             )
             return redirect(url_for("profiles.skill_labels", _anchor=f"skill-{entry.skill_id}"))
+    # The names in the site's other languages (skill_names.csv, loaded as labels with the
+    # source "translation") come from the file and are not edited here.
+    named = [
+        (skill, [entry for entry in skill.labels if entry.source != "translation"])
+        for skill in skills
+    ]
     return render_template(
-        "profiles/skill_labels.html", form=form, skills=skills, remove_form=EmptyForm()
+        "profiles/skill_labels.html",
+        form=form,
+        named=[(skill, labels) for skill, labels in named if labels],
+        remove_form=EmptyForm(),
     )
 
 
@@ -411,7 +422,7 @@ def remove_skill_label():
 
     def remove():
         entry = profiles.remove_skill_label(current_user, int(raw))
-        return entry.skill_id, entry.label, entry.skill.name  # gone from the database after
+        return entry.skill_id, entry.label, skill_name(entry.skill)  # gone from the database after
 
     skill_id, label, name = unit_of_work(remove)
     flash(_("“%(label)s” is no longer read as %(skill)s.", label=label, skill=name), "success")

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from markupsafe import Markup
 
+from diaspora import skill_names
 from diaspora.extensions import db
 from diaspora.models import (
     Institution,
@@ -324,6 +325,8 @@ class ExpertSearch:
         filters = {}
         for name in EXPERT_FILTER_NAMES:
             values = [v for v in (_arg(v, 200) for v in args.getlist(name)) if v][:20]
+            if name == "skills":  # a skill named in any language is its curated name
+                values = [skill_names.curated_name(v) or v for v in values]
             if values:
                 filters[name] = values
         return cls(

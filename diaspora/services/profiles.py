@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from diaspora import i18n
+from diaspora import i18n, skill_names
 from diaspora.extensions import db
 from diaspora.geo import is_country, is_language
 from diaspora.models import (
@@ -391,6 +391,7 @@ def ensure_skills(wanted: dict[str, str]) -> list[Skill]:
     """
     if not wanted:
         return []
+    wanted = _curated_names(wanted)
     keys = list(wanted)
     found = _skills_by_key(keys)
     missing = [key for key in keys if key not in found]
@@ -402,6 +403,19 @@ def ensure_skills(wanted: dict[str, str]) -> list[Skill]:
         db.session.execute(insert.on_conflict_do_nothing(index_elements=[Skill.key]))
         found.update(_skills_by_key(missing))
     return [found[key] for key in keys]
+
+
+def _curated_names(wanted: dict[str, str]) -> dict[str, str]:
+    """``wanted`` with each name of a curated skill typed in another language (or spelt
+    with other accents or punctuation) read as the skill's English name, which it is kept
+    under; two names of one skill become one."""
+    named: dict[str, str] = {}
+    for key, name in wanted.items():
+        english = skill_names.curated_name(name)
+        if english is not None:
+            key, name = Skill.key_for(english), english
+        named.setdefault(key, name)
+    return named
 
 
 def _skills_by_key(keys: list[str]) -> dict[str, Skill]:
@@ -570,11 +584,14 @@ class TaxonomyLoad:
     created: int
     updated: int
     labels: int
+    translations: int = 0
 
 
 def load_skills_taxonomy() -> TaxonomyLoad:
-    """Load the curated skills from ``diaspora/data/skills.csv`` and their other names from
-    ``diaspora/data/skill_labels.csv``; safe to run again.
+    """Load the curated skills from ``diaspora/data/skills.csv``, their other names from
+    ``diaspora/data/skill_labels.csv`` and their names in the site's other languages from
+    ``diaspora/data/skill_names.csv`` (labels with the source ``translation``, so search
+    reads them as the skill); safe to run again.
 
     A free skill that a member added with the same name becomes curated. A label already
     there is left alone. Returns the skills created and updated and the labels added.
@@ -598,27 +615,34 @@ def load_skills_taxonomy() -> TaxonomyLoad:
                 skill.curated, skill.sector = True, sector
                 updated += 1
     db.session.flush()
-    return TaxonomyLoad(created, updated, _load_skill_labels(existing))
+    labels = _load_skill_labels(existing, _label_rows(), "taxonomy")
+    names = ((skill, name) for skill, _language, name in skill_names.translations())
+    translated = _load_skill_labels(existing, names, "translation")
+    return TaxonomyLoad(created, updated, labels, translated)
 
 
-def _load_skill_labels(skills: dict[str, Skill]) -> int:
+def _label_rows():
+    with (DATA / "skill_labels.csv").open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            yield row["skill"], row["label"]
+
+
+def _load_skill_labels(skills: dict[str, Skill], rows, source: str) -> int:
+    """Add the (skill name, label) ``rows`` that are not labels of their skill yet."""
     have = set(db.session.execute(sa.select(SkillLabel.skill_id, SkillLabel.key)).tuples())
     curated = {key: skill.name for key, skill in skills.items() if skill.curated}
     added = 0
-    with (
-        (DATA / "skill_labels.csv").open(newline="", encoding="utf-8") as handle,
-        db.session.no_autoflush,
-    ):
-        for row in csv.DictReader(handle):
-            skill = skills.get(Skill.key_for(row["skill"]))
+    with db.session.no_autoflush:
+        for name, text in rows:
+            skill = skills.get(Skill.key_for(name))
             if skill is None or not skill.curated:
                 continue
             try:
-                label, key = _checked_label(skill, row["label"], curated)
+                label, key = _checked_label(skill, text, curated)
             except Invalid:
                 continue
             if (skill.id, key) not in have:
-                skill.labels.append(SkillLabel(label=label, key=key, source="taxonomy"))
+                skill.labels.append(SkillLabel(label=label, key=key, source=source))
                 have.add((skill.id, key))
                 added += 1
     db.session.flush()

@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from diaspora import catalog, i18n
+from diaspora import catalog, i18n, skill_names
 from diaspora.extensions import db
 from diaspora.models import (
     AuditEntry,
@@ -482,7 +482,8 @@ def project_data(project: Project) -> ProjectData:
             "engagement_mode": project.engagement_mode.value,
             "work_mode": project.work_mode.value,
             "compensation": project.compensation.value,
-            "skills": [skill.name for skill in project.skills],
+            # In the reader's language: the form reads the names back as the curated skills.
+            "skills": [skill_names.skill_name(skill) for skill in project.skills],
         }
     )
 

@@ -22,7 +22,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from diaspora import catalog, i18n
+from diaspora import catalog, i18n, skill_names
 from diaspora.extensions import db
 from diaspora.models import (
     FIELD_GROUPS,
@@ -135,13 +135,18 @@ def _listed(names) -> str:
     return _(", ").join(names)
 
 
+def _skills(names) -> str:
+    """Skill names listed in the current language."""
+    return _listed(skill_names.skill_name(name) for name in names)
+
+
 def member_reasons(fit: Fit, project: Project) -> list[str]:
     """The reasons, addressed to the member, in the current language (a page's, or a
     digest's recipient's)."""
     sectors = catalog.sectors()
     reasons = []
     if fit.skills:
-        reasons.append(_("matches your skills: %(skills)s", skills=_listed(fit.skills)))
+        reasons.append(_("matches your skills: %(skills)s", skills=_skills(fit.skills)))
     if fit.sector:
         sector = sectors.get(fit.sector, fit.sector)
         reasons.append(_("in your sector: %(sector)s", sector=sector))
@@ -168,7 +173,7 @@ def institution_reasons(fit: Fit, project: Project) -> list[str]:
     sectors = catalog.sectors()
     reasons = []
     if fit.skills:
-        reasons.append(_("skills this project needs: %(skills)s", skills=_listed(fit.skills)))
+        reasons.append(_("skills this project needs: %(skills)s", skills=_skills(fit.skills)))
     if fit.sector:
         reasons.append(_("works in %(sector)s", sector=sectors.get(fit.sector, fit.sector)))
     if fit.at_home:
