@@ -143,12 +143,11 @@ def _skills(names) -> str:
 def member_reasons(fit: Fit, project: Project) -> list[str]:
     """The reasons, addressed to the member, in the current language (a page's, or a
     digest's recipient's)."""
-    sectors = catalog.sectors()
     reasons = []
     if fit.skills:
         reasons.append(_("matches your skills: %(skills)s", skills=_skills(fit.skills)))
     if fit.sector:
-        sector = sectors.get(fit.sector, fit.sector)
+        sector = catalog.sector_name(fit.sector)
         reasons.append(_("in your sector: %(sector)s", sector=sector))
     if fit.at_home:
         reasons.append(_("in your country of origin"))
@@ -170,12 +169,11 @@ def member_reasons(fit: Fit, project: Project) -> list[str]:
 
 def institution_reasons(fit: Fit, project: Project) -> list[str]:
     """The reasons, addressed to the project's institution."""
-    sectors = catalog.sectors()
     reasons = []
     if fit.skills:
         reasons.append(_("skills this project needs: %(skills)s", skills=_skills(fit.skills)))
     if fit.sector:
-        reasons.append(_("works in %(sector)s", sector=sectors.get(fit.sector, fit.sector)))
+        reasons.append(_("works in %(sector)s", sector=catalog.sector_name(fit.sector)))
     if fit.at_home:
         reasons.append(_("from %(country)s", country=catalog.country_name(project.country)))
     if fit.mode:
