@@ -133,8 +133,7 @@ def test_lazy_counts_and_interview_times_are_worded_again(app, db, member, proje
         agreed = events.tell(member, "interview_agreed", "/a", project=project, when=slot.when)
         db.session.commit()
         assert (
-            deadline.message
-            == "Las candidaturas para Water GIS se cierran en 3 días (1 mar 2027)."
+            deadline.message == "Las candidaturas para Water GIS se cierran en 3 días (1 mar 2027)."
         )
         with force_locale("fr"):
             assert deadline.line == (
