@@ -190,9 +190,12 @@ def test_a_row_without_params_shows_its_stored_text(app, db, client, member, pro
 
 
 def test_the_stored_values_are_plain_data_without_nul(app, db, member):
-    context = {"project": SimpleNamespace(title="Water\x00 GIS"), "months": 6}
-    params = events.params_for("follow_up", context)
+    # Forms refuse NUL before anything is told; the stored values drop it all the same.
+    params = events.params_for(
+        "follow_up", {"project": SimpleNamespace(title="Water\x00 GIS"), "months": 6}
+    )
     assert params == {"months": 6, "project.title": "Water GIS"}
+    context = {"project": SimpleNamespace(title="Water GIS"), "months": 6}
     with app.test_request_context("/"):
         note = events.tell(member, "follow_up", "/f", **context)
     db.session.commit()

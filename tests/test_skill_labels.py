@@ -293,7 +293,7 @@ def test_two_coordinators_adding_the_same_label_at_once_get_one_row(app, taxonom
             actor = _db.session.get(type(coordinators[index]), coordinators[index].id)
             barrier.wait()
             try:
-                profiles.add_skill_label(actor, target_id, "Hydrologie")
+                profiles.add_skill_label(actor, target_id, "Gewässerkunde")
                 _db.session.commit()
                 outcomes[index] = "added"
             except Conflict as exc:
