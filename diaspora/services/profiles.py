@@ -631,7 +631,7 @@ def _load_skill_labels(skills: dict[str, Skill], rows, source: str) -> int:
     """Add the (skill name, label) ``rows`` that are not labels of their skill yet."""
     have = set(db.session.execute(sa.select(SkillLabel.skill_id, SkillLabel.key)).tuples())
     curated = {key: skill.name for key, skill in skills.items() if skill.curated}
-    added = 0
+    added, touched = 0, set()
     with db.session.no_autoflush:
         for name, text in rows:
             skill = skills.get(Skill.key_for(name))
@@ -642,10 +642,14 @@ def _load_skill_labels(skills: dict[str, Skill], rows, source: str) -> int:
             except Invalid:
                 continue
             if (skill.id, key) not in have:
-                skill.labels.append(SkillLabel(label=label, key=key, source=source))
+                # Added by id: appending to ``skill.labels`` would load each skill's labels.
+                db.session.add(SkillLabel(skill_id=skill.id, label=label, key=key, source=source))
                 have.add((skill.id, key))
+                touched.add(skill)
                 added += 1
     db.session.flush()
+    for skill in touched:
+        db.session.expire(skill, ["labels"])
     return added
 
 

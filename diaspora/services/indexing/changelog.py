@@ -39,14 +39,28 @@ def _keys_for(obj) -> Iterable[tuple[str, int]]:
     return ()
 
 
+#: Within one flush, what a lookup found for a key (``flush_memo``): a flush that adds many
+#: labels of one skill asks once which documents have the skill.
+FLUSH_MEMO = "search_flush_memo"
+
+
+def flush_memo(session) -> dict:
+    """A dict that lives for the flush being recorded (empty outside one)."""
+    return session.info.get(FLUSH_MEMO, {})
+
+
 def _after_flush(session, flush_context):
     pending = session.info.setdefault(PENDING, set())
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, SearchChange):
-            continue
-        for index, doc_id in _keys_for(obj):
-            if doc_id is not None:
-                pending.add((index, int(doc_id)))
+    session.info[FLUSH_MEMO] = {}
+    try:
+        for obj in (*session.new, *session.dirty, *session.deleted):
+            if isinstance(obj, SearchChange):
+                continue
+            for index, doc_id in _keys_for(obj):
+                if doc_id is not None:
+                    pending.add((index, int(doc_id)))
+    finally:
+        session.info.pop(FLUSH_MEMO, None)
 
 
 def _before_commit(session):

@@ -296,6 +296,9 @@ def _institution_projects(institution: Institution):
 def _skill_documents(obj: Skill | SkillLabel):
     """The projects and members with a skill (or with the skill of a label)."""
     skill_id = obj.id if isinstance(obj, Skill) else obj.skill_id
+    memo = changelog.flush_memo(sa.inspect(obj).session) if sa.inspect(obj).session else {}
+    if ("skill", skill_id) in memo:
+        return memo["skill", skill_id]
     connection = _connection(obj)
     project_ids = connection.scalars(
         sa.select(project_skills.c.project_id).where(project_skills.c.skill_id == skill_id)
@@ -305,7 +308,9 @@ def _skill_documents(obj: Skill | SkillLabel):
         .join(ProfileSkill, ProfileSkill.profile_id == Profile.id)
         .where(ProfileSkill.skill_id == skill_id)
     )
-    return [(PROJECTS, pid) for pid in project_ids] + [(EXPERTS, uid) for uid in user_ids]
+    documents = [(PROJECTS, pid) for pid in project_ids] + [(EXPERTS, uid) for uid in user_ids]
+    memo["skill", skill_id] = documents
+    return documents
 
 
 def _being_deleted(obj) -> bool:
