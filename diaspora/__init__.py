@@ -164,6 +164,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(invitations_bp)
     app.register_blueprint(follow_ups_bp)
 
+    from diaspora import api
+
+    api.init_app(app)
+
 
 def register_errorhandlers(app: Flask) -> None:
     from diaspora.main.errors import register

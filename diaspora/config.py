@@ -116,6 +116,9 @@ class Config:
     RATE_LIMIT_LOGIN = os.environ.get("RATE_LIMIT_LOGIN", "25 per 5 minutes")
     RATE_LIMIT_SIGNUP = os.environ.get("RATE_LIMIT_SIGNUP", "5 per 30 minutes")
     RATE_LIMIT_RESET = os.environ.get("RATE_LIMIT_RESET", "5 per 15 minutes")
+    # The JSON API: per key, and per client address for calls without a key.
+    API_RATE_LIMIT_KEY = os.environ.get("API_RATE_LIMIT_KEY", "600 per minute")
+    API_RATE_LIMIT_ANONYMOUS = os.environ.get("API_RATE_LIMIT_ANONYMOUS", "120 per minute")
 
     # The cost of an Argon2 password hash. The defaults are RFC 9106's low-memory profile
     # (about a third of a second per hash); production refuses anything cheaper.

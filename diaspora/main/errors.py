@@ -27,6 +27,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import Pool
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from diaspora.api.problems import http_problem, is_api_request, problem
 from diaspora.extensions import db, login_manager
 from diaspora.forms import forget_forms_of_request
 from diaspora.main.unit_of_work import (
@@ -113,6 +114,8 @@ def render_error(code: int, detail: str | None = None):
     forget_forms_of_request()
     forget_form_refusals()
     title, message = (str(text) for text in MESSAGES.get(code, MESSAGES[500]))
+    if is_api_request():
+        return problem(code, detail or message)
     if request.accept_mimetypes.best == "application/json":
         return {"error": title, "message": detail or message}, code
     return render_template(
@@ -218,11 +221,13 @@ def render_database_error(state: str, kind: str):
     g._login_user = login_manager.anonymous_user()
     outages.failed(state, kind)
     title, message = (str(text) for text in (BUSY_MESSAGE if state == BUSY else MESSAGES[503]))
+    retry = str(current_app.config.get("DATABASE_RETRY_AFTER", 10))
+    if is_api_request():
+        return problem(503, message, headers={"Retry-After": retry})
     if request.accept_mimetypes.best == "application/json":
         body = {"error": title, "message": message}
     else:
         body = render_template("errors/error.html", code=503, title=title, message=message)
-    retry = str(current_app.config.get("DATABASE_RETRY_AFTER", 10))
     return body, 503, {"Retry-After": retry, "Cache-Control": "no-store"}
 
 
@@ -284,6 +289,8 @@ def register(app: Flask) -> None:
     def http_error(exc):
         if exc.code is None or exc.code < 400:
             return exc
+        if is_api_request():
+            return http_problem(exc, str(MESSAGES[exc.code][1]) if exc.code in MESSAGES else None)
         return render_error(exc.code)
 
     @app.errorhandler(IntegrityError)

@@ -1,6 +1,7 @@
 """The SQLAlchemy models, one module per aggregate."""
 
 from diaspora.models.activity import MemberActivity
+from diaspora.models.api_key import ApiKey, ApiScope
 from diaspora.models.application import (
     Application,
     ApplicationMessage,
@@ -26,6 +27,7 @@ from diaspora.models.institution import (
 )
 from diaspora.models.interview import InterviewProposal, InterviewSlot, InterviewStatus
 from diaspora.models.invitation import Invitation, InvitationStatus
+from diaspora.models.network import FollowedNetwork, RemoteProject
 from diaspora.models.notification import (
     DigestEntry,
     DigestRun,
@@ -59,6 +61,10 @@ from diaspora.models.skill import Skill, SkillLabel
 from diaspora.models.user import Role, User
 
 __all__ = [
+    "ApiKey",
+    "ApiScope",
+    "FollowedNetwork",
+    "RemoteProject",
     "Application",
     "ApplicationMessage",
     "ApplicationStatus",

@@ -1,0 +1,59 @@
+"""The JSON API under ``/api/v1/``, described by the OpenAPI document at
+``/api/v1/openapi.json``.
+
+Endpoints are flask-smorest blueprints: their marshmallow schemas validate what comes in and
+shape what goes out, and the same schemas write the OpenAPI document, so it cannot drift from
+the code. ``public`` serves what anyone may read; ``manage`` what an API key's owner may do
+through the same services as the site's pages. Authentication is by API key only (never the
+site's session cookie, so the API needs no CSRF token); see :mod:`.auth`. Errors are problem
+details (:mod:`.problems`).
+"""
+
+from flask import Flask
+from flask_smorest import Api as SmorestApi
+
+from diaspora.api.problems import PROBLEM_JSON, ProblemSchema
+
+VERSION = "1"
+PREFIX = "/api/v1"
+
+
+class Api(SmorestApi):
+    """flask-smorest's Api, with problem details as the documented error body. Errors are
+    answered by the app's own handlers (they know the API's paths), not by flask-smorest's,
+    which would take over every page's errors."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self):
+        pass
+
+
+api = Api()
+
+
+def _problem_content(responses: dict) -> None:
+    """Document error responses as ``application/problem+json``, the type they are sent
+    with."""
+    for response in responses.values():
+        content = response.get("content", {})
+        if "application/json" in content:
+            content[PROBLEM_JSON] = content.pop("application/json")
+
+
+def init_app(app: Flask) -> None:
+    from diaspora.api import auth, manage, public
+    from diaspora.extensions import csrf
+
+    app.config.setdefault("API_TITLE", "Diaspora API")
+    app.config.setdefault("API_VERSION", VERSION)
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", PREFIX)
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    api.init_app(app)
+    auth.init_app(app)
+    for blueprint in (public.bp, manage.bp):
+        auth.protect(blueprint)
+        csrf.exempt(blueprint)
+        api.register_blueprint(blueprint)
+    _problem_content(api.spec.components.responses)

@@ -1,0 +1,105 @@
+"""API keys: made and revoked by their owner, checked on every API request.
+
+A key reads ``dsp_<prefix>_<secret>``. The prefix (public) finds the row; the secret is
+compared by its SHA-256 digest in constant time. The key acts as its owner, with the owner's
+current roles and permissions: a representative who leaves an institution, or an account
+that is suspended, takes its keys' powers with it.
+"""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from diaspora.extensions import db
+from diaspora.models import ApiKey, ApiScope, User
+from diaspora.models.audit import record
+from diaspora.models.base import utcnow
+from diaspora.services import permissions
+from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
+from diaspora.validation import clean_line
+
+TOKEN_START = "dsp_"  # noqa: S105 - the public start of every key, not a secret
+MAX_KEYS = 10
+MAX_NAME = 80
+# How stale ``last_used_at`` may be before a use writes it again.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def may_have_keys(user) -> bool:
+    """Representatives of an institution and coordinators have something to do through the
+    API beyond reading what is public; members do not."""
+    return permissions.is_coordinator(user) or permissions.may_represent(user)
+
+
+def keys_of(user: User) -> list[ApiKey]:
+    return list(
+        db.session.scalars(
+            sa.select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.created_at.desc())
+        )
+    )
+
+
+def create_key(user: User, name: str, scope: str) -> tuple[ApiKey, str]:
+    """A new key of ``user`` and its full token, which is shown once and never stored."""
+    if not may_have_keys(user):
+        raise NotAllowed(_l("Only institution representatives and coordinators use API keys."))
+    name = clean_line(name or "").strip()
+    if not name or len(name) > MAX_NAME:
+        raise Invalid(_l("Give the key a name of 1 to %(max)d characters.", max=MAX_NAME))
+    if scope not in {s.value for s in ApiScope}:
+        raise Invalid(_l("Choose what the key may do."))
+    active = sum(1 for key in keys_of(user) if key.is_active)
+    if active >= MAX_KEYS:
+        raise Conflict(_l("You have %(max)d keys: revoke one first.", max=MAX_KEYS))
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(user=user, name=name, prefix=prefix, secret_hash=_digest(secret), scope=scope)
+    db.session.add(key)
+    db.session.flush()
+    record(user, "api_key.create", "api_key", key.id, reason=f"{prefix} ({scope})")
+    return key, f"{TOKEN_START}{prefix}_{secret}"
+
+
+def revoke_key(user: User, key_id: int) -> ApiKey:
+    key = db.session.get(ApiKey, key_id)
+    if key is None or key.user_id != user.id:
+        raise NotFound()
+    if key.is_active:
+        key.revoked_at = utcnow()
+        record(user, "api_key.revoke", "api_key", key.id, reason=key.prefix)
+    return key
+
+
+def find_key(token: str) -> ApiKey | None:
+    """The active key of an active account that ``token`` is, or None."""
+    if not token.startswith(TOKEN_START) or len(token) > 200:
+        return None
+    prefix, _sep, secret = token[len(TOKEN_START) :].partition("_")
+    if not prefix or not secret or len(prefix) > 16:
+        return None
+    key = db.session.scalar(sa.select(ApiKey).where(ApiKey.prefix == prefix))
+    if key is None:
+        _digest(secret)  # the same work whether or not the prefix exists
+        return None
+    if not hmac.compare_digest(key.secret_hash, _digest(secret)):
+        return None
+    if not key.is_active or not key.user.is_active or not may_have_keys(key.user):
+        return None
+    return key
+
+
+def note_use(key: ApiKey, method: str, path: str, status: int) -> None:
+    """Record a use of ``key`` in the audit log (who, which key, what, the answer), and
+    when it was last used."""
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_PRECISION:
+        key.last_used_at = now
+    record(key.user, "api.use", "api_key", key.id, reason=f"{method} {path} {status}"[:500])
