@@ -16,6 +16,9 @@ from diaspora.api.problems import PROBLEM_JSON, ProblemSchema
 
 VERSION = "1"
 PREFIX = "/api/v1"
+#: The security scheme of endpoints that need a key: ``@bp.doc(security=KEY_NEEDED)``.
+SECURITY_SCHEME = "apiKey"
+KEY_NEEDED = [{SECURITY_SCHEME: []}]
 
 
 class Api(SmorestApi):
@@ -28,20 +31,18 @@ class Api(SmorestApi):
     def _register_error_handlers(self):
         pass
 
-
-api = Api()
-
-
-def _problem_content(responses: dict) -> None:
-    """Document error responses as ``application/problem+json``, the type they are sent
-    with."""
-    for response in responses.values():
-        content = response.get("content", {})
-        if "application/json" in content:
-            content[PROBLEM_JSON] = content.pop("application/json")
+    def _register_responses(self):
+        """The error responses flask-smorest documents, with the type they are sent with."""
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_JSON
+        try:
+            super()._register_responses()
+        finally:
+            del self.DEFAULT_RESPONSE_CONTENT_TYPE
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask) -> Api:
+    """Serve the API and its document on ``app`` (one Api object per app: flask-smorest's
+    keeps the app's spec)."""
     from diaspora.api import auth, manage, public
     from diaspora.extensions import csrf
 
@@ -50,10 +51,13 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
     app.config.setdefault("OPENAPI_URL_PREFIX", PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
-    api.init_app(app)
+    api = Api(app)
+    api.spec.components.security_scheme(
+        SECURITY_SCHEME,
+        {"type": "http", "scheme": "bearer", "description": "An API key from your account."},
+    )
     auth.init_app(app)
     for blueprint in (public.bp, manage.bp):
-        auth.protect(blueprint)
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
-    _problem_content(api.spec.components.responses)
+    return api

@@ -4,6 +4,8 @@ the service functions the site's pages call, with the key's owner as the actor."
 
 from flask_smorest import Blueprint
 
+from diaspora.api import auth
+
 bp = Blueprint(
     "api_manage",
     __name__,
@@ -11,3 +13,4 @@ bp = Blueprint(
     description="An institution's projects and applications, and the moderation queue: "
     "with an API key.",
 )
+auth.protect(bp)

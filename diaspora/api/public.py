@@ -3,9 +3,12 @@ institutions, the skills taxonomy and the public impact figures."""
 
 from flask_smorest import Blueprint
 
+from diaspora.api import auth
+
 bp = Blueprint(
     "api_public",
     __name__,
     url_prefix="/api/v1",
     description="Published projects, verified institutions, skills and impact: no key needed.",
 )
+auth.protect(bp)
