@@ -26,7 +26,7 @@ search_cli = AppGroup("search", help="The search indexes.")
 engagements_cli = AppGroup("engagements", help="What engagements leave behind.")
 report_cli = AppGroup("report", help="Figures for scripts: what the network achieves.")
 profiles_cli = AppGroup("profiles", help="Keep member profiles current.")
-SEARCH_INDEXES = ("projects", "experts")
+SEARCH_INDEXES = ("projects", "experts", "shared")
 
 
 def with_site_url(command):

@@ -143,14 +143,31 @@ def projects():
             if current_user.is_authenticated
             else Frequency.WEEKLY.value
         ),
+        "partners_view": search.source == discovery.PARTNERS,
     }
+    links = SearchLinks(url_for("discovery.projects"))
+    if context["partners_view"]:
+        try:
+            page = discovery.search_partner_projects(search)
+        except SearchUnavailable as exc:
+            return _unavailable(exc, "discovery/projects.html", **context)
+        facets = facets_of(search, page.results.facets, links)
+        return render_template(
+            "discovery/projects.html", page=page, facets=facets, unavailable=False, **context
+        )
     try:
         page = discovery.search_projects(search)
     except SearchUnavailable as exc:
         return _unavailable(exc, "discovery/projects.html", **context)
-    facets = facets_of(search, page.results.facets, SearchLinks(url_for("discovery.projects")))
+    partners, partners_unavailable = discovery.partner_preview(search)
     return render_template(
-        "discovery/projects.html", page=page, facets=facets, unavailable=False, **context
+        "discovery/projects.html",
+        page=page,
+        facets=facets_of(search, page.results.facets, links),
+        partners=partners,
+        partners_unavailable=partners_unavailable,
+        unavailable=False,
+        **context,
     )
 
 
