@@ -342,6 +342,20 @@ def test_a_project_leaving_the_feed_changes_its_last_modified(app, client):
     ]
 
 
+def test_a_project_past_its_deadline_moves_last_modified_to_that_midnight(app, client):
+    """Before the scheduled close marks it closed, a project past its deadline has already
+    left the feed, with no change to its row: the feed counts as changed at that midnight."""
+    today = utcnow().date()
+    stays = published(published_ago=timedelta(days=5))
+    published(published_ago=timedelta(days=4), deadline=today - timedelta(days=1))
+    stays.updated_at = stays.institution.updated_at = utcnow() - timedelta(days=5)
+    db.session.commit()
+    response = client.get(JSON)
+    assert response.last_modified.date() == today
+    assert (response.last_modified.hour, response.last_modified.minute) == (0, 0)
+    assert len(json.loads(response.get_data())["items"]) == 1
+
+
 def test_an_empty_feed_keeps_its_validators(app, client):
     first, second = client.get(ATOM), client.get(ATOM)
     assert first.headers["ETag"] == second.headers["ETag"]
