@@ -17,13 +17,13 @@ from flask_babel import lazy_gettext as _l
 
 from diaspora.extensions import db
 from diaspora.models import ApiKey, ApiScope, User
+from diaspora.models.api_key import TOKEN_START
 from diaspora.models.audit import record
 from diaspora.models.base import utcnow
 from diaspora.services import permissions
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from diaspora.validation import clean_line, strip_controls
 
-TOKEN_START = "dsp_"  # noqa: S105 - the public start of every key, not a secret
 # What a key made here looks like; anything else is refused before it reaches the database
 # (a NUL byte or a 10,000-character prefix is no key, on PostgreSQL as on SQLite).
 _PREFIX = re.compile(r"[0-9a-f]{12}")
