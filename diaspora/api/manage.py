@@ -11,6 +11,7 @@ it did not exist. A write is one transaction, committed once, like a page's
 by the services.
 """
 
+import re
 from datetime import date
 
 from flask.views import MethodView
@@ -56,7 +57,17 @@ bp = Blueprint(
 auth.protect(bp)
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
 # --------------------------------------------------------------------------- helpers
+
+
+def _text(value) -> str:
+    """A value as a form receives it: text, without the lone UTF-16 surrogates JSON may
+    carry (``"\\ud800"``) and no browser sends, which no database can store."""
+    if isinstance(value, date):
+        return value.isoformat()
+    return _SURROGATES.sub("", str(value))
 
 
 def _formdata(values: dict) -> MultiDict:
@@ -69,14 +80,12 @@ def _formdata(values: dict) -> MultiDict:
             continue
         if name == "skills":
             for index, item in enumerate(value):
-                data.add(f"{name}-{index}", item)
+                data.add(f"{name}-{index}", _text(item))
         elif isinstance(value, list):
             for item in value:
-                data.add(name, item)
-        elif isinstance(value, date):
-            data.add(name, value.isoformat())
+                data.add(name, _text(item))
         else:
-            data.add(name, str(value))
+            data.add(name, _text(value))
     return data
 
 

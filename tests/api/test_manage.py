@@ -1,6 +1,7 @@
 """The endpoints with a key: an institution's projects and applications, and the moderation
 queue, with exactly the permissions and rules of the site's pages."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -263,6 +264,17 @@ def test_nul_bytes_are_removed_from_text(api, institution):
     assert response.status_code == 201
     assert response.get_json()["title"] == "Solar power"
     assert response.get_json()["description"] == "Remote advice."
+
+
+def test_lone_surrogates_are_removed_from_text(api, institution):
+    path = f"{MANAGE}/institutions/{institution.id}/projects"
+    body = json.dumps(new_project(title="Solar\ud800 power", skills=["Grid\udfff design"]))
+    response = api.client.post(
+        path, data=body, content_type="application/json", headers=api.headers
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["title"] == "Solar power"
+    assert response.get_json()["skills"] == ["Grid design"]
 
 
 def test_editing_changes_only_what_is_sent(api, institution):
