@@ -25,11 +25,39 @@ from diaspora.validation import MAX_PAGE
 
 TEXT = projects.TEXT_LIMITS
 MAX_PER_PAGE = 100
+SKILL_NAME_MAX = 120  # what projects.resolve_skills accepts for one name
 DECISIONS = [choice.value for choice in DecisionForm.decision.kwargs["choices"]]
 # The statuses a project's list of applicants shows (a withdrawn application is not there).
 LISTED_APPLICATION_STATUSES = [
     status.value for status in ApplicationStatus if status != ApplicationStatus.WITHDRAWN
 ]
+
+
+# What the forms' input rules (diaspora.forms) accept, as patterns the document states: a
+# single-line field holds no line break; a required field holds a visible character once
+# control characters are removed and spaces trimmed; a date lies between 1900 and 2199.
+_BREAKS = "\\r\\n\\x0b\\x0c\\x1c\\x1d\\x1e\\x85\\u2028\\u2029"
+_VISIBLE = "[^\\s\\x00-\\x1f\\x7f-\\x9f]"
+SINGLE_LINE = f"^[^{_BREAKS}]*$"
+SINGLE_LINE_REQUIRED = f"^[^{_BREAKS}]*{_VISIBLE}[^{_BREAKS}]*$"
+MULTI_LINE_REQUIRED = _VISIBLE
+ONE_SKILL = f"^[^,{_BREAKS}]*$"
+HTTP_LINK = "^\\s*(?:[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#\\[\\]@]+(?:[/?#]\\S*)?)?\\s*$"
+IN_RANGE_DATE = "^(19|20|21)[0-9]{2}-"
+
+
+def _text(limit: int, pattern: str, **kwargs) -> fields.String:
+    """A text field of at most ``limit`` characters, matching ``pattern`` (checked by the
+    form's own rules; the pattern tells the document)."""
+    return fields.String(
+        validate=validate.Length(max=limit), metadata={"pattern": pattern}, **kwargs
+    )
+
+
+def _date(**kwargs) -> fields.Date:
+    return fields.Date(
+        metadata={"pattern": IN_RANGE_DATE, "description": "Between 1900 and 2199."}, **kwargs
+    )
 
 
 def _values(enum) -> list[str]:
@@ -54,27 +82,22 @@ class Input(ma.Schema):
 class ProjectInputSchema(Input):
     """A project's fields as a representative writes them (the project form's fields)."""
 
-    title = fields.String(required=True, validate=validate.Length(min=1, max=TEXT["title"]))
-    summary = fields.String(required=True, validate=validate.Length(min=1, max=TEXT["summary"]))
-    description = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=TEXT["description"]),
-        metadata={"description": "Plain text; blank lines separate paragraphs."},
-    )
+    title = _text(TEXT["title"], SINGLE_LINE_REQUIRED, required=True)
+    summary = _text(TEXT["summary"], MULTI_LINE_REQUIRED, required=True)
+    description = _text(TEXT["description"], MULTI_LINE_REQUIRED, required=True)
     written_in = fields.String(
         validate=validate.OneOf(list(i18n.LANGUAGES)),
         metadata={"description": "The language of the text; the request's language if left out."},
     )
     country = fields.String(required=True, validate=validate.OneOf(geo.country_codes()))
-    region = fields.String(validate=validate.Length(max=TEXT["region"]))
+    region = _text(TEXT["region"], SINGLE_LINE)
     sector = fields.String(required=True, validate=validate.OneOf(list(catalog.sectors())))
     skills = fields.List(
-        fields.String(validate=validate.Length(max=400)),
+        _text(SKILL_NAME_MAX, ONE_SKILL),
         validate=validate.Length(max=projects.MAX_SKILLS),
         metadata={
-            "description": "Skill names; a name not in the taxonomy is added as a free skill. "
-            f"At most {projects.MAX_SKILLS} skills in all (names separated by commas count "
-            "one each), each at most 120 characters."
+            "description": "One skill name per item; a name not in the taxonomy is added as "
+            "a free skill."
         },
     )
     engagement_mode = fields.String(required=True, validate=validate.OneOf(_values(EngagementMode)))
@@ -82,13 +105,17 @@ class ProjectInputSchema(Input):
         validate=validate.OneOf(_values(WorkMode)),
         metadata={"description": "remote if left out when creating."},
     )
-    start_date = fields.Date(allow_none=True)
+    start_date = _date(allow_none=True)
     duration_weeks = fields.Integer(
         strict=True, allow_none=True, validate=validate.Range(min=1, max=520)
     )
     deadline = fields.Date(
         required=True,
-        metadata={"description": "The application deadline; before the start date."},
+        metadata={
+            "pattern": IN_RANGE_DATE,
+            "description": "The application deadline, between 1900 and 2199; it must come "
+            "before the start date (422 otherwise).",
+        },
     )
     places = fields.Integer(
         strict=True,
@@ -97,13 +124,11 @@ class ProjectInputSchema(Input):
     )
     compensation = fields.String(required=True, validate=validate.OneOf(_values(Compensation)))
     languages = fields.List(fields.String(validate=validate.OneOf(geo.language_codes())))
-    contact_name = fields.String(
-        required=True, validate=validate.Length(min=1, max=TEXT["contact_name"])
-    )
-    contact_role = fields.String(validate=validate.Length(max=TEXT["contact_role"]))
+    contact_name = _text(TEXT["contact_name"], SINGLE_LINE_REQUIRED, required=True)
+    contact_role = _text(TEXT["contact_role"], SINGLE_LINE)
     info_url = fields.String(
         validate=validate.Length(max=TEXT["info_url"]),
-        metadata={"description": "An http:// or https:// link, or empty."},
+        metadata={"pattern": HTTP_LINK, "description": "An http:// or https:// link, or empty."},
     )
 
 
