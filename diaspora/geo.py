@@ -64,6 +64,16 @@ def is_country(code: str | None) -> bool:
     )
 
 
+def country_codes() -> list[str]:
+    """The codes of :func:`country_choices`, sorted: what a country field accepts."""
+    return sorted(c.alpha_2 for c in pycountry.countries)
+
+
+def language_codes() -> list[str]:
+    """The codes of :func:`language_choices`, sorted: what a language field accepts."""
+    return sorted(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
+
+
 def country_choices() -> tuple[tuple[str, str], ...]:
     return _country_choices(i18n.current())
 

@@ -26,6 +26,7 @@ from diaspora.models.base import utcnow
 from diaspora.security import make_token
 from diaspora.services import (
     accounts,
+    api_keys,
     follow_ups,
     institutions,
     interviews,
@@ -112,6 +113,7 @@ def world(app, db):
     institutions.invite(rep, institution, "colleague@aau.example")
     accounts.request_password_reset(member.email)
     accounts.request_email_change(member, PASSWORD, "moved@example.org")
+    key, _secret = api_keys.create_key(rep, "Their system", "read")
     db.session.commit()
     deliver_pending()  # what the setup queued, as the request that wrote it would have sent it
     return {
@@ -121,6 +123,7 @@ def world(app, db):
             "application_id": application.id,
             "institution_id": institution.id,
             "user_id": member.id,
+            "key_id": key.id,
             "filename": "style.css",
             "key": "funnel",  # an impact dashboard table
         },

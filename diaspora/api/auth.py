@@ -73,8 +73,9 @@ def authenticate() -> None:
 
 
 def note_use(response):
-    """after_request of every API blueprint: the audit log entry of a keyed request, in a
-    transaction of its own (after the view's)."""
+    """after_request of the app: the audit log entry of every request made with a key (an
+    address that matches no endpoint too), in a transaction of its own (after the
+    view's)."""
     key = current_key()
     if key is None:
         return response
@@ -106,11 +107,11 @@ def init_app(app) -> None:
     """Authenticate API requests first of all (before the rate limits, which count per
     key)."""
     app.before_request_funcs.setdefault(None, []).insert(0, authenticate)
+    app.after_request(note_use)
 
 
 def protect(blueprint: Blueprint) -> None:
-    """Rate limit and audit every request to ``blueprint``."""
-    blueprint.after_request(note_use)
+    """Rate limit every request to ``blueprint`` (per key, or per address without one)."""
     limiter.limit(_rate_limit, key_func=rate_key, deduct_when=counts_against_limit)(blueprint)
 
 

@@ -15,6 +15,8 @@ from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Leng
 
 from diaspora import i18n
 from diaspora.forms import BaseForm
+from diaspora.models import ApiScope
+from diaspora.services.api_keys import MAX_NAME
 
 
 class EmailAddress(EmailField):
@@ -118,4 +120,26 @@ class LanguageForm(BaseForm):
         choices=language_choices(),
         validators=[InputRequired(_l("Choose one of the languages."))],
         invalid_choice_message=_l("Choose one of the languages."),
+    )
+
+
+class ApiKeyForm(BaseForm):
+    """A new API key: a name to recognise it by and what it may do."""
+
+    name = StringField(
+        _l("Name of the key"),
+        validators=[DataRequired(), Length(max=MAX_NAME)],
+        description=_l("What the key is for, for example \u201cOur recruitment system\u201d."),
+    )
+    scope = RadioField(
+        _l("What the key may do"),
+        choices=[
+            SelectChoice(ApiScope.READ.value, _l("Read only: see your projects and applications")),
+            SelectChoice(
+                ApiScope.WRITE.value,
+                _l("Read and write: also edit, submit and close projects and answer applications"),
+            ),
+        ],
+        default=ApiScope.READ.value,
+        validators=[DataRequired(_l("Choose what the key may do."))],
     )

@@ -2,7 +2,16 @@
 work, flashes and redirects. Links sent by email show a button: opening them changes
 nothing (mail scanners open links too), pressing the button does."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,6 +20,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from diaspora import i18n
 from diaspora.auth import bp
 from diaspora.auth.forms import (
+    ApiKeyForm,
     ChangeEmailForm,
     ChangePasswordForm,
     EmailOnlyForm,
@@ -25,7 +35,7 @@ from diaspora.main.errors import counts_against_limit
 from diaspora.main.unit_of_work import form_refusal, unit_of_work
 from diaspora.models import Role
 from diaspora.security import is_safe_next, safe_next
-from diaspora.services import accounts
+from diaspora.services import accounts, api_keys
 
 LOGIN_FAILED = _l("Email or password is incorrect.")
 
@@ -237,3 +247,51 @@ def confirm_email_change(token):
     unit_of_work(lambda: accounts.confirm_email_change(token))
     flash(_("Your new email address is confirmed."), "success")
     return redirect(url_for("auth.login"))
+
+
+def _keys_page(form: ApiKeyForm, status: int = 200):
+    return render_template(
+        "auth/api_keys.html",
+        keys=api_keys.keys_of(current_user),
+        form=form,
+        refusal=api_keys.why_no_keys(current_user),
+        max_keys=api_keys.MAX_KEYS,
+    ), status
+
+
+@bp.route("/account/api-keys")
+@login_required
+def api_keys_page():
+    return _keys_page(ApiKeyForm(formdata=None))
+
+
+@bp.post("/account/api-keys")
+@login_required
+def create_api_key():
+    """Create a key and show it, once, on this response: it is never flashed, put in the
+    session or logged, and the page is not kept by any cache."""
+    form = ApiKeyForm()
+    if form.validate_on_submit():
+        with form_refusal(form.name):
+            key, token = unit_of_work(
+                lambda: api_keys.create_key(current_user, form.name.data, form.scope.data)
+            )
+            response = make_response(
+                render_template("auth/api_key_created.html", key=key, token=token)
+            )
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    return _keys_page(form, status=400)
+
+
+@bp.route("/account/api-keys/<int:key_id>/revoke", methods=["GET", "POST"])
+@login_required
+def revoke_api_key(key_id):
+    """Ask to confirm, then revoke one of one's own keys (anyone else's is not found)."""
+    key = api_keys.key_of(current_user, key_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        unit_of_work(lambda: api_keys.revoke_key(current_user, key_id))
+        flash(_("The key is revoked: it no longer works."), "success")
+        return redirect(url_for("auth.api_keys_page"))
+    return render_template("auth/api_key_revoke.html", key=key, form=form)

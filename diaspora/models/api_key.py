@@ -10,6 +10,9 @@ from diaspora.extensions import db
 from diaspora.models.base import UTCDateTime, utcnow
 from diaspora.models.user import User
 
+#: The public start of every key: ``dsp_<prefix>_<secret>``.
+TOKEN_START = "dsp_"  # noqa: S105 - not a secret
+
 
 class ApiScope(enum.StrEnum):
     """What a key may do: ``read`` answers GET requests only; ``write`` also changes things,
@@ -41,6 +44,11 @@ class ApiKey(db.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def shown(self) -> str:
+        """The key as lists show it: its public part, the secret left out."""
+        return f"{TOKEN_START}{self.prefix}_…"
 
     @property
     def may_write(self) -> bool:

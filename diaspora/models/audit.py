@@ -90,6 +90,9 @@ ACTION_LABELS = {
     "project.archive": _l("Project archived"),
     "report.dismiss": _l("Report dismissed"),
     "report.act": _l("Report acted on"),
+    "api_key.create": _l("API key created"),
+    "api_key.revoke": _l("API key revoked"),
+    "api.use": _l("API used with a key"),
     "skill.merge": _l("Free skill merged into the taxonomy"),
     "skill.label_add": _l("Skill label added"),
     "skill.label_remove": _l("Skill label removed"),
@@ -103,6 +106,7 @@ TARGET_LABELS = {
     "report": _l("Report"),
     "user": _l("Account"),
     "skill": _l("Skill"),
+    "api_key": _l("API key"),
 }
 
 # The reason recorded for a status change nobody explained: "draft -> pending_review".

@@ -36,16 +36,23 @@ def applications_of(member: User) -> list[Application]:
     )
 
 
-def applicants_of(rep: User, project: Project) -> list[Application]:
+def applicants_query(rep: User, project: Project, status: S | None = None) -> sa.Select:
+    """The project's applications as its institution's representatives list them (a
+    withdrawn one is not there), the oldest first; only those in ``status`` when given."""
     if not permissions.represents(rep, project.institution_id):
         raise NotFound  # to anyone else its applicants are not there
-    return list(
-        db.session.scalars(
-            sa.select(Application)
-            .where(Application.project_id == project.id, Application.status != S.WITHDRAWN)
-            .order_by(Application.created_at)
-        )
+    query = (
+        sa.select(Application)
+        .where(Application.project_id == project.id, Application.status != S.WITHDRAWN)
+        .order_by(Application.created_at, Application.id)
     )
+    if status is not None:
+        query = query.where(Application.status == status)
+    return query
+
+
+def applicants_of(rep: User, project: Project) -> list[Application]:
+    return list(db.session.scalars(applicants_query(rep, project)))
 
 
 def inbox_of(rep: User) -> list[Application]:

@@ -27,6 +27,7 @@ from diaspora.models import (
     SavedSearch,
     User,
 )
+from diaspora.services.api_keys import delete_keys_of
 from diaspora.services.application_lists import applications_of
 from diaspora.services.errors import Invalid
 from diaspora.services.profiles import drop_unused_free_skills, profile_of
@@ -47,6 +48,7 @@ def delete_account(user: User, password: str) -> None:
         drop_unused_free_skills(skill_ids)
     purge_for_user(user.id, addresses=(user.email, user.pending_email))
     db.session.execute(sa.delete(SavedSearch).where(SavedSearch.user_id == user.id))
+    delete_keys_of(user)
     db.session.execute(sa.delete(Notification).where(Notification.user_id == user.id))
     db.session.execute(sa.delete(MemberActivity).where(MemberActivity.user_id == user.id))
     db.session.execute(sa.delete(Invitation).where(Invitation.member_id == user.id))

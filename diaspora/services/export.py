@@ -20,6 +20,7 @@ from diaspora.models import (
 )
 from diaspora.models.base import utcnow
 from diaspora.models.search import SavedSearch
+from diaspora.services.api_keys import key_rows
 from diaspora.services.profiles import profile_of
 from diaspora.services.saved_projects import saved_by
 
@@ -179,6 +180,7 @@ def export_user_data(user: User) -> dict:
             for e in audit_rows
         ],
         "applications": [_application(a, user) for a in _applications(user)],
+        "api_keys": key_rows(user),
         "notifications": [
             {
                 "kind": n.kind,
