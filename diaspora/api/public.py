@@ -35,7 +35,6 @@ bp = Blueprint(
 auth.protect(bp)
 
 SEARCH_RETRY_AFTER = 60
-IMPACT_RETRY_AFTER = 3600
 
 
 def _link(value: str | None) -> str | None:
@@ -300,22 +299,20 @@ def skills(page, per_page, q=""):
 
 @bp.route("/impact")
 @bp.response(200, schemas.ImpactSchema)
-@problem(503, "The figures have not been computed yet; try again after Retry-After.", RETRY_AFTER)
 def impact():
     """The network's impact
 
     The figures of the site's public impact page, as its open data gives them (countries
-    by English name with their codes). No figure counts fewer than five people.
+    by English name with their codes). No figure counts fewer than five people. Before
+    the figures are first computed, ``generated_at`` and ``period`` are null and there are
+    no tables, as the page then says.
     """
+    licence = {"licence": LICENCE, "licence_url": LICENCE_URL}
     try:
         report = figures.open_data(figures.public_figures())
     except figures.NotComputed:
-        abort(
-            503,
-            message=_("The impact figures have not been computed yet."),
-            headers={"Retry-After": str(IMPACT_RETRY_AFTER)},
-        )
+        return {"period": None, "generated_at": None, "tables": {}, **licence}
     data = report.to_json()
     data.pop("filters", None)
     data["generated_at"] = report.generated_at
-    return {**data, "licence": LICENCE, "licence_url": LICENCE_URL}
+    return {**data, **licence}

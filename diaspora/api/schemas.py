@@ -306,8 +306,14 @@ class ImpactTableSchema(ma.Schema):
 class ImpactSchema(ma.Schema):
     """The figures of the public impact page, as its open data gives them."""
 
-    period = ma.fields.String(required=True, metadata={"description": "YYYY-MM:YYYY-MM."})
-    generated_at = ma.fields.DateTime(required=True)
+    period = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "YYYY-MM:YYYY-MM."}
+    )
+    generated_at = ma.fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "When the figures were computed (null: not yet)."},
+    )
     licence = ma.fields.String(required=True)
     licence_url = ma.fields.Url(required=True)
     tables = ma.fields.Dict(
