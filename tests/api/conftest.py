@@ -83,3 +83,9 @@ def network(app) -> Network:
     figures.refresh()
     db.session.commit()
     return Network(rep, token, hospital, university, unverified, nursing, software, draft, hidden)
+
+
+@pytest.fixture
+def key_headers(network) -> dict:
+    """The headers of a call with a write key of a verified institution's representative."""
+    return {"Authorization": f"Bearer {network.token}"}
