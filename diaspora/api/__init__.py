@@ -43,7 +43,7 @@ class Api(SmorestApi):
 def init_app(app: Flask) -> Api:
     """Serve the API and its document on ``app`` (one Api object per app: flask-smorest's
     keeps the app's spec)."""
-    from diaspora.api import auth, manage, public
+    from diaspora.api import auth, manage, public, reference
     from diaspora.extensions import csrf
 
     app.config.setdefault("API_TITLE", "Diaspora API")
@@ -60,4 +60,6 @@ def init_app(app: Flask) -> Api:
     for blueprint in (public.bp, manage.bp):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
+    app.extensions[reference.API_EXTENSION] = api
+    app.register_blueprint(reference.bp)
     return api

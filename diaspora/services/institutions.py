@@ -217,6 +217,19 @@ def changes_to_review() -> list[Institution]:
     )
 
 
+def verified_query(country: str | None = None) -> sa.Select:
+    """Verified institutions (the public ones), by name; of ``country`` when given."""
+    query = sa.select(Institution).where(Institution.status == InstitutionStatus.VERIFIED)
+    if country:
+        query = query.where(Institution.country == country.strip().upper())
+    return query.order_by(Institution.name, Institution.id)
+
+
+def verified_institution(institution_id: int) -> Institution | None:
+    """The institution ``institution_id`` if it is verified, else None."""
+    return db.session.scalar(verified_query().where(Institution.id == institution_id))
+
+
 def published_projects(institution: Institution) -> list[Project]:
     return list(
         db.session.scalars(

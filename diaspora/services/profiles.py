@@ -657,6 +657,21 @@ def curated_skills() -> list[Skill]:
     return list(db.session.scalars(sa.select(Skill).where(Skill.curated).order_by(Skill.name)))
 
 
+def curated_skills_query(prefix: str = "") -> sa.Select:
+    """The curated skills by name, their labels loaded; with ``prefix``, those whose name or
+    one of whose labels starts with it (case and spacing aside)."""
+    query = sa.select(Skill).where(Skill.curated)
+    key = Skill.key_for(clean_line(prefix or ""))
+    if key:
+        labelled = sa.select(SkillLabel.skill_id).where(
+            SkillLabel.key.startswith(key, autoescape=True)
+        )
+        query = query.where(
+            sa.or_(Skill.key.startswith(key, autoescape=True), Skill.id.in_(labelled))
+        )
+    return query.order_by(Skill.name, Skill.id).options(sa.orm.selectinload(Skill.labels))
+
+
 def free_skills() -> list[Skill]:
     """Free skills a coordinator may curate: those a project uses, or at least one member who
     is not hidden and shows their skills to coordinators. A skill that only "only me", hidden

@@ -504,6 +504,16 @@ def listed_query(on: date | None = None) -> sa.Select:
     )
 
 
+def listed_project(project_id: int) -> Project | None:
+    """The project ``project_id`` if it is listed (open to applications), else None: what
+    anyone may read of it, with its institution and skills loaded."""
+    return db.session.scalar(
+        listed_query()
+        .where(Project.id == project_id)
+        .options(sa.orm.joinedload(Project.institution), sa.orm.selectinload(Project.skills))
+    )
+
+
 def newest(limit: int = 3) -> list[Project]:
     return list(db.session.scalars(listed_query().limit(limit)))
 
