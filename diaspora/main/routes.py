@@ -61,6 +61,12 @@ def privacy():
     return render_template("main/privacy.html")
 
 
+@bp.route("/developers")
+def developers():
+    """Open data and the API: the feeds, the API reference, keys, sharing with networks."""
+    return render_template("main/developers.html")
+
+
 @bp.route("/impact")
 def impact():
     """The public figures as of the last refresh (a cheap read of one row)."""
