@@ -218,4 +218,6 @@ PAGES = [
     ("institution review", "coordinator", lambda w: f"/institutions/{w.unverified}/review"),
     ("impact dashboard", "coordinator", lambda w: "/coordination/impact"),
     ("public impact", None, lambda w: "/impact"),
+    ("open data and API", None, lambda w: "/developers"),
+    ("API keys", "rep", lambda w: "/account/api-keys"),
 ]

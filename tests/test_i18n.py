@@ -199,7 +199,7 @@ def data_corpus() -> str:
 
 
 NAMES_OF_THINGS = {"Diaspora", "UTC", "CSV", "JSON", "SVG", "CC BY 4.0", "PDF", "ORCID"}
-NAMES_OF_THINGS |= {"Atom", "JSON Feed"}  # the feeds' formats
+NAMES_OF_THINGS |= {"Atom", "JSON Feed", "openapi.json"}  # the feeds' formats, a file
 
 
 PIECES = re.compile(r" · |, |: | \(|\) ?")
@@ -227,7 +227,7 @@ def exempt(text: str, corpus: str, same: set[str], names: set[str]) -> bool:
             continue
         if shape(bare) in same or bare in names or piece.strip() in names:
             continue
-        if "@" in bare or bare.startswith(("http", "/")):
+        if "@" in bare or bare.startswith(("http", "/", "?")):
             continue
         if bare in corpus or bare.rstrip("…") in corpus:
             continue

@@ -25,10 +25,10 @@ from diaspora.api.manage_schemas import (
     ApplicationSchema,
     ApplicationsQuerySchema,
     DecisionSchema,
-    InstitutionSchema,
+    ManagedInstitutionSchema,
+    ManagedProjectSchema,
     ProjectInputSchema,
     ProjectPatchSchema,
-    ProjectSchema,
     QueueSchema,
     ReasonSchema,
 )
@@ -189,7 +189,7 @@ def _project_form_values(project: Project | None, sent: dict) -> dict:
 @bp.route("/manage/institutions")
 @bp.doc(security=KEY_NEEDED)
 @auth.key_required
-@bp.response(200, InstitutionSchema(many=True))
+@bp.response(200, ManagedInstitutionSchema(many=True))
 def institutions():
     """The institutions you represent."""
     return permissions.represented_institutions(auth.caller())
@@ -199,7 +199,7 @@ def institutions():
 class InstitutionProjects(MethodView):
     @bp.doc(security=KEY_NEEDED)
     @auth.key_required
-    @bp.response(200, ProjectSchema(many=True))
+    @bp.response(200, ManagedProjectSchema(many=True))
     def get(self, institution_id):
         """Every project of an institution you represent, whatever its status, in the order
         of the lifecycle, the most recently changed first."""
@@ -209,7 +209,7 @@ class InstitutionProjects(MethodView):
     @bp.doc(security=KEY_NEEDED)
     @auth.key_required
     @bp.arguments(ProjectInputSchema)
-    @bp.response(201, ProjectSchema)
+    @bp.response(201, ManagedProjectSchema)
     def post(self, sent, institution_id):
         """Write a new draft. Submit it for review when it is ready."""
         _institution(institution_id)
@@ -228,7 +228,7 @@ class InstitutionProjects(MethodView):
 class ManagedProject(MethodView):
     @bp.doc(security=KEY_NEEDED)
     @auth.key_required
-    @bp.response(200, ProjectSchema)
+    @bp.response(200, ManagedProjectSchema)
     def get(self, project_id):
         """A project of an institution you represent."""
         return _project(project_id)
@@ -236,7 +236,7 @@ class ManagedProject(MethodView):
     @bp.doc(security=KEY_NEEDED)
     @auth.key_required
     @bp.arguments(ProjectPatchSchema)
-    @bp.response(200, ProjectSchema)
+    @bp.response(200, ManagedProjectSchema)
     def patch(self, sent, project_id):
         """Edit a draft or a project sent back for changes; a field left out keeps its
         value."""
@@ -249,7 +249,7 @@ class ManagedProject(MethodView):
 @bp.route("/manage/projects/<int:project_id>/submit", methods=["POST"])
 @bp.doc(security=KEY_NEEDED)
 @auth.key_required
-@bp.response(200, ProjectSchema)
+@bp.response(200, ManagedProjectSchema)
 def submit_project(project_id):
     """Submit a draft (or a project sent back for changes) for review by the coordinators.
     The institution must be verified."""
@@ -261,7 +261,7 @@ def submit_project(project_id):
 @bp.doc(security=KEY_NEEDED)
 @auth.key_required
 @bp.arguments(ReasonSchema, required=False)
-@bp.response(200, ProjectSchema)
+@bp.response(200, ManagedProjectSchema)
 def close_project(sent, project_id):
     """Close a published project to applications; applications still waiting end, and
     their applicants are told."""

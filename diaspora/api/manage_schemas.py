@@ -42,7 +42,17 @@ SINGLE_LINE = f"^[^{_BREAKS}]*$"
 SINGLE_LINE_REQUIRED = f"^[^{_BREAKS}]*{_VISIBLE}[^{_BREAKS}]*$"
 MULTI_LINE_REQUIRED = _VISIBLE
 ONE_SKILL = f"^[^,{_BREAKS}]*$"
-HTTP_LINK = "^\\s*(?:[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#\\[\\]@]+(?:[/?#]\\S*)?)?\\s*$"
+# Spelled with explicit classes (no \\s or \\S, which JSON Schema and Python read apart), and
+# checked by the schema itself: a link the document refuses is never accepted.
+_SPACE = "[ \\t\\n\\r]"
+_NOT_IN_LINK = (
+    " \\t\\n\\r\\f\\v\\x00-\\x1f\\x7f-\\xa0"
+    "\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+)
+HTTP_LINK = (
+    f"^{_SPACE}*(?:[Hh][Tt][Tt][Pp][Ss]?://[^{_NOT_IN_LINK}/?#\\[\\]@]+"
+    f"(?:[/?#][^{_NOT_IN_LINK}]*)?)?{_SPACE}*$"
+)
 IN_RANGE_DATE = "^(19|20|21)[0-9]{2}-"
 
 
@@ -127,8 +137,8 @@ class ProjectInputSchema(Input):
     contact_name = _text(TEXT["contact_name"], SINGLE_LINE_REQUIRED, required=True)
     contact_role = _text(TEXT["contact_role"], SINGLE_LINE)
     info_url = fields.String(
-        validate=validate.Length(max=TEXT["info_url"]),
-        metadata={"pattern": HTTP_LINK, "description": "An http:// or https:// link, or empty."},
+        validate=[validate.Length(max=TEXT["info_url"]), validate.Regexp(HTTP_LINK)],
+        metadata={"description": "An http:// or https:// link, or empty."},
     )
 
 
@@ -163,7 +173,7 @@ class ApplicationsQuerySchema(Input):
 # --------------------------------------------------------------------------- out
 
 
-class InstitutionSchema(ma.Schema):
+class ManagedInstitutionSchema(ma.Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     kind = _enum(lambda i: i.kind.value, InstitutionType)
@@ -177,7 +187,7 @@ class InstitutionSchema(ma.Schema):
     )
 
 
-class ProjectSchema(ma.Schema):
+class ManagedProjectSchema(ma.Schema):
     """A project as its institution's representatives see it."""
 
     id = fields.Integer(required=True)
