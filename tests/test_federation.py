@@ -565,7 +565,11 @@ def test_a_failed_or_partial_read_keeps_the_projects(loopback, server, fault):
 
 
 def test_projects_of_a_network_unread_for_days_are_removed(loopback, server):
-    server.feed([item(1, server.host), item(2, server.host)])
+    """A week without a complete read: its listings can no longer be trusted, so they go;
+    the network stays followed, and the next read brings them back (the ETag is forgotten,
+    or an unchanged feed would answer 304 and bring back nothing)."""
+    feed = document([item(1, server.host), item(2, server.host)], server.host)
+    server.json("/feeds/projects.json", feed)
     network = followed(server.url())
     refreshed(network)
     server.status("/feeds/projects.json", 503)
@@ -577,12 +581,28 @@ def test_projects_of_a_network_unread_for_days_are_removed(loopback, server):
     db.session.commit()
     assert result.removed == 2 and rows(network) == {}
     assert db.session.get(FollowedNetwork, network.id) is not None
-    assert network.last_error == "stale:7"
+    assert network.last_error == "stale:7" and network.etag == ""
     assert "7 days" in federation.problem_text(network)
-    server.feed([item(1, server.host)])
+    server.json("/feeds/projects.json", feed)
     back = federation.refresh(network, now=later + timedelta(days=2))
     db.session.commit()
-    assert back.added == 1 and network.last_error == "" and network.failures == 0
+    assert back.added == 2 and network.last_error == "" and network.failures == 0
+
+
+def test_projects_past_their_deadline_go_even_when_the_feed_is_unchanged(loopback, server):
+    soon = (utcnow() + timedelta(days=2)).date().isoformat()
+    feed = document(
+        [item(1, server.host, _diaspora={"deadline": soon}), item(2, server.host)], server.host
+    )
+    server.json("/feeds/projects.json", feed)
+    network = followed(server.url())
+    refreshed(network)
+    assert len(rows(network)) == 2
+    result = federation.refresh(network, now=utcnow() + timedelta(days=3))
+    db.session.commit()
+    assert result.unchanged and result.removed == 1
+    assert [r.title for r in rows(network).values()] == ["Project 2"]
+    assert network.item_count == 1
 
 
 def test_unfollow_removes_the_network_and_its_projects_in_one_step(loopback, server, coordinator):

@@ -162,7 +162,9 @@ def refresh(network: FollowedNetwork, now: datetime | None = None) -> Refreshed:
     try:
         feed = feeds.read(feed_url, etag=etag, today=now.date())
     except FetchError as exc:
-        return _failed(network, exc.stored, now)
+        result = _failed(network, exc.stored, now)
+        result.removed += _remove_expired(network, now.date())
+        return result
     network.checked_at = now
     network.fetched_at = now
     network.failures = 0
@@ -174,8 +176,10 @@ def refresh(network: FollowedNetwork, now: datetime | None = None) -> Refreshed:
         _set(network, "etag", feed.etag)
         _set(network, "item_count", len(feed.items))
         _set(network, "last_error", feed.notice)
-    elif not network.last_error.startswith(NOTICES):
-        _set(network, "last_error", "")
+    else:
+        result.removed = _remove_expired(network, now.date())
+        if not network.last_error.startswith(NOTICES):
+            _set(network, "last_error", "")
     return result
 
 
@@ -209,6 +213,21 @@ def _store(network: FollowedNetwork, feed: feeds.Feed, now: datetime, result: Re
         result.removed += 1
 
 
+def _remove_expired(network: FollowedNetwork, today) -> int:
+    """Remove the network's projects whose deadline has passed (a feed that did not change,
+    or could not be read, would otherwise keep them)."""
+    expired = db.session.scalars(
+        sa.select(RemoteProject).where(
+            RemoteProject.network_id == network.id, RemoteProject.deadline < today
+        )
+    ).all()
+    for remote in expired:
+        db.session.delete(remote)
+    if expired:
+        _set(network, "item_count", max(network.item_count - len(expired), 0))
+    return len(expired)
+
+
 def _failed(network: FollowedNetwork, problem: str, now: datetime) -> Refreshed:
     network.checked_at = now
     network.failures = (network.failures or 0) + 1
@@ -219,6 +238,7 @@ def _failed(network: FollowedNetwork, problem: str, now: datetime) -> Refreshed:
     if last_read is not None and now - last_read >= timedelta(days=days):
         result.removed = _remove_projects(network)
         _set(network, "item_count", 0)
+        _set(network, "etag", "")  # the next read must bring every project back
         network.last_error = f"stale:{days}"
         result.problem = network.last_error
     return result
