@@ -723,3 +723,17 @@ def test_the_page_s_forms_need_a_csrf_token(app, client, coordinator, path):
     assert answer.status_code == 400
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowedNetwork)) == 1
     assert db.session.get(FollowedNetwork, network.id).checked_at is None
+
+
+def test_items_may_link_to_the_home_the_network_names_and_nowhere_else(loopback, server):
+    page = document(
+        [item(1, "www.dakar.example"), item(2, "other.example")],
+        server.host,
+    )
+    page["_diaspora"]["home_page_url"] = "https://www.dakar.example/"
+    page["home_page_url"] = "https://other.example/search"
+    server.json("/feeds/projects.json", page, etag='"bad\x7fetag"')
+    read = feeds.read(server.url())
+    assert [entry["title"] for entry in read.items] == ["Project 1"]
+    assert read.home_url == "https://www.dakar.example/"
+    assert read.etag == ""  # not a value that can be sent back in a header

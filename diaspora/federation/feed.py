@@ -81,9 +81,10 @@ def read(url: str, etag: str = "", today: date | None = None) -> Feed:
         document = _document(response.body)
         if pages == 1:
             feed.title = _line(document.get("title"), SIZES["name"])
-            feed.home_url = _home_url(document, feed_host)
+            feed.home_url = _home_url(document)
             feed.etag = response.etag
-        hosts = {feed_host, _host(feed.home_url)} - {""}
+            # Items link to the feed's own server, or to the network's home as it names it.
+            hosts = {feed_host, _host(_network_home(document))} - {""}
         for raw in document["items"]:
             item = project(raw, hosts, today)
             if item is None or item["remote_id"] in seen:
@@ -120,16 +121,21 @@ def _host(url: str) -> str:
         return ""
 
 
-def _home_url(document: dict, feed_host: str) -> str:
-    """The other network's home page, from its ``_diaspora`` block (else the feed's
-    ``home_page_url``), when it is an http(s) address."""
+def _network_home(document: dict) -> str:
+    """The other network's home page as its ``_diaspora`` block names it (http(s) only)."""
     extension = document.get("_diaspora")
-    candidates = [extension.get("home_page_url") if isinstance(extension, dict) else None]
-    candidates.append(document.get("home_page_url"))
-    for candidate in candidates:
-        if isinstance(candidate, str) and _http_url(candidate, SIZES["home_url"]):
-            return candidate.strip()
-    return ""
+    home = extension.get("home_page_url") if isinstance(extension, dict) else None
+    return home.strip() if isinstance(home, str) and _http_url(home, SIZES["home_url"]) else ""
+
+
+def _home_url(document: dict) -> str:
+    """Where people read the other network: its home page, else the feed's
+    ``home_page_url`` (http(s) only)."""
+    home = _network_home(document)
+    if home:
+        return home
+    page = document.get("home_page_url")
+    return page.strip() if isinstance(page, str) and _http_url(page, SIZES["home_url"]) else ""
 
 
 def _next_page(document: dict, page_url: str, feed_host: str) -> str:

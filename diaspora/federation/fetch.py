@@ -303,7 +303,7 @@ def _get_once(target: Target, etag: str, deadline: float) -> tuple[Response, str
             target.url,
             200,
             body=body,
-            etag=(response.getheader("ETag") or "")[:200],
+            etag=_etag(response.getheader("ETag") or ""),
             content_type=response.getheader("Content-Type") or "",
         ), None
     except FetchError:
@@ -320,6 +320,14 @@ def _get_once(target: Target, etag: str, deadline: float) -> tuple[Response, str
             response.close()
         connection.close()
         sock.close()
+
+
+def _etag(value: str) -> str:
+    """The ETag to send back next time: printable ASCII of a sensible length, else none."""
+    value = value.strip()
+    if len(value) > 200 or any(not 32 <= ord(ch) < 127 for ch in value):
+        return ""
+    return value
 
 
 def _read_body(response, sock, deadline: float) -> bytes:
