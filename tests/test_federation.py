@@ -737,3 +737,71 @@ def test_items_may_link_to_the_home_the_network_names_and_nowhere_else(loopback,
     assert [entry["title"] for entry in read.items] == ["Project 1"]
     assert read.home_url == "https://www.dakar.example/"
     assert read.etag == ""  # not a value that can be sent back in a header
+
+
+ODD_VALUES = [
+    None,
+    1,
+    -1,
+    10**30,
+    1.5,
+    True,
+    [],
+    {},
+    "x" * 10_000,
+    "\x00",
+    ["\x00", None, {}, []],
+    {"name": 1},
+    "2026-13-45",
+    "0001-01-01T00:00:00+23:00",
+    "9999-12-31T23:59:59-23:59",
+    "<b>",
+    "javascript:alert(1)",
+]
+
+
+def test_no_value_of_any_field_breaks_the_reader(app):
+    """Every field of an item, and of its ``_diaspora`` block, given values of every JSON
+    type: the item is kept or skipped, and what is kept fits its columns."""
+    base = item(1, "feeds.example.org")
+    cases = [(key, None) for key in base] + [("_diaspora", key) for key in base["_diaspora"]]
+    for key, inner in cases:
+        for value in ODD_VALUES:
+            raw = item(1, "feeds.example.org")
+            if inner is None:
+                raw[key] = value
+            else:
+                raw["_diaspora"][inner] = value
+            kept = feeds.project(raw, {"feeds.example.org"}, utcnow().date())
+            if kept is not None:
+                for name, size in feeds.SIZES.items():
+                    assert len(kept.get(name) or "") <= size, (key, inner, value)
+                assert "\x00" not in json.dumps(kept, default=str), (key, inner, value)
+
+
+def test_an_unforeseen_error_in_one_feed_does_not_stop_the_others(loopback, server, monkeypatch):
+    server.feed([item(1, server.host)])
+    broken = followed("http://127.0.0.1:9/feeds/projects.json")
+    good = followed(server.url())
+    real = feeds.read
+
+    def read(url, **kwargs):
+        if url == broken.feed_url:
+            raise RuntimeError("a bug")
+        return real(url, **kwargs)
+
+    monkeypatch.setattr(feeds, "read", read)
+    results = federation.refresh_all()
+    assert [r.problem for r in results] == ["not_feed", ""]
+    assert len(rows(good)) == 1
+
+
+def test_addresses_are_normalised(app):
+    assert fetch.normalise("HTTPS://Feeds.Example.ORG:443/ça/feed.json?a=é#top") == (
+        "https://feeds.example.org/%C3%A7a/feed.json?a=%C3%A9",
+        "https",
+        "feeds.example.org",
+        443,
+        "/%C3%A7a/feed.json?a=%C3%A9",
+    )
+    assert fetch.normalise("http://[2001:db8::1]:8080")[0] == "http://[2001:db8::1]:8080/"

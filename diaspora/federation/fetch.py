@@ -17,7 +17,7 @@ import threading
 import time
 from contextlib import suppress
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -27,6 +27,7 @@ CONNECT_TIMEOUT = 5.0
 CHUNK = 64 * 1024
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 MAX_URL = 500
+URL_SAFE = "/%:@!$&'()*+,;=?-._~"
 # NAT64 (RFC 6052): the IPv4 address is in the last 32 bits.
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
@@ -183,11 +184,14 @@ def normalise(url: str) -> tuple[str, str, str, int, str]:
     port = port or default
     shown_host = f"[{host}]" if ":" in host else host
     netloc = shown_host if port == default else f"{shown_host}:{port}"
-    path = parts.path or "/"
-    normalised = urlunsplit((scheme, netloc, path, parts.query, ""))
+    # Characters outside ASCII are percent-encoded (a request line is ASCII); what is
+    # already encoded stays as it is.
+    path = quote(parts.path or "/", safe=URL_SAFE)
+    query = quote(parts.query, safe=URL_SAFE)
+    normalised = urlunsplit((scheme, netloc, path, query, ""))
     if len(normalised) > MAX_URL:
         raise FetchError("address")
-    request_path = path + (f"?{parts.query}" if parts.query else "")
+    request_path = path + (f"?{query}" if query else "")
     return normalised, scheme, host, port, request_path
 
 

@@ -10,6 +10,7 @@ that cannot be read leaves its projects as they were and says why on the network
 nobody can check is worse than none), and the network stays followed.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +27,8 @@ from diaspora.models.base import utcnow
 from diaspora.services import permissions, retry
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from diaspora.validation import INT_MAX
+
+log = logging.getLogger(__name__)
 
 # The values of a RemoteProject that a feed item gives.
 FIELDS = (
@@ -162,7 +165,17 @@ def refresh(network: FollowedNetwork, now: datetime | None = None) -> Refreshed:
     try:
         feed = feeds.read(feed_url, etag=etag, today=now.date())
     except FetchError as exc:
-        result = _failed(network, exc.stored, now)
+        problem = exc.stored
+    except Exception:  # a feed nobody foresaw must not stop the other networks' refresh
+        log.exception("followed feed %s could not be read", feed_url)
+        problem = "not_feed"
+    else:
+        problem = ""
+    # Two refreshes of one network at once (the hourly command, "Refresh now") take turns
+    # from here: the second sees the first one's projects.
+    db.session.refresh(network, with_for_update=True)
+    if problem:
+        result = _failed(network, problem, now)
         result.removed += _remove_expired(network, now.date())
         return result
     network.checked_at = now
