@@ -46,7 +46,7 @@ from diaspora.models import Project, Role, User
 from diaspora.services import projects
 
 app = create_app()
-with app.app_context():
+with app.test_request_context(base_url=app.config["SITE_URL"]):  # mail links need a host
     coordinator = User(name="Coordinator", email="coord@second.example", role=Role.COORDINATOR)
     coordinator.set_password("correct horse battery staple")
     db.session.add(coordinator)
@@ -79,7 +79,8 @@ class SecondNetwork:
         self.server = None
 
     def run(self, *args: str) -> None:
-        subprocess.run(args, cwd=ROOT, env=self.env, check=True, capture_output=True, timeout=120)
+        done = subprocess.run(args, cwd=ROOT, env=self.env, capture_output=True, timeout=120)
+        assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
 
     def script(self, code: str) -> None:
         self.run(sys.executable, "-c", textwrap.dedent(code))
