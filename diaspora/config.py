@@ -31,6 +31,11 @@ def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def _list(name: str) -> list[str]:
+    """A comma-separated environment variable as a list (empty when unset)."""
+    return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+
+
 def development_secret_key(instance: Path) -> str:
     """Return the secret key kept in ``instance/secret_key``, creating it once."""
     path = instance / "secret_key"
@@ -136,11 +141,7 @@ class Config:
     # FEDERATION_TIMEOUT seconds, each page at most FEDERATION_MAX_BYTES bytes, and at most
     # FEDERATION_MAX_ITEMS projects are kept per network. Projects of a network not read for
     # FEDERATION_STALE_DAYS days are removed (the network stays followed).
-    FEDERATION_ALLOWED_NETWORKS = [
-        part.strip()
-        for part in os.environ.get("FEDERATION_ALLOWED_NETWORKS", "").split(",")
-        if part.strip()
-    ]
+    FEDERATION_ALLOWED_NETWORKS = _list("FEDERATION_ALLOWED_NETWORKS")
     FEDERATION_TIMEOUT = _float("FEDERATION_TIMEOUT", 10)
     FEDERATION_MAX_BYTES = _int("FEDERATION_MAX_BYTES", 2 * 1024 * 1024)
     FEDERATION_MAX_ITEMS = _int("FEDERATION_MAX_ITEMS", 1000)

@@ -268,20 +268,15 @@ def test_the_connection_goes_to_the_address_checked_not_a_second_lookup(app, ser
     assert "Diaspora" in headers["User-Agent"]
 
 
-def test_allowed_networks_come_from_the_environment(monkeypatch):
-    from importlib import reload
+def test_allowed_networks_come_from_the_environment(app, monkeypatch):
+    from diaspora.config import _list
 
-    from diaspora import config
-
-    monkeypatch.setenv("FEDERATION_ALLOWED_NETWORKS", "10.1.0.0/16, 192.168.5.0/24")
-    try:
-        assert reload(config).Config.FEDERATION_ALLOWED_NETWORKS == [
-            "10.1.0.0/16",
-            "192.168.5.0/24",
-        ]
-    finally:
-        monkeypatch.delenv("FEDERATION_ALLOWED_NETWORKS")
-        assert reload(config).Config.FEDERATION_ALLOWED_NETWORKS == []
+    monkeypatch.setenv("FEDERATION_ALLOWED_NETWORKS", "10.1.0.0/16, 192.168.5.0/24,")
+    assert _list("FEDERATION_ALLOWED_NETWORKS") == ["10.1.0.0/16", "192.168.5.0/24"]
+    monkeypatch.delenv("FEDERATION_ALLOWED_NETWORKS")
+    assert _list("FEDERATION_ALLOWED_NETWORKS") == []
+    app.config["FEDERATION_ALLOWED_NETWORKS"] = "10.1.0.0/16"  # as a string, the same
+    assert fetch.address_allowed("10.1.2.3") and not fetch.address_allowed("10.2.0.1")
 
 
 # -- hostile servers --
