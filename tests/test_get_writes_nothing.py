@@ -16,9 +16,11 @@ from diaspora.mail import deliver_pending
 from diaspora.models import (
     Application,
     AuditEntry,
+    FollowedNetwork,
     Notification,
     OutboxMessage,
     ProjectStatus,
+    RemoteProject,
     Role,
     User,
 )
@@ -112,6 +114,10 @@ def world(app, db):
     institutions.invite(rep, institution, "colleague@aau.example")
     accounts.request_password_reset(member.email)
     accounts.request_email_change(member, PASSWORD, "moved@example.org")
+    network = FollowedNetwork(feed_url="https://dakar.example/feeds/projects.json")
+    remote_url = "https://dakar.example/projects/1"
+    network.projects.append(RemoteProject(remote_id=remote_url, url=remote_url, title="Midwives"))
+    db.session.add(network)
     db.session.commit()
     deliver_pending()  # what the setup queued, as the request that wrote it would have sent it
     return {
@@ -121,6 +127,7 @@ def world(app, db):
             "application_id": application.id,
             "institution_id": institution.id,
             "user_id": member.id,
+            "network_id": network.id,
             "filename": "style.css",
             "key": "funnel",  # an impact dashboard table
         },

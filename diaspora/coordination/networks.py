@@ -1,7 +1,7 @@
 """Coordinators' page of followed networks: which other Diaspora networks' projects this
 one shows, how their last read went, and following, refreshing and dropping one."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -78,21 +78,18 @@ def _refresh_message(result: federation.Refreshed):
     )
 
 
-@bp.route("/networks/<int:network_id>/unfollow")
-@coordinator_required
-def confirm_unfollow(network_id):
-    network = federation.get(network_id)
-    return render_template(
-        "coordination/network_unfollow.html",
-        network=network,
-        count=federation.project_counts().get(network.id, 0),
-        form=EmptyForm(),
-    )
-
-
-@bp.post("/networks/<int:network_id>/unfollow")
+@bp.route("/networks/<int:network_id>/unfollow", methods=["GET", "POST"])
 @coordinator_required
 def unfollow_network(network_id):
+    """GET asks to confirm, saying how many projects go; POST stops following."""
+    if request.method == "GET":
+        network = federation.get(network_id)
+        return render_template(
+            "coordination/network_unfollow.html",
+            network=network,
+            count=federation.project_counts().get(network.id, 0),
+            form=EmptyForm(),
+        )
     return form_action(
         EmptyForm(),
         lambda: federation.unfollow(current_user, network_id),
