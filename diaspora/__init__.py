@@ -142,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
     from diaspora.auth import bp as auth_bp
     from diaspora.coordination import bp as coordination_bp
     from diaspora.discovery import bp as discovery_bp
+    from diaspora.feeds import bp as feeds_bp
     from diaspora.follow_ups import bp as follow_ups_bp
     from diaspora.institutions import bp as institutions_bp
     from diaspora.invitations import bp as invitations_bp
@@ -163,6 +164,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(discovery_bp)
     app.register_blueprint(invitations_bp)
     app.register_blueprint(follow_ups_bp)
+    app.register_blueprint(feeds_bp)
 
     from diaspora import api
 

@@ -27,7 +27,7 @@ engagements_cli = AppGroup("engagements", help="What engagements leave behind.")
 report_cli = AppGroup("report", help="Figures for scripts: what the network achieves.")
 profiles_cli = AppGroup("profiles", help="Keep member profiles current.")
 networks_cli = AppGroup("networks", help="Other Diaspora networks whose projects this one shows.")
-SEARCH_INDEXES = ("projects", "experts")
+SEARCH_INDEXES = ("projects", "experts", "shared")
 
 
 def with_site_url(command):

@@ -6,9 +6,12 @@ from functools import cache
 from urllib.parse import unquote, urlsplit
 
 from argon2 import PasswordHasher
-from flask import Flask, current_app, has_app_context, request, session, url_for
+from flask import Flask, current_app, g, has_app_context, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user, user_loaded_from_cookie, user_logged_in
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from diaspora.extensions import login_manager
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -107,7 +110,40 @@ def _enforce_absolute_limit():
         session.clear()
 
 
+SAME_FOR_EVERYONE = "diaspora.same_for_everyone"
+
+
+def same_for_everyone(app: Flask, prefix: str) -> None:
+    """Answers under ``prefix`` are the same for everyone and cacheable by anyone (the open
+    feeds): there the site's session is neither read nor written, and nobody is signed in,
+    so a signed-in person gets exactly the public answer and no cookie."""
+    app.extensions.setdefault(SAME_FOR_EVERYONE, set()).add(prefix)
+
+
+def _is_same_for_everyone(app: Flask, path: str) -> bool:
+    return path.startswith(tuple(app.extensions.get(SAME_FOR_EVERYONE, ())))
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The signed-cookie session, and none at all on the addresses of
+    :func:`same_for_everyone` (Flask then neither reads the cookie nor sets one)."""
+
+    def open_session(self, app, request):
+        if _is_same_for_everyone(app, request.path):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
+def _visitor_on_public_answers() -> None:
+    """First of all on the addresses of :func:`same_for_everyone`: the request is a
+    visitor's, whatever cookie came with it (a remember-me cookie is not even read)."""
+    if _is_same_for_everyone(current_app, request.path):
+        g._login_user = login_manager.anonymous_user()
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
+    app.before_request_funcs.setdefault(None, []).insert(0, _visitor_on_public_answers)
     app.after_request(_set_headers)
     app.before_request(_enforce_absolute_limit)
     user_logged_in.connect(_mark_login, app)

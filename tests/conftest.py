@@ -203,8 +203,8 @@ def app(request, migrated_database):
     app, which starts each test as a new one would: the migrated database, the configuration
     as built, nothing in ``app.extensions`` beyond the extensions, no mail files.
 
-    There is no search index unless the test is marked ``search_index``: then both indexes
-    exist, empty, as after ``flask search rebuild`` on an empty database. Without one, search
+    There is no search index unless the test is marked ``search_index``: then every index
+    exists, empty, as after ``flask search rebuild`` on an empty database. Without one, search
     answers that it is unavailable and committed changes wait in the change log.
     """
     own = "app_config" in request.fixturenames

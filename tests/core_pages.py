@@ -25,7 +25,15 @@ from diaspora.services.applications import Engagement
 from diaspora.services.discovery import ProjectSearch
 from diaspora.services.indexing import indexer
 from diaspora.services.notifications import Frequency
-from tests.factories import MOTIVATION, filled_profile, make_institution, make_project, new_user
+from tests.factories import (
+    MOTIVATION,
+    filled_profile,
+    make_institution,
+    make_network,
+    make_project,
+    make_remote_project,
+    new_user,
+)
 
 SKILLS = [
     "Python",
@@ -67,7 +75,7 @@ class World:
 
 
 def build() -> World:
-    """Everyone and everything the core pages show, with both search indexes rebuilt (tests
+    """Everyone and everything the core pages show, with every search index rebuilt (tests
     that use it are marked ``search_index``)."""
     coordinator = new_user(Role.COORDINATOR, name="Selam Coordinator", email="coord@example.org")
     rep = new_user(Role.INSTITUTION, name="Ama Owusu", email="rep@kbth.example")
@@ -139,8 +147,18 @@ def build() -> World:
     db.session.commit()
     impact.refresh()  # the impact pages show their figures, not "not computed yet"
     db.session.commit()
-    indexer.rebuild(indexer.PROJECTS)
-    indexer.rebuild(indexer.EXPERTS)
+    # A followed network with more matching projects than the search page shows of them.
+    network = make_network(name="East African Diaspora Health Network")
+    for n in range(1, 8):
+        make_remote_project(
+            network,
+            title=f"Neonatal resuscitation teaching at a district hospital, group {n}",
+            summary="Teach newborn resuscitation and thermal care to the midwives and nurses.",
+            institution_name="Mbarara Regional Referral Hospital",
+            country="UG",
+        )
+    for name in indexer.INDEXES:
+        indexer.rebuild(name)
     world = World(
         coordinator,
         rep,
@@ -165,6 +183,7 @@ REVIEW = "/coordination/projects"
 PAGES = [
     ("home", None, lambda w: "/"),
     ("search", None, lambda w: "/search?q=neonatal"),
+    ("partner search", None, lambda w: "/search?q=neonatal&source=partners"),
     ("signup", None, lambda w: "/signup"),
     ("login", None, lambda w: "/login"),
     ("project as visitor", None, lambda w: f"/projects/{w.project}"),

@@ -7,6 +7,7 @@ from diaspora.extensions import db
 from diaspora.models import (
     Compensation,
     EngagementMode,
+    FollowedNetwork,
     Institution,
     InstitutionRepresentative,
     InstitutionStatus,
@@ -14,6 +15,7 @@ from diaspora.models import (
     Profile,
     Project,
     ProjectStatus,
+    RemoteProject,
     Role,
     User,
     WorkMode,
@@ -116,6 +118,43 @@ def make_project(institution, *, status: ProjectStatus, **fields) -> Project:
     db.session.add(project)
     db.session.commit()
     return project
+
+
+def make_network(
+    name="Horn of Africa Diaspora", feed_url="https://horn.example/feeds/projects.atom"
+):
+    """A followed network, committed."""
+    network = FollowedNetwork(name=name, feed_url=feed_url, home_url=feed_url.split("/feeds")[0])
+    db.session.add(network)
+    db.session.commit()
+    return network
+
+
+def make_remote_project(network, **fields) -> RemoteProject:
+    """A project read from ``network``'s feed, committed (so its search change is recorded)."""
+    count = len(network.projects) + 1
+    values = {
+        "remote_id": f"tag:{network.id}:{count}",
+        "url": f"https://horn.example/projects/{count}",
+        "title": "Midwifery teaching in Hargeisa",
+        "summary": "Teach midwives at the regional hospital for two weeks.",
+        "description": "The maternity ward asks for a midwife who teaches emergency care.",
+        "institution_name": "Hargeisa Group Hospital",
+        "country": "SO",
+        "sector": "health",
+        "engagement_mode": "teaching",
+        "work_mode": "onsite",
+        "compensation": "expenses",
+        "skills": ["Midwifery"],
+        "languages": ["en"],
+        "deadline": utcnow().date() + timedelta(days=20),
+        "published_at": utcnow(),
+    }
+    values.update(fields)
+    remote = RemoteProject(network=network, **values)
+    db.session.add(remote)
+    db.session.commit()
+    return remote
 
 
 def with_profile(user, **fields):

@@ -128,7 +128,7 @@ def test_health_check_answers_unavailable_at_once(dead_app):
     assert response.headers["Cache-Control"] == "no-store"
     assert response.json["status"] == "unavailable"
     assert response.json["database"] == "OperationalError (connection refused)"
-    assert set(response.json["search"]) == {"projects", "experts"}
+    assert set(response.json["search"]) == {"projects", "experts", "shared"}
 
 
 def test_login_attempts_the_database_could_not_serve_do_not_count(dead_app, outage_log):
@@ -245,7 +245,7 @@ def test_health_check_is_ok_with_database_and_search(client):
     assert response.json == {
         "status": "ok",
         "database": "ok",
-        "search": {"projects": "ok", "experts": "ok"},
+        "search": {"projects": "ok", "experts": "ok", "shared": "ok"},
     }
 
 
@@ -260,6 +260,7 @@ def test_health_check_is_degraded_without_search(app, client, tmp_path):
     assert response.json["search"] == {
         "projects": "missing",
         "experts": "missing",
+        "shared": "missing",
     }
     assert list(empty.iterdir()) == []  # the health check creates nothing
 

@@ -199,6 +199,7 @@ def data_corpus() -> str:
 
 
 NAMES_OF_THINGS = {"Diaspora", "UTC", "CSV", "JSON", "SVG", "CC BY 4.0", "PDF", "ORCID"}
+NAMES_OF_THINGS |= {"Atom", "JSON Feed"}  # the feeds' formats
 
 
 PIECES = re.compile(r" · |, |: | \(|\) ?")

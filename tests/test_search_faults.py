@@ -220,7 +220,11 @@ def test_a_cold_worker_detects_damage_and_the_warm_one_stops_serving(
         assert unavailable(other)
     assert marker(app)["generation"] == generation.name
     assert unavailable(client)
-    assert indexer.health() == {indexer.PROJECTS: "damaged", indexer.EXPERTS: None}
+    assert indexer.health() == {
+        indexer.PROJECTS: "damaged",
+        indexer.EXPERTS: None,
+        indexer.SHARED: None,
+    }
 
 
 @pytest.mark.parametrize("how", ["truncated segment", "zeroed table of contents"])
@@ -272,7 +276,7 @@ def test_apply_records_damage_every_worker_reports_it_and_a_rebuild_repairs(
         assert other.get("/search?q=liners").status_code == 200
         with second_worker.app_context():
             assert indexer.get_index(indexer.PROJECTS).search("liners").ids == [during.id]
-    assert indexer.health() == {indexer.PROJECTS: None, indexer.EXPERTS: None}
+    assert indexer.health() == {indexer.PROJECTS: None, indexer.EXPERTS: None, indexer.SHARED: None}
     assert "DAMAGED" not in runner.invoke(args=["search", "status"]).output
     assert "search index is" not in client.get("/coordination/users").get_data(as_text=True)
 

@@ -131,11 +131,27 @@ def _unavailable(exc: SearchUnavailable, template: str, **context):
     return render_template(template, unavailable=True, reason=reason, **context), 503
 
 
+FEED_FILTERS = ("country", "sector")
+
+
+def feed_of(search: discovery.ProjectSearch) -> tuple[dict, str]:
+    """The feed that follows this search: its parameters (the search's countries and
+    sectors, all the feeds filter by) and how much of the search it covers: "results"
+    (exactly these results), "filters" (these countries and sectors, whatever else was
+    asked) or "all" (every open project)."""
+    params = {name: search.filters[name] for name in FEED_FILTERS if name in search.filters}
+    exact = not search.query and search.within is None and set(search.filters) <= set(params)
+    return params, "results" if exact else ("filters" if params else "all")
+
+
 @bp.route("/search")
 def projects():
     search = discovery.ProjectSearch.from_args(request.args)
+    feed_params, feed_scope = feed_of(search)
     context = {
         "search": search,
+        "feed_params": feed_params,
+        "feed_scope": feed_scope,
         "sort_labels": SORT_LABELS,
         "deadline_choices": discovery.DEADLINE_CHOICES,
         "save_form": SaveSearchForm(
@@ -143,14 +159,31 @@ def projects():
             if current_user.is_authenticated
             else Frequency.WEEKLY.value
         ),
+        "partners_view": search.source == discovery.PARTNERS,
     }
+    links = SearchLinks(url_for("discovery.projects"))
+    if context["partners_view"]:
+        try:
+            page = discovery.search_partner_projects(search)
+        except SearchUnavailable as exc:
+            return _unavailable(exc, "discovery/projects.html", **context)
+        facets = facets_of(search, page.results.facets, links)
+        return render_template(
+            "discovery/projects.html", page=page, facets=facets, unavailable=False, **context
+        )
     try:
         page = discovery.search_projects(search)
     except SearchUnavailable as exc:
         return _unavailable(exc, "discovery/projects.html", **context)
-    facets = facets_of(search, page.results.facets, SearchLinks(url_for("discovery.projects")))
+    partners, partners_unavailable = discovery.partner_preview(search)
     return render_template(
-        "discovery/projects.html", page=page, facets=facets, unavailable=False, **context
+        "discovery/projects.html",
+        page=page,
+        facets=facets_of(search, page.results.facets, links),
+        partners=partners,
+        partners_unavailable=partners_unavailable,
+        unavailable=False,
+        **context,
     )
 
 

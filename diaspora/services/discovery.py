@@ -3,6 +3,11 @@
 The engine (:mod:`diaspora.search`) ranks ids and makes snippets; this module decides the
 searcher's clearance, re-checks every result against the database (a project that closed or
 a member who hid since the last indexing is dropped), and keeps saved searches.
+
+Projects of the networks this one follows live in an index of their own (``shared``): the
+project search shows them apart, marked with their network and linking there to apply. Only
+the search page reads it; saved-search digests, recommendations, the API and the feeds list
+this network's own projects, so nothing read from a partner is passed on to another.
 """
 
 import logging
@@ -10,6 +15,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -20,9 +26,11 @@ from markupsafe import Markup
 from diaspora import skill_names
 from diaspora.extensions import db
 from diaspora.models import (
+    FollowedNetwork,
     Institution,
     Profile,
     Project,
+    RemoteProject,
     SavedSearch,
     Skill,
     SkillLabel,
@@ -41,14 +49,18 @@ from diaspora.search import (
 from diaspora.services import permissions
 from diaspora.services import projects as project_service
 from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
-from diaspora.services.indexing import indexer, languages
+from diaspora.services.indexing import documents, indexer, languages
 from diaspora.services.notifications import Frequency
 from diaspora.services.privacy import listed_condition, may_see_member
-from diaspora.validation import clean_line, page_number
+from diaspora.validation import clean_line, is_http_url, page_number
 
 log = logging.getLogger(__name__)
 
 PER_PAGE = 20
+# How many partner projects the search page shows after its own results.
+PARTNER_PREVIEW = 5
+# ``source=partners``: the page lists only the projects of followed networks.
+PARTNERS = "partners"
 MAX_QUERY = 200
 MAX_SAVED = 20
 DEADLINE_CHOICES = (7, 30, 90)
@@ -86,6 +98,8 @@ class ProjectSearch:
     page: int = 1
     # "Search instead for" what was typed: no automatic spelling correction.
     as_typed: bool = False
+    # PARTNERS to list the projects of followed networks, else "" (this network's).
+    source: str = ""
 
     @classmethod
     def from_args(cls, args) -> "ProjectSearch":
@@ -107,6 +121,7 @@ class ProjectSearch:
             within=within if within in DEADLINE_CHOICES else None,
             page=page_number(args.get("page")),
             as_typed=args.get("as_typed") == "1",
+            source=PARTNERS if args.get("source") == PARTNERS else "",
         )
 
     def params(self, **changes) -> dict:
@@ -116,6 +131,7 @@ class ProjectSearch:
             "sort": None,
             "within": self.within,
             "as_typed": "1" if self.as_typed else None,
+            "source": self.source or None,
         }
         if self.sort != "relevance":
             values["sort"] = self.sort
@@ -197,25 +213,30 @@ class ProjectPage:
     matched: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
 
 
-def search_projects(search: ProjectSearch, per_page: int = PER_PAGE) -> ProjectPage:
-    """Search published, open projects. Raises SearchUnavailable when the index is broken."""
-    indexer.catch_up(indexer.PROJECTS)
-    index = indexer.get_index(indexer.PROJECTS)
-    words = thesaurus() if search.query else None
-    results = _within_pages(
-        lambda page: index.search(
+def _run_search(name: str, search: ProjectSearch, per_page: int, page: int, words):
+    """``search`` on the project-shaped index ``name`` (SearchUnavailable when broken)."""
+    indexer.catch_up(name)
+    index = indexer.get_index(name)
+    return _within_pages(
+        lambda number: index.search(
             search.query,
             search.filters,
             deadline_within_days=search.within,
             sort=search.sort,
-            page=page,
+            page=number,
             per_page=per_page,
             correct=not search.as_typed,
             thesaurus=words,
             languages=languages.searcher_languages(),
         ),
-        search.page,
+        page,
     )
+
+
+def search_projects(search: ProjectSearch, per_page: int = PER_PAGE) -> ProjectPage:
+    """Search published, open projects. Raises SearchUnavailable when the index is broken."""
+    words = thesaurus() if search.query else None
+    results = _run_search(indexer.PROJECTS, search, per_page, search.page, words)
     projects = load_projects(results.ids, cards=True, skills=bool(results.synonyms))
     hits = {hit.id: hit for hit in results.hits}
     items = [
@@ -279,6 +300,96 @@ def load_projects(ids: list[int], *, cards: bool = False, skills: bool = True) -
     query = project_service.listed_query().where(Project.id.in_(ids)).order_by(None)
     found = {project.id: project for project in db.session.scalars(query.options(*options))}
     return [found[pid] for pid in ids if pid in found]
+
+
+# --------------------------------------------------------------------------- partner networks
+
+
+@dataclass(frozen=True)
+class PartnerCard:
+    """A followed network's project as a result card shows it. ``apply_url`` is the row's
+    link when it is http(s), else None (no link is better than a hostile one)."""
+
+    project: RemoteProject
+    title: Markup
+    snippet: Markup
+    network: str
+    network_host: str
+    apply_url: str | None
+    apply_host: str
+
+
+@dataclass
+class PartnerPage:
+    """A page of partner projects: the shared index's results and their cards."""
+
+    results: object
+    items: list[PartnerCard]
+
+
+def follows_networks() -> bool:
+    """True when this network follows at least one other (else there is nothing to search)."""
+    return db.session.scalar(sa.select(FollowedNetwork.id).limit(1)) is not None
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+def search_partner_projects(
+    search: ProjectSearch, per_page: int = PER_PAGE, page: int | None = None
+) -> PartnerPage:
+    """Search the current projects of followed networks with every filter of ``search``.
+    Raises SearchUnavailable when the shared index is missing or broken."""
+    words = thesaurus() if search.query else None
+    results = _run_search(indexer.SHARED, search, per_page, page or search.page, words)
+    hits = {hit.id: hit for hit in results.hits}
+    items = []
+    for remote in load_remote_projects(results.ids):
+        network = remote.network
+        url = remote.url if is_http_url(remote.url or "") else None
+        items.append(
+            PartnerCard(
+                remote,
+                _engine_html(hits[remote.id].title),
+                _engine_html(hits[remote.id].snippet),
+                network.label,
+                _host(network.home_url or network.feed_url),
+                url,
+                _host(url) if url else "",
+            )
+        )
+    return PartnerPage(results, items)
+
+
+def partner_preview(search: ProjectSearch) -> tuple[PartnerPage | None, bool]:
+    """The first partner projects matching ``search`` for the search page, and whether the
+    shared index was unavailable. None when no network is followed or the matches are only
+    guesses (a corrected spelling, or some of the words): then the page stays as it was."""
+    if not follows_networks():
+        return None, False
+    try:
+        found = search_partner_projects(search, per_page=PARTNER_PREVIEW, page=1)
+    except SearchUnavailable as exc:
+        log.warning("partner projects left out of a search: %s", exc)
+        return None, True
+    results = found.results
+    if not found.items or results.shown_for or results.some_words:
+        return None, False
+    return found, False
+
+
+def load_remote_projects(ids: list[int]) -> list[RemoteProject]:
+    """The current projects of followed networks among ``ids``, in that order (those removed
+    or past their deadline since the last indexing are dropped)."""
+    if not ids:
+        return []
+    query = documents.shared_projects_query().where(RemoteProject.id.in_(ids))
+    found = {remote.id: remote for remote in db.session.scalars(query)}
+    return [found[rid] for rid in ids if rid in found]
 
 
 # --------------------------------------------------------------------------- experts

@@ -1,8 +1,9 @@
 """What the search indexes hold, built from the database.
 
 Which rows belong in each index (published, current projects; listed members whose account is
-not suspended) and the plain dict the engine takes for each (see
-``diaspora.search.schemas.project_document`` and ``expert_document``).
+not suspended; projects of followed networks whose deadline has not passed) and the plain dict
+the engine takes for each (see ``diaspora.search.schemas.project_document`` and
+``expert_document``).
 """
 
 from collections.abc import Callable, Iterator
@@ -13,9 +14,11 @@ from flask_babel import force_locale
 from diaspora import catalog, i18n
 from diaspora.extensions import db
 from diaspora.models import (
+    FollowedNetwork,
     Profile,
     ProfileSkill,
     Project,
+    RemoteProject,
     Skill,
     SkillKind,
     User,
@@ -27,6 +30,9 @@ from diaspora.services.privacy import is_listed, listed_condition, widest_audien
 
 PROJECTS = "projects"
 EXPERTS = "experts"
+# Projects of the networks this one follows: the projects index's schema, an index of its own
+# so that this site's lists, feeds and API never mix them with its own projects.
+SHARED = "shared"
 BATCH = 500
 
 # The privacy module's field groups that the expert index knows; sectors share "skills".
@@ -80,6 +86,37 @@ def project_document(project: Project) -> dict:
         "written_in": project.written_in,
         "published_at": project.published_at,
         "deadline": project.deadline,
+    }
+
+
+def remote_project_document(remote: RemoteProject) -> dict:
+    """The engine's dict for a followed network's project, in the projects index's shape.
+
+    The network's name stands beside the institution's, so a search for the network finds
+    its projects. Skill labels are left out: the query's thesaurus already reads a label as
+    its skill, and a remote row is not re-indexed when this site's labels change.
+    """
+    return {
+        "id": remote.id,
+        "title": remote.title,
+        "summary": remote.summary,
+        "description": remote.description,
+        "skills": list(remote.skills or []),
+        "institution": ", ".join(
+            part for part in (remote.institution_name, remote.network.label) if part
+        ),
+        "country": remote.country,
+        "country_name": in_every_language(catalog.country_name, remote.country),
+        "region": remote.region,
+        "sector": remote.sector,
+        "sector_name": in_every_language(catalog.sector_name, remote.sector),
+        "engagement_mode": remote.engagement_mode,
+        "work_mode": remote.work_mode,
+        "compensation": remote.compensation,
+        "languages": list(remote.languages or []),
+        "written_in": remote.written_in,
+        "published_at": remote.published_at,
+        "deadline": remote.deadline,
     }
 
 
@@ -142,6 +179,30 @@ def listed_profiles_query():
     )
 
 
+def shared_condition(on=None):
+    """Which projects of followed networks are current: deadline not passed on ``on``
+    (today by default)."""
+    on = on or project_service.today()
+    return sa.or_(RemoteProject.deadline.is_(None), RemoteProject.deadline >= on)
+
+
+def shared_projects_query(on=None):
+    """Projects of followed networks that belong in the shared index, with their network."""
+    return (
+        sa.select(RemoteProject)
+        .join(FollowedNetwork, FollowedNetwork.id == RemoteProject.network_id)
+        .where(shared_condition(on))
+        .order_by(RemoteProject.id)
+        .options(sa.orm.contains_eager(RemoteProject.network))
+    )
+
+
+def _shared_documents(ids: list[int]) -> tuple[list[dict], set[int]]:
+    query = shared_projects_query().where(RemoteProject.id.in_(ids))
+    found = list(db.session.scalars(query.execution_options(populate_existing=True)))
+    return [remote_project_document(r) for r in found], set(ids) - {r.id for r in found}
+
+
 def _project_documents(ids: list[int]) -> tuple[list[dict], set[int]]:
     """Documents for the ids that should be indexed, and the ids that should not."""
     query = listed_projects_query().where(Project.id.in_(ids))
@@ -161,31 +222,50 @@ def _expert_documents(ids: list[int]) -> tuple[list[dict], set[int]]:
 BUILDERS: dict[str, Callable[[list[int]], tuple[list[dict], set[int]]]] = {
     PROJECTS: _project_documents,
     EXPERTS: _expert_documents,
+    SHARED: _shared_documents,
 }
 
 
 def all_documents(name: str) -> Iterator[dict]:
     """Every document of an index, from the database, in batches (for rebuilds)."""
-    query = listed_projects_query() if name == PROJECTS else listed_profiles_query()
-    key = Project.id if name == PROJECTS else Profile.user_id
+    if name == PROJECTS:
+        query, key, build = listed_projects_query(), Project.id, _projects_of
+    elif name == SHARED:
+        query, key, build = shared_projects_query(), RemoteProject.id, _shared_of
+    else:
+        query, key, build = listed_profiles_query(), Profile.user_id, _experts_of
     last = 0
     while True:
         batch = list(db.session.scalars(query.where(key > last).limit(BATCH)))
         if not batch:
             return
-        if name == PROJECTS:
-            yield from (project_document(p) for p in batch)
-            last = batch[-1].id
-        else:
-            applied = permissions.applied_institution_ids_of([p.user_id for p in batch])
-            yield from (expert_document(p, applied.get(p.user_id, set())) for p in batch)
-            last = batch[-1].user_id
+        yield from build(batch)
+        last = getattr(batch[-1], key.key)
+
+
+def _projects_of(batch: list[Project]) -> Iterator[dict]:
+    return (project_document(p) for p in batch)
+
+
+def _shared_of(batch: list[RemoteProject]) -> Iterator[dict]:
+    return (remote_project_document(r) for r in batch)
+
+
+def _experts_of(batch: list[Profile]) -> Iterator[dict]:
+    applied = permissions.applied_institution_ids_of([p.user_id for p in batch])
+    return (expert_document(p, applied.get(p.user_id, set())) for p in batch)
 
 
 def expected_count(name: str) -> int:
     """How many rows of the database should be in the index."""
     if name == PROJECTS:
         query = project_service.listed_query().order_by(None)
+    elif name == SHARED:
+        query = (
+            sa.select(RemoteProject.id)
+            .join(FollowedNetwork, FollowedNetwork.id == RemoteProject.network_id)
+            .where(shared_condition())
+        )
     else:
         query = (
             sa.select(Profile.id)

@@ -28,11 +28,13 @@ from diaspora.extensions import db
 from diaspora.models import (
     Application,
     Education,
+    FollowedNetwork,
     Institution,
     Profile,
     ProfileLanguage,
     ProfileSkill,
     Project,
+    RemoteProject,
     SearchChange,
     Skill,
     SkillLabel,
@@ -48,13 +50,18 @@ from diaspora.services.indexing.documents import (
     BUILDERS,
     EXPERTS,
     PROJECTS,
+    SHARED,
     all_documents,
     expected_count,
 )
 
 log = logging.getLogger(__name__)
 
-INDEXES: dict[str, type[SearchIndex]] = {PROJECTS: ProjectIndex, EXPERTS: ExpertIndex}
+INDEXES: dict[str, type[SearchIndex]] = {
+    PROJECTS: ProjectIndex,
+    EXPERTS: ExpertIndex,
+    SHARED: ProjectIndex,
+}
 EXTENSION = "search_indexes"
 CHECKED = "search_checked"
 # An index with no changes of its own records how far it has looked once it is this far behind.
@@ -340,6 +347,50 @@ def _user_documents(user: User):
     return [(EXPERTS, user.id)] if state.attrs.suspended_at.history.has_changes() else []
 
 
+# What a followed network's project document is made of (``documents.remote_project_document``):
+# a refresh that only stamps ``fetched_at`` leaves the index alone.
+REMOTE_INDEXED = (
+    "title",
+    "summary",
+    "description",
+    "institution_name",
+    "country",
+    "region",
+    "sector",
+    "engagement_mode",
+    "work_mode",
+    "compensation",
+    "skills",
+    "languages",
+    "written_in",
+    "deadline",
+    "published_at",
+    "network_id",
+)
+
+
+def _remote_project_changes(remote: RemoteProject):
+    state = sa.inspect(remote)
+    if state.pending or _being_deleted(remote):
+        return [(SHARED, remote.id)]
+    changed = any(state.attrs[name].history.has_changes() for name in REMOTE_INDEXED)
+    return [(SHARED, remote.id)] if changed else []
+
+
+def _network_projects(network: FollowedNetwork):
+    """A network's projects show its name (its feed's host when it has none): renaming it
+    changes their documents. Its removal deletes its projects one by one, each tracked."""
+    state = sa.inspect(network)
+    if state.pending or _being_deleted(network):
+        return []
+    if not (state.attrs.name.history.has_changes() or state.attrs.feed_url.history.has_changes()):
+        return []
+    ids = _connection(network).scalars(
+        sa.select(RemoteProject.id).where(RemoteProject.network_id == network.id)
+    )
+    return [(SHARED, rid) for rid in ids]
+
+
 def track_models() -> None:
     """Name the documents each tracked model affects (see ``changelog.track``)."""
     changelog.track(Project, lambda p: [(PROJECTS, p.id)])
@@ -351,6 +402,8 @@ def track_models() -> None:
         changelog.track(child, _profile_owner)
     changelog.track(User, _user_documents)
     changelog.track(Application, lambda a: [(EXPERTS, a.member_id)])
+    changelog.track(RemoteProject, _remote_project_changes)
+    changelog.track(FollowedNetwork, _network_projects)
 
 
 def init_app(app) -> None:
