@@ -514,6 +514,7 @@ def test_refresh_stores_updates_and_removes_and_is_idempotent(loopback, server):
     assert network.item_count == 2 and network.failures == 0 and network.fetched_at
 
     changes = db.session.scalar(sa.select(sa.func.count()).select_from(SearchChange))
+    assert changes == 2  # one search document per project added
     before = {key: (r.title, r.fetched_at, r.skills) for key, r in stored.items()}
     second = refreshed(network)
     assert (second.added, second.updated, second.removed) == (0, 0, 0)
@@ -606,9 +607,12 @@ def test_unfollow_removes_the_network_and_its_projects_in_one_step(loopback, ser
     refreshed(network)
     with pytest.raises(NotAllowed):
         federation.unfollow(new_user(Role.INSTITUTION), network.id)
+    changes = db.session.scalar(sa.select(sa.func.count()).select_from(SearchChange))
     removed = federation.unfollow(coordinator, network.id)
     db.session.commit()
     assert removed == 2
+    after = db.session.scalar(sa.select(sa.func.count()).select_from(SearchChange))
+    assert after == changes + 2  # each project's search document goes
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RemoteProject)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowedNetwork)) == 0
     entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "network.unfollow"))

@@ -5,6 +5,7 @@ unpublished there disappear, keeps its projects while the other network is down,
 removes everything when it stops following."""
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -19,7 +20,7 @@ from tests.conftest import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.search_index]
 
 SETUP = """
 from diaspora import create_app
@@ -124,7 +125,15 @@ def titles() -> list[str]:
     return sorted(db.session.scalars(sa.select(RemoteProject.title)))
 
 
-def test_a_network_follows_another_instance_s_real_feed(app, runner, second):
+def searched(client, runner, words: str) -> str:
+    """This network's search page for ``words`` as text without tags, once the pending
+    search changes are in (links kept: ``href`` values stay)."""
+    assert runner.invoke(args=["search", "apply"]).exit_code == 0
+    html = client.get("/search", query_string={"q": words}).get_data(as_text=True)
+    return " ".join(re.sub(r"<(?!a )[^>]+>", " ", html).split())
+
+
+def test_a_network_follows_another_instance_s_real_feed(app, client, runner, second):
     app.config.update(FEDERATION_ALLOWED_NETWORKS=["127.0.0.0/8"])
 
     followed = runner.invoke(args=["networks", "follow", second.feed_url])
@@ -140,6 +149,9 @@ def test_a_network_follows_another_instance_s_real_feed(app, runner, second):
     assert remote.url.startswith(f"http://127.0.0.1:{second.port}/")
     assert (remote.country, remote.region, remote.sector) == ("SN", "Thiès", "health")
     assert remote.institution_name == "Hôpital Principal de Dakar"
+    page = searched(client, runner, "laboratory")
+    assert "Setting up a laboratory" in page and "Shared by Dakar Diaspora" in page
+    assert f'href="http://127.0.0.1:{second.port}/projects/' in page
 
     again = runner.invoke(args=["networks", "refresh"])
     assert again.exit_code == 0 and titles() == ["Setting up a laboratory", "Training midwives"]
@@ -148,6 +160,7 @@ def test_a_network_follows_another_instance_s_real_feed(app, runner, second):
     after = runner.invoke(args=["networks", "refresh"])
     assert after.exit_code == 0 and "1 removed" in after.output, after.output
     assert titles() == ["Setting up a laboratory"]
+    assert "Training midwives" not in searched(client, runner, "midwives")
 
     second.stop()
     down = runner.invoke(args=["networks", "refresh"])
@@ -160,4 +173,5 @@ def test_a_network_follows_another_instance_s_real_feed(app, runner, second):
     gone = runner.invoke(args=["networks", "unfollow", str(network.id)])
     assert gone.exit_code == 0 and "1 project(s) removed" in gone.output
     assert titles() == []
+    assert "Setting up a laboratory" not in searched(client, runner, "laboratory")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowedNetwork)) == 0
