@@ -26,6 +26,7 @@ search_cli = AppGroup("search", help="The search indexes.")
 engagements_cli = AppGroup("engagements", help="What engagements leave behind.")
 report_cli = AppGroup("report", help="Figures for scripts: what the network achieves.")
 profiles_cli = AppGroup("profiles", help="Keep member profiles current.")
+networks_cli = AppGroup("networks", help="Other Diaspora networks whose projects this one shows.")
 SEARCH_INDEXES = ("projects", "experts", "shared")
 
 
@@ -413,6 +414,79 @@ def report_refresh():
     click.echo(f"Impact figures computed as of {computed:%Y-%m-%d %H:%M} UTC.")
 
 
+def _network_line(network, count: int) -> str:
+    read = f"{network.fetched_at:%Y-%m-%d %H:%M} UTC" if network.fetched_at else "never"
+    problem = f"; problem: {network.last_error}" if network.last_error else ""
+    return (
+        f"{network.id}\t{network.label}\t{network.feed_url}\t"
+        f"{count} project(s), read {read}{problem}"
+    )
+
+
+@networks_cli.command("refresh")
+def networks_refresh():
+    """Read every followed network's feed and update its projects (every hour; safe to
+    repeat; a feed that is down is reported and the others are still read)."""
+    from diaspora.services import federation
+
+    for result in federation.refresh_all():
+        network = result.network
+        if result.problem:
+            click.echo(
+                f"{network.id} {network.feed_url}: failed ({result.problem}), "
+                f"{result.removed} removed, {network.failures} failure(s) in a row"
+            )
+        elif result.unchanged:
+            click.echo(f"{network.id} {network.feed_url}: unchanged")
+        else:
+            click.echo(
+                f"{network.id} {network.feed_url}: {result.added} added, {result.updated} "
+                f"updated, {result.removed} removed, {network.item_count} in all"
+            )
+
+
+@networks_cli.command("list")
+def networks_list():
+    """List the followed networks: id, name, feed, projects, last read, last problem."""
+    from diaspora.services import federation
+
+    counts = federation.project_counts()
+    for network in federation.networks():
+        click.echo(_network_line(network, counts.get(network.id, 0)))
+
+
+@networks_cli.command("follow")
+@click.argument("url")
+def networks_follow(url):
+    """Follow another network's project feed (its /feeds/projects.json address)."""
+    from diaspora.services import federation
+
+    try:
+        network = retry_transaction(lambda: federation.follow(federation.OPERATOR, url))
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Following {network.feed_url} (id {network.id}); run `flask networks refresh`.")
+
+
+@networks_cli.command("unfollow")
+@click.argument("network_id", type=click.IntRange(1, 2**31 - 1))
+def networks_unfollow(network_id):
+    """Stop following a network and remove all of its projects."""
+    from diaspora.services import federation
+
+    try:
+        removed = retry_transaction(lambda: federation.unfollow(federation.OPERATOR, network_id))
+    except ServiceError as exc:
+        raise click.ClickException(str(exc) or f"No followed network {network_id}.") from exc
+    click.echo(f"No longer following network {network_id}; {removed} project(s) removed.")
+
+
+def retry_transaction(work):
+    from diaspora.services import retry
+
+    return retry.transaction(work)
+
+
 def register(app: Flask) -> None:
     groups = (
         users_cli,
@@ -425,6 +499,7 @@ def register(app: Flask) -> None:
         report_cli,
         engagements_cli,
         profiles_cli,
+        networks_cli,
     )
     for group in groups:
         app.cli.add_command(group)

@@ -31,6 +31,11 @@ def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def _list(name: str) -> list[str]:
+    """A comma-separated environment variable as a list (empty when unset)."""
+    return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+
+
 def development_secret_key(instance: Path) -> str:
     """Return the secret key kept in ``instance/secret_key``, creating it once."""
     path = instance / "secret_key"
@@ -129,6 +134,18 @@ class Config:
     CONFIRM_TOKEN_MAX_AGE = _int("CONFIRM_TOKEN_MAX_AGE", 3 * 24 * 3600)
     RESET_TOKEN_MAX_AGE = _int("RESET_TOKEN_MAX_AGE", 3600)
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    # Following other networks' project feeds. A feed's server must be on the public
+    # internet unless its address is inside FEDERATION_ALLOWED_NETWORKS (CIDRs, comma
+    # separated, e.g. "10.1.0.0/16"); a whole read (every page) takes at most
+    # FEDERATION_TIMEOUT seconds, each page at most FEDERATION_MAX_BYTES bytes, and at most
+    # FEDERATION_MAX_ITEMS projects are kept per network. Projects of a network not read for
+    # FEDERATION_STALE_DAYS days are removed (the network stays followed).
+    FEDERATION_ALLOWED_NETWORKS = _list("FEDERATION_ALLOWED_NETWORKS")
+    FEDERATION_TIMEOUT = _float("FEDERATION_TIMEOUT", 10)
+    FEDERATION_MAX_BYTES = _int("FEDERATION_MAX_BYTES", 2 * 1024 * 1024)
+    FEDERATION_MAX_ITEMS = _int("FEDERATION_MAX_ITEMS", 1000)
+    FEDERATION_STALE_DAYS = _int("FEDERATION_STALE_DAYS", 7)
 
     # Compress text responses (HTML, CSS, JSON, SVG) for clients that accept it: on in
     # production, unless a proxy in front already does it.

@@ -16,9 +16,11 @@ from diaspora.mail import deliver_pending
 from diaspora.models import (
     Application,
     AuditEntry,
+    FollowedNetwork,
     Notification,
     OutboxMessage,
     ProjectStatus,
+    RemoteProject,
     Role,
     User,
 )
@@ -114,6 +116,10 @@ def world(app, db):
     accounts.request_password_reset(member.email)
     accounts.request_email_change(member, PASSWORD, "moved@example.org")
     key, _secret = api_keys.create_key(rep, "Their system", "read")
+    network = FollowedNetwork(feed_url="https://dakar.example/feeds/projects.json")
+    remote_url = "https://dakar.example/projects/1"
+    network.projects.append(RemoteProject(remote_id=remote_url, url=remote_url, title="Midwives"))
+    db.session.add(network)
     db.session.commit()
     deliver_pending()  # what the setup queued, as the request that wrote it would have sent it
     return {
@@ -124,6 +130,7 @@ def world(app, db):
             "institution_id": institution.id,
             "user_id": member.id,
             "key_id": key.id,
+            "network_id": network.id,
             "filename": "style.css",
             "key": "funnel",  # an impact dashboard table
         },

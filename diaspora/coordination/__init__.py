@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("coordination", __name__, url_prefix="/coordination")
 
-from diaspora.coordination import freshness, impact, routes  # noqa: E402,F401
+from diaspora.coordination import freshness, impact, networks, routes  # noqa: E402,F401

@@ -137,3 +137,15 @@ class ImpactFilterForm(BaseForm):
     def query(self) -> dict[str, str]:
         """The chosen values as URL parameters, for the download links."""
         return {name: field.data for name, field in self._fields.items() if field.data}
+
+
+class FollowNetworkForm(BaseForm):
+    """The address of another Diaspora network's project feed."""
+
+    url = StringField(
+        _l("Feed address"),
+        description=_l(
+            "The JSON Feed of its projects, e.g. https://example.org/feeds/projects.json"
+        ),
+        validators=[DataRequired(), Length(max=500)],
+    )

@@ -76,6 +76,8 @@ ACTION_LABELS = {
     "institution.change_rejected": _l("New name or website refused"),
     "institution.join": _l("Representative joined"),
     "institution.remove_representative": _l("Representative removed"),
+    "network.follow": _l("Network followed"),
+    "network.unfollow": _l("Network no longer followed, its projects removed"),
     "profile.coordinator_view": _l("Member's profile viewed"),
     "profile.restricted_form": _l("Restricted-view form opened"),
     "profile.restricted_view": _l("Member's restricted fields viewed"),
@@ -107,6 +109,7 @@ TARGET_LABELS = {
     "user": _l("Account"),
     "skill": _l("Skill"),
     "api_key": _l("API key"),
+    "network": _l("Followed network"),
 }
 
 # The reason recorded for a status change nobody explained: "draft -> pending_review".
