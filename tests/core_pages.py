@@ -220,4 +220,5 @@ PAGES = [
     ("public impact", None, lambda w: "/impact"),
     ("open data and API", None, lambda w: "/developers"),
     ("API keys", "rep", lambda w: "/account/api-keys"),
+    ("partner networks", "coordinator", lambda w: "/coordination/networks"),
 ]
