@@ -245,6 +245,27 @@ def test_a_name_that_resolves_to_a_private_address_is_refused(app, monkeypatch):
     assert asked == ["feeds.example.org"]
 
 
+def test_a_name_lookup_that_stalls_is_given_up_in_bounded_time(app, monkeypatch):
+    """The resolver has no timeout of its own: a stalled DNS server costs at most the
+    lookup limit, then the read fails as a name that could not be found."""
+    release = threading.Event()
+
+    def stalled(host, port, *args, **kwargs):
+        release.wait(10)
+        raise OSError("no answer")
+
+    monkeypatch.setattr(socket, "getaddrinfo", stalled)
+    monkeypatch.setattr(fetch, "RESOLVE_TIMEOUT", 0.2)
+    started = time.monotonic()
+    try:
+        with pytest.raises(FetchError) as refused:
+            fetch.get("https://feeds.example.org/feeds/projects.json")
+    finally:
+        release.set()
+    assert refused.value.code == "resolve"
+    assert time.monotonic() - started < 8  # the stalled lookup would take 10 s
+
+
 def test_the_connection_goes_to_the_address_checked_not_a_second_lookup(app, server, monkeypatch):
     """DNS rebinding: the name resolves once; the request goes to that address with the
     name in the Host header."""

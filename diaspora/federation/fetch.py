@@ -203,14 +203,38 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-def check(url: str) -> Target:
+#: The longest a host name lookup may take (the resolver has no timeout of its own).
+RESOLVE_TIMEOUT = 5.0
+
+
+def _resolve(host: str, port: int, timeout: float) -> list:
+    """``getaddrinfo`` within ``timeout`` seconds. The lookup runs in a thread of its own,
+    left to finish in the background when it is too slow, so a stalled DNS server never
+    holds a request or the refresh command longer than that."""
+    answer: dict = {}
+
+    def lookup():
+        try:
+            answer["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            answer["error"] = exc
+
+    thread = threading.Thread(target=lookup, name="feed-resolve", daemon=True)
+    thread.start()
+    thread.join(max(timeout, 0.0))
+    if "infos" not in answer:
+        raise FetchError("resolve") from answer.get("error")
+    return answer["infos"]
+
+
+def check(url: str, deadline: float | None = None) -> Target:
     """Normalise ``url`` and resolve its host once; refuse it unless every address it
     resolves to is allowed. The returned target says which address to connect to."""
     normalised, scheme, host, port, path = normalise(url)
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise FetchError("resolve") from exc
+    timeout = RESOLVE_TIMEOUT
+    if deadline is not None:
+        timeout = min(timeout, deadline - time.monotonic())
+    infos = _resolve(host, port, timeout)
     addresses = [info[4][0] for info in infos if info[0] in (socket.AF_INET, socket.AF_INET6)]
     if not addresses:
         raise FetchError("resolve")
@@ -232,12 +256,12 @@ def get(url: str, etag: str = "", deadline: float | None = None) -> Response:
     ``FEDERATION_TIMEOUT`` seconds from now), following at most three redirects."""
     if deadline is None:
         deadline = time.monotonic() + float(_config("FEDERATION_TIMEOUT", 10))
-    target = check(url)
+    target = check(url, deadline)
     for _hop in range(MAX_REDIRECTS + 1):
         response, location = _get_once(target, etag, deadline)
         if location is None:
             return response
-        target = check(urljoin(target.url, location))
+        target = check(urljoin(target.url, location), deadline)
     raise FetchError("redirects")
 
 
