@@ -10,6 +10,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from diaspora.extensions import db
 from diaspora.models import Role, User
@@ -415,8 +416,14 @@ def report_refresh():
 
 
 def _network_line(network, count: int) -> str:
+    """One network as ``networks list`` prints it; its problem in the words the
+    coordinators' page uses, in English."""
+    from diaspora.services import federation
+
     read = f"{network.fetched_at:%Y-%m-%d %H:%M} UTC" if network.fetched_at else "never"
-    problem = f"; problem: {network.last_error}" if network.last_error else ""
+    with force_locale("en"):
+        said = federation.problem_text(network)
+    problem = f"; problem: {said}" if said else ""
     return (
         f"{network.id}\t{network.label}\t{network.feed_url}\t"
         f"{count} project(s), read {read}{problem}"
@@ -458,7 +465,8 @@ def networks_list():
 @networks_cli.command("follow")
 @click.argument("url")
 def networks_follow(url):
-    """Follow another network's project feed (its /feeds/projects.json address)."""
+    """Follow another network's project feed: its address, or its /feeds/projects.json
+    address (an Atom feed's address is read as the JSON Feed beside it)."""
     from diaspora.services import federation
 
     try:

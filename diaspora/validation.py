@@ -73,3 +73,18 @@ def is_http_url(value: str) -> bool:
         return False
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def shown_host(url: str) -> str:
+    """The host of ``url`` as people tell sites apart by it: with its port when that is not
+    the scheme's default (``127.0.0.1:5061``, ``example.org``); "" when there is none."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return ""
+    if not host:
+        return ""
+    host = f"[{host}]" if ":" in host else host
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return host if port is None or port == default else f"{host}:{port}"

@@ -16,7 +16,7 @@ from tests.factories import read_in, sign_in
 pytestmark = pytest.mark.search_index
 
 DESTRUCTIVE = ("reject", "refuse", "delete", "hide me", "unpublish", "decline", "suspend")
-DESTRUCTIVE += ("remove", "withdraw")
+DESTRUCTIVE += ("remove", "withdraw", "stop following")
 
 
 class Page(HTMLParser):
@@ -77,7 +77,16 @@ def test_destructive_buttons_carry_the_danger_class(pages):
                 if "button-danger" not in button["class"]:
                     wrong.append(f"{name}: {text!r} has classes {button['class']}")
     assert not wrong, "\n".join(wrong)
-    assert {"reject", "delete", "hide", "unpublish", "suspend", "remove", "withdraw"} <= seen
+    assert {
+        "reject",
+        "delete",
+        "hide",
+        "unpublish",
+        "suspend",
+        "remove",
+        "withdraw",
+        "stop",
+    } <= seen
 
 
 def test_every_label_points_at_an_existing_id_and_no_id_repeats(pages):

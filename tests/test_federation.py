@@ -6,11 +6,13 @@ operator would (FEDERATION_ALLOWED_NETWORKS); the SSRF tests keep the default, e
 """
 
 import json
+import re
 import socket
 import threading
 import time
 from contextlib import suppress
 from datetime import timedelta
+from html import unescape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -530,7 +532,7 @@ def test_refresh_stores_updates_and_removes_and_is_idempotent(loopback, server):
     assert (first.added, first.updated, first.removed, first.problem) == (2, 0, 0, "")
     stored = rows(network)
     assert stored[server.url("/projects/1")].country == "SN"
-    assert network.name == "Dakar network: projects"
+    assert network.name == "Dakar"  # the network's own name, not its feed's title
     assert network.home_url == f"http://{server.host}/"
     assert network.item_count == 2 and network.failures == 0 and network.fetched_at
 
@@ -665,8 +667,9 @@ def test_the_networks_commands(loopback, server, runner):
     assert len(lines) == 2
     assert "2 added" in lines[0] and "failed (connect)" in lines[1]
     listed = runner.invoke(args=["networks", "list"]).output
-    assert "Dakar network: projects" in listed and "2 project(s)" in listed
-    assert "problem: connect" in listed
+    assert "\tDakar\t" in listed and "2 project(s)" in listed
+    assert "problem: The server could not be reached." in listed
+    assert "problem: connect" not in listed
     network_id = db.session.scalar(
         sa.select(FollowedNetwork.id).where(FollowedNetwork.feed_url == server.url())
     )
@@ -700,8 +703,7 @@ def test_coordinators_follow_refresh_and_stop_following(loopback, server, client
     followed_page = client.post(
         "/coordination/networks", data={"url": server.url()}, follow_redirects=True
     )
-    assert "2 projects are shown from it" in followed_page.text
-    assert "Dakar network: projects" in followed_page.text
+    assert "Dakar was read: 2 projects are shown from it" in followed_page.text
     network = db.session.scalar(sa.select(FollowedNetwork))
     server.status("/feeds/projects.json", 500)
     again = client.post(f"/coordination/networks/{network.id}/refresh", follow_redirects=True)
@@ -825,3 +827,124 @@ def test_addresses_are_normalised(app):
         "/%C3%A7a/feed.json?a=%C3%A9",
     )
     assert fetch.normalise("http://[2001:db8::1]:8080")[0] == "http://[2001:db8::1]:8080/"
+
+
+# -- telling networks apart, and what may be followed --
+
+
+def test_a_network_cannot_follow_itself(loopback, client, coordinator):
+    """Its own feed would show its own projects again as a partner's: refused whether the
+    address is the configured SITE_URL or the one the request came in on."""
+    loopback.config["SITE_URL"] = "http://127.0.0.1:5061"
+    for url in (
+        "http://127.0.0.1:5061/feeds/projects.json",
+        "HTTP://127.0.0.1:5061/feeds/projects.json?country=SN",
+        "http://127.0.0.1:5061/",
+        "http://127.0.0.1:5061/feeds/projects.atom",
+    ):
+        with pytest.raises(Invalid) as refused:
+            federation.follow(coordinator, url)
+        assert "cannot follow itself" in refused.value.message, url
+    network = federation.follow(coordinator, "http://127.0.0.1:5062/feeds/projects.json")
+    assert network.feed_url == "http://127.0.0.1:5062/feeds/projects.json"  # another port
+    db.session.rollback()
+
+    sign_in(client, coordinator)
+    for url in ("http://diaspora.test/feeds/projects.json", "http://127.0.0.1:5061"):
+        answer = client.post("/coordination/networks", data={"url": url})
+        assert answer.status_code == 400 and "a network cannot follow itself" in answer.text, url
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowedNetwork)) == 0
+
+
+def test_a_feed_whose_network_is_this_site_is_a_problem_and_keeps_nothing(
+    loopback, server, client, coordinator
+):
+    server.feed([item(1, server.host), item(2, server.host)])
+    network = followed(server.url())
+    refreshed(network)
+    assert len(rows(network)) == 2 and network.etag == "" and network.item_count == 2
+
+    loopback.config["SITE_URL"] = "https://diaspora.example"
+    own = document([item(1, server.host), item(2, server.host)], server.host)
+    own["_diaspora"]["home_page_url"] = "https://diaspora.example/"
+    server.json("/feeds/projects.json", own)
+    result = refreshed(network)
+    assert result.problem == "own_feed" and result.removed == 2
+    assert rows(network) == {} and network.item_count == 0 and network.etag == ""
+    assert network.last_error == "own_feed"
+    assert "cannot follow itself" in federation.problem_text(network)
+
+    # Answering a request, the address it came in on is this site's too.
+    own["_diaspora"]["home_page_url"] = "http://diaspora.test/"
+    server.json("/feeds/projects.json", own)
+    sign_in(client, coordinator)
+    page = client.post(f"/coordination/networks/{network.id}/refresh", follow_redirects=True)
+    assert "a network cannot follow itself" in page.text
+    assert rows(network) == {}
+
+
+@pytest.mark.parametrize(
+    ("pasted", "followed_as"),
+    [
+        ("https://dakar.example", "https://dakar.example/feeds/projects.json"),
+        ("https://dakar.example/", "https://dakar.example/feeds/projects.json"),
+        ("https://dakar.example/?lang=fr", "https://dakar.example/feeds/projects.json"),
+        ("https://dakar.example/feeds/projects.atom", "https://dakar.example/feeds/projects.json"),
+        (
+            "https://dakar.example:8443/net/feeds/projects.atom?country=SN",
+            "https://dakar.example:8443/net/feeds/projects.json?country=SN",
+        ),
+        ("https://dakar.example/feeds/projects.json", "https://dakar.example/feeds/projects.json"),
+        ("https://dakar.example/other/feed.json", "https://dakar.example/other/feed.json"),
+        ("https://dakar.example/projects.atom", "https://dakar.example/projects.atom"),
+    ],
+)
+def test_a_site_or_atom_address_is_followed_as_its_json_feed(app, pasted, followed_as):
+    assert federation.feed_address(pasted) == followed_as
+
+
+def test_the_form_follows_a_site_address_and_an_atom_address_as_json(
+    loopback, server, client, coordinator
+):
+    server.feed([item(1, server.host)])
+    sign_in(client, coordinator)
+    page = client.get("/coordination/networks")
+    assert "Paste the other network's address or its JSON Feed address" in unescape(page.text)
+    for pasted in (f"http://{server.host}", server.url("/feeds/projects.atom")):
+        answer = client.post("/coordination/networks", data={"url": pasted}, follow_redirects=True)
+        assert "Dakar was read: 1 project is shown from it" in answer.text, pasted
+        network = db.session.scalar(sa.select(FollowedNetwork))
+        assert network.feed_url == server.url() and network.last_error == ""
+        federation.unfollow(coordinator, network.id)
+        db.session.commit()
+
+
+def test_networks_are_named_by_their_network_name_and_told_apart_by_port(loopback, server):
+    named = document([item(1, server.host)], server.host, title="Diaspora: projects")
+    named["_diaspora"]["network"] = "Dakar <b>Diaspora</b>"
+    server.json("/feeds/projects.json", named, etag=None)
+    untitled = document([item(2, server.host)], server.host, title="Diaspora: projects")
+    del untitled["_diaspora"]["network"]
+    server.json("/untitled.json", untitled, etag=None)
+    first, second = followed(server.url()), followed(server.url("/untitled.json"))
+    unread = followed("http://127.0.0.1:5063/feeds/projects.json")
+    refreshed(first), refreshed(second)
+    assert first.name == "Dakar Diaspora" and first.label == "Dakar Diaspora"
+    assert second.label == "Diaspora: projects"  # no network name: the feed's title
+    assert unread.label == "127.0.0.1:5063" and unread.host == "127.0.0.1:5063"
+    assert first.host == server.host  # with its port
+    assert followed("https://horn.example:443/feeds/projects.json").host == "horn.example"
+    assert followed("http://[2001:db8::1]:8080/feeds/projects.json").label == "[2001:db8::1]:8080"
+
+
+def test_the_page_s_buttons_look_like_what_they_do(app, client, coordinator):
+    followed("http://127.0.0.1:9/feeds/projects.json")
+    sign_in(client, coordinator)
+    html = client.get("/coordination/networks").text
+    assert '<button class="button" type="submit">Follow</button>' in html
+    assert '<button class="button-small" type="submit">Refresh now</button>' in html
+    assert re.search(r'<a class="button-small button-danger" href="[^"]+">Stop following</a>', html)
+    confirm = client.get(
+        f"/coordination/networks/{db.session.scalar(sa.select(FollowedNetwork.id))}/unfollow"
+    )
+    assert 'class="button button-danger">Stop following and remove its projects' in confirm.text

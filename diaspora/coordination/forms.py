@@ -140,12 +140,13 @@ class ImpactFilterForm(BaseForm):
 
 
 class FollowNetworkForm(BaseForm):
-    """The address of another Diaspora network's project feed."""
+    """The address of another Diaspora network, or of its project feed."""
 
     url = StringField(
         _l("Feed address"),
         description=_l(
-            "The JSON Feed of its projects, e.g. https://example.org/feeds/projects.json"
+            "Paste the other network's address or its JSON Feed address, e.g. "
+            "https://example.org or https://example.org/feeds/projects.json"
         ),
         validators=[DataRequired(), Length(max=500)],
     )

@@ -44,10 +44,12 @@ SIZES = {
 
 @dataclass
 class Feed:
-    """What a complete read found. ``notice`` is a stored problem when limits cut it short
-    (the first pages or items are kept); ``not_modified`` when the ETag still matched."""
+    """What a complete read found. ``name`` is what the other network calls itself (its
+    ``_diaspora.network``, else the feed's title); ``notice`` is a stored problem when limits
+    cut it short (the first pages or items are kept); ``not_modified`` when the ETag still
+    matched."""
 
-    title: str = ""
+    name: str = ""
     home_url: str = ""
     etag: str = ""
     items: list[dict] = field(default_factory=list)
@@ -80,8 +82,10 @@ def read(url: str, etag: str = "", today: date | None = None) -> Feed:
         pages += 1
         document = _document(response.body)
         if pages == 1:
-            feed.title = _line(document.get("title"), SIZES["name"])
             feed.home_url = _home_url(document)
+            if fetch.is_own_site(feed.home_url):  # this site's own projects, read back
+                raise FetchError("own_feed")
+            feed.name = _network_name(document)
             feed.etag = response.etag
             # Items link to the feed's own server, or to the network's home as it names it.
             hosts = {feed_host, _host(_network_home(document))} - {""}
@@ -126,6 +130,14 @@ def _network_home(document: dict) -> str:
     extension = document.get("_diaspora")
     home = extension.get("home_page_url") if isinstance(extension, dict) else None
     return home.strip() if isinstance(home, str) and _http_url(home, SIZES["home_url"]) else ""
+
+
+def _network_name(document: dict) -> str:
+    """The other network's name as its ``_diaspora`` block gives it (every network's feed
+    title reads "Diaspora: projects" until its operator names it), else the feed's title."""
+    extension = document.get("_diaspora")
+    name = _line(extension.get("network"), SIZES["name"]) if isinstance(extension, dict) else ""
+    return name or _line(document.get("title"), SIZES["name"])
 
 
 def _home_url(document: dict) -> str:

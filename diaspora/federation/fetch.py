@@ -19,7 +19,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 
 MAX_REDIRECTS = 3
@@ -71,6 +71,7 @@ def problem_text(stored: str) -> str:
         "protocol": lambda: _("The server's answer could not be read."),
         "not_json": lambda: _("The address did not return JSON."),
         "not_feed": lambda: _("The address did not return a JSON Feed of projects."),
+        "own_feed": lambda: _("This is this network's own feed: a network cannot follow itself."),
         "next_page": lambda: _("The feed's next page is on another server."),
         "too_many_items": lambda: _(
             "The feed has more projects than this site keeps; only the first %(count)s are kept.",
@@ -193,6 +194,30 @@ def normalise(url: str) -> tuple[str, str, str, int, str]:
         raise FetchError("address")
     request_path = path + (f"?{query}" if query else "")
     return normalised, scheme, host, port, request_path
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) address as :func:`normalise` writes it, or None."""
+    try:
+        _url, scheme, host, port, _path = normalise(url)
+    except FetchError:
+        return None
+    return scheme, host, port
+
+
+def own_origins() -> set[tuple[str, str, int]]:
+    """This site's (scheme, host, port): the address of the request being answered, if any,
+    and the configured ``SITE_URL``."""
+    addresses = [_config("SITE_URL", "") or ""]
+    if has_request_context():
+        addresses.append(request.host_url)
+    return {origin for origin in map(_origin, addresses) if origin is not None}
+
+
+def is_own_site(url: str) -> bool:
+    """True when ``url`` is on this very site (same scheme, host and port)."""
+    origin = _origin(url) if url else None
+    return origin is not None and origin in own_origins()
 
 
 def _is_ip(host: str) -> bool:

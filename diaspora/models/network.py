@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from diaspora.extensions import db
 from diaspora.models.base import UTCDateTime, utcnow
+from diaspora.validation import shown_host
 
 
 class FollowedNetwork(db.Model):
@@ -37,11 +38,15 @@ class FollowedNetwork(db.Model):
     )
 
     @property
-    def label(self) -> str:
-        """What people read for the network: its feed's title, else its host."""
-        from urllib.parse import urlsplit
+    def host(self) -> str:
+        """The network's host as people tell networks apart: with its port when that is not
+        the scheme's default (two networks on one machine differ only by their ports)."""
+        return shown_host(self.home_url or self.feed_url)
 
-        return self.name or urlsplit(self.feed_url).hostname or self.feed_url
+    @property
+    def label(self) -> str:
+        """What people read for the network: its name, else its feed's host."""
+        return self.name or shown_host(self.feed_url) or self.feed_url
 
 
 class RemoteProject(db.Model):

@@ -15,7 +15,6 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -52,7 +51,7 @@ from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from diaspora.services.indexing import documents, indexer, languages
 from diaspora.services.notifications import Frequency
 from diaspora.services.privacy import listed_condition, may_see_member
-from diaspora.validation import clean_line, is_http_url, page_number
+from diaspora.validation import clean_line, is_http_url, page_number, shown_host
 
 log = logging.getLogger(__name__)
 
@@ -332,13 +331,6 @@ def follows_networks() -> bool:
     return db.session.scalar(sa.select(FollowedNetwork.id).limit(1)) is not None
 
 
-def _host(url: str) -> str:
-    try:
-        return urlsplit(url).hostname or ""
-    except ValueError:
-        return ""
-
-
 def search_partner_projects(
     search: ProjectSearch, per_page: int = PER_PAGE, page: int | None = None
 ) -> PartnerPage:
@@ -357,9 +349,9 @@ def search_partner_projects(
                 _engine_html(hits[remote.id].title),
                 _engine_html(hits[remote.id].snippet),
                 network.label,
-                _host(network.home_url or network.feed_url),
+                network.host,
                 url,
-                _host(url) if url else "",
+                shown_host(url) if url else "",
             )
         )
     return PartnerPage(results, items)

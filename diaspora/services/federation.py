@@ -13,6 +13,7 @@ nobody can check is worse than none), and the network stays followed.
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from flask import current_app
@@ -50,6 +51,9 @@ FIELDS = (
     "published_at",
     "remote_updated_at",
 )
+# Where a Diaspora network publishes its projects (JSON Feed, which is read; Atom).
+JSON_FEED_PATH = "/feeds/projects.json"
+ATOM_FEED_PATH = "/feeds/projects.atom"
 # Problems that a complete read can have: the feed was longer than this site keeps.
 NOTICES = ("too_many_items", "too_many_pages")
 
@@ -97,13 +101,31 @@ def project_counts() -> dict[int, int]:
     return dict(rows.all())
 
 
+def feed_address(url: str) -> str:
+    """The JSON Feed address to follow for what someone pasted: a network's bare address
+    becomes its ``/feeds/projects.json``, and its Atom feed the JSON Feed beside it (only
+    JSON Feed is read). Raises FetchError for an address that cannot be followed."""
+    normalised, _scheme, _host, _port, _path = fetch.normalise(url)
+    parts = urlsplit(normalised)
+    if parts.path == "/":
+        return urlunsplit((parts.scheme, parts.netloc, JSON_FEED_PATH, "", ""))
+    if parts.path.endswith(ATOM_FEED_PATH):
+        path = parts.path.removesuffix(ATOM_FEED_PATH) + JSON_FEED_PATH
+        return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+    return normalised
+
+
 def follow(actor, url: str) -> FollowedNetwork:
-    """Follow the feed at ``url`` (coordinators only). The address is checked as a fetch
-    would check it (http(s), a public server) and kept normalised."""
+    """Follow the feed at ``url`` (coordinators only). The address (see
+    :func:`feed_address`) is checked as a fetch would check it (http(s), a public server),
+    must not be this site's own, and is kept normalised."""
     if not _may_manage(actor):
         raise NotAllowed
     try:
-        target = fetch.check(url)
+        address = feed_address(url)
+        if fetch.is_own_site(address):
+            raise FetchError("own_feed")
+        target = fetch.check(address)
     except FetchError as exc:
         raise Invalid(exc.message) from exc
     exists = db.session.scalar(
@@ -184,7 +206,7 @@ def refresh(network: FollowedNetwork, now: datetime | None = None) -> Refreshed:
     result = Refreshed(network, unchanged=feed.not_modified)
     if not feed.not_modified:
         _store(network, feed, now, result)
-        _set(network, "name", feed.title)
+        _set(network, "name", feed.name)
         _set(network, "home_url", feed.home_url)
         _set(network, "etag", feed.etag)
         _set(network, "item_count", len(feed.items))
@@ -241,17 +263,27 @@ def _remove_expired(network: FollowedNetwork, today) -> int:
     return len(expired)
 
 
+def _forget_projects(network: FollowedNetwork) -> int:
+    """Remove every project of the network and its ETag (the next complete read must bring
+    every project back, not answer "not modified")."""
+    removed = _remove_projects(network)
+    _set(network, "item_count", 0)
+    _set(network, "etag", "")
+    return removed
+
+
 def _failed(network: FollowedNetwork, problem: str, now: datetime) -> Refreshed:
     network.checked_at = now
     network.failures = (network.failures or 0) + 1
     network.last_error = problem[:300]
     result = Refreshed(network, problem=problem)
+    if problem == "own_feed":  # its projects are this site's own: none is kept
+        result.removed = _forget_projects(network)
+        return result
     days = int(current_app.config.get("FEDERATION_STALE_DAYS", 7))
     last_read = network.fetched_at or network.created_at
     if last_read is not None and now - last_read >= timedelta(days=days):
-        result.removed = _remove_projects(network)
-        _set(network, "item_count", 0)
-        _set(network, "etag", "")  # the next read must bring every project back
+        result.removed = _forget_projects(network)
         network.last_error = f"stale:{days}"
         result.problem = network.last_error
     return result

@@ -89,6 +89,20 @@ def test_a_committed_row_is_found_marked_and_links_to_its_network(client, networ
     assert remote.id in shared_ids("midwifery")
 
 
+def test_networks_on_one_host_are_told_apart_by_their_ports(client, db):
+    """Two networks on one machine: each card names its network and shows its host with the
+    port, in "Shared by" and in "Read and apply on"."""
+    for port, name in ((5061, "Dakar Diaspora"), (5062, "Kampala Diaspora")):
+        network = make_network(name=name, feed_url=f"http://127.0.0.1:{port}/feeds/projects.json")
+        make_remote_project(network, url=f"http://127.0.0.1:{port}/projects/1")
+    block = partner_block(client.get("/search?q=midwifery").get_data(as_text=True))
+    shown = sorted(" ".join(re.sub(r"<[^>]+>", " ", card).split()) for card in cards(block))
+    assert len(shown) == 2
+    for text, (port, name) in zip(shown, ((5061, "Dakar"), (5062, "Kampala")), strict=True):
+        assert f"Shared by {name} Diaspora · 127.0.0.1:{port}" in text
+        assert f"Read and apply on 127.0.0.1:{port}" in text
+
+
 def test_an_update_reindexes_and_a_refresh_alone_writes_no_change(client, network):
     remote = make_remote_project(network)
     assert partners("midwifery") == [remote.id]
