@@ -434,13 +434,16 @@ def _network_line(network, count: int) -> str:
 def networks_refresh():
     """Read every followed network's feed and update its projects (every hour; safe to
     repeat; a feed that is down is reported and the others are still read)."""
+    from diaspora.federation import fetch
     from diaspora.services import federation
 
     for result in federation.refresh_all():
         network = result.network
         if result.problem:
+            with force_locale("en"):
+                said = fetch.problem_text(result.problem)
             click.echo(
-                f"{network.id} {network.feed_url}: failed ({result.problem}), "
+                f"{network.id} {network.feed_url}: failed ({said}), "
                 f"{result.removed} removed, {network.failures} failure(s) in a row"
             )
         elif result.unchanged:

@@ -665,7 +665,7 @@ def test_the_networks_commands(loopback, server, runner):
     assert refreshed_output.exit_code == 0
     lines = refreshed_output.output.strip().splitlines()
     assert len(lines) == 2
-    assert "2 added" in lines[0] and "failed (connect)" in lines[1]
+    assert "2 added" in lines[0] and "failed (The server could not be reached.)" in lines[1]
     listed = runner.invoke(args=["networks", "list"]).output
     assert "\tDakar\t" in listed and "2 project(s)" in listed
     assert "problem: The server could not be reached." in listed
