@@ -25,6 +25,7 @@ from diaspora.services import api_keys
 log = logging.getLogger(__name__)
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 BEARER = "bearer "
 
 
@@ -115,8 +116,17 @@ def protect(blueprint: Blueprint) -> None:
     limiter.limit(_rate_limit, key_func=rate_key, deduct_when=counts_against_limit)(blueprint)
 
 
+def json_bodies_only() -> None:
+    """Refuse (415) a write whose body is not JSON: curl's default form type would
+    otherwise read as an empty object, and every field as missing. A write without a body
+    (submit, close) needs no type."""
+    if request.method in WRITE_METHODS and not request.is_json and request.get_data(cache=True):
+        abort(415, message=_("Send the body as JSON with Content-Type: application/json."))
+
+
 def key_required(view):
-    """The view needs an API key (401 without one)."""
+    """The view needs an API key (401 without one); a write sends its body as JSON (415
+    otherwise), checked once the key is known and before the body is read."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -126,6 +136,7 @@ def key_required(view):
                 message=_("This needs an API key: Authorization: Bearer <key>."),
                 headers={"WWW-Authenticate": 'Bearer realm="api"'},
             )
+        json_bodies_only()
         return view(*args, **kwargs)
 
     return wrapper

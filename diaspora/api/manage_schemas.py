@@ -2,7 +2,10 @@
 forms (the form is what checks them, :mod:`diaspora.projects.forms` and
 :mod:`diaspora.applications.forms`), what goes out is what the site's pages show the key's
 owner. Fields a request may not set (status, places filled, dates of review) are not in
-the input schemas; unknown fields are ignored, as forms ignore them."""
+the input schemas, and a body that sends one, or a field the schema does not know (a typo),
+is refused with a 422 naming it: nothing is changed in silence. The document says so
+(``additionalProperties: false``). Query strings ignore parameters they do not know, as the
+public API's do."""
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -82,6 +85,15 @@ def _enum(getter, enum, **metadata) -> fields.Function:
 
 
 class Input(ma.Schema):
+    """A JSON body: a field it does not list is a 422 naming it."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class Query(ma.Schema):
+    """A query string: parameters it does not list are ignored."""
+
     class Meta:
         unknown = ma.EXCLUDE
 
@@ -164,7 +176,7 @@ class DecisionSchema(Input):
     )
 
 
-class ApplicationsQuerySchema(Input):
+class ApplicationsQuerySchema(Query):
     status = fields.String(validate=validate.OneOf(LISTED_APPLICATION_STATUSES))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))

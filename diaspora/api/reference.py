@@ -5,10 +5,14 @@ The words around the document are the site's (translated); the document's own su
 and descriptions stay as written, in English."""
 
 from dataclasses import dataclass, field
+from itertools import groupby
 
+import limits
 from flask import Blueprint, current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from markupsafe import Markup
 
 from diaspora.api import PREFIX, SECURITY_SCHEME
 from diaspora.api.auth import SAFE_METHODS
@@ -28,6 +32,45 @@ LIMITS = (
     ("pattern", _l("matches %(value)s")),
     ("default", _l("default %(value)s")),
 )
+
+
+# The groups of operations (the document's tags), named in the reader's language.
+GROUPS = {
+    "api_public": _l("Public data"),
+    "api_manage": _l("With a key: projects, applications and moderation"),
+}
+
+
+def _per(amount: int, unit: str) -> str | None:
+    """``amount`` requests per ``unit`` in words, or None for a unit not named here."""
+    if unit == "second":
+        return ngettext("%(num)d request a second", "%(num)d requests a second", amount)
+    if unit == "minute":
+        return ngettext("%(num)d request a minute", "%(num)d requests a minute", amount)
+    if unit == "hour":
+        return ngettext("%(num)d request an hour", "%(num)d requests an hour", amount)
+    if unit == "day":
+        return ngettext("%(num)d request a day", "%(num)d requests a day", amount)
+    return None
+
+
+def limit_in_words(text: str) -> Markup:
+    """A rate limit as configured (``"600 per minute"``, ``"10/second;1000/day"``) in the
+    reader's words, each limit of several joined; one that cannot be said so (``"10 per 2
+    hours"``) is shown as written, as code."""
+    try:
+        items = limits.parse_many(text)
+    except ValueError:
+        items = []
+    said = []
+    for item in items:
+        words = _per(item.amount, item.GRANULARITY.name) if item.multiples == 1 else None
+        if words is None:
+            return Markup('<code dir="ltr">%s</code>') % text
+        said.append(words)
+    if not said:
+        return Markup('<code dir="ltr">%s</code>') % text
+    return Markup("; ").join(said)
 
 
 @dataclass
@@ -98,12 +141,21 @@ class Document:
         return kind or "any"
 
     @staticmethod
-    def limits_of(schema: dict) -> list[str]:
-        limits = [str(text) % {"value": schema[key]} for key, text in LIMITS if key in schema]
+    def limits_of(schema: dict) -> list[Markup]:
+        """The limits of a value in words; its values (a pattern, the allowed values) as
+        code, read left to right in any language."""
+        found = []
+        for key, text in LIMITS:
+            if key in schema:
+                value = schema[key]
+                if key == "pattern":
+                    value = Markup('<code dir="ltr">%s</code>') % value
+                found.append(Markup.escape(str(text)) % {"value": value})
         if "enum" in schema:
             values = ", ".join(str(v) for v in schema["enum"])
-            limits.append(_("one of: %(values)s", values=values))
-        return limits
+            shown = Markup('<bdi dir="ltr">%s</bdi>') % values
+            found.append(Markup.escape(_("one of: %(values)s")) % {"values": shown})
+        return found
 
     def fields(self, schema: dict, prefix: str = "", depth: int = 0) -> list[Field]:
         """Every property of ``schema``, nested ones under their dotted path."""
@@ -207,6 +259,31 @@ def the_api():
     return current_app.extensions[API_EXTENSION]
 
 
+@dataclass
+class Group:
+    """The operations of one tag of the document, as the page's contents list them."""
+
+    tag: str
+    title: str
+    description: str
+    operations: list[Operation]
+
+    @property
+    def anchor(self) -> str:
+        return f"group-{self.tag or 'other'}"
+
+
+def groups_of(spec: dict, operations: list[Operation]) -> list[Group]:
+    """The operations by tag, in the order the document lists its tags."""
+    described = {tag["name"]: tag.get("description", "") for tag in spec.get("tags", [])}
+    order = {name: index for index, name in enumerate(described)}
+    ordered = sorted(operations, key=lambda op: order.get(op.tag, len(order)))
+    return [
+        Group(tag, str(GROUPS.get(tag, tag)), described.get(tag, ""), list(members))
+        for tag, members in groupby(ordered, key=lambda op: op.tag)
+    ]
+
+
 @bp.route("/developers/api")
 def api_reference():
     """The reference of the JSON API, from the document the API itself serves."""
@@ -215,10 +292,9 @@ def api_reference():
     return render_template(
         "developers/api.html",
         info=spec.get("info", {}),
-        tags={tag["name"]: tag.get("description", "") for tag in spec.get("tags", [])},
-        operations=document.operations(),
+        groups=groups_of(spec, document.operations()),
         problem_fields=document.problem_fields(),
         prefix=PREFIX,
-        key_limit=current_app.config["API_RATE_LIMIT_KEY"],
-        anonymous_limit=current_app.config["API_RATE_LIMIT_ANONYMOUS"],
+        key_limit=limit_in_words(current_app.config["API_RATE_LIMIT_KEY"]),
+        anonymous_limit=limit_in_words(current_app.config["API_RATE_LIMIT_ANONYMOUS"]),
     )

@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Leng
 from diaspora import i18n
 from diaspora.forms import BaseForm
 from diaspora.models import ApiScope
-from diaspora.services.api_keys import MAX_NAME
+from diaspora.services.api_keys import MAX_NAME, new_form_nonce
 
 
 class EmailAddress(EmailField):
@@ -124,7 +124,10 @@ class LanguageForm(BaseForm):
 
 
 class ApiKeyForm(BaseForm):
-    """A new API key: a name to recognise it by and what it may do."""
+    """A new API key: a name to recognise it by and what it may do. ``once`` is a value
+    made when the form is shown: the same form sent twice creates one key."""
+
+    once = HiddenField(default=new_form_nonce)
 
     name = StringField(
         _l("Name of the key"),

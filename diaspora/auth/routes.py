@@ -269,18 +269,25 @@ def api_keys_page():
 @login_required
 def create_api_key():
     """Create a key and show it, once, on this response: it is never flashed, put in the
-    session or logged, and the page is not kept by any cache."""
+    session or logged, and the page is not kept by any cache. The same form sent again
+    (this page reloaded) creates nothing and goes to the list of keys."""
     form = ApiKeyForm()
     if form.validate_on_submit():
-        with form_refusal(form.name):
-            key, token = unit_of_work(
-                lambda: api_keys.create_key(current_user, form.name.data, form.scope.data)
-            )
-            response = make_response(
-                render_template("auth/api_key_created.html", key=key, token=token)
-            )
-            response.headers["Cache-Control"] = "no-store"
-            return response
+        try:
+            with form_refusal(form.name):
+                key, token = unit_of_work(
+                    lambda: api_keys.create_key(
+                        current_user, form.name.data, form.scope.data, form.once.data
+                    )
+                )
+                response = make_response(
+                    render_template("auth/api_key_created.html", key=key, token=token)
+                )
+                response.headers["Cache-Control"] = "no-store"
+                return response
+        except api_keys.AlreadyCreated as exc:
+            flash(exc.message, "warning")
+            return redirect(url_for("auth.api_keys_page"))
     return _keys_page(form, status=400)
 
 

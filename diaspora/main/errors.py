@@ -75,6 +75,19 @@ MESSAGES = {
         ),
     ),
 }
+# What an API caller is told where the page's words speak of pages, forms and reloading.
+API_MESSAGES = {
+    400: _l(
+        "The request could not be read: check that the body is valid JSON and the parameters "
+        "are well formed."
+    ),
+    405: _l("This method is not allowed here: the Allow header lists those that are."),
+    409: _l("That change conflicts with the current state: read it again, then retry."),
+    414: _l("This address is too long: send fewer or shorter parameters."),
+    415: _l("Send the body as JSON with Content-Type: application/json."),
+    422: _l("Check the fields named in errors."),
+    429: _l("Too many requests in a short time: wait as long as the Retry-After header says."),
+}
 BUSY_MESSAGE = (
     _l("Busy"),
     _l("The site is busy; try again in a moment. Nothing you sent was saved."),
@@ -109,13 +122,19 @@ REASONS = (
 SQLITE_OUTAGES = ("locked", "busy", "unable to open database file", "disk i/o error")
 
 
+def api_message(code: int) -> str | None:
+    """What an API caller is told of an error ``code`` in general words, or None."""
+    text = API_MESSAGES.get(code) or MESSAGES.get(code, (None, None))[1]
+    return str(text) if text else None
+
+
 def render_error(code: int, detail: str | None = None):
     # An error page shows no form, nor a summary of what was wrong with one.
     forget_forms_of_request()
     forget_form_refusals()
-    title, message = (str(text) for text in MESSAGES.get(code, MESSAGES[500]))
     if is_api_request():
-        return problem(code, detail or message)
+        return problem(code, detail or api_message(code))
+    title, message = (str(text) for text in MESSAGES.get(code, MESSAGES[500]))
     if request.accept_mimetypes.best == "application/json":
         return {"error": title, "message": detail or message}, code
     return render_template(
@@ -290,7 +309,7 @@ def register(app: Flask) -> None:
         if exc.code is None or exc.code < 400:
             return exc
         if is_api_request():
-            return http_problem(exc, str(MESSAGES[exc.code][1]) if exc.code in MESSAGES else None)
+            return http_problem(exc, api_message(exc.code))
         return render_error(exc.code)
 
     @app.errorhandler(IntegrityError)

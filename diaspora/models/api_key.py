@@ -12,6 +12,8 @@ from diaspora.models.user import User
 
 #: The public start of every key: ``dsp_<prefix>_<secret>``.
 TOKEN_START = "dsp_"  # noqa: S105 - not a secret
+#: The longest one-time value of a key's creation form that is kept.
+NONCE_MAX = 64
 
 
 class ApiScope(enum.StrEnum):
@@ -25,9 +27,12 @@ class ApiScope(enum.StrEnum):
 class ApiKey(db.Model):
     """One key of one person. The secret is shown once at creation and only its SHA-256
     digest is kept (a random 256-bit secret needs no slow hash); ``prefix`` is the public
-    part of the key, which finds the row and names the key in lists and the audit log."""
+    part of the key, which finds the row and names the key in lists and the audit log.
+    ``form_nonce`` is the one-time value of the form that created it: the same form sent
+    again (a reload of the page that showed the key) creates nothing."""
 
     __tablename__ = "api_keys"
+    __table_args__ = (sa.UniqueConstraint("user_id", "form_nonce"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -38,6 +43,7 @@ class ApiKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    form_nonce: Mapped[str | None] = mapped_column(sa.String(NONCE_MAX))
 
     user: Mapped[User] = relationship()
 

@@ -17,11 +17,11 @@ from flask_babel import lazy_gettext as _l
 
 from diaspora.extensions import db
 from diaspora.models import ApiKey, ApiScope, User
-from diaspora.models.api_key import TOKEN_START
+from diaspora.models.api_key import NONCE_MAX, TOKEN_START
 from diaspora.models.audit import record
 from diaspora.models.base import utcnow
 from diaspora.services import permissions
-from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound
+from diaspora.services.errors import Conflict, Invalid, NotAllowed, NotFound, ServiceError
 from diaspora.validation import clean_line, strip_controls
 
 # What a key made here looks like; anything else is refused before it reaches the database
@@ -32,6 +32,26 @@ MAX_KEYS = 10
 MAX_NAME = 80
 # How stale ``last_used_at`` may be before a use writes it again.
 LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+class AlreadyCreated(ServiceError):
+    """The form that asks for a key was sent again (the page showing the key was reloaded):
+    the key exists, and its secret cannot be shown again."""
+
+    status = 409
+
+    def __init__(self):
+        super().__init__(
+            _l(
+                "This key was created already; its secret was shown once. If you did not "
+                "copy it, revoke it and create another."
+            )
+        )
+
+
+def new_form_nonce() -> str:
+    """The one-time value a key's creation form carries (made when the form is shown)."""
+    return secrets.token_urlsafe(24)
 
 
 def _digest(secret: str) -> str:
@@ -71,11 +91,31 @@ def keys_of(user: User) -> list[ApiKey]:
     )
 
 
-def create_key(user: User, name: str, scope: str) -> tuple[ApiKey, str]:
-    """A new key of ``user`` and its full token, which is shown once and never stored."""
+def create_key(
+    user: User, name: str, scope: str, form_nonce: str | None = None
+) -> tuple[ApiKey, str]:
+    """A new key of ``user`` and its full token, which is shown once and never stored.
+
+    ``form_nonce``, the one-time value of the form that asks, makes asking twice (a reload
+    of the page that answered the form) create one key: the second time raises
+    :class:`AlreadyCreated` (a unique constraint holds when both arrive at once)."""
     refusal = why_no_keys(user)
     if refusal is not None:
         raise NotAllowed(refusal)
+    form_nonce = form_nonce or None
+    if form_nonce is not None:
+        if len(form_nonce) > NONCE_MAX:
+            raise Invalid(
+                _l(
+                    "The form had expired or was not sent from this site. Reload the page and "
+                    "try again."
+                )
+            )
+        used = sa.select(ApiKey.id).where(
+            ApiKey.user_id == user.id, ApiKey.form_nonce == form_nonce
+        )
+        if db.session.scalar(used) is not None:
+            raise AlreadyCreated()
     name = clean_line(name or "").strip()
     if not name or len(name) > MAX_NAME:
         raise Invalid(_l("Give the key a name of 1 to %(max)d characters.", max=MAX_NAME))
@@ -86,7 +126,14 @@ def create_key(user: User, name: str, scope: str) -> tuple[ApiKey, str]:
         raise Conflict(_l("You have %(max)d keys: revoke one first.", max=MAX_KEYS))
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    key = ApiKey(user=user, name=name, prefix=prefix, secret_hash=_digest(secret), scope=scope)
+    key = ApiKey(
+        user=user,
+        name=name,
+        prefix=prefix,
+        secret_hash=_digest(secret),
+        scope=scope,
+        form_nonce=form_nonce,
+    )
     db.session.add(key)
     db.session.flush()
     record(user, "api_key.create", "api_key", key.id, reason=f"{prefix} ({scope})")

@@ -1,7 +1,9 @@
 """API keys, followed networks and the projects read from their feeds
 
 ``api_keys`` holds each person's keys for the JSON API: the public prefix, the SHA-256 of the
-secret (never the secret), the scope (read or write), and when it was last used or revoked.
+secret (never the secret), the scope (read or write), when it was last used or revoked, and
+the one-time value of the form that created it (unique per person: the same form sent twice
+creates one key).
 ``followed_networks`` holds the feeds of other Diaspora networks a coordinator follows, and
 ``remote_projects`` the published projects read from them (unique per network and feed id;
 removed with their network).
@@ -36,11 +38,13 @@ def upgrade():
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.Column('last_used_at', sa.DateTime(), nullable=True),
         sa.Column('revoked_at', sa.DateTime(), nullable=True),
+        sa.Column('form_nonce', sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ['user_id'], ['users.id'], name=op.f('fk_api_keys_user_id_users'), ondelete='CASCADE'
         ),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_api_keys')),
         sa.UniqueConstraint('prefix', name=op.f('uq_api_keys_prefix')),
+        sa.UniqueConstraint('user_id', 'form_nonce', name=op.f('uq_api_keys_user_id')),
     )
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_keys_user_id'), ['user_id'], unique=False)

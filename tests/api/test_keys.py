@@ -13,7 +13,7 @@ from diaspora.models import ApiKey, AuditEntry, InstitutionRepresentative, Role
 from diaspora.models.audit import ACTION_LABELS, TARGET_LABELS
 from diaspora.models.base import utcnow
 from diaspora.services import api_keys, deletion
-from diaspora.services.errors import NotAllowed
+from diaspora.services.errors import Invalid, NotAllowed
 from diaspora.services.export import export_user_data
 from tests.conftest import PASSWORD
 from tests.factories import make_institution, new_user, sign_in
@@ -96,6 +96,66 @@ def test_the_key_is_shown_once_and_stored_only_as_a_digest(client, db, rep, capl
     assert secret not in caplog.text
     # The key works: it is the person's own.
     assert client.get(INSTITUTIONS, headers=bearer(token)).status_code == 200
+
+
+ONCE = re.compile(r'<input id="once" name="once" type="hidden" value="([A-Za-z0-9_-]+)">')
+
+
+def form_once(client) -> str:
+    """The one-time value of the creation form, as the keys page shows it."""
+    page = client.get("/account/api-keys").get_data(as_text=True)
+    return ONCE.search(page).group(1)
+
+
+def test_sending_the_form_again_creates_no_second_key(client, db, rep):
+    sign_in(client, rep)
+    once = form_once(client)
+    data = {"name": "Recruitment system", "scope": "write", "once": once}
+    first = client.post("/account/api-keys", data=data)
+    assert first.status_code == 200
+    (token,) = set(TOKEN.findall(first.get_data(as_text=True)))
+    secret = token.rsplit("_", 1)[1]
+
+    again = client.post("/account/api-keys", data=data, follow_redirects=True)
+    page = again.get_data(as_text=True)
+    assert again.request.path == "/account/api-keys"
+    assert "This key was created already; its secret was shown once." in page
+    assert "If you did not copy it, revoke it and create another." in page
+    assert not TOKEN.search(page) and secret not in page
+    assert db.session.scalar(sa.select(sa.func.count(ApiKey.id))) == 1
+    key = db.session.scalar(sa.select(ApiKey))
+    assert key.form_nonce == once
+    assert secret not in key.form_nonce
+
+    # The page shown again carries a new value: a second key is a new form.
+    fresh = form_once(client)
+    assert fresh != once
+    data["once"] = fresh
+    assert client.post("/account/api-keys", data=data).status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count(ApiKey.id))) == 2
+
+
+def test_a_form_value_is_once_per_person_and_the_database_holds_it(db, rep):
+    other = new_user(Role.INSTITUTION)
+    make_institution(other)
+    api_keys.create_key(rep, "One", "read", "same-value")
+    with pytest.raises(api_keys.AlreadyCreated):
+        api_keys.create_key(rep, "Two", "write", "same-value")
+    api_keys.create_key(other, "Theirs", "read", "same-value")
+    with pytest.raises(Invalid):
+        api_keys.create_key(rep, "Long", "read", "x" * 65)
+    db.session.commit()
+    db.session.add(
+        ApiKey(user=rep, name="Raw", prefix="0" * 12, secret_hash="0" * 64, form_nonce="same-value")
+    )
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    # Keys made without a form (a command, a test) have no value and never collide.
+    api_keys.create_key(rep, "Three", "read")
+    api_keys.create_key(rep, "Four", "read")
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count(ApiKey.id))) == 4
 
 
 def test_a_key_needs_a_name_and_a_scope(client, db, rep):

@@ -175,7 +175,7 @@ def test_the_projects_of_an_institution_in_every_status(api, outsider, instituti
 def test_creating_a_draft(api, institution, rep):
     response = api.post(
         f"{MANAGE}/institutions/{institution.id}/projects",
-        json=new_project(status="published", places_filled=2, institution_id=999),
+        json=new_project(),
     )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
@@ -252,8 +252,48 @@ def test_a_body_that_is_not_an_object_is_refused(api, institution):
     response = api.client.post(
         path, data="{not json", content_type="application/json", headers=api.headers
     )
-    assert response.status_code in (400, 422)
-    assert response.mimetype == "application/problem+json"
+    detail = problem_of(response, 400)["detail"]
+    assert detail.startswith("The request could not be read: check that the body is valid JSON")
+    assert "reload the page" not in detail
+
+
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_a_body_that_is_not_json_is_a_415(api, institution, method):
+    project = make_project(institution, status=ProjectStatus.DRAFT)
+    path = (
+        f"{MANAGE}/institutions/{institution.id}/projects"
+        if method == "post"
+        else f"{MANAGE}/projects/{project.id}"
+    )
+    send = getattr(api.client, method)
+    for content_type in ("application/x-www-form-urlencoded", "text/plain", None):
+        response = send(path, data="title=Typed", content_type=content_type, headers=api.headers)
+        body = problem_of(response, 415)
+        assert body["detail"] == "Send the body as JSON with Content-Type: application/json."
+        assert "errors" not in body
+    db.session.refresh(project)
+    assert project.title != "Typed"
+    assert db.session.scalar(sa.select(sa.func.count(Project.id))) == 1
+
+
+def test_a_write_without_a_body_needs_no_content_type(api, institution, published):
+    response = api.client.post(
+        f"{MANAGE}/projects/{published.id}/close",
+        content_type="application/x-www-form-urlencoded",
+        headers=api.headers,
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def test_a_method_not_allowed_is_told_in_the_words_of_an_api(api, institution):
+    response = api.client.delete(
+        f"{MANAGE}/institutions/{institution.id}/projects", data="x", headers=api.headers
+    )
+    body = problem_of(response, 405)
+    assert body["detail"] == (
+        "This method is not allowed here: the Allow header lists those that are."
+    )
+    assert "POST" in response.headers["Allow"]
 
 
 def test_nul_bytes_are_removed_from_text(api, institution):
@@ -292,6 +332,42 @@ def test_editing_changes_only_what_is_sent(api, institution):
     assert cleared.get_json()["duration_weeks"] is None
     refused = api.patch(f"{MANAGE}/projects/{project.id}", json={"deadline": None})
     assert "deadline" in problem_of(refused, 422)["errors"]["json"]
+
+
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_unknown_or_read_only_fields_are_a_422_naming_them(api, institution, method):
+    project = make_project(institution, status=ProjectStatus.DRAFT)
+    sent = {"titel": "typo", "status": "published", "places_filled": 2, "institution_id": 9}
+    if method == "post":
+        path = f"{MANAGE}/institutions/{institution.id}/projects"
+        response = api.post(path, json=new_project(**sent))
+    else:
+        path = f"{MANAGE}/projects/{project.id}"
+        response = api.patch(path, json=sent)
+    body = problem_of(response, 422)
+    assert set(body["errors"]["json"]) == set(sent)
+    assert body["detail"] == "Check the fields named in errors."
+    db.session.refresh(project)
+    assert project.status == ProjectStatus.DRAFT
+    assert db.session.scalar(sa.select(sa.func.count(Project.id))) == 1
+
+
+def test_the_document_says_input_bodies_take_no_other_fields(client):
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    for name in ("ProjectInput", "ProjectPatch", "Reason", "Decision"):
+        assert schemas[name]["additionalProperties"] is False
+
+
+def test_a_decision_or_a_reason_with_an_unknown_field_is_refused(api, application, published):
+    decided = api.post(
+        f"{MANAGE}/applications/{application.id}/decision",
+        json={"decision": "accept", "mesage": "Welcome"},
+    )
+    assert set(problem_of(decided, 422)["errors"]["json"]) == {"mesage"}
+    closed = api.post(f"{MANAGE}/projects/{published.id}/close", json={"reasn": "x"})
+    assert set(problem_of(closed, 422)["errors"]["json"]) == {"reasn"}
+    db.session.refresh(application)
+    assert application.status == ApplicationStatus.APPLIED
 
 
 def test_a_published_project_cannot_be_edited(api, published):
