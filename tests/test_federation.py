@@ -561,6 +561,22 @@ def test_an_unchanged_etag_changes_nothing(loopback, server):
     assert server.requests[-1][1]["If-None-Match"] == '"v1"'
 
 
+def test_a_change_on_a_later_page_is_seen_though_the_first_page_is_unchanged(loopback, server):
+    """An unchanged first page says nothing of the next ones: a feed of several pages is
+    read whole each time."""
+    first = document([item(1, server.host)], server.host, next_url=server.url("/p2"))
+    server.json("/feeds/projects.json", first)
+    server.json("/p2", document([item(2, server.host)], server.host), etag='"p2"')
+    network = followed(server.url())
+    refreshed(network)
+    assert network.etag == ""
+    server.json("/p2", document([item(2, server.host, title="Changed")], server.host))
+    result = refreshed(network)
+    assert result.updated == 1
+    assert "If-None-Match" not in server.requests[-2][1]
+    assert sorted(r.title for r in rows(network).values()) == ["Changed", "Project 1"]
+
+
 @pytest.mark.parametrize("fault", ["down", "500", "invalid", "second page"])
 def test_a_failed_or_partial_read_keeps_the_projects(loopback, server, fault):
     server.feed([item(1, server.host), item(2, server.host)])

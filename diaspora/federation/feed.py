@@ -64,7 +64,10 @@ def _limit(name: str, default: int) -> int:
 
 def read(url: str, etag: str = "", today: date | None = None) -> Feed:
     """Read every page of the feed at ``url`` (within ``FEDERATION_TIMEOUT`` in all);
-    raise :class:`FetchError` when it cannot be read whole."""
+    raise :class:`FetchError` when it cannot be read whole.
+
+    The first page's ETag is kept only when the feed is one page: a first page that has not
+    changed says nothing of the pages after it (a project edited or closed there)."""
     deadline = time.monotonic() + float(current_app.config.get("FEDERATION_TIMEOUT", 10))
     max_items = _limit("FEDERATION_MAX_ITEMS", 1000)
     today = today or datetime.now(UTC).date()
@@ -96,10 +99,17 @@ def read(url: str, etag: str = "", today: date | None = None) -> Feed:
                 continue
             if len(feed.items) == max_items:
                 feed.notice = f"too_many_items:{max_items}"
-                return feed
+                return _whole(feed, pages)
             seen.add(item["remote_id"])
             feed.items.append(item)
         page_url = _next_page(document, response.url, feed_host)
+    return _whole(feed, pages)
+
+
+def _whole(feed: Feed, pages: int) -> Feed:
+    """``feed``, keeping its ETag only if it was read from a single page."""
+    if pages > 1:
+        feed.etag = ""
     return feed
 
 
