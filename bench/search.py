@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import UTC, date, datetime
@@ -252,9 +253,10 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def _python_load(
-    base: str, paths: list[str], seconds: float, connections: int
+    base: str, paths: list[str], seconds: float, connections: int, headers: dict | None = None
 ) -> tuple[float, float, float]:
-    """A bounded threaded client: returns requests/s, p50 and p95 latency (ms)."""
+    """A bounded threaded client: returns requests/s, p50 and p95 latency (ms). A 304 (Not
+    Modified) answer to a conditional request counts as an answer."""
     timings: list[float] = []
     lock = threading.Lock()
     errors = []
@@ -264,11 +266,16 @@ def _python_load(
         local = []
         i = number
         while time.monotonic() < stop_at:
-            target = base + paths[i % len(paths)]
+            target = urllib.request.Request(base + paths[i % len(paths)], headers=headers or {})
             started = time.perf_counter()
             try:
                 with urllib.request.urlopen(target, timeout=10) as response:
                     response.read()
+            except urllib.error.HTTPError as exc:
+                exc.close()
+                if exc.code != 304:
+                    errors.append(exc)
+                    continue
             except OSError as exc:
                 errors.append(exc)
                 continue
@@ -309,11 +316,14 @@ def _lua_string(text: str) -> str:
 
 
 def _wrk_load(
-    base: str, paths: list[str], seconds: float, connections: int
+    base: str, paths: list[str], seconds: float, connections: int, headers: dict | None = None
 ) -> tuple[float, float, float]:
     """wrk, each connection going through ``paths`` in turn."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT % ", ".join(_lua_string(path) for path in paths))
+    header_options = [
+        option for name, value in (headers or {}).items() for option in ("-H", f"{name}: {value}")
+    ]
     try:
         output = subprocess.run(
             [
@@ -321,6 +331,7 @@ def _wrk_load(
                 f"-t{min(connections, 2)}",
                 f"-c{connections}",
                 f"-d{int(seconds)}s",
+                *header_options,
                 "-s",
                 script.name,
                 base + paths[0],
@@ -339,11 +350,14 @@ def _wrk_load(
     return values["rps"], values["p50_us"] / 1000, values["p95_us"] / 1000
 
 
-def load(base: str, paths: list[str], seconds: float, connections: int):
-    """Requests/s, p50 and p95 (ms) of ``connections`` clients requesting ``paths`` in turn."""
+def load(
+    base: str, paths: list[str], seconds: float, connections: int, headers: dict | None = None
+):
+    """Requests/s, p50 and p95 (ms) of ``connections`` clients requesting ``paths`` in turn,
+    each request with ``headers``."""
     if shutil.which("wrk"):
-        return _wrk_load(base, paths, seconds, connections)
-    return _python_load(base, paths, seconds, connections)
+        return _wrk_load(base, paths, seconds, connections, headers)
+    return _python_load(base, paths, seconds, connections, headers)
 
 
 def run(n: int, seed: int, seconds: float) -> dict:
