@@ -99,8 +99,9 @@ def _mark_login(*args, **kwargs):
 
 
 def _enforce_absolute_limit():
-    """End a session that is older than the absolute limit, whatever its activity."""
-    if not current_user.is_authenticated:
+    """End a session that is older than the absolute limit, whatever its activity (where
+    people are signed in by a session: an API key is not)."""
+    if not current_user.is_authenticated or _under(current_app, WITHOUT_SESSION, request.path):
         return
     login_at = session.get("login_at")
     limit = current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600
@@ -110,26 +111,35 @@ def _enforce_absolute_limit():
         session.clear()
 
 
+WITHOUT_SESSION = "diaspora.without_session"
 SAME_FOR_EVERYONE = "diaspora.same_for_everyone"
+
+
+def without_session(app: Flask, prefix: str) -> None:
+    """Addresses under ``prefix`` neither read nor write the site's session (the JSON API,
+    which knows its callers by their keys; the open feeds): no session cookie is read or
+    set there, and a session's age limits do not apply."""
+    app.extensions.setdefault(WITHOUT_SESSION, set()).add(prefix)
 
 
 def same_for_everyone(app: Flask, prefix: str) -> None:
     """Answers under ``prefix`` are the same for everyone and cacheable by anyone (the open
-    feeds): there the site's session is neither read nor written, and nobody is signed in,
-    so a signed-in person gets exactly the public answer and no cookie."""
+    feeds): no session, and nobody is signed in, so a signed-in person gets exactly the
+    public answer and no cookie."""
+    without_session(app, prefix)
     app.extensions.setdefault(SAME_FOR_EVERYONE, set()).add(prefix)
 
 
-def _is_same_for_everyone(app: Flask, path: str) -> bool:
-    return path.startswith(tuple(app.extensions.get(SAME_FOR_EVERYONE, ())))
+def _under(app: Flask, registry: str, path: str) -> bool:
+    return path.startswith(tuple(app.extensions.get(registry, ())))
 
 
 class SessionInterface(SecureCookieSessionInterface):
     """The signed-cookie session, and none at all on the addresses of
-    :func:`same_for_everyone` (Flask then neither reads the cookie nor sets one)."""
+    :func:`without_session` (Flask then neither reads the cookie nor sets one)."""
 
     def open_session(self, app, request):
-        if _is_same_for_everyone(app, request.path):
+        if _under(app, WITHOUT_SESSION, request.path):
             return self.make_null_session(app)
         return super().open_session(app, request)
 
@@ -137,7 +147,7 @@ class SessionInterface(SecureCookieSessionInterface):
 def _visitor_on_public_answers() -> None:
     """First of all on the addresses of :func:`same_for_everyone`: the request is a
     visitor's, whatever cookie came with it (a remember-me cookie is not even read)."""
-    if _is_same_for_everyone(current_app, request.path):
+    if _under(current_app, SAME_FOR_EVERYONE, request.path):
         g._login_user = login_manager.anonymous_user()
 
 

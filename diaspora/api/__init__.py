@@ -43,7 +43,8 @@ class Api(SmorestApi):
 def init_app(app: Flask) -> Api:
     """Serve the API and its document on ``app`` (one Api object per app: flask-smorest's
     keeps the app's spec)."""
-    from diaspora.api import auth, manage, public, reference
+    from diaspora import security
+    from diaspora.api import auth, manage, problems, public, reference
     from diaspora.extensions import csrf
 
     app.config.setdefault("API_TITLE", "Diaspora API")
@@ -57,6 +58,7 @@ def init_app(app: Flask) -> Api:
         {"type": "http", "scheme": "bearer", "description": "An API key from your account."},
     )
     auth.init_app(app)
+    security.without_session(app, problems.API_PREFIX)
     for blueprint in (public.bp, manage.bp):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)

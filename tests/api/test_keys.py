@@ -251,6 +251,23 @@ def test_every_use_is_in_the_audit_log_with_the_key_and_the_answer(client, db, r
     assert key.last_used_at is not None
 
 
+def test_an_answer_to_a_key_is_private_and_sets_no_cookie(client, db, rep):
+    """What a key reads is its owner's (applications, drafts): never kept by a shared cache.
+    The API has no session, so an answer sets no cookie and no session age limit signs the
+    key's owner out mid-request; a browser's own session stays as it was."""
+    _key, token = key_for(rep)
+    for _signed_in_on_the_site_too in (False, True):
+        response = client.get(INSTITUTIONS, headers=bearer(token))
+        assert response.status_code == 200 and response.get_json()
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers.getlist("Set-Cookie") == []
+        sign_in(client, rep)
+    cookie = client.get_cookie("diaspora_session", domain="diaspora.test")
+    assert client.get(INSTITUTIONS, headers=bearer(token)).status_code == 200
+    assert client.get_cookie("diaspora_session", domain="diaspora.test").value == cookie.value
+    assert client.get("/account").status_code == 200  # still signed in on the site
+
+
 def test_a_read_key_may_not_write(client, db, rep):
     _key, token = key_for(rep, scope="read")
     response = client.post(INSTITUTIONS + "/1/projects", json={}, headers=bearer(token))
