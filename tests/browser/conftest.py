@@ -8,12 +8,10 @@ import os
 import shutil
 import threading
 from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 import pytest
 from playwright.sync_api import expect
-
-from tests.conftest import free_port
 
 # A slow or busy machine is no failure: assertions wait up to 20 s for the page to show
 # what they expect (the default, 5 s, is short for a loaded CI worker).
@@ -59,8 +57,17 @@ def context(context):
 
 
 @pytest.fixture
-def live_port():
-    return free_port()
+def live_socket():
+    """The live server, bound to a free port before the app is made (the app's SERVER_NAME
+    needs the port): no other process can take the port between choosing and binding it."""
+    server = LiveServer(("127.0.0.1", 0), QuietHandler)
+    yield server
+    server.server_close()
+
+
+@pytest.fixture
+def live_port(live_socket):
+    return live_socket.server_address[1]
 
 
 @pytest.fixture
@@ -84,15 +91,14 @@ class QuietHandler(WSGIRequestHandler):
 
 
 @pytest.fixture
-def live_server(app, live_port):
+def live_server(app, live_socket, live_port):
     """Serve the test app on 127.0.0.1 for the duration of a test; yields its base URL."""
-    server = make_server("127.0.0.1", live_port, app, LiveServer, QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    live_socket.set_app(app)
+    thread = threading.Thread(target=live_socket.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{live_port}"
-    server.shutdown()
+    live_socket.shutdown()
     thread.join(timeout=5)
-    server.server_close()
 
 
 @pytest.fixture
