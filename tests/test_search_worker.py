@@ -22,7 +22,7 @@ from diaspora.config import ROOT
 from diaspora.mail import queue_email
 from diaspora.models import OutboxMessage, OutboxStatus, ProjectStatus, Role
 from diaspora.services.indexing import indexer
-from diaspora.workers import MAX_BACKOFF, DatabaseOutage
+from diaspora.workers import MAX_BACKOFF, DatabaseOutage, Stop, stop_on_signals
 from tests.conftest import PG_URL
 from tests.factories import make_institution, make_project, new_user
 from tests.fault_tools import TcpProxy, wait_until
@@ -230,6 +230,37 @@ def test_waits_grow_to_a_bound_and_one_line_each_way(caplog):
         "search worker: database unavailable: OperationalError (connection refused); retrying",
         "search worker: database reachable again after 8.0 s (9 failed attempt(s))",
     ]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_and_sigint_ask_the_loop_to_stop_and_are_given_back(signum):
+    before = signal.getsignal(signum)
+    stop = Stop()
+    with stop_on_signals(stop):
+        os.kill(os.getpid(), signum)
+        assert stop.wait(10)
+    assert stop.signal_name == signum.name
+    assert signal.getsignal(signum) is before
+
+
+@pytest.mark.search_index
+def test_a_stop_asked_mid_pass_ends_it_after_the_commit_in_hand(worker_node, runner):
+    first, second = publish(), publish("Irrigation canal survey")
+    asked = []
+
+    def stop_after_first_commit():  # asked before the index, then after each commit
+        asked.append(True)
+        return len(asked) > 1
+
+    # One document per Whoosh commit: the pass stops after the first one.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("diaspora.services.indexing.indexer.BATCH", 1)
+        indexer.apply_pending([indexer.PROJECTS], should_stop=stop_after_first_commit)
+    assert len(asked) == 2 and in_index("irrigation") == [first]
+    assert indexer.lag()["projects"] >= 1  # what was left stays pending
+
+    assert run_worker(runner, "--max-passes", "1").exit_code == 0
+    assert sorted(in_index("irrigation")) == sorted([first, second])
 
 
 # --------------------------------------------------------------------------- a real process
