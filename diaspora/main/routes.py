@@ -11,7 +11,7 @@ from flask_login import current_user
 from diaspora import charts, i18n
 from diaspora.extensions import csrf, db, limiter
 from diaspora.main import bp
-from diaspora.main.errors import database_failure
+from diaspora.main.errors import UNAVAILABLE, database_failure, forget_transaction
 from diaspora.main.helpers import download_csv, download_json
 from diaspora.security import is_safe_next
 from diaspora.services import accounts, projects
@@ -147,8 +147,9 @@ def _search_lag() -> dict[str, int | None]:
     try:
         return indexer.lag()
     except (sa.exc.DBAPIError, sa.exc.TimeoutError) as exc:
-        db.session.rollback()
-        log.warning("search lag not measured: %s", type(exc).__name__)
+        failure = database_failure(exc)
+        forget_transaction(failure[0] if failure else UNAVAILABLE)
+        log.warning("search lag not measured: %s", failure[1] if failure else type(exc).__name__)
     except Exception:  # the health check reports; it never fails itself
         log.exception("measuring the search lag failed")
     return dict.fromkeys(indexer.INDEXES)
