@@ -350,6 +350,28 @@ def test_jobs_list_shows_schedule_last_slot_outcome_and_next_due(app, runner_cli
     assert ": SearchUnavailable: " in by_name["search-prune"]
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_lets_the_job_in_hand_finish_and_starts_no_other(
+    app, runner_cli, monkeypatch, signum
+):
+    def signalled():
+        os.kill(os.getpid(), signum)
+        return "finished all the same"
+
+    later = Counter()
+    monkeypatch.setattr(runner, "JOBS", make_jobs(signalled, later))
+    handlers = (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT))
+    result = runner_cli.invoke(args=["jobs", "run", "--loop", "--interval", "60"])
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "test-job-0: ok\n  finished all the same\n"
+        "Stopped; jobs not yet run wait for the next pass.\n"
+    )
+    assert row("test-job-0").outcome == "ok"
+    assert later.runs == 0 and row("test-job-1").outcome is None
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == handlers
+
+
 @pytest.fixture
 def runner_cli(app):
     return app.test_cli_runner()

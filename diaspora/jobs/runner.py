@@ -84,7 +84,7 @@ def describe_error(exc: BaseException) -> str:
     return text if len(text) <= ERROR_LENGTH else text[: ERROR_LENGTH - 1] + "…"
 
 
-def ensure_rows(jobs: tuple[Job, ...] = JOBS) -> None:
+def ensure_rows(jobs: tuple[Job, ...]) -> None:
     """Create the row of each job that has none (runners racing to do so create one)."""
     known = set(db.session.scalars(sa.select(JobRun.name)))
     for job in jobs:
@@ -205,13 +205,14 @@ def run_job(job: Job, now: datetime | None = None, force: bool = False) -> Outco
 
 
 def run_due(
-    jobs: tuple[Job, ...] = JOBS,
+    jobs: tuple[Job, ...] | None = None,
     now: datetime | None = None,
     should_stop=lambda: False,
 ) -> list[Outcome]:
-    """One pass: run every due job in schedule order, each in its own transactions; a
-    failing job is recorded and the others still run. Stops between jobs once
-    ``should_stop()`` is true."""
+    """One pass: run every due job (of ``JOBS`` unless given) in schedule order, each in
+    its own transactions; a failing job is recorded and the others still run. Stops
+    between jobs once ``should_stop()`` is true."""
+    jobs = JOBS if jobs is None else jobs
     ensure_rows(jobs)
     outcomes = []
     for job in jobs:
@@ -237,8 +238,9 @@ class JobStatus:
     next_due: datetime
 
 
-def status(jobs: tuple[Job, ...] = JOBS, now: datetime | None = None) -> list[JobStatus]:
+def status(jobs: tuple[Job, ...] | None = None, now: datetime | None = None) -> list[JobStatus]:
     """Each job with its last run (None before the first) and when it is next due."""
+    jobs = JOBS if jobs is None else jobs
     now = now or utcnow()
     runs = {run.name: run for run in db.session.scalars(sa.select(JobRun))}
     entries = []
