@@ -179,6 +179,7 @@ def test_a_database_error_is_recorded_without_the_values_it_quotes():
     same = sa.exc.OperationalError("SELECT 1", {}, sa.exc.OperationalError("x", {}, Exception()))
     assert runner.describe_error(same) == "OperationalError"
     assert runner.describe_error(KeyError()) == "KeyError"
+    assert runner.describe_error(ValueError(" \n ")) == "ValueError"
     assert len(runner.describe_error(RuntimeError("x" * 1000))) == runner.ERROR_LENGTH
 
 

@@ -73,13 +73,13 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, DBAPIError):
         code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
         kind = type(exc.orig).__name__
-        detail = " ".join(
-            part
-            for part in (kind if kind != type(exc).__name__ else "", code and f"SQLSTATE {code}")
-            if part
-        )
+        parts = [kind] if kind != type(exc).__name__ else []
+        if code:
+            parts.append(f"SQLSTATE {code}")
+        detail = " ".join(parts)
     else:
-        detail = _ADDRESS.sub("[address]", str(exc).strip().splitlines()[0] if str(exc) else "")
+        lines = str(exc).strip().splitlines()
+        detail = _ADDRESS.sub("[address]", lines[0]) if lines else ""
     text = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
     return text if len(text) <= ERROR_LENGTH else text[: ERROR_LENGTH - 1] + "…"
 
