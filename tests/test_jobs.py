@@ -454,6 +454,23 @@ def test_the_loop_runs_the_due_jobs_and_exits_0_on_a_stop_signal(app_config, app
     assert row("report-refresh").claimed_by == f"{HOST}:{process.pid}"
 
 
+@pytest.mark.slow
+def test_two_runner_processes_started_together_run_each_job_once(app_config, app, tmp_path):
+    env = runner_env(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "run"]
+    processes = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=180)[0] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0]
+    # One line per job run ("name: ok" or "name: failed (...)"), what it said indented.
+    ran = [line.split(":")[0] for out in outputs for line in out.splitlines() if line[:1] != " "]
+    assert sorted(ran) == sorted(job.name for job in JOBS), outputs
+    holders = {run.claimed_by for run in _db.session.scalars(sa.select(JobRun))}
+    assert holders <= {f"{HOST}:{process.pid}" for process in processes}
+
+
 def database_at_head(path: Path, migrated_database: str, tmp_path: Path) -> None:
     """Put a SQLite database at the migrations' head at ``path``."""
     if not PG_URL:
