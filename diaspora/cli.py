@@ -133,11 +133,9 @@ def load_demo():
 @with_site_url
 def remind_deadlines():
     """Remind people of saved projects whose deadline is within three days. Safe to rerun."""
-    from diaspora.services.saved_projects import remind_deadlines as remind
+    from diaspora.jobs import tasks
 
-    count = remind()
-    db.session.commit()
-    click.echo(f"Sent {count} deadline reminder(s).")
+    click.echo(tasks.remind_deadlines())
 
 
 @skills_cli.command("load")
@@ -157,22 +155,18 @@ def load_skills():
 @with_site_url
 def close_expired():
     """Close published projects whose application deadline has passed (safe to repeat)."""
-    from diaspora.services import projects
+    from diaspora.jobs import tasks
 
-    closed = projects.close_expired()
-    db.session.commit()
-    click.echo(f"Closed {closed} project(s) past their deadline.")
+    click.echo(tasks.close_expired_projects())
 
 
 @projects_cli.command("remind-stale")
 @with_site_url
 def remind_stale():
     """Ask institutions to confirm projects open for over 60 days (once per 30 days each)."""
-    from diaspora.services import projects
+    from diaspora.jobs import tasks
 
-    reminded = projects.remind_stale()
-    db.session.commit()
-    click.echo(f"Asked about {reminded} long-open project(s).")
+    click.echo(tasks.remind_stale_projects())
 
 
 @profiles_cli.command("remind-stale")
@@ -180,22 +174,18 @@ def remind_stale():
 def remind_stale_profiles():
     """Ask members to confirm listed or public profiles untouched for six months (once per
     60 days each; safe to repeat)."""
-    from diaspora.services import profiles
+    from diaspora.jobs import tasks
 
-    reminded = profiles.remind_stale()
-    db.session.commit()
-    click.echo(f"Reminded {reminded} member(s) of a stale profile.")
+    click.echo(tasks.remind_stale_profiles())
 
 
 @notify_cli.command("digests")
 @with_site_url
 def send_digests():
     """Queue every daily (and, on Mondays, weekly) digest that is due. Safe to run again."""
-    from diaspora.services.notifications import send_digests as send
+    from diaspora.jobs import tasks
 
-    count = send()
-    db.session.commit()
-    click.echo(f"Queued {count} digest(s).")
+    click.echo(tasks.send_digests())
 
 
 @search_cli.command("rebuild")
@@ -313,9 +303,9 @@ def search_prune(days):
 def follow_up():
     """Ask both sides of confirmed engagements the follow-up due 3, 6 or 12 months after
     completion (daily; safe to run twice, or in two processes at once)."""
-    from diaspora.services import follow_ups, retry
+    from diaspora.jobs import tasks
 
-    click.echo(str(retry.transaction(follow_ups.send_due)))
+    click.echo(tasks.send_follow_ups())
 
 
 def _period(ctx, param, value):
@@ -423,10 +413,9 @@ def report_refresh():
     """Recompute the impact figures from the whole network (every 10 minutes: the dashboard,
     the public page and the reports read what this computed; two at once run one after
     the other)."""
-    from diaspora.services import impact, retry
+    from diaspora.jobs import tasks
 
-    computed = retry.transaction(impact.refresh)
-    click.echo(f"Impact figures computed as of {computed:%Y-%m-%d %H:%M} UTC.")
+    click.echo(tasks.refresh_report())
 
 
 def _network_line(network, count: int) -> str:
@@ -448,25 +437,11 @@ def _network_line(network, count: int) -> str:
 def networks_refresh():
     """Read every followed network's feed and update its projects (every hour; safe to
     repeat; a feed that is down is reported and the others are still read)."""
-    from diaspora.federation import fetch
-    from diaspora.services import federation
+    from diaspora.jobs import tasks
 
-    for result in federation.refresh_all():
-        network = result.network
-        if result.problem:
-            with force_locale("en"):
-                said = fetch.problem_text(result.problem)
-            click.echo(
-                f"{network.id} {network.feed_url}: failed ({said}), "
-                f"{result.removed} removed, {network.failures} failure(s) in a row"
-            )
-        elif result.unchanged:
-            click.echo(f"{network.id} {network.feed_url}: unchanged")
-        else:
-            click.echo(
-                f"{network.id} {network.feed_url}: {result.added} added, {result.updated} "
-                f"updated, {result.removed} removed, {network.item_count} in all"
-            )
+    lines = tasks.refresh_networks()
+    if lines:
+        click.echo(lines)
 
 
 @networks_cli.command("list")
@@ -513,6 +488,8 @@ def retry_transaction(work):
 
 
 def register(app: Flask) -> None:
+    from diaspora.jobs.commands import jobs_cli
+
     groups = (
         users_cli,
         mail_cli,
@@ -525,6 +502,7 @@ def register(app: Flask) -> None:
         engagements_cli,
         profiles_cli,
         networks_cli,
+        jobs_cli,
     )
     for group in groups:
         app.cli.add_command(group)

@@ -27,6 +27,7 @@ from diaspora.models.institution import (
 )
 from diaspora.models.interview import InterviewProposal, InterviewSlot, InterviewStatus
 from diaspora.models.invitation import Invitation, InvitationStatus
+from diaspora.models.job import JobRun
 from diaspora.models.network import FollowedNetwork, RemoteProject
 from diaspora.models.notification import (
     DigestEntry,
@@ -73,6 +74,7 @@ __all__ = [
     "ImpactFact",
     "ImpactState",
     "InterviewProposal",
+    "JobRun",
     "InterviewSlot",
     "InterviewStatus",
     "FIELD_GROUPS",
