@@ -366,7 +366,7 @@ def test_a_stop_signal_lets_the_job_in_hand_finish_and_starts_no_other(
     assert result.exit_code == 0, result.output
     assert result.output == (
         "test-job-0: ok\n  finished all the same\n"
-        "Stopped; jobs not yet run wait for the next pass.\n"
+        f"Stopped on {signum.name}; jobs not yet run wait for the next pass.\n"
     )
     assert row("test-job-0").outcome == "ok"
     assert later.runs == 0 and row("test-job-1").outcome is None
@@ -450,7 +450,9 @@ def test_the_loop_runs_the_due_jobs_and_exits_0_on_a_stop_signal(app_config, app
     out = (tmp_path / "out.txt").read_text()
     assert code == 0, (tmp_path / "err.txt").read_text()
     assert "report-refresh: ok" in out
-    assert out.rstrip().endswith("Stopped; jobs not yet run wait for the next pass.")
+    assert out.rstrip().endswith(
+        f"Stopped on {signum.name}; jobs not yet run wait for the next pass."
+    )
     assert row("report-refresh").claimed_by == f"{HOST}:{process.pid}"
 
 
@@ -500,7 +502,7 @@ def test_without_its_database_one_pass_fails_and_the_loop_waits_for_it(tmp_path,
     process = start_runner(env, tmp_path, "--loop", "--interval", "0.1")
     err = tmp_path / "err.txt"
     try:
-        wait_until(lambda: "Database unavailable" in err.read_text(), "the outage line")
+        wait_until(lambda: "database unavailable" in err.read_text(), "the outage line")
         time.sleep(1)  # several more passes against the missing database
         assert process.poll() is None
         # Put in place whole: the runner finds no folder, or the database at head.
@@ -513,8 +515,9 @@ def test_without_its_database_one_pass_fails_and_the_loop_waits_for_it(tmp_path,
         code = stop(process, signal.SIGTERM)
     assert code == 0
     said = err.read_text()
-    assert said.count("Database unavailable") == 1, said
-    assert "Database reachable again." in said
+    assert said.count("jobs runner: database unavailable: OperationalError") == 1, said
+    assert said.count("jobs runner: database reachable again after ") == 1, said
+    assert "Traceback" not in said
 
 
 # --- the migration -----------------------------------------------------------------------------

@@ -1,32 +1,13 @@
 """``flask jobs``: run the scheduled jobs that are due, and show their schedule and runs."""
 
-import signal
-import threading
-from contextlib import contextmanager
-
 import click
 from flask.cli import AppGroup
 from sqlalchemy.exc import DBAPIError
 
-from diaspora.cli import _stop_on_sigterm
-from diaspora.extensions import db
+from diaspora import workers
 from diaspora.jobs import JOB_NAMES, JOBS_BY_NAME, runner
 
 jobs_cli = AppGroup("jobs", help="The scheduled jobs: run those that are due, list them.")
-
-
-@contextmanager
-def _stop_on_signals(stop: threading.Event):
-    """SIGTERM and SIGINT (Ctrl-C) both ask to stop once the job in hand is finished."""
-    with _stop_on_sigterm(stop):
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        previous = signal.signal(signal.SIGINT, lambda _signum, _frame: stop.set())
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, previous)
 
 
 @jobs_cli.command("run")
@@ -50,37 +31,32 @@ def run(loop, interval, only, max_passes):
     """
     if only and loop:
         raise click.UsageError("--only runs one job once; it does not go with --loop.")
-    stop = threading.Event()
-    passes = 0
-    unreachable = False
-    with _stop_on_signals(stop):
-        while not stop.is_set():
-            try:
-                if only:
-                    outcomes = [runner.run_now(JOBS_BY_NAME[only])]
-                else:
-                    outcomes = runner.run_due(should_stop=stop.is_set)
-            except DBAPIError as exc:
-                db.session.remove()
-                problem = f"Database unavailable ({runner.describe_error(exc)})"
-                if not loop:
-                    raise click.ClickException(problem + ".") from exc
-                if not unreachable:
-                    click.echo(f"{problem}; retrying every {interval:g} s.", err=True)
-                unreachable = True
-            else:
-                if unreachable:
-                    click.echo("Database reachable again.", err=True)
-                    unreachable = False
-                for outcome in outcomes:
-                    click.echo(outcome.line())
-            passes += 1
-            if not loop or (max_passes and passes >= max_passes):
-                break
-            db.session.remove()
-            stop.wait(interval)
+    stop = workers.Stop()
+
+    def run_pass():
+        if only:
+            outcomes = [runner.run_now(JOBS_BY_NAME[only])]
+        else:
+            outcomes = runner.run_due(should_stop=stop.is_set)
+        for outcome in outcomes:
+            click.echo(outcome.line())
+
+    try:
+        with workers.stop_on_signals(stop):
+            workers.run_passes(
+                run_pass,
+                worker="jobs runner",
+                stop=stop,
+                loop=loop,
+                interval=interval,
+                max_passes=max_passes,
+            )
+    except DBAPIError as exc:
+        if loop:  # not an outage: a bug, shown as one
+            raise
+        raise click.ClickException(f"Database unavailable ({runner.describe_error(exc)}).") from exc
     if stop.is_set():
-        click.echo("Stopped; jobs not yet run wait for the next pass.")
+        click.echo(f"Stopped on {stop.signal_name}; jobs not yet run wait for the next pass.")
 
 
 def _when(moment) -> str:
