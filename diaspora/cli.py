@@ -219,6 +219,8 @@ def search_rebuild(which):
         indexer.apply_pending()
     except SearchUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
+    indexer.record_marks(force=True)
+    db.session.commit()
 
 
 @search_cli.command("apply")
@@ -238,6 +240,8 @@ def search_apply(loop, interval, max_passes):
             count = indexer.apply_pending()
         except SearchUnavailable as exc:
             raise click.ClickException(str(exc)) from exc
+        indexer.record_marks(force=True)
+        db.session.commit()
         click.echo(f"Refreshed {count} search document(s).")
         return
     stop = workers.Stop()
@@ -261,7 +265,9 @@ def search_apply(loop, interval, max_passes):
 
 @search_cli.command("status")
 def search_status():
-    """Documents per index, rows that should be indexed, pending and last applied changes."""
+    """Documents per index, rows that should be indexed, pending and last applied changes;
+    then how far the change log is pruned, and each node's marks (the change id each of its
+    indexes has applied through) and when it last recorded them."""
     from diaspora.services.indexing import indexer
 
     for entry in indexer.status():
@@ -281,21 +287,27 @@ def search_status():
         click.echo(
             f"  pending changes: {entry['pending']}, last applied change: {entry['last_applied']}"
         )
+    pruned = indexer.pruned_through()
+    click.echo(
+        "change log pruned through: "
+        + ", ".join(f"{name} {pruned.get(name, 0)}" for name in SEARCH_INDEXES)
+    )
+    known = indexer.nodes()
+    click.echo(f"nodes: {len(known)}" + ("" if known else " (no search worker has run yet)"))
+    for node in known:
+        here = " (this node)" if node["here"] else ""
+        marks = ", ".join(f"{name} {mark}" for name, mark in node["marks"].items())
+        click.echo(f"  {node['node']}{here}: seen {node['seen_at']:%Y-%m-%d %H:%M} UTC; {marks}")
 
 
 @search_cli.command("prune")
 @click.option("--days", default=30, show_default=True, type=click.IntRange(min=0))
 def search_prune(days):
-    """Delete applied change-log rows older than N days."""
-    from diaspora.search import SearchUnavailable
-    from diaspora.services.indexing import indexer
+    """Delete change-log rows older than N days that every node seen within N days has
+    applied; nodes not seen for N days are forgotten (they rebuild when they return)."""
+    from diaspora.jobs import tasks
 
-    try:
-        count = indexer.prune(days)
-    except SearchUnavailable as exc:
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
-    click.echo(f"Pruned {count} search change(s).")
+    click.echo(tasks.prune_search_changes(days))
 
 
 @engagements_cli.command("follow-up")

@@ -70,6 +70,10 @@ class Config:
     DATABASE_RETRY_AFTER = _int("DATABASE_RETRY_AFTER", 10)
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(INSTANCE / "search"))
     SEARCH_ENABLED = _bool("SEARCH_ENABLED", True)
+    # The name under which this node records how far its indexes have applied the change
+    # log (`flask search status` lists them; pruning keeps what a node seen lately lacks).
+    # Unset: this host's name and the index directory, which tells apart nodes of one host.
+    SEARCH_NODE_NAME = os.environ.get("SEARCH_NODE_NAME") or None
     # Web requests (and other commands) apply the search changes they commit, and catch up
     # before a search. Set it false where every node runs its search worker
     # (`flask search apply --loop`): no request then pays for indexing.

@@ -97,7 +97,8 @@ def refresh_networks() -> str:
 
 
 def prune_search_changes(days: int = 30) -> str:
-    """Delete applied change-log rows older than ``days`` (``flask search prune``)."""
+    """Delete change-log rows older than ``days`` that every node seen lately has applied
+    (``flask search prune``); runs on a machine without a search index too."""
     from diaspora.services.indexing import indexer
 
     count = indexer.prune(days)

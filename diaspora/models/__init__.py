@@ -57,7 +57,7 @@ from diaspora.models.project import (
     WorkMode,
 )
 from diaspora.models.report import ProjectReport, ReportReason, ReportStatus
-from diaspora.models.search import SavedSearch, SearchChange
+from diaspora.models.search import SavedSearch, SearchChange, SearchNodeMark, SearchPruneMark
 from diaspora.models.skill import Skill, SkillLabel
 from diaspora.models.user import Role, User
 
@@ -117,6 +117,8 @@ __all__ = [
     "SavedProject",
     "SavedSearch",
     "SearchChange",
+    "SearchNodeMark",
+    "SearchPruneMark",
     "Skill",
     "SkillLabel",
     "Transferred",

@@ -27,6 +27,36 @@ class SearchChange(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+class SearchNodeMark(db.Model):
+    """How far one node's copy of one index has applied the change log, and when it last
+    said so.
+
+    ``applied_through``: every change of the index up to this id is in the node's copy.
+    ``index_mark``: the mark the copy itself held then; ``applied_through`` can be further
+    when no change in between concerned the index. Pruning deletes only what every node
+    seen lately has applied; a node not seen within the retention window is forgotten.
+    """
+
+    __tablename__ = "search_node_marks"
+
+    node: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    index: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    applied_through: Mapped[int] = mapped_column(sa.BigInteger)
+    index_mark: Mapped[int] = mapped_column(sa.BigInteger)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SearchPruneMark(db.Model):
+    """How far the change log of one index has been pruned: a copy of the index whose mark
+    is below ``pruned_through`` may lack changes that are gone, and is rebuilt."""
+
+    __tablename__ = "search_prune_marks"
+
+    index: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    pruned_through: Mapped[int] = mapped_column(sa.BigInteger)
+    pruned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SavedSearch(db.Model):
     """A project search a person keeps: new matches reach them in their digest.
 

@@ -15,14 +15,26 @@ remembers how far it has looked, and only when the index falls more than ``IDLE_
 behind is its mark moved forward in a commit of its own (so that old rows can be pruned).
 Documents are rebuilt from the current database state, so a change applied again (after a
 rebuild, say) is harmless.
+
+Several nodes share the log, each with its own indexes: each node records in
+``search_node_marks`` how far its indexes have applied it (:func:`record_marks`, from the
+search worker and the search commands), and :func:`prune` deletes only what every node seen
+lately has applied. How far each index's log has been pruned is kept too
+(:func:`pruned_through`): a copy whose mark is below it cannot catch up from the log and is
+rebuilt from the database (see :mod:`diaspora.services.indexing.worker`).
 """
 
+import hashlib
 import logging
+import os
+import socket
 import threading
+import time
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
 
 from diaspora.extensions import db
 from diaspora.models import (
@@ -36,6 +48,8 @@ from diaspora.models import (
     Project,
     RemoteProject,
     SearchChange,
+    SearchNodeMark,
+    SearchPruneMark,
     Skill,
     SkillLabel,
     TravelWindow,
@@ -66,6 +80,12 @@ EXTENSION = "search_indexes"
 CHECKED = "search_checked"
 # An index with no changes of its own records how far it has looked once it is this far behind.
 IDLE_LAG = 1000
+# A node records its marks when they move, at most every MARK_INTERVAL seconds, and every
+# SEEN_INTERVAL seconds while they do not: a node at rest is still seen, at little cost.
+MARKS_RECORDED = "search_marks_recorded"
+MARK_INTERVAL = 5.0
+SEEN_INTERVAL = 600.0
+NODE_NAME_LENGTH = 255
 # Threads of one process share one index object: two made at once would leave one's searcher
 # open and unreferenced.
 _INDEX_OBJECTS_LOCK = threading.Lock()
@@ -248,17 +268,191 @@ def rebuild(name: str, progress=None) -> int:
 
 
 def prune(days: int) -> int:
-    """Delete change-log rows older than ``days`` that every index has applied."""
+    """Delete change-log rows older than ``days`` that every node seen within ``days`` has
+    applied; return how many. The caller commits.
+
+    This node brings its indexes up to date and records its marks first; without an index
+    here (a jobs machine) the marks the nodes recorded decide alone. A node not seen for
+    ``days`` is forgotten: what only it lacked goes, and its worker rebuilds that index when
+    it comes back (see ``pruned_through``). The newest row always stays: SQLite gives the
+    next row the id after the highest left, so an empty log would hand out ids again.
+    """
     cutoff = utcnow() - timedelta(days=days)
     try:
         apply_pending()  # an index that is behind keeps the rows it still needs
     except SearchUnavailable as exc:
-        log.warning("search changes could not be applied before pruning: %s", exc)
-    applied = min(applied_through(name) for name in INDEXES)
-    result = db.session.execute(
-        sa.delete(SearchChange).where(SearchChange.created_at < cutoff, SearchChange.id <= applied)
+        log.warning(
+            "search changes not applied here before pruning, the nodes' marks decide: %s", exc
+        )
+    record_marks(force=True)
+    db.session.execute(sa.delete(SearchNodeMark).where(SearchNodeMark.seen_at < cutoff))
+    lowest = db.session.execute(
+        sa.select(SearchNodeMark.index, sa.func.min(SearchNodeMark.applied_through)).group_by(
+            SearchNodeMark.index
+        )
+    ).all()
+    newest = last_change_id()
+    pruned = 0
+    for name, low in lowest:
+        old = (
+            SearchChange.index == name,
+            SearchChange.created_at < cutoff,
+            SearchChange.id <= min(low, newest - 1),
+        )
+        through = db.session.scalar(sa.select(sa.func.max(SearchChange.id)).where(*old))
+        if through is None:
+            continue
+        result = db.session.execute(sa.delete(SearchChange).where(*old, SearchChange.id <= through))
+        pruned += result.rowcount
+        _record_pruned(name, through)
+    return pruned
+
+
+def _record_pruned(name: str, through: int) -> None:
+    insert = _dialect_insert()(SearchPruneMark).values(
+        index=name, pruned_through=through, pruned_at=utcnow()
     )
-    return result.rowcount
+    table = SearchPruneMark.__table__.c
+    db.session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["index"],
+            set_={
+                "pruned_through": sa.case(
+                    (
+                        insert.excluded.pruned_through > table.pruned_through,
+                        insert.excluded.pruned_through,
+                    ),
+                    else_=table.pruned_through,
+                ),
+                "pruned_at": insert.excluded.pruned_at,
+            },
+        )
+    )
+
+
+def pruned_through() -> dict[str, int]:
+    """Per index whose log has been pruned, the highest change id pruned: a copy of the
+    index whose mark is below it may lack changes that are gone, and must be rebuilt."""
+    rows = db.session.execute(sa.select(SearchPruneMark.index, SearchPruneMark.pruned_through))
+    return dict(rows.all())
+
+
+# --------------------------------------------------------------------------- node marks
+
+
+def node_name(app=None) -> str:
+    """This node's name in the marks: ``SEARCH_NODE_NAME``, else the host's name and the
+    index directory (two nodes of one host have two directories)."""
+    app = app or current_app._get_current_object()
+    name = app.config.get("SEARCH_NODE_NAME") or (
+        f"{socket.gethostname()}:{os.path.abspath(app.config['SEARCH_INDEX_DIR'])}"
+    )
+    if len(name) > NODE_NAME_LENGTH:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+        name = f"{name[: NODE_NAME_LENGTH - 17]}~{digest}"
+    return name
+
+
+def _marks() -> dict[str, tuple[int, int]]:
+    """This node's readable indexes, each with ``(index_mark, applied_through)``."""
+    marks = {}
+    for name in INDEXES:
+        try:
+            recorded = get_index(name).last_change_id() or 0
+        except SearchUnavailable:
+            continue
+        marks[name] = (recorded, _through(name, recorded))
+    return marks
+
+
+def record_marks(force: bool = False) -> bool:
+    """Record how far this node's indexes have applied the change log; return whether
+    anything was written (the caller commits).
+
+    Written when the marks moved (at most every ``MARK_INTERVAL`` seconds), every
+    ``SEEN_INTERVAL`` seconds when they did not (so that a node at rest is still seen), or
+    with ``force``. An index that cannot be read keeps the mark recorded before.
+    """
+    memo = current_app.extensions.setdefault(MARKS_RECORDED, {})
+    node = node_name()
+    marks = _marks()
+    said = memo.get(node)
+    now = time.monotonic()
+    if said is not None and not force:
+        age = now - said[0]
+        if age < MARK_INTERVAL or (marks == said[1] and age < SEEN_INTERVAL):
+            return False
+    if not marks:
+        return False
+    seen = utcnow()
+    insert = _dialect_insert()(SearchNodeMark).values(
+        [
+            {
+                "node": node,
+                "index": name,
+                "index_mark": recorded,
+                "applied_through": through,
+                "seen_at": seen,
+            }
+            for name, (recorded, through) in marks.items()
+        ]
+    )
+    db.session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["node", "index"],
+            set_={
+                "index_mark": insert.excluded.index_mark,
+                "applied_through": insert.excluded.applied_through,
+                "seen_at": insert.excluded.seen_at,
+            },
+        )
+    )
+    memo[node] = (now, marks)
+    return True
+
+
+def load_marks() -> None:
+    """Take up what this node recorded before (a worker that starts again): an index that
+    still holds the mark it held then is current through the ``applied_through`` recorded
+    with it, since no change in between concerned it."""
+    rows = db.session.execute(
+        sa.select(
+            SearchNodeMark.index, SearchNodeMark.index_mark, SearchNodeMark.applied_through
+        ).where(SearchNodeMark.node == node_name())
+    )
+    checked = current_app.extensions.setdefault(CHECKED, {})
+    for name, index_mark, through in rows:
+        if name in INDEXES and through > index_mark:
+            checked.setdefault(_checked_key(name), (index_mark, through))
+
+
+def nodes() -> list[dict]:
+    """The nodes known to the change log, most recently seen first: each one's name, when
+    it was last seen, its marks per index, and whether it is this node."""
+    rows = db.session.scalars(
+        sa.select(SearchNodeMark).order_by(
+            SearchNodeMark.seen_at.desc(), SearchNodeMark.node, SearchNodeMark.index
+        )
+    )
+    here = node_name()
+    known: dict[str, dict] = {}
+    for row in rows:
+        entry = known.setdefault(
+            row.node,
+            {"node": row.node, "seen_at": row.seen_at, "marks": {}, "here": row.node == here},
+        )
+        entry["seen_at"] = max(entry["seen_at"], row.seen_at)
+        entry["marks"][row.index] = row.applied_through
+    for entry in known.values():
+        entry["marks"] = {name: entry["marks"][name] for name in INDEXES if name in entry["marks"]}
+    return list(known.values())
+
+
+def _dialect_insert():
+    """The INSERT construct of the database in use, for ``on_conflict_do_update``."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert
 
 
 def lag() -> dict[str, int | None]:
