@@ -52,6 +52,7 @@ def other_node(app, app_config, tmp_path):
 
     yield run
     with other.app_context():
+        _db.session.remove()
         _db.engine.dispose()
 
 
@@ -150,6 +151,7 @@ def test_login_stays_limited_when_the_shared_store_goes_down(limits_config, db, 
         with caplog.at_level(logging.INFO):
             # Counted in this process's memory from now on: no error, and still limited.
             statuses = [wrong_login(client, user.email) for _ in range(4)]
+        _db.session.remove()
         _db.engine.dispose()
     assert statuses == [200, 200, 200, 429]
     records = limiter_records(caplog)
@@ -175,6 +177,7 @@ def test_a_store_that_does_not_answer_costs_a_bounded_wait(limits_config, db, st
         started = time.monotonic()
         assert wrong_login(app.test_client(), user.email) == 200
         waited = time.monotonic() - started
+        _db.session.remove()
         _db.engine.dispose()
     assert stalled_smtp.connected.is_set()
     assert waited < 30  # the timeout, not redis-py's default of waiting forever
