@@ -164,9 +164,14 @@ def thesaurus() -> Thesaurus:
     again once the log holds a thesaurus change past that id (a label added, edited or
     removed, a skill renamed or made curated or not, by any process on any node). Change ids
     follow commit order, so one mark is enough; when the rows past it may have been pruned, or
-    the log restarted, it is read again anyway."""
+    the log restarted, it is read again anyway. Like the search indexes, it sees the changes
+    made through the app's sessions, not SQL run by hand (a restart reads it afresh)."""
+    # Two subqueries: SQLite reads a lone min() or max() from the key's end, not both at once.
     first, top = db.session.execute(
-        sa.select(sa.func.min(SearchChange.id), sa.func.max(SearchChange.id))
+        sa.select(
+            sa.select(sa.func.min(SearchChange.id)).scalar_subquery(),
+            sa.select(sa.func.max(SearchChange.id)).scalar_subquery(),
+        )
     ).one()
     top = top or 0
     cached = current_app.extensions.get(_THESAURUS_KEY)
