@@ -2,6 +2,7 @@
 start is a command the app has, the units are well-formed, and gunicorn stops gracefully."""
 
 import configparser
+import http.client
 import os
 import re
 import runpy
@@ -16,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import _database_copy, free_port, wait_for_port
 
@@ -254,3 +256,66 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path, migrated_database):
     assert b"</html>" in answer
     log_text = log_path.read_text(errors="replace")
     assert "Traceback" not in log_text, log_text
+
+
+@pytest.mark.slow
+def test_sigterm_lets_mail_sent_after_a_response_finish(
+    tmp_path, migrated_database, db, stalled_smtp
+):
+    """A reset request's mail goes out after its response; the SMTP server does not answer.
+    SIGTERM then: the worker waits out MAIL_REQUEST_TIMEOUT, records the failed attempt and
+    leaves the message queued for the mail worker (not claimed by a dead process), and the
+    master exits 0."""
+    database_url = _database_copy(tmp_path, migrated_database)
+    port = free_port()
+    env = {
+        **node_environment(tmp_path, database_url),
+        "PORT": str(port),
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(stalled_smtp.port),
+        "MAIL_REQUEST_TIMEOUT": "2",
+    }
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    with (tmp_path / "gunicorn.log").open("wb") as log:
+        master = subprocess.Popen(
+            [str(gunicorn), *shlex.split(procfile()["web"])[1:]],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_port(port, timeout=90)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/forgot", timeout=60) as page:
+            html = page.read().decode()
+            cookie = page.headers["Set-Cookie"].split(";", 1)[0]
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request(
+            "POST",
+            "/forgot",
+            body=urllib.parse.urlencode({"csrf_token": token, "email": "someone@example.org"}),
+            headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 302
+        assert stalled_smtp.connected.wait(60), "the mail was never sent after the response"
+        master.send_signal(signal.SIGTERM)
+        assert master.wait(timeout=60) == 0
+        connection.close()
+    finally:
+        if master.poll() is None:
+            master.kill()
+            master.wait(timeout=30)
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        status, attempts, claim, error = conn.execute(
+            sa.text(
+                "SELECT status, attempts, claim_token, last_error FROM outbox_messages "
+                "WHERE recipient = 'someone@example.org'"
+            )
+        ).one()
+    engine.dispose()
+    assert (status, attempts, claim) == ("queued", 1, None)
+    assert "timeout" in error
