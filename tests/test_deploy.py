@@ -3,6 +3,7 @@ start is a command the app has, the units are well-formed, and gunicorn stops gr
 
 import configparser
 import http.client
+import json
 import os
 import re
 import runpy
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
 from tests.conftest import _database_copy, free_port, wait_for_port
 
@@ -319,3 +321,32 @@ def test_sigterm_lets_mail_sent_after_a_response_finish(
     engine.dispose()
     assert (status, attempts, claim) == ("queued", 1, None)
     assert "timeout" in error
+
+
+def compose_services() -> dict:
+    return yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())["services"]
+
+
+def test_the_compose_file_runs_the_procfile_s_processes():
+    services = compose_services()
+    app_services = {name: s for name, s in services.items() if s.get("image") == "diaspora"}
+    commands = {name: shlex.join(s["command"]) for name, s in app_services.items()}
+    assert commands.pop("migrate") == "flask --app wsgi db upgrade"
+    assert set(commands.values()) == set(procfile().values())
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    assert f"CMD {json.dumps(shlex.split(procfile()['web']))}" in dockerfile
+
+
+def test_each_compose_node_has_its_own_index_and_one_search_worker():
+    services = compose_services()
+    volume_of = {name: s.get("volumes", [None])[0] for name, s in services.items()}
+    webs = [name for name, s in services.items() if s.get("command") == ["gunicorn", "wsgi:app"]]
+    searches = [name for name, s in services.items() if "search" in s.get("command", [])]
+    assert len(webs) == 2
+    assert sorted(volume_of[name] for name in webs) == sorted(volume_of[n] for n in searches)
+    assert len({volume_of[name] for name in webs}) == len(webs)
+    settings = [services[name]["environment"] for name in (*webs, *searches, "mail", "jobs")]
+    for shared in ("SECRET_KEY", "DATABASE_URL", "RATELIMIT_STORAGE_URI"):
+        assert len({environment[shared] for environment in settings}) == 1, shared
+    assert all(environment["SEARCH_APPLY_IN_REQUESTS"] == "false" for environment in settings)
+    assert settings[0]["RATELIMIT_STORAGE_URI"].startswith("redis://")
