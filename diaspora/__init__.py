@@ -15,6 +15,7 @@ from diaspora.config import (
     check_production,
     development_secret_key,
     engine_options,
+    limiter_storage_options,
 )
 
 
@@ -44,6 +45,7 @@ def configure(app: Flask, config: dict | None) -> None:
     if config:
         app.config.update(config)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = limiter_storage_options(app.config)
     if env_name == "production":
         check_production(app.config)
     elif not app.config.get("SECRET_KEY"):

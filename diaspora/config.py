@@ -122,6 +122,14 @@ class Config:
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # When the shared store (Redis) does not answer, each process counts in its own memory
+    # until it does again (Flask-Limiter tries it after 1, 2, 4... up to 32 s): login, sign-up
+    # and reset stay limited, per process, and nobody gets an error page for it. Each call to
+    # the store waits at most RATELIMIT_STORAGE_TIMEOUT seconds; a call that fails after the
+    # check (counting a finished attempt) is logged and costs the visitor nothing.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_TIMEOUT = _float("RATELIMIT_STORAGE_TIMEOUT", 1)
     # How many reverse proxies in front of the app set X-Forwarded-For (0: trust none).
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     # Web worker processes on this node; with more than one, limits need a shared store.
@@ -217,6 +225,18 @@ def engine_options(config: dict) -> dict:
     return options
 
 
+def limiter_storage_options(config: dict) -> dict:
+    """``RATELIMIT_STORAGE_OPTIONS`` with the store's timeouts: a Redis connection attempt and
+    each command give up after ``RATELIMIT_STORAGE_TIMEOUT`` seconds (redis-py waits forever by
+    default). The configured options win; other stores get them unchanged."""
+    options = dict(config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+    if str(config.get("RATELIMIT_STORAGE_URI") or "").startswith(("redis", "rediss")):
+        timeout = float(config["RATELIMIT_STORAGE_TIMEOUT"])
+        options.setdefault("socket_connect_timeout", timeout)
+        options.setdefault("socket_timeout", timeout)
+    return options
+
+
 class ConfigurationError(RuntimeError):
     """Raised when the production configuration is unsafe."""
 
@@ -232,11 +252,16 @@ def check_production(config: dict) -> None:
         problems.append("debug must be off")
     if not (config.get("SESSION_COOKIE_SECURE") and config.get("REMEMBER_COOKIE_SECURE")):
         problems.append("cookies must be Secure (SESSION_COOKIE_SECURE)")
+    # Per-process counters let each process, and each node, grant the full allowance: a
+    # site with several web processes, or run as a cluster (search applied by each node's
+    # worker rather than in requests), counts in one shared store.
     storage = config.get("RATELIMIT_STORAGE_URI", "memory://")
-    if storage.startswith("memory://") and int(config.get("WEB_CONCURRENCY") or 1) > 1:
+    several = int(config.get("WEB_CONCURRENCY") or 1) > 1
+    cluster = not config.get("SEARCH_APPLY_IN_REQUESTS", True)
+    if storage.startswith("memory://") and (several or cluster):
         problems.append(
             "RATELIMIT_STORAGE_URI must be a shared store (redis://...) with several "
-            "workers (WEB_CONCURRENCY > 1)"
+            "workers (WEB_CONCURRENCY > 1) or several nodes (SEARCH_APPLY_IN_REQUESTS off)"
         )
     if (
         int(config.get("ARGON2_TIME_COST") or 0) < RFC_9106_LOW_MEMORY.time_cost

@@ -31,6 +31,7 @@ from diaspora.models import (
     Project,
     RemoteProject,
     SavedSearch,
+    SearchChange,
     Skill,
     SkillLabel,
     User,
@@ -159,20 +160,34 @@ _THESAURUS_LOCK = threading.Lock()
 
 def thesaurus() -> Thesaurus:
     """The curated skills and their labels, for reading queries (see
-    ``diaspora.search.synonyms``). Kept per app and read again when the labels change: in
-    this process or another, a change moves the count, the last id or the last time."""
-    stamp = tuple(
-        db.session.execute(
-            sa.select(
-                sa.func.count(SkillLabel.id),
-                sa.func.max(SkillLabel.id),
-                sa.func.max(SkillLabel.created_at),
-            )
-        ).one()
-    )
+    ``diaspora.search.synonyms``). Kept per app with the change-log id it was read at, and read
+    again once the log holds a thesaurus change past that id (a label added, edited or
+    removed, a skill renamed or made curated or not, by any process on any node). Change ids
+    follow commit order, so one mark is enough; when the rows past it may have been pruned, or
+    the log restarted, it is read again anyway. Like the search indexes, it sees the changes
+    made through the app's sessions, not SQL run by hand (a restart reads it afresh)."""
+    # Two subqueries: SQLite reads a lone min() or max() from the key's end, not both at once.
+    first, top = db.session.execute(
+        sa.select(
+            sa.select(sa.func.min(SearchChange.id)).scalar_subquery(),
+            sa.select(sa.func.max(SearchChange.id)).scalar_subquery(),
+        )
+    ).one()
+    top = top or 0
     cached = current_app.extensions.get(_THESAURUS_KEY)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
+    if cached is not None:
+        seen, built = cached
+        if top == seen:
+            return built
+        if (
+            seen < top
+            and first is not None
+            and first <= seen + 1
+            and not _thesaurus_changed(seen, top)
+        ):
+            with _THESAURUS_LOCK:
+                current_app.extensions[_THESAURUS_KEY] = (top, built)
+            return built
     rows = db.session.execute(
         sa.select(Skill.name, SkillLabel.label)
         .join(SkillLabel, SkillLabel.skill_id == Skill.id)
@@ -184,8 +199,23 @@ def thesaurus() -> Thesaurus:
         labels.setdefault(name, []).append(label)
     built = Thesaurus(labels.items())
     with _THESAURUS_LOCK:
-        current_app.extensions[_THESAURUS_KEY] = (stamp, built)
+        current_app.extensions[_THESAURUS_KEY] = (top, built)
     return built
+
+
+def _thesaurus_changed(after: int, through: int) -> bool:
+    """Whether the change log holds a thesaurus change with an id in (after, through]."""
+    return bool(
+        db.session.scalar(
+            sa.select(
+                sa.exists().where(
+                    SearchChange.index == indexer.THESAURUS,
+                    SearchChange.id > after,
+                    SearchChange.id <= through,
+                )
+            )
+        )
+    )
 
 
 def matched_skills(synonyms: tuple[SynonymMatch, ...], skills) -> list[tuple[str, str]]:

@@ -646,12 +646,37 @@ def _network_projects(network: FollowedNetwork):
     return [(SHARED, rid) for rid in ids]
 
 
+#: Not an index: the query thesaurus (the curated skills' labels, ``discovery.thesaurus``), which
+#: each process keeps in memory. A change of what it reads is logged as a change of it, so that
+#: every process, on every node, knows to read it again.
+THESAURUS = "thesaurus"
+_THESAURUS_CHANGE = (THESAURUS, 0)
+
+
+def _thesaurus_changes(obj: Skill | SkillLabel):
+    """A label added, edited or removed; a curated skill renamed or removed; a skill made
+    curated or not."""
+    state = sa.inspect(obj)
+    if isinstance(obj, SkillLabel):
+        changed = state.pending or _being_deleted(obj) or state.modified
+        return [_THESAURUS_CHANGE] if changed else []
+    if state.pending:  # no labels yet: they are logged as they are added
+        return []
+    if _being_deleted(obj):
+        return [_THESAURUS_CHANGE] if obj.curated else []
+    if state.attrs.name.history.has_changes() or state.attrs.curated.history.has_changes():
+        return [_THESAURUS_CHANGE]
+    return []
+
+
 def track_models() -> None:
     """Name the documents each tracked model affects (see ``changelog.track``)."""
     changelog.track(Project, lambda p: [(PROJECTS, p.id)])
     changelog.track(Institution, _institution_projects)
-    changelog.track(Skill, _skill_changes)
-    changelog.track(SkillLabel, _skill_documents)
+    changelog.track(Skill, lambda s: [*_skill_changes(s), *_thesaurus_changes(s)])
+    changelog.track(
+        SkillLabel, lambda label: [*_skill_documents(label), *_thesaurus_changes(label)]
+    )
     changelog.track(Profile, lambda p: [(EXPERTS, p.user_id)])
     for child in (ProfileLanguage, ProfileSkill, Education, TravelWindow):
         changelog.track(child, _profile_owner)
