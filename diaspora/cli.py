@@ -2,9 +2,6 @@
 
 import functools
 import json
-import signal
-import threading
-from contextlib import contextmanager
 
 import click
 import sqlalchemy as sa
@@ -12,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
+from diaspora import workers
 from diaspora.extensions import db
 from diaspora.models import Role, User
 from diaspora.services import accounts
@@ -78,19 +76,6 @@ def list_users(role):
         click.echo(f"{user.id:>5}  {user.role.value:<12} {status:<11} {user.email}  {user.name}")
 
 
-@contextmanager
-def _stop_on_sigterm(stop: threading.Event):
-    """Turn SIGTERM into a request to stop between messages, for the time of the block."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 @mail_cli.command("deliver")
 @click.option("--loop", is_flag=True, help="Keep running as a worker process.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
@@ -98,25 +83,29 @@ def _stop_on_sigterm(stop: threading.Event):
 def deliver(loop, interval, max_passes):
     """Deliver every queued message that is due (retries with backoff).
 
-    On SIGTERM the message in hand is finished and recorded, the rest stay queued, and the
-    command exits cleanly.
+    On SIGTERM or SIGINT the message in hand is finished and recorded, the rest stay queued,
+    and the command exits cleanly. With --loop, a database outage is waited out.
     """
     from diaspora.mail import deliver_due
 
-    stop = threading.Event()
-    passes = 0
-    with _stop_on_sigterm(stop):
-        while not stop.is_set():
-            sent = deliver_due(should_stop=stop.is_set)
-            if sent or not loop:
-                click.echo(f"Delivered {sent} message(s).")
-            passes += 1
-            if not loop or (max_passes and passes >= max_passes):
-                break
-            db.session.remove()
-            stop.wait(interval)
+    stop = workers.Stop()
+
+    def deliver_pass():
+        sent = deliver_due(should_stop=stop.is_set)
+        if sent or not loop:
+            click.echo(f"Delivered {sent} message(s).")
+
+    with workers.stop_on_signals(stop):
+        workers.run_passes(
+            deliver_pass,
+            worker="mail worker",
+            stop=stop,
+            loop=loop,
+            interval=interval,
+            max_passes=max_passes,
+        )
     if stop.is_set():
-        click.echo("Stopped on SIGTERM; undelivered mail stays queued.")
+        click.echo(f"Stopped on {stop.signal_name}; undelivered mail stays queued.")
 
 
 @mail_cli.command("status")
@@ -243,16 +232,41 @@ def search_rebuild(which):
 
 
 @search_cli.command("apply")
-def search_apply():
-    """Apply pending search changes (for a cron job or a worker)."""
+@click.option("--loop", is_flag=True, help="Keep running as this node's search worker.")
+@click.option("--interval", default=0.2, show_default=True, help="Seconds between passes.")
+@click.option("--max-passes", default=0, hidden=True)
+def search_apply(loop, interval, max_passes):
+    """Apply pending search changes once, or, with --loop, as this node's search worker:
+    build any missing index from the database, then apply the change log as it grows.
+    SIGTERM or SIGINT: the Whoosh commit in hand is finished and the worker exits cleanly."""
     from diaspora.search import SearchUnavailable
     from diaspora.services.indexing import indexer
+    from diaspora.services.indexing.worker import SearchWorker
 
-    try:
-        count = indexer.apply_pending()
-    except SearchUnavailable as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"Refreshed {count} search document(s).")
+    if not loop:
+        try:
+            count = indexer.apply_pending()
+        except SearchUnavailable as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"Refreshed {count} search document(s).")
+        return
+    stop = workers.Stop()
+    worker = SearchWorker(say=click.echo, should_stop=stop.is_set)
+    click.echo(
+        f"Search worker: indexes in {current_app.config['SEARCH_INDEX_DIR']}, "
+        f"checking for changes every {interval:g} s."
+    )
+    with workers.stop_on_signals(stop):
+        workers.run_passes(
+            worker.run_pass,
+            worker="search worker",
+            stop=stop,
+            loop=True,
+            interval=interval,
+            max_passes=max_passes,
+        )
+    if stop.is_set():
+        click.echo(f"Stopped on {stop.signal_name}; the indexes are consistent.")
 
 
 @search_cli.command("status")

@@ -70,6 +70,10 @@ class Config:
     DATABASE_RETRY_AFTER = _int("DATABASE_RETRY_AFTER", 10)
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(INSTANCE / "search"))
     SEARCH_ENABLED = _bool("SEARCH_ENABLED", True)
+    # Web requests (and other commands) apply the search changes they commit, and catch up
+    # before a search. Set it false where every node runs its search worker
+    # (`flask search apply --loop`): no request then pays for indexing.
+    SEARCH_APPLY_IN_REQUESTS = _bool("SEARCH_APPLY_IN_REQUESTS", True)
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE / "mail"))
 
     SERVER_NAME = os.environ.get("SERVER_NAME")

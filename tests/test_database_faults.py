@@ -246,6 +246,7 @@ def test_health_check_is_ok_with_database_and_search(client):
         "status": "ok",
         "database": "ok",
         "search": {"projects": "ok", "experts": "ok", "shared": "ok"},
+        "search_lag": {"projects": 0, "experts": 0, "shared": 0},
     }
 
 
@@ -262,6 +263,7 @@ def test_health_check_is_degraded_without_search(app, client, tmp_path):
         "experts": "missing",
         "shared": "missing",
     }
+    assert response.json["search_lag"] == {"projects": None, "experts": None, "shared": None}
     assert list(empty.iterdir()) == []  # the health check creates nothing
 
 

@@ -250,7 +250,7 @@ def render_database_error(state: str, kind: str):
     return body, 503, {"Retry-After": retry, "Cache-Control": "no-store"}
 
 
-def _forget_transaction(state: str) -> None:
+def forget_transaction(state: str) -> None:
     """Undo this request's work. A busy database is healthy: roll back and keep the
     connection. An unreachable one is not: drop its connections without a rollback (the
     server undoes an unfinished transaction when its connection goes), so none is reused."""
@@ -289,7 +289,7 @@ def register(app: Flask) -> None:
         failure = database_failure(exc)
         if failure is None:
             raise exc
-        _forget_transaction(failure[0])
+        forget_transaction(failure[0])
         return render_database_error(*failure)
 
     app.register_error_handler(ServiceError, refusal)
@@ -324,7 +324,7 @@ def register(app: Flask) -> None:
         # an outage, not a bug.
         failure = database_failure(exc.original_exception) if exc.original_exception else None
         if failure is not None:
-            _forget_transaction(failure[0])
+            forget_transaction(failure[0])
             return render_database_error(*failure)
         db.session.rollback()
         return render_error(500)

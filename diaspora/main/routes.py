@@ -2,6 +2,7 @@
 
 import csv
 import io
+import logging
 
 import sqlalchemy as sa
 from flask import abort, current_app, redirect, render_template, request, url_for
@@ -10,12 +11,14 @@ from flask_login import current_user
 from diaspora import charts, i18n
 from diaspora.extensions import csrf, db, limiter
 from diaspora.main import bp
-from diaspora.main.errors import database_failure
+from diaspora.main.errors import UNAVAILABLE, database_failure, forget_transaction
 from diaspora.main.helpers import download_csv, download_json
 from diaspora.security import is_safe_next
 from diaspora.services import accounts, projects
 from diaspora.services import impact as figures
 from diaspora.services.indexing import indexer
+
+log = logging.getLogger(__name__)
 
 bp.add_app_template_global(charts.chart, "chart")
 bp.add_app_template_filter(charts.format_value, "figure")
@@ -133,7 +136,23 @@ def healthz():
     headers = {"Cache-Control": "no-store"}
     if code == 503:
         headers["Retry-After"] = str(current_app.config.get("DATABASE_RETRY_AFTER", 10))
-    return {"status": status, "database": database, "search": search}, code, headers
+    body = {"status": status, "database": database, "search": search}
+    body["search_lag"] = _search_lag() if database == "ok" else dict.fromkeys(indexer.INDEXES)
+    return body, code, headers
+
+
+def _search_lag() -> dict[str, int | None]:
+    """Per index, the changes of the log it has not applied yet (None: it cannot be read): a
+    node whose search worker stopped shows a growing number."""
+    try:
+        return indexer.lag()
+    except (sa.exc.DBAPIError, sa.exc.TimeoutError) as exc:
+        failure = database_failure(exc)
+        forget_transaction(failure[0] if failure else UNAVAILABLE)
+        log.warning("search lag not measured: %s", failure[1] if failure else type(exc).__name__)
+    except Exception:  # the health check reports; it never fails itself
+        log.exception("measuring the search lag failed")
+    return dict.fromkeys(indexer.INDEXES)
 
 
 def _database_health() -> str:

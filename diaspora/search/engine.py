@@ -509,15 +509,27 @@ class SearchIndex:
         ``(docs, deletes, change_id)`` tuples as :meth:`update` takes, read from the database
         only now. Every process applies under the same lock, so a batch read later is always
         written later: an older copy of a document never overwrites a newer one. Returns the
-        number of documents and deletions written.
+        number of documents and deletions written. An exception raised by ``batches`` (the
+        database went away, say) leaves what was committed and reaches the caller unchanged.
         """
         written = 0
+        failure = None
         with self._writing():
-            for docs, deletes, change_id in batches(self.last_change_id() or 0):
+            source = iter(batches(self.last_change_id() or 0))
+            while True:
+                try:
+                    docs, deletes, change_id = next(source)
+                except StopIteration:
+                    break
+                except Exception as exc:  # the caller's reading failed (its database): not
+                    failure = exc  # the index's fault, so raised as it is, after the lock
+                    break
                 documents, removed = self._prepared(docs, deletes)
                 if documents or removed or change_id is not None:
                     self._write_locked(documents, removed, change_id)
                 written += len(documents) + len(removed)
+        if failure is not None:
+            raise failure
         return written
 
     def _prepared(self, docs, deletes) -> tuple[dict, set]:

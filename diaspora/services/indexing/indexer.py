@@ -116,18 +116,22 @@ def last_change_id() -> int:
     return db.session.scalar(sa.select(sa.func.max(SearchChange.id))) or 0
 
 
-def apply_pending(names=None) -> int:
+def apply_pending(names=None, should_stop=None) -> int:
     """Apply the change log to the indexes; return how many documents were refreshed.
 
     Raises SearchUnavailable, naming each index, when one cannot be written (its changes stay
-    pending); the other indexes are brought up to date first.
+    pending); the other indexes are brought up to date first. ``should_stop`` is asked after
+    each Whoosh commit: a worker told to stop ends there, and what it left is applied later
+    (documents are rebuilt from the database, so applying one again is harmless).
     """
     top = last_change_id()
     refreshed = 0
     failures: list[tuple[str, SearchUnavailable]] = []
     for name in names or INDEXES:
+        if should_stop is not None and should_stop():
+            break
         try:
-            refreshed += _apply_index(name, top)
+            refreshed += _apply_index(name, top, should_stop)
         except SearchUnavailable as exc:
             failures.append((name, exc))
     if failures:
@@ -154,7 +158,7 @@ def _checked_key(name: str) -> tuple[str, str]:
     return (name, current_app.config["SEARCH_INDEX_DIR"])
 
 
-def _apply_index(name: str, top: int) -> int:
+def _apply_index(name: str, top: int, should_stop=None) -> int:
     """Apply the changes of one index, reading them and their documents under its writer
     lock: whoever applies later also read later, so an older copy of a document is never
     written over a newer one, and each change is applied once."""
@@ -183,6 +187,8 @@ def _apply_index(name: str, top: int) -> int:
             chunk = doc_ids[start : start + BATCH]
             docs, deletes = BUILDERS[name](chunk) if chunk else ([], set())
             yield docs, deletes, latest if start + BATCH >= len(doc_ids) else None
+            if should_stop is not None and should_stop():
+                return
 
     refreshed = index.apply_changes(batches)
     if checked:
@@ -190,8 +196,17 @@ def _apply_index(name: str, top: int) -> int:
     return refreshed
 
 
+def applies_in_process() -> bool:
+    """Whether this process applies search changes itself (after its commits and before
+    its searches), rather than leaving that to the node's search worker."""
+    return current_app.config.get("SEARCH_APPLY_IN_REQUESTS", True)
+
+
 def catch_up(name: str) -> None:
-    """Apply changes another process committed but did not index (cheap when none)."""
+    """Apply changes another process committed but did not index (cheap when none); nothing
+    where the search worker applies them."""
+    if not applies_in_process():
+        return
     try:
         if last_change_id() > applied_through(name):
             apply_pending([name])
@@ -200,8 +215,14 @@ def catch_up(name: str) -> None:
 
 
 def apply_after_commit(response=None):
-    """after_request hook: apply what this request committed; never fail the request."""
-    if changelog.take_committed(db.session) and current_app.config.get("SEARCH_ENABLED", True):
+    """after_request hook: apply what this request committed; never fail the request.
+    Where the search worker applies changes, the request only forgets that it wrote some."""
+    config = current_app.config
+    if (
+        changelog.take_committed(db.session)
+        and config.get("SEARCH_ENABLED", True)
+        and applies_in_process()
+    ):
         try:
             apply_pending()
         except SearchUnavailable as exc:  # missing before the first rebuild: a known state
@@ -238,6 +259,46 @@ def prune(days: int) -> int:
         sa.delete(SearchChange).where(SearchChange.created_at < cutoff, SearchChange.id <= applied)
     )
     return result.rowcount
+
+
+def lag() -> dict[str, int | None]:
+    """Per index, how many of its changes in the log it has not applied (None when it cannot
+    be read): one query, over the changes after the lowest index's mark only."""
+    marks: dict[str, int] = {}
+    report: dict[str, int | None] = dict.fromkeys(INDEXES)
+    for name in INDEXES:
+        try:
+            marks[name] = get_index(name).last_change_id() or 0
+        except SearchUnavailable:
+            continue
+    if not marks:
+        return report
+    counts = [
+        sa.func.coalesce(
+            sa.func.sum(
+                sa.case((sa.and_(SearchChange.index == name, SearchChange.id > mark), 1), else_=0)
+            ),
+            0,
+        )
+        for name, mark in marks.items()
+    ]
+    row = db.session.execute(sa.select(*counts).where(SearchChange.id > min(marks.values()))).one()
+    report.update(zip(marks, (int(count) for count in row), strict=True))
+    return report
+
+
+def behind() -> tuple[list[str], list[str]]:
+    """``(behind, unreadable)``: the indexes that lack changes of the log, and those that
+    cannot be read. Cheap: one max(id) query and each index's mark from its warm searcher."""
+    top = last_change_id()
+    lagging, unreadable = [], []
+    for name in INDEXES:
+        try:
+            if applied_through(name) < top:
+                lagging.append(name)
+        except SearchUnavailable:
+            unreadable.append(name)
+    return lagging, unreadable
 
 
 def health() -> dict[str, str | None]:
