@@ -127,7 +127,14 @@ def seed(projects: int, members: int, trials: int) -> dict:
         ).id
         for n in range(trials)
     ]
-    page_ids = list(db.session.scalars(sa.select(Project.id).order_by(Project.id).limit(200)))
+    page_ids = list(
+        db.session.scalars(
+            sa.select(Project.id)
+            .where(Project.status == ProjectStatus.PUBLISHED)
+            .order_by(Project.id)
+            .limit(200)
+        )
+    )
     return {
         "coordinator": coordinator.email,
         "pending": pending,
@@ -166,9 +173,64 @@ def cpu_times() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
-def load(targets: list[tuple[str, str]], seconds: float, connections: int) -> dict:
+def _process_tree_ticks(roots: list[int]) -> int:
+    """CPU clock ticks (user + system) used so far by ``roots`` and their descendants."""
+    parents, ticks = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        fields = text.rsplit(")", 1)[1].split()
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    tree, grew = set(roots), True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(ticks.get(pid, 0) for pid in tree)
+
+
+def postmaster_pid() -> int | None:
+    """The PostgreSQL server's main process when it runs on this machine (the parent of
+    this connection's backend), else None."""
+    backend = db.session.scalar(sa.select(sa.func.pg_backend_pid()))
+    db.session.rollback()
+    try:
+        parent = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        name = Path(f"/proc/{parent}/comm").read_text().strip()
+    except (OSError, ValueError, IndexError):
+        return None
+    return parent if name.startswith("postgres") else None
+
+
+def cpu_use(nodes: list[Node], database: int | None) -> dict[str, float]:
+    """CPU seconds used so far by the nodes' web processes, their search workers, this
+    process (the load client), the PostgreSQL server (when local) and the whole machine."""
+    hertz = os.sysconf("SC_CLK_TCK")
+    busy, _total = cpu_times()
+    return {
+        "database": _process_tree_ticks([database] if database else []) / hertz,
+        "web": _process_tree_ticks([n.web.pid for n in nodes if n.web]) / hertz,
+        "search_workers": _process_tree_ticks([n.worker.pid for n in nodes if n.worker]) / hertz,
+        "client": time.process_time(),
+        "machine": busy / hertz,
+    }
+
+
+def load(
+    targets: list[tuple[str, str]],
+    seconds: float,
+    connections: int,
+    nodes: list[Node],
+    database: int | None = None,
+) -> dict:
     """``connections`` threads request ``targets`` ((base URL, path), taken in turn) for
-    ``seconds``; requests/s, p50/p95 latency (ms), errors and the CPUs' busy share."""
+    ``seconds``; requests/s, p50/p95 latency (ms), errors, the CPUs' busy share and the
+    share of the machine's CPU time each kind of process used (``other``: anything else
+    running on the machine; PostgreSQL too when ``database``, its main process, is None)."""
     timings: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -207,6 +269,7 @@ def load(targets: list[tuple[str, str]], seconds: float, connections: int) -> di
             timings.extend(local)
 
     busy_before, total_before = cpu_times()
+    used_before = cpu_use(nodes, database)
     started = time.monotonic()
     threads = [threading.Thread(target=run, args=(n,)) for n in range(connections)]
     for thread in threads:
@@ -215,14 +278,26 @@ def load(targets: list[tuple[str, str]], seconds: float, connections: int) -> di
         thread.join()
     elapsed = time.monotonic() - started
     busy_after, total_after = cpu_times()
+    used = {k: v - used_before[k] for k, v in cpu_use(nodes, database).items()}
+    capacity = elapsed * (os.cpu_count() or 1)
     if not timings:
         raise RuntimeError(f"no request answered: {errors[:3]}")
+    for error in sorted(set(errors))[:5]:
+        print(f"  failed request: {error}", file=sys.stderr, flush=True)
     return {
         "rps": len(timings) / elapsed,
         "p50_ms": _percentile(timings, 0.5),
         "p95_ms": _percentile(timings, 0.95),
         "errors": len(errors),
+        "web_cpu_ms_per_request": used["web"] * 1000 / len(timings),
+        "database_cpu_ms_per_request": used["database"] * 1000 / len(timings),
         "cpu_busy": (busy_after - busy_before) / max(total_after - total_before, 1),
+        "cpu_web": used["web"] / capacity,
+        "cpu_search_workers": used["search_workers"] / capacity,
+        "cpu_client": used["client"] / capacity,
+        "cpu_database": used["database"] / capacity,
+        "cpu_other": max(used["machine"] - sum(v for k, v in used.items() if k != "machine"), 0)
+        / capacity,
     }
 
 
@@ -335,6 +410,7 @@ def run(args, database_url: str, base: Path) -> dict:
     with app.app_context():
         upgrade()
         data = seed(args.projects, args.members, args.trials)
+        database = postmaster_pid()
         try:
             a = Node("a", base / "a", database_url, workers=args.workers)
             b = Node("b", base / "b", database_url, workers=args.workers)
@@ -346,13 +422,13 @@ def run(args, database_url: str, base: Path) -> dict:
             searches = [f"/search?q={urllib.parse.quote(word)}" for word in SEARCH_WORDS]
             for label, paths in (("search", searches), ("project", data["pages"])):
                 warm([a], paths)
-                one = load(targets([a], paths), args.seconds, args.connections)
+                one = load(targets([a], paths), args.seconds, args.connections, [a], database)
                 figures.update({f"{label}_1node_{k}": v for k, v in one.items()})
             b.start()
             wait_until(lambda: ready(b), PATIENCE, what="node B")
             for label, paths in (("search", searches), ("project", data["pages"])):
                 warm([b], paths)
-                two = load(targets([a, b], paths), args.seconds, args.connections)
+                two = load(targets([a, b], paths), args.seconds, args.connections, [a, b], database)
                 figures.update({f"{label}_2nodes_{k}": v for k, v in two.items()})
             seconds = visibility(a, b, data)
             figures["visible_p50_s"] = statistics.median(seconds)
@@ -369,7 +445,8 @@ def run(args, database_url: str, base: Path) -> dict:
 
 def table(figures: dict, args) -> str:
     rows = [
-        ("", "req/s", "p50 ms", "p95 ms", "errors", "CPU busy"),
+        ("", "req/s", "p50 ms", "p95 ms", "web CPU ms/req", "CPU busy", "web", "search w.", "PG")
+        + ("client", "other"),
     ]
     for label, name in (("search", "/search?q=word"), ("project", "/projects/<id>")):
         for nodes in ("1node", "2nodes"):
@@ -380,13 +457,23 @@ def table(figures: dict, args) -> str:
                     f"{figures[key + '_rps']:.0f}",
                     f"{figures[key + '_p50_ms']:.0f}",
                     f"{figures[key + '_p95_ms']:.0f}",
-                    str(figures[key + "_errors"]),
+                    f"{figures[key + '_web_cpu_ms_per_request']:.1f}",
                     f"{figures[key + '_cpu_busy']:.0%}",
+                    f"{figures[key + '_cpu_web']:.0%}",
+                    f"{figures[key + '_cpu_search_workers']:.0%}",
+                    f"{figures[key + '_cpu_database']:.0%}",
+                    f"{figures[key + '_cpu_client']:.0%}",
+                    f"{figures[key + '_cpu_other']:.0%}",
                 )
             )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
     lines += [
+        "(CPU: share of the machine's CPU time, busy in all and used by the nodes' gunicorn "
+        "processes, their search workers, PostgreSQL, the load client, and anything else "
+        "running on the machine; failed requests: "
+        + ", ".join(str(figures[k]) for k in figures if k.endswith("_errors"))
+        + ")",
         "",
         f"commit on A -> found by B's /search: p50 {figures['visible_p50_s']:.2f} s, "
         f"p95 {figures['visible_p95_s']:.2f} s, max {figures['visible_max_s']:.2f} s "
@@ -399,13 +486,25 @@ def table(figures: dict, args) -> str:
 
 
 def limit_line(figures: dict) -> str:
-    gain = figures["search_2nodes_rps"] / figures["search_1node_rps"]
-    busy = figures["search_1node_cpu_busy"]
+    """What limits scaling, from the load figures of the search page."""
+    one = {k: figures[f"search_1node_cpu_{k}"] for k in ("web", "database", "other")}
+    web_two = figures["search_2nodes_cpu_web"]
+    web = [figures[f"search_{n}_web_cpu_ms_per_request"] for n in ("1node", "2nodes")]
+    database = figures["search_1node_database_cpu_ms_per_request"]
+    per_database_core = f"about {1000 / database:.0f}/s" if database else "(not measured)"
     return (
-        f"scaling: two nodes give x{gain:.2f} the search throughput of one; with one node the "
-        f"CPUs were already {busy:.0%} busy. On {os.cpu_count()} cores the web workers, the "
-        "search workers, PostgreSQL and the load client share the same CPUs, so a second "
-        "node adds processes, not capacity: nodes scale on separate machines."
+        "scaling: two nodes gave "
+        f"x{figures['search_2nodes_rps'] / figures['search_1node_rps']:.2f} the search "
+        f"throughput of one on the same {os.cpu_count()} cores, all "
+        f"{figures['search_1node_cpu_busy']:.0%} busy. The nodes' web processes had "
+        f"{one['web']:.0%} of the machine's CPU time with one node and {web_two:.0%} with two "
+        f"(PostgreSQL {one['database']:.0%}, other processes on the machine {one['other']:.0%}):"
+        " on one machine a second node adds processes, not cores, and what it gains it takes "
+        f"from the other processes. A search page costs {web[0]:.1f} ms (one node) and "
+        f"{web[1]:.1f} ms (two) of web CPU and {database:.1f} ms of PostgreSQL CPU: each core "
+        f"given to web nodes serves about {2000 / sum(web):.0f} searches/s, one PostgreSQL "
+        f"core {per_database_core}, so nodes on machines of their own scale until the "
+        "database's cores are busy."
     )
 
 
@@ -426,7 +525,12 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if not args.database_url.startswith("postgresql"):
         parser.error("--database-url must name a PostgreSQL server")
-    print(f"started {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC, cpus {os.cpu_count()}", flush=True)
+    load_average = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(
+        f"started {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC, cpus {os.cpu_count()}, "
+        f"load average before the run {load_average}",
+        flush=True,
+    )
     print(
         f"{args.projects} published projects, {args.members} listed members; "
         f"{args.workers} gunicorn workers per node; {args.connections} connections, "
