@@ -492,6 +492,16 @@ def limit_line(figures: dict) -> str:
     web = [figures[f"search_{n}_web_cpu_ms_per_request"] for n in ("1node", "2nodes")]
     database = figures["search_1node_database_cpu_ms_per_request"]
     per_database_core = f"about {1000 / database:.0f}/s" if database else "(not measured)"
+    share = (
+        "what the nodes gained they took from the other processes"
+        if web_two > one["web"] * 1.1
+        else "the nodes' share did not grow"
+    )
+    cost = (
+        ", and a page cost more CPU with two nodes (more processes on the same cores and caches)"
+        if web[1] > web[0] * 1.1
+        else ""
+    )
     return (
         "scaling: two nodes gave "
         f"x{figures['search_2nodes_rps'] / figures['search_1node_rps']:.2f} the search "
@@ -499,12 +509,11 @@ def limit_line(figures: dict) -> str:
         f"{figures['search_1node_cpu_busy']:.0%} busy. The nodes' web processes had "
         f"{one['web']:.0%} of the machine's CPU time with one node and {web_two:.0%} with two "
         f"(PostgreSQL {one['database']:.0%}, other processes on the machine {one['other']:.0%}):"
-        " on one machine a second node adds processes, not cores, and what it gains it takes "
-        f"from the other processes. A search page costs {web[0]:.1f} ms (one node) and "
-        f"{web[1]:.1f} ms (two) of web CPU and {database:.1f} ms of PostgreSQL CPU: each core "
-        f"given to web nodes serves about {2000 / sum(web):.0f} searches/s, one PostgreSQL "
-        f"core {per_database_core}, so nodes on machines of their own scale until the "
-        "database's cores are busy."
+        f" on one machine a second node adds processes, not cores; {share}{cost}. "
+        f"A search page costs {web[0]:.1f} ms (one node) and {web[1]:.1f} ms (two) of web CPU "
+        f"and {database:.1f} ms of PostgreSQL CPU: each core given to web nodes serves about "
+        f"{2000 / sum(web):.0f} searches/s, one PostgreSQL core {per_database_core}, so nodes "
+        "on machines of their own scale until the database's cores are busy."
     )
 
 
