@@ -4,13 +4,15 @@ Makes a throwaway database on the given PostgreSQL server, migrates it and seeds
 dataset (published projects of several institutions, listed member profiles, a coordinator and
 a representative). Then runs nodes as a cluster runs them (:mod:`tests.nodes`): each node a
 gunicorn process (``--workers`` sync workers) and its search worker
-(``flask search apply --loop``), with its own index directory, which the worker builds from the
-database at start. It measures:
+(``flask search apply --loop``, a pass every ``--interval`` seconds, 0.2 by default as in
+production), with its own index directory, which the worker builds from the database at
+start. It measures:
 
 - **throughput**: ``--connections`` client threads (``http.client``, keeping the connection
   when the server does) request ``/search?q=<word>`` and a project page for ``--seconds``
   each, against one node, then against two nodes in turn (round-robin); requests/s, p50 and
-  p95 latency, and how busy the machine's CPUs were;
+  p95 latency, the web processes' CPU time per request, and where the machine's CPU time
+  went (web, search workers, PostgreSQL when it runs on this machine, client, the rest);
 - **commit to visible**: a coordinator approves a submitted project through node A's
   moderation page (a real form POST); the time from A's answer until node B's ``/search``
   shows it (polled every 20 ms), p50/p95 over ``--trials`` projects;
@@ -412,8 +414,9 @@ def run(args, database_url: str, base: Path) -> dict:
         data = seed(args.projects, args.members, args.trials)
         database = postmaster_pid()
         try:
-            a = Node("a", base / "a", database_url, workers=args.workers)
-            b = Node("b", base / "b", database_url, workers=args.workers)
+            options = {"workers": args.workers, "interval": args.interval}
+            a = Node("a", base / "a", database_url, **options)
+            b = Node("b", base / "b", database_url, **options)
             nodes += [a, b]
             started = time.perf_counter()
             a.start()
@@ -527,6 +530,9 @@ def main(argv=None) -> None:
     parser.add_argument("--projects", type=int, default=400)
     parser.add_argument("--members", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per node")
+    parser.add_argument(
+        "--interval", type=float, default=0.2, help="seconds between the search workers' passes"
+    )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=15.0, help="per load phase")
     parser.add_argument("--trials", type=int, default=50)
@@ -542,7 +548,8 @@ def main(argv=None) -> None:
     )
     print(
         f"{args.projects} published projects, {args.members} listed members; "
-        f"{args.workers} gunicorn workers per node; {args.connections} connections, "
+        f"{args.workers} gunicorn workers per node, search workers every {args.interval} s; "
+        f"{args.connections} connections, "
         f"{args.seconds:.0f} s per load phase",
         flush=True,
     )

@@ -9,7 +9,6 @@ with the CSRF token of the last page it read. The multi-node test and ``bench/no
 both.
 """
 
-import html
 import http.client
 import os
 import re
@@ -30,7 +29,6 @@ SECRET_KEY = "one secret key shared by every node of the cluster"  # noqa: S105
 #: The node's search worker (its ``--interval`` is added).
 WORKER = [str(BIN / "flask"), "--app", "wsgi", "search", "apply", "--loop"]
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
-TAG = re.compile(r"<[^>]+>")
 
 
 def node_environment(
@@ -196,11 +194,6 @@ class Response:
     @property
     def location(self) -> str:
         return self.headers.get("Location", "")
-
-    @property
-    def words(self) -> str:
-        """The page as plain text: tags removed, entities decoded, white space collapsed."""
-        return " ".join(html.unescape(TAG.sub(" ", self.text)).split())
 
 
 @dataclass
