@@ -51,6 +51,8 @@ def configure(app: Flask, config: dict | None) -> None:
     elif not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = development_secret_key(Path(app.instance_path))
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
+    # Alembic names each of its plugins as it loads them, at every command's start: noise.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     if app.config.get("TRUSTED_PROXIES"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

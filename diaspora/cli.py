@@ -95,6 +95,8 @@ def deliver(loop, interval, max_passes):
         if sent or not loop:
             click.echo(f"Delivered {sent} message(s).")
 
+    if loop:
+        click.echo(f"Mail worker: delivering queued mail every {interval:g} s.")
     with workers.stop_on_signals(stop):
         workers.run_passes(
             deliver_pass,
@@ -499,6 +501,32 @@ def retry_transaction(work):
     return retry.transaction(work)
 
 
+def _database_outage_is_one_line(command: click.Command) -> None:
+    """A command that finds the database down or busy ends with one line and exit status 1
+    ("Error: Database unavailable: OperationalError (connection refused)."), not a
+    traceback; any other error is still shown whole. Applied once per command."""
+    if command.callback is None or getattr(command.callback, "database_outage_guarded", False):
+        return
+    callback = command.callback
+
+    @functools.wraps(callback)
+    def guarded(*args, **kwargs):
+        from diaspora.main.errors import BUSY, database_failure
+
+        try:
+            return callback(*args, **kwargs)
+        except Exception as exc:
+            failure = database_failure(exc)
+            if failure is None:
+                raise
+            state, kind = failure
+            said = "Database busy" if state == BUSY else "Database unavailable"
+            raise click.ClickException(f"{said}: {kind}.") from exc
+
+    guarded.database_outage_guarded = True
+    command.callback = guarded
+
+
 def register(app: Flask) -> None:
     from diaspora.jobs.commands import jobs_cli
 
@@ -517,4 +545,6 @@ def register(app: Flask) -> None:
         jobs_cli,
     )
     for group in groups:
+        for command in group.commands.values():
+            _database_outage_is_one_line(command)
         app.cli.add_command(group)

@@ -118,6 +118,36 @@ def test_every_kind_of_request_gets_503_with_the_layout(dead_app, outage_log, ca
     assert outage_lines(caplog) == ["database unavailable: OperationalError (connection refused)"]
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["search", "status"],
+        ["search", "apply"],
+        ["search", "prune", "--days", "30"],
+        ["jobs", "list"],
+        ["mail", "status"],
+        ["users", "list"],
+        ["report", "refresh"],
+        ["networks", "list"],
+    ],
+)
+def test_a_command_without_its_database_says_so_in_one_line(dead_app, command):
+    """Scheduled and operator commands end with one line and status 1, no traceback."""
+    result = dead_app.test_cli_runner().invoke(args=command)
+    assert result.exit_code == 1, result.output
+    assert result.output == (
+        "Error: Database unavailable: OperationalError (connection refused).\n"
+    ), result.output
+
+
+def test_a_bug_in_a_command_is_still_shown_whole(app, monkeypatch):
+    from diaspora.services.indexing import indexer
+
+    monkeypatch.setattr(indexer, "status", lambda: 1 / 0)
+    result = app.test_cli_runner().invoke(args=["search", "status"])
+    assert isinstance(result.exception, ZeroDivisionError)
+
+
 def test_health_check_answers_unavailable_at_once(dead_app):
     client = dead_app.test_client()
     started = time.monotonic()

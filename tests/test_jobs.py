@@ -374,6 +374,7 @@ def test_a_stop_signal_lets_the_job_in_hand_finish_and_starts_no_other(
     result = runner_cli.invoke(args=["jobs", "run", "--loop", "--interval", "60"])
     assert result.exit_code == 0, result.output
     assert result.output == (
+        "Jobs runner: running the jobs that are due every 60 s.\n"
         "test-job-0: ok\n  finished all the same\n"
         f"Stopped on {signum.name}; jobs not yet run wait for the next pass.\n"
     )

@@ -41,6 +41,8 @@ def run(loop, interval, only, max_passes):
         for outcome in outcomes:
             click.echo(outcome.line())
 
+    if loop:
+        click.echo(f"Jobs runner: running the jobs that are due every {interval:g} s.")
     try:
         with workers.stop_on_signals(stop):
             workers.run_passes(
