@@ -81,12 +81,15 @@ def register_extensions(app: Flask) -> None:
         register_sqlite_pragmas,
     )
     from diaspora.mail import register_session_hooks
+    from diaspora.main.errors import keep_outage_headers
 
     register_sqlite_pragmas()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)
+    # Registered before the limiter's own after_request, so it runs after it.
+    app.after_request(keep_outage_headers)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

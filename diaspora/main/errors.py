@@ -214,8 +214,8 @@ class OutageLog:
             for kind in ended:
                 del self._kinds[kind]
         for kind, (_state, _start, repeats) in ended.items():
-            more = f" ({repeats} more since the last line)" if repeats else ""
-            log.warning("database reachable again after %s%s", kind, more)
+            more = f"; {repeats} more since the last line" if repeats else ""
+            log.warning("database reachable again (it failed with %s%s)", kind, more)
 
 
 outages = OutageLog()
@@ -229,6 +229,17 @@ def _connected(dbapi_connection, connection_record):
 def counts_against_limit(response) -> bool:
     """Rate limits' ``deduct_when``: an attempt the database could not serve costs nothing."""
     return not g.get("database_unavailable")
+
+
+def keep_outage_headers(response):
+    """after_request, run after the rate limiter's (registered before it): an answer the
+    database could not serve keeps its own ``Retry-After`` and shows no rate-limit headers,
+    since nothing was counted. (The limiter would merge in its window's reset time.)"""
+    if g.get("database_unavailable") and response.status_code == 503:
+        for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"):
+            response.headers.pop(name, None)
+        response.headers["Retry-After"] = str(current_app.config.get("DATABASE_RETRY_AFTER", 10))
+    return response
 
 
 def render_database_error(state: str, kind: str):
