@@ -63,6 +63,7 @@ from diaspora.models import (  # noqa: E402
 )
 from diaspora.models.base import utcnow  # noqa: E402
 from diaspora.search import ProjectIndex  # noqa: E402
+from diaspora.services import accounts  # noqa: E402
 from diaspora.services.indexing import indexer  # noqa: E402
 from tests.factories import make_project  # noqa: E402
 from tests.nodes import Browser, Node, wait_until  # noqa: E402
@@ -118,8 +119,10 @@ def seed(projects: int, members: int, trials: int) -> dict:
                 listed=True,
             )
         )
-    coordinator = _account("coordinator@bench.example", Role.COORDINATOR)
-    rep = _account("rep@bench.example", Role.INSTITUTION)
+    coordinator = accounts.create_user(
+        "Coordinator", "coordinator@bench.example", PASSWORD, Role.COORDINATOR
+    )
+    rep = accounts.create_user("Rep", "rep@bench.example", PASSWORD, Role.INSTITUTION)
     institution = db.session.scalar(sa.select(Institution).order_by(Institution.id).limit(1))
     db.session.add(InstitutionRepresentative(institution_id=institution.id, user_id=rep.id))
     db.session.commit()
@@ -142,20 +145,6 @@ def seed(projects: int, members: int, trials: int) -> dict:
         "pending": pending,
         "pages": [f"/projects/{pid}" for pid in page_ids],
     }
-
-
-def _account(email: str, role: Role) -> User:
-    user = User(
-        name=email.split("@")[0].title(),
-        email=email,
-        role=role,
-        email_confirmed_at=utcnow(),
-        terms_accepted_at=utcnow(),
-    )
-    user.set_password(PASSWORD)
-    db.session.add(user)
-    db.session.flush()
-    return user
 
 
 def _word(number: int) -> str:
